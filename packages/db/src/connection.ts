@@ -1,0 +1,56 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import pg from 'pg';
+import type { Database } from './database.ts';
+import { migrations } from './migrations/index.ts';
+
+// bigint (int8) columns come back as strings by default; ours are ids and counts that fit.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => value);
+
+export interface DbOptions {
+  url: string;
+  /** Pool size per process. */
+  poolSize?: number;
+  /** Bound on each statement, so a stalled database turns into an error, not a hung request. */
+  statementTimeoutMs?: number;
+  /** Bound on waiting for a pool connection or a new connection. */
+  connectionTimeoutMs?: number;
+  applicationName?: string;
+}
+
+export function createDb(options: DbOptions): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 2000,
+    statement_timeout: options.statementTimeoutMs ?? 5000,
+    query_timeout: (options.statementTimeoutMs ?? 5000) + 1000,
+    application_name: options.applicationName ?? 'otp',
+  });
+  // An idle client that loses its connection emits 'error' on the pool; without a listener that
+  // would crash the process. The next query gets a fresh connection.
+  pool.on('error', () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+export interface MigrationOutcome {
+  applied: string[];
+}
+
+/** Runs every pending migration; the same code runs in tests, `pnpm db:migrate` and compose. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationOutcome> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/** True when Postgres answers a trivial query; used by readiness checks. */
+export async function pingDb(db: Kysely<Database>): Promise<boolean> {
+  try {
+    await db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
+    return true;
+  } catch {
+    return false;
+  }
+}

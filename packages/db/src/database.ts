@@ -1,0 +1,110 @@
+import type { AttemptOutcome, Channel, DeliveryStatus, Purpose, StoredChallengeStatus } from '@otp/domain';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Timestamps: read as Date, written as Date or SQL expressions. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+export interface UserTable {
+  id: Generated<string>;
+  email: string | null;
+  phone: string | null;
+  email_verified_at: Timestamp | null;
+  phone_verified_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface OtpChallengeTable {
+  id: string;
+  channel: Channel;
+  purpose: Purpose;
+  /** Keyed hash of the normalised recipient: counts challenges per recipient. */
+  recipient_hash: Buffer;
+  /** The normalised recipient, AES-256-GCM sealed (envelope bound to the challenge id). */
+  recipient_sealed: string;
+  recipient_masked: string;
+  locale: string;
+  user_id: string | null;
+  /** Keyed hashes of the codes still valid, newest first (at most three). */
+  code_hashes: Buffer[];
+  status: StoredChallengeStatus;
+  send_count: number;
+  attempt_count: number;
+  max_attempts: number;
+  max_sends: number;
+  expires_at: Timestamp;
+  resend_available_at: Timestamp;
+  verified_at: Timestamp | null;
+  client_ip: string | null;
+  delivery_status: DeliveryStatus;
+  delivery_attempts: Generated<number>;
+  delivery_last_error: string | null;
+  delivery_provider_message_id: string | null;
+  delivery_updated_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export type OutboxStatus = 'pending' | 'dispatched';
+
+export interface DeliveryOutboxTable {
+  id: Generated<string>;
+  challenge_id: string;
+  send_number: number;
+  channel: Channel;
+  job_id: string;
+  /** The BullMQ job data: masked fields plus the sealed envelope, never a clear code or address. */
+  job_data: ColumnType<Record<string, unknown>, string, string>;
+  status: ColumnType<OutboxStatus, OutboxStatus | undefined, OutboxStatus>;
+  relay_attempts: Generated<number>;
+  last_error: string | null;
+  available_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  dispatched_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface DeliveryAttemptTable {
+  id: Generated<string>;
+  challenge_id: string;
+  send_number: number;
+  channel: Channel;
+  provider: string;
+  attempt: number;
+  outcome: AttemptOutcome;
+  error_code: string | null;
+  error_message: string | null;
+  provider_message_id: string | null;
+  duration_ms: number;
+  created_at: CreatedAt;
+}
+
+export interface RefreshTokenTable {
+  id: string;
+  user_id: string;
+  family_id: string;
+  token_hash: Buffer;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  replaced_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  users: UserTable;
+  otp_challenges: OtpChallengeTable;
+  delivery_outbox: DeliveryOutboxTable;
+  delivery_attempts: DeliveryAttemptTable;
+  refresh_tokens: RefreshTokenTable;
+}
+
+export type User = Selectable<UserTable>;
+export type NewUser = Insertable<UserTable>;
+export type UserUpdate = Updateable<UserTable>;
+export type OtpChallenge = Selectable<OtpChallengeTable>;
+export type NewOtpChallenge = Insertable<OtpChallengeTable>;
+export type DeliveryOutboxRow = Selectable<DeliveryOutboxTable>;
+export type NewDeliveryOutboxRow = Insertable<DeliveryOutboxTable>;
+export type DeliveryAttempt = Selectable<DeliveryAttemptTable>;
+export type NewDeliveryAttempt = Insertable<DeliveryAttemptTable>;
+export type RefreshToken = Selectable<RefreshTokenTable>;
+export type NewRefreshToken = Insertable<RefreshTokenTable>;

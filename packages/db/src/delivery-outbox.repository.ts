@@ -1,0 +1,59 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, DeliveryOutboxRow, NewDeliveryOutboxRow } from './database.ts';
+
+type Db = Kysely<Database>;
+
+/** Written in the same transaction as the challenge (or its resend): the transactional outbox. */
+export async function insertOutboxMessage(trx: Db, row: NewDeliveryOutboxRow): Promise<void> {
+  await trx.insertInto('delivery_outbox').values(row).execute();
+}
+
+/**
+ * Claims due pending rows for this transaction. SKIP LOCKED lets relays on several replicas
+ * work side by side: a row being relayed by one is invisible to the others.
+ */
+export async function claimPendingOutbox(trx: Db, limit: number): Promise<DeliveryOutboxRow[]> {
+  return trx
+    .selectFrom('delivery_outbox')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where('available_at', '<=', sql<Date>`now()`)
+    .orderBy('available_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+export async function markOutboxDispatched(trx: Db, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await trx
+    .updateTable('delivery_outbox')
+    .set({ status: 'dispatched', dispatched_at: sql<Date>`now()` })
+    .where('id', 'in', ids)
+    .execute();
+}
+
+/** Puts rows back for a later try after the queue refused them (e.g. Redis down). */
+export async function deferOutbox(trx: Db, ids: string[], error: string, delayMs: number): Promise<void> {
+  if (ids.length === 0) return;
+  await trx
+    .updateTable('delivery_outbox')
+    .set((eb) => ({
+      relay_attempts: eb('relay_attempts', '+', 1),
+      last_error: error,
+      available_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`,
+    }))
+    .where('id', 'in', ids)
+    .execute();
+}
+
+/** Age in seconds of the oldest row still waiting for the relay (0 when none). */
+export async function oldestPendingOutboxAgeSeconds(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('delivery_outbox')
+    .select(sql<string>`coalesce(extract(epoch FROM now() - min(created_at)), 0)`.as('age'))
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  return Number(row.age);
+}

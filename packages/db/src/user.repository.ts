@@ -1,0 +1,58 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, User } from './database.ts';
+
+type Db = Kysely<Database>;
+
+export async function findUserById(db: Db, id: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+}
+
+export async function findUserByPhone(db: Db, phone: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('phone', '=', phone).executeTakeFirst();
+}
+
+/**
+ * Creates the user for a verified email, or marks an existing one verified. One statement, so two
+ * first sign-ins racing for the same address end with one account.
+ */
+export async function upsertUserWithVerifiedEmail(db: Db, email: string): Promise<User> {
+  return db
+    .insertInto('users')
+    .values({ email, email_verified_at: sql<Date>`now()` })
+    .onConflict((oc) =>
+      oc.column('email').doUpdateSet({
+        email_verified_at: sql<Date>`coalesce(users.email_verified_at, now())`,
+        updated_at: sql<Date>`now()`,
+      }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** As `upsertUserWithVerifiedEmail`, for a phone number proven by an SMS code. */
+export async function upsertUserWithVerifiedPhone(db: Db, phone: string): Promise<User> {
+  return db
+    .insertInto('users')
+    .values({ phone, phone_verified_at: sql<Date>`now()` })
+    .onConflict((oc) =>
+      oc.column('phone').doUpdateSet({
+        phone_verified_at: sql<Date>`coalesce(users.phone_verified_at, now())`,
+        updated_at: sql<Date>`now()`,
+      }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Marks an existing account's email verified (a verify_email code); no account, no change. */
+export async function markEmailVerified(db: Db, email: string): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ email_verified_at: sql<Date>`coalesce(email_verified_at, now())`, updated_at: sql<Date>`now()` })
+    .where('email', '=', email)
+    .execute();
+}

@@ -1,0 +1,68 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/**
+ * AES-256-GCM envelopes for data that must travel or rest encrypted (the code and the address in
+ * a job, the recipient on a challenge row). Format: `v1.<keyId>.<iv>.<tag>.<ciphertext>`, each
+ * part base64url. The key id lets keys rotate: the first key of a ring encrypts, all decrypt.
+ */
+export interface KeyRing {
+  readonly currentId: string;
+  readonly keys: ReadonlyMap<string, Buffer>;
+}
+
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** Parses `id:base64key[,id:base64key...]`; throws a message that never contains a key. */
+export function parseKeyRing(value: string): KeyRing {
+  const keys = new Map<string, Buffer>();
+  let currentId: string | undefined;
+  for (const part of value.split(',')) {
+    const separator = part.indexOf(':');
+    const id = part.slice(0, separator).trim();
+    const key = Buffer.from(part.slice(separator + 1).trim(), 'base64');
+    if (separator < 1 || !KEY_ID.test(id)) throw new Error('each key must be written "id:base64", id of [A-Za-z0-9_-]');
+    if (key.length !== 32) throw new Error(`key "${id}" must be 32 bytes (base64 of 32 random bytes)`);
+    if (keys.has(id)) throw new Error(`key id "${id}" is repeated`);
+    keys.set(id, key);
+    currentId ??= id;
+  }
+  if (currentId === undefined) throw new Error('at least one key is required');
+  return { currentId, keys };
+}
+
+/** Encrypts `value` (JSON) bound to `context` (authenticated, not stored), e.g. a job id. */
+export function seal(ring: KeyRing, value: unknown, context: string): string {
+  const key = ring.keys.get(ring.currentId) as Buffer;
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(context));
+  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+  const parts = [iv, cipher.getAuthTag(), ciphertext].map((part) => part.toString('base64url'));
+  return ['v1', ring.currentId, ...parts].join('.');
+}
+
+export class EnvelopeError extends Error {
+  constructor(reason: string) {
+    super(`envelope cannot be opened: ${reason}`);
+    this.name = 'EnvelopeError';
+  }
+}
+
+/** Decrypts an envelope made by `seal` with the same `context`; throws EnvelopeError otherwise. */
+export function open(ring: KeyRing, envelope: string, context: string): unknown {
+  const [version, keyId, iv, tag, ciphertext, ...rest] = envelope.split('.');
+  if (version !== 'v1' || keyId === undefined || ciphertext === undefined || rest.length > 0) {
+    throw new EnvelopeError('unknown format');
+  }
+  const key = ring.keys.get(keyId);
+  if (key === undefined) throw new EnvelopeError(`unknown key id "${keyId}"`);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv as string, 'base64url'));
+    decipher.setAAD(Buffer.from(context));
+    decipher.setAuthTag(Buffer.from(tag as string, 'base64url'));
+    const plain = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]);
+    return JSON.parse(plain.toString('utf8'));
+  } catch {
+    throw new EnvelopeError('authentication failed');
+  }
+}

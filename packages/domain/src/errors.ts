@@ -1,0 +1,91 @@
+/**
+ * Every error a client can see. The key is the stable machine-readable `code` of the
+ * problem+json body; clients branch on it, so never rename one. Titles are safe to show.
+ */
+export const ERROR_CODES = {
+  /** The body, path or query did not match the route's schema (wrong type, unknown field...). */
+  validation_failed: { status: 400, title: 'Invalid request' },
+  /** The body could not be parsed as JSON. */
+  malformed_body: { status: 400, title: 'Malformed request body' },
+  /** The body was larger than the server accepts. */
+  body_too_large: { status: 413, title: 'Request body too large' },
+  /** The Content-Type is not application/json. */
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  /** The email address or phone number is not a valid, deliverable-looking recipient. */
+  invalid_recipient: { status: 400, title: 'Invalid recipient' },
+  /** The submitted code does not match the challenge; `attemptsRemaining` says how many are left. */
+  invalid_code: { status: 400, title: 'Invalid code' },
+  /** The challenge's attempt budget is used up; the challenge is locked. */
+  too_many_attempts: { status: 429, title: 'Too many attempts' },
+  /** The challenge is past its expiry. */
+  challenge_expired: { status: 410, title: 'Challenge expired' },
+  /** The challenge was already verified. */
+  challenge_used: { status: 410, title: 'Challenge already used' },
+  /** The code could not be delivered (permanent delivery failure); request a new challenge. */
+  challenge_failed: { status: 410, title: 'Code could not be delivered' },
+  /** No challenge has this id. */
+  challenge_not_found: { status: 404, title: 'Challenge not found' },
+  /** A resend was asked for before `resendAvailableAt`. */
+  resend_too_soon: { status: 429, title: 'Resend not available yet' },
+  /** The challenge has been sent the maximum number of times. */
+  resend_limit_reached: { status: 429, title: 'Resend limit reached' },
+  /** Too many challenges for this recipient in the current window. */
+  recipient_rate_limited: { status: 429, title: 'Too many codes for this recipient' },
+  /** Too many requests from this client address. */
+  rate_limited: { status: 429, title: 'Too many requests' },
+  /** A code sign-in for an address with no account while sign-up is turned off. */
+  signup_disabled: { status: 403, title: 'Sign-up is disabled' },
+  /** Missing, malformed, expired or otherwise invalid access token. */
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  /** No route matches the method and path. */
+  not_found: { status: 404, title: 'Not found' },
+  /** A dependency (Postgres) is unavailable; retry after `Retry-After`. */
+  service_unavailable: { status: 503, title: 'Service unavailable' },
+  /** Anything unexpected. The detail is never shown; the log has the stack. */
+  internal_error: { status: 500, title: 'Internal server error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface PublicErrorOptions {
+  /** Human-readable, safe to show: never a code, secret or full address. */
+  detail?: string;
+  /** Extra members of the problem body, e.g. `attemptsRemaining`. */
+  extra?: Record<string, unknown>;
+  /** Becomes the `Retry-After` header (seconds). */
+  retryAfterSeconds?: number;
+}
+
+/** The one error class whose content reaches clients (as application/problem+json). */
+export class PublicError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string | undefined;
+  readonly extra: Record<string, unknown>;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, options: PublicErrorOptions = {}) {
+    const entry = ERROR_CODES[code];
+    super(options.detail ?? entry.title);
+    this.name = 'PublicError';
+    this.code = code;
+    this.status = entry.status;
+    this.title = entry.title;
+    this.detail = options.detail;
+    this.extra = options.extra ?? {};
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  toProblem(instance?: string): Record<string, unknown> {
+    return {
+      type: 'about:blank',
+      title: this.title,
+      status: this.status,
+      code: this.code,
+      ...(this.detail === undefined ? {} : { detail: this.detail }),
+      ...(instance === undefined ? {} : { instance }),
+      ...this.extra,
+    };
+  }
+}

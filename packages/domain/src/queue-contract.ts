@@ -1,0 +1,88 @@
+import Type, { type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import type { Channel } from './recipient.ts';
+
+// Do not rename: live jobs in Redis use these names.
+export const QUEUE_NAMES = { email: 'email', sms: 'sms' } as const satisfies Record<Channel, string>;
+// Do not rename: live jobs in Redis use these names.
+export const JOB_NAMES = { sendCode: 'send-code' } as const;
+
+export const DEFAULT_QUEUE_PREFIX = '{otp}';
+export const PURPOSES = ['login', 'verify_email', 'verify_phone'] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
+/**
+ * Clear job data: only what a queue dashboard needs. The code and the address travel inside
+ * `envelope` (AES-256-GCM, bound to the job id), which only the gateway and the workers can open.
+ */
+export const DeliveryJobData = Type.Object(
+  {
+    v: Type.Literal(1),
+    challengeId: Type.String({ format: 'uuid' }),
+    sendNumber: Type.Integer({ minimum: 1 }),
+    channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
+    template: Type.Literal('otp-code'),
+    purpose: Type.Union(PURPOSES.map((purpose) => Type.Literal(purpose))),
+    locale: Type.String({ maxLength: 35 }),
+    toMasked: Type.String(),
+    requestedAt: Type.String({ format: 'date-time' }),
+    expiresAt: Type.String({ format: 'date-time' }),
+    requestId: Type.Optional(Type.String({ maxLength: 128 })),
+    envelope: Type.String({ pattern: '^v1\\.' }),
+  },
+  { additionalProperties: false },
+);
+export type DeliveryJobData = Static<typeof DeliveryJobData>;
+
+/** What is sealed inside `envelope`. */
+export const DeliverySecret = Type.Object({ to: Type.String(), code: Type.String() }, { additionalProperties: false });
+export type DeliverySecret = Static<typeof DeliverySecret>;
+
+const jobDataValidator = Compile(DeliveryJobData);
+const secretValidator = Compile(DeliverySecret);
+
+export function isDeliveryJobData(value: unknown): value is DeliveryJobData {
+  return jobDataValidator.Check(value);
+}
+
+export function isDeliverySecret(value: unknown): value is DeliverySecret {
+  return secretValidator.Check(value);
+}
+
+/**
+ * One job per send: enqueueing the same send twice is a no-op while the job exists. BullMQ ids
+ * must not contain ":" nor be all digits, hence the dot.
+ */
+export function deliveryJobId(challengeId: string, sendNumber: number): string {
+  return `${challengeId}.${sendNumber}`;
+}
+
+/** The value the envelope is bound to, so an envelope cannot be replayed in another job. */
+export function envelopeContext(challengeId: string, sendNumber: number): string {
+  return `delivery:${deliveryJobId(challengeId, sendNumber)}`;
+}
+
+export interface DeliveryJobOptions {
+  attempts: number;
+  backoffMs: number;
+}
+
+/** BullMQ options every delivery job is added with. */
+export function deliveryJobOptions(jobId: string, options: DeliveryJobOptions) {
+  return {
+    jobId,
+    attempts: options.attempts,
+    // Exponential with jitter: 2 s, 4 s, 8 s... each shortened by up to half at random, so
+    // retries from many jobs do not hit a recovering provider in lockstep.
+    backoff: { type: 'exponential', delay: options.backoffMs, jitter: 0.5 },
+    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: { age: 7 * 24 * 3600, count: 10000 },
+  } as const;
+}
+
+/** Where a delivery stands; shown as `delivery.status` on a challenge. */
+export const DELIVERY_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** The outcome of one attempt to hand a message to a provider, as recorded per attempt. */
+export type AttemptOutcome = 'sent' | 'temporary_failure' | 'permanent_failure' | 'rate_limited' | 'skipped';

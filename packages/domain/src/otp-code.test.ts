@@ -19,7 +19,11 @@ describe('generateNumericCode', () => {
     const counts = Array.from({ length: 6 }, () => new Array<number>(10).fill(0));
     for (let i = 0; i < samples; i++) {
       const code = generateNumericCode(6);
-      for (let p = 0; p < 6; p++) (counts[p] as number[])[Number(code[p])]++;
+      for (let p = 0; p < 6; p++) {
+        const row = counts[p] as number[];
+        const digit = Number(code[p]);
+        row[digit] = (row[digit] ?? 0) + 1;
+      }
     }
     const expected = samples / 10;
     for (const position of counts) {

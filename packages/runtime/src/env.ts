@@ -1,0 +1,25 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '@otp/domain';
+
+/**
+ * The environment a service reads its configuration from: variables already set win over a
+ * `.env` file (looked up in the working directory, then the repository root when run from it).
+ */
+export function readEnvironment(files: string[] = ['.env']): Record<string, string | undefined> {
+  for (const file of files) {
+    const path = resolve(file);
+    // loadEnvFile never overrides variables that are already set.
+    if (existsSync(path)) process.loadEnvFile(path);
+  }
+  return process.env;
+}
+
+/** Prints a configuration error naming each bad variable and exits; other errors propagate. */
+export function exitOnConfigError(service: string, error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${service}: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  throw error;
+}

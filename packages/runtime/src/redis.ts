@@ -1,0 +1,60 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+
+/**
+ * Connections used on a request path (the gateway's queue producer, rate limits): fail fast
+ * instead of queueing commands while Redis is away, so no HTTP request hangs on Redis.
+ */
+export function createProducerRedis(url: string, log: Logger, name: string): Redis {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 1000,
+    connectTimeout: 2000,
+    connectionName: name,
+    retryStrategy: (times) => Math.min(times * 200, 5000),
+  } satisfies RedisOptions);
+  logRedisErrors(redis, log, name);
+  return redis;
+}
+
+/**
+ * Connections for BullMQ workers: wait for Redis for as long as it takes (BullMQ requires
+ * maxRetriesPerRequest null for the blocking commands a worker uses).
+ */
+export function createWorkerRedis(url: string, log: Logger, name: string): Redis {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: null,
+    connectionName: name,
+    retryStrategy: (times) => Math.max(Math.min(Math.exp(times), 20_000), 1000),
+  } satisfies RedisOptions);
+  logRedisErrors(redis, log, name);
+  return redis;
+}
+
+// An ioredis client without an 'error' listener crashes the process on the first network error.
+function logRedisErrors(redis: Redis, log: Logger, name: string): void {
+  let lastLogged = 0;
+  redis.on('error', (error: Error) => {
+    const now = Date.now();
+    if (now - lastLogged < 5000) return; // one line per 5 s while Redis is down, not hundreds
+    lastLogged = now;
+    log.error(
+      { err: { message: error.message, code: (error as { code?: string }).code }, connection: name },
+      'redis error',
+    );
+  });
+}
+
+/** True when Redis answers PING within a second; used by readiness checks. */
+export async function pingRedis(redis: Redis): Promise<boolean> {
+  try {
+    const answer = await Promise.race([
+      redis.ping(),
+      new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 1000).unref()),
+    ]);
+    return answer === 'PONG';
+  } catch {
+    return false;
+  }
+}

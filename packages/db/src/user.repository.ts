@@ -56,3 +56,26 @@ export async function markEmailVerified(db: Db, email: string): Promise<void> {
     .where('email', '=', email)
     .execute();
 }
+
+/**
+ * Sets an account's phone number, proven by an SMS code (verify_phone). Changes nothing and
+ * returns false when another account already holds the number.
+ */
+export async function setVerifiedPhone(db: Db, userId: string, phone: string): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ phone, phone_verified_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+    .where('id', '=', userId)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('users as other')
+            .select('other.id')
+            .where('other.phone', '=', phone)
+            .where('other.id', '<>', userId),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}

@@ -42,10 +42,10 @@ export function checkVariable<T>(name: string, parse: () => T): T {
 }
 
 // Shared pieces of every service's schema.
-export const LogLevel = Type.Union(
-  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
-  { default: 'info', description: 'pino log level' },
-);
+export const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  default: 'info',
+  description: 'pino log level',
+});
 export const Port = (port: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: port, description });
 export const PostgresUrl = Type.String({

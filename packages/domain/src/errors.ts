@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, title: 'Too many requests' },
   /** A code sign-in for an address with no account while sign-up is turned off. */
   signup_disabled: { status: 403, title: 'Sign-up is disabled' },
+  /** A verify_phone code for a number that another account already holds. */
+  phone_taken: { status: 409, title: 'Phone number belongs to another account' },
   /** Missing, malformed, expired or otherwise invalid access token. */
   unauthorized: { status: 401, title: 'Unauthorized' },
   /** No route matches the method and path. */

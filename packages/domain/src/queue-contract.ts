@@ -22,7 +22,7 @@ export const DeliveryJobData = Type.Object(
     sendNumber: Type.Integer({ minimum: 1 }),
     channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
     template: Type.Literal('otp-code'),
-    purpose: Type.Union(PURPOSES.map((purpose) => Type.Literal(purpose))),
+    purpose: Type.Enum(PURPOSES),
     locale: Type.String({ maxLength: 35 }),
     toMasked: Type.String(),
     requestedAt: Type.String({ format: 'date-time' }),

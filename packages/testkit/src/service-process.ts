@@ -1,0 +1,88 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, where services are started from (as `pnpm dev` and the images do). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export type ServiceName = 'gateway' | 'email-worker' | 'sms-worker';
+
+export interface ServiceProcess {
+  readonly name: ServiceName;
+  readonly process: ChildProcess;
+  /** Every line the service printed so far (stdout and stderr). */
+  logs(): string[];
+  /** Sends `signal` (default SIGTERM) and resolves with the exit code once the process is gone. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartServiceOptions {
+  name: ServiceName;
+  env: Record<string, string>;
+  /** URL that answers 200 once the service is ready. */
+  readyUrl: string;
+  readyTimeoutMs?: number;
+}
+
+/** A free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * Starts a service as a real process (`node services/<name>/src/main.ts`), with only the given
+ * environment plus PATH, and waits until its readiness URL answers 200.
+ */
+export async function startService(options: StartServiceOptions): Promise<ServiceProcess> {
+  const lines: string[] = [];
+  const child = spawn(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', `services/${options.name}/src/main.ts`],
+    { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let pending = '';
+  const collect = (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    lines.push(...parts);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = once(child, 'exit');
+
+  const service: ServiceProcess = {
+    name: options.name,
+    process: child,
+    logs: () => (pending === '' ? [...lines] : [...lines, pending]),
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`${options.name} exited with ${child.exitCode} before it was ready:\n${service.logs().join('\n')}`);
+    }
+    try {
+      const response = await fetch(options.readyUrl, { signal: AbortSignal.timeout(1000) });
+      if (response.status === 200) return service;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await service.stop('SIGKILL');
+  throw new Error(`${options.name} was not ready within the timeout:\n${service.logs().join('\n')}`);
+}

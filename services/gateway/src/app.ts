@@ -1,0 +1,47 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { jwksRoutes } from './auth/jwks.routes.ts';
+import { trustProxySetting } from './config.ts';
+import type { GatewayDeps } from './deps.ts';
+import { healthRoutes } from './health/health.routes.ts';
+import { registerErrorHandling } from './http/errors.ts';
+import { registerOpenApi } from './http/openapi.ts';
+import { requestIdFor } from './http/request-id.ts';
+import { meRoutes } from './me/me.routes.ts';
+import { otpRoutes } from './otp/otp.routes.ts';
+import { registerRateLimits } from './rate-limit/rate-limit.plugin.ts';
+
+/** The gateway's HTTP app, with every plugin and route registered explicitly; not listening. */
+export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    genReqId: requestIdFor,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // X-Forwarded-For is believed only when the socket peer is one of the named proxies.
+    trustProxy: trustProxySetting(config.TRUST_PROXY),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    ajv: {
+      // Reject rather than repair: unknown properties fail (not stripped) and types are not
+      // coerced, so `{"code": 123456}` is a 400 like any other wrong type.
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON only: any other body (Fastify also parses text/plain by default) is 415.
+  app.removeContentTypeParser('text/plain');
+  app.decorateRequest('userId', null);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerErrorHandling(app);
+  await registerOpenApi(app, config.JWT_ISSUER);
+  const limits = await registerRateLimits(app, deps);
+
+  await app.register(healthRoutes, { deps });
+  await app.register(jwksRoutes, { signing: deps.keys.signing });
+  await app.register(otpRoutes, { prefix: '/v1', deps, limits });
+  await app.register(meRoutes, { prefix: '/v1', deps });
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,105 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { ConfigError } from '@otp/domain';
+import { testKeyRing, testSecret } from '@otp/testkit';
+import { describe, expect, it } from 'vitest';
+import { parseGatewayConfig, trustProxySetting } from './config.ts';
+import { ed25519Pem } from './test/gateway.harness.ts';
+
+const required = () => ({
+  DATABASE_URL: 'postgres://otp@localhost:5432/otp',
+  REDIS_URL: 'redis://localhost:6379',
+  CODE_HMAC_KEY: testSecret(),
+  ENVELOPE_KEYS: testKeyRing(),
+  JWT_PRIVATE_KEY: ed25519Pem(),
+});
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    parseGatewayConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('gateway configuration', () => {
+  it("defaults to DESIGN.md's production values", () => {
+    const config = parseGatewayConfig(required());
+    expect(config).toMatchObject({
+      HOST: '0.0.0.0',
+      PORT: 3000,
+      LOG_LEVEL: 'info',
+      QUEUE_PREFIX: '{otp}',
+      TRUST_PROXY: '',
+      JWT_ISSUER: 'http://localhost:3000',
+      JWT_AUDIENCE: 'otp',
+      ACCESS_TOKEN_TTL_SECONDS: 900,
+      REFRESH_TOKEN_TTL_SECONDS: 2_592_000,
+      OTP_CODE_LENGTH: 6,
+      OTP_TTL_SECONDS: 600,
+      OTP_MAX_ATTEMPTS: 5,
+      OTP_RESEND_COOLDOWN_SECONDS: 30,
+      OTP_MAX_SENDS: 5,
+      OTP_RECIPIENT_LIMIT: 5,
+      OTP_RECIPIENT_WINDOW_SECONDS: 600,
+      RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: 30,
+      RATE_LIMIT_VERIFICATIONS_PER_MINUTE: 60,
+      SIGNUP_ENABLED: true,
+      DEFAULT_LOCALE: 'en',
+      DELIVERY_ATTEMPTS: 6,
+      DELIVERY_BACKOFF_MS: 2000,
+      RELAY_INTERVAL_MS: 1000,
+      RELAY_BATCH_SIZE: 100,
+      BODY_LIMIT_BYTES: 16_384,
+      SHUTDOWN_TIMEOUT_MS: 20_000,
+    });
+    expect(trustProxySetting(config.TRUST_PROXY)).toBe(false);
+  });
+
+  it('converts strings from the environment', () => {
+    const config = parseGatewayConfig({ ...required(), PORT: '8080', SIGNUP_ENABLED: 'false', OTP_CODE_LENGTH: '8' });
+    expect(config).toMatchObject({ PORT: 8080, SIGNUP_ENABLED: false, OTP_CODE_LENGTH: 8 });
+    expect(trustProxySetting(' 10.0.0.1, 10.1.0.0/16 ,')).toEqual(['10.0.0.1', '10.1.0.0/16']);
+  });
+
+  it('names a missing variable', () => {
+    const { DATABASE_URL: _omitted, ...rest } = required();
+    expect(problemsOf(rest).join('\n')).toMatch(/DATABASE_URL/);
+    expect(problemsOf({}).join('\n')).toMatch(/REDIS_URL/);
+  });
+
+  it('names bad values, never echoing a secret', () => {
+    const shortKey = Buffer.from('too short').toString('base64');
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
+    const problems = problemsOf({
+      ...required(),
+      CODE_HMAC_KEY: shortKey,
+      ENVELOPE_KEYS: 'k1:c2hvcnQ=',
+      JWT_PRIVATE_KEY: rsa,
+    });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'CODE_HMAC_KEY',
+      'ENVELOPE_KEYS',
+      'JWT_PRIVATE_KEY',
+    ]);
+    const text = problems.join('\n');
+    expect(text).not.toContain(shortKey);
+    expect(text).not.toContain('c2hvcnQ=');
+    expect(text).not.toContain(rsa.split('\n')[1] as string);
+
+    expect(problemsOf({ ...required(), OTP_CODE_LENGTH: '5' }).join('\n')).toMatch(/OTP_CODE_LENGTH/);
+    expect(problemsOf({ ...required(), PORT: 'eighty' }).join('\n')).toMatch(/PORT/);
+    expect(problemsOf({ ...required(), DATABASE_URL: 'mysql://x' }).join('\n')).toMatch(/DATABASE_URL/);
+  });
+
+  it('accepts the signing key on one line with literal \\n sequences', () => {
+    const oneLine = ed25519Pem().trim().replaceAll('\n', '\\n');
+    expect(oneLine).not.toContain('\n');
+    expect(() => parseGatewayConfig({ ...required(), JWT_PRIVATE_KEY: oneLine })).not.toThrow();
+    const jsonEncoded = JSON.stringify(ed25519Pem());
+    expect(() => parseGatewayConfig({ ...required(), JWT_PRIVATE_KEY: jsonEncoded })).not.toThrow();
+  });
+});

@@ -1,0 +1,110 @@
+import {
+  ConfigError,
+  checkVariable,
+  KeyRingVariable,
+  LogLevel,
+  MAX_CODE_LENGTH,
+  MIN_CODE_LENGTH,
+  Port,
+  PostgresUrl,
+  parseConfig,
+  parseKeyRing,
+  QueuePrefix,
+  RedisUrl,
+} from '@otp/domain';
+import Type, { type Static } from 'typebox';
+import { parseSigningKeyPem } from './auth/signing-key.ts';
+import { parseCodeHmacKey } from './keys.ts';
+
+const Seconds = (value: number, description: string, minimum = 1) =>
+  Type.Integer({ minimum, default: value, description });
+const PerMinute = (value: number, description: string) => Type.Integer({ minimum: 1, default: value, description });
+
+/** Every variable the gateway reads; defaults are DESIGN.md's production values. */
+export const GatewayConfigSchema = Type.Object({
+  HOST: Type.String({ default: '0.0.0.0', minLength: 1, description: 'Address the HTTP server binds to' }),
+  PORT: Port(3000, 'HTTP port of the gateway'),
+  LOG_LEVEL: LogLevel,
+  DATABASE_URL: PostgresUrl,
+  REDIS_URL: RedisUrl,
+  QUEUE_PREFIX: QueuePrefix,
+  TRUST_PROXY: Type.String({
+    default: '',
+    description:
+      'Comma-separated IPs/CIDRs of the proxies in front of the gateway; only then is X-Forwarded-For ' +
+      'believed for the client address. Empty: trust no proxy',
+  }),
+  CODE_HMAC_KEY: Type.String({
+    minLength: 1,
+    description: 'Base64 key (at least 32 bytes) for the keyed hashes of codes and recipients',
+  }),
+  ENVELOPE_KEYS: KeyRingVariable('Keys of the encrypted envelopes in jobs and on challenge rows'),
+  JWT_PRIVATE_KEY: Type.String({
+    minLength: 1,
+    description: 'PKCS#8 PEM of the Ed25519 key that signs access tokens; literal \\n sequences are accepted',
+  }),
+  JWT_ISSUER: Type.String({ default: 'http://localhost:3000', minLength: 1, description: 'iss of access tokens' }),
+  JWT_AUDIENCE: Type.String({ default: 'otp', minLength: 1, description: 'aud of access tokens' }),
+  ACCESS_TOKEN_TTL_SECONDS: Seconds(900, 'Lifetime of an access token'),
+  REFRESH_TOKEN_TTL_SECONDS: Seconds(2_592_000, 'Lifetime of a refresh token'),
+  OTP_CODE_LENGTH: Type.Integer({
+    minimum: MIN_CODE_LENGTH,
+    maximum: MAX_CODE_LENGTH,
+    default: 6,
+    description: 'Digits per code',
+  }),
+  OTP_TTL_SECONDS: Seconds(600, 'How long a challenge can be verified after it was requested'),
+  OTP_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5, description: 'Verification attempts per challenge' }),
+  OTP_RESEND_COOLDOWN_SECONDS: Seconds(30, 'Wait between sends of one challenge', 0),
+  OTP_MAX_SENDS: Type.Integer({ minimum: 1, default: 5, description: 'Sends per challenge (first send included)' }),
+  OTP_RECIPIENT_LIMIT: Type.Integer({ minimum: 1, default: 5, description: 'Challenges per recipient per window' }),
+  OTP_RECIPIENT_WINDOW_SECONDS: Seconds(600, 'The window of OTP_RECIPIENT_LIMIT'),
+  RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: PerMinute(30, 'Code requests and resends per client IP per minute'),
+  RATE_LIMIT_VERIFICATIONS_PER_MINUTE: PerMinute(60, 'Verifications per client IP per minute'),
+  SIGNUP_ENABLED: Type.Boolean({
+    default: true,
+    description: 'Whether a login code for an address without an account creates the account',
+  }),
+  DEFAULT_LOCALE: Type.String({ default: 'en', minLength: 2, maxLength: 35, description: 'Locale of messages' }),
+  DELIVERY_ATTEMPTS: Type.Integer({ minimum: 1, default: 6, description: 'BullMQ attempts per delivery job' }),
+  DELIVERY_BACKOFF_MS: Type.Integer({ minimum: 1, default: 2000, description: 'First retry delay of a delivery' }),
+  RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'Outbox relay polling interval' }),
+  RELAY_BATCH_SIZE: Type.Integer({ minimum: 1, default: 100, description: 'Outbox rows relayed per drain' }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 16_384, description: 'Largest accepted request body' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 20_000, description: 'Deadline of a graceful stop' }),
+});
+
+export type GatewayConfig = Static<typeof GatewayConfigSchema>;
+
+/**
+ * Parses and checks the gateway's environment. Secrets are parsed here too, so a bad key stops
+ * the process at start with the variable's name (never its value).
+ */
+export function parseGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
+  const config = parseConfig(GatewayConfigSchema, env);
+  const checks: Array<[string, () => unknown]> = [
+    ['CODE_HMAC_KEY', () => parseCodeHmacKey(config.CODE_HMAC_KEY)],
+    ['ENVELOPE_KEYS', () => parseKeyRing(config.ENVELOPE_KEYS)],
+    ['JWT_PRIVATE_KEY', () => parseSigningKeyPem(config.JWT_PRIVATE_KEY)],
+  ];
+  const problems: string[] = [];
+  for (const [name, check] of checks) {
+    try {
+      checkVariable(name, check);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Fastify's `trustProxy`: false (the socket address is the client) or the named proxies. */
+export function trustProxySetting(value: string): false | string[] {
+  const proxies = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  return proxies.length === 0 ? false : proxies;
+}

@@ -1,0 +1,81 @@
+import { createDb, type Database, type Kysely } from '@otp/db';
+import { type Channel, QUEUE_NAMES } from '@otp/domain';
+import { createProducerRedis, type Logger } from '@otp/runtime';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { GatewayConfig } from './config.ts';
+import { createGatewayKeys, type GatewayKeys } from './keys.ts';
+import { type OutboxRelay, startOutboxRelay } from './outbox/outbox.relay.ts';
+
+/** Everything the gateway's routes use, built once in main.ts (or by a test) and passed down. */
+export interface GatewayDeps {
+  config: GatewayConfig;
+  db: Kysely<Database>;
+  /** Fail-fast Redis connection: per-IP rate limits and the readiness check. */
+  redis: Redis;
+  /** Delivery queues by channel (producers only). */
+  queues: Record<Channel, Queue>;
+  /** Moves outbox rows to the queues; routes nudge it after a commit. */
+  relay: Pick<OutboxRelay, 'nudge'>;
+  keys: GatewayKeys;
+  log: Logger;
+  /** Current time; tests may pass their own. */
+  clock?: () => Date;
+}
+
+/** The real deps plus the relay's full handle, for main.ts and tests to stop it. */
+export interface RunningGatewayDeps extends GatewayDeps {
+  relay: OutboxRelay;
+}
+
+export function createDeliveryQueues(redis: Redis, prefix: string, log: Logger): Record<Channel, Queue> {
+  const make = (channel: Channel) => {
+    const queue = new Queue(QUEUE_NAMES[channel], { connection: redis, prefix });
+    queue.on('error', (error: Error) => log.error({ err: { message: error.message }, queue: channel }, 'queue error'));
+    return queue;
+  };
+  return { email: make('email'), sms: make('sms') };
+}
+
+/**
+ * Creates the clients (Postgres pool, one fail-fast Redis connection shared by the rate limiter
+ * and the queue producers) and starts the outbox relay.
+ */
+export async function createGatewayDeps(config: GatewayConfig, log: Logger): Promise<RunningGatewayDeps> {
+  const keys = await createGatewayKeys(config);
+  const db = createDb({ url: config.DATABASE_URL, applicationName: 'otp-gateway' });
+  const redis = createProducerRedis(config.REDIS_URL, log, 'gateway');
+  const queues = createDeliveryQueues(redis, config.QUEUE_PREFIX, log);
+  const relay = startOutboxRelay({
+    db,
+    queues,
+    log: log.child({ component: 'outbox-relay' }),
+    intervalMs: config.RELAY_INTERVAL_MS,
+    batchSize: config.RELAY_BATCH_SIZE,
+    jobOptions: { attempts: config.DELIVERY_ATTEMPTS, backoffMs: config.DELIVERY_BACKOFF_MS },
+    queuesReady: () => redis.status === 'ready',
+  });
+  return { config, db, redis, queues, relay, keys, log };
+}
+
+/** Ends a Redis connection whether or not it ever connected (QUIT needs a live connection). */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') {
+    await redis.quit().catch(() => redis.disconnect());
+  } else {
+    redis.disconnect();
+  }
+}
+
+/** Stops the relay, then closes queues, Redis and the Postgres pool, in that order. */
+export async function closeGatewayDeps(deps: RunningGatewayDeps): Promise<void> {
+  await deps.relay.stop();
+  await Promise.all(Object.values(deps.queues).map((queue) => queue.close()));
+  await closeRedis(deps.redis);
+  await deps.db.destroy();
+}
+
+/** The current time, from the injected clock when there is one. */
+export function now(deps: Pick<GatewayDeps, 'clock'>): Date {
+  return deps.clock?.() ?? new Date();
+}

@@ -1,0 +1,62 @@
+import { createTestDatabase, type TestDatabase } from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../test/gateway.harness.ts';
+
+describe('the API description', () => {
+  let database: TestDatabase;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    gateway = await startTestGateway(database);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await database?.drop();
+  });
+
+  it('serves /openapi.json listing every route with its schemas and problem responses', async () => {
+    const response = await gateway.app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const document = JSON.parse(response.body) as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<string, { tags?: string[]; responses: Record<string, { content?: object }>; security?: unknown }>
+      >;
+      components: { securitySchemes: Record<string, { scheme?: string }> };
+    };
+    expect(document.openapi).toMatch(/^3\./);
+    const routes = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(routes.sort()).toEqual(
+      [
+        'GET /.well-known/jwks.json',
+        'GET /health/live',
+        'GET /health/ready',
+        'GET /v1/me',
+        'GET /v1/otp/challenges/{id}',
+        'POST /v1/otp/challenges',
+        'POST /v1/otp/challenges/{id}/resend',
+        'POST /v1/otp/challenges/{id}/verify',
+      ].sort(),
+    );
+    for (const methods of Object.values(document.paths)) {
+      for (const operation of Object.values(methods)) expect(operation.tags?.length).toBeGreaterThan(0);
+    }
+    const verify = document.paths['/v1/otp/challenges/{id}/verify']?.post;
+    expect(verify?.responses['429']?.content).toHaveProperty(['application/problem+json']);
+    expect(Object.keys(verify?.responses ?? {})).toEqual(expect.arrayContaining(['200', '400', '404', '410', '429']));
+    expect(document.components.securitySchemes.bearerAuth?.scheme).toBe('bearer');
+    expect(document.paths['/v1/me']?.get?.security).toEqual([{ bearerAuth: [] }]);
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    const response = await gateway.app.inject({ method: 'GET', url: '/docs' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/html/);
+    expect(response.body).toContain('Swagger UI');
+  });
+});

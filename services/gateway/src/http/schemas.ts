@@ -1,0 +1,56 @@
+import Type from 'typebox';
+
+// Shared atoms of the route schemas: one definition each, so the OpenAPI document and the
+// validation agree everywhere.
+
+export const Uuid = Type.String({ format: 'uuid', description: 'A UUID' });
+
+export const Email = Type.String({ format: 'email', maxLength: 254, description: 'A normalised email address' });
+
+export const E164Phone = Type.String({
+  pattern: '^\\+[1-9][0-9]{6,14}$',
+  description: 'A phone number in E.164, e.g. +14155552671',
+});
+
+export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 date-time (UTC)' });
+
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+
+/** RFC 9457 problem details, as every error is answered. */
+export const Problem = Type.Object(
+  {
+    type: Type.String({ description: 'Always about:blank: the status and `code` say it all' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String({ description: 'Stable machine-readable error code; branch on this' }),
+    detail: Type.Optional(Type.String()),
+    attemptsRemaining: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: true, description: 'Problem details (RFC 9457)' },
+);
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Invalid request or wrong code',
+  401: 'Missing or invalid access token',
+  403: 'Forbidden',
+  404: 'Not found',
+  409: 'Conflict',
+  410: 'Gone: expired, used or failed',
+  413: 'Body too large',
+  415: 'Unsupported media type',
+  429: 'Too many requests (see Retry-After)',
+  500: 'Internal error',
+  503: 'Dependency unavailable (see Retry-After)',
+};
+
+/** Response schemas for the given error statuses, as application/problem+json. */
+export function problemResponses(...statuses: number[]) {
+  const responses: Record<number, unknown> = {};
+  for (const status of [...statuses, 500, 503]) {
+    responses[status] = {
+      description: STATUS_TEXT[status] ?? 'Error',
+      content: { 'application/problem+json': { schema: Problem } },
+    };
+  }
+  return responses;
+}

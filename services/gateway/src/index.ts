@@ -1,0 +1,10 @@
+export { buildApp } from './app.ts';
+export { type GatewayConfig, GatewayConfigSchema, parseGatewayConfig } from './config.ts';
+export {
+  closeGatewayDeps,
+  createDeliveryQueues,
+  createGatewayDeps,
+  type GatewayDeps,
+  type RunningGatewayDeps,
+} from './deps.ts';
+export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './outbox/outbox.relay.ts';

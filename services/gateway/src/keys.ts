@@ -1,0 +1,31 @@
+import { type KeyRing, parseKeyRing } from '@otp/domain';
+import { createSigningKey, type SigningKey } from './auth/signing-key.ts';
+import type { GatewayConfig } from './config.ts';
+
+/** The gateway's secrets, parsed once at start. */
+export interface GatewayKeys {
+  /** HMAC key of the stored code hashes and recipient hashes. */
+  readonly codeHmacKey: Buffer;
+  /** Seals the recipient on a challenge row and the code + address in a delivery job. */
+  readonly envelopes: KeyRing;
+  /** Signs access tokens. */
+  readonly signing: SigningKey;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$|^[A-Za-z0-9_-]+$/;
+
+export function parseCodeHmacKey(value: string): Buffer {
+  const trimmed = value.trim();
+  if (!BASE64.test(trimmed)) throw new Error('must be base64');
+  const key = Buffer.from(trimmed, trimmed.includes('-') || trimmed.includes('_') ? 'base64url' : 'base64');
+  if (key.length < 32) throw new Error('must decode to at least 32 bytes (e.g. base64 of 32 random bytes)');
+  return key;
+}
+
+export async function createGatewayKeys(config: GatewayConfig): Promise<GatewayKeys> {
+  return {
+    codeHmacKey: parseCodeHmacKey(config.CODE_HMAC_KEY),
+    envelopes: parseKeyRing(config.ENVELOPE_KEYS),
+    signing: await createSigningKey(config.JWT_PRIVATE_KEY),
+  };
+}

@@ -1,0 +1,84 @@
+import {
+  consumeChallenge,
+  countVerificationAttempt,
+  type Database,
+  findChallenge,
+  type Kysely,
+  lockExhaustedChallenge,
+  type OtpChallenge,
+} from '@otp/db';
+import { codeMatches, PublicError } from '@otp/domain';
+import type { FastifyBaseLogger } from 'fastify';
+import { issueTokens, tokenSettings } from '../auth/tokens.service.ts';
+import { type GatewayDeps, now } from '../deps.ts';
+import type { Tokens, UserView } from '../users/user.schemas.ts';
+import { logOtpEvent } from './otp.events.ts';
+import { unusableChallenge } from './otp.guards.ts';
+import { signInWithRecipient, verifyRecipient } from './otp.purpose.ts';
+
+export type VerifyResult = { user: UserView; tokens: Tokens } | { verified: true };
+
+async function applyPurpose(
+  trx: Kysely<Database>,
+  deps: GatewayDeps,
+  challenge: OtpChallenge,
+  at: Date,
+): Promise<VerifyResult> {
+  if (challenge.purpose !== 'login') {
+    await verifyRecipient(trx, deps, challenge);
+    return { verified: true };
+  }
+  const user = await signInWithRecipient(trx, deps, challenge);
+  const tokens = await issueTokens(trx, tokenSettings(deps), user.id, at);
+  return { user, tokens };
+}
+
+/**
+ * Checks a code the way Ory Kratos does. 1) Count the attempt first, in its own statement: each
+ * concurrent submission takes one unit of the budget atomically, so no more than max_attempts
+ * codes are ever compared, however many arrive at once. 2) Compare keyed hashes in constant time
+ * (every kept hash, no early exit). 3) Consume with a conditional UPDATE and require exactly one
+ * changed row: of several requests holding the right code, exactly one gets through.
+ */
+export async function verifyChallenge(
+  deps: GatewayDeps,
+  id: string,
+  code: string,
+  log: FastifyBaseLogger,
+): Promise<VerifyResult> {
+  const counted = await countVerificationAttempt(deps.db, id);
+  const at = now(deps);
+  if (counted === undefined) {
+    const row = await findChallenge(deps.db, id);
+    // The database refused the attempt; if our clock disagrees, the database's expiry wins.
+    const refusal = unusableChallenge(row, at) ?? new PublicError('challenge_expired');
+    if (row !== undefined) {
+      logOtpEvent(log, 'otp.verify_failed', {
+        challengeId: id,
+        channel: row.channel,
+        purpose: row.purpose,
+        reason: refusal.code,
+      });
+    }
+    throw refusal;
+  }
+
+  const fields = { challengeId: id, channel: counted.channel, purpose: counted.purpose };
+  if (!codeMatches(deps.keys.codeHmacKey, id, code, counted.code_hashes)) {
+    const attemptsRemaining = Math.max(0, counted.max_attempts - counted.attempt_count);
+    if (attemptsRemaining === 0) {
+      await lockExhaustedChallenge(deps.db, id);
+      logOtpEvent(log, 'otp.locked', { ...fields, reason: 'attempts_exhausted' });
+      throw new PublicError('too_many_attempts', { extra: { attemptsRemaining: 0 } });
+    }
+    logOtpEvent(log, 'otp.verify_failed', { ...fields, reason: 'invalid_code', attemptsRemaining });
+    throw new PublicError('invalid_code', { extra: { attemptsRemaining } });
+  }
+
+  const result = await deps.db.transaction().execute(async (trx) => {
+    if (!(await consumeChallenge(trx, id))) throw new PublicError('challenge_used');
+    return applyPurpose(trx, deps, counted, at);
+  });
+  logOtpEvent(log, 'otp.verified', { ...fields, ...('user' in result ? { userId: result.user.id } : {}) });
+  return result;
+}

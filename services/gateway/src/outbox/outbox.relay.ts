@@ -1,0 +1,138 @@
+import {
+  claimPendingOutbox,
+  type Database,
+  type DeliveryOutboxRow,
+  deferOutbox,
+  type Kysely,
+  markOutboxDispatched,
+} from '@otp/db';
+import { type Channel, type DeliveryJobOptions, deliveryJobOptions, isDeliveryJobData, JOB_NAMES } from '@otp/domain';
+import type { Logger } from '@otp/runtime';
+import type { Queue } from 'bullmq';
+
+export interface OutboxRelayOptions {
+  db: Kysely<Database>;
+  queues: Record<Channel, Queue>;
+  log: Logger;
+  /** The timer's period: picks up rows left by a crashed replica and deferred rows. */
+  intervalMs: number;
+  batchSize: number;
+  jobOptions: DeliveryJobOptions;
+  /** Bound on one `queue.add`; BullMQ waits for a connection that never came up otherwise. */
+  enqueueTimeoutMs?: number;
+  /** False while the queues' Redis connection is down: rows are deferred without trying. */
+  queuesReady?: () => boolean;
+}
+
+export interface OutboxRelay {
+  /** Asks for a drain soon; never waits, never throws. */
+  nudge(): void;
+  /** Runs one drain after any running one; resolves with the number of jobs added. */
+  drainOnce(): Promise<number>;
+  /** Stops the timer and waits for the drain in progress. */
+  stop(): Promise<void>;
+}
+
+const MAX_DEFER_MS = 30_000;
+
+/** 1 s, 2 s, 4 s ... capped at 30 s, by how often the row was refused already. */
+export function deferDelayMs(relayAttempts: number): number {
+  return Math.min(MAX_DEFER_MS, 1000 * 2 ** Math.min(relayAttempts, 15));
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`queue did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Moves committed outbox rows to BullMQ. The rows stay locked (FOR UPDATE SKIP LOCKED) while
+ * their jobs are added, so replicas never relay the same row at the same time; a row is marked
+ * dispatched only once its job is in Redis, and deferred with a growing delay when Redis refused
+ * it. Adding twice is harmless: the job id is derived from the challenge and the send number.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { db, queues, log, batchSize, jobOptions } = options;
+  const enqueueTimeoutMs = options.enqueueTimeoutMs ?? 2000;
+
+  async function enqueue(row: DeliveryOutboxRow): Promise<void> {
+    if (options.queuesReady?.() === false) throw new Error('queue connection is not ready');
+    if (!isDeliveryJobData(row.job_data)) throw new Error('outbox row holds invalid job data');
+    const queue = queues[row.channel];
+    await withTimeout(
+      queue.add(JOB_NAMES.sendCode, row.job_data, deliveryJobOptions(row.job_id, jobOptions)),
+      enqueueTimeoutMs,
+    );
+  }
+
+  async function drain(): Promise<number> {
+    return db.transaction().execute(async (trx) => {
+      const rows = await claimPendingOutbox(trx, batchSize);
+      if (rows.length === 0) return 0;
+      const results = await Promise.allSettled(rows.map((row) => enqueue(row)));
+      const added: string[] = [];
+      const refused = new Map<number, { ids: string[]; error: string }>();
+      results.forEach((result, index) => {
+        const row = rows[index] as DeliveryOutboxRow;
+        if (result.status === 'fulfilled') {
+          added.push(row.id);
+          return;
+        }
+        const delay = deferDelayMs(row.relay_attempts);
+        const group = refused.get(delay) ?? { ids: [], error: String((result.reason as Error)?.message).slice(0, 200) };
+        group.ids.push(row.id);
+        refused.set(delay, group);
+      });
+      await markOutboxDispatched(trx, added);
+      for (const [delay, group] of refused) await deferOutbox(trx, group.ids, group.error, delay);
+      if (refused.size > 0) {
+        const deferred = [...refused.values()].reduce((sum, group) => sum + group.ids.length, 0);
+        log.warn({ added: added.length, deferred, reason: [...refused.values()][0]?.error }, 'outbox rows deferred');
+      } else {
+        log.debug({ added: added.length }, 'outbox relayed');
+      }
+      return added.length;
+    });
+  }
+
+  // One chain of drains: at most one runs at a time; `queued` coalesces nudges that arrive while
+  // a drain is waiting to start into that one drain.
+  let chain: Promise<unknown> = Promise.resolve();
+  let queued = false;
+  let stopped = false;
+
+  function nudge(): void {
+    if (stopped || queued) return;
+    queued = true;
+    chain = chain.then(async () => {
+      queued = false;
+      try {
+        await drain();
+      } catch (error) {
+        log.warn({ err: { message: (error as Error).message } }, 'outbox drain failed');
+      }
+    });
+  }
+
+  function drainOnce(): Promise<number> {
+    const run = chain.then(() => drain());
+    chain = run.catch(() => 0);
+    return run;
+  }
+
+  const timer = setInterval(nudge, options.intervalMs);
+  timer.unref();
+
+  return {
+    nudge,
+    drainOnce,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await chain;
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import {
+  createTestDatabase,
+  freePort,
+  type ServiceProcess,
+  type SmtpSink,
+  startService,
+  startSmtpSink,
+  startTwilioFake,
+  type TestDatabase,
+  type TwilioFake,
+  testKeyRing,
+  testRedisUrl,
+  testSecret,
+  uniqueQueuePrefix,
+} from '@otp/testkit';
+
+/** The whole system as real processes: gateway, both workers, an SMTP server, a Twilio fake. */
+export interface RunningSystem {
+  baseUrl: string;
+  database: TestDatabase;
+  smtp: SmtpSink;
+  twilio: TwilioFake;
+  services: ServiceProcess[];
+  /** Every line every service printed. */
+  logs(): string[];
+  stop(): Promise<Array<number | null>>;
+}
+
+export async function startSystem(gatewayEnv: Record<string, string> = {}): Promise<RunningSystem> {
+  const accountSid = `AC${randomBytes(16).toString('hex')}`;
+  const authToken = randomBytes(16).toString('hex');
+  const [database, smtp, twilio, gatewayPort, emailPort, smsPort] = await Promise.all([
+    createTestDatabase(),
+    startSmtpSink(),
+    startTwilioFake({ accountSid, authToken }),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const shared = {
+    DATABASE_URL: database.url,
+    REDIS_URL: testRedisUrl(),
+    QUEUE_PREFIX: uniqueQueuePrefix(),
+    ENVELOPE_KEYS: testKeyRing('e2e'),
+    LOG_LEVEL: 'info',
+  };
+  const jwtKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const services = await Promise.all([
+    startService({
+      name: 'gateway',
+      env: {
+        ...shared,
+        HOST: '127.0.0.1',
+        PORT: String(gatewayPort),
+        CODE_HMAC_KEY: testSecret(),
+        JWT_PRIVATE_KEY: jwtKey,
+        RELAY_INTERVAL_MS: '200',
+        DELIVERY_BACKOFF_MS: '100',
+        ...gatewayEnv,
+      },
+      readyUrl: `http://127.0.0.1:${gatewayPort}/health/ready`,
+    }),
+    startService({
+      name: 'email-worker',
+      env: { ...shared, OPS_HOST: '127.0.0.1', EMAIL_WORKER_PORT: String(emailPort), SMTP_URL: smtp.url },
+      readyUrl: `http://127.0.0.1:${emailPort}/health/ready`,
+    }),
+    startService({
+      name: 'sms-worker',
+      env: {
+        ...shared,
+        OPS_HOST: '127.0.0.1',
+        SMS_WORKER_PORT: String(smsPort),
+        TWILIO_ACCOUNT_SID: accountSid,
+        TWILIO_AUTH_TOKEN: authToken,
+        TWILIO_FROM: '+15005550006',
+        TWILIO_API_BASE_URL: twilio.baseUrl,
+        WEBOTP_DOMAIN: 'otp.example.com',
+      },
+      readyUrl: `http://127.0.0.1:${smsPort}/health/ready`,
+    }),
+  ]);
+  return {
+    baseUrl: `http://127.0.0.1:${gatewayPort}`,
+    database,
+    smtp,
+    twilio,
+    services,
+    logs: () => services.flatMap((service) => service.logs()),
+    async stop() {
+      const codes = await Promise.all(services.map((service) => service.stop('SIGTERM')));
+      await Promise.all([smtp.close(), twilio.close(), database.drop()]);
+      return codes;
+    },
+  };
+}
+
+export async function api(
+  system: RunningSystem,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`${system.baseUrl}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+/** Polls the challenge until `predicate` holds (bounded), returning the last body. */
+export async function waitForChallenge(
+  system: RunningSystem,
+  challengeId: string,
+  predicate: (challenge: Record<string, unknown>) => boolean,
+  timeoutMs = 15_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Record<string, unknown> = {};
+  while (Date.now() < deadline) {
+    last = (await api(system, 'GET', `/v1/otp/challenges/${challengeId}`)).body;
+    if (predicate(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`challenge never reached the expected state; last seen: ${JSON.stringify(last)}`);
+}

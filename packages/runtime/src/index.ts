@@ -1,4 +1,5 @@
 export * from './env.ts';
 export * from './logger.ts';
+export * from './ops-server.ts';
 export * from './redis.ts';
 export * from './shutdown.ts';

@@ -1,1 +1,5 @@
+export * from './codes.ts';
+export * from './service-process.ts';
+export * from './smtp-sink.ts';
 export * from './test-env.ts';
+export * from './twilio-fake.ts';

@@ -110,7 +110,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     chain = chain.then(async () => {
       queued = false;
       try {
-        await drain();
+        // A full batch means more may be waiting: keep going rather than wait for the timer.
+        if ((await drain()) === batchSize) nudge();
       } catch (error) {
         log.warn({ err: { message: (error as Error).message } }, 'outbox drain failed');
       }

@@ -1,0 +1,39 @@
+import { type Database, insertDeliveryAttempt, type Kysely } from '@otp/db';
+import type { AttemptOutcome, Channel } from '@otp/domain';
+
+export interface AttemptIdentity {
+  challengeId: string;
+  sendNumber: number;
+  channel: Channel;
+  provider: string;
+  /** How many times this job has started, this run included. */
+  attempt: number;
+}
+
+export interface AttemptFields {
+  errorCode?: string;
+  /** Safe text only: a DeliveryError's redacted detail, never raw provider text. */
+  errorMessage?: string;
+  providerMessageId?: string | null;
+  durationMs?: number;
+}
+
+export type RecordAttempt = (outcome: AttemptOutcome, fields?: AttemptFields) => Promise<void>;
+
+/** Writes one `delivery_attempts` row per processing of a job, so "was it sent?" needs no Redis. */
+export function attemptRecorder(db: Kysely<Database>, identity: AttemptIdentity): RecordAttempt {
+  return async (outcome, fields = {}) => {
+    await insertDeliveryAttempt(db, {
+      challenge_id: identity.challengeId,
+      send_number: identity.sendNumber,
+      channel: identity.channel,
+      provider: identity.provider,
+      attempt: identity.attempt,
+      outcome,
+      error_code: fields.errorCode ?? null,
+      error_message: fields.errorMessage ?? null,
+      provider_message_id: fields.providerMessageId ?? null,
+      duration_ms: Math.round(fields.durationMs ?? 0),
+    });
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * How a failed send affects the job:
+ * - `temporary`: retry with backoff (network, SMTP 4xx, provider 5xx);
+ * - `permanent`: fail at once, no retry (invalid or unsubscribed recipient, SMTP 5xx);
+ * - `rate_limited`: the provider asked us to slow down (HTTP 429): pause the queue, keep the attempt.
+ */
+export type DeliveryErrorKind = 'temporary' | 'permanent' | 'rate_limited';
+
+export interface DeliveryErrorOptions {
+  /** How long the provider asked us to wait (rate_limited). */
+  retryAfterMs?: number;
+  /** Safe, redacted detail for the attempt row, e.g. a provider reply with addresses removed. */
+  detail?: string;
+}
+
+/**
+ * A classified delivery failure. Its message is its stable `code` (`smtp_550`, `twilio_21211`...):
+ * the message ends up in BullMQ's failedReason and in logs, so it is never built from provider
+ * text, which can echo the address.
+ */
+export class DeliveryError extends Error {
+  readonly kind: DeliveryErrorKind;
+  readonly code: string;
+  readonly retryAfterMs: number | undefined;
+  readonly detail: string | undefined;
+
+  constructor(kind: DeliveryErrorKind, code: string, options: DeliveryErrorOptions = {}) {
+    super(code);
+    this.name = 'DeliveryError';
+    this.kind = kind;
+    this.code = code;
+    this.retryAfterMs = options.retryAfterMs;
+    this.detail = options.detail === undefined ? undefined : redactRecipients(options.detail);
+  }
+}
+
+const EMAIL_ADDRESS = /[^\s<>()",;:@]+@[^\s<>()",;:@]+/g;
+// Numbers written with spaces ("+1 415 555 0123"): redacted from seven digits on, so an SMTP
+// reply such as "550 5.1.1" survives.
+const SPACED_NUMBER = /\+?\d[\d\s().-]*\d/g;
+// Numbers without spaces: codes and phone numbers from four digits on.
+const NUMBER = /\+?\d[\d().-]*\d/g;
+const MAX_DETAIL_LENGTH = 200;
+
+function digitCount(text: string): number {
+  return text.replace(/\D/g, '').length;
+}
+
+/** Removes email addresses, phone numbers and codes from provider text before it is kept anywhere. */
+export function redactRecipients(text: string): string {
+  const redacted = text
+    .replace(EMAIL_ADDRESS, '[address]')
+    .replace(SPACED_NUMBER, (run) => (digitCount(run) >= 7 ? '[number]' : run))
+    .replace(NUMBER, (run) => (digitCount(run) >= 4 ? '[number]' : run));
+  return redacted.length > MAX_DETAIL_LENGTH ? `${redacted.slice(0, MAX_DETAIL_LENGTH)}…` : redacted;
+}

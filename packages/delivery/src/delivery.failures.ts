@@ -1,0 +1,98 @@
+import { type Database, type Kysely, updateDelivery } from '@otp/db';
+import type { Logger } from '@otp/runtime';
+import { RateLimitError, UnrecoverableError } from 'bullmq';
+import type { RecordAttempt } from './attempt.recorder.ts';
+import { DeliveryError, redactRecipients } from './delivery.error.ts';
+
+/** A temporary failure the pipeline has recorded; BullMQ retries it with backoff. */
+export class RetryableDeliveryFailure extends Error {
+  constructor(code: string) {
+    super(code);
+    this.name = 'RetryableDeliveryFailure';
+  }
+}
+
+export interface FailureContext {
+  db: Kysely<Database>;
+  challengeId: string;
+  sendNumber: number;
+  log: Logger;
+  record: RecordAttempt;
+  durationMs: number;
+  /** This run is the job's last allowed attempt: a temporary failure now fails the delivery. */
+  lastAttempt: boolean;
+  /** The job has started so often (429 after 429) that a rate limit counts as a temporary failure. */
+  rateLimitExhausted: boolean;
+  /** Pauses the whole queue (every replica) for `ms`. */
+  rateLimit(ms: number): Promise<void>;
+}
+
+const DEFAULT_RETRY_AFTER_MS = 1000;
+// A `Retry-After: 0` must not turn into a busy loop against the provider.
+const MIN_RETRY_AFTER_MS = 100;
+
+/** Anything a sender threw that is not a DeliveryError is a bug or an unclassified failure: retry it. */
+export function asDeliveryError(error: unknown, log: Logger): DeliveryError {
+  if (error instanceof DeliveryError) return error;
+  const { name, code } = error as { name?: string; code?: string };
+  log.error({ err: { name, code, message: redactRecipients(String((error as Error)?.message)) } }, 'sender threw');
+  return new DeliveryError('temporary', 'sender_error');
+}
+
+/**
+ * Records a failed send and returns the error the processor must throw: `UnrecoverableError` (no
+ * retry), `RateLimitError` (back to wait, no attempt used) or `RetryableDeliveryFailure` (backoff).
+ */
+export async function handleFailure(failure: DeliveryError, ctx: FailureContext): Promise<Error> {
+  const { code } = failure;
+  const fields = { errorCode: code, errorMessage: failure.detail, durationMs: ctx.durationMs };
+  const kind = failure.kind === 'rate_limited' && ctx.rateLimitExhausted ? 'temporary' : failure.kind;
+
+  if (kind === 'rate_limited') {
+    const waitMs = Math.max(failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS);
+    await ctx.record('rate_limited', fields);
+    await updateDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, {
+      status: 'queued',
+      lastError: code,
+      countAttempt: true,
+    });
+    ctx.log.warn({ code, waitMs }, 'provider rate limit: pausing the queue');
+    await ctx.rateLimit(waitMs);
+    return new RateLimitError();
+  }
+
+  const final = kind === 'permanent' || ctx.lastAttempt;
+  await ctx.record(kind === 'permanent' ? 'permanent_failure' : 'temporary_failure', fields);
+  await updateDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, {
+    status: final ? 'failed' : 'queued',
+    lastError: code,
+    countAttempt: true,
+    failChallenge: final,
+  });
+  if (kind === 'permanent') {
+    ctx.log.warn({ code }, 'delivery failed permanently');
+    return new UnrecoverableError(code);
+  }
+  ctx.log.warn({ code, final }, final ? 'delivery failed: no attempts left' : 'delivery failed: will retry');
+  return new RetryableDeliveryFailure(code);
+}
+
+/**
+ * What reaches BullMQ (failedReason, stacktrace) is a code, never an arbitrary message: an
+ * unexpected error (Postgres down, a bug) is logged here and replaced by `worker_error`, retried.
+ */
+export function sanitizeJobError(error: unknown, log: Logger): Error {
+  if (
+    error instanceof UnrecoverableError ||
+    error instanceof RateLimitError ||
+    error instanceof RetryableDeliveryFailure
+  ) {
+    return error;
+  }
+  const { name, code } = error as { name?: string; code?: string };
+  log.error(
+    { err: { name, code, message: redactRecipients(String((error as Error)?.message)) } },
+    'delivery processing error',
+  );
+  return new RetryableDeliveryFailure('worker_error');
+}

@@ -1,0 +1,118 @@
+import { type Database, findChallenge, type Kysely, updateDelivery } from '@otp/db';
+import {
+  type Channel,
+  type DeliveryJobData,
+  type DeliverySecret,
+  envelopeContext,
+  isDeliveryJobData,
+  isDeliverySecret,
+  type KeyRing,
+  open,
+} from '@otp/domain';
+import type { Logger } from '@otp/runtime';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { attemptRecorder } from './attempt.recorder.ts';
+import { DeliveryError } from './delivery.error.ts';
+import { asDeliveryError, handleFailure } from './delivery.failures.ts';
+import type { DeliverySender, MessageRenderer } from './sender.port.ts';
+import { type SkipReason, skipReason } from './skip-reason.ts';
+
+/** A job's return value, stored in Redis: ids and reasons only. */
+export type DeliveryJobResult = { providerMessageId: string | null } | { skipped: SkipReason };
+
+export interface DeliveryProcessorDeps {
+  channel: Channel;
+  db: Kysely<Database>;
+  keyRing: KeyRing;
+  sender: DeliverySender;
+  render: MessageRenderer;
+  log: Logger;
+  now: () => Date;
+  /** A 429 pauses the queue; after this many starts of one job it counts as a temporary failure. */
+  maxRateLimitedStarts: number;
+  rateLimit(ms: number): Promise<void>;
+}
+
+function openSecret(keyRing: KeyRing, data: DeliveryJobData): DeliverySecret {
+  let secret: unknown;
+  try {
+    secret = open(keyRing, data.envelope, envelopeContext(data.challengeId, data.sendNumber));
+  } catch {
+    // Wrong key, tampered, or sealed for another job: retrying cannot help.
+    throw new DeliveryError('permanent', 'envelope_unreadable');
+  }
+  if (!isDeliverySecret(secret)) throw new DeliveryError('permanent', 'envelope_unreadable');
+  return secret;
+}
+
+export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
+  return async function processDelivery(job: Job<unknown, DeliveryJobResult>): Promise<DeliveryJobResult> {
+    const data = job.data;
+    if (!isDeliveryJobData(data) || data.channel !== deps.channel) throw new UnrecoverableError('invalid_payload');
+    const { challengeId, sendNumber, channel } = data;
+    const log = deps.log.child({
+      challengeId,
+      sendNumber,
+      channel,
+      jobId: job.id,
+      requestId: data.requestId,
+      attempt: job.attemptsMade + 1,
+    });
+    const record = attemptRecorder(deps.db, {
+      challengeId,
+      sendNumber,
+      channel,
+      provider: deps.sender.provider,
+      attempt: Math.max(job.attemptsStarted, job.attemptsMade + 1),
+    });
+
+    const challenge = await findChallenge(deps.db, challengeId);
+    const skipped = skipReason(challenge, sendNumber, deps.now());
+    if (challenge === undefined || skipped !== null) {
+      const reason = skipped ?? 'challenge_missing';
+      // A purged challenge has no row to hang an attempt on (foreign key): the log line is the record.
+      if (challenge !== undefined) await record('skipped', { errorCode: reason });
+      log.info({ reason }, 'delivery skipped');
+      return { skipped: reason };
+    }
+
+    await updateDelivery(deps.db, challengeId, sendNumber, { status: 'sending' });
+    const started = performance.now();
+    let providerMessageId: string | null;
+    try {
+      const secret = openSecret(deps.keyRing, data);
+      const rendered = deps.render({
+        code: secret.code,
+        purpose: data.purpose,
+        locale: data.locale,
+        expiresAt: challenge.expires_at,
+        now: deps.now(),
+      });
+      const message = { channel, to: secret.to, toMasked: data.toMasked, challengeId, sendNumber, ...rendered };
+      ({ providerMessageId } = await deps.sender.send(message));
+    } catch (error) {
+      throw await handleFailure(asDeliveryError(error, log), {
+        db: deps.db,
+        challengeId,
+        sendNumber,
+        log,
+        record,
+        durationMs: performance.now() - started,
+        lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+        rateLimitExhausted: job.attemptsStarted > deps.maxRateLimitedStarts,
+        rateLimit: deps.rateLimit,
+      });
+    }
+
+    const durationMs = performance.now() - started;
+    await record('sent', { providerMessageId, durationMs });
+    await updateDelivery(deps.db, challengeId, sendNumber, {
+      status: 'sent',
+      countAttempt: true,
+      providerMessageId,
+      lastError: null,
+    });
+    log.info({ provider: deps.sender.provider, durationMs: Math.round(durationMs) }, 'delivery sent');
+    return { providerMessageId };
+  };
+}

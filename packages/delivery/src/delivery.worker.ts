@@ -1,0 +1,144 @@
+import type { Database, Kysely } from '@otp/db';
+import { type Channel, isDeliveryJobData, type KeyRing, QUEUE_NAMES } from '@otp/domain';
+import { createWorkerRedis, type Logger } from '@otp/runtime';
+import { type Job, Queue, Worker } from 'bullmq';
+import { redactRecipients } from './delivery.error.ts';
+import { sanitizeJobError } from './delivery.failures.ts';
+import { createDeliveryProcessor, type DeliveryJobResult } from './delivery.processor.ts';
+import type { DeliverySender, MessageRenderer } from './sender.port.ts';
+
+export interface DeliveryWorkerDeps {
+  channel: Channel;
+  db: Kysely<Database>;
+  redisUrl: string;
+  /** BullMQ key prefix, the same the producer uses (`{otp}`). */
+  prefix: string;
+  keyRing: KeyRing;
+  sender: DeliverySender;
+  render: MessageRenderer;
+  log: Logger;
+  concurrency: number;
+  /** Queue-wide: holds across every replica of the worker. */
+  limiter: { max: number; duration: number };
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  /** How long `close()` waits for in-flight jobs before it force-closes (they stall and are retried). */
+  closeTimeoutMs: number;
+  /** After this many starts of one job (429 after 429), a rate limit counts as a temporary failure. */
+  maxRateLimitedStarts?: number;
+  now?: () => Date;
+}
+
+export interface DeliveryWorker {
+  readonly worker: Worker<unknown, DeliveryJobResult>;
+  isRunning(): boolean;
+  /** Stops taking jobs, lets in-flight ones finish (up to `closeTimeoutMs`), releases connections. */
+  close(): Promise<void>;
+}
+
+const FORCE_CLOSE_GRACE_MS = 2000;
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    // A close that fails has still finished: whatever it left open is torn down after it.
+    const settled = promise.then(
+      () => true,
+      () => true,
+    );
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function jobFields(job: Job | undefined): Record<string, unknown> {
+  if (job === undefined) return {};
+  const data = isDeliveryJobData(job.data)
+    ? { challengeId: job.data.challengeId, sendNumber: job.data.sendNumber }
+    : {};
+  return { jobId: job.id, attemptsMade: job.attemptsMade, ...data };
+}
+
+export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
+  const queue = QUEUE_NAMES[deps.channel];
+  const log = deps.log.child({ queue });
+  const connection = createWorkerRedis(deps.redisUrl, log, `${queue}-worker`);
+  const worker = new Worker<unknown, DeliveryJobResult>(queue, async (job) => processDelivery(job), {
+    connection,
+    prefix: deps.prefix,
+    autorun: false,
+    concurrency: deps.concurrency,
+    limiter: deps.limiter,
+    lockDuration: deps.lockDurationMs,
+    stalledInterval: deps.stalledIntervalMs,
+    // A job whose worker died twice goes to failed: a crash loop does not run forever.
+    maxStalledCount: 1,
+  });
+  // BullMQ 6 moved the manual rate limit from the worker to the queue (worker.rateLimit is
+  // deprecated); this Queue shares the worker's connection and only sets that limit.
+  const limiter = new Queue(queue, { connection, prefix: deps.prefix });
+  const processJob = createDeliveryProcessor({
+    channel: deps.channel,
+    db: deps.db,
+    keyRing: deps.keyRing,
+    sender: deps.sender,
+    render: deps.render,
+    log,
+    now: deps.now ?? (() => new Date()),
+    maxRateLimitedStarts: deps.maxRateLimitedStarts ?? 20,
+    // Sets the queue's rate-limit key, which every replica's worker obeys.
+    rateLimit: (ms) => limiter.rateLimit(ms),
+  });
+  async function processDelivery(job: Job<unknown, DeliveryJobResult>): Promise<DeliveryJobResult> {
+    try {
+      return await processJob(job);
+    } catch (error) {
+      throw sanitizeJobError(error, log);
+    }
+  }
+
+  // While Redis is away BullMQ reports the same error on every reconnection: one line per 5 s.
+  let lastError = { message: '', at: 0 };
+  worker.on('error', (error) => {
+    const now = Date.now();
+    if (error.message === lastError.message && now - lastError.at < 5000) return;
+    lastError = { message: error.message, at: now };
+    log.error({ err: { name: error.name, message: redactRecipients(error.message) } }, 'worker error');
+  });
+  limiter.on('error', (error) => {
+    log.error({ err: { name: error.name, message: redactRecipients(error.message) } }, 'queue error');
+  });
+  worker.on('failed', (job, error) => {
+    log.warn({ ...jobFields(job), reason: error.message }, 'delivery job failed');
+  });
+  worker.on('stalled', (jobId) => {
+    log.warn({ jobId }, 'delivery job stalled: its worker stopped renewing the lock');
+  });
+  worker.run().catch((error: Error) => {
+    log.error({ err: { name: error.name, message: redactRecipients(error.message) } }, 'worker stopped');
+  });
+
+  let closing: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    if (!(await settlesWithin(worker.close(), deps.closeTimeoutMs))) {
+      log.warn({ closeTimeoutMs: deps.closeTimeoutMs }, 'in-flight jobs did not finish in time: force-closing');
+      await settlesWithin(worker.close(true), FORCE_CLOSE_GRACE_MS);
+    }
+    await settlesWithin(limiter.close(), FORCE_CLOSE_GRACE_MS);
+    await deps.sender.close?.();
+    connection.disconnect();
+    log.info('worker closed');
+  }
+  return {
+    worker,
+    isRunning: () => worker.isRunning(),
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './delivery.fixture.ts';
+export * from './recording.sender.ts';

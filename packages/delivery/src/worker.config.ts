@@ -1,0 +1,56 @@
+import {
+  checkVariable,
+  type KeyRing,
+  KeyRingVariable,
+  LogLevel,
+  PostgresUrl,
+  parseKeyRing,
+  QueuePrefix,
+  RedisUrl,
+} from '@otp/domain';
+import Type from 'typebox';
+
+const Milliseconds = (value: number, description: string) =>
+  Type.Integer({ minimum: 1, maximum: 3_600_000, default: value, description });
+
+/** The variables both workers read; each service adds its port, provider and rate-limit settings. */
+export const workerConfigFields = {
+  DATABASE_URL: PostgresUrl,
+  REDIS_URL: RedisUrl,
+  QUEUE_PREFIX: QueuePrefix,
+  ENVELOPE_KEYS: KeyRingVariable('Keys that open the delivery envelopes, shared with the gateway'),
+  LOG_LEVEL: LogLevel,
+  OPS_HOST: Type.String({
+    default: '0.0.0.0',
+    minLength: 1,
+    description: 'Interface the health endpoints listen on',
+  }),
+  APP_NAME: Type.String({
+    default: 'OTP',
+    minLength: 1,
+    maxLength: 64,
+    description: 'Product name shown in messages ("Your OTP code is ...")',
+  }),
+  DEV_OUTBOX_DIR: Type.String({
+    default: '.outbox',
+    minLength: 1,
+    description:
+      'Where messages are written as files when no provider is configured (relative to the working directory)',
+  }),
+  WORKER_LOCK_DURATION_MS: Milliseconds(
+    30_000,
+    'How long a job stays locked to its worker without a renewal before it counts as stalled',
+  ),
+  WORKER_STALLED_INTERVAL_MS: Milliseconds(30_000, 'How often the worker looks for stalled jobs'),
+  SHUTDOWN_TIMEOUT_MS: Milliseconds(
+    20_000,
+    'On SIGTERM, how long in-flight jobs may run before they are handed back; the process exits at most 5 s later',
+  ),
+};
+
+/** The extra time the process gets after SHUTDOWN_TIMEOUT_MS to force-close and release its pools. */
+export const SHUTDOWN_GRACE_MS = 5000;
+
+export function readKeyRing(config: { ENVELOPE_KEYS: string }): KeyRing {
+  return checkVariable('ENVELOPE_KEYS', () => parseKeyRing(config.ENVELOPE_KEYS));
+}

@@ -1,0 +1,65 @@
+import { ConfigError } from '@otp/domain';
+import { testKeyRing } from '@otp/testkit';
+import { describe, expect, it } from 'vitest';
+import { parseEmailWorkerConfig } from './config.ts';
+
+const valid = {
+  DATABASE_URL: 'postgres://otp@127.0.0.1:5432/otp',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  ENVELOPE_KEYS: testKeyRing('k1'),
+};
+
+function problems(env: Record<string, string | undefined>): string {
+  try {
+    parseEmailWorkerConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.join('\n');
+    throw error;
+  }
+  return '';
+}
+
+describe('email worker configuration', () => {
+  it('applies the documented defaults', () => {
+    const config = parseEmailWorkerConfig(valid);
+    expect(config).toMatchObject({
+      QUEUE_PREFIX: '{otp}',
+      LOG_LEVEL: 'info',
+      OPS_HOST: '0.0.0.0',
+      EMAIL_WORKER_PORT: 3101,
+      MAIL_FROM: 'OTP <no-reply@otp.local>',
+      APP_NAME: 'OTP',
+      DEV_OUTBOX_DIR: '.outbox',
+      EMAIL_CONCURRENCY: 10,
+      EMAIL_RATE_LIMIT_MAX: 50,
+      EMAIL_RATE_LIMIT_DURATION_MS: 1000,
+      WORKER_LOCK_DURATION_MS: 30_000,
+      WORKER_STALLED_INTERVAL_MS: 30_000,
+      SHUTDOWN_TIMEOUT_MS: 20_000,
+    });
+    expect(config.SMTP_URL).toBeUndefined();
+    expect(config.keyRing.currentId).toBe('k1');
+  });
+
+  it('converts numbers and reads the SMTP URL', () => {
+    const config = parseEmailWorkerConfig({ ...valid, EMAIL_CONCURRENCY: '3', SMTP_URL: 'smtps://u:p@mail.test:465' });
+    expect(config.EMAIL_CONCURRENCY).toBe(3);
+    expect(config.SMTP_URL).toBe('smtps://u:p@mail.test:465');
+  });
+
+  it('names a missing DATABASE_URL', () => {
+    expect(problems({ ...valid, DATABASE_URL: undefined })).toContain('DATABASE_URL');
+  });
+
+  it('names a bad ENVELOPE_KEYS without echoing it', () => {
+    const found = problems({ ...valid, ENVELOPE_KEYS: 'k1:dG9vLXNob3J0' });
+    expect(found).toContain('ENVELOPE_KEYS');
+    expect(found).not.toContain('dG9vLXNob3J0');
+  });
+
+  it('names a malformed SMTP_URL and a bad number', () => {
+    const found = problems({ ...valid, SMTP_URL: 'http://mail.test', EMAIL_CONCURRENCY: 'many' });
+    expect(found).toContain('SMTP_URL');
+    expect(found).toContain('EMAIL_CONCURRENCY');
+  });
+});

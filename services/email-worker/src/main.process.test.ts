@@ -1,0 +1,98 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDeliveryFixture, type DeliveryFixture } from '@otp/delivery/testing';
+import { parseKeyRing } from '@otp/domain';
+import {
+  createTestDatabase,
+  freePort,
+  type ServiceProcess,
+  startService,
+  type TestDatabase,
+  testKeyRing,
+  testRedisUrl,
+  uniqueQueuePrefix,
+} from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// main.ts as a real process: config from the environment, the dev outbox (no SMTP_URL), the
+// health server, and a clean exit on SIGTERM.
+const keys = testKeyRing('proc');
+const prefix = uniqueQueuePrefix();
+let database: TestDatabase;
+let fixture: DeliveryFixture;
+let outbox: string;
+let port: number;
+let service: ServiceProcess;
+
+beforeAll(async () => {
+  [database, outbox, port] = await Promise.all([
+    createTestDatabase(),
+    mkdtemp(join(tmpdir(), 'otp-email-outbox-')),
+    freePort(),
+  ]);
+  fixture = await createDeliveryFixture({
+    db: database.db,
+    redisUrl: testRedisUrl(),
+    prefix,
+    keyRing: parseKeyRing(keys),
+    channel: 'email',
+  });
+  service = await startService({
+    name: 'email-worker',
+    env: {
+      DATABASE_URL: database.url,
+      REDIS_URL: testRedisUrl(),
+      QUEUE_PREFIX: prefix,
+      ENVELOPE_KEYS: keys,
+      OPS_HOST: '127.0.0.1',
+      EMAIL_WORKER_PORT: String(port),
+      DEV_OUTBOX_DIR: outbox,
+    },
+    readyUrl: `http://127.0.0.1:${port}/health/ready`,
+  });
+});
+
+afterAll(async () => {
+  await service?.stop('SIGKILL');
+  await fixture?.close();
+  await database?.drop();
+  await rm(outbox, { recursive: true, force: true });
+});
+
+describe('email worker process', () => {
+  it('delivers to the dev outbox, answers its health checks, and exits 0 on SIGTERM', async () => {
+    const challenge = await fixture.seedChallenge({ to: 'process@example.com' });
+    const outcome = await fixture.finished(await fixture.enqueue(challenge));
+    expect(outcome.state).toBe('completed');
+    const files = await readdir(join(outbox, 'email'));
+    expect(files.filter((file) => file.includes(challenge.id))).toHaveLength(1);
+
+    const live = await fetch(`http://127.0.0.1:${port}/health/live`);
+    expect(live.status).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { postgres: true, redis: true, worker: true } });
+
+    await vi.waitFor(() => expect(service.logs().join('\n')).toContain('email written to the dev outbox'));
+    expect(await service.stop('SIGTERM')).toBe(0);
+    const logs = service.logs().join('\n');
+    expect(logs).toContain('p***@example.com');
+    expect(logs).not.toContain('process@example.com');
+    expect(logs).not.toMatch(new RegExp(`\\b${challenge.code}\\b`));
+  });
+
+  it('refuses to start with a bad key ring, naming the variable (exit 78)', async () => {
+    const badPort = await freePort();
+    const start = startService({
+      name: 'email-worker',
+      env: {
+        DATABASE_URL: database.url,
+        REDIS_URL: testRedisUrl(),
+        ENVELOPE_KEYS: 'k1:bm90LTMyLWJ5dGVz',
+        EMAIL_WORKER_PORT: String(badPort),
+      },
+      readyUrl: `http://127.0.0.1:${badPort}/health/ready`,
+    });
+    await expect(start).rejects.toThrow(/exited with 78[\s\S]*ENVELOPE_KEYS/);
+  });
+});

@@ -1,0 +1,65 @@
+import { createServer } from 'node:net';
+import { DeliveryError, type OutgoingMessage } from '@otp/delivery';
+import { type SmtpSink, startSmtpSink } from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSmtpSender } from './smtp.sender.ts';
+
+let sink: SmtpSink;
+beforeAll(async () => {
+  sink = await startSmtpSink();
+});
+afterAll(async () => {
+  await sink?.close();
+});
+
+const message = (to: string): OutgoingMessage => ({
+  channel: 'email',
+  to,
+  toMasked: 'x***@example.com',
+  challengeId: '7c3c1c1e-8a55-4b8e-9d8b-0d4c0f3a9b22',
+  sendNumber: 1,
+  subject: 'Code',
+  text: 'Your code is 123456',
+  html: '<p>Your code is 123456</p>',
+});
+
+async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof DeliveryError)) throw new Error('expected a DeliveryError');
+  return error;
+}
+
+// The nodemailer adapter turns real SMTP replies and network errors into delivery failures.
+describe('SMTP sender classification', () => {
+  it.each([
+    [451, 'data', 'temporary'],
+    [452, 'rcpt', 'temporary'],
+    [550, 'rcpt', 'permanent'],
+    [554, 'data', 'permanent'],
+    [535, 'data', 'temporary'],
+  ] as const)('classifies a %i at %s as %s', async (responseCode, stage, kind) => {
+    const sender = createSmtpSender({ url: sink.url, from: 'otp@test.local' });
+    sink.failNext(1, responseCode, stage);
+    const error = await failure(sender.send(message('reply@example.com')));
+    await sender.close?.();
+
+    expect(error).toMatchObject({ kind, code: `smtp_${responseCode}` });
+    expect(error.message).toBe(`smtp_${responseCode}`);
+    expect(error.detail ?? '').not.toContain('reply@example.com');
+  });
+
+  it('treats a refused connection as temporary', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const sender = createSmtpSender({ url: `smtp://127.0.0.1:${port}`, from: 'otp@test.local' });
+
+    const error = await failure(sender.send(message('nobody@example.com')));
+    await sender.close?.();
+    expect(error).toMatchObject({ kind: 'temporary', code: 'smtp_connection' });
+  });
+});

@@ -1,0 +1,117 @@
+import { findChallenge, listDeliveryAttempts } from '@otp/db';
+import type { DeliveryWorker } from '@otp/delivery';
+import { createDeliveryFixture, type DeliveryFixture } from '@otp/delivery/testing';
+import { parseKeyRing } from '@otp/domain';
+import { createLogger } from '@otp/runtime';
+import {
+  createTestDatabase,
+  extractCode,
+  type SmtpSink,
+  startSmtpSink,
+  type TestDatabase,
+  testKeyRing,
+  testRedisUrl,
+  uniqueQueuePrefix,
+} from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSmtpSender } from './transports/smtp.sender.ts';
+import { startWorker } from './worker.ts';
+
+const keyRing = parseKeyRing(testKeyRing());
+let database: TestDatabase;
+let fixture: DeliveryFixture;
+let sink: SmtpSink;
+let worker: DeliveryWorker;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  sink = await startSmtpSink();
+  const prefix = uniqueQueuePrefix();
+  fixture = await createDeliveryFixture({
+    db: database.db,
+    redisUrl: testRedisUrl(),
+    prefix,
+    keyRing,
+    channel: 'email',
+  });
+  worker = startWorker({
+    db: database.db,
+    redisUrl: testRedisUrl(),
+    prefix,
+    keyRing,
+    sender: createSmtpSender({ url: sink.url, from: 'Acme <no-reply@acme.test>' }),
+    log: createLogger({ service: 'email-worker-test', level: 'silent' }),
+    appName: 'Acme',
+    concurrency: 2,
+    limiter: { max: 100, duration: 1000 },
+    lockDurationMs: 5000,
+    stalledIntervalMs: 5000,
+    closeTimeoutMs: 5000,
+  });
+  await worker.worker.waitUntilReady();
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await fixture?.close();
+  await sink?.close();
+  await database?.drop();
+});
+
+const mailsTo = (address: string) => sink.messages.filter((mail) => mail.to.includes(address));
+
+describe('email worker against a real SMTP server', () => {
+  it('delivers the code email: subject, text and HTML with the code, the send named in a header', async () => {
+    const challenge = await fixture.seedChallenge({ to: 'grace@example.com', purpose: 'login' });
+    const outcome = await fixture.finished(await fixture.enqueue(challenge));
+    const mail = await sink.waitForMail('grace@example.com');
+
+    expect(outcome.state).toBe('completed');
+    expect(mail.subject).toBe('Your Acme sign-in code');
+    expect(mail.from).toBe('no-reply@acme.test');
+    expect(extractCode(mail.text)).toBe(challenge.code);
+    expect(mail.html).toContain(challenge.code);
+    expect(mail.text).toContain('If you did not ask for this, ignore this email');
+    expect(mail.headers['x-otp-challenge-id']).toBe(challenge.id);
+    expect(mail.headers['x-otp-send-number']).toBe('1');
+    const row = await findChallenge(database.db, challenge.id);
+    expect(row).toMatchObject({ delivery_status: 'sent', delivery_attempts: 1 });
+    expect(row?.delivery_provider_message_id).toBe(mail.headers['message-id']);
+  });
+
+  it('retries a 451 and delivers once: two attempt rows, one mail', async () => {
+    const challenge = await fixture.seedChallenge({ to: 'retry@example.com' });
+    sink.failNext(1, 451);
+    const outcome = await fixture.finished(await fixture.enqueue(challenge));
+
+    expect(outcome.state).toBe('completed');
+    expect(mailsTo('retry@example.com')).toHaveLength(1);
+    expect(await listDeliveryAttempts(database.db, challenge.id)).toMatchObject([
+      { outcome: 'temporary_failure', error_code: 'smtp_451', provider: 'smtp' },
+      { outcome: 'sent', provider: 'smtp' },
+    ]);
+    expect(await findChallenge(database.db, challenge.id)).toMatchObject({
+      delivery_status: 'sent',
+      delivery_attempts: 2,
+    });
+  });
+
+  it('fails a 550 at once: one permanent attempt, no retry, the challenge failed', async () => {
+    const challenge = await fixture.seedChallenge({ to: 'gone@example.com' });
+    sink.failNext(1, 550);
+    const job = await fixture.enqueue(challenge, { attempts: 3 });
+    const outcome = await fixture.finished(job);
+
+    expect(outcome).toEqual({ state: 'failed', reason: 'smtp_550' });
+    expect((await fixture.queue.getJob(job.id as string))?.attemptsMade).toBe(1);
+    expect(mailsTo('gone@example.com')).toHaveLength(0);
+    expect(await listDeliveryAttempts(database.db, challenge.id)).toMatchObject([
+      { outcome: 'permanent_failure', error_code: 'smtp_550' },
+    ]);
+    expect(await findChallenge(database.db, challenge.id)).toMatchObject({
+      status: 'failed',
+      delivery_status: 'failed',
+      delivery_last_error: 'smtp_550',
+    });
+  });
+});

@@ -1,0 +1,102 @@
+import { readKeyRing, workerConfigFields } from '@otp/delivery';
+import { ConfigError, type KeyRing, Port, parseConfig } from '@otp/domain';
+import Type, { type Static } from 'typebox';
+
+export const SmsWorkerConfigSchema = Type.Object({
+  ...workerConfigFields,
+  SMS_WORKER_PORT: Port(3102, 'Port of the SMS worker health endpoints (/health/live, /health/ready)'),
+  TWILIO_ACCOUNT_SID: Type.Optional(
+    Type.String({ pattern: '^AC[0-9a-fA-F]{32}$', description: 'Twilio account SID (AC...); unset: dev outbox' }),
+  ),
+  TWILIO_AUTH_TOKEN: Type.Optional(Type.String({ minLength: 1, description: 'Twilio auth token' })),
+  TWILIO_FROM: Type.Optional(
+    Type.String({ minLength: 1, description: 'Sender: an E.164 number or alphanumeric sender id' }),
+  ),
+  TWILIO_MESSAGING_SERVICE_SID: Type.Optional(
+    Type.String({
+      pattern: '^MG[0-9a-fA-F]{32}$',
+      description: 'Messaging service SID (MG...), instead of TWILIO_FROM',
+    }),
+  ),
+  TWILIO_API_BASE_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description: "Send the Twilio SDK's requests to this origin instead of api.twilio.com (contract tests)",
+    }),
+  ),
+  SMS_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 10,
+    description: 'SMS one worker process sends at the same time',
+  }),
+  SMS_RATE_LIMIT_MAX: Type.Integer({
+    minimum: 1,
+    default: 10,
+    description: 'SMS sent per SMS_RATE_LIMIT_DURATION_MS across all replicas (queue-wide limit)',
+  }),
+  SMS_RATE_LIMIT_DURATION_MS: Type.Integer({
+    minimum: 1,
+    default: 1000,
+    description: 'Window of the queue-wide SMS rate limit',
+  }),
+  WEBOTP_DOMAIN: Type.String({
+    default: 'localhost',
+    minLength: 1,
+    pattern: '^[A-Za-z0-9.-]+(:[0-9]+)?$',
+    description: 'Domain of the WebOTP line ending each SMS (@domain #code): the site that reads the code',
+  }),
+});
+
+export interface TwilioSettings {
+  accountSid: string;
+  authToken: string;
+  from: string | undefined;
+  messagingServiceSid: string | undefined;
+  apiBaseUrl: string | undefined;
+}
+
+export type SmsWorkerConfig = Static<typeof SmsWorkerConfigSchema> & {
+  keyRing: KeyRing;
+  /** Undefined when Twilio is not configured: messages go to the dev outbox. */
+  twilio: TwilioSettings | undefined;
+};
+
+type Parsed = Static<typeof SmsWorkerConfigSchema>;
+
+// Any TWILIO_* variable means "send through Twilio": then the account, the token and a sender are
+// all required, so a typo never silently falls back to the dev outbox.
+function twilioSettings(config: Parsed): TwilioSettings | undefined {
+  const { TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM, TWILIO_MESSAGING_SERVICE_SID, TWILIO_API_BASE_URL } =
+    config;
+  const values = [
+    TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
+    TWILIO_FROM,
+    TWILIO_MESSAGING_SERVICE_SID,
+    TWILIO_API_BASE_URL,
+  ];
+  if (values.every((value) => value === undefined)) return undefined;
+  const problems: string[] = [];
+  if (TWILIO_ACCOUNT_SID === undefined) problems.push('TWILIO_ACCOUNT_SID: required when Twilio is configured');
+  if (TWILIO_AUTH_TOKEN === undefined) problems.push('TWILIO_AUTH_TOKEN: required when Twilio is configured');
+  if (TWILIO_FROM === undefined && TWILIO_MESSAGING_SERVICE_SID === undefined) {
+    problems.push('TWILIO_FROM: required (or TWILIO_MESSAGING_SERVICE_SID) when Twilio is configured');
+  }
+  if (TWILIO_ACCOUNT_SID === undefined || TWILIO_AUTH_TOKEN === undefined || problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  return {
+    accountSid: TWILIO_ACCOUNT_SID,
+    authToken: TWILIO_AUTH_TOKEN,
+    from: TWILIO_FROM,
+    messagingServiceSid: TWILIO_MESSAGING_SERVICE_SID,
+    apiBaseUrl: TWILIO_API_BASE_URL,
+  };
+}
+
+/** Parses and checks the SMS worker's environment; throws a ConfigError naming each bad variable. */
+export function parseSmsWorkerConfig(env: Record<string, string | undefined>): SmsWorkerConfig {
+  const config = parseConfig(SmsWorkerConfigSchema, env);
+  return { ...config, keyRing: readKeyRing(config), twilio: twilioSettings(config) };
+}

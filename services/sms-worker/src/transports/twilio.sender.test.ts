@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { DeliveryError, type OutgoingMessage } from '@otp/delivery';
+import { startTwilioFake, type TwilioFake } from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TwilioSettings } from '../config.ts';
+import { createTwilioSender } from './twilio.sender.ts';
+
+const accountSid = `AC${randomBytes(16).toString('hex')}`;
+const authToken = randomBytes(16).toString('hex');
+let twilio: TwilioFake;
+let settings: TwilioSettings;
+
+beforeAll(async () => {
+  twilio = await startTwilioFake({ accountSid, authToken });
+  settings = {
+    accountSid,
+    authToken,
+    from: '+15005550006',
+    messagingServiceSid: undefined,
+    apiBaseUrl: twilio.baseUrl,
+  };
+});
+afterAll(async () => {
+  await twilio?.close();
+});
+
+const message = (to: string): OutgoingMessage => ({
+  channel: 'sms',
+  to,
+  toMasked: '+*******0000',
+  challengeId: '7c3c1c1e-8a55-4b8e-9d8b-0d4c0f3a9b22',
+  sendNumber: 1,
+  text: 'Your OTP code is 123456.',
+});
+
+async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof DeliveryError)) throw new Error('expected a DeliveryError');
+  return error;
+}
+
+describe('Twilio sender', () => {
+  it('sends through a messaging service when one is configured', async () => {
+    const messagingServiceSid = `MG${randomBytes(16).toString('hex')}`;
+    const sender = createTwilioSender({ ...settings, from: undefined, messagingServiceSid });
+    const result = await sender.send(message('+14155550200'));
+    const sms = await twilio.waitForMessage('+14155550200');
+    expect(sms).toMatchObject({ messagingServiceSid, from: null, body: 'Your OTP code is 123456.' });
+    expect(result.providerMessageId).toBe(sms.sid);
+  });
+
+  it('passes on the wait a 429 asks for', async () => {
+    twilio.respondNext({ status: 429, retryAfterSeconds: 3 });
+    const error = await failure(createTwilioSender(settings).send(message('+14155550201')));
+    expect(error).toMatchObject({ kind: 'rate_limited', code: 'twilio_429', retryAfterMs: 3000 });
+  });
+
+  it('waits one second on a 429 without Retry-After', async () => {
+    twilio.respondNext({ status: 429 });
+    const error = await failure(createTwilioSender(settings).send(message('+14155550202')));
+    expect(error).toMatchObject({ kind: 'rate_limited', retryAfterMs: 1000 });
+  });
+
+  it.each([
+    [{ status: 400, code: 21408 }, 'permanent', 'twilio_21408'],
+    [{ status: 400, code: 21612 }, 'permanent', 'twilio_21612'],
+    [{ status: 400, code: 21614 }, 'permanent', 'twilio_21614'],
+    [{ status: 404, code: 20404 }, 'permanent', 'twilio_20404'],
+    [{ status: 503 }, 'temporary', 'twilio_5xx'],
+  ] as const)('classifies %o as %s %s', async (response, kind, code) => {
+    twilio.respondNext(response);
+    const error = await failure(createTwilioSender(settings).send(message('+14155550203')));
+    expect(error).toMatchObject({ kind, code });
+  });
+
+  it('treats rejected credentials as temporary (our configuration, not the recipient)', async () => {
+    const error = await failure(createTwilioSender({ ...settings, authToken: 'wrong' }).send(message('+14155550204')));
+    expect(error).toMatchObject({ kind: 'temporary', code: 'twilio_20003' });
+  });
+
+  it('treats a refused connection as a temporary network failure', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const sender = createTwilioSender({ ...settings, apiBaseUrl: `http://127.0.0.1:${port}` });
+    const error = await failure(sender.send(message('+14155550205')));
+    expect(error).toMatchObject({ kind: 'temporary', code: 'twilio_network' });
+  });
+});

@@ -1,0 +1,32 @@
+import type { DeliverySender } from '@otp/delivery';
+import twilio from 'twilio';
+import type { TwilioSettings } from '../config.ts';
+import { classifyTwilioError } from './twilio.classify.ts';
+import { TwilioRequestClient } from './twilio-request.client.ts';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** Sends SMS with the official twilio SDK (Messages API). */
+export function createTwilioSender(settings: TwilioSettings): DeliverySender {
+  const client = twilio(settings.accountSid, settings.authToken, {
+    httpClient: new TwilioRequestClient({ baseUrl: settings.apiBaseUrl, timeoutMs: REQUEST_TIMEOUT_MS }),
+    autoRetry: false,
+    // Pinned so TWILIO_LOG_LEVEL=debug in the environment cannot make the SDK print requests.
+    logLevel: 'info',
+  });
+  const sender =
+    settings.messagingServiceSid === undefined
+      ? { from: settings.from }
+      : { messagingServiceSid: settings.messagingServiceSid };
+  return {
+    provider: 'twilio',
+    async send(message) {
+      const created = await client.messages
+        .create({ to: message.to, body: message.text, ...sender })
+        .catch((error: unknown) => {
+          throw classifyTwilioError(error);
+        });
+      return { providerMessageId: created.sid };
+    },
+  };
+}

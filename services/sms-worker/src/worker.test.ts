@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { findChallenge, listDeliveryAttempts } from '@otp/db';
+import type { DeliveryWorker } from '@otp/delivery';
+import { createDeliveryFixture, type DeliveryFixture } from '@otp/delivery/testing';
+import { parseKeyRing } from '@otp/domain';
+import { createLogger } from '@otp/runtime';
+import {
+  createTestDatabase,
+  extractCode,
+  startTwilioFake,
+  type TestDatabase,
+  type TwilioFake,
+  testKeyRing,
+  testRedisUrl,
+  uniqueQueuePrefix,
+} from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTwilioSender } from './transports/twilio.sender.ts';
+import { startWorker } from './worker.ts';
+
+const keyRing = parseKeyRing(testKeyRing());
+const accountSid = `AC${randomBytes(16).toString('hex')}`;
+const authToken = randomBytes(16).toString('hex');
+let database: TestDatabase;
+let fixture: DeliveryFixture;
+let twilio: TwilioFake;
+let worker: DeliveryWorker;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  twilio = await startTwilioFake({ accountSid, authToken });
+  const prefix = uniqueQueuePrefix();
+  fixture = await createDeliveryFixture({ db: database.db, redisUrl: testRedisUrl(), prefix, keyRing, channel: 'sms' });
+  worker = startWorker({
+    db: database.db,
+    redisUrl: testRedisUrl(),
+    prefix,
+    keyRing,
+    sender: createTwilioSender({
+      accountSid,
+      authToken,
+      from: '+15005550006',
+      messagingServiceSid: undefined,
+      apiBaseUrl: twilio.baseUrl,
+    }),
+    log: createLogger({ service: 'sms-worker-test', level: 'silent' }),
+    appName: 'Acme',
+    webOtpDomain: 'otp.example.com',
+    concurrency: 2,
+    limiter: { max: 100, duration: 1000 },
+    lockDurationMs: 5000,
+    stalledIntervalMs: 5000,
+    closeTimeoutMs: 5000,
+  });
+  await worker.worker.waitUntilReady();
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await fixture?.close();
+  await twilio?.close();
+  await database?.drop();
+});
+
+const smsTo = (number: string) => twilio.messages.filter((sms) => sms.to === number);
+const outcomes = async (challengeId: string) =>
+  (await listDeliveryAttempts(database.db, challengeId)).map((row) => [row.outcome, row.error_code]);
+
+describe('SMS worker against a Twilio-shaped API, through the twilio SDK', () => {
+  it('sends the code SMS, authenticated, ending with the WebOTP line', async () => {
+    const challenge = await fixture.seedChallenge({ to: '+14155550100' });
+    const outcome = await fixture.finished(await fixture.enqueue(challenge));
+    const sms = await twilio.waitForMessage('+14155550100');
+
+    expect(outcome.state).toBe('completed');
+    expect(sms).toMatchObject({ accountSid, from: '+15005550006', messagingServiceSid: null });
+    expect(extractCode(sms.body)).toBe(challenge.code);
+    expect(sms.body.startsWith(`Your Acme code is ${challenge.code}.`)).toBe(true);
+    expect(sms.body.endsWith(`\n\n@otp.example.com #${challenge.code}`)).toBe(true);
+    const row = await findChallenge(database.db, challenge.id);
+    expect(row).toMatchObject({ delivery_status: 'sent', delivery_attempts: 1, delivery_provider_message_id: sms.sid });
+    expect(sms.sid).toMatch(/^SM[0-9a-f]{32}$/);
+  });
+
+  it('waits out a 429 and sends once, the rate limit not using an attempt', async () => {
+    const challenge = await fixture.seedChallenge({ to: '+14155550101' });
+    twilio.respondNext({ status: 429, retryAfterSeconds: 1 });
+    const job = await fixture.enqueue(challenge, { attempts: 1 });
+    // The whole queue pauses for the asked second: BullMQ's manual limit (count far above `max`).
+    await vi.waitFor(async () => expect(await fixture.queue.getRateLimitTtl(1_000_000)).toBeGreaterThan(0), {
+      timeout: 5000,
+      interval: 20,
+    });
+    const outcome = await fixture.finished(job);
+
+    expect(outcome.state).toBe('completed');
+    expect(smsTo('+14155550101')).toHaveLength(1);
+    expect(await outcomes(challenge.id)).toEqual([
+      ['rate_limited', 'twilio_429'],
+      ['sent', null],
+    ]);
+  });
+
+  it('retries a 500 and sends once', async () => {
+    const challenge = await fixture.seedChallenge({ to: '+14155550102' });
+    twilio.respondNext({ status: 500 });
+    const outcome = await fixture.finished(await fixture.enqueue(challenge));
+
+    expect(outcome.state).toBe('completed');
+    expect(smsTo('+14155550102')).toHaveLength(1);
+    expect(await outcomes(challenge.id)).toEqual([
+      ['temporary_failure', 'twilio_5xx'],
+      ['sent', null],
+    ]);
+  });
+
+  it.each([21211, 21610])('fails at once on Twilio error %i, recorded without the number', async (code) => {
+    const to = `+1415555${String(code).slice(-4)}`;
+    const challenge = await fixture.seedChallenge({ to });
+    const requestsBefore = twilio.requests;
+    twilio.respondNext({ status: 400, code });
+    const outcome = await fixture.finished(await fixture.enqueue(challenge, { attempts: 3 }));
+
+    expect(outcome).toEqual({ state: 'failed', reason: `twilio_${code}` });
+    expect(twilio.requests - requestsBefore).toBe(1);
+    const [attempt, ...others] = await listDeliveryAttempts(database.db, challenge.id);
+    expect(others).toEqual([]);
+    expect(attempt).toMatchObject({ outcome: 'permanent_failure', error_code: `twilio_${code}`, provider: 'twilio' });
+    expect(attempt?.error_message).toMatch(/^HTTP 400: .*(not a valid phone number|unsubscribed)/);
+    expect(attempt?.error_message).not.toContain(to.slice(2));
+    expect(await findChallenge(database.db, challenge.id)).toMatchObject({
+      status: 'failed',
+      delivery_status: 'failed',
+      delivery_last_error: `twilio_${code}`,
+    });
+  });
+});

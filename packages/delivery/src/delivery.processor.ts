@@ -3,6 +3,7 @@ import {
   type Channel,
   type DeliveryJobData,
   type DeliverySecret,
+  EnvelopeError,
   envelopeContext,
   isDeliveryJobData,
   isDeliverySecret,
@@ -37,8 +38,13 @@ function openSecret(keyRing: KeyRing, data: DeliveryJobData): DeliverySecret {
   let secret: unknown;
   try {
     secret = open(keyRing, data.envelope, envelopeContext(data.challengeId, data.sendNumber));
-  } catch {
-    // Wrong key, tampered, or sealed for another job: retrying cannot help.
+  } catch (error) {
+    // A key id this worker does not know yet: during a key rotation the gateway may get the new
+    // key before the workers do, so retry (within the challenge's life) instead of failing it.
+    if (error instanceof EnvelopeError && error.reason === 'unknown_key') {
+      throw new DeliveryError('temporary', 'envelope_key_unknown');
+    }
+    // Tampered, or sealed for another job: retrying cannot help.
     throw new DeliveryError('permanent', 'envelope_unreadable');
   }
   if (!isDeliverySecret(secret)) throw new DeliveryError('permanent', 'envelope_unreadable');

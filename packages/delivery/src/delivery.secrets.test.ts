@@ -96,16 +96,20 @@ describe('envelopes are bound to their job', () => {
     });
   });
 
-  it('fails permanently when the envelope was sealed with a key the worker does not have', async () => {
+  it('retries, as a temporary failure, an envelope sealed with a key the worker does not have yet', async () => {
     const challenge = await seed('other-key@example.com');
     const foreign = parseKeyRing(testKeyRing('foreign'));
     const data = {
       ...fixture.jobData(challenge),
       envelope: seal(foreign, { to: challenge.to, code: challenge.code }, envelopeContext(challenge.id, 1)),
     };
-    const outcome = await fixture.finished(await fixture.enqueue(challenge, { data }));
+    const outcome = await fixture.finished(await fixture.enqueue(challenge, { data, attempts: 2 }));
 
-    expect(outcome).toEqual({ state: 'failed', reason: 'envelope_unreadable' });
+    expect(outcome).toEqual({ state: 'failed', reason: 'envelope_key_unknown' });
+    expect(await listDeliveryAttempts(database.db, challenge.id)).toMatchObject([
+      { outcome: 'temporary_failure', error_code: 'envelope_key_unknown' },
+      { outcome: 'temporary_failure', error_code: 'envelope_key_unknown' },
+    ]);
   });
 });
 

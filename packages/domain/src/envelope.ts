@@ -41,10 +41,15 @@ export function seal(ring: KeyRing, value: unknown, context: string): string {
   return ['v1', ring.currentId, ...parts].join('.');
 }
 
+export type EnvelopeFailure = 'unknown_format' | 'unknown_key' | 'authentication_failed';
+
 export class EnvelopeError extends Error {
-  constructor(reason: string) {
-    super(`envelope cannot be opened: ${reason}`);
+  /** `unknown_key` may heal (a key not rolled out yet); the others never do. */
+  readonly reason: EnvelopeFailure;
+  constructor(reason: EnvelopeFailure, detail: string) {
+    super(`envelope cannot be opened: ${detail}`);
     this.name = 'EnvelopeError';
+    this.reason = reason;
   }
 }
 
@@ -52,10 +57,10 @@ export class EnvelopeError extends Error {
 export function open(ring: KeyRing, envelope: string, context: string): unknown {
   const [version, keyId, iv, tag, ciphertext, ...rest] = envelope.split('.');
   if (version !== 'v1' || keyId === undefined || ciphertext === undefined || rest.length > 0) {
-    throw new EnvelopeError('unknown format');
+    throw new EnvelopeError('unknown_format', 'unknown format');
   }
   const key = ring.keys.get(keyId);
-  if (key === undefined) throw new EnvelopeError(`unknown key id "${keyId}"`);
+  if (key === undefined) throw new EnvelopeError('unknown_key', `unknown key id "${keyId}"`);
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv as string, 'base64url'));
     decipher.setAAD(Buffer.from(context));
@@ -63,6 +68,6 @@ export function open(ring: KeyRing, envelope: string, context: string): unknown 
     const plain = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]);
     return JSON.parse(plain.toString('utf8'));
   } catch {
-    throw new EnvelopeError('authentication failed');
+    throw new EnvelopeError('authentication_failed', 'authentication failed');
   }
 }

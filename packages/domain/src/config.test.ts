@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, checkVariable, parseConfig, Port, PostgresUrl } from './config.ts';
+import { ConfigError, checkVariable, Port, PostgresUrl, parseConfig } from './config.ts';
 
 const schema = Type.Object({
   DATABASE_URL: PostgresUrl,

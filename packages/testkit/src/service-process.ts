@@ -73,7 +73,9 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      throw new Error(`${options.name} exited with ${child.exitCode} before it was ready:\n${service.logs().join('\n')}`);
+      throw new Error(
+        `${options.name} exited with ${child.exitCode} before it was ready:\n${service.logs().join('\n')}`,
+      );
     }
     try {
       const response = await fetch(options.readyUrl, { signal: AbortSignal.timeout(1000) });

@@ -44,6 +44,13 @@ describe('Twilio fake', () => {
     expect(fake.messages.at(-1)?.sid).toBe(answer.body.sid);
   });
 
+  it("lists what it accepted at GET /messages (the compose stack's SMS inbox)", async () => {
+    const answer = await post({ To: '+14155550102', From: '+15005550006', Body: 'listed' });
+    const listed = (await (await fetch(`${fake.baseUrl}/messages`)).json()) as Array<Record<string, unknown>>;
+    expect(listed.at(-1)).toMatchObject({ sid: answer.body.sid, to: '+14155550102', body: 'listed' });
+    expect((await fetch(`${fake.baseUrl}/health`)).status).toBe(200);
+  });
+
   it('plays scripted errors in order, with Retry-After, then answers normally', async () => {
     fake.respondNext({ status: 429, retryAfterSeconds: 2 }, { status: 400, code: 21610 });
     const first = await post({ To: '+14155550101', From: '+15005550006', Body: 'x' });

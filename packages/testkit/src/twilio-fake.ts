@@ -7,6 +7,9 @@ import { maskPhone } from '@otp/domain';
 export interface TwilioFakeOptions {
   accountSid: string;
   authToken: string;
+  /** Defaults to 127.0.0.1 and a free port. */
+  host?: string;
+  port?: number;
 }
 
 /** A message the fake accepted (answered 201). */
@@ -113,7 +116,11 @@ export async function startTwilioFake(options: TwilioFakeOptions): Promise<Twili
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requests += 1;
-    const path = MESSAGES_PATH.exec(new URL(req.url ?? '/', 'http://fake').pathname);
+    const pathname = new URL(req.url ?? '/', 'http://fake').pathname;
+    // Read-only views for people and scripts (the compose stack's SMS inbox, `pnpm demo`).
+    if (req.method === 'GET' && pathname === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (req.method === 'GET' && pathname === '/messages') return sendJson(res, 200, messages.map(messageResource));
+    const path = MESSAGES_PATH.exec(pathname);
     if (req.method !== 'POST' || path === null) return sendError(res, { status: 404 });
     if (path[1] !== options.accountSid || req.headers.authorization !== expectedAuth) {
       return sendError(res, { status: 401 });
@@ -145,12 +152,13 @@ export async function startTwilioFake(options: TwilioFakeOptions): Promise<Twili
   const server = createServer((req, res) => {
     handle(req, res).catch(() => sendJson(res, 500, { code: 20500, message: 'fake failed', status: 500 }));
   });
-  server.listen(0, '127.0.0.1');
+  const host = options.host ?? '127.0.0.1';
+  server.listen(options.port ?? 0, host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
 
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     messages,
     get requests() {
       return requests;

@@ -6,3 +6,4 @@ export type * from './sender.port.ts';
 export type { SkipReason } from './skip-reason.ts';
 export * from './template.helpers.ts';
 export * from './worker.config.ts';
+export * from './worker.process.ts';

@@ -1,69 +1,28 @@
-// The email worker process: reads config, creates clients, starts the worker and its health
-// server, and closes everything on SIGTERM. All behaviour lives in startWorker (worker.ts).
-import { fileURLToPath } from 'node:url';
-import { createDb, pingDb } from '@otp/db';
-import { SHUTDOWN_GRACE_MS } from '@otp/delivery';
-import {
-  createLogger,
-  createProducerRedis,
-  exitOnConfigError,
-  onShutdownSignal,
-  pingRedis,
-  readEnvironment,
-  startOpsServer,
-} from '@otp/runtime';
-import { type EmailWorkerConfig, parseEmailWorkerConfig } from './config.ts';
+// The email worker process. All behaviour lives in startWorker (worker.ts); this file wires it.
+import { runWorkerProcess } from '@otp/delivery';
+import { parseEmailWorkerConfig } from './config.ts';
 import { createEmailSender } from './transports/email-sender.factory.ts';
 import { startWorker } from './worker.ts';
 
-const SERVICE = 'email-worker';
-const rootEnvFile = fileURLToPath(new URL('../../../.env', import.meta.url));
-
-let config: EmailWorkerConfig;
-try {
-  config = parseEmailWorkerConfig(readEnvironment(['.env', rootEnvFile]));
-} catch (error) {
-  exitOnConfigError(SERVICE, error);
-}
-
-const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
-const db = createDb({ url: config.DATABASE_URL, poolSize: config.EMAIL_CONCURRENCY + 2, applicationName: SERVICE });
-// Readiness pings use a fail-fast connection, so /health/ready answers even while Redis is away.
-const healthRedis = createProducerRedis(config.REDIS_URL, log, `${SERVICE}-health`);
-
-const worker = startWorker({
-  db,
-  redisUrl: config.REDIS_URL,
-  prefix: config.QUEUE_PREFIX,
-  keyRing: config.keyRing,
-  sender: createEmailSender(config, log),
-  log,
-  appName: config.APP_NAME,
-  concurrency: config.EMAIL_CONCURRENCY,
-  limiter: { max: config.EMAIL_RATE_LIMIT_MAX, duration: config.EMAIL_RATE_LIMIT_DURATION_MS },
-  lockDurationMs: config.WORKER_LOCK_DURATION_MS,
-  stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
-  closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+await runWorkerProcess({
+  service: 'email-worker',
+  parseConfig: parseEmailWorkerConfig,
+  port: (config) => config.EMAIL_WORKER_PORT,
+  concurrency: (config) => config.EMAIL_CONCURRENCY,
+  describe: (config) => ({ provider: config.SMTP_URL === undefined ? 'dev-outbox' : 'smtp' }),
+  start: (config, { db, log }) =>
+    startWorker({
+      db,
+      redisUrl: config.REDIS_URL,
+      prefix: config.QUEUE_PREFIX,
+      keyRing: config.keyRing,
+      sender: createEmailSender(config, log),
+      log,
+      appName: config.APP_NAME,
+      concurrency: config.EMAIL_CONCURRENCY,
+      limiter: { max: config.EMAIL_RATE_LIMIT_MAX, duration: config.EMAIL_RATE_LIMIT_DURATION_MS },
+      lockDurationMs: config.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+      closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    }),
 });
-
-const ops = await startOpsServer({
-  host: config.OPS_HOST,
-  port: config.EMAIL_WORKER_PORT,
-  log,
-  checks: {
-    postgres: () => pingDb(db),
-    redis: () => pingRedis(healthRedis),
-    worker: async () => worker.isRunning(),
-  },
-});
-log.info({ ops: ops.url, queuePrefix: config.QUEUE_PREFIX }, 'email worker started');
-
-onShutdownSignal(
-  async () => {
-    await worker.close();
-    await ops.close();
-    healthRedis.disconnect();
-    await db.destroy();
-  },
-  { log, deadlineMs: config.SHUTDOWN_TIMEOUT_MS + SHUTDOWN_GRACE_MS },
-);

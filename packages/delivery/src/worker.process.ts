@@ -1,0 +1,87 @@
+import { fileURLToPath } from 'node:url';
+import { createDb, type Database, type Kysely, pingDb } from '@otp/db';
+import type { KeyRing } from '@otp/domain';
+import {
+  createLogger,
+  createProducerRedis,
+  exitOnConfigError,
+  type Logger,
+  onShutdownSignal,
+  pingRedis,
+  readEnvironment,
+  startOpsServer,
+} from '@otp/runtime';
+import type { DeliveryWorker } from './delivery.worker.ts';
+import { SHUTDOWN_GRACE_MS } from './worker.config.ts';
+
+/** What every worker's parsed configuration has (see `workerConfigFields`). */
+export interface WorkerProcessConfig {
+  DATABASE_URL: string;
+  REDIS_URL: string;
+  QUEUE_PREFIX: string;
+  LOG_LEVEL: string;
+  OPS_HOST: string;
+  SHUTDOWN_TIMEOUT_MS: number;
+  keyRing: KeyRing;
+}
+
+export interface WorkerProcessOptions<C extends WorkerProcessConfig> {
+  service: string;
+  parseConfig(env: Record<string, string | undefined>): C;
+  /** The health port and the job concurrency (which sizes the Postgres pool). */
+  port(config: C): number;
+  concurrency(config: C): number;
+  start(config: C, clients: { db: Kysely<Database>; log: Logger }): DeliveryWorker;
+  /** Extra fields of the "started" log line. */
+  describe?(config: C): Record<string, unknown>;
+}
+
+const repositoryEnvFile = fileURLToPath(new URL('../../../.env', import.meta.url));
+
+/**
+ * The body of a worker's main.ts: reads the configuration (stopping with a message naming each
+ * bad variable), creates the clients, starts the worker and its health server, and closes
+ * everything on SIGTERM, in-flight jobs first.
+ */
+export async function runWorkerProcess<C extends WorkerProcessConfig>(options: WorkerProcessOptions<C>): Promise<void> {
+  let config: C;
+  try {
+    config = options.parseConfig(readEnvironment(['.env', repositoryEnvFile]));
+  } catch (error) {
+    exitOnConfigError(options.service, error);
+  }
+
+  const log = createLogger({ service: options.service, level: config.LOG_LEVEL });
+  const db = createDb({
+    url: config.DATABASE_URL,
+    poolSize: options.concurrency(config) + 2,
+    applicationName: options.service,
+  });
+  // Readiness pings use a fail-fast connection, so /health/ready answers even while Redis is away.
+  const healthRedis = createProducerRedis(config.REDIS_URL, log, `${options.service}-health`);
+  const worker = options.start(config, { db, log });
+  const ops = await startOpsServer({
+    host: config.OPS_HOST,
+    port: options.port(config),
+    log,
+    checks: {
+      postgres: () => pingDb(db),
+      redis: () => pingRedis(healthRedis),
+      worker: async () => worker.isRunning(),
+    },
+  });
+  log.info(
+    { ops: ops.url, queuePrefix: config.QUEUE_PREFIX, ...options.describe?.(config) },
+    `${options.service} started`,
+  );
+
+  onShutdownSignal(
+    async () => {
+      await worker.close();
+      await ops.close();
+      healthRedis.disconnect();
+      await db.destroy();
+    },
+    { log, deadlineMs: config.SHUTDOWN_TIMEOUT_MS + SHUTDOWN_GRACE_MS },
+  );
+}

@@ -23,7 +23,12 @@ function step(title: string, detail?: unknown): void {
   if (detail !== undefined) console.log(JSON.stringify(detail, null, 2).replace(/^/gm, '  '));
 }
 
-async function call(method: string, path: string, body?: Json, token?: string): Promise<{ status: number; json: Json }> {
+async function call(
+  method: string,
+  path: string,
+  body?: Json,
+  token?: string,
+): Promise<{ status: number; json: Json }> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
@@ -117,7 +122,10 @@ async function signIn(channel: 'email' | 'sms', to: string): Promise<void> {
   const tokens = verified.json.tokens as Json;
   console.log(
     JSON.stringify(
-      { user: verified.json.user, tokens: { ...tokens, accessToken: `${String(tokens.accessToken).slice(0, 24)}…`, refreshToken: '…' } },
+      {
+        user: verified.json.user,
+        tokens: { ...tokens, accessToken: `${String(tokens.accessToken).slice(0, 24)}…`, refreshToken: '…' },
+      },
       null,
       2,
     ).replace(/^/gm, '  '),

@@ -28,11 +28,10 @@ app.post(
     const body = request.body as { channel: string; to: string };
     const id = randomUUID();
     const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
-    await pool.query('INSERT INTO bench_bare (id, recipient, code, expires_at) VALUES ($1, $2, $3, now() + interval $$10 minutes$$)', [
-      id,
-      body.to,
-      code,
-    ]);
+    await pool.query(
+      'INSERT INTO bench_bare (id, recipient, code, expires_at) VALUES ($1, $2, $3, now() + interval $$10 minutes$$)',
+      [id, body.to, code],
+    );
     await queue.add('send-code', { id, channel: body.channel }, { jobId: id, removeOnComplete: true });
     return reply.code(202).send({ challengeId: id });
   },

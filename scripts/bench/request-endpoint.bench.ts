@@ -12,7 +12,8 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const adminUrl =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const duration = Number(process.env.BENCH_DURATION_S ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -37,17 +38,23 @@ async function resetDatabase(): Promise<string> {
   url.pathname = `/${dbName}`;
   const db = createDb({ url: url.toString(), poolSize: 1 });
   await migrateToLatest(db);
-  await sql`CREATE TABLE bench_bare (id uuid PRIMARY KEY, recipient text NOT NULL, code text NOT NULL, expires_at timestamptz NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(db);
+  await sql`CREATE TABLE bench_bare (id uuid PRIMARY KEY, recipient text NOT NULL, code text NOT NULL, expires_at timestamptz NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(
+    db,
+  );
   await sql`CREATE INDEX bench_bare_recipient ON bench_bare (recipient, created_at)`.execute(db);
   await db.destroy();
   return url.toString();
 }
 
 async function startProcess(args: string[], env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', ...args],
+    {
+      env: { PATH: process.env.PATH ?? '', ENV_FILE: '', ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(readyUrl)).status === 200) return child;
@@ -106,7 +113,11 @@ const gateway = await startProcess(
   },
   `http://127.0.0.1:${gatewayPort}/health/ready`,
 );
-const bare = await startProcess(['scripts/bench/bare-server.ts'], { ...common, PORT: String(barePort) }, `http://127.0.0.1:${barePort}/health/ready`);
+const bare = await startProcess(
+  ['scripts/bench/bare-server.ts'],
+  { ...common, PORT: String(barePort) },
+  `http://127.0.0.1:${barePort}/health/ready`,
+);
 
 const runs: Record<'full' | 'bare', Figures[]> = { full: [], bare: [] };
 try {
@@ -142,6 +153,12 @@ const summary = (name: 'full' | 'bare') => ({
 const full = summary('full');
 const base = summary('bare');
 console.log('\nmedians');
-console.log(`  POST /v1/otp/challenges (full)   ${full.rps.toFixed(0)} req/s  p50 ${full.p50} ms  p99 ${full.p99} ms  non-2xx ${full.non2xx}`);
-console.log(`  bare route (INSERT + queue add)  ${base.rps.toFixed(0)} req/s  p50 ${base.p50} ms  p99 ${base.p99} ms  non-2xx ${base.non2xx}`);
-console.log(`  ratio full / bare: ${((full.rps / base.rps) * 100).toFixed(0)}% of the bare route's throughput (target ≥ 50%)`);
+console.log(
+  `  POST /v1/otp/challenges (full)   ${full.rps.toFixed(0)} req/s  p50 ${full.p50} ms  p99 ${full.p99} ms  non-2xx ${full.non2xx}`,
+);
+console.log(
+  `  bare route (INSERT + queue add)  ${base.rps.toFixed(0)} req/s  p50 ${base.p50} ms  p99 ${base.p99} ms  non-2xx ${base.non2xx}`,
+);
+console.log(
+  `  ratio full / bare: ${((full.rps / base.rps) * 100).toFixed(0)}% of the bare route's throughput (target ≥ 50%)`,
+);

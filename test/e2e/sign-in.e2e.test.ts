@@ -31,7 +31,11 @@ describe('sign-in with a code, end to end', () => {
     seen.codes.push(code);
     expect(mail.html).toContain(code);
 
-    const status = await waitForChallenge(system, challengeId, (c) => (c.delivery as { status: string }).status === 'sent');
+    const status = await waitForChallenge(
+      system,
+      challengeId,
+      (c) => (c.delivery as { status: string }).status === 'sent',
+    );
     expect(status).toMatchObject({ status: 'pending', delivery: { status: 'sent', attempts: 1 } });
 
     const verified = await api(system, 'POST', `/v1/otp/challenges/${challengeId}/verify`, { code });
@@ -58,7 +62,13 @@ describe('sign-in with a code, end to end', () => {
 
     const verified = await api(system, 'POST', `/v1/otp/challenges/${challengeId}/verify`, { code });
     expect(verified.status).toBe(200);
-    const me = await api(system, 'GET', '/v1/me', undefined, (verified.body.tokens as { accessToken: string }).accessToken);
+    const me = await api(
+      system,
+      'GET',
+      '/v1/me',
+      undefined,
+      (verified.body.tokens as { accessToken: string }).accessToken,
+    );
     expect(me.body).toMatchObject({ phone: to, phoneVerified: true });
   });
 
@@ -70,7 +80,11 @@ describe('sign-in with a code, end to end', () => {
     const challengeId = String(requested.body.challengeId);
     const mail = await system.smtp.waitForMail(to, { timeoutMs: 15_000 });
     seen.codes.push(extractCode(mail.text));
-    const status = await waitForChallenge(system, challengeId, (c) => (c.delivery as { status: string }).status === 'sent');
+    const status = await waitForChallenge(
+      system,
+      challengeId,
+      (c) => (c.delivery as { status: string }).status === 'sent',
+    );
     expect((status.delivery as { attempts: number }).attempts).toBe(2);
     expect(system.smtp.messages.filter((m) => m.to.includes(to))).toHaveLength(1);
   });

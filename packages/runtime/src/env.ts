@@ -5,9 +5,13 @@ import { ConfigError } from '@otp/domain';
 /**
  * The environment a service reads its configuration from: variables already set win over a
  * `.env` file (looked up in the working directory, then the repository root when run from it).
+ * `ENV_FILE` names the one file to read instead; set it empty to read none (tests do, so a
+ * developer's .env never leaks into them).
  */
 export function readEnvironment(files: string[] = ['.env']): Record<string, string | undefined> {
-  for (const file of files) {
+  const chosen = process.env.ENV_FILE;
+  const candidates = chosen === undefined ? files : chosen === '' ? [] : [chosen];
+  for (const file of candidates) {
     const path = resolve(file);
     // loadEnvFile never overrides variables that are already set.
     if (existsSync(path)) process.loadEnvFile(path);

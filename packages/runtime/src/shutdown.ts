@@ -32,6 +32,8 @@ export function onShutdownSignal(close: () => Promise<void>, options: ShutdownOp
       },
     );
   };
-  process.once('SIGTERM', handler);
-  process.once('SIGINT', handler);
+  // `on`, not `once`: a terminal's Ctrl-C can arrive several times (the terminal, concurrently,
+  // node --watch); later signals must not kill the process halfway through closing.
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
 }

@@ -45,7 +45,11 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   const child = spawn(
     process.execPath,
     ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', `services/${options.name}/src/main.ts`],
-    { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', ENV_FILE: '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let pending = '';
   const collect = (chunk: Buffer) => {

@@ -10,19 +10,21 @@ describe('requesting a code does not reveal whether an account exists', () => {
   let database: TestDatabase;
   let gateway: TestGateway;
   const role = `otp_no_users_${randomBytes(4).toString('hex')}`;
+  // A password, so the role can log in under password auth too (Testcontainers' Postgres).
+  const password = randomBytes(12).toString('hex');
   const known = uniqueEmail('known').toLowerCase();
 
   beforeAll(async () => {
     database = await createTestDatabase();
     await database.db.insertInto('users').values({ email: known, email_verified_at: new Date() }).execute();
-    await sql.raw(`CREATE ROLE ${role} LOGIN`).execute(database.db);
+    await sql.raw(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`).execute(database.db);
     await sql
       .raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON otp_challenges, delivery_outbox, delivery_attempts TO ${role}`)
       .execute(database.db);
     await sql.raw(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role}`).execute(database.db);
     const url = new URL(database.url);
     url.username = role;
-    url.password = '';
+    url.password = password;
     gateway = await startTestGateway(database, { env: { DATABASE_URL: url.toString() } });
   });
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 
 /**
  * AES-256-GCM envelopes for data that must travel or rest encrypted (the code and the address in
@@ -7,14 +7,15 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
  */
 export interface KeyRing {
   readonly currentId: string;
-  readonly keys: ReadonlyMap<string, Buffer>;
+  /** KeyObjects, not Buffers: Node's ciphers take a KeyObject several times faster. */
+  readonly keys: ReadonlyMap<string, KeyObject>;
 }
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 /** Parses `id:base64key[,id:base64key...]`; throws a message that never contains a key. */
 export function parseKeyRing(value: string): KeyRing {
-  const keys = new Map<string, Buffer>();
+  const keys = new Map<string, KeyObject>();
   let currentId: string | undefined;
   for (const part of value.split(',')) {
     const separator = part.indexOf(':');
@@ -23,7 +24,7 @@ export function parseKeyRing(value: string): KeyRing {
     if (separator < 1 || !KEY_ID.test(id)) throw new Error('each key must be written "id:base64", id of [A-Za-z0-9_-]');
     if (key.length !== 32) throw new Error(`key "${id}" must be 32 bytes (base64 of 32 random bytes)`);
     if (keys.has(id)) throw new Error(`key id "${id}" is repeated`);
-    keys.set(id, key);
+    keys.set(id, createSecretKey(key));
     currentId ??= id;
   }
   if (currentId === undefined) throw new Error('at least one key is required');
@@ -32,7 +33,7 @@ export function parseKeyRing(value: string): KeyRing {
 
 /** Encrypts `value` (JSON) bound to `context` (authenticated, not stored), e.g. a job id. */
 export function seal(ring: KeyRing, value: unknown, context: string): string {
-  const key = ring.keys.get(ring.currentId) as Buffer;
+  const key = ring.keys.get(ring.currentId) as KeyObject;
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(context));

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { codeMatches, generateNumericCode, hashCode } from './otp-code.ts';
 
-const key = randomBytes(32);
+const key = createSecretKey(randomBytes(32));
 const challengeId = '0b5e6f8e-4f43-4f5e-9a43-2a4e0d4f7a11';
 
 describe('generateNumericCode', () => {
@@ -44,7 +44,7 @@ describe('hashCode and codeMatches', () => {
     expect(codeMatches(key, challengeId, '123456', stored)).toBe(true);
     expect(codeMatches(key, challengeId, '123457', stored)).toBe(false);
     expect(codeMatches(key, '7c3c1c1e-8a55-4b8e-9d8b-0d4c0f3a9b22', '123456', stored)).toBe(false);
-    expect(codeMatches(randomBytes(32), challengeId, '123456', stored)).toBe(false);
+    expect(codeMatches(createSecretKey(randomBytes(32)), challengeId, '123456', stored)).toBe(false);
   });
 
   it('matches any of the kept hashes (codes of earlier sends)', () => {

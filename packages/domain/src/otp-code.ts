@@ -1,4 +1,4 @@
-import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, type KeyObject, randomInt, timingSafeEqual } from 'node:crypto';
 
 export const MIN_CODE_LENGTH = 6;
 export const MAX_CODE_LENGTH = 10;
@@ -19,7 +19,7 @@ export function generateNumericCode(length: number): string {
  * valid only for the challenge it was sent for, and a database dump alone cannot be brute-forced
  * (the key lives outside the database).
  */
-export function hashCode(key: Buffer, challengeId: string, code: string): Buffer {
+export function hashCode(key: KeyObject, challengeId: string, code: string): Buffer {
   return createHmac('sha256', key).update(`otp-code.v1\0${challengeId}\0${code}`).digest();
 }
 
@@ -28,7 +28,7 @@ export function hashCode(key: Buffer, challengeId: string, code: string): Buffer
  * timingSafeEqual on equal-length digests and the loop never exits early, so the time taken does
  * not tell which (or whether any) hash matched.
  */
-export function codeMatches(key: Buffer, challengeId: string, code: string, stored: readonly Buffer[]): boolean {
+export function codeMatches(key: KeyObject, challengeId: string, code: string, stored: readonly Buffer[]): boolean {
   const candidate = hashCode(key, challengeId, code);
   let matched = false;
   for (const hash of stored) {

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PublicError } from './errors.ts';
 import { maskEmail, maskPhone, normalizeEmail, normalizePhone, recipientHash } from './recipient.ts';
@@ -62,10 +63,10 @@ describe('masking', () => {
 
 describe('recipientHash', () => {
   it('depends on key, channel and address', () => {
-    const key = Buffer.alloc(32, 1);
+    const key = createSecretKey(Buffer.alloc(32, 1));
     const a = recipientHash(key, 'email', 'a@example.com');
     expect(a.equals(recipientHash(key, 'email', 'a@example.com'))).toBe(true);
     expect(a.equals(recipientHash(key, 'sms', 'a@example.com'))).toBe(false);
-    expect(a.equals(recipientHash(Buffer.alloc(32, 2), 'email', 'a@example.com'))).toBe(false);
+    expect(a.equals(recipientHash(createSecretKey(Buffer.alloc(32, 2)), 'email', 'a@example.com'))).toBe(false);
   });
 });

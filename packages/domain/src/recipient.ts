@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { PublicError } from './errors.ts';
 
@@ -54,6 +54,6 @@ export function maskRecipient(channel: Channel, normalized: string): string {
  * A keyed hash of a normalised recipient, used to count challenges per recipient without keeping
  * the address in clear next to them.
  */
-export function recipientHash(key: Buffer, channel: Channel, normalized: string): Buffer {
+export function recipientHash(key: KeyObject, channel: Channel, normalized: string): Buffer {
   return createHmac('sha256', key).update(`recipient.v1\0${channel}\0${normalized}`).digest();
 }

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { type KeyRing, parseKeyRing } from '@otp/domain';
 import { createSigningKey, type SigningKey } from './auth/signing-key.ts';
 import type { GatewayConfig } from './config.ts';
@@ -5,7 +6,7 @@ import type { GatewayConfig } from './config.ts';
 /** The gateway's secrets, parsed once at start. */
 export interface GatewayKeys {
   /** HMAC key of the stored code hashes and recipient hashes. */
-  readonly codeHmacKey: Buffer;
+  readonly codeHmacKey: KeyObject;
   /** Seals the recipient on a challenge row and the code + address in a delivery job. */
   readonly envelopes: KeyRing;
   /** Signs access tokens. */
@@ -24,7 +25,8 @@ export function parseCodeHmacKey(value: string): Buffer {
 
 export async function createGatewayKeys(config: GatewayConfig): Promise<GatewayKeys> {
   return {
-    codeHmacKey: parseCodeHmacKey(config.CODE_HMAC_KEY),
+    // A KeyObject: Node's HMAC takes one several times faster than a Buffer.
+    codeHmacKey: createSecretKey(parseCodeHmacKey(config.CODE_HMAC_KEY)),
     envelopes: parseKeyRing(config.ENVELOPE_KEYS),
     signing: await createSigningKey(config.JWT_PRIVATE_KEY),
   };

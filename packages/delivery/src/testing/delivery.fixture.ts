@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { type Database, insertChallenge, type Kysely } from '@otp/db';
 import {
   type Channel,
@@ -64,7 +64,7 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
   const queue = new Queue(queueName, { connection: queueConnection, prefix: options.prefix });
   const events = new QueueEvents(queueName, { connection: eventsConnection, prefix: options.prefix });
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-  const codeKey = randomBytes(32);
+  const codeKey = createSecretKey(randomBytes(32));
 
   async function seedChallenge(seed: SeedOptions): Promise<SeededChallenge> {
     const id = randomUUID();

@@ -3,6 +3,7 @@ import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import type { Database } from './database.ts';
 import { migrations } from './migrations/index.ts';
+import { preparedStatementPool } from './prepared-pool.ts';
 
 // bigint (int8) columns come back as strings by default; ours are ids and counts that fit.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => value);
@@ -30,7 +31,7 @@ export function createDb(options: DbOptions): Kysely<Database> {
   // An idle client that loses its connection emits 'error' on the pool; without a listener that
   // would crash the process. The next query gets a fresh connection.
   pool.on('error', () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparedStatementPool(pool) }) });
 }
 
 export interface MigrationOutcome {

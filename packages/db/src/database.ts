@@ -45,6 +45,13 @@ export interface OtpChallengeTable {
   created_at: CreatedAt;
 }
 
+export interface OtpRecipientWindowTable {
+  recipient_hash: Buffer;
+  /** Creation times of the recipient's challenges still inside the limit's window. */
+  recent: ColumnType<Date[], never, never>;
+  updated_at: Timestamp;
+}
+
 export type OutboxStatus = 'pending' | 'dispatched';
 
 export interface DeliveryOutboxTable {
@@ -92,6 +99,7 @@ export interface RefreshTokenTable {
 export interface Database {
   users: UserTable;
   otp_challenges: OtpChallengeTable;
+  otp_recipient_windows: OtpRecipientWindowTable;
   delivery_outbox: DeliveryOutboxTable;
   delivery_attempts: DeliveryAttemptTable;
   refresh_tokens: RefreshTokenTable;

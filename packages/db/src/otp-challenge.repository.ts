@@ -13,26 +13,6 @@ export async function findChallenge(db: Db, id: string): Promise<OtpChallenge | 
 }
 
 /**
- * Serialises challenge creation per recipient for the rest of the transaction, so the
- * per-recipient count below holds across gateway replicas.
- */
-export async function lockRecipientForTransaction(trx: Db, recipientHash: Buffer): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${recipientHash.toString('hex')}, 0))`.execute(trx);
-}
-
-/** The recipient's challenges created since `since`, oldest first (only their creation times). */
-export async function recentChallengeTimes(db: Db, recipientHash: Buffer, since: Date): Promise<Date[]> {
-  const rows = await db
-    .selectFrom('otp_challenges')
-    .select('created_at')
-    .where('recipient_hash', '=', recipientHash)
-    .where('created_at', '>', since)
-    .orderBy('created_at', 'asc')
-    .execute();
-  return rows.map((row) => row.created_at);
-}
-
-/**
  * Counts one verification attempt, in its own statement and before any comparison, the way
  * Kratos does: concurrent submissions each take one unit of the budget atomically, so no more
  * than `max_attempts` codes are ever compared for a challenge. Returns undefined when the

@@ -19,7 +19,9 @@ describe('requesting a code does not reveal whether an account exists', () => {
     await database.db.insertInto('users').values({ email: known, email_verified_at: new Date() }).execute();
     await sql.raw(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`).execute(database.db);
     await sql
-      .raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON otp_challenges, delivery_outbox, delivery_attempts TO ${role}`)
+      .raw(
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON otp_challenges, otp_recipient_windows, delivery_outbox, delivery_attempts TO ${role}`,
+      )
       .execute(database.db);
     await sql.raw(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role}`).execute(database.db);
     const url = new URL(database.url);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { insertChallenge, insertOutboxMessage, lockRecipientForTransaction, recentChallengeTimes } from '@otp/db';
+import { createChallengeWithinRecipientLimit, recipientWindowFreesAt } from '@otp/db';
 import {
   type Channel,
   channelAllowedFor,
@@ -33,15 +33,6 @@ export interface RequestedChallenge {
   toMasked: string;
   expiresAt: Date;
   resendAvailableAt: Date;
-}
-
-/** The recipient's challenges in the window; at the limit, how long until the oldest counted one leaves it. */
-function recipientLimitError(times: Date[], limit: number, windowSeconds: number, at: Date): PublicError | undefined {
-  if (times.length < limit) return undefined;
-  const freesSlot = times[times.length - limit] as Date;
-  return new PublicError('recipient_rate_limited', {
-    retryAfterSeconds: secondsUntil(new Date(freesSlot.getTime() + windowSeconds * 1000), at),
-  });
 }
 
 /**
@@ -83,39 +74,40 @@ export async function requestChallenge(
     requestedAt: at,
   });
 
-  await deps.db.transaction().execute(async (trx) => {
-    // The advisory lock serialises requests for one recipient across replicas, so the count
-    // and the insert below cannot interleave with another request's.
-    await lockRecipientForTransaction(trx, hash);
-    const times = await recentChallengeTimes(trx, hash, windowStart);
-    const limited = recipientLimitError(times, config.OTP_RECIPIENT_LIMIT, config.OTP_RECIPIENT_WINDOW_SECONDS, at);
-    if (limited !== undefined) throw limited;
-    await insertChallenge(trx, {
-      id,
-      channel: request.channel,
-      purpose: request.purpose,
-      recipient_hash: hash,
-      recipient_sealed: seal(keys.envelopes, to, `recipient:${id}`),
-      recipient_masked: toMasked,
-      locale: request.locale,
-      user_id: null,
-      code_hashes: [hashCode(keys.codeHmacKey, id, code)],
-      status: 'pending',
-      send_count: 1,
-      attempt_count: 0,
-      max_attempts: config.OTP_MAX_ATTEMPTS,
-      max_sends: config.OTP_MAX_SENDS,
-      expires_at: expiresAt,
-      resend_available_at: resendAvailableAt,
-      verified_at: null,
-      client_ip: request.clientIp,
-      delivery_status: 'queued',
-      delivery_last_error: null,
-      delivery_provider_message_id: null,
-      delivery_updated_at: at,
+  const window = { limit: config.OTP_RECIPIENT_LIMIT, windowStart, at };
+  const challenge = {
+    id,
+    channel: request.channel,
+    purpose: request.purpose,
+    recipient_hash: hash,
+    recipient_sealed: seal(keys.envelopes, to, `recipient:${id}`),
+    recipient_masked: toMasked,
+    locale: request.locale,
+    user_id: null,
+    code_hashes: [hashCode(keys.codeHmacKey, id, code)],
+    status: 'pending' as const,
+    send_count: 1,
+    attempt_count: 0,
+    max_attempts: config.OTP_MAX_ATTEMPTS,
+    max_sends: config.OTP_MAX_SENDS,
+    expires_at: expiresAt,
+    resend_available_at: resendAvailableAt,
+    verified_at: null,
+    client_ip: request.clientIp,
+    delivery_status: 'queued' as const,
+    delivery_last_error: null,
+    delivery_provider_message_id: null,
+    delivery_updated_at: at,
+  };
+  // One statement: the per-recipient limit, the challenge and its delivery request (the outbox)
+  // commit together or not at all.
+  if (!(await createChallengeWithinRecipientLimit(deps.db, challenge, outboxRow, window))) {
+    const freesAt = await recipientWindowFreesAt(deps.db, hash, {
+      ...window,
+      windowSeconds: config.OTP_RECIPIENT_WINDOW_SECONDS,
     });
-    await insertOutboxMessage(trx, outboxRow);
-  });
+    throw new PublicError('recipient_rate_limited', { retryAfterSeconds: secondsUntil(freesAt, at) });
+  }
 
   // After the commit; the relay works in the background, so the request never waits on Redis.
   deps.relay.nudge();

@@ -139,8 +139,10 @@ try {
   bare.kill('SIGTERM');
   await Promise.all([once(gateway, 'exit'), once(bare, 'exit')]);
   const redis = new Redis(redisUrl);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
+  // Hundreds of thousands of jobs: delete in batches (one DEL with every key overflows the stack).
+  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
+    if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
+  }
   redis.disconnect();
 }
 

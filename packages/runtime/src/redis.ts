@@ -8,6 +8,9 @@ import type { Logger } from 'pino';
 export function createProducerRedis(url: string, log: Logger, name: string): Redis {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
+    // Commands issued in the same tick (a rate-limit check, the relay's job adds) go out in one
+    // socket write: socket writes were a third of the gateway's CPU under load.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     commandTimeout: 1000,
     connectTimeout: 2000,

@@ -70,6 +70,8 @@ export const GatewayConfigSchema = Type.Object({
   DELIVERY_BACKOFF_MS: Type.Integer({ minimum: 1, default: 2000, description: 'First retry delay of a delivery' }),
   RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'Outbox relay polling interval' }),
   RELAY_BATCH_SIZE: Type.Integer({ minimum: 1, default: 100, description: 'Outbox rows relayed per drain' }),
+  PURGE_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 300_000, description: 'How often expired data is purged' }),
+  EXPIRED_RETENTION_SECONDS: Seconds(86_400, 'How long a challenge is kept after it expired before it is purged'),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 16_384, description: 'Largest accepted request body' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 20_000, description: 'Deadline of a graceful stop' }),
 });

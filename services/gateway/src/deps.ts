@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from './config.ts';
 import { createGatewayKeys, type GatewayKeys } from './keys.ts';
+import { type PurgeSchedule, startPurgeSchedule } from './maintenance/purge.schedule.ts';
 import { type OutboxRelay, startOutboxRelay } from './outbox/outbox.relay.ts';
 
 /** Everything the gateway's routes use, built once in main.ts (or by a test) and passed down. */
@@ -26,6 +27,7 @@ export interface GatewayDeps {
 /** The real deps plus the relay's full handle, for main.ts and tests to stop it. */
 export interface RunningGatewayDeps extends GatewayDeps {
   relay: OutboxRelay;
+  purge: PurgeSchedule;
 }
 
 export function createDeliveryQueues(redis: Redis, prefix: string, log: Logger): Record<Channel, Queue> {
@@ -55,7 +57,14 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     jobOptions: { attempts: config.DELIVERY_ATTEMPTS, backoffMs: config.DELIVERY_BACKOFF_MS },
     queuesReady: () => redis.status === 'ready',
   });
-  return { config, db, redis, queues, relay, keys, log };
+  const purge = startPurgeSchedule({
+    db,
+    log: log.child({ component: 'purge' }),
+    intervalMs: config.PURGE_INTERVAL_MS,
+    retentionSeconds: config.EXPIRED_RETENTION_SECONDS,
+    recipientWindowSeconds: config.OTP_RECIPIENT_WINDOW_SECONDS,
+  });
+  return { config, db, redis, queues, relay, purge, keys, log };
 }
 
 /** Ends a Redis connection whether or not it ever connected (QUIT needs a live connection). */
@@ -67,8 +76,9 @@ export async function closeRedis(redis: Redis): Promise<void> {
   }
 }
 
-/** Stops the relay, then closes queues, Redis and the Postgres pool, in that order. */
+/** Stops the purge timer and the relay, then closes queues, Redis and the Postgres pool, in that order. */
 export async function closeGatewayDeps(deps: RunningGatewayDeps): Promise<void> {
+  deps.purge.stop();
   await deps.relay.stop();
   await Promise.all(Object.values(deps.queues).map((queue) => queue.close()));
   await closeRedis(deps.redis);

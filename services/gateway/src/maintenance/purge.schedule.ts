@@ -1,0 +1,47 @@
+import { type Database, type Kysely, purgeExpiredChallenges, purgeRecipientWindows } from '@otp/db';
+import type { Logger } from '@otp/runtime';
+
+export interface PurgeScheduleOptions {
+  db: Kysely<Database>;
+  log: Logger;
+  intervalMs: number;
+  /** How long a challenge is kept after its expiry (status lookups, delivery records). */
+  retentionSeconds: number;
+  /** The per-recipient limit's window: older windows count nothing any more. */
+  recipientWindowSeconds: number;
+  clock?: () => Date;
+}
+
+export interface PurgeOutcome {
+  challenges: number;
+  recipientWindows: number;
+}
+
+export interface PurgeSchedule {
+  runOnce(): Promise<PurgeOutcome>;
+  stop(): void;
+}
+
+/**
+ * Deletes expired data on a timer: challenges past their expiry plus the retention (their outbox
+ * rows and delivery attempts go with them) and per-recipient windows nobody used within the
+ * window. Every replica runs it; the deletes are idempotent, so replicas racing do no harm.
+ */
+export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule {
+  const { db, log } = options;
+  const now = () => options.clock?.() ?? new Date();
+
+  async function runOnce(): Promise<PurgeOutcome> {
+    const at = now().getTime();
+    const challenges = await purgeExpiredChallenges(db, new Date(at - options.retentionSeconds * 1000));
+    const recipientWindows = await purgeRecipientWindows(db, new Date(at - options.recipientWindowSeconds * 1000));
+    if (challenges + recipientWindows > 0) log.info({ challenges, recipientWindows }, 'purged expired data');
+    return { challenges, recipientWindows };
+  }
+
+  const timer = setInterval(() => {
+    runOnce().catch((error: Error) => log.warn({ err: { message: error.message } }, 'purge failed'));
+  }, options.intervalMs);
+  timer.unref();
+  return { runOnce, stop: () => clearInterval(timer) };
+}

@@ -2,9 +2,12 @@
  * How a failed send affects the job:
  * - `temporary`: retry with backoff (network, SMTP 4xx, provider 5xx);
  * - `permanent`: fail at once, no retry (invalid or unsubscribed recipient, SMTP 5xx);
- * - `rate_limited`: the provider asked us to slow down (HTTP 429): pause the queue, keep the attempt.
+ * - `rate_limited`: the provider asked us to slow down (HTTP 429): pause the queue, keep the attempt;
+ * - `provider_auth`: the provider refused our credentials (SMTP 535, Twilio 20003): no message can
+ *   go out until an operator fixes them, so pause the queue and alert rather than burn every
+ *   job's attempts.
  */
-export type DeliveryErrorKind = 'temporary' | 'permanent' | 'rate_limited';
+export type DeliveryErrorKind = 'temporary' | 'permanent' | 'rate_limited' | 'provider_auth';
 
 export interface DeliveryErrorOptions {
   /** How long the provider asked us to wait (rate_limited). */

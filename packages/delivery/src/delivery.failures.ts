@@ -25,6 +25,8 @@ export interface FailureContext {
   rateLimitExhausted: boolean;
   /** Pauses the whole queue (every replica) for `ms`. */
   rateLimit(ms: number): Promise<void>;
+  /** How long the queue pauses when the provider refuses our credentials. */
+  authFailurePauseMs: number;
 }
 
 const DEFAULT_RETRY_AFTER_MS = 1000;
@@ -46,7 +48,25 @@ export function asDeliveryError(error: unknown, log: Logger): DeliveryError {
 export async function handleFailure(failure: DeliveryError, ctx: FailureContext): Promise<Error> {
   const { code } = failure;
   const fields = { errorCode: code, errorMessage: failure.detail, durationMs: ctx.durationMs };
-  const kind = failure.kind === 'rate_limited' && ctx.rateLimitExhausted ? 'temporary' : failure.kind;
+  const pauses = failure.kind === 'rate_limited' || failure.kind === 'provider_auth';
+  const kind = pauses && ctx.rateLimitExhausted ? 'temporary' : failure.kind;
+
+  if (kind === 'provider_auth') {
+    await ctx.record('temporary_failure', fields);
+    await updateDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, {
+      status: 'queued',
+      lastError: code,
+      countAttempt: true,
+    });
+    // The alert: every replica stops sending on this queue for a while; nothing is lost, the jobs
+    // wait (within their challenges' lifetime) until the credentials work again.
+    ctx.log.error(
+      { alert: 'provider_auth_failed', code, pauseMs: ctx.authFailurePauseMs },
+      'the provider refused our credentials: pausing the queue; fix the provider configuration',
+    );
+    await ctx.rateLimit(ctx.authFailurePauseMs);
+    return new RateLimitError();
+  }
 
   if (kind === 'rate_limited') {
     const waitMs = Math.max(failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS);

@@ -32,6 +32,7 @@ export interface DeliveryProcessorDeps {
   /** A 429 pauses the queue; after this many starts of one job it counts as a temporary failure. */
   maxRateLimitedStarts: number;
   rateLimit(ms: number): Promise<void>;
+  authFailurePauseMs: number;
 }
 
 function openSecret(keyRing: KeyRing, data: DeliveryJobData): DeliverySecret {
@@ -107,6 +108,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
         rateLimitExhausted: job.attemptsStarted > deps.maxRateLimitedStarts,
         rateLimit: deps.rateLimit,
+        authFailurePauseMs: deps.authFailurePauseMs,
       });
     }
 

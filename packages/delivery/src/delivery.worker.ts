@@ -1,4 +1,4 @@
-import type { Database, Kysely } from '@otp/db';
+import { type Database, insertDeliveryAttempt, type Kysely, updateDelivery } from '@otp/db';
 import { type Channel, isDeliveryJobData, type KeyRing, QUEUE_NAMES } from '@otp/domain';
 import { createWorkerRedis, type Logger } from '@otp/runtime';
 import { type Job, Queue, Worker } from 'bullmq';
@@ -26,6 +26,8 @@ export interface DeliveryWorkerDeps {
   closeTimeoutMs: number;
   /** After this many starts of one job (429 after 429), a rate limit counts as a temporary failure. */
   maxRateLimitedStarts?: number;
+  /** How long the queue pauses when the provider refuses our credentials (default 60 s). */
+  authFailurePauseMs?: number;
   now?: () => Date;
 }
 
@@ -37,6 +39,26 @@ export interface DeliveryWorker {
 }
 
 const FORCE_CLOSE_GRACE_MS = 2000;
+/** BullMQ's failedReason for a job that stalled more often than maxStalledCount allows. */
+const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
+
+async function recordStalledFailure(db: Kysely<Database>, job: Job, provider: string): Promise<void> {
+  if (!isDeliveryJobData(job.data)) return;
+  const { challengeId, sendNumber, channel } = job.data;
+  await insertDeliveryAttempt(db, {
+    challenge_id: challengeId,
+    send_number: sendNumber,
+    channel,
+    provider,
+    attempt: job.attemptsStarted,
+    outcome: 'temporary_failure',
+    error_code: 'stalled',
+    error_message: null,
+    provider_message_id: null,
+    duration_ms: 0,
+  });
+  await updateDelivery(db, challengeId, sendNumber, { status: 'failed', lastError: 'stalled', failChallenge: true });
+}
 
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -92,6 +114,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     maxRateLimitedStarts: deps.maxRateLimitedStarts ?? 20,
     // Sets the queue's rate-limit key, which every replica's worker obeys.
     rateLimit: (ms) => limiter.rateLimit(ms),
+    authFailurePauseMs: deps.authFailurePauseMs ?? 60_000,
   });
   async function processDelivery(job: Job<unknown, DeliveryJobResult>): Promise<DeliveryJobResult> {
     try {
@@ -114,6 +137,13 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   });
   worker.on('failed', (job, error) => {
     log.warn({ ...jobFields(job), reason: error.message }, 'delivery job failed');
+    // BullMQ fails a job whose worker died twice without our processor having a say: record it,
+    // so the challenge shows a failed delivery instead of "sending" for ever.
+    if (job !== undefined && error.message === STALLED_TOO_OFTEN) {
+      recordStalledFailure(deps.db, job, deps.sender.provider).catch((recordError: Error) => {
+        log.error({ ...jobFields(job), err: { message: recordError.message } }, 'could not record a stalled job');
+      });
+    }
   });
   worker.on('stalled', (jobId) => {
     log.warn({ jobId }, 'delivery job stalled: its worker stopped renewing the lock');

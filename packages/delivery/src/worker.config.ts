@@ -42,6 +42,10 @@ export const workerConfigFields = {
     'How long a job stays locked to its worker without a renewal before it counts as stalled',
   ),
   WORKER_STALLED_INTERVAL_MS: Milliseconds(30_000, 'How often the worker looks for stalled jobs'),
+  PROVIDER_AUTH_PAUSE_MS: Milliseconds(
+    60_000,
+    'When the provider refuses our credentials (SMTP 535, Twilio 20003), how long the queue pauses before trying again',
+  ),
   SHUTDOWN_TIMEOUT_MS: Milliseconds(
     20_000,
     'On SIGTERM, how long in-flight jobs may run before they are handed back; the process exits at most 5 s later',

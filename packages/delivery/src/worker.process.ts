@@ -4,7 +4,9 @@ import type { KeyRing } from '@otp/domain';
 import {
   createLogger,
   createProducerRedis,
+  evictionMessage,
   exitOnConfigError,
+  guardAgainstEviction,
   type Logger,
   onShutdownSignal,
   pingRedis,
@@ -59,6 +61,11 @@ export async function runWorkerProcess<C extends WorkerProcessConfig>(options: W
   });
   // Readiness pings use a fail-fast connection, so /health/ready answers even while Redis is away.
   const healthRedis = createProducerRedis(config.REDIS_URL, log, `${options.service}-health`);
+  guardAgainstEviction(healthRedis, log, (policy) => {
+    log.fatal({ policy }, 'Redis may evict keys: refusing to run');
+    process.stderr.write(`${options.service}: ${evictionMessage(policy)}\n`);
+    process.exit(78);
+  });
   const worker = options.start(config, { db, log });
   const ops = await startOpsServer({
     host: config.OPS_HOST,

@@ -61,3 +61,42 @@ export async function pingRedis(redis: Redis): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Redis's `maxmemory-policy`, or undefined when the server does not let us read it (managed
+ * services often disable CONFIG).
+ */
+export async function evictionPolicy(redis: Redis): Promise<string | undefined> {
+  try {
+    const answer = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    return answer[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuses to run against a Redis that may evict keys: BullMQ loses jobs and locks when Redis
+ * evicts ("noeviction is the only setting that guarantees the correct behaviour of the queues").
+ * Checked on every (re)connection, since a Redis can come back with another configuration.
+ */
+export function guardAgainstEviction(redis: Redis, log: Logger, onEvicting: (policy: string) => void): void {
+  redis.on('ready', () => {
+    evictionPolicy(redis).then((policy) => {
+      if (policy === undefined) {
+        log.warn('could not read Redis maxmemory-policy (CONFIG disabled?): make sure it is noeviction');
+      } else if (policy !== 'noeviction') {
+        onEvicting(policy);
+      }
+    });
+  });
+}
+
+/** The message a service stops with when Redis may evict its keys. */
+export function evictionMessage(policy: string): string {
+  return (
+    `REDIS_URL: Redis runs with maxmemory-policy ${policy}, which can evict queued jobs and their locks. ` +
+    'Set it to noeviction (redis-server --maxmemory-policy noeviction, or CONFIG SET maxmemory-policy noeviction ' +
+    'and persist it in redis.conf) and start again.'
+  );
+}

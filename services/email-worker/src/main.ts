@@ -24,5 +24,6 @@ await runWorkerProcess({
       lockDurationMs: config.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
       closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      authFailurePauseMs: config.PROVIDER_AUTH_PAUSE_MS,
     }),
 });

@@ -103,10 +103,7 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
     return challenge;
   }
 
-  /**
-   * The job data for a send (shaped as DeliveryJobData; not checked with `satisfies` because the
-   * contract's `purpose` type resolves to never). `envelopeFor` seals the envelope for another send.
-   */
+  /** The job data for a send, as the gateway's relay writes it. `envelopeFor` seals the envelope for another send. */
   function jobData(challenge: SeededChallenge, envelopeFor?: { challengeId: string; sendNumber: number }) {
     const sealedFor = envelopeFor ?? { challengeId: challenge.id, sendNumber: challenge.sendNumber };
     const secret = { to: challenge.to, code: challenge.code };

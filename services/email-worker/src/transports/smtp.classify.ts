@@ -28,14 +28,12 @@ export function classifySmtpError(error: unknown): DeliveryError {
   const detail = typeof response === 'string' ? response : typeof code === 'string' ? code : undefined;
   const options = detail === undefined ? {} : { detail };
   if (typeof responseCode === 'number') {
-    // Bad credentials are our configuration, not the recipient: retry for now (a later change
-    // pauses the queue instead of burning every job's attempts).
-    if (responseCode === 535 || code === 'EAUTH')
-      return new DeliveryError('temporary', `smtp_${responseCode}`, options);
+    // Bad credentials are our configuration, not the recipient: pause the queue and alert.
+    if (responseCode === 535 || code === 'EAUTH') return new DeliveryError('provider_auth', 'smtp_auth', options);
     if (responseCode >= 500) return new DeliveryError('permanent', `smtp_${responseCode}`, options);
     if (responseCode >= 400) return new DeliveryError('temporary', `smtp_${responseCode}`, options);
   }
-  if (code === 'EAUTH' || code === 'ENOAUTH') return new DeliveryError('temporary', 'smtp_auth', options);
+  if (code === 'EAUTH' || code === 'ENOAUTH') return new DeliveryError('provider_auth', 'smtp_auth', options);
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) {
     return new DeliveryError('temporary', 'smtp_connection', options);
   }

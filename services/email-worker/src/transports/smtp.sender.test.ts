@@ -39,7 +39,6 @@ describe('SMTP sender classification', () => {
     [452, 'rcpt', 'temporary'],
     [550, 'rcpt', 'permanent'],
     [554, 'data', 'permanent'],
-    [535, 'data', 'temporary'],
   ] as const)('classifies a %i at %s as %s', async (responseCode, stage, kind) => {
     const sender = createSmtpSender({ url: sink.url, from: 'otp@test.local' });
     sink.failNext(1, responseCode, stage);
@@ -49,6 +48,14 @@ describe('SMTP sender classification', () => {
     expect(error).toMatchObject({ kind, code: `smtp_${responseCode}` });
     expect(error.message).toBe(`smtp_${responseCode}`);
     expect(error.detail ?? '').not.toContain('reply@example.com');
+  });
+
+  it('classifies a refused login (535) as a provider authentication failure', async () => {
+    const sender = createSmtpSender({ url: sink.url, from: 'otp@test.local' });
+    sink.failNext(1, 535, 'data');
+    const error = await failure(sender.send(message('reply@example.com')));
+    await sender.close?.();
+    expect(error).toMatchObject({ kind: 'provider_auth', code: 'smtp_auth' });
   });
 
   it('treats a refused connection as temporary', async () => {

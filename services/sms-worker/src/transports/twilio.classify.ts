@@ -35,8 +35,8 @@ export function classifyTwilioError(error: unknown): DeliveryError {
   // The Twilio code is in the failure's code already; the redaction below would blank it anyway.
   const detail = { detail: `HTTP ${status}: ${String(message ?? '')}` };
   if (status === 429) return new DeliveryError('rate_limited', 'twilio_429', { retryAfterMs: DEFAULT_RETRY_AFTER_MS });
-  // Bad credentials are our configuration: retry for now (a later change pauses the queue).
-  if (status === 401 || twilioCode === 20003) return new DeliveryError('temporary', 'twilio_20003', detail);
+  // Bad credentials are our configuration, not the recipient: pause the queue and alert.
+  if (status === 401 || twilioCode === 20003) return new DeliveryError('provider_auth', 'twilio_20003', detail);
   if (status >= 500) return new DeliveryError('temporary', 'twilio_5xx', detail);
   if (twilioCode !== undefined && PERMANENT_CODES.has(twilioCode)) {
     return new DeliveryError('permanent', `twilio_${twilioCode}`, detail);

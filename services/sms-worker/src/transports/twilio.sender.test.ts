@@ -77,9 +77,9 @@ describe('Twilio sender', () => {
     expect(error).toMatchObject({ kind, code });
   });
 
-  it('treats rejected credentials as temporary (our configuration, not the recipient)', async () => {
+  it('treats rejected credentials as a provider authentication failure (our configuration)', async () => {
     const error = await failure(createTwilioSender({ ...settings, authToken: 'wrong' }).send(message('+14155550204')));
-    expect(error).toMatchObject({ kind: 'temporary', code: 'twilio_20003' });
+    expect(error).toMatchObject({ kind: 'provider_auth', code: 'twilio_20003' });
   });
 
   it('treats a refused connection as a temporary network failure', async () => {

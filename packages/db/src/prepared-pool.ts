@@ -21,10 +21,18 @@ export function preparedStatementPool(pool: pg.Pool): PostgresPool {
     return name;
   };
 
+  const guarded = new WeakSet<pg.PoolClient>();
   return {
     options: pool.options,
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect();
+      // pg listens for errors only on idle clients: a connection lost while a query runs emits
+      // 'error' on a checked-out client, which would crash the process. The query in flight is
+      // rejected with the same error, which is where it is handled; the pool then drops the client.
+      if (!guarded.has(client)) {
+        guarded.add(client);
+        client.on('error', () => {});
+      }
       const query = (text: unknown, values?: readonly unknown[]) =>
         typeof text === 'string' && values !== undefined && values.length > 0
           ? client.query({ name: nameOf(text), text, values: [...values] })

@@ -33,6 +33,29 @@ export interface DeliveryProcessorDeps {
   maxRateLimitedStarts: number;
   rateLimit(ms: number): Promise<void>;
   authFailurePauseMs: number;
+  /** How long the outcome of an accepted send is retried into Postgres before giving up. */
+  writeBackTimeoutMs: number;
+}
+
+/** Runs `write` until it succeeds or `timeoutMs` has passed (backoff 100 ms doubling to 5 s). */
+async function writeBack(write: () => Promise<void>, timeoutMs: number, log: Logger): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (Date.now() + delay > deadline) {
+        log.error({ err: { message: (error as Error).message } }, 'sent, but the outcome could not be recorded');
+        return false;
+      }
+      log.warn(
+        { err: { message: (error as Error).message }, retryInMs: delay },
+        'recording the sent message failed: retrying',
+      );
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 function openSecret(keyRing: KeyRing, data: DeliveryJobData): DeliverySecret {
@@ -113,14 +136,23 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     }
 
     const durationMs = performance.now() - started;
-    await record('sent', { providerMessageId, durationMs });
-    await updateDelivery(deps.db, challengeId, sendNumber, {
-      status: 'sent',
-      countAttempt: true,
-      providerMessageId,
-      lastError: null,
-    });
-    log.info({ provider: deps.sender.provider, durationMs: Math.round(durationMs) }, 'delivery sent');
+    // The provider has the message: from here on, failing the job would send it again. So the
+    // outcome is written back with retries (Postgres may be away for a moment) while BullMQ keeps
+    // renewing the job's lock, and a write that never succeeds does not fail the job.
+    const written = await writeBack(
+      async () => {
+        await record('sent', { providerMessageId, durationMs });
+        await updateDelivery(deps.db, challengeId, sendNumber, {
+          status: 'sent',
+          countAttempt: true,
+          providerMessageId,
+          lastError: null,
+        });
+      },
+      deps.writeBackTimeoutMs,
+      log,
+    );
+    log.info({ provider: deps.sender.provider, durationMs: Math.round(durationMs), written }, 'delivery sent');
     return { providerMessageId };
   };
 }

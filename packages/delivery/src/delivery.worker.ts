@@ -28,6 +28,8 @@ export interface DeliveryWorkerDeps {
   maxRateLimitedStarts?: number;
   /** How long the queue pauses when the provider refuses our credentials (default 60 s). */
   authFailurePauseMs?: number;
+  /** How long an accepted send's outcome is retried into Postgres (default 60 s). */
+  writeBackTimeoutMs?: number;
   now?: () => Date;
 }
 
@@ -115,6 +117,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     // Sets the queue's rate-limit key, which every replica's worker obeys.
     rateLimit: (ms) => limiter.rateLimit(ms),
     authFailurePauseMs: deps.authFailurePauseMs ?? 60_000,
+    writeBackTimeoutMs: deps.writeBackTimeoutMs ?? 60_000,
   });
   async function processDelivery(job: Job<unknown, DeliveryJobResult>): Promise<DeliveryJobResult> {
     try {

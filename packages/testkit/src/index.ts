@@ -1,5 +1,6 @@
 export * from './codes.ts';
 export * from './service-process.ts';
 export * from './smtp-sink.ts';
+export * from './tcp-proxy.ts';
 export * from './test-env.ts';
 export * from './twilio-fake.ts';

@@ -1,0 +1,96 @@
+import { createDb, type Database, findChallenge, type Kysely, listDeliveryAttempts } from '@otp/db';
+import { parseKeyRing } from '@otp/domain';
+import { createLogger } from '@otp/runtime';
+import {
+  createTestDatabase,
+  startTcpProxy,
+  type TcpProxy,
+  type TestDatabase,
+  testKeyRing,
+  testRedisUrl,
+  uniqueQueuePrefix,
+} from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DeliveryWorker, startDeliveryWorker } from './delivery.worker.ts';
+import type { DeliverySender } from './sender.port.ts';
+import { createDeliveryFixture, type DeliveryFixture } from './testing/index.ts';
+
+// Once the provider has accepted a message, losing Postgres must not make the job fail and send
+// it again: the outcome is written back when Postgres returns.
+const keyRing = parseKeyRing(testKeyRing());
+let database: TestDatabase;
+let proxy: TcpProxy;
+let workerDb: Kysely<Database>;
+let fixture: DeliveryFixture;
+let worker: DeliveryWorker;
+let sends = 0;
+
+/** Accepts the message, then takes Postgres away from the worker for a while. */
+const senderThatLosesPostgres: DeliverySender = {
+  provider: 'fake',
+  async send() {
+    sends += 1;
+    proxy.cut();
+    setTimeout(() => proxy.restore(), 700);
+    return { providerMessageId: `fake-${sends}` };
+  },
+};
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const url = new URL(database.url);
+  proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  url.hostname = proxy.host;
+  url.port = String(proxy.port);
+  workerDb = createDb({ url: url.toString(), poolSize: 2, connectionTimeoutMs: 500 });
+  const prefix = uniqueQueuePrefix();
+  fixture = await createDeliveryFixture({
+    db: database.db,
+    redisUrl: testRedisUrl(),
+    prefix,
+    keyRing,
+    channel: 'email',
+  });
+  worker = startDeliveryWorker({
+    channel: 'email',
+    db: workerDb,
+    redisUrl: testRedisUrl(),
+    prefix,
+    keyRing,
+    sender: senderThatLosesPostgres,
+    render: ({ code }) => ({ subject: 'Your code', text: `Your code is ${code}` }),
+    log: createLogger({ service: 'write-back-test', level: 'silent' }),
+    concurrency: 1,
+    limiter: { max: 100, duration: 1000 },
+    lockDurationMs: 5000,
+    stalledIntervalMs: 5000,
+    closeTimeoutMs: 5000,
+    writeBackTimeoutMs: 10_000,
+  });
+  await worker.worker.waitUntilReady();
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await workerDb?.destroy();
+  await proxy?.close();
+  await fixture?.close();
+  await database?.drop();
+});
+
+describe('Postgres lost after the provider accepted a message', () => {
+  it('writes the outcome back once Postgres returns, without sending again', async () => {
+    const challenge = await fixture.seedChallenge({ to: 'write-back@example.com' });
+    const outcome = await fixture.finished(await fixture.enqueue(challenge, { attempts: 3 }));
+
+    expect(outcome).toEqual({ state: 'completed', value: { providerMessageId: 'fake-1' } });
+    expect(sends).toBe(1);
+    expect(await findChallenge(database.db, challenge.id)).toMatchObject({
+      delivery_status: 'sent',
+      delivery_provider_message_id: 'fake-1',
+    });
+    expect(await listDeliveryAttempts(database.db, challenge.id)).toMatchObject([
+      { outcome: 'sent', provider_message_id: 'fake-1' },
+    ]);
+  });
+});

@@ -1,0 +1,75 @@
+import { parseKeyRing } from '@otp/domain';
+import { createLogger } from '@otp/runtime';
+import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DeliveryWorker, startDeliveryWorker } from './delivery.worker.ts';
+import type { DeliverySender } from './sender.port.ts';
+import { createDeliveryFixture, type DeliveryFixture } from './testing/index.ts';
+
+// The provider limit is queue-wide: two workers together stay within it.
+const keyRing = parseKeyRing(testKeyRing());
+const LIMIT = { max: 4, duration: 1000 };
+const JOBS = 12;
+let database: TestDatabase;
+let fixture: DeliveryFixture;
+const workers: DeliveryWorker[] = [];
+const sends: Array<{ worker: number; at: number; challengeId: string }> = [];
+
+function sender(worker: number): DeliverySender {
+  return {
+    provider: 'fake',
+    async send(message) {
+      sends.push({ worker, at: Date.now(), challengeId: message.challengeId });
+      return { providerMessageId: `fake-${sends.length}` };
+    },
+  };
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const prefix = uniqueQueuePrefix();
+  fixture = await createDeliveryFixture({ db: database.db, redisUrl: testRedisUrl(), prefix, keyRing, channel: 'sms' });
+  for (const id of [1, 2]) {
+    const worker = startDeliveryWorker({
+      channel: 'sms',
+      db: database.db,
+      redisUrl: testRedisUrl(),
+      prefix,
+      keyRing,
+      sender: sender(id),
+      render: ({ code }) => ({ text: `Your code is ${code}` }),
+      log: createLogger({ service: `limiter-test-${id}`, level: 'silent' }),
+      concurrency: 5,
+      limiter: LIMIT,
+      lockDurationMs: 5000,
+      stalledIntervalMs: 5000,
+      closeTimeoutMs: 5000,
+    });
+    await worker.worker.waitUntilReady();
+    workers.push(worker);
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((worker) => worker.close()));
+  await fixture?.close();
+  await database?.drop();
+});
+
+describe('the queue-wide provider limit', () => {
+  it('holds across two workers: 12 sends at 4 per second take at least two whole windows', async () => {
+    const challenges = await Promise.all(
+      Array.from({ length: JOBS }, (_, i) => fixture.seedChallenge({ to: `+1415555${String(1000 + i)}` })),
+    );
+    const jobs = await Promise.all(challenges.map((challenge) => fixture.enqueue(challenge)));
+    const outcomes = await Promise.all(jobs.map((job) => fixture.finished(job, 20_000)));
+
+    expect(outcomes.every((outcome) => outcome.state === 'completed')).toBe(true);
+    expect(new Set(sends.map((send) => send.challengeId)).size).toBe(JOBS);
+    expect(sends).toHaveLength(JOBS);
+    // Without the limit, 10 slots of concurrency would send all 12 at once. With it, the 12
+    // sends need three windows of 4, so the last starts at least two windows after the first.
+    const times = sends.map((send) => send.at).sort((a, b) => a - b);
+    expect((times.at(-1) as number) - (times[0] as number)).toBeGreaterThanOrEqual(2 * LIMIT.duration - 100);
+  });
+});

@@ -116,6 +116,28 @@ export async function updateDelivery(db: Db, id: string, sendNumber: number, upd
   return result.numUpdatedRows === 1n;
 }
 
+/**
+ * Puts a failed delivery back in line (an operator's retry): the challenge is pending again if
+ * the failure had failed it, provided the send is still the latest and the challenge has not
+ * expired. Returns false when it cannot be retried.
+ */
+export async function reopenFailedDelivery(db: Db, id: string, sendNumber: number): Promise<boolean> {
+  const result = await db
+    .updateTable('otp_challenges')
+    .set({
+      status: sql<'pending'>`CASE WHEN status = 'failed' THEN 'pending' ELSE status END`,
+      delivery_status: 'queued',
+      delivery_last_error: null,
+      delivery_updated_at: sql<Date>`now()`,
+    })
+    .where('id', '=', id)
+    .where('send_count', '=', sendNumber)
+    .where('status', 'in', ['pending', 'failed'])
+    .where('expires_at', '>', sql<Date>`now()`)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
 /** Deletes challenges that expired more than `olderThan` ago (their outbox and attempts cascade). */
 export async function purgeExpiredChallenges(db: Db, before: Date): Promise<number> {
   const result = await db.deleteFrom('otp_challenges').where('expires_at', '<', before).executeTakeFirst();

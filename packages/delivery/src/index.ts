@@ -2,6 +2,7 @@ export * from './delivery.error.ts';
 export type { DeliveryJobResult } from './delivery.processor.ts';
 export * from './delivery.worker.ts';
 export * from './dev-outbox.ts';
+export * from './retry-failed.ts';
 export type * from './sender.port.ts';
 export type { SkipReason } from './skip-reason.ts';
 export * from './template.helpers.ts';

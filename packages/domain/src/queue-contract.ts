@@ -65,6 +65,8 @@ export function envelopeContext(challengeId: string, sendNumber: number): string
 export interface DeliveryJobOptions {
   attempts: number;
   backoffMs: number;
+  /** How long a failed job stays in Redis for inspection and retry (default 7 days). */
+  failedRetentionSeconds?: number;
 }
 
 /** BullMQ options every delivery job is added with. */
@@ -76,7 +78,8 @@ export function deliveryJobOptions(jobId: string, options: DeliveryJobOptions) {
     // retries from many jobs do not hit a recovering provider in lockstep.
     backoff: { type: 'exponential', delay: options.backoffMs, jitter: 0.5 },
     removeOnComplete: { age: 3600, count: 1000 },
-    removeOnFail: { age: 7 * 24 * 3600, count: 10000 },
+    // The failed set is the dead-letter queue: kept for inspection and `retry-failed`.
+    removeOnFail: { age: options.failedRetentionSeconds ?? 7 * 24 * 3600, count: 10000 },
   } as const;
 }
 

@@ -68,6 +68,10 @@ export const GatewayConfigSchema = Type.Object({
   DEFAULT_LOCALE: Type.String({ default: 'en', minLength: 2, maxLength: 35, description: 'Locale of messages' }),
   DELIVERY_ATTEMPTS: Type.Integer({ minimum: 1, default: 6, description: 'BullMQ attempts per delivery job' }),
   DELIVERY_BACKOFF_MS: Type.Integer({ minimum: 1, default: 2000, description: 'First retry delay of a delivery' }),
+  DELIVERY_FAILED_RETENTION_SECONDS: Seconds(
+    604_800,
+    'How long a failed delivery job stays in Redis (the dead-letter queue) for inspection and retry-failed',
+  ),
   RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'Outbox relay polling interval' }),
   RELAY_BATCH_SIZE: Type.Integer({ minimum: 1, default: 100, description: 'Outbox rows relayed per drain' }),
   PURGE_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 300_000, description: 'How often expired data is purged' }),

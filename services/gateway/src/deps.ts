@@ -54,7 +54,11 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     log: log.child({ component: 'outbox-relay' }),
     intervalMs: config.RELAY_INTERVAL_MS,
     batchSize: config.RELAY_BATCH_SIZE,
-    jobOptions: { attempts: config.DELIVERY_ATTEMPTS, backoffMs: config.DELIVERY_BACKOFF_MS },
+    jobOptions: {
+      attempts: config.DELIVERY_ATTEMPTS,
+      backoffMs: config.DELIVERY_BACKOFF_MS,
+      failedRetentionSeconds: config.DELIVERY_FAILED_RETENTION_SECONDS,
+    },
     queuesReady: () => redis.status === 'ready',
   });
   const purge = startPurgeSchedule({

@@ -49,3 +49,9 @@ export async function consumeMfaToken(db: Db, tokenHash: Buffer, at: Date): Prom
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
+
+/** Deletes tokens that expired before `before` (the purge schedule). */
+export async function purgeExpiredMfaTokens(db: Db, before: Date): Promise<number> {
+  const result = await db.deleteFrom('mfa_tokens').where('expires_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -25,11 +25,10 @@ export function createPasswordHasher(
     timeCost: config.PASSWORD_TIME_COST,
     parallelism: config.PASSWORD_PARALLELISM,
   };
-  let dummy: Promise<string> | undefined;
-  const dummyHash = () => {
-    dummy ??= hash('dummy password: never the password of any account', options);
-    return dummy;
-  };
+  // Computed once at start (not on the first unknown email, which would then take twice as long).
+  const dummy = hash('dummy password: never the password of any account', options);
+  dummy.catch(() => undefined);
+  const dummyHash = () => dummy;
   return {
     hash: (password) => hash(password, options),
     async verify(stored, password) {

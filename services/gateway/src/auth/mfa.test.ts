@@ -87,6 +87,13 @@ describe('the MFA step (with the test factor hook)', () => {
     expect(verified.status).toBe(200);
     expect(verified.body).toMatchObject({ mfaRequired: true, methods: ['totp'] });
     expect(verified.body).not.toHaveProperty('tokens');
+    const audited = await database.db
+      .selectFrom('security_events')
+      .select('type')
+      .where('user_id', '=', userId)
+      .where('type', 'in', ['mfa.required', 'sign_in.succeeded'])
+      .execute();
+    expect(audited.map((event) => event.type)).toEqual(['mfa.required']);
     const signedIn = await mfa({ mfaToken: verified.body.mfaToken, code: '135790' });
     expect((signedIn.body.user as { id: string }).id).toBe(userId);
   });

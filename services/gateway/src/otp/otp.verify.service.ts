@@ -22,14 +22,14 @@ async function applyPurpose(
   deps: GatewayDeps,
   challenge: OtpChallenge,
   at: Date,
-): Promise<VerifyResult> {
+): Promise<{ result: VerifyResult; userId: string | null }> {
   if (challenge.purpose !== 'login') {
     await verifyRecipient(trx, deps, challenge);
-    return { verified: true };
+    return { result: { verified: true }, userId: challenge.user_id };
   }
   // The same account as a password sign-in to this address, and the same MFA step when it has a factor.
   const user = await signInWithRecipient(trx, deps, challenge);
-  return completeFirstFactor(trx, deps, user, at);
+  return { result: await completeFirstFactor(trx, deps, user, at), userId: user.id };
 }
 
 /**
@@ -87,17 +87,19 @@ export async function verifyChallenge(
     throw new PublicError('invalid_code', { extra: { attemptsRemaining } });
   }
 
-  const result = await deps.db.transaction().execute(async (trx) => {
+  const { result, userId } = await deps.db.transaction().execute(async (trx) => {
     if (!(await consumeChallenge(trx, id))) throw new PublicError('challenge_used');
     return applyPurpose(trx, deps, counted, at);
   });
-  const userId = 'user' in result ? result.user.id : counted.user_id;
   logOtpEvent(log, 'otp.verified', { ...fields, ...(userId === null ? {} : { userId }) });
   await recordSecurityEvent(deps.db, context, 'code.verified', { userId, details: fields });
   if ('user' in result) {
     await recordSecurityEvent(deps.db, context, 'sign_in.succeeded', { userId, details: { method: counted.channel } });
   } else if ('mfaRequired' in result) {
-    await recordSecurityEvent(deps.db, context, 'mfa.required', { details: { method: counted.channel } });
+    await recordSecurityEvent(deps.db, context, 'mfa.required', {
+      userId,
+      details: { method: counted.channel, methods: result.methods },
+    });
   }
   return result;
 }

@@ -11,6 +11,9 @@ export interface UserTable {
   phone: string | null;
   email_verified_at: Timestamp | null;
   phone_verified_at: Timestamp | null;
+  /** Argon2id PHC string; null for an account that signs in with codes only. */
+  password_hash: string | null;
+  name: string | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -90,9 +93,35 @@ export interface RefreshTokenTable {
   user_id: string;
   family_id: string;
   token_hash: Buffer;
+  /** Idle deadline of this token (never past family_expires_at). */
   expires_at: Timestamp;
+  /** Absolute end of the family (the sign-in this token descends from). */
+  family_expires_at: Timestamp;
   revoked_at: Timestamp | null;
   replaced_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface MfaTokenTable {
+  /** SHA-256 of the opaque token handed to the client between password and second factor. */
+  token_hash: Buffer;
+  user_id: string;
+  attempt_count: Generated<number>;
+  max_attempts: number;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface SecurityEventTable {
+  id: ColumnType<string, never, never>;
+  type: string;
+  user_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  /** Ids, reasons and counters only: never a code, password, token or full address. */
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
   created_at: CreatedAt;
 }
 
@@ -103,6 +132,8 @@ export interface Database {
   delivery_outbox: DeliveryOutboxTable;
   delivery_attempts: DeliveryAttemptTable;
   refresh_tokens: RefreshTokenTable;
+  mfa_tokens: MfaTokenTable;
+  security_events: SecurityEventTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -116,3 +147,6 @@ export type DeliveryAttempt = Selectable<DeliveryAttemptTable>;
 export type NewDeliveryAttempt = Insertable<DeliveryAttemptTable>;
 export type RefreshToken = Selectable<RefreshTokenTable>;
 export type NewRefreshToken = Insertable<RefreshTokenTable>;
+export type MfaToken = Selectable<MfaTokenTable>;
+export type SecurityEvent = Selectable<SecurityEventTable>;
+export type NewSecurityEvent = Insertable<SecurityEventTable>;

@@ -79,3 +79,22 @@ export async function setVerifiedPhone(db: Db, userId: string, phone: string): P
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
+
+export interface NewPasswordUser {
+  email: string;
+  passwordHash: string;
+  name: string | null;
+}
+
+/**
+ * Registers an account with a password. One statement: of two registrations racing for one
+ * address, exactly one gets the row; the other (and any existing account) gets undefined.
+ */
+export async function insertUserWithPassword(db: Db, user: NewPasswordUser): Promise<User | undefined> {
+  return db
+    .insertInto('users')
+    .values({ email: user.email, password_hash: user.passwordHash, name: user.name })
+    .onConflict((oc) => oc.column('email').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}

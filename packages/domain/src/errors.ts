@@ -37,6 +37,18 @@ export const ERROR_CODES = {
   signup_disabled: { status: 403, title: 'Sign-up is disabled' },
   /** A verify_phone code for a number that another account already holds. */
   phone_taken: { status: 409, title: 'Phone number belongs to another account' },
+  /** Registration with an email address that already has an account (with or without a password). */
+  email_taken: { status: 409, title: 'Email address already registered' },
+  /** Password sign-in failed: unknown email and wrong password alike (never says which). */
+  invalid_credentials: { status: 401, title: 'Invalid email or password' },
+  /** Too many failed password sign-ins for this account or from this client address. */
+  sign_in_throttled: { status: 429, title: 'Too many failed sign-in attempts' },
+  /** The mfaToken is unknown, expired, already used or out of attempts: sign in again. */
+  invalid_mfa_token: { status: 401, title: 'Invalid or expired MFA token' },
+  /** The second-factor code or recovery code is wrong; `attemptsRemaining` says how many are left. */
+  invalid_factor_code: { status: 400, title: 'Invalid second-factor code' },
+  /** The refresh token is unknown, expired, revoked or was already used (then its family is revoked). */
+  invalid_refresh_token: { status: 401, title: 'Invalid refresh token' },
   /** Missing, malformed, expired or otherwise invalid access token. */
   unauthorized: { status: 401, title: 'Unauthorized' },
   /** No route matches the method and path. */

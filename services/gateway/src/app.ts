@@ -1,7 +1,10 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { authRoutes } from './auth/auth.routes.ts';
 import { jwksRoutes } from './auth/jwks.routes.ts';
-import { trustProxySetting } from './config.ts';
+import { corsOrigins, trustProxySetting } from './config.ts';
 import type { GatewayDeps } from './deps.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { registerErrorHandling } from './http/errors.ts';
@@ -35,13 +38,23 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   registerErrorHandling(app);
+  // Security headers on every answer; browsers may call the API only from the configured origins.
+  await app.register(helmet);
+  await app.register(cors, {
+    origin: corsOrigins(config.CORS_ORIGINS),
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type'],
+    exposedHeaders: ['retry-after', 'x-request-id'],
+    maxAge: 600,
+  });
   await registerOpenApi(app, config.JWT_ISSUER);
   const limits = await registerRateLimits(app, deps);
 
   await app.register(healthRoutes, { deps });
-  await app.register(jwksRoutes, { signing: deps.keys.signing });
+  await app.register(jwksRoutes, { verifying: deps.keys.verifying });
+  await app.register(authRoutes, { prefix: '/v1', deps, limits });
   await app.register(otpRoutes, { prefix: '/v1', deps, limits });
-  await app.register(meRoutes, { prefix: '/v1', deps });
+  await app.register(meRoutes, { prefix: '/v1', deps, limits });
   await app.ready();
   return app;
 }

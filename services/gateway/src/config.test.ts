@@ -53,6 +53,17 @@ describe('gateway configuration', () => {
       RELAY_BATCH_SIZE: 100,
       BODY_LIMIT_BYTES: 16_384,
       SHUTDOWN_TIMEOUT_MS: 20_000,
+      JWT_PREVIOUS_PUBLIC_KEY: '',
+      REFRESH_TOKEN_IDLE_SECONDS: 604_800,
+      MFA_TOKEN_TTL_SECONDS: 300,
+      MFA_MAX_ATTEMPTS: 5,
+      PASSWORD_MEMORY_KIB: 19_456,
+      PASSWORD_TIME_COST: 2,
+      PASSWORD_PARALLELISM: 1,
+      SIGN_IN_FAILURES_PER_ACCOUNT: 10,
+      SIGN_IN_FAILURES_PER_IP: 50,
+      SIGN_IN_FAILURE_WINDOW_SECONDS: 900,
+      CORS_ORIGINS: '',
     });
     expect(trustProxySetting(config.TRUST_PROXY)).toBe(false);
   });
@@ -93,6 +104,15 @@ describe('gateway configuration', () => {
     expect(problemsOf({ ...required(), OTP_CODE_LENGTH: '5' }).join('\n')).toMatch(/OTP_CODE_LENGTH/);
     expect(problemsOf({ ...required(), PORT: 'eighty' }).join('\n')).toMatch(/PORT/);
     expect(problemsOf({ ...required(), DATABASE_URL: 'mysql://x' }).join('\n')).toMatch(/DATABASE_URL/);
+  });
+
+  it('refuses Argon2id costs under OWASP minimum and a previous key that is not an Ed25519 public key', () => {
+    expect(problemsOf({ ...required(), PASSWORD_MEMORY_KIB: '4096' }).join('\n')).toMatch(/PASSWORD_MEMORY_KIB/);
+    expect(problemsOf({ ...required(), PASSWORD_TIME_COST: '1' }).join('\n')).toMatch(/PASSWORD_TIME_COST/);
+    const privatePem = ed25519Pem();
+    const problems = problemsOf({ ...required(), JWT_PREVIOUS_PUBLIC_KEY: privatePem }).join('\n');
+    expect(problems).toMatch(/JWT_PREVIOUS_PUBLIC_KEY/);
+    expect(problems).not.toContain(privatePem.split('\n')[1] as string);
   });
 
   it('accepts the signing key on one line with literal \\n sequences', () => {

@@ -13,7 +13,7 @@ import {
   RedisUrl,
 } from '@otp/domain';
 import Type, { type Static } from 'typebox';
-import { parseSigningKeyPem } from './auth/signing-key.ts';
+import { parsePublicKeyPem, parseSigningKeyPem } from './auth/signing-key.ts';
 import { parseCodeHmacKey } from './keys.ts';
 
 const Seconds = (value: number, description: string, minimum = 1) =>
@@ -43,10 +43,41 @@ export const GatewayConfigSchema = Type.Object({
     minLength: 1,
     description: 'PKCS#8 PEM of the Ed25519 key that signs access tokens; literal \\n sequences are accepted',
   }),
+  JWT_PREVIOUS_PUBLIC_KEY: Type.String({
+    default: '',
+    description:
+      'SPKI PEM of the previous signing key, published in the JWKS and still accepted, so rotating ' +
+      'JWT_PRIVATE_KEY signs nobody out; empty: none',
+  }),
   JWT_ISSUER: Type.String({ default: 'http://localhost:3000', minLength: 1, description: 'iss of access tokens' }),
   JWT_AUDIENCE: Type.String({ default: 'otp', minLength: 1, description: 'aud of access tokens' }),
   ACCESS_TOKEN_TTL_SECONDS: Seconds(900, 'Lifetime of an access token'),
-  REFRESH_TOKEN_TTL_SECONDS: Seconds(2_592_000, 'Lifetime of a refresh token'),
+  REFRESH_TOKEN_TTL_SECONDS: Seconds(2_592_000, 'Absolute lifetime of a sign-in (a refresh-token family)'),
+  REFRESH_TOKEN_IDLE_SECONDS: Seconds(604_800, 'A refresh token unused this long expires (idle lifetime)'),
+  MFA_TOKEN_TTL_SECONDS: Seconds(300, 'How long the mfaToken between password and second factor lives'),
+  MFA_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5, description: 'Second-factor attempts per mfaToken' }),
+  PASSWORD_MEMORY_KIB: Type.Integer({
+    minimum: 19_456,
+    default: 19_456,
+    description: 'Argon2id memory cost in KiB (OWASP minimum 19456)',
+  }),
+  PASSWORD_TIME_COST: Type.Integer({ minimum: 2, default: 2, description: 'Argon2id passes (OWASP minimum 2)' }),
+  PASSWORD_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'Argon2id lanes' }),
+  SIGN_IN_FAILURES_PER_ACCOUNT: Type.Integer({
+    minimum: 1,
+    default: 10,
+    description: 'Failed password sign-ins per email address per window before 429',
+  }),
+  SIGN_IN_FAILURES_PER_IP: Type.Integer({
+    minimum: 1,
+    default: 50,
+    description: 'Failed password sign-ins per client IP per window before 429',
+  }),
+  SIGN_IN_FAILURE_WINDOW_SECONDS: Seconds(900, 'The window of the failed sign-in limits'),
+  CORS_ORIGINS: Type.String({
+    default: '',
+    description: 'Comma-separated origins allowed to call the API from a browser; empty: none',
+  }),
   OTP_CODE_LENGTH: Type.Integer({
     minimum: MIN_CODE_LENGTH,
     maximum: MAX_CODE_LENGTH,
@@ -93,6 +124,9 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Gat
     ['ENVELOPE_KEYS', () => parseKeyRing(config.ENVELOPE_KEYS)],
     ['JWT_PRIVATE_KEY', () => parseSigningKeyPem(config.JWT_PRIVATE_KEY)],
   ];
+  if (config.JWT_PREVIOUS_PUBLIC_KEY.trim() !== '') {
+    checks.push(['JWT_PREVIOUS_PUBLIC_KEY', () => parsePublicKeyPem(config.JWT_PREVIOUS_PUBLIC_KEY)]);
+  }
   const problems: string[] = [];
   for (const [name, check] of checks) {
     try {
@@ -113,4 +147,12 @@ export function trustProxySetting(value: string): false | string[] {
     .map((part) => part.trim())
     .filter((part) => part !== '');
   return proxies.length === 0 ? false : proxies;
+}
+
+/** The comma list of CORS_ORIGINS as an array (empty: no cross-origin access). */
+export function corsOrigins(value: string): string[] {
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
 }

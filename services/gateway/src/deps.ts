@@ -3,6 +3,8 @@ import { type Channel, QUEUE_NAMES } from '@otp/domain';
 import { createProducerRedis, type Logger } from '@otp/runtime';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { FactorVerifier } from './auth/factor.port.ts';
+import { createPasswordHasher, type PasswordHasher } from './auth/password.service.ts';
 import type { GatewayConfig } from './config.ts';
 import { createGatewayKeys, type GatewayKeys } from './keys.ts';
 import { type PurgeSchedule, startPurgeSchedule } from './maintenance/purge.schedule.ts';
@@ -19,6 +21,10 @@ export interface GatewayDeps {
   /** Moves outbox rows to the queues; routes nudge it after a commit. */
   relay: Pick<OutboxRelay, 'nudge'>;
   keys: GatewayKeys;
+  /** Argon2id hashing of passwords. */
+  passwords: PasswordHasher;
+  /** Second factors of the MFA step; unset: no account has one (factors arrive in a later issue). */
+  factors?: FactorVerifier;
   log: Logger;
   /** Current time; tests may pass their own. */
   clock?: () => Date;
@@ -68,7 +74,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     retentionSeconds: config.EXPIRED_RETENTION_SECONDS,
     recipientWindowSeconds: config.OTP_RECIPIENT_WINDOW_SECONDS,
   });
-  return { config, db, redis, queues, relay, purge, keys, log };
+  return { config, db, redis, queues, relay, purge, keys, passwords: createPasswordHasher(config), log };
 }
 
 /** Ends a Redis connection whether or not it ever connected (QUIT needs a live connection). */

@@ -1,6 +1,12 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { type KeyRing, parseKeyRing } from '@otp/domain';
-import { createSigningKey, type SigningKey } from './auth/signing-key.ts';
+import {
+  createSigningKey,
+  createVerifyingKey,
+  parsePublicKeyPem,
+  type SigningKey,
+  type VerifyingKey,
+} from './auth/signing-key.ts';
 import type { GatewayConfig } from './config.ts';
 
 /** The gateway's secrets, parsed once at start. */
@@ -11,6 +17,8 @@ export interface GatewayKeys {
   readonly envelopes: KeyRing;
   /** Signs access tokens. */
   readonly signing: SigningKey;
+  /** Every key that verifies access tokens: the signing key first, then the previous one if any. */
+  readonly verifying: readonly VerifyingKey[];
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$|^[A-Za-z0-9_-]+$/;
@@ -24,10 +32,16 @@ export function parseCodeHmacKey(value: string): Buffer {
 }
 
 export async function createGatewayKeys(config: GatewayConfig): Promise<GatewayKeys> {
+  const signing = await createSigningKey(config.JWT_PRIVATE_KEY);
+  const previous =
+    config.JWT_PREVIOUS_PUBLIC_KEY.trim() === ''
+      ? []
+      : [await createVerifyingKey(parsePublicKeyPem(config.JWT_PREVIOUS_PUBLIC_KEY))];
   return {
     // A KeyObject: Node's HMAC takes one several times faster than a Buffer.
     codeHmacKey: createSecretKey(parseCodeHmacKey(config.CODE_HMAC_KEY)),
     envelopes: parseKeyRing(config.ENVELOPE_KEYS),
-    signing: await createSigningKey(config.JWT_PRIVATE_KEY),
+    signing,
+    verifying: [signing, ...previous.filter((key) => key.kid !== signing.kid)],
   };
 }

@@ -1,9 +1,11 @@
 import type { Migration } from 'kysely/migration';
 import * as initial from './2026_11_22_0001_initial.ts';
 import * as recipientWindows from './2026_11_22_0002_recipient_windows.ts';
+import * as accounts from './2026_11_22_0003_accounts.ts';
 
 /** Every migration, by name; names sort in the order they run. Add new ones at the end. */
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial': initial,
   '2026_11_22_0002_recipient_windows': recipientWindows,
+  '2026_11_22_0003_accounts': accounts,
 };

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { problemResponses } from '../http/schemas.ts';
-import type { SigningKey } from './signing-key.ts';
+import type { VerifyingKey } from './signing-key.ts';
 
 const Jwks = Type.Object({
   keys: Type.Array(
@@ -16,8 +16,14 @@ const Jwks = Type.Object({
   ),
 });
 
-/** The public keys that verify access tokens, for any service that wants to check them. */
-export const jwksRoutes: FastifyPluginAsyncTypebox<{ signing: SigningKey }> = async (app, { signing }) => {
+/**
+ * The public keys that verify access tokens, for any service that wants to check them: the
+ * current signing key and, during a rotation, the previous one.
+ */
+export const jwksRoutes: FastifyPluginAsyncTypebox<{ verifying: readonly VerifyingKey[] }> = async (
+  app,
+  { verifying },
+) => {
   app.get(
     '/.well-known/jwks.json',
     {
@@ -29,7 +35,7 @@ export const jwksRoutes: FastifyPluginAsyncTypebox<{ signing: SigningKey }> = as
     },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300');
-      return { keys: [signing.publicJwk] };
+      return { keys: verifying.map((key) => key.publicJwk) };
     },
   );
 };

@@ -10,14 +10,17 @@ export interface PublicSigningJwk {
   use: 'sig';
 }
 
-/** The key that signs access tokens, and what the JWKS publishes of it. */
-export interface SigningKey {
-  readonly privateKey: KeyObject;
+/** A public key that verifies access tokens, and what the JWKS publishes of it. */
+export interface VerifyingKey {
   readonly publicKey: KeyObject;
   /** JWK thumbprint (RFC 7638) of the public key: stable for a key, new for a new key. */
   readonly kid: string;
-  /** The public JWK as served by /.well-known/jwks.json. */
   readonly publicJwk: PublicSigningJwk;
+}
+
+/** The key that signs access tokens, and what the JWKS publishes of it. */
+export interface SigningKey extends VerifyingKey {
+  readonly privateKey: KeyObject;
 }
 
 /**
@@ -44,9 +47,30 @@ export function parseSigningKeyPem(value: string): KeyObject {
   return key;
 }
 
-export async function createSigningKey(pem: string): Promise<SigningKey> {
-  const privateKey = parseSigningKeyPem(pem);
-  const publicKey = createPublicKey(privateKey);
+/**
+ * Reads the SPKI PEM of the previous Ed25519 signing key (JWT_PREVIOUS_PUBLIC_KEY): tokens it
+ * signed keep verifying while they live, so a key rotation signs nobody out.
+ */
+export function parsePublicKeyPem(value: string): KeyObject {
+  const pem = value
+    .trim()
+    .replace(/^"([\s\S]*)"$/, '$1')
+    .replace(/\\n/g, '\n')
+    .trim();
+  if (!pem.startsWith('-----BEGIN PUBLIC KEY-----')) {
+    throw new Error('must be an SPKI PEM public key ("-----BEGIN PUBLIC KEY-----")');
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: pem, format: 'pem' });
+  } catch {
+    throw new Error('is not a readable SPKI PEM public key');
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error('must be an Ed25519 key');
+  return key;
+}
+
+export async function createVerifyingKey(publicKey: KeyObject): Promise<VerifyingKey> {
   const jwk = publicKey.export({ format: 'jwk' }) as JWK;
   const kid = await calculateJwkThumbprint(jwk, 'sha256');
   const publicJwk: PublicSigningJwk = {
@@ -57,5 +81,10 @@ export async function createSigningKey(pem: string): Promise<SigningKey> {
     alg: 'EdDSA',
     use: 'sig',
   };
-  return { privateKey, publicKey, kid, publicJwk };
+  return { publicKey, kid, publicJwk };
+}
+
+export async function createSigningKey(pem: string): Promise<SigningKey> {
+  const privateKey = parseSigningKeyPem(pem);
+  return { privateKey, ...(await createVerifyingKey(createPublicKey(privateKey))) };
 }

@@ -1,25 +1,32 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { type Database, insertRefreshToken, type Kysely } from '@otp/db';
-import { jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import type { GatewayDeps } from '../deps.ts';
 import type { Tokens } from '../users/user.schemas.ts';
-import type { SigningKey } from './signing-key.ts';
+import type { SigningKey, VerifyingKey } from './signing-key.ts';
 
 export interface TokenSettings {
   signing: SigningKey;
+  /** Keys accepted on verification, picked by the token's `kid`. */
+  verifying: readonly VerifyingKey[];
   issuer: string;
   audience: string;
   accessTtlSeconds: number;
-  refreshTtlSeconds: number;
+  /** Absolute lifetime of a family (one sign-in and every token rotated from it). */
+  familyTtlSeconds: number;
+  /** A refresh token not used for this long expires. */
+  idleTtlSeconds: number;
 }
 
 export function tokenSettings(deps: GatewayDeps): TokenSettings {
   return {
     signing: deps.keys.signing,
+    verifying: deps.keys.verifying,
     issuer: deps.config.JWT_ISSUER,
     audience: deps.config.JWT_AUDIENCE,
     accessTtlSeconds: deps.config.ACCESS_TOKEN_TTL_SECONDS,
-    refreshTtlSeconds: deps.config.REFRESH_TOKEN_TTL_SECONDS,
+    familyTtlSeconds: deps.config.REFRESH_TOKEN_TTL_SECONDS,
+    idleTtlSeconds: deps.config.REFRESH_TOKEN_IDLE_SECONDS,
   };
 }
 
@@ -40,9 +47,16 @@ export async function signAccessToken(settings: TokenSettings, userId: string, n
     .sign(settings.signing.privateKey);
 }
 
-/** The user id of a valid access token; throws (any jose error) otherwise. */
+/**
+ * The user id of a valid access token; throws (any jose error) otherwise. The key is chosen by
+ * `kid` among the current and previous keys only, and the algorithm allowlist is EdDSA alone, so
+ * `alg: none`, HMAC-with-the-public-key and tokens of unknown keys all fail.
+ */
 export async function verifyAccessToken(settings: TokenSettings, token: string): Promise<string> {
-  const { payload } = await jwtVerify(token, settings.signing.publicKey, {
+  const { kid } = decodeProtectedHeader(token);
+  const key = settings.verifying.find((candidate) => candidate.kid === kid);
+  if (key === undefined) throw new Error('access token signed by an unknown key');
+  const { payload } = await jwtVerify(token, key.publicKey, {
     algorithms: ['EdDSA'],
     issuer: settings.issuer,
     audience: settings.audience,
@@ -53,9 +67,49 @@ export async function verifyAccessToken(settings: TokenSettings, token: string):
   return payload.sub;
 }
 
-/** Refresh tokens are stored only as this hash; 256 random bits need no salt or slow hash. */
-export function hashRefreshToken(token: string): Buffer {
+/** Refresh and MFA tokens are stored only as this hash; 256 random bits need no salt or slow hash. */
+export function hashOpaqueToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
+}
+
+export const hashRefreshToken = hashOpaqueToken;
+
+/** 256 random bits, base64url. */
+export function newOpaqueToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export interface FamilyPosition {
+  familyId: string;
+  familyExpiresAt: Date;
+}
+
+/**
+ * Stores a new refresh token of a family and signs an access token. Its idle deadline is
+ * `idleTtlSeconds` from now, never past the family's end. Returns the token's id with the pair.
+ */
+export async function issueTokensInFamily(
+  db: Kysely<Database>,
+  settings: TokenSettings,
+  userId: string,
+  family: FamilyPosition,
+  now: Date,
+  id: string = randomUUID(),
+): Promise<Tokens> {
+  const refreshToken = newOpaqueToken();
+  const idleEnd = now.getTime() + settings.idleTtlSeconds * 1000;
+  await insertRefreshToken(db, {
+    id,
+    user_id: userId,
+    family_id: family.familyId,
+    token_hash: hashOpaqueToken(refreshToken),
+    expires_at: new Date(Math.min(idleEnd, family.familyExpiresAt.getTime())),
+    family_expires_at: family.familyExpiresAt,
+    revoked_at: null,
+    replaced_by: null,
+  });
+  const accessToken = await signAccessToken(settings, userId, now);
+  return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: settings.accessTtlSeconds };
 }
 
 /**
@@ -68,16 +122,9 @@ export async function issueTokens(
   userId: string,
   now: Date,
 ): Promise<Tokens> {
-  const refreshToken = randomBytes(32).toString('base64url');
-  await insertRefreshToken(db, {
-    id: randomUUID(),
-    user_id: userId,
-    family_id: randomUUID(),
-    token_hash: hashRefreshToken(refreshToken),
-    expires_at: new Date(now.getTime() + settings.refreshTtlSeconds * 1000),
-    revoked_at: null,
-    replaced_by: null,
-  });
-  const accessToken = await signAccessToken(settings, userId, now);
-  return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: settings.accessTtlSeconds };
+  const family = {
+    familyId: randomUUID(),
+    familyExpiresAt: new Date(now.getTime() + settings.familyTtlSeconds * 1000),
+  };
+  return issueTokensInFamily(db, settings, userId, family, now);
 }

@@ -41,6 +41,12 @@ describe('the API description', () => {
         'POST /v1/otp/challenges',
         'POST /v1/otp/challenges/{id}/resend',
         'POST /v1/otp/challenges/{id}/verify',
+        'POST /v1/auth/register',
+        'POST /v1/auth/login',
+        'POST /v1/auth/mfa',
+        'POST /v1/auth/refresh',
+        'POST /v1/auth/logout',
+        'POST /v1/me/phone',
       ].sort(),
     );
     for (const methods of Object.values(document.paths)) {
@@ -51,6 +57,12 @@ describe('the API description', () => {
     expect(Object.keys(verify?.responses ?? {})).toEqual(expect.arrayContaining(['200', '400', '404', '410', '429']));
     expect(document.components.securitySchemes.bearerAuth?.scheme).toBe('bearer');
     expect(document.paths['/v1/me']?.get?.security).toEqual([{ bearerAuth: [] }]);
+    expect(document.paths['/v1/me/phone']?.post?.security).toEqual([{ bearerAuth: [] }]);
+    const login = document.paths['/v1/auth/login']?.post;
+    expect(Object.keys(login?.responses ?? {})).toEqual(expect.arrayContaining(['200', '400', '401', '429']));
+    expect(Object.keys(document.paths['/v1/auth/register']?.post?.responses ?? {})).toEqual(
+      expect.arrayContaining(['201', '400', '409']),
+    );
   });
 
   it('serves Swagger UI at /docs', async () => {

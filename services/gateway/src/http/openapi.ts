@@ -22,6 +22,7 @@ export async function registerOpenApi(app: FastifyInstance, serverUrl: string): 
       servers: [{ url: serverUrl }],
       tags: [
         { name: 'otp', description: 'Codes delivered by email or SMS' },
+        { name: 'auth', description: 'Registration, password sign-in, the MFA step, tokens' },
         { name: 'account', description: 'The signed-in user' },
         { name: 'keys', description: 'Keys that verify access tokens' },
         { name: 'health', description: 'Liveness and readiness' },

@@ -1,6 +1,7 @@
 import { findChallenge, sql } from '@otp/db';
 import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginTokens, registerUser } from '../test/accounts.ts';
 import { post, startTestGateway, type TestGateway, uniqueEmail } from '../test/gateway.harness.ts';
 
 describe('the purge of expired data', () => {
@@ -38,7 +39,7 @@ describe('the purge of expired data', () => {
 
     const outcome = await gateway.deps.purge.runOnce();
 
-    expect(outcome).toEqual({ challenges: 1, recipientWindows: 2 });
+    expect(outcome).toEqual({ challenges: 1, recipientWindows: 2, refreshTokens: 0, mfaTokens: 0 });
     expect(await findChallenge(database.db, old)).toBeUndefined();
     expect(await findChallenge(database.db, recentlyExpired)).toBeDefined();
     expect(await findChallenge(database.db, live)).toBeDefined();
@@ -47,5 +48,20 @@ describe('the purge of expired data', () => {
     // The gateway still answers for what is kept, and 404 for what is gone.
     expect((await gateway.app.inject({ url: `/v1/otp/challenges/${recentlyExpired}` })).json().status).toBe('expired');
     expect((await gateway.app.inject({ url: `/v1/otp/challenges/${old}` })).statusCode).toBe(404);
+  });
+
+  it('deletes refresh tokens whose lifetime ended before the retention, and keeps live ones', async () => {
+    const { email } = await registerUser(gateway, 'purge-tokens');
+    const ended = await loginTokens(gateway, email);
+    const live = await loginTokens(gateway, email);
+    const before = await database.db.selectFrom('refresh_tokens').select('id').execute();
+    expect(before).toHaveLength(2);
+    await sql`UPDATE refresh_tokens SET expires_at = now() - interval '2 hours'
+      WHERE id = (SELECT id FROM refresh_tokens ORDER BY created_at LIMIT 1)`.execute(database.db);
+
+    expect((await gateway.deps.purge.runOnce()).refreshTokens).toBe(1);
+    const refreshed = await post(gateway.app, '/v1/auth/refresh', { refreshToken: live.refreshToken });
+    expect(refreshed.status).toBe(200);
+    expect((await post(gateway.app, '/v1/auth/refresh', { refreshToken: ended.refreshToken })).status).toBe(401);
   });
 });

@@ -1,4 +1,11 @@
-import { type Database, type Kysely, purgeExpiredChallenges, purgeRecipientWindows } from '@otp/db';
+import {
+  type Database,
+  deleteEndedRefreshTokens,
+  type Kysely,
+  purgeExpiredChallenges,
+  purgeExpiredMfaTokens,
+  purgeRecipientWindows,
+} from '@otp/db';
 import type { Logger } from '@otp/runtime';
 
 export interface PurgeScheduleOptions {
@@ -15,6 +22,9 @@ export interface PurgeScheduleOptions {
 export interface PurgeOutcome {
   challenges: number;
   recipientWindows: number;
+  /** Refresh tokens whose idle or absolute lifetime ended before the retention. */
+  refreshTokens: number;
+  mfaTokens: number;
 }
 
 export interface PurgeSchedule {
@@ -24,7 +34,7 @@ export interface PurgeSchedule {
 
 /**
  * Deletes expired data on a timer: challenges past their expiry plus the retention (their outbox
- * rows and delivery attempts go with them) and per-recipient windows nobody used within the
+ * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention, and per-recipient windows nobody used within the
  * window. Every replica runs it; the deletes are idempotent, so replicas racing do no harm.
  */
 export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule {
@@ -35,8 +45,12 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
     const at = now().getTime();
     const challenges = await purgeExpiredChallenges(db, new Date(at - options.retentionSeconds * 1000));
     const recipientWindows = await purgeRecipientWindows(db, new Date(at - options.recipientWindowSeconds * 1000));
-    if (challenges + recipientWindows > 0) log.info({ challenges, recipientWindows }, 'purged expired data');
-    return { challenges, recipientWindows };
+    const retainedSince = new Date(at - options.retentionSeconds * 1000);
+    const refreshTokens = await deleteEndedRefreshTokens(db, retainedSince);
+    const mfaTokens = await purgeExpiredMfaTokens(db, retainedSince);
+    const outcome = { challenges, recipientWindows, refreshTokens, mfaTokens };
+    if (challenges + recipientWindows + refreshTokens + mfaTokens > 0) log.info(outcome, 'purged expired data');
+    return outcome;
   }
 
   const timer = setInterval(() => {

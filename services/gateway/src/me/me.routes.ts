@@ -1,15 +1,35 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findUserById } from '@otp/db';
 import { PublicError } from '@otp/domain';
+import Type from 'typebox';
+import { recordSecurityEvent, requestContext } from '../audit/security-events.ts';
 import { authenticate } from '../auth/authenticate.ts';
 import { tokenSettings } from '../auth/tokens.service.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { BEARER_SECURITY } from '../http/openapi.ts';
 import { problemResponses } from '../http/schemas.ts';
+import { presentRequested } from '../otp/otp.presenter.ts';
+import { requestChallenge } from '../otp/otp.request.service.ts';
+import { ChallengeCreated } from '../otp/otp.schemas.ts';
+import type { RateLimitHooks } from '../rate-limit/rate-limit.plugin.ts';
 import { presentMe } from '../users/user.presenter.ts';
 import { MeView } from '../users/user.schemas.ts';
 
-export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps }> = async (app, { deps }) => {
+const PhoneBody = Type.Object(
+  {
+    phone: Type.String({
+      minLength: 1,
+      maxLength: 32,
+      description: 'Phone number in international format (+ and country code)',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: RateLimitHooks }> = async (
+  app,
+  { deps, limits },
+) => {
   app.get(
     '/me',
     {
@@ -26,6 +46,45 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps }> = async 
       // A valid token for an account that no longer exists is as good as no token.
       if (user === undefined) throw new PublicError('unauthorized', { detail: 'the account no longer exists' });
       return presentMe(user);
+    },
+  );
+
+  // Verifying the code (POST /v1/otp/challenges/:id/verify) sets the phone on this account, or
+  // answers 409 phone_taken, without saying which account, when another one holds the number.
+  app.post(
+    '/me/phone',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Add or change the phone number: sends a verify_phone code by SMS',
+        security: BEARER_SECURITY,
+        body: PhoneBody,
+        response: { 202: ChallengeCreated, ...problemResponses(400, 401, 413, 415, 429) },
+      },
+      onRequest: limits.codeRequests,
+      preHandler: authenticate(tokenSettings(deps)),
+    },
+    async (request, reply) => {
+      const userId = request.userId as string;
+      const context = requestContext(request);
+      const requested = await requestChallenge(
+        deps,
+        {
+          channel: 'sms',
+          to: request.body.phone,
+          purpose: 'verify_phone',
+          locale: deps.config.DEFAULT_LOCALE,
+          requestId: request.id,
+          clientIp: request.ip,
+          userId,
+        },
+        request.log,
+      );
+      await recordSecurityEvent(deps.db, context, 'phone.verification_requested', {
+        userId,
+        details: { challengeId: requested.id },
+      });
+      return reply.code(202).send(presentRequested(requested));
     },
   );
 };

@@ -25,6 +25,8 @@ export interface ChallengeRequest {
   locale: string;
   requestId: string;
   clientIp: string;
+  /** The signed-in account the code is for (verify_phone from /v1/me/phone, verify_email at registration). */
+  userId?: string;
 }
 
 export interface RequestedChallenge {
@@ -83,7 +85,7 @@ export async function requestChallenge(
     recipient_sealed: seal(keys.envelopes, to, `recipient:${id}`),
     recipient_masked: toMasked,
     locale: request.locale,
-    user_id: null,
+    user_id: request.userId ?? null,
     code_hashes: [hashCode(keys.codeHmacKey, id, code)],
     status: 'pending' as const,
     send_count: 1,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findChallenge } from '@otp/db';
 import { PublicError } from '@otp/domain';
+import { requestContext } from '../audit/security-events.ts';
 import { type GatewayDeps, now } from '../deps.ts';
 import type { RateLimitHooks } from '../rate-limit/rate-limit.plugin.ts';
 import { presentChallenge, presentRequested, presentResent } from './otp.presenter.ts';
@@ -43,7 +44,7 @@ export const otpRoutes: FastifyPluginAsyncTypebox<OtpRoutesOptions> = async (app
   app.post(
     '/otp/challenges/:id/verify',
     { schema: verifyChallengeSchema(deps.config.OTP_CODE_LENGTH), onRequest: limits.verifications },
-    async (request) => verifyChallenge(deps, request.params.id, request.body.code, request.log),
+    async (request) => verifyChallenge(deps, request.params.id, request.body.code, requestContext(request)),
   );
 
   app.post(

@@ -1,5 +1,6 @@
 import { PURPOSES } from '@otp/domain';
 import Type, { type Static } from 'typebox';
+import { MfaRequired } from '../auth/auth.schemas.ts';
 import { IdParams, problemResponses, Timestamp, Uuid } from '../http/schemas.ts';
 import { TokensAndUser } from '../users/user.schemas.ts';
 
@@ -84,7 +85,9 @@ export function verifyChallengeSchema(codeLength: number) {
     params: IdParams,
     body: verifyBody(codeLength),
     response: {
-      200: Type.Union([TokensAndUser, Verified], { description: 'Signed in (login) or address verified' }),
+      200: Type.Union([TokensAndUser, MfaRequired, Verified], {
+        description: 'Signed in (login), the MFA step is needed (login, account with a factor), or address verified',
+      }),
       ...problemResponses(400, 403, 404, 409, 410, 413, 415, 429),
     },
   };

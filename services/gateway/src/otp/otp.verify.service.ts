@@ -8,29 +8,28 @@ import {
   type OtpChallenge,
 } from '@otp/db';
 import { codeMatches, PublicError } from '@otp/domain';
-import type { FastifyBaseLogger } from 'fastify';
-import { issueTokens, tokenSettings } from '../auth/tokens.service.ts';
+import { type RequestContext, recordSecurityEvent } from '../audit/security-events.ts';
+import { completeFirstFactor, type MfaRequired, type SignedIn } from '../auth/mfa.service.ts';
 import { type GatewayDeps, now } from '../deps.ts';
-import type { Tokens, UserView } from '../users/user.schemas.ts';
 import { logOtpEvent } from './otp.events.ts';
 import { unusableChallenge } from './otp.guards.ts';
 import { signInWithRecipient, verifyRecipient } from './otp.purpose.ts';
 
-export type VerifyResult = { user: UserView; tokens: Tokens } | { verified: true };
+export type VerifyResult = SignedIn | MfaRequired | { verified: true };
 
 async function applyPurpose(
   trx: Kysely<Database>,
   deps: GatewayDeps,
   challenge: OtpChallenge,
   at: Date,
-): Promise<VerifyResult> {
+): Promise<{ result: VerifyResult; userId: string | null }> {
   if (challenge.purpose !== 'login') {
     await verifyRecipient(trx, deps, challenge);
-    return { verified: true };
+    return { result: { verified: true }, userId: challenge.user_id };
   }
+  // The same account as a password sign-in to this address, and the same MFA step when it has a factor.
   const user = await signInWithRecipient(trx, deps, challenge);
-  const tokens = await issueTokens(trx, tokenSettings(deps), user.id, at);
-  return { user, tokens };
+  return { result: await completeFirstFactor(trx, deps, user, at), userId: user.id };
 }
 
 /**
@@ -44,8 +43,9 @@ export async function verifyChallenge(
   deps: GatewayDeps,
   id: string,
   code: string,
-  log: FastifyBaseLogger,
+  context: RequestContext,
 ): Promise<VerifyResult> {
+  const { log } = context;
   const counted = await countVerificationAttempt(deps.db, id);
   const at = now(deps);
   if (counted === undefined) {
@@ -53,6 +53,10 @@ export async function verifyChallenge(
     // The database refused the attempt; if our clock disagrees, the database's expiry wins.
     const refusal = unusableChallenge(row, at) ?? new PublicError('challenge_expired');
     if (row !== undefined) {
+      await recordSecurityEvent(deps.db, context, 'code.failed', {
+        userId: row.user_id,
+        details: { challengeId: id, channel: row.channel, purpose: row.purpose, reason: refusal.code },
+      });
       logOtpEvent(log, 'otp.verify_failed', {
         challengeId: id,
         channel: row.channel,
@@ -66,6 +70,14 @@ export async function verifyChallenge(
   const fields = { challengeId: id, channel: counted.channel, purpose: counted.purpose };
   if (!codeMatches(deps.keys.codeHmacKey, id, code, counted.code_hashes)) {
     const attemptsRemaining = Math.max(0, counted.max_attempts - counted.attempt_count);
+    await recordSecurityEvent(deps.db, context, 'code.failed', {
+      userId: counted.user_id,
+      details: {
+        ...fields,
+        reason: attemptsRemaining === 0 ? 'attempts_exhausted' : 'invalid_code',
+        attemptsRemaining,
+      },
+    });
     if (attemptsRemaining === 0) {
       await lockExhaustedChallenge(deps.db, id);
       logOtpEvent(log, 'otp.locked', { ...fields, reason: 'attempts_exhausted' });
@@ -75,10 +87,19 @@ export async function verifyChallenge(
     throw new PublicError('invalid_code', { extra: { attemptsRemaining } });
   }
 
-  const result = await deps.db.transaction().execute(async (trx) => {
+  const { result, userId } = await deps.db.transaction().execute(async (trx) => {
     if (!(await consumeChallenge(trx, id))) throw new PublicError('challenge_used');
     return applyPurpose(trx, deps, counted, at);
   });
-  logOtpEvent(log, 'otp.verified', { ...fields, ...('user' in result ? { userId: result.user.id } : {}) });
+  logOtpEvent(log, 'otp.verified', { ...fields, ...(userId === null ? {} : { userId }) });
+  await recordSecurityEvent(deps.db, context, 'code.verified', { userId, details: fields });
+  if ('user' in result) {
+    await recordSecurityEvent(deps.db, context, 'sign_in.succeeded', { userId, details: { method: counted.channel } });
+  } else if ('mfaRequired' in result) {
+    await recordSecurityEvent(deps.db, context, 'mfa.required', {
+      userId,
+      details: { method: counted.channel, methods: result.methods },
+    });
+  }
   return result;
 }

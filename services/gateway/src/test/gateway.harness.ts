@@ -7,6 +7,7 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApp } from '../app.ts';
+import type { FactorVerifier } from '../auth/factor.port.ts';
 import { type GatewayConfig, parseGatewayConfig } from '../config.ts';
 import {
   closeGatewayDeps,
@@ -33,6 +34,8 @@ export interface TestGatewayOptions {
   log?: Logger;
   /** Wait for the gateway's Redis connection before the first request (default true). */
   waitForRedis?: boolean;
+  /** Second factors for the MFA step (the test factor hook until real factors exist). */
+  factors?: FactorVerifier;
 }
 
 export function ed25519Pem(): string {
@@ -67,6 +70,7 @@ export async function startTestGateway(database: TestDatabase, options: TestGate
   const config = parseGatewayConfig(testEnvironment(database, options.env));
   const log = options.log ?? createLogger({ service: 'gateway-test', level: config.LOG_LEVEL });
   const deps = await createGatewayDeps(config, log);
+  if (options.factors !== undefined) deps.factors = options.factors;
   if (options.waitForRedis !== false) await waitUntilReady(deps.redis);
   const app = await buildApp(deps);
   const inspectRedis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
@@ -118,6 +122,11 @@ export async function post(app: FastifyInstance, url: string, payload?: unknown,
     ...(options.remoteAddress === undefined ? {} : { remoteAddress: options.remoteAddress }),
   });
   return toJson(response);
+}
+
+/** Requests with a Bearer token. */
+export function bearer(accessToken: string): CallOptions {
+  return { headers: { authorization: `Bearer ${accessToken}` } };
 }
 
 export async function get(app: FastifyInstance, url: string, options: CallOptions = {}) {

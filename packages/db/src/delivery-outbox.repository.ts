@@ -48,6 +48,17 @@ export async function deferOutbox(trx: Db, ids: string[], error: string, delayMs
     .execute();
 }
 
+/** Makes every deferred row due now (the queue is back: no reason to wait out their backoff). */
+export async function releaseDeferredOutbox(db: Db): Promise<number> {
+  const result = await db
+    .updateTable('delivery_outbox')
+    .set({ available_at: sql<Date>`now()` })
+    .where('status', '=', 'pending')
+    .where('available_at', '>', sql<Date>`now()`)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Age in seconds of the oldest row still waiting for the relay (0 when none). */
 export async function oldestPendingOutboxAgeSeconds(db: Db): Promise<number> {
   const row = await db

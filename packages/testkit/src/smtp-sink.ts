@@ -34,6 +34,10 @@ export interface SmtpSink {
   waitForMail(to: string, options?: WaitForMailOptions): Promise<ReceivedMail>;
   /** Rejects the next `count` messages with `responseCode` at DATA (default) or at RCPT TO. */
   failNext(count: number, responseCode: number, stage?: 'data' | 'rcpt'): void;
+  /** The next `count` messages are read but never answered: the client hangs (a crash test's victim). */
+  hangNext(count: number): void;
+  /** Messages the sink left hanging so far. */
+  readonly hung: number;
   close(): Promise<void>;
 }
 
@@ -64,6 +68,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const arrivals = new EventEmitter();
   const failures: Array<{ responseCode: number; stage: 'data' | 'rcpt' }> = [];
 
+  let hangs = 0;
+  let hung = 0;
   const takeFailure = (stage: 'data' | 'rcpt') => {
     if (failures[0]?.stage !== stage) return undefined;
     return failures.shift();
@@ -92,6 +98,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       callback(failure === undefined ? null : smtpError(failure.responseCode));
     },
     onData: (stream, session, callback) => {
+      if (hangs > 0) {
+        hangs -= 1;
+        hung += 1;
+        stream.resume(); // read it all, never answer: the message is not accepted
+        return;
+      }
       const failure = takeFailure('data');
       if (failure !== undefined) {
         stream.on('end', () => callback(smtpError(failure.responseCode)));
@@ -110,6 +122,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     messages,
     failNext(count, responseCode, stage = 'data') {
       for (let i = 0; i < count; i++) failures.push({ responseCode, stage });
+    },
+    hangNext(count) {
+      hangs += count;
+    },
+    get hung() {
+      return hung;
     },
     async waitForMail(to, options = {}) {
       const wanted = to.toLowerCase();

@@ -67,6 +67,9 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     },
     queuesReady: () => redis.status === 'ready',
   });
+  // Rows refused while Redis was away wait out a backoff of up to 30 s; when Redis is back there
+  // is no reason to: relay them at once.
+  redis.on('ready', () => relay.resumeDeferred());
   const purge = startPurgeSchedule({
     db,
     log: log.child({ component: 'purge' }),

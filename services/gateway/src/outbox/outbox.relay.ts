@@ -5,6 +5,7 @@ import {
   deferOutbox,
   type Kysely,
   markOutboxDispatched,
+  releaseDeferredOutbox,
 } from '@otp/db';
 import { type Channel, type DeliveryJobOptions, deliveryJobOptions, isDeliveryJobData, JOB_NAMES } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
@@ -29,6 +30,8 @@ export interface OutboxRelay {
   nudge(): void;
   /** Runs one drain after any running one; resolves with the number of jobs added. */
   drainOnce(): Promise<number>;
+  /** Makes deferred rows due now and drains: call it when the queue's Redis is back. */
+  resumeDeferred(): void;
   /** Stops the timer and waits for the drain in progress. */
   stop(): Promise<void>;
 }
@@ -127,9 +130,20 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const timer = setInterval(nudge, options.intervalMs);
   timer.unref();
 
+  function resumeDeferred(): void {
+    releaseDeferredOutbox(db).then(
+      (released) => {
+        if (released > 0) log.info({ released }, 'queue is back: relaying deferred rows now');
+        nudge();
+      },
+      (error: Error) => log.warn({ err: { message: error.message } }, 'could not release deferred rows'),
+    );
+  }
+
   return {
     nudge,
     drainOnce,
+    resumeDeferred,
     async stop() {
       stopped = true;
       clearInterval(timer);

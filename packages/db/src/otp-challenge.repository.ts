@@ -116,6 +116,37 @@ export async function updateDelivery(db: Db, id: string, sendNumber: number, upd
   return result.numUpdatedRows === 1n;
 }
 
+export interface ProviderStatusUpdate {
+  /** The send the provider's callback names (from the callback URL the worker gave it). */
+  sendNumber: number;
+  /** The provider's id of the message; must be the one the worker recorded for that send. */
+  providerMessageId: string;
+  status: Extract<DeliveryStatus, 'delivered' | 'undelivered' | 'failed'>;
+  /** Set when the provider names an error; undefined leaves the last error as it is. */
+  lastError?: string;
+}
+
+/**
+ * Writes a provider's delivery report (Twilio's status callback) on its challenge, only when the
+ * report is about the latest send and the very message the worker recorded, and never over
+ * `delivered`: reports arrive out of order, and a late `undelivered` must not undo a delivery.
+ */
+export async function recordProviderDeliveryStatus(db: Db, id: string, update: ProviderStatusUpdate): Promise<boolean> {
+  const result = await db
+    .updateTable('otp_challenges')
+    .set({
+      delivery_status: update.status,
+      delivery_updated_at: sql<Date>`now()`,
+      ...(update.lastError === undefined ? {} : { delivery_last_error: update.lastError }),
+    })
+    .where('id', '=', id)
+    .where('send_count', '=', update.sendNumber)
+    .where('delivery_provider_message_id', '=', update.providerMessageId)
+    .where('delivery_status', '<>', 'delivered')
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
 /**
  * Puts a failed delivery back in line (an operator's retry): the challenge is pending again if
  * the failure had failed it, provided the send is still the latest and the challenge has not

@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   invalid_refresh_token: { status: 401, title: 'Invalid refresh token' },
   /** Missing, malformed, expired or otherwise invalid access token. */
   unauthorized: { status: 401, title: 'Unauthorized' },
+  /** A webhook call (Twilio's status callback) without a valid provider signature; nothing changes. */
+  invalid_signature: { status: 403, title: 'Invalid request signature' },
   /** No route matches the method and path. */
   not_found: { status: 404, title: 'Not found' },
   /** A dependency (Postgres) is unavailable; retry after `Retry-After`. */

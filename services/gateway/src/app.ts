@@ -13,6 +13,7 @@ import { requestIdFor } from './http/request-id.ts';
 import { meRoutes } from './me/me.routes.ts';
 import { otpRoutes } from './otp/otp.routes.ts';
 import { registerRateLimits } from './rate-limit/rate-limit.plugin.ts';
+import { twilioStatusRoutes } from './webhooks/twilio-status.routes.ts';
 
 /** The gateway's HTTP app, with every plugin and route registered explicitly; not listening. */
 export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
@@ -55,6 +56,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, { prefix: '/v1', deps, limits });
   await app.register(otpRoutes, { prefix: '/v1', deps, limits });
   await app.register(meRoutes, { prefix: '/v1', deps, limits });
+  await app.register(twilioStatusRoutes, { prefix: '/v1', deps });
   await app.ready();
   return app;
 }

@@ -107,6 +107,21 @@ export const GatewayConfigSchema = Type.Object({
   RELAY_BATCH_SIZE: Type.Integer({ minimum: 1, default: 100, description: 'Outbox rows relayed per drain' }),
   PURGE_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 300_000, description: 'How often expired data is purged' }),
   EXPIRED_RETENTION_SECONDS: Seconds(86_400, 'How long a challenge is kept after it expired before it is purged'),
+  TWILIO_AUTH_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Twilio auth token that signs the status callbacks (X-Twilio-Signature) of POST /v1/webhooks/twilio/status; unset: that route does not exist (404)',
+    }),
+  ),
+  PUBLIC_BASE_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+      description:
+        'The origin (and path prefix, if any) clients and Twilio call the gateway at, e.g. https://otp.example.com; ' +
+        "webhook signatures are checked against it. Unset: the request's own protocol and Host",
+    }),
+  ),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 16_384, description: 'Largest accepted request body' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 20_000, description: 'Deadline of a graceful stop' }),
 });

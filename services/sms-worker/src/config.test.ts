@@ -54,7 +54,18 @@ describe('SMS worker configuration', () => {
       from: '+15005550006',
       messagingServiceSid: undefined,
       apiBaseUrl: 'http://127.0.0.1:9999',
+      statusCallbackUrl: undefined,
     });
+  });
+
+  it('reads the status callback URL, and refuses one that is not an http(s) URL', () => {
+    const url = 'https://otp.example.com/v1/webhooks/twilio/status';
+    expect(
+      parseSmsWorkerConfig({ ...valid, ...twilio, TWILIO_STATUS_CALLBACK_URL: url }).twilio?.statusCallbackUrl,
+    ).toBe(url);
+    expect(problems({ ...valid, ...twilio, TWILIO_STATUS_CALLBACK_URL: 'otp.example.com/status' })).toContain(
+      'TWILIO_STATUS_CALLBACK_URL',
+    );
   });
 
   it('names the missing half of the Twilio credentials', () => {

@@ -24,6 +24,14 @@ export const SmsWorkerConfigSchema = Type.Object({
       description: "Send the Twilio SDK's requests to this origin instead of api.twilio.com (contract tests)",
     }),
   ),
+  TWILIO_STATUS_CALLBACK_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^?#]+$',
+      description:
+        "The gateway's public URL of Twilio's status callback, e.g. https://otp.example.com/v1/webhooks/twilio/status; " +
+        'Twilio then reports delivered/undelivered/failed there. Unset: no status callbacks',
+    }),
+  ),
   SMS_CONCURRENCY: Type.Integer({
     minimum: 1,
     maximum: 1000,
@@ -54,6 +62,8 @@ export interface TwilioSettings {
   from: string | undefined;
   messagingServiceSid: string | undefined;
   apiBaseUrl: string | undefined;
+  /** Where Twilio posts status reports (the challenge id and send number are appended); undefined: none. */
+  statusCallbackUrl: string | undefined;
 }
 
 export type SmsWorkerConfig = Static<typeof SmsWorkerConfigSchema> & {
@@ -67,14 +77,21 @@ type Parsed = Static<typeof SmsWorkerConfigSchema>;
 // Any TWILIO_* variable means "send through Twilio": then the account, the token and a sender are
 // all required, so a typo never silently falls back to the dev outbox.
 function twilioSettings(config: Parsed): TwilioSettings | undefined {
-  const { TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM, TWILIO_MESSAGING_SERVICE_SID, TWILIO_API_BASE_URL } =
-    config;
+  const {
+    TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
+    TWILIO_FROM,
+    TWILIO_MESSAGING_SERVICE_SID,
+    TWILIO_API_BASE_URL,
+    TWILIO_STATUS_CALLBACK_URL,
+  } = config;
   const values = [
     TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,
     TWILIO_FROM,
     TWILIO_MESSAGING_SERVICE_SID,
     TWILIO_API_BASE_URL,
+    TWILIO_STATUS_CALLBACK_URL,
   ];
   if (values.every((value) => value === undefined)) return undefined;
   const problems: string[] = [];
@@ -92,6 +109,7 @@ function twilioSettings(config: Parsed): TwilioSettings | undefined {
     from: TWILIO_FROM,
     messagingServiceSid: TWILIO_MESSAGING_SERVICE_SID,
     apiBaseUrl: TWILIO_API_BASE_URL,
+    statusCallbackUrl: TWILIO_STATUS_CALLBACK_URL,
   };
 }
 

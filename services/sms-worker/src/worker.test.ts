@@ -42,6 +42,7 @@ beforeAll(async () => {
       from: '+15005550006',
       messagingServiceSid: undefined,
       apiBaseUrl: twilio.baseUrl,
+      statusCallbackUrl: 'https://otp.example.com/v1/webhooks/twilio/status',
     }),
     log: createLogger({ service: 'sms-worker-test', level: 'silent' }),
     appName: 'Acme',
@@ -80,6 +81,10 @@ describe('SMS worker against a Twilio-shaped API, through the twilio SDK', () =>
     const row = await findChallenge(database.db, challenge.id);
     expect(row).toMatchObject({ delivery_status: 'sent', delivery_attempts: 1, delivery_provider_message_id: sms.sid });
     expect(sms.sid).toMatch(/^SM[0-9a-f]{32}$/);
+    // Twilio reports the outcome to the gateway at a URL naming this challenge and send.
+    expect(sms.statusCallback).toBe(
+      `https://otp.example.com/v1/webhooks/twilio/status?challengeId=${challenge.id}&sendNumber=1`,
+    );
   });
 
   it('waits out a 429 and sends once, the rate limit not using an attempt', async () => {

@@ -19,6 +19,7 @@ beforeAll(async () => {
     from: '+15005550006',
     messagingServiceSid: undefined,
     apiBaseUrl: twilio.baseUrl,
+    statusCallbackUrl: undefined,
   };
 });
 afterAll(async () => {
@@ -51,6 +52,21 @@ describe('Twilio sender', () => {
     const sms = await twilio.waitForMessage('+14155550200');
     expect(sms).toMatchObject({ messagingServiceSid, from: null, body: 'Your OTP code is 123456.' });
     expect(result.providerMessageId).toBe(sms.sid);
+  });
+
+  it('asks for no status callback when none is configured', async () => {
+    await createTwilioSender(settings).send(message('+14155550206'));
+    expect((await twilio.waitForMessage('+14155550206')).statusCallback).toBeNull();
+  });
+
+  it('asks Twilio to report the outcome at the callback URL, naming the challenge and the send', async () => {
+    const statusCallbackUrl = 'https://otp.example.com/v1/webhooks/twilio/status';
+    const sender = createTwilioSender({ ...settings, statusCallbackUrl });
+    await sender.send({ ...message('+14155550207'), sendNumber: 3 });
+    const sms = await twilio.waitForMessage('+14155550207');
+    expect(sms.statusCallback).toBe(
+      `${statusCallbackUrl}?challengeId=7c3c1c1e-8a55-4b8e-9d8b-0d4c0f3a9b22&sendNumber=3`,
+    );
   });
 
   it('passes on the wait a 429 asks for', async () => {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
-import type pg from 'pg';
+import pg from 'pg';
+
+const { DatabaseError } = pg;
 
 const MAX_NAMED_TEXTS = 10_000;
 
@@ -9,7 +11,8 @@ const MAX_NAMED_TEXTS = 10_000;
  * after a hash of its text): Postgres then parses and plans each distinct statement once per
  * connection instead of on every call. `pnpm bench` measured the request endpoint at about 1.7x
  * the throughput with it, Postgres' planning having been the largest cost per request. Queries
- * without parameters (BEGIN, COMMIT, DDL in migrations) run as they are.
+ * without parameters (BEGIN, COMMIT, DDL in migrations) run as they are. It also keeps broken
+ * connections out of the pool (see below).
  */
 export function preparedStatementPool(pool: pg.Pool): PostgresPool {
   const names = new Map<string, string>();
@@ -33,14 +36,26 @@ export function preparedStatementPool(pool: pg.Pool): PostgresPool {
         guarded.add(client);
         client.on('error', () => {});
       }
-      const query = (text: unknown, values?: readonly unknown[]) =>
-        typeof text === 'string' && values !== undefined && values.length > 0
-          ? client.query({ name: nameOf(text), text, values: [...values] })
-          : client.query(text as string, values === undefined ? undefined : [...values]);
+      // A query that failed on the client side (read timeout, lost connection) leaves the
+      // connection in an unknown state: a late answer would be taken for the next query's. Such a
+      // client is destroyed on release instead of going back to the pool. Errors Postgres itself
+      // reports (a SQLSTATE code) leave the connection healthy.
+      let broken: Error | undefined;
+      const noteBroken = (error: unknown) => {
+        if (!(error instanceof DatabaseError)) broken = error as Error;
+        throw error;
+      };
+      const query = (text: unknown, values?: readonly unknown[]) => {
+        const result =
+          typeof text === 'string' && values !== undefined && values.length > 0
+            ? client.query({ name: nameOf(text), text, values: [...values] })
+            : client.query(text as string, values === undefined ? undefined : [...values]);
+        return result instanceof Promise ? result.catch(noteBroken) : result;
+      };
       return {
         processID: (client as unknown as { processID?: number }).processID,
         query: query as unknown as PostgresPoolClient['query'],
-        release: () => client.release(),
+        release: () => client.release(broken),
       };
     },
     end: () => pool.end(),

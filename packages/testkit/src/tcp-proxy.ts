@@ -8,6 +8,9 @@ export interface TcpProxy {
   readonly port: number;
   /** Drops every open connection and refuses new ones until `restore`. */
   cut(): void;
+  /** Keeps every connection open but swallows every byte, either way, until `restore`: a stalled
+   * server (connections used meanwhile are broken afterwards). */
+  stall(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -15,6 +18,7 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let down = false;
+  let stalled = false;
   const server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -29,8 +33,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         upstream.destroy();
       });
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
+    // Forwarding by hand, so that a stall can hold the bytes back.
+    client.on('data', (chunk) => {
+      if (!stalled) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!stalled) client.write(chunk);
+    });
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -43,8 +52,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       down = true;
       for (const socket of sockets) socket.destroy();
     },
+    stall() {
+      stalled = true;
+    },
     restore() {
       down = false;
+      stalled = false;
     },
     async close() {
       down = true;

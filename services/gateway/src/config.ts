@@ -26,6 +26,12 @@ export const GatewayConfigSchema = Type.Object({
   PORT: Port(3000, 'HTTP port of the gateway'),
   LOG_LEVEL: LogLevel,
   DATABASE_URL: PostgresUrl,
+  DATABASE_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 2000,
+    description:
+      'Bound on each Postgres statement and on getting a connection: a stalled database answers 503, not a hung request',
+  }),
   REDIS_URL: RedisUrl,
   QUEUE_PREFIX: QueuePrefix,
   TRUST_PROXY: Type.String({

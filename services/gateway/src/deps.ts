@@ -51,7 +51,12 @@ export function createDeliveryQueues(redis: Redis, prefix: string, log: Logger):
  */
 export async function createGatewayDeps(config: GatewayConfig, log: Logger): Promise<RunningGatewayDeps> {
   const keys = await createGatewayKeys(config);
-  const db = createDb({ url: config.DATABASE_URL, applicationName: 'otp-gateway' });
+  const db = createDb({
+    url: config.DATABASE_URL,
+    applicationName: 'otp-gateway',
+    statementTimeoutMs: config.DATABASE_TIMEOUT_MS,
+    connectionTimeoutMs: config.DATABASE_TIMEOUT_MS,
+  });
   const redis = createProducerRedis(config.REDIS_URL, log, 'gateway');
   const queues = createDeliveryQueues(redis, config.QUEUE_PREFIX, log);
   const relay = startOutboxRelay({

@@ -97,9 +97,15 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     autorun: false,
     concurrency: deps.concurrency,
     limiter: deps.limiter,
+    // Chosen on purpose (defaults 30 s and 30 s): the lock is renewed every lockDuration/2 while
+    // a send runs, so a slow provider (nodemailer's socket timeout is 30 s) never loses it, and a
+    // worker killed mid-send has its job picked up by another within lockDuration +
+    // stalledInterval (about a minute), well inside a code's 10-minute life. Shorter values
+    // detect a dead worker sooner at the cost of more Redis traffic per worker.
     lockDuration: deps.lockDurationMs,
     stalledInterval: deps.stalledIntervalMs,
-    // A job whose worker died twice goes to failed: a crash loop does not run forever.
+    // A job whose worker died twice goes to failed (and is recorded: see the 'failed' handler):
+    // a message that crashes its worker does not take the next one down too, for ever.
     maxStalledCount: 1,
   });
   // BullMQ 6 moved the manual rate limit from the worker to the queue (worker.rateLimit is

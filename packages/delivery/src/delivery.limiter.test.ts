@@ -1,10 +1,9 @@
 import { parseKeyRing } from '@otp/domain';
-import { createLogger } from '@otp/runtime';
 import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DeliveryWorker, startDeliveryWorker } from './delivery.worker.ts';
+import type { DeliveryWorker } from './delivery.worker.ts';
 import type { DeliverySender } from './sender.port.ts';
-import { createDeliveryFixture, type DeliveryFixture } from './testing/index.ts';
+import { createDeliveryFixture, type DeliveryFixture, startTestDeliveryWorker } from './testing/index.ts';
 
 // The provider limit is queue-wide: two workers together stay within it.
 const keyRing = parseKeyRing(testKeyRing());
@@ -30,7 +29,7 @@ beforeAll(async () => {
   const prefix = uniqueQueuePrefix();
   fixture = await createDeliveryFixture({ db: database.db, redisUrl: testRedisUrl(), prefix, keyRing, channel: 'sms' });
   for (const id of [1, 2]) {
-    const worker = startDeliveryWorker({
+    const worker = await startTestDeliveryWorker({
       channel: 'sms',
       db: database.db,
       redisUrl: testRedisUrl(),
@@ -38,14 +37,9 @@ beforeAll(async () => {
       keyRing,
       sender: sender(id),
       render: ({ code }) => ({ text: `Your code is ${code}` }),
-      log: createLogger({ service: `limiter-test-${id}`, level: 'silent' }),
       concurrency: 5,
       limiter: LIMIT,
-      lockDurationMs: 5000,
-      stalledIntervalMs: 5000,
-      closeTimeoutMs: 5000,
     });
-    await worker.worker.waitUntilReady();
     workers.push(worker);
   }
 });

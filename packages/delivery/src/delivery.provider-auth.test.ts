@@ -5,12 +5,13 @@ import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqu
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from './delivery.error.ts';
-import { type DeliveryWorker, startDeliveryWorker } from './delivery.worker.ts';
+import type { DeliveryWorker } from './delivery.worker.ts';
 import {
   createDeliveryFixture,
   createRecordingSender,
   type DeliveryFixture,
   type RecordingSender,
+  startTestDeliveryWorker,
 } from './testing/index.ts';
 
 // Bad provider credentials are our configuration, not the recipient's fault: the queue pauses
@@ -40,23 +41,16 @@ beforeAll(async () => {
       done();
     },
   });
-  worker = startDeliveryWorker({
-    channel: 'email',
+  worker = await startTestDeliveryWorker({
     db: database.db,
     redisUrl: testRedisUrl(),
     prefix,
     keyRing,
     sender,
-    render: ({ code }) => ({ subject: 'Your code', text: `Your code is ${code}` }),
     log: pino({ level: 'info' }, capture),
     concurrency: 1,
-    limiter: { max: 100, duration: 1000 },
-    lockDurationMs: 5000,
-    stalledIntervalMs: 5000,
-    closeTimeoutMs: 5000,
     authFailurePauseMs: PAUSE_MS,
   });
-  await worker.worker.waitUntilReady();
 });
 
 afterAll(async () => {

@@ -1,11 +1,15 @@
 import { findChallenge, listDeliveryAttempts } from '@otp/db';
 import { parseKeyRing } from '@otp/domain';
-import { createLogger } from '@otp/runtime';
 import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DeliveryWorker, startDeliveryWorker } from './delivery.worker.ts';
+import type { DeliveryWorker } from './delivery.worker.ts';
 import type { DeliverySender } from './sender.port.ts';
-import { createDeliveryFixture, createRecordingSender, type DeliveryFixture } from './testing/index.ts';
+import {
+  createDeliveryFixture,
+  createRecordingSender,
+  type DeliveryFixture,
+  startTestDeliveryWorker,
+} from './testing/index.ts';
 
 // A job whose worker dies twice (maxStalledCount 1) is failed by BullMQ itself, outside our
 // processor: the challenge must still end up showing a failed delivery, not "sending" for ever.
@@ -31,18 +35,14 @@ function hangingSender(): { sender: DeliverySender; called: Promise<void> } {
   return { sender, called };
 }
 
-function startWorker(sender: DeliverySender): DeliveryWorker {
-  const worker = startDeliveryWorker({
-    channel: 'email',
+async function startWorker(sender: DeliverySender): Promise<DeliveryWorker> {
+  const worker = await startTestDeliveryWorker({
     db: database.db,
     redisUrl: testRedisUrl(),
     prefix,
     keyRing,
     sender,
-    render: ({ code }) => ({ subject: 'Your code', text: `Your code is ${code}` }),
-    log: createLogger({ service: 'stalled-test', level: 'silent' }),
     concurrency: 1,
-    limiter: { max: 100, duration: 1000 },
     // Short on purpose: a dead worker's lock expires after 500 ms and is noticed within 100 ms.
     lockDurationMs: 500,
     stalledIntervalMs: 100,
@@ -89,13 +89,13 @@ describe('a job that stalls more than allowed', () => {
     // crash would).
     for (let crash = 0; crash < 2; crash++) {
       const { sender, called } = hangingSender();
-      const dying = startWorker(sender);
+      const dying = await startWorker(sender);
       await called;
       await dying.worker.close(true);
     }
     // A healthy worker finds the second stall: BullMQ fails the job, our handler records it.
     const healthy = createRecordingSender();
-    startWorker(healthy);
+    await startWorker(healthy);
     const state = await waitFor('the job to fail', async () => {
       const current = await fixture.queue.getJobState(job.id as string);
       return current === 'failed' ? current : undefined;

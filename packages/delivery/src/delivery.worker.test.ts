@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { findChallenge, listDeliveryAttempts } from '@otp/db';
 import { JOB_NAMES, parseKeyRing } from '@otp/domain';
-import { createLogger } from '@otp/runtime';
 import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from './delivery.error.ts';
-import { type DeliveryWorker, startDeliveryWorker } from './delivery.worker.ts';
+import type { DeliveryWorker } from './delivery.worker.ts';
 import {
   createDeliveryFixture,
   createRecordingSender,
   type DeliveryFixture,
   type RecordingSender,
+  startTestDeliveryWorker,
 } from './testing/index.ts';
 
 const keyRing = parseKeyRing(testKeyRing());
@@ -30,23 +30,14 @@ beforeAll(async () => {
     channel: 'email',
   });
   sender = createRecordingSender();
-  worker = startDeliveryWorker({
-    channel: 'email',
+  worker = await startTestDeliveryWorker({
     db: database.db,
     redisUrl: testRedisUrl(),
     prefix,
     keyRing,
     sender,
-    render: ({ code }) => ({ subject: 'Your code', text: `Your code is ${code}` }),
-    log: createLogger({ service: 'delivery-test', level: 'silent' }),
-    concurrency: 2,
-    limiter: { max: 100, duration: 1000 },
-    lockDurationMs: 5000,
-    stalledIntervalMs: 5000,
-    closeTimeoutMs: 5000,
     maxRateLimitedStarts: 2,
   });
-  await worker.worker.waitUntilReady();
 });
 
 afterAll(async () => {

@@ -1,6 +1,5 @@
 import { createDb, type Database, findChallenge, type Kysely, listDeliveryAttempts } from '@otp/db';
 import { parseKeyRing } from '@otp/domain';
-import { createLogger } from '@otp/runtime';
 import {
   createTestDatabase,
   startTcpProxy,
@@ -11,9 +10,9 @@ import {
   uniqueQueuePrefix,
 } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DeliveryWorker, startDeliveryWorker } from './delivery.worker.ts';
+import type { DeliveryWorker } from './delivery.worker.ts';
 import type { DeliverySender } from './sender.port.ts';
-import { createDeliveryFixture, type DeliveryFixture } from './testing/index.ts';
+import { createDeliveryFixture, type DeliveryFixture, startTestDeliveryWorker } from './testing/index.ts';
 
 // Once the provider has accepted a message, losing Postgres must not make the job fail and send
 // it again: the outcome is written back when Postgres returns.
@@ -51,23 +50,15 @@ beforeAll(async () => {
     keyRing,
     channel: 'email',
   });
-  worker = startDeliveryWorker({
-    channel: 'email',
+  worker = await startTestDeliveryWorker({
     db: workerDb,
     redisUrl: testRedisUrl(),
     prefix,
     keyRing,
     sender: senderThatLosesPostgres,
-    render: ({ code }) => ({ subject: 'Your code', text: `Your code is ${code}` }),
-    log: createLogger({ service: 'write-back-test', level: 'silent' }),
     concurrency: 1,
-    limiter: { max: 100, duration: 1000 },
-    lockDurationMs: 5000,
-    stalledIntervalMs: 5000,
-    closeTimeoutMs: 5000,
     writeBackTimeoutMs: 10_000,
   });
-  await worker.worker.waitUntilReady();
 });
 
 afterAll(async () => {

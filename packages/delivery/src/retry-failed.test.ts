@@ -1,16 +1,16 @@
 import { findChallenge, sql } from '@otp/db';
 import { parseKeyRing } from '@otp/domain';
-import { createLogger } from '@otp/runtime';
 import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from './delivery.error.ts';
-import { type DeliveryWorker, startDeliveryWorker } from './delivery.worker.ts';
+import type { DeliveryWorker } from './delivery.worker.ts';
 import { retryFailedDeliveries } from './retry-failed.ts';
 import {
   createDeliveryFixture,
   createRecordingSender,
   type DeliveryFixture,
   type RecordingSender,
+  startTestDeliveryWorker,
 } from './testing/index.ts';
 
 // The failed set is the dead-letter queue: a failed delivery stays inspectable and an operator
@@ -32,22 +32,7 @@ beforeAll(async () => {
     channel: 'email',
   });
   sender = createRecordingSender();
-  worker = startDeliveryWorker({
-    channel: 'email',
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    sender,
-    render: ({ code }) => ({ subject: 'Your code', text: `Your code is ${code}` }),
-    log: createLogger({ service: 'retry-failed-test', level: 'silent' }),
-    concurrency: 2,
-    limiter: { max: 100, duration: 1000 },
-    lockDurationMs: 5000,
-    stalledIntervalMs: 5000,
-    closeTimeoutMs: 5000,
-  });
-  await worker.worker.waitUntilReady();
+  worker = await startTestDeliveryWorker({ db: database.db, redisUrl: testRedisUrl(), prefix, keyRing, sender });
 });
 
 afterAll(async () => {

@@ -1,2 +1,3 @@
 export * from './delivery.fixture.ts';
 export * from './recording.sender.ts';
+export * from './test-worker.ts';

@@ -1,0 +1,25 @@
+import { createLogger } from '@otp/runtime';
+import { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker } from '../delivery.worker.ts';
+
+export type TestWorkerOptions = Pick<DeliveryWorkerDeps, 'db' | 'redisUrl' | 'prefix' | 'keyRing' | 'sender'> &
+  Partial<DeliveryWorkerDeps>;
+
+/**
+ * A delivery worker with test settings (a plain template, silent logs, 5 s locks, a generous
+ * limiter); a test names only what it is about. Waits until the worker is connected.
+ */
+export async function startTestDeliveryWorker(options: TestWorkerOptions): Promise<DeliveryWorker> {
+  const worker = startDeliveryWorker({
+    channel: 'email',
+    render: ({ code }) => ({ subject: 'Your code', text: `Your code is ${code}` }),
+    log: createLogger({ service: 'delivery-test', level: 'silent' }),
+    concurrency: 2,
+    limiter: { max: 100, duration: 1000 },
+    lockDurationMs: 5000,
+    stalledIntervalMs: 5000,
+    closeTimeoutMs: 5000,
+    ...options,
+  });
+  await worker.worker.waitUntilReady();
+  return worker;
+}

@@ -111,6 +111,15 @@ export const GatewayConfigSchema = Type.Object({
   ),
   RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'Outbox relay polling interval' }),
   RELAY_BATCH_SIZE: Type.Integer({ minimum: 1, default: 100, description: 'Outbox rows relayed per drain' }),
+  RELAY_RECONCILE_INTERVAL_MS: Type.Integer({
+    minimum: 100,
+    default: 30_000,
+    description: 'How often dispatched sends with no delivery news are checked against the queue',
+  }),
+  RELAY_RECONCILE_AFTER_SECONDS: Seconds(
+    60,
+    'A dispatched send whose delivery said nothing for this long is looked up in its queue, and added again if its job is gone',
+  ),
   PURGE_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 300_000, description: 'How often expired data is purged' }),
   EXPIRED_RETENTION_SECONDS: Seconds(86_400, 'How long a challenge is kept after it expired before it is purged'),
   TWILIO_AUTH_TOKEN: Type.Optional(

@@ -71,6 +71,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
       failedRetentionSeconds: config.DELIVERY_FAILED_RETENTION_SECONDS,
     },
     queuesReady: () => redis.status === 'ready',
+    reconcile: { intervalMs: config.RELAY_RECONCILE_INTERVAL_MS, quietSeconds: config.RELAY_RECONCILE_AFTER_SECONDS },
   });
   // Rows refused while Redis was away wait out a backoff of up to 30 s; when Redis is back there
   // is no reason to: relay them at once.

@@ -3,6 +3,7 @@ import {
   type Database,
   type DeliveryOutboxRow,
   deferOutbox,
+  findQuietDispatchedSends,
   type Kysely,
   markOutboxDispatched,
   releaseDeferredOutbox,
@@ -19,6 +20,8 @@ export interface OutboxRelayOptions {
   intervalMs: number;
   batchSize: number;
   jobOptions: DeliveryJobOptions;
+  /** How often dispatched-but-silent sends are checked against the queue, and after how long. */
+  reconcile?: { intervalMs: number; quietSeconds: number };
   /** Bound on one `queue.add`; BullMQ waits for a connection that never came up otherwise. */
   enqueueTimeoutMs?: number;
   /** False while the queues' Redis connection is down: rows are deferred without trying. */
@@ -30,6 +33,8 @@ export interface OutboxRelay {
   nudge(): void;
   /** Runs one drain after any running one; resolves with the number of jobs added. */
   drainOnce(): Promise<number>;
+  /** Re-adds dispatched sends whose job is gone from the queue; resolves with how many. */
+  reconcileOnce(): Promise<number>;
   /** Makes deferred rows due now and drains: call it when the queue's Redis is back. */
   resumeDeferred(): void;
   /** Stops the timer and waits for the drain in progress. */
@@ -130,6 +135,28 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const timer = setInterval(nudge, options.intervalMs);
   timer.unref();
 
+  // Redis can lose jobs the outbox already marked dispatched (a restart without persistence, a
+  // failover to a lagging replica). A send whose delivery has said nothing for `quietSeconds` is
+  // looked up in its queue; if its job is gone, it is added again under the same id.
+  async function reconcileOnce(): Promise<number> {
+    if (options.queuesReady?.() === false) return 0;
+    const quietMs = (options.reconcile?.quietSeconds ?? 60) * 1000;
+    const rows = await findQuietDispatchedSends(db, new Date(Date.now() - quietMs), batchSize);
+    let readded = 0;
+    for (const row of rows) {
+      const queue = queues[row.channel];
+      if ((await queue.getJob(row.job_id)) !== undefined) continue;
+      await enqueue(row);
+      readded += 1;
+    }
+    if (readded > 0) log.warn({ readded }, 'jobs missing from the queue were added again');
+    return readded;
+  }
+  const reconcileTimer = setInterval(() => {
+    reconcileOnce().catch((error: Error) => log.warn({ err: { message: error.message } }, 'reconcile failed'));
+  }, options.reconcile?.intervalMs ?? 30_000);
+  reconcileTimer.unref();
+
   function resumeDeferred(): void {
     releaseDeferredOutbox(db).then(
       (released) => {
@@ -143,10 +170,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   return {
     nudge,
     drainOnce,
+    reconcileOnce,
     resumeDeferred,
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearInterval(reconcileTimer);
       await chain;
     },
   };

@@ -6,23 +6,25 @@
 //   BENCH_DATABASE_URL (default TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres)
 //   BENCH_REDIS_URL    (default TEST_REDIS_URL or redis://127.0.0.1:6379)
 //   BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3)
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createDb, migrateToLatest, sql } from '@otp/db';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createDb, sql } from '@otp/db';
 import autocannon from 'autocannon';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { createPasswordHasher } from '../../services/gateway/src/auth/password.service.ts';
+import {
+  benchKeys,
+  benchPrefix,
+  freshDatabase,
+  median,
+  redisUrl,
+  removeQueueKeys,
+  rounds,
+  startProcess,
+  stopProcesses,
+} from './bench-processes.ts';
 
-const adminUrl =
-  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const duration = Number(process.env.BENCH_DURATION_S ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const dbName = 'otp_bench';
-const prefix = `{otp-bench-${randomBytes(3).toString('hex')}}`;
+const prefix = benchPrefix('request');
 
 interface Figures {
   rps: number;
@@ -31,43 +33,16 @@ interface Figures {
   non2xx: number;
 }
 
+/** The bench database plus the bare route's table. */
 async function resetDatabase(): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const db = createDb({ url: url.toString(), poolSize: 1 });
-  await migrateToLatest(db);
+  const url = await freshDatabase('otp_bench');
+  const db = createDb({ url, poolSize: 1 });
   await sql`CREATE TABLE bench_bare (id uuid PRIMARY KEY, recipient text NOT NULL, code text NOT NULL, expires_at timestamptz NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`.execute(
     db,
   );
   await sql`CREATE INDEX bench_bare_recipient ON bench_bare (recipient, created_at)`.execute(db);
   await db.destroy();
-  return url.toString();
-}
-
-async function startProcess(args: string[], env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', ...args],
-    {
-      env: { PATH: process.env.PATH ?? '', ENV_FILE: '', ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(readyUrl)).status === 200) return child;
-    } catch {
-      // starting
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`${args.join(' ')} did not become ready`);
+  return url;
 }
 
 let sequence = 0;
@@ -173,13 +148,7 @@ async function argon2Loop(stored: string, password: string): Promise<number> {
   return count / duration;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
 const databaseUrl = await resetDatabase();
-const jwtKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 const gatewayPort = 3900;
 const barePort = 3901;
 const common = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' };
@@ -189,9 +158,7 @@ const gateway = await startProcess(
     ...common,
     HOST: '127.0.0.1',
     PORT: String(gatewayPort),
-    CODE_HMAC_KEY: randomBytes(32).toString('base64'),
-    ENVELOPE_KEYS: `bench:${randomBytes(32).toString('base64')}`,
-    JWT_PRIVATE_KEY: jwtKey,
+    ...benchKeys(),
     // Load from one address: lift the per-IP limits out of the way (they still run).
     RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '100000000',
     RATE_LIMIT_VERIFICATIONS_PER_MINUTE: '100000000',
@@ -242,15 +209,8 @@ try {
     );
   }
 } finally {
-  gateway.kill('SIGTERM');
-  bare.kill('SIGTERM');
-  await Promise.all([once(gateway, 'exit'), once(bare, 'exit')]);
-  const redis = new Redis(redisUrl);
-  // Hundreds of thousands of jobs: delete in batches (one DEL with every key overflows the stack).
-  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
-    if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
-  }
-  redis.disconnect();
+  await stopProcesses([gateway, bare]);
+  await removeQueueKeys(prefix);
 }
 
 const summary = (name: keyof typeof runs) => ({

@@ -1,0 +1,97 @@
+// Shared by the `pnpm bench` scripts: where Postgres and Redis are, a fresh migrated database,
+// the services started as their own processes, keys for them, clean-up and medians.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createDb, migrateToLatest } from '@otp/db';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+export const adminUrl =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/** A queue prefix of its own per run, so a bench never meets another run's keys. */
+export function benchPrefix(name: string): string {
+  return `{otp-bench-${name}-${randomBytes(3).toString('hex')}}`;
+}
+
+/** Drops and recreates database `name` on the admin server, migrates it, returns its URL. */
+export async function freshDatabase(name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const db = createDb({ url: url.toString(), poolSize: 1 });
+  await migrateToLatest(db);
+  await db.destroy();
+  return url.toString();
+}
+
+/** The gateway's secrets, fresh per run; ENVELOPE_KEYS is shared with the workers. */
+export function benchKeys(): { CODE_HMAC_KEY: string; ENVELOPE_KEYS: string; JWT_PRIVATE_KEY: string } {
+  return {
+    CODE_HMAC_KEY: randomBytes(32).toString('base64'),
+    ENVELOPE_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+    JWT_PRIVATE_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  };
+}
+
+/** Starts `node <args>` with only `env` (no .env file) and resolves once `readyUrl` answers 200 (≤ 20 s). */
+export async function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  readyUrl: string,
+): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', ...args],
+    {
+      env: { PATH: process.env.PATH ?? '', ENV_FILE: '', ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(readyUrl)).status === 200) return child;
+    } catch {
+      // starting
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${args.join(' ')} did not become ready`);
+}
+
+/** SIGTERM to each started process, resolved once all have exited. */
+export async function stopProcesses(children: ChildProcess[]): Promise<void> {
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  const exits = running.map((child) => once(child, 'exit'));
+  for (const child of running) child.kill('SIGTERM');
+  await Promise.all(exits);
+}
+
+/** Removes every key of `prefix` in batches (one DEL with every key overflows the stack). */
+export async function removeQueueKeys(prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
+    if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
+  }
+  redis.disconnect();
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+/** The `share` (0..1) quantile of `values`, nearest rank; NaN when empty. */
+export function quantile(values: number[], share: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)] as number;
+}

@@ -1,0 +1,264 @@
+// `pnpm bench`, second part: the email worker. Real gateway and email-worker processes, the
+// machine's Postgres and Redis, the test kit's SMTP server in this process. Not a test: no assertions.
+// 1. Throughput: N jobs queued through the gateway while no worker runs, then ONE worker started:
+//    messages per second from its first delivery to its last.
+// 2. End-to-end latency: gateway and one worker running, code requests at a fixed rate; for each,
+//    the time from sending the request to the message reaching the SMTP server.
+//   BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_ROUNDS (3): as for the request bench
+//   BENCH_DELIVERY_JOBS (3000), BENCH_EMAIL_CONCURRENCY (10), BENCH_LATENCY_RATE (100/s), BENCH_LATENCY_S (10)
+import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createDb } from '@otp/db';
+import { type SmtpSink, startSmtpSink } from '../../packages/testkit/src/smtp-sink.ts';
+import {
+  benchKeys,
+  benchPrefix,
+  freshDatabase,
+  median,
+  quantile,
+  redisUrl,
+  removeQueueKeys,
+  rounds,
+  startProcess,
+  stopProcesses,
+} from './bench-processes.ts';
+
+const jobs = Number(process.env.BENCH_DELIVERY_JOBS ?? 3000);
+const concurrency = Number(process.env.BENCH_EMAIL_CONCURRENCY ?? 10);
+const rate = Number(process.env.BENCH_LATENCY_RATE ?? 100);
+const latencySeconds = Number(process.env.BENCH_LATENCY_S ?? 10);
+const gatewayPort = 3910;
+const workerPort = 3911;
+const prefix = benchPrefix('delivery');
+
+/** When each recipient's message reached the sink (ms, performance clock), fed by the sink's own array. */
+interface Arrivals {
+  times: Map<string, number>;
+  /** Resolves true once `done()` holds, false after `timeoutMs` (checked on each arrival). */
+  until(done: () => boolean, timeoutMs: number): Promise<boolean>;
+}
+
+function recordArrivals(sink: SmtpSink): Arrivals {
+  const times = new Map<string, number>();
+  const events = new EventEmitter();
+  const push = sink.messages.push.bind(sink.messages);
+  // The sink appends each accepted message to this array: stamp it on the way in, keep none.
+  sink.messages.push = (...mails) => {
+    const now = performance.now();
+    for (const mail of mails) for (const to of mail.to) times.set(to.toLowerCase(), now);
+    events.emit('arrival');
+    return push();
+  };
+  return {
+    times,
+    until: (done, timeoutMs) =>
+      new Promise((resolve) => {
+        if (done()) return resolve(true);
+        const check = () => {
+          if (!done()) return;
+          clearTimeout(timer);
+          events.off('arrival', check);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          events.off('arrival', check);
+          resolve(done());
+        }, timeoutMs);
+        events.on('arrival', check);
+      }),
+  };
+}
+
+const challengesUrl = `http://127.0.0.1:${gatewayPort}/v1/otp/challenges`;
+async function requestCode(to: string): Promise<boolean> {
+  const response = await fetch(challengesUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ channel: 'email', to }),
+  });
+  await response.arrayBuffer();
+  return response.status === 202;
+}
+
+/** Requests `addresses.length` codes, 20 at a time; returns how many were accepted. */
+async function requestAll(addresses: string[]): Promise<number> {
+  let next = 0;
+  let accepted = 0;
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      while (next < addresses.length) {
+        if (await requestCode(addresses[next++] as string)) accepted += 1;
+      }
+    }),
+  );
+  return accepted;
+}
+
+const databaseUrl = await freshDatabase('otp_bench_delivery');
+const db = createDb({ url: databaseUrl, poolSize: 1 });
+const sink = await startSmtpSink();
+const arrivals = recordArrivals(sink);
+const keys = benchKeys();
+const common = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' };
+
+/** Polls (every 50 ms, at most 60 s) until the relay has moved every outbox row to the queue. */
+async function outboxDrained(): Promise<boolean> {
+  for (let i = 0; i < 1200; i++) {
+    const row = await db
+      .selectFrom('delivery_outbox')
+      .select((eb) => eb.fn.countAll<string>().as('pending'))
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    if (Number(row.pending) === 0) return true;
+    await delay(50);
+  }
+  return false;
+}
+
+function startWorker(): Promise<ChildProcess> {
+  return startProcess(
+    ['services/email-worker/src/main.ts'],
+    {
+      ...common,
+      ENVELOPE_KEYS: keys.ENVELOPE_KEYS,
+      OPS_HOST: '127.0.0.1',
+      EMAIL_WORKER_PORT: String(workerPort),
+      SMTP_URL: sink.url,
+      EMAIL_CONCURRENCY: String(concurrency),
+      EMAIL_RATE_LIMIT_MAX: '100000000',
+    },
+    `http://127.0.0.1:${workerPort}/health/ready`,
+  );
+}
+
+interface Throughput {
+  perSecond: number;
+  fromStart: number;
+  delivered: number;
+}
+
+/** One round of part 1: fill the queue, then time one worker emptying it into the sink. */
+async function throughputRound(round: number): Promise<Throughput> {
+  const addresses = Array.from({ length: jobs }, (_, i) => `tp${round}-${i}@bench.example.com`);
+  const accepted = await requestAll(addresses);
+  if (!(await outboxDrained())) console.log('  (outbox not drained within 60 s)');
+  const started = performance.now();
+  const worker = await startWorker();
+  const received = () => addresses.filter((address) => arrivals.times.has(address)).length;
+  await arrivals.until(() => arrivals.times.size >= accepted && received() >= accepted, 120_000);
+  await stopProcesses([worker]);
+  const stamps = addresses.flatMap((address) => arrivals.times.get(address) ?? []);
+  const first = Math.min(...stamps);
+  const last = Math.max(...stamps);
+  arrivals.times.clear();
+  sink.messages.length = 0;
+  return {
+    perSecond: ((stamps.length - 1) * 1000) / (last - first),
+    fromStart: (stamps.length * 1000) / (last - started),
+    delivered: stamps.length,
+  };
+}
+
+interface Latency {
+  p50: number;
+  p99: number;
+  accepted: number;
+  delivered: number;
+  missing: number;
+}
+
+/** One round of part 2: `rate` requests per second for `latencySeconds`, paced by the clock. */
+async function latencyRound(round: number): Promise<Latency> {
+  const total = rate * latencySeconds;
+  const sentAt = new Map<string, number>();
+  const acceptedSet = new Set<string>();
+  const inFlight: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / rate - performance.now();
+    if (wait > 0) await delay(wait);
+    const to = `lat${round}-${i}@bench.example.com`;
+    sentAt.set(to, performance.now());
+    inFlight.push(
+      requestCode(to).then(
+        (ok) => {
+          if (ok) acceptedSet.add(to);
+        },
+        () => undefined,
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  const delivered = () => [...acceptedSet].filter((to) => arrivals.times.has(to)).length;
+  await arrivals.until(() => arrivals.times.size >= acceptedSet.size && delivered() === acceptedSet.size, 30_000);
+  const latencies = [...acceptedSet].flatMap((to) => {
+    const at = arrivals.times.get(to);
+    return at === undefined ? [] : [at - (sentAt.get(to) as number)];
+  });
+  arrivals.times.clear();
+  sink.messages.length = 0;
+  return {
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    accepted: acceptedSet.size,
+    delivered: latencies.length,
+    missing: acceptedSet.size - latencies.length,
+  };
+}
+
+const gateway = await startProcess(
+  ['services/gateway/src/main.ts'],
+  {
+    ...common,
+    ...keys,
+    HOST: '127.0.0.1',
+    PORT: String(gatewayPort),
+    // Load from one address: lift the per-IP and per-recipient limits out of the way (they still run).
+    RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '100000000',
+    RATE_LIMIT_VERIFICATIONS_PER_MINUTE: '100000000',
+    OTP_RECIPIENT_LIMIT: '100000000',
+  },
+  `http://127.0.0.1:${gatewayPort}/health/ready`,
+);
+const throughputRuns: Throughput[] = [];
+const latencyRuns: Latency[] = [];
+let worker: ChildProcess | undefined;
+try {
+  console.log(
+    `\ndelivery bench: ${rounds} rounds × ${jobs} queued emails, one email worker (concurrency ${concurrency})`,
+  );
+  for (let round = 1; round <= rounds; round++) {
+    const figures = await throughputRound(round);
+    throughputRuns.push(figures);
+    console.log(
+      `  round ${round} worker ${figures.perSecond.toFixed(0).padStart(5)} msg/s (first to last)  ${figures.fromStart.toFixed(0)} msg/s (from process start)  delivered ${figures.delivered}/${jobs}`,
+    );
+  }
+  console.log(`end-to-end: ${rounds} rounds × ${rate} requests/s for ${latencySeconds} s, gateway + one email worker`);
+  worker = await startWorker();
+  for (let round = 1; round <= rounds; round++) {
+    const figures = await latencyRound(round);
+    latencyRuns.push(figures);
+    console.log(
+      `  round ${round} request → SMTP  p50 ${figures.p50.toFixed(0)} ms  p99 ${figures.p99.toFixed(0)} ms  accepted ${figures.accepted}  delivered ${figures.delivered}  missing ${figures.missing}`,
+    );
+  }
+} finally {
+  await stopProcesses(worker === undefined ? [gateway] : [gateway, worker]);
+  await removeQueueKeys(prefix);
+  await sink.close();
+  await db.destroy();
+}
+
+const pick = <T>(runs: T[], field: (run: T) => number) => median(runs.map(field));
+const sum = <T>(runs: T[], field: (run: T) => number) => runs.reduce((total, run) => total + field(run), 0);
+console.log('\nmedians');
+console.log(
+  `  email worker → SMTP (1 process)  ${pick(throughputRuns, (r) => r.perSecond).toFixed(0)} msg/s  (${pick(throughputRuns, (r) => r.fromStart).toFixed(0)} msg/s counting process start)`,
+);
+console.log(
+  `  request → message at SMTP        p50 ${pick(latencyRuns, (r) => r.p50).toFixed(0)} ms  p99 ${pick(latencyRuns, (r) => r.p99).toFixed(0)} ms at ${rate} req/s` +
+    `  accepted ${sum(latencyRuns, (r) => r.accepted)}  delivered ${sum(latencyRuns, (r) => r.delivered)}  missing ${sum(latencyRuns, (r) => r.missing)}`,
+);

@@ -110,9 +110,10 @@ async function signIn(channel: 'email' | 'sms', to: string): Promise<void> {
   console.log(`  found code ${delivered.code} in ${delivered.where}`);
 
   step('3. Delivery status recorded by the worker');
+  const handedOver = new Set(['sent', 'delivered']);
   const status = await waitFor('delivery status "sent"', async () => {
     const { json } = await call('GET', `/v1/otp/challenges/${challengeId}`);
-    return (json.delivery as Json | undefined)?.status === 'sent' ? json : undefined;
+    return handedOver.has(String((json.delivery as Json | undefined)?.status)) ? json : undefined;
   });
   console.log(JSON.stringify(status, null, 2).replace(/^/gm, '  '));
 
@@ -135,6 +136,23 @@ async function signIn(channel: 'email' | 'sms', to: string): Promise<void> {
   const me = await call('GET', '/v1/me', undefined, String(tokens.accessToken));
   if (me.status !== 200) throw new Error(`/v1/me failed: ${JSON.stringify(me.json)}`);
   console.log(JSON.stringify(me.json, null, 2).replace(/^/gm, '  '));
+
+  if (channel === 'sms') {
+    step('6. Delivery report (Twilio status callback, when the provider sends one)');
+    const report = await waitFor(
+      'a delivery report',
+      async () => {
+        const { json } = await call('GET', `/v1/otp/challenges/${challengeId}`);
+        return (json.delivery as Json | undefined)?.status === 'delivered' ? json : undefined;
+      },
+      3000,
+    ).catch(() => undefined);
+    console.log(
+      report === undefined
+        ? '  none within 3 s (no status callback configured)'
+        : JSON.stringify(report.delivery, null, 2).replace(/^/gm, '  '),
+    );
+  }
 }
 
 try {

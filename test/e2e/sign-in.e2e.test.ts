@@ -70,6 +70,15 @@ describe('sign-in with a code, end to end', () => {
       (verified.body.tokens as { accessToken: string }).accessToken,
     );
     expect(me.body).toMatchObject({ phone: to, phoneVerified: true });
+
+    // The provider's signed delivery report (Twilio's status callback) reaches the gateway.
+    const reported = await waitForChallenge(
+      system,
+      challengeId,
+      (c) => (c.delivery as { status: string }).status === 'delivered',
+    );
+    expect(reported.delivery).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(system.twilio.callbacks.find((callback) => callback.sid === sms.sid)).toMatchObject({ httpStatus: 204 });
   });
 
   it('retries a temporary SMTP failure and delivers once', async () => {

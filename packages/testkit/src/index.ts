@@ -5,3 +5,4 @@ export * from './smtp-sink.ts';
 export * from './tcp-proxy.ts';
 export * from './test-env.ts';
 export * from './twilio-fake.ts';
+export * from './twilio-status-callback.ts';

@@ -15,6 +15,8 @@ const inbox = await startTwilioFake({
   authToken,
   host: '0.0.0.0',
   port: Number(process.env.SMS_INBOX_PORT ?? 1081),
+  // In the compose stack the callbacks go to the gateway, inside the stack's own network.
+  sendStatusCallbacks: true,
 });
 process.stdout.write(`sms inbox listening on ${inbox.baseUrl} (GET /messages)\n`);
 const stop = () => {

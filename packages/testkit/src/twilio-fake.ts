@@ -3,6 +3,7 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { maskPhone } from '@otp/domain';
+import { postStatusCallback, type StatusCallback } from './twilio-status-callback.ts';
 
 export interface TwilioFakeOptions {
   accountSid: string;
@@ -10,6 +11,13 @@ export interface TwilioFakeOptions {
   /** Defaults to 127.0.0.1 and a free port. */
   host?: string;
   port?: number;
+  /**
+   * Off by default: tests point StatusCallback at made-up public hosts, which must never be
+   * called. When on, `statusCallbackDelayMs` (default 300 ms) after accepting a message with a
+   * StatusCallback, its `delivered` report is posted there, signed as Twilio signs it.
+   */
+  sendStatusCallbacks?: boolean;
+  statusCallbackDelayMs?: number;
 }
 
 /** A message the fake accepted (answered 201). */
@@ -40,6 +48,8 @@ export interface TwilioFake {
   messages: FakeSms[];
   /** Requests received so far, answered with errors or not. */
   readonly requests: number;
+  /** Status reports sent to StatusCallback URLs, in order. */
+  readonly callbacks: StatusCallback[];
   respondNext(...responses: ScriptedResponse[]): void;
   waitForMessage(to: string, options?: { timeoutMs?: number }): Promise<FakeSms>;
   close(): Promise<void>;
@@ -111,6 +121,7 @@ export async function startTwilioFake(options: TwilioFakeOptions): Promise<Twili
   const messages: FakeSms[] = [];
   const scripted: ScriptedResponse[] = [];
   const arrivals = new EventEmitter();
+  const callbacks: StatusCallback[] = [];
   const expectedAuth = `Basic ${Buffer.from(`${options.accountSid}:${options.authToken}`).toString('base64')}`;
   let requests = 0;
 
@@ -147,6 +158,20 @@ export async function startTwilioFake(options: TwilioFakeOptions): Promise<Twili
     messages.push(sms);
     arrivals.emit('message');
     sendJson(res, 201, messageResource(sms));
+    const callbackUrl = sms.statusCallback;
+    if (options.sendStatusCallbacks === true && callbackUrl !== null) {
+      setTimeout(async () => {
+        const report = {
+          accountSid: options.accountSid,
+          sid: sms.sid,
+          to: sms.to,
+          from: sms.from,
+          status: 'delivered',
+        };
+        const httpStatus = await postStatusCallback(callbackUrl, options.authToken, report);
+        callbacks.push({ sid: sms.sid, status: 'delivered', httpStatus });
+      }, options.statusCallbackDelayMs ?? 300).unref();
+    }
   }
 
   const server = createServer((req, res) => {
@@ -163,6 +188,7 @@ export async function startTwilioFake(options: TwilioFakeOptions): Promise<Twili
     get requests() {
       return requests;
     },
+    callbacks,
     respondNext(...responses) {
       scripted.push(...responses);
     },

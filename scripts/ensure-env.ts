@@ -15,6 +15,7 @@ function freshSecrets(): Record<string, string> {
   return {
     CODE_HMAC_KEY: randomBytes(32).toString('base64'),
     ENVELOPE_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    FACTOR_KEYS: `f1:${randomBytes(32).toString('base64')}`,
     // One line: the \n escapes become newlines again when the file is read.
     JWT_PRIVATE_KEY: `"${pem.trim().replaceAll('\n', '\\n')}"`,
   };

@@ -33,9 +33,15 @@ export async function freshDatabase(name: string): Promise<string> {
 }
 
 /** The gateway's secrets, fresh per run; ENVELOPE_KEYS is shared with the workers. */
-export function benchKeys(): { CODE_HMAC_KEY: string; ENVELOPE_KEYS: string; JWT_PRIVATE_KEY: string } {
+export function benchKeys(): {
+  CODE_HMAC_KEY: string;
+  ENVELOPE_KEYS: string;
+  FACTOR_KEYS: string;
+  JWT_PRIVATE_KEY: string;
+} {
   return {
     CODE_HMAC_KEY: randomBytes(32).toString('base64'),
+    FACTOR_KEYS: `bench-factor:${randomBytes(32).toString('base64')}`,
     ENVELOPE_KEYS: `bench:${randomBytes(32).toString('base64')}`,
     JWT_PRIVATE_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
   };

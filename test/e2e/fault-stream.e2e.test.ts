@@ -52,6 +52,7 @@ async function start(name: ServiceName, id: string): Promise<void> {
       HOST: '127.0.0.1',
       PORT: String(port),
       CODE_HMAC_KEY: secrets.code,
+      FACTOR_KEYS: secrets.factor,
       JWT_PRIVATE_KEY: secrets.jwt,
       RELAY_INTERVAL_MS: '200',
       RELAY_RECONCILE_INTERVAL_MS: '300',
@@ -82,6 +83,7 @@ async function start(name: ServiceName, id: string): Promise<void> {
 }
 
 const secrets = {
+  factor: testKeyRing('fault-stream-factor'),
   code: testSecret(),
   jwt: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
 };

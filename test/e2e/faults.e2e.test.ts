@@ -26,6 +26,7 @@ const running: ServiceProcess[] = [];
 const shared = { QUEUE_PREFIX: '{otp-faults}', ENVELOPE_KEYS: testKeyRing('faults'), LOG_LEVEL: 'info' };
 const gatewaySecrets = {
   CODE_HMAC_KEY: testSecret(),
+  FACTOR_KEYS: testKeyRing('faults-factor'),
   JWT_PRIVATE_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
 };
 

@@ -54,6 +54,7 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
         HOST: '127.0.0.1',
         PORT: String(gatewayPort),
         CODE_HMAC_KEY: testSecret(),
+        FACTOR_KEYS: testKeyRing('e2e-factor'),
         JWT_PRIVATE_KEY: jwtKey,
         TWILIO_AUTH_TOKEN: authToken,
         RELAY_INTERVAL_MS: '200',

@@ -67,6 +67,7 @@ describe('the Redis eviction guard', () => {
         REDIS_URL: url,
         ENVELOPE_KEYS: `k:${Buffer.alloc(32, 7).toString('base64')}`,
         CODE_HMAC_KEY: Buffer.alloc(32, 8).toString('base64'),
+        FACTOR_KEYS: `f:${Buffer.alloc(32, 9).toString('base64')}`,
         JWT_PRIVATE_KEY:
           '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIEnsqwQsmWOmu/y70Ydi4zM3pgKAv0XUbO5QaBYlgRfD\n-----END PRIVATE KEY-----',
         PORT: String(port),

@@ -14,6 +14,8 @@ export interface UserTable {
   /** Argon2id PHC string; null for an account that signs in with codes only. */
   password_hash: string | null;
   name: string | null;
+  /** Consecutive failed factor codes; at the limit the factors lock until a recovery code is used. */
+  factor_failures: Generated<number>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -125,6 +127,36 @@ export interface SecurityEventTable {
   created_at: CreatedAt;
 }
 
+export type FactorKind = 'totp' | 'hotp';
+
+export interface UserFactorTable {
+  id: Generated<string>;
+  user_id: string;
+  kind: FactorKind;
+  /** The shared secret sealed under FACTOR_KEYS (key id inside, so keys rotate). */
+  secret_envelope: string;
+  algorithm: string;
+  digits: number;
+  /** TOTP step in seconds; null for HOTP. */
+  period: number | null;
+  /** HOTP: the lowest counter a code may still have (bigint, read as a string). */
+  counter: ColumnType<string | null, string | number | bigint | null, string | number | bigint | null>;
+  /** TOTP: the last accepted time step; a code of this step or earlier is refused. */
+  last_step: ColumnType<string | null, string | number | bigint | null, string | number | bigint | null>;
+  /** Null while pending (enrolled, first code not verified yet). */
+  enabled_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface RecoveryCodeTable {
+  id: ColumnType<string, never, never>;
+  user_id: string;
+  /** Keyed hash (HMAC) of the normalised code, bound to the user. */
+  code_hash: Buffer;
+  used_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   users: UserTable;
   otp_challenges: OtpChallengeTable;
@@ -134,6 +166,8 @@ export interface Database {
   refresh_tokens: RefreshTokenTable;
   mfa_tokens: MfaTokenTable;
   security_events: SecurityEventTable;
+  user_factors: UserFactorTable;
+  recovery_codes: RecoveryCodeTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -150,3 +184,4 @@ export type NewRefreshToken = Insertable<RefreshTokenTable>;
 export type MfaToken = Selectable<MfaTokenTable>;
 export type SecurityEvent = Selectable<SecurityEventTable>;
 export type NewSecurityEvent = Insertable<SecurityEventTable>;
+export type UserFactor = Selectable<UserFactorTable>;

@@ -6,6 +6,8 @@ export * from './delivery-outbox.repository.ts';
 export * from './mfa-token.repository.ts';
 export * from './otp-challenge.repository.ts';
 export * from './otp-recipient-window.repository.ts';
+export * from './recovery-code.repository.ts';
 export * from './refresh-token.repository.ts';
 export * from './security-event.repository.ts';
 export * from './user.repository.ts';
+export * from './user-factor.repository.ts';

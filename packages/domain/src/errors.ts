@@ -47,6 +47,12 @@ export const ERROR_CODES = {
   invalid_mfa_token: { status: 401, title: 'Invalid or expired MFA token' },
   /** The second-factor code or recovery code is wrong; `attemptsRemaining` says how many are left. */
   invalid_factor_code: { status: 400, title: 'Invalid second-factor code' },
+  /** POST /v1/me/totp or /v1/me/hotp while that factor is already enabled: remove it first. */
+  factor_already_enabled: { status: 409, title: 'Factor already enabled' },
+  /** The account has no such factor (or none pending to verify, or none enabled to check). */
+  factor_not_found: { status: 404, title: 'Factor not found' },
+  /** Too many consecutive wrong factor codes: codes are refused until a recovery code is used. */
+  factor_locked: { status: 403, title: 'Authenticator codes locked; use a recovery code' },
   /** The refresh token is unknown, expired, revoked or was already used (then its family is revoked). */
   invalid_refresh_token: { status: 401, title: 'Invalid refresh token' },
   /** Missing, malformed, expired or otherwise invalid access token. */

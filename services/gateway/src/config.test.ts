@@ -10,6 +10,7 @@ const required = () => ({
   REDIS_URL: 'redis://localhost:6379',
   CODE_HMAC_KEY: testSecret(),
   ENVELOPE_KEYS: testKeyRing(),
+  FACTOR_KEYS: testKeyRing('factor'),
   JWT_PRIVATE_KEY: ed25519Pem(),
 });
 
@@ -37,6 +38,9 @@ describe('gateway configuration', () => {
       ACCESS_TOKEN_TTL_SECONDS: 900,
       REFRESH_TOKEN_TTL_SECONDS: 2_592_000,
       OTP_CODE_LENGTH: 6,
+      TOTP_ISSUER: 'OTP',
+      HOTP_LOOK_AHEAD: 10,
+      FACTOR_LOCKOUT_FAILURES: 100,
       OTP_TTL_SECONDS: 600,
       OTP_MAX_ATTEMPTS: 5,
       OTP_RESEND_COOLDOWN_SECONDS: 30,
@@ -89,11 +93,13 @@ describe('gateway configuration', () => {
       ...required(),
       CODE_HMAC_KEY: shortKey,
       ENVELOPE_KEYS: 'k1:c2hvcnQ=',
+      FACTOR_KEYS: 'f1:c2hvcnQ=',
       JWT_PRIVATE_KEY: rsa,
     });
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
       'CODE_HMAC_KEY',
       'ENVELOPE_KEYS',
+      'FACTOR_KEYS',
       'JWT_PRIVATE_KEY',
     ]);
     const text = problems.join('\n');

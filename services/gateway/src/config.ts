@@ -45,6 +45,35 @@ export const GatewayConfigSchema = Type.Object({
     description: 'Base64 key (at least 32 bytes) for the keyed hashes of codes and recipients',
   }),
   ENVELOPE_KEYS: KeyRingVariable('Keys of the encrypted envelopes in jobs and on challenge rows'),
+  FACTOR_KEYS: KeyRingVariable(
+    'Keys that seal authenticator secrets (TOTP, HOTP) at rest; the first encrypts, all decrypt, so a new key goes first',
+  ),
+  TOTP_ISSUER: Type.String({
+    default: 'OTP',
+    minLength: 1,
+    maxLength: 64,
+    pattern: '^[^:]+$',
+    description: 'Issuer shown by authenticator apps (label prefix and issuer parameter of otpauth URLs)',
+  }),
+  HOTP_LOOK_AHEAD: Type.Integer({
+    minimum: 1,
+    maximum: 50,
+    default: 10,
+    description: 'HOTP counter values tried past the stored counter when checking a code',
+  }),
+  HOTP_RESYNC_WINDOW: Type.Integer({
+    minimum: 2,
+    maximum: 1000,
+    default: 100,
+    description: 'Counter values searched for two consecutive codes when a hardware token is resynchronised',
+  }),
+  FACTOR_LOCKOUT_FAILURES: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 100,
+    description:
+      'Consecutive failed factor codes per account after which TOTP/HOTP codes are refused until a recovery code is used (NIST SP 800-63B: at most 100)',
+  }),
   JWT_PRIVATE_KEY: Type.String({
     minLength: 1,
     description: 'PKCS#8 PEM of the Ed25519 key that signs access tokens; literal \\n sequences are accepted',
@@ -152,6 +181,7 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Gat
   const checks: Array<[string, () => unknown]> = [
     ['CODE_HMAC_KEY', () => parseCodeHmacKey(config.CODE_HMAC_KEY)],
     ['ENVELOPE_KEYS', () => parseKeyRing(config.ENVELOPE_KEYS)],
+    ['FACTOR_KEYS', () => parseKeyRing(config.FACTOR_KEYS)],
     ['JWT_PRIVATE_KEY', () => parseSigningKeyPem(config.JWT_PRIVATE_KEY)],
   ];
   if (config.JWT_PREVIOUS_PUBLIC_KEY.trim() !== '') {

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { FactorVerifier } from './auth/factor.port.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/password.service.ts';
 import type { GatewayConfig } from './config.ts';
+import { authenticatorFactors } from './factors/authenticator.verifier.ts';
 import { createGatewayKeys, type GatewayKeys } from './keys.ts';
 import { type PurgeSchedule, startPurgeSchedule } from './maintenance/purge.schedule.ts';
 import { type OutboxRelay, startOutboxRelay } from './outbox/outbox.relay.ts';
@@ -23,7 +24,7 @@ export interface GatewayDeps {
   keys: GatewayKeys;
   /** Argon2id hashing of passwords. */
   passwords: PasswordHasher;
-  /** Second factors of the MFA step; unset: no account has one (factors arrive in a later issue). */
+  /** Second factors of the MFA step (TOTP, HOTP, recovery codes); unset: no account has one. */
   factors?: FactorVerifier;
   log: Logger;
   /** Current time; tests may pass their own. */
@@ -83,7 +84,20 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     retentionSeconds: config.EXPIRED_RETENTION_SECONDS,
     recipientWindowSeconds: config.OTP_RECIPIENT_WINDOW_SECONDS,
   });
-  return { config, db, redis, queues, relay, purge, keys, passwords: createPasswordHasher(config), log };
+  const deps: RunningGatewayDeps = {
+    config,
+    db,
+    redis,
+    queues,
+    relay,
+    purge,
+    keys,
+    passwords: createPasswordHasher(config),
+    log,
+  };
+  // Reads deps at each call, so a clock a test sets later applies to factor codes too.
+  deps.factors = authenticatorFactors(deps);
+  return deps;
 }
 
 /** Ends a Redis connection whether or not it ever connected (QUIT needs a live connection). */

@@ -15,6 +15,8 @@ export interface GatewayKeys {
   readonly codeHmacKey: KeyObject;
   /** Seals the recipient on a challenge row and the code + address in a delivery job. */
   readonly envelopes: KeyRing;
+  /** Seals authenticator secrets (TOTP, HOTP) at rest. */
+  readonly factorSecrets: KeyRing;
   /** Signs access tokens. */
   readonly signing: SigningKey;
   /** Every key that verifies access tokens: the signing key first, then the previous one if any. */
@@ -41,6 +43,7 @@ export async function createGatewayKeys(config: GatewayConfig): Promise<GatewayK
     // A KeyObject: Node's HMAC takes one several times faster than a Buffer.
     codeHmacKey: createSecretKey(parseCodeHmacKey(config.CODE_HMAC_KEY)),
     envelopes: parseKeyRing(config.ENVELOPE_KEYS),
+    factorSecrets: parseKeyRing(config.FACTOR_KEYS),
     signing,
     verifying: [signing, ...previous.filter((key) => key.kid !== signing.kid)],
   };

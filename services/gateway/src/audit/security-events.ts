@@ -14,12 +14,18 @@ export type SecurityEventType =
   | 'token.reuse_detected'
   | 'session.logged_out'
   | 'factor.changed'
+  | 'factor.failed'
+  | 'factor.locked'
+  | 'recovery_code.used'
+  | 'recovery_codes.regenerated'
   | 'phone.verification_requested';
 
 const WARNINGS = new Set<SecurityEventType>([
   'sign_in.failed',
   'sign_in.throttled',
   'mfa.failed',
+  'factor.failed',
+  'factor.locked',
   'code.failed',
   'token.reuse_detected',
 ]);

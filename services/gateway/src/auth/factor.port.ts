@@ -1,4 +1,5 @@
 import type { Database, Kysely } from '@otp/db';
+import type { RequestContext } from '../audit/security-events.ts';
 
 /** How the MFA step can be completed. */
 export type FactorMethod = 'totp' | 'hotp' | 'recovery_code';
@@ -14,8 +15,11 @@ export type FactorProof = { code: string } | { recoveryCode: string };
 export interface FactorVerifier {
   /** The methods the account can complete the MFA step with; empty: no factor enabled. */
   methods(db: Kysely<Database>, userId: string): Promise<FactorMethod[]>;
-  /** True when the proof is right for the account (and, for one-time proofs, uses it up). */
-  verify(db: Kysely<Database>, userId: string, proof: FactorProof): Promise<boolean>;
+  /**
+   * True when the proof is right for the account (and, for one-time proofs, uses it up). May
+   * throw a PublicError (factor_locked); failures are security events of `context`.
+   */
+  verify(db: Kysely<Database>, userId: string, proof: FactorProof, context: RequestContext): Promise<boolean>;
 }
 
 /** No factor exists yet: no account requires the MFA step. */

@@ -59,7 +59,7 @@ export async function completeMfa(
   if (counted === undefined) throw new PublicError('invalid_mfa_token');
   const method = 'code' in proof ? 'code' : 'recovery_code';
   const factors = deps.factors ?? NO_FACTORS;
-  if (!(await factors.verify(deps.db, counted.user_id, proof))) {
+  if (!(await factors.verify(deps.db, counted.user_id, proof, context))) {
     const attemptsRemaining = Math.max(0, counted.max_attempts - counted.attempt_count);
     await recordSecurityEvent(deps.db, context, 'mfa.failed', {
       userId: counted.user_id,

@@ -47,6 +47,15 @@ describe('the API description', () => {
         'POST /v1/auth/refresh',
         'POST /v1/auth/logout',
         'POST /v1/me/phone',
+        'POST /v1/me/totp',
+        'POST /v1/me/totp/verify',
+        'POST /v1/me/totp/validate',
+        'DELETE /v1/me/totp',
+        'POST /v1/me/hotp',
+        'POST /v1/me/hotp/verify',
+        'POST /v1/me/hotp/resync',
+        'DELETE /v1/me/hotp',
+        'POST /v1/me/recovery-codes',
       ].sort(),
     );
     for (const methods of Object.values(document.paths)) {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { findUserById } from '@otp/db';
+import { countRemainingRecoveryCodes, findUserById, listEnabledFactors } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import Type from 'typebox';
 import { recordSecurityEvent, requestContext } from '../audit/security-events.ts';
@@ -45,7 +45,8 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
       const user = await findUserById(deps.db, request.userId as string);
       // A valid token for an account that no longer exists is as good as no token.
       if (user === undefined) throw new PublicError('unauthorized', { detail: 'the account no longer exists' });
-      return presentMe(user);
+      const enabled = (await listEnabledFactors(deps.db, user.id)).map((factor) => factor.kind);
+      return presentMe(user, enabled, await countRemainingRecoveryCodes(deps.db, user.id));
     },
   );
 

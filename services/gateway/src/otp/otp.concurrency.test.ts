@@ -18,6 +18,7 @@ describe('verification under concurrency', () => {
       QUEUE_PREFIX: gateway.config.QUEUE_PREFIX,
       CODE_HMAC_KEY: gateway.config.CODE_HMAC_KEY,
       ENVELOPE_KEYS: gateway.config.ENVELOPE_KEYS,
+      FACTOR_KEYS: gateway.config.FACTOR_KEYS,
       JWT_PRIVATE_KEY: gateway.config.JWT_PRIVATE_KEY,
     };
     replica = await startTestGateway(database, { env: { ...env, ...shared } });

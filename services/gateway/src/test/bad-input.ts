@@ -9,6 +9,8 @@ const TABLES = [
   'security_events',
   'otp_challenges',
   'delivery_outbox',
+  'user_factors',
+  'recovery_codes',
 ] as const;
 
 /** Rows per table that a request could write to. */

@@ -50,6 +50,7 @@ export function testEnvironment(database: TestDatabase, env: Record<string, stri
     QUEUE_PREFIX: uniqueQueuePrefix(),
     CODE_HMAC_KEY: testSecret(),
     ENVELOPE_KEYS: testKeyRing(),
+    FACTOR_KEYS: testKeyRing('factor'),
     JWT_PRIVATE_KEY: ed25519Pem(),
     LOG_LEVEL: 'silent',
     // Tests drain the outbox themselves (and requests nudge it); the timer stays out of the way.

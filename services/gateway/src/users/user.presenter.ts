@@ -11,7 +11,11 @@ export function presentUser(user: User): UserView {
   };
 }
 
-/** The signed-in user; authenticator factors and recovery codes arrive in a later issue. */
-export function presentMe(user: User): MeView {
-  return { ...presentUser(user), factors: { totp: false, hotp: false }, recoveryCodesRemaining: 0 };
+/** The signed-in user with which factors are enabled and how many recovery codes are left. */
+export function presentMe(user: User, enabled: readonly string[], recoveryCodesRemaining: number): MeView {
+  return {
+    ...presentUser(user),
+    factors: { totp: enabled.includes('totp'), hotp: enabled.includes('hotp') },
+    recoveryCodesRemaining,
+  };
 }

@@ -12,7 +12,10 @@ describe('what a verified code does, by purpose', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     gateway = await startTestGateway(database);
-    closed = await startTestGateway(database, { env: { SIGNUP_ENABLED: 'false' } });
+    // Same database, so the same queue prefix: either relay may move the other's rows.
+    closed = await startTestGateway(database, {
+      env: { SIGNUP_ENABLED: 'false', QUEUE_PREFIX: gateway.config.QUEUE_PREFIX },
+    });
   });
 
   afterAll(async () => {

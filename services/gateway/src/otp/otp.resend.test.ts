@@ -11,8 +11,18 @@ describe('resending a code', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    gateway = await startTestGateway(database);
-    noCooldown = await startTestGateway(database, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_MAX_SENDS: '4' } });
+    const limits = { RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '1000' };
+    gateway = await startTestGateway(database, { env: limits });
+    // One database, so either gateway's relay may move the other's rows: one queue prefix too,
+    // or a job could land in a queue the test is not reading.
+    noCooldown = await startTestGateway(database, {
+      env: {
+        ...limits,
+        OTP_RESEND_COOLDOWN_SECONDS: '0',
+        OTP_MAX_SENDS: '4',
+        QUEUE_PREFIX: gateway.config.QUEUE_PREFIX,
+      },
+    });
   });
 
   afterAll(async () => {

@@ -45,7 +45,9 @@ const shared = {
 async function start(name: ServiceName, id: string): Promise<void> {
   const port = await freePort();
   const base = { ...shared, DATABASE_URL: databaseUrl, REDIS_URL: redis.url };
-  const fast = { WORKER_LOCK_DURATION_MS: '1000', WORKER_STALLED_INTERVAL_MS: '300', OPS_HOST: '127.0.0.1' };
+  // Short enough that a killed worker's jobs move on within seconds, long enough that a worker
+  // starved of CPU (this suite runs beside others on two cores) does not lose its lock mid-send.
+  const fast = { WORKER_LOCK_DURATION_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000', OPS_HOST: '127.0.0.1' };
   const env: Record<string, Record<string, string>> = {
     gateway: {
       ...base,
@@ -237,6 +239,10 @@ describe('a steady stream of requests under every fault in turn', () => {
       statusMismatches,
     };
     console.log(`[fault stream] ${JSON.stringify(report)}`);
+    for (const item of accepted.filter((candidate) => received(candidate) === 0)) {
+      const response = await fetch(`${gateway}/v1/otp/challenges/${item.challengeId}`);
+      console.log(`[fault stream] not delivered: ${item.channel} ${JSON.stringify(await response.json())}`);
+    }
 
     expect(report.lost).toBe(0);
     expect(report.statusMismatches).toBe(0);

@@ -50,25 +50,28 @@ export async function deferOutbox(trx: Db, ids: string[], error: string, delayMs
 
 /**
  * Sends that were handed to the queue but show no sign of life: the challenge is still pending,
- * the send is its latest, and its delivery has stayed `queued` since `quietSince`. Their job may
+ * the send is its latest, and its delivery has stayed `queued` or `sending` since `quietSince`. Their job may
  * have been lost with Redis's data (a restart without persistence, a failover); the reconciler
  * checks each one against the queue. Driven from the unexpired challenges (indexed by expiry), so
  * the scan is bounded by the codes of the last few minutes, not by the whole outbox.
  */
 export async function findQuietDispatchedSends(db: Db, quietSince: Date, limit: number): Promise<DeliveryOutboxRow[]> {
-  return db
-    .selectFrom('otp_challenges as c')
-    .innerJoin('delivery_outbox as o', (join) =>
-      join.onRef('o.challenge_id', '=', 'c.id').onRef('o.send_number', '=', 'c.send_count'),
-    )
-    .selectAll('o')
-    .where('c.expires_at', '>', sql<Date>`now()`)
-    .where('c.status', '=', 'pending')
-    .where('c.delivery_status', '=', 'queued')
-    .where('c.delivery_updated_at', '<', quietSince)
-    .where('o.status', '=', 'dispatched')
-    .limit(limit)
-    .execute();
+  return (
+    db
+      .selectFrom('otp_challenges as c')
+      .innerJoin('delivery_outbox as o', (join) =>
+        join.onRef('o.challenge_id', '=', 'c.id').onRef('o.send_number', '=', 'c.send_count'),
+      )
+      .selectAll('o')
+      .where('c.expires_at', '>', sql<Date>`now()`)
+      .where('c.status', '=', 'pending')
+      // `sending` too: a worker may have taken the job just before Redis lost it.
+      .where('c.delivery_status', 'in', ['queued', 'sending'])
+      .where('c.delivery_updated_at', '<', quietSince)
+      .where('o.status', '=', 'dispatched')
+      .limit(limit)
+      .execute()
+  );
 }
 
 /** Makes every deferred row due now (the queue is back: no reason to wait out their backoff). */

@@ -241,7 +241,14 @@ describe('a steady stream of requests under every fault in turn', () => {
     console.log(`[fault stream] ${JSON.stringify(report)}`);
     for (const item of accepted.filter((candidate) => received(candidate) === 0)) {
       const response = await fetch(`${gateway}/v1/otp/challenges/${item.challengeId}`);
-      console.log(`[fault stream] not delivered: ${item.channel} ${JSON.stringify(await response.json())}`);
+      const outbox = await database.db
+        .selectFrom('delivery_outbox')
+        .select(['status', 'relay_attempts', 'last_error', 'available_at', 'dispatched_at', 'created_at'])
+        .where('challenge_id', '=', item.challengeId)
+        .execute();
+      console.log(
+        `[fault stream] not delivered: ${item.channel} ${JSON.stringify(await response.json())} outbox ${JSON.stringify(outbox)}`,
+      );
     }
 
     expect(report.lost).toBe(0);

@@ -7,16 +7,9 @@ import { tokenSettings } from '../auth/tokens.service.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { BEARER_SECURITY } from '../http/openapi.ts';
 import type { RateLimitHooks } from '../rate-limit/rate-limit.plugin.ts';
-import { confirmFactor, decodeGivenSecret, enrolFactor, removeFactor } from './enrolment.service.ts';
-import {
-  BEARER_PROBLEMS,
-  CodeBody,
-  Enabled,
-  FactorCode,
-  HotpBody,
-  HotpEnrolment,
-  ProofBody,
-} from './factors.schemas.ts';
+import { decodeGivenSecret, enrolFactor } from './enrolment.service.ts';
+import { registerFactorLifecycle } from './factor-lifecycle.routes.ts';
+import { BEARER_PROBLEMS, FactorCode, HotpBody, HotpEnrolment } from './factors.schemas.ts';
 import { resyncHotp } from './hotp.resync.service.ts';
 
 const meta = { tags: ['factors'], security: BEARER_SECURITY, response: BEARER_PROBLEMS };
@@ -54,25 +47,6 @@ export const hotpRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: 
   );
 
   app.post(
-    '/me/hotp/verify',
-    {
-      schema: {
-        ...meta,
-        summary: 'Enable the token with its first code',
-        body: CodeBody,
-        response: { 200: Enabled, ...BEARER_PROBLEMS },
-      },
-      onRequest: limits.verifications,
-      preHandler: signedIn,
-    },
-    async (request) => {
-      const userId = request.userId as string;
-      const confirmed = await confirmFactor(deps, requestContext(request), userId, 'hotp', request.body.code);
-      return { enabled: true as const, ...confirmed };
-    },
-  );
-
-  app.post(
     '/me/hotp/resync',
     {
       schema: {
@@ -90,21 +64,5 @@ export const hotpRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: 
     },
   );
 
-  app.delete(
-    '/me/hotp',
-    {
-      schema: {
-        ...meta,
-        summary: 'Remove the token (a code or a recovery code)',
-        body: ProofBody,
-        response: { 204: Type.Null(), ...BEARER_PROBLEMS },
-      },
-      onRequest: limits.verifications,
-      preHandler: signedIn,
-    },
-    async (request, reply) => {
-      await removeFactor(deps, requestContext(request), request.userId as string, 'hotp', request.body);
-      return reply.code(204).send(null);
-    },
-  );
+  registerFactorLifecycle(app, { kind: 'hotp', noun: 'token', deps, limits, signedIn });
 };

@@ -8,9 +8,10 @@ import { tokenSettings } from '../auth/tokens.service.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { BEARER_SECURITY } from '../http/openapi.ts';
 import type { RateLimitHooks } from '../rate-limit/rate-limit.plugin.ts';
-import { confirmFactor, enrolFactor, qrCodeSvg, removeFactor } from './enrolment.service.ts';
+import { enrolFactor, qrCodeSvg } from './enrolment.service.ts';
 import { checkFactorProof } from './factor.check.service.ts';
-import { BEARER_PROBLEMS, CodeBody, Enabled, ProofBody, TotpEnrolment } from './factors.schemas.ts';
+import { registerFactorLifecycle } from './factor-lifecycle.routes.ts';
+import { BEARER_PROBLEMS, CodeBody, TotpEnrolment } from './factors.schemas.ts';
 
 const meta = { tags: ['factors'], security: BEARER_SECURITY, response: BEARER_PROBLEMS };
 
@@ -39,25 +40,6 @@ export const totpRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: 
   );
 
   app.post(
-    '/me/totp/verify',
-    {
-      schema: {
-        ...meta,
-        summary: 'Enable the app with its first code',
-        body: CodeBody,
-        response: { 200: Enabled, ...BEARER_PROBLEMS },
-      },
-      onRequest: limits.verifications,
-      preHandler: signedIn,
-    },
-    async (request) => {
-      const userId = request.userId as string;
-      const confirmed = await confirmFactor(deps, requestContext(request), userId, 'totp', request.body.code);
-      return { enabled: true as const, ...confirmed };
-    },
-  );
-
-  app.post(
     '/me/totp/validate',
     {
       schema: {
@@ -79,21 +61,5 @@ export const totpRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: 
     },
   );
 
-  app.delete(
-    '/me/totp',
-    {
-      schema: {
-        ...meta,
-        summary: 'Remove the app (a code or a recovery code)',
-        body: ProofBody,
-        response: { 204: Type.Null(), ...BEARER_PROBLEMS },
-      },
-      onRequest: limits.verifications,
-      preHandler: signedIn,
-    },
-    async (request, reply) => {
-      await removeFactor(deps, requestContext(request), request.userId as string, 'totp', request.body);
-      return reply.code(204).send(null);
-    },
-  );
+  registerFactorLifecycle(app, { kind: 'totp', noun: 'app', deps, limits, signedIn });
 };

@@ -18,6 +18,7 @@ import {
   testSecret,
   uniqueQueuePrefix,
 } from '@otp/testkit';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // A steady stream of code requests through two gateways, two email workers and two SMS workers,
@@ -146,6 +147,25 @@ function stream(everyMs: number) {
   };
 }
 
+/** Where the send's job stands in its queue (named after its channel), for the report of an undelivered item. */
+async function jobState(item: Accepted): Promise<unknown> {
+  const queue = new Queue(item.channel, { connection: { url: redis.url }, prefix: shared.QUEUE_PREFIX });
+  try {
+    const job = await queue.getJob(`${item.challengeId}.1`);
+    if (job === undefined) return 'missing';
+    return {
+      state: await job.getState(),
+      attemptsMade: job.attemptsMade,
+      attemptsStarted: job.attemptsStarted,
+      failedReason: job.failedReason,
+      returnvalue: job.returnvalue,
+      stalledCounter: job.stalledCounter,
+    };
+  } finally {
+    await queue.close();
+  }
+}
+
 function received(item: Accepted): number {
   return item.channel === 'email'
     ? smtp.messages.filter((mail) => mail.to.includes(item.to)).length
@@ -247,7 +267,7 @@ describe('a steady stream of requests under every fault in turn', () => {
         .where('challenge_id', '=', item.challengeId)
         .execute();
       console.log(
-        `[fault stream] not delivered: ${item.channel} ${JSON.stringify(await response.json())} outbox ${JSON.stringify(outbox)}`,
+        `[fault stream] not delivered: ${item.channel} ${JSON.stringify(await response.json())} outbox ${JSON.stringify(outbox)} job ${JSON.stringify(await jobState(item))}`,
       );
     }
 

@@ -16,6 +16,16 @@ export interface DbOptions {
   statementTimeoutMs?: number;
   /** Bound on waiting for a pool connection or a new connection. */
   connectionTimeoutMs?: number;
+  /**
+   * How long Postgres lets a session sit idle inside a transaction before it ends the session.
+   * A client that gives up on a stalled connection closes its socket, but when the network
+   * between them is what stalled, Postgres never hears of it and would keep the transaction,
+   * and its row locks, for as long as TCP keepalive takes (two hours by default). The outbox
+   * relay claims rows with `FOR UPDATE SKIP LOCKED`: rows locked by such a ghost would be
+   * skipped by every relay, and their messages never sent. Default 10 s: above the longest wait
+   * inside one of our transactions (the relay's bounded queue add).
+   */
+  idleInTransactionTimeoutMs?: number;
   applicationName?: string;
 }
 
@@ -26,6 +36,7 @@ export function createDb(options: DbOptions): Kysely<Database> {
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 2000,
     statement_timeout: options.statementTimeoutMs ?? 5000,
     query_timeout: (options.statementTimeoutMs ?? 5000) + 1000,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 10_000,
     application_name: options.applicationName ?? 'otp',
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener that

@@ -1,5 +1,5 @@
-import { type Database, insertDeliveryAttempt, type Kysely, updateDelivery } from '@otp/db';
-import { type Channel, isDeliveryJobData, type KeyRing, QUEUE_NAMES } from '@otp/domain';
+import { type Database, type Kysely, recordStalledDelivery } from '@otp/db';
+import { type Channel, isDeliveryJobData, type KeyRing, QUEUE_NAMES, STALLED_TOO_OFTEN } from '@otp/domain';
 import { createWorkerRedis, type Logger } from '@otp/runtime';
 import { type Job, Queue, Worker } from 'bullmq';
 import { redactRecipients } from './delivery.error.ts';
@@ -41,27 +41,6 @@ export interface DeliveryWorker {
 }
 
 const FORCE_CLOSE_GRACE_MS = 2000;
-/** BullMQ's failedReason for a job that stalled more often than maxStalledCount allows. */
-const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
-
-async function recordStalledFailure(db: Kysely<Database>, job: Job, provider: string): Promise<void> {
-  if (!isDeliveryJobData(job.data)) return;
-  const { challengeId, sendNumber, channel } = job.data;
-  await insertDeliveryAttempt(db, {
-    challenge_id: challengeId,
-    send_number: sendNumber,
-    channel,
-    provider,
-    attempt: job.attemptsStarted,
-    outcome: 'temporary_failure',
-    error_code: 'stalled',
-    error_message: null,
-    provider_message_id: null,
-    duration_ms: 0,
-  });
-  await updateDelivery(db, challengeId, sendNumber, { status: 'failed', lastError: 'stalled', failChallenge: true });
-}
-
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
@@ -148,8 +127,11 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     log.warn({ ...jobFields(job), reason: error.message }, 'delivery job failed');
     // BullMQ fails a job whose worker died twice without our processor having a say: record it,
     // so the challenge shows a failed delivery instead of "sending" for ever.
-    if (job !== undefined && error.message === STALLED_TOO_OFTEN) {
-      recordStalledFailure(deps.db, job, deps.sender.provider).catch((recordError: Error) => {
+    // (If this record does not land, the gateway's reconciler records it later.)
+    if (job !== undefined && error.message === STALLED_TOO_OFTEN && isDeliveryJobData(job.data)) {
+      const { challengeId, sendNumber, channel } = job.data;
+      const send = { challengeId, sendNumber, channel, provider: deps.sender.provider, attempt: job.attemptsStarted };
+      recordStalledDelivery(deps.db, send).catch((recordError: Error) => {
         log.error({ ...jobFields(job), err: { message: recordError.message } }, 'could not record a stalled job');
       });
     }

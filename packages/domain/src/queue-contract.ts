@@ -6,6 +6,8 @@ import type { Channel } from './recipient.ts';
 export const QUEUE_NAMES = { email: 'email', sms: 'sms' } as const satisfies Record<Channel, string>;
 // Do not rename: live jobs in Redis use these names.
 export const JOB_NAMES = { sendCode: 'send-code' } as const;
+/** BullMQ's failedReason for a job that stalled more often than its worker's maxStalledCount. */
+export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
 
 export const DEFAULT_QUEUE_PREFIX = '{otp}';
 export const PURPOSES = ['login', 'verify_email', 'verify_phone'] as const;

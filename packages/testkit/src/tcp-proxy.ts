@@ -9,7 +9,8 @@ export interface TcpProxy {
   /** Drops every open connection and refuses new ones until `restore`. */
   cut(): void;
   /** Keeps every connection open but swallows every byte, either way, until `restore`: a stalled
-   * server (connections used meanwhile are broken afterwards). */
+   * network (connections used meanwhile are broken afterwards; a close made meanwhile reaches
+   * the other end only at `restore`). */
   stall(): void;
   restore(): void;
   close(): Promise<void>;
@@ -19,18 +20,29 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const sockets = new Set<Socket>();
   let down = false;
   let stalled = false;
+  let pendingCloses: Array<() => void> = [];
   const server = createServer((client) => {
     if (down) {
       client.destroy();
       return;
     }
     const upstream = createConnection(target);
-    for (const socket of [client, upstream]) {
+    const pair = [client, upstream];
+    for (const socket of pair) {
       sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => {
         client.destroy();
         upstream.destroy();
+      });
+      // One end closing reaches the other, as over a real network: at once, or, while stalled,
+      // once the path is restored (as TCP's retransmissions would deliver it then).
+      socket.on('close', () => {
+        sockets.delete(socket);
+        const closeOther = () => {
+          for (const other of pair) other.destroy();
+        };
+        if (stalled) pendingCloses.push(closeOther);
+        else closeOther();
       });
     }
     // Forwarding by hand, so that a stall can hold the bytes back.
@@ -58,6 +70,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     restore() {
       down = false;
       stalled = false;
+      for (const close of pendingCloses) close();
+      pendingCloses = [];
     },
     async close() {
       down = true;

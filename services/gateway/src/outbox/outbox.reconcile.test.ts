@@ -1,6 +1,7 @@
-import { sql } from '@otp/db';
-import { deliveryJobId } from '@otp/domain';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
+import { findChallenge, listDeliveryAttempts, sql } from '@otp/db';
+import { deliveryJobId, STALLED_TOO_OFTEN } from '@otp/domain';
+import { createTestDatabase, type TestDatabase, testRedisUrl } from '@otp/testkit';
+import { type Processor, UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, startTestGateway, type TestGateway, uniqueEmail } from '../test/gateway.harness.ts';
 
@@ -12,7 +13,10 @@ describe('the outbox reconciler', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    gateway = await startTestGateway(database, { env: { RELAY_RECONCILE_AFTER_SECONDS: '30' } });
+    // One attempt per job: a job that throws once is failed, as one that ran out of attempts is.
+    gateway = await startTestGateway(database, {
+      env: { RELAY_RECONCILE_AFTER_SECONDS: '30', DELIVERY_ATTEMPTS: '1' },
+    });
   });
 
   afterAll(async () => {
@@ -61,6 +65,79 @@ describe('the outbox reconciler', () => {
     );
     for (const id of [sent, expired]) await quietFor(id, 120);
 
+    expect(await gateway.deps.relay.reconcileOnce()).toBe(0);
+  });
+
+  /** A challenge whose job is the only one in the queue: earlier tests' challenges are expired. */
+  async function onlyChallenge(): Promise<string> {
+    await sql`UPDATE otp_challenges SET expires_at = now() - interval '1 second'`.execute(database.db);
+    await gateway.inspect.email.drain(true);
+    const id = await dispatchedChallenge();
+    expect(await gateway.inspect.email.getWaitingCount()).toBe(1);
+    return id;
+  }
+
+  /** Runs the send's job through `processor` with a real BullMQ worker, as a worker would. */
+  async function processNext(id: string, processor: Processor): Promise<void> {
+    const worker = new Worker('email', processor, {
+      connection: { url: testRedisUrl() },
+      prefix: gateway.config.QUEUE_PREFIX,
+      autorun: false,
+    });
+    const finished = new Promise((resolve) => {
+      worker.on('completed', resolve);
+      worker.on('failed', resolve);
+    });
+    worker.run();
+    await finished;
+    await worker.close();
+    expect(['completed', 'failed']).toContain(
+      await (await gateway.inspect.email.getJob(deliveryJobId(id, 1)))?.getState(),
+    );
+  }
+
+  it('sends back to the queue a job that failed without its worker recording anything', async () => {
+    const id = await onlyChallenge();
+    // What a worker leaves when Postgres was away on every attempt: a failed job, a silent challenge.
+    await processNext(id, async () => {
+      throw new Error('connection terminated');
+    });
+    await quietFor(id, 120);
+
+    expect(await gateway.deps.relay.reconcileOnce()).toBe(1);
+    const job = await gateway.inspect.email.getJob(deliveryJobId(id, 1));
+    expect(await job?.getState()).toBe('waiting');
+    expect(job?.attemptsMade).toBe(0);
+  });
+
+  it('records the failure of a job that stalled too often when its worker could not', async () => {
+    const id = await onlyChallenge();
+    await processNext(id, async () => {
+      throw new UnrecoverableError(STALLED_TOO_OFTEN);
+    });
+    await quietFor(id, 120);
+
+    expect(await gateway.deps.relay.reconcileOnce()).toBe(1);
+    const challenge = await findChallenge(database.db, id);
+    expect(challenge).toMatchObject({ status: 'failed', delivery_status: 'failed', delivery_last_error: 'stalled' });
+    expect((await listDeliveryAttempts(database.db, id)).map((attempt) => attempt.error_code)).toEqual(['stalled']);
+    expect(await (await gateway.inspect.email.getJob(deliveryJobId(id, 1)))?.getState()).toBe('failed');
+  });
+
+  it('records as sent a job its worker finished but could not write back', async () => {
+    const id = await onlyChallenge();
+    await sql`UPDATE otp_challenges SET delivery_status = 'sending' WHERE id = ${id}`.execute(database.db);
+    await processNext(id, async () => ({ providerMessageId: '<accepted@smtp.test>' }));
+    await quietFor(id, 120);
+
+    expect(await gateway.deps.relay.reconcileOnce()).toBe(1);
+    const challenge = await findChallenge(database.db, id);
+    expect(challenge).toMatchObject({
+      delivery_status: 'sent',
+      delivery_provider_message_id: '<accepted@smtp.test>',
+      delivery_attempts: 1,
+    });
+    // Recorded: the send is no longer silent, so the next pass leaves it.
     expect(await gateway.deps.relay.reconcileOnce()).toBe(0);
   });
 });

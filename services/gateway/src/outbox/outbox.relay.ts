@@ -6,11 +6,20 @@ import {
   findQuietDispatchedSends,
   type Kysely,
   markOutboxDispatched,
+  recordStalledDelivery,
   releaseDeferredOutbox,
+  updateDelivery,
 } from '@otp/db';
-import { type Channel, type DeliveryJobOptions, deliveryJobOptions, isDeliveryJobData, JOB_NAMES } from '@otp/domain';
+import {
+  type Channel,
+  type DeliveryJobOptions,
+  deliveryJobOptions,
+  isDeliveryJobData,
+  JOB_NAMES,
+  STALLED_TOO_OFTEN,
+} from '@otp/domain';
 import type { Logger } from '@otp/runtime';
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 
 export interface OutboxRelayOptions {
   db: Kysely<Database>;
@@ -33,7 +42,11 @@ export interface OutboxRelay {
   nudge(): void;
   /** Runs one drain after any running one; resolves with the number of jobs added. */
   drainOnce(): Promise<number>;
-  /** Re-adds dispatched sends whose job is gone from the queue; resolves with how many. */
+  /**
+   * Repairs dispatched sends that stayed silent: re-adds jobs gone from the queue, revives jobs
+   * that failed without a record, writes back sends a worker finished without recording them.
+   * Resolves with how many sends it repaired.
+   */
   reconcileOnce(): Promise<number>;
   /** Makes deferred rows due now and drains: call it when the queue's Redis is back. */
   resumeDeferred(): void;
@@ -135,22 +148,58 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const timer = setInterval(nudge, options.intervalMs);
   timer.unref();
 
-  // Redis can lose jobs the outbox already marked dispatched (a restart without persistence, a
-  // failover to a lagging replica). A send whose delivery has said nothing for `quietSeconds` is
-  // looked up in its queue; if its job is gone, it is added again under the same id.
+  // A send whose delivery has said nothing for `quietSeconds` is looked up in its queue:
+  // - gone (Redis lost it: a restart without persistence, a failover to a lagging replica): it is
+  //   added again under the same id;
+  // - failed, while the challenge still reads queued/sending: the worker never recorded the
+  //   failure (every failure it classifies is recorded first, so this is Postgres being away on
+  //   each attempt, or the record of a twice-stalled job not landing). A stalled job's failure is
+  //   recorded now, as its worker meant to; any other goes back to the queue with a fresh attempt
+  //   budget, since the challenge can still use its code;
+  // - completed with a provider message id: the message went out but the worker could not write
+  //   that back (Postgres away longer than its write-back retries): it is recorded as sent now;
+  // - waiting, delayed or active: it is on its way, and left alone.
+  async function reconcileJob(row: DeliveryOutboxRow, job: Job | undefined): Promise<string | null> {
+    if (job === undefined) {
+      await enqueue(row);
+      return 'readded';
+    }
+    const state = await job.getState();
+    const [challengeId, sendNumber] = [row.challenge_id, row.send_number];
+    if (state === 'failed' && job.failedReason === STALLED_TOO_OFTEN) {
+      await recordStalledDelivery(db, {
+        challengeId,
+        sendNumber,
+        channel: row.channel,
+        provider: 'unknown',
+        attempt: job.attemptsStarted,
+      });
+      return 'stalled_recorded';
+    }
+    if (state === 'failed') {
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      return 'revived';
+    }
+    const providerMessageId = (job.returnvalue as { providerMessageId?: unknown } | null)?.providerMessageId;
+    if (state === 'completed' && (typeof providerMessageId === 'string' || providerMessageId === null)) {
+      await updateDelivery(db, challengeId, sendNumber, { status: 'sent', countAttempt: true, providerMessageId });
+      return 'sent_recorded';
+    }
+    return null;
+  }
+
   async function reconcileOnce(): Promise<number> {
     if (options.queuesReady?.() === false) return 0;
     const quietMs = (options.reconcile?.quietSeconds ?? 60) * 1000;
     const rows = await findQuietDispatchedSends(db, new Date(Date.now() - quietMs), batchSize);
-    let readded = 0;
+    const repaired: Record<string, number> = {};
     for (const row of rows) {
-      const queue = queues[row.channel];
-      if ((await queue.getJob(row.job_id)) !== undefined) continue;
-      await enqueue(row);
-      readded += 1;
+      const repair = await reconcileJob(row, await queues[row.channel].getJob(row.job_id));
+      if (repair !== null) repaired[repair] = (repaired[repair] ?? 0) + 1;
     }
-    if (readded > 0) log.warn({ readded }, 'jobs missing from the queue were added again');
-    return readded;
+    const total = Object.values(repaired).reduce((sum, count) => sum + count, 0);
+    if (total > 0) log.warn(repaired, 'silent sends repaired: jobs lost, failed or finished without a record');
+    return total;
   }
   const reconcileTimer = setInterval(() => {
     reconcileOnce().catch((error: Error) => log.warn({ err: { message: error.message } }, 'reconcile failed'));

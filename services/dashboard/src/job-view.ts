@@ -65,14 +65,27 @@ export function publicReturnValue(value: unknown): unknown {
   return HIDDEN;
 }
 
-/** Failed reasons and stack lines are stable codes and code paths; addresses and codes are blanked all the same. */
+// The workers fail jobs with stable codes (`smtp_550`, `twilio_21211`, `invalid_payload`), shown
+// as they are; any other text (an error line of another producer, a stack frame) has addresses
+// and long numbers blanked.
+const STABLE_CODE = /^[a-z][a-z0-9_]{0,63}$/i;
+const ERROR_LINE = /^(\w{1,64}): ([a-z][a-z0-9_]{0,63})$/i;
+
+function redactLine(line: string): string {
+  if (STABLE_CODE.test(line) || ERROR_LINE.test(line)) return line;
+  return redactRecipients(line);
+}
+
+/** Blanks addresses and codes in a failure text, keeping stable failure codes readable. */
+export function redactFailureText(text: string): string {
+  return text.split('\n').map(redactLine).join('\n');
+}
+
 function redactFailure<J extends Job>(job: J | undefined): J | undefined {
   if (job === undefined || job === null) return job;
-  if (typeof job.failedReason === 'string') job.failedReason = redactRecipients(job.failedReason);
+  if (typeof job.failedReason === 'string') job.failedReason = redactFailureText(job.failedReason);
   if (Array.isArray(job.stacktrace)) {
-    job.stacktrace = job.stacktrace.map((entry) =>
-      typeof entry === 'string' ? entry.split('\n').map(redactRecipients).join('\n') : entry,
-    );
+    job.stacktrace = job.stacktrace.map((entry) => (typeof entry === 'string' ? redactFailureText(entry) : entry));
   }
   return job;
 }
@@ -100,6 +113,6 @@ export class DeliveryQueueAdapter extends BullMQAdapter {
 
   override async getJobLogs(id: string): Promise<string[]> {
     const logs = await super.getJobLogs(id);
-    return logs.map(redactRecipients);
+    return logs.map(redactFailureText);
   }
 }

@@ -70,9 +70,11 @@ export function publicReturnValue(value: unknown): unknown {
 // and long numbers blanked.
 const STABLE_CODE = /^[a-z][a-z0-9_]{0,63}$/i;
 const ERROR_LINE = /^(\w{1,64}): ([a-z][a-z0-9_]{0,63})$/i;
+// A stack frame names code, never data: `    at fn (/app/node_modules/.pnpm/bullmq@6.7.0/...:12:3)`.
+const STACK_FRAME = /^\s+at [\w$.<> ]*\(?(file:\/\/|node:|\/)[^\s()<>]*\)?$/;
 
 function redactLine(line: string): string {
-  if (STABLE_CODE.test(line) || ERROR_LINE.test(line)) return line;
+  if (STABLE_CODE.test(line) || ERROR_LINE.test(line) || STACK_FRAME.test(line)) return line;
   return redactRecipients(line);
 }
 

@@ -18,23 +18,12 @@ import { Redis } from 'ioredis';
 import { vi } from 'vitest';
 import { deliveredSecret, deliveryJob } from '../../../gateway/src/test/delivered-code.ts';
 import { post, startTestGateway, type TestGateway } from '../../../gateway/src/test/gateway.harness.ts';
-import type { DashboardAuth } from '../config.ts';
 import { buildDashboard } from '../dashboard.ts';
 import { type CapturedLogs, captureLogs } from './captured-logs.ts';
+import { TEST_AUTH } from './operator.ts';
 
 export type Channel = 'email' | 'sms';
 export type JobState = 'waiting' | 'active' | 'delayed' | 'failed' | 'completed';
-
-export const TEST_AUTH = {
-  basic: { user: 'operator', password: `pw-${randomBytes(12).toString('hex')}` },
-  token: `tok-${randomBytes(24).toString('hex')}`,
-} satisfies DashboardAuth;
-
-export function basicHeader(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}
-
-export const OPERATOR = { authorization: basicHeader(TEST_AUTH.basic.user, TEST_AUTH.basic.password) };
 
 export interface DeliveryScenario {
   gateway: TestGateway;

@@ -65,7 +65,8 @@ export function requireOperator(auth: DashboardAuth) {
   return async function requireOperatorHook(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const result = check(request);
     if (result.outcome === 'granted') return;
-    if (result.outcome === 'refused') request.log.warn({ route: request.routeOptions.url }, 'dashboard sign-in refused');
+    if (result.outcome === 'refused')
+      request.log.warn({ route: request.routeOptions.url }, 'dashboard sign-in refused');
     await reply
       .code(401)
       .header('www-authenticate', challenges)

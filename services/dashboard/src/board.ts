@@ -36,9 +36,9 @@ class DeliveryBoardAdapter extends FastifyAdapter {
     const kept: ApiRoutes = [];
     for (const route of routes) {
       const methods = ([] as string[]).concat(route.method).map((method) => method.toUpperCase());
-      const paths = ([] as string[]).concat(route.route).filter((path) =>
-        methods.every((method) => method === 'GET' || ALLOWED_ACTIONS.has(`${method} ${path}`)),
-      );
+      const paths = ([] as string[])
+        .concat(route.route)
+        .filter((path) => methods.every((method) => method === 'GET' || ALLOWED_ACTIONS.has(`${method} ${path}`)));
       if (paths.length > 0) kept.push({ ...route, route: paths });
     }
     super.setApiRoutes(kept);

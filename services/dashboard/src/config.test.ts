@@ -35,7 +35,12 @@ describe('dashboard configuration', () => {
     ).toEqual({ basic: { user: 'ops', password: PASSWORD } });
     expect(
       dashboardAuth(
-        parseDashboardConfig({ REDIS_URL, DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: PASSWORD, DASHBOARD_TOKEN: TOKEN }),
+        parseDashboardConfig({
+          REDIS_URL,
+          DASHBOARD_USER: 'ops',
+          DASHBOARD_PASSWORD: PASSWORD,
+          DASHBOARD_TOKEN: TOKEN,
+        }),
       ),
     ).toEqual({ basic: { user: 'ops', password: PASSWORD }, token: TOKEN });
   });
@@ -57,7 +62,12 @@ describe('dashboard configuration', () => {
   });
 
   it('names a short password or token, a bad port and a missing REDIS_URL without echoing secrets', () => {
-    const found = problems({ DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'short-pw', DASHBOARD_TOKEN: 'tiny-token', DASHBOARD_PORT: 'x' });
+    const found = problems({
+      DASHBOARD_USER: 'ops',
+      DASHBOARD_PASSWORD: 'short-pw',
+      DASHBOARD_TOKEN: 'tiny-token',
+      DASHBOARD_PORT: 'x',
+    });
     expect(found).toContain('DASHBOARD_PASSWORD');
     expect(found).toContain('DASHBOARD_TOKEN');
     expect(found).toContain('DASHBOARD_PORT');

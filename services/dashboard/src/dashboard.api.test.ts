@@ -1,9 +1,9 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HIDDEN, SEALED } from './job-view.ts';
-import { dumpKeys } from './test/redis-dump.ts';
 import { type Channel, type DeliveryScenario, type JobState, runDeliveryScenario } from './test/delivery-scenario.ts';
 import { basicHeader, OPERATOR, TEST_AUTH } from './test/operator.ts';
+import { dumpKeys } from './test/redis-dump.ts';
 
 // The dashboard over queues filled by the real flow (gateway, relay, email and SMS workers, an
 // SMTP server and a Twilio-shaped API), with jobs in every state on both queues.

@@ -88,7 +88,10 @@ describe('queue dashboard in Chromium', () => {
 
     // The overview: one card per queue with its counts by state.
     await page.goto(`${baseUrl}/`);
-    await page.getByText(/^\d+ Jobs$/).nth(1).waitFor({ timeout: 30_000 });
+    await page
+      .getByText(/^\d+ Jobs$/)
+      .nth(1)
+      .waitFor({ timeout: 30_000 });
     await page.screenshot({ path: SCREENSHOT });
     expect(existsSync(SCREENSHOT)).toBe(true);
     if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {

@@ -104,7 +104,9 @@ describe('what the dashboard shows of a job with secrets in clear', () => {
     };
     expect(job.failedReason).toBe('550 5.1.1 <[address]>: rejected, code [number]');
     expect(job.stacktrace.length).toBeGreaterThan(0);
-    expect(JSON.parse(await body('/api/queues/email/leaky.1/logs'))).toEqual(['sending [number] to [address] and [number]']);
+    expect(JSON.parse(await body('/api/queues/email/leaky.1/logs'))).toEqual([
+      'sending [number] to [address] and [number]',
+    ]);
   });
 
   it('shows none of them anywhere in its answers', async () => {

@@ -47,9 +47,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     const redis = await pingRedis(deps.redis);
     return reply.code(redis ? 200 : 503).send({ status: redis ? 'ok' : 'unavailable', checks: { redis } });
   });
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
-  );
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   // Everything of bull-board (the UI pages, its static files, its /api) lives in this context,
   // so the sign-in hook runs before every one of its routes and before its 404s.

@@ -1,8 +1,8 @@
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import type { DeliveryWorker } from '@otp/delivery';
 import { createSmtpSender, startWorker as startEmailWorker } from '@otp/email-worker';
-import { createProducerRedis, type Logger } from '@otp/runtime';
+import { createProducerRedis } from '@otp/runtime';
 import { createTwilioSender, startWorker as startSmsWorker } from '@otp/sms-worker';
 import {
   createTestDatabase,

@@ -24,7 +24,7 @@ describe('dashboard configuration', () => {
       DASHBOARD_PORT: 3200,
       QUEUE_PREFIX: '{otp}',
       LOG_LEVEL: 'info',
-      SHUTDOWN_TIMEOUT_MS: 10_000,
+      SHUTDOWN_TIMEOUT_MS: 20_000,
     });
     expect(dashboardAuth(config)).toEqual({ token: TOKEN });
   });

@@ -37,7 +37,7 @@ export const DashboardConfigSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 1,
     maximum: 3_600_000,
-    default: 10_000,
+    default: 20_000,
     description: 'On SIGTERM, how long open requests may take before the process exits anyway',
   }),
 });

@@ -48,7 +48,6 @@ let evicting: RedisServer;
 
 beforeAll(async () => {
   evicting = await startRedisServer(['--maxmemory-policy', 'allkeys-lru']);
-  await evicting.start();
 });
 
 afterAll(async () => {

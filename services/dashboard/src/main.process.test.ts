@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { freePort, REPO_ROOT, type RedisServer, startRedisServer, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicHeader } from './test/operator.ts';
 
@@ -77,9 +78,10 @@ describe('dashboard process', () => {
   it('serves the board behind sign-in and exits cleanly on SIGTERM without logging the password', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
+    const prefix = uniqueQueuePrefix();
     const started = run({
       REDIS_URL: testRedisUrl(),
-      QUEUE_PREFIX: uniqueQueuePrefix(),
+      QUEUE_PREFIX: prefix,
       DASHBOARD_HOST: '127.0.0.1',
       DASHBOARD_PORT: String(port),
       DASHBOARD_USER: 'ops',
@@ -99,5 +101,11 @@ describe('dashboard process', () => {
     expect(await started.exited).toBe(0);
     expect(started.output()).toContain('dashboard started');
     expect(started.output()).not.toContain(PASSWORD);
+
+    // Leave nothing of this test in the shared Redis (the board's queues write their meta keys).
+    const redis = new Redis(testRedisUrl());
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
   });
 });

@@ -1,0 +1,77 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { PublicError } from '@otp/domain';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DashboardAuth } from './config.ts';
+
+const REALM = 'OTP queue dashboard';
+
+// Both sides are hashed first so the comparison always runs over 32 bytes: timingSafeEqual needs
+// equal lengths, and comparing lengths first would tell an attacker how long the secret is.
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+function sameSecret(given: string, expected: Buffer): boolean {
+  return timingSafeEqual(digest(given), expected);
+}
+
+/** `granted`: a configured method matched; `missing`: no credentials sent; `refused`: wrong ones. */
+export type AuthOutcome = { outcome: 'granted'; method: 'basic' | 'bearer' } | { outcome: 'missing' | 'refused' };
+export type AuthCheck = (request: FastifyRequest) => AuthOutcome;
+
+/** Reads `Authorization: Basic ...` or `Bearer ...` and checks it, in constant time, against the configuration. */
+export function createAuthCheck(auth: DashboardAuth): AuthCheck {
+  const user = auth.basic === undefined ? undefined : digest(auth.basic.user);
+  const password = auth.basic === undefined ? undefined : digest(auth.basic.password);
+  const token = auth.token === undefined ? undefined : digest(auth.token);
+
+  return (request) => {
+    const header = request.headers.authorization;
+    if (typeof header !== 'string' || header.trim() === '') return { outcome: 'missing' };
+    const [scheme = '', ...rest] = header.trim().split(/\s+/);
+    const credentials = rest.join(' ');
+    if (scheme.toLowerCase() === 'basic' && user !== undefined && password !== undefined) {
+      const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) return { outcome: 'refused' };
+      // Both checks always run, so a right user name with a wrong password takes as long as neither.
+      const userMatches = sameSecret(decoded.slice(0, colon), user);
+      const passwordMatches = sameSecret(decoded.slice(colon + 1), password);
+      return userMatches && passwordMatches ? { outcome: 'granted', method: 'basic' } : { outcome: 'refused' };
+    }
+    if (scheme.toLowerCase() === 'bearer' && token !== undefined) {
+      return sameSecret(credentials, token) ? { outcome: 'granted', method: 'bearer' } : { outcome: 'refused' };
+    }
+    return { outcome: 'refused' };
+  };
+}
+
+/** The WWW-Authenticate challenges a 401 carries: Basic makes a browser ask for the user name and password. */
+export function authChallenges(auth: DashboardAuth): string[] {
+  return [
+    ...(auth.basic !== undefined ? [`Basic realm="${REALM}", charset="UTF-8"`] : []),
+    ...(auth.token !== undefined ? [`Bearer realm="${REALM}"`] : []),
+  ];
+}
+
+const unauthorized = new PublicError('unauthorized', {
+  detail: 'Sign in with the dashboard user name and password (HTTP basic) or its bearer token.',
+});
+
+/** An `onRequest` hook that answers 401 (problem+json, stable code) unless the request signs in. */
+export function requireOperator(auth: DashboardAuth) {
+  const check = createAuthCheck(auth);
+  const challenges = authChallenges(auth);
+  return async function requireOperatorHook(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const result = check(request);
+    if (result.outcome === 'granted') return;
+    if (result.outcome === 'refused')
+      request.log.warn({ route: request.routeOptions.url }, 'dashboard sign-in refused');
+    await reply
+      .code(401)
+      .header('www-authenticate', challenges)
+      .header('cache-control', 'no-store')
+      .type('application/problem+json')
+      .send(unauthorized.toProblem());
+  };
+}

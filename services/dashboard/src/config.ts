@@ -1,0 +1,82 @@
+import { ConfigError, LogLevel, Port, parseConfig, QueuePrefix, RedisUrl } from '@otp/domain';
+import Type, { type Static } from 'typebox';
+
+export const DashboardConfigSchema = Type.Object({
+  DASHBOARD_HOST: Type.String({
+    default: '0.0.0.0',
+    minLength: 1,
+    description: 'Interface the queue dashboard listens on',
+  }),
+  DASHBOARD_PORT: Port(3200, 'Port of the queue dashboard (UI at /, plus /health/live, /health/ready, /metrics)'),
+  REDIS_URL: RedisUrl,
+  QUEUE_PREFIX: QueuePrefix,
+  LOG_LEVEL: LogLevel,
+  DASHBOARD_USER: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[^:]+$',
+      description: 'User name for HTTP basic sign-in to the dashboard (with DASHBOARD_PASSWORD)',
+    }),
+  ),
+  DASHBOARD_PASSWORD: Type.Optional(
+    Type.String({
+      minLength: 12,
+      maxLength: 1024,
+      description: 'Password for HTTP basic sign-in to the dashboard, at least 12 characters (with DASHBOARD_USER)',
+    }),
+  ),
+  DASHBOARD_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 32,
+      maxLength: 1024,
+      pattern: '^[\\x21-\\x7e]+$',
+      description: 'Bearer token accepted by the dashboard (Authorization: Bearer ...), at least 32 characters',
+    }),
+  ),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    maximum: 3_600_000,
+    default: 20_000,
+    description: 'On SIGTERM, how long open requests may take before the process exits anyway',
+  }),
+});
+
+export type DashboardConfig = Static<typeof DashboardConfigSchema>;
+
+/** How a request may prove it is an operator: basic credentials, a bearer token, or either. */
+export interface DashboardAuth {
+  basic?: { user: string; password: string };
+  token?: string;
+}
+
+/**
+ * Parses and checks the dashboard's environment; throws a ConfigError naming each bad variable.
+ * The dashboard never runs open: at least one way to sign in must be configured.
+ */
+export function parseDashboardConfig(env: Record<string, string | undefined>): DashboardConfig {
+  const config = parseConfig(DashboardConfigSchema, env);
+  const problems: string[] = [];
+  const hasUser = config.DASHBOARD_USER !== undefined;
+  const hasPassword = config.DASHBOARD_PASSWORD !== undefined;
+  if (hasUser && !hasPassword) problems.push('DASHBOARD_PASSWORD: required when DASHBOARD_USER is set');
+  if (hasPassword && !hasUser) problems.push('DASHBOARD_USER: required when DASHBOARD_PASSWORD is set');
+  if (!hasUser && !hasPassword && config.DASHBOARD_TOKEN === undefined) {
+    problems.push(
+      'DASHBOARD_USER, DASHBOARD_PASSWORD, DASHBOARD_TOKEN: set DASHBOARD_USER and DASHBOARD_PASSWORD (basic sign-in), ' +
+        'DASHBOARD_TOKEN (bearer), or both; the dashboard never runs without authentication',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** The sign-in methods a parsed configuration enables. */
+export function dashboardAuth(config: DashboardConfig): DashboardAuth {
+  return {
+    ...(config.DASHBOARD_USER !== undefined && config.DASHBOARD_PASSWORD !== undefined
+      ? { basic: { user: config.DASHBOARD_USER, password: config.DASHBOARD_PASSWORD } }
+      : {}),
+    ...(config.DASHBOARD_TOKEN !== undefined ? { token: config.DASHBOARD_TOKEN } : {}),
+  };
+}

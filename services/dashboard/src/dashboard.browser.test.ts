@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '@otp/testkit';
+import { type BrowserContext, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DeliveryScenario, runDeliveryScenario } from './test/delivery-scenario.ts';
+import { TEST_AUTH } from './test/operator.ts';
+
+// The dashboard in a real browser: Debian's Chromium driven by playwright-core. `.ci/run`
+// installs Chromium (apt-get install -y chromium); without it this test fails rather than skips,
+// so a CI machine that lost it is noticed.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
+const SCREENSHOT = join(ARTIFACTS, 'dashboard.png');
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let scenario: DeliveryScenario;
+let baseUrl: string;
+let userDataDir: string;
+let context: BrowserContext | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: .ci/run installs it (apt-get install -y chromium); ` +
+        'on a development machine run that line, or point CHROMIUM_PATH at a Chromium binary',
+    );
+  }
+  scenario = await runDeliveryScenario();
+  baseUrl = await scenario.dashboard.listen({ host: '127.0.0.1', port: 0 });
+  userDataDir = await mkdtemp(join(tmpdir(), 'otp-dashboard-chromium-'));
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close();
+  await scenario?.close();
+  if (userDataDir !== undefined) await rm(userDataDir, { recursive: true, force: true });
+});
+
+async function openBrowser(credentials?: { username: string; password: string }): Promise<BrowserContext> {
+  await context?.close();
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 800 },
+    ...(credentials === undefined ? {} : { httpCredentials: { ...credentials, origin: baseUrl } }),
+  });
+  return context;
+}
+
+describe('queue dashboard in Chromium', () => {
+  it('is closed to a browser that does not sign in', async () => {
+    const browser = await openBrowser();
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    // Headless Chromium cannot ask for a password: the 401 challenge ends the navigation.
+    await expect(page.goto(`${baseUrl}/`)).rejects.toThrow(/ERR_INVALID_AUTH_CREDENTIALS/);
+    expect(await page.content()).not.toContain('OTP delivery queues');
+  });
+
+  it('signs in with basic credentials, shows both queues and their jobs, and saves a screenshot', async () => {
+    const browser = await openBrowser({ username: TEST_AUTH.basic.user, password: TEST_AUTH.basic.password });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const response = await page.goto(`${baseUrl}/`);
+    expect(response?.status()).toBe(200);
+    await expect.poll(() => page.title(), { timeout: 30_000 }).toBe('OTP delivery queues');
+    // The overview links to each queue once its data arrived from /api/queues.
+    await page.locator('a[href$="queue/email"]').first().waitFor({ timeout: 30_000 });
+    await page.locator('a[href$="queue/sms"]').first().waitFor({ timeout: 30_000 });
+
+    // The email queue's failed job, with its error code.
+    await page.goto(`${baseUrl}/queue/email?status=failed`);
+    await page.getByText('smtp_550').first().waitFor({ timeout: 30_000 });
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-email-failed.png') });
+
+    // The overview: one card per queue with its counts by state.
+    await page.goto(`${baseUrl}/`);
+    await page
+      .getByText(/^\d+ Jobs$/)
+      .nth(1)
+      .waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: SCREENSHOT });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
+      await copyFile(SCREENSHOT, join(REPO_ROOT, 'docs/images/queue-dashboard.png'));
+    }
+
+    const text = await page.content();
+    for (const secret of scenario.secrets()) expect(text.toLowerCase()).not.toContain(secret.toLowerCase());
+  });
+});

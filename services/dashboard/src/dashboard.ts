@@ -1,0 +1,79 @@
+import { PublicError } from '@otp/domain';
+import { type Logger, pingRedis } from '@otp/runtime';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { requireOperator } from './auth.ts';
+import { createDeliveryBoard } from './board.ts';
+import type { DashboardAuth } from './config.ts';
+import { createDashboardMetrics, instrumentRequests } from './metrics.ts';
+
+export interface DashboardDeps {
+  /** A fail-fast connection (createProducerRedis): the board's queues and the readiness ping share it. */
+  redis: Redis;
+  /** The BullMQ prefix the gateway and workers use (QUEUE_PREFIX). */
+  prefix: string;
+  auth: DashboardAuth;
+  log: Logger;
+  /** Where /metrics reads from; a fresh registry with default process metrics when not given. */
+  metrics?: Registry;
+}
+
+const PROBE_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
+
+/**
+ * The queue dashboard: bull-board over the delivery queues behind HTTP basic or bearer
+ * authentication, plus open health and metrics routes. The caller owns (and closes) the Redis
+ * connection; closing the app closes the board's queues.
+ */
+export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    // Probes and the board's polling would drown the log; actions and errors are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  const registry = deps.metrics ?? createDashboardMetrics();
+  instrumentRequests(app, registry);
+  const board = createDeliveryBoard({ redis: deps.redis, prefix: deps.prefix, log: deps.log });
+  app.addHook('onClose', () => board.close());
+
+  app.setNotFoundHandler((_request, reply) => {
+    const problem = new PublicError('not_found');
+    return reply.code(problem.status).type('application/problem+json').send(problem.toProblem());
+  });
+
+  app.get('/health/live', async () => ({ status: 'ok' }));
+  app.get('/health/ready', async (_request, reply) => {
+    const redis = await pingRedis(deps.redis);
+    return reply.code(redis ? 200 : 503).send({ status: redis ? 'ok' : 'unavailable', checks: { redis } });
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+
+  // Everything of bull-board (the UI pages, its static files, its /api) lives in this context,
+  // so the sign-in hook runs before every one of its routes and before its 404s.
+  await app.register(async (operators) => {
+    operators.addHook('onRequest', requireOperator(deps.auth));
+    operators.addHook('onSend', async (request, reply) => {
+      reply.header('x-frame-options', 'DENY');
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'no-referrer');
+      if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    });
+    operators.addHook('onResponse', async (request, reply) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        request.log.info(
+          { method: request.method, route: request.routeOptions.url, params: request.params, status: reply.statusCode },
+          'dashboard action',
+        );
+      }
+    });
+    await operators.register(board.plugin);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode >= 500 && !PROBE_ROUTES.has(request.routeOptions.url ?? '')) {
+      request.log.error({ route: request.routeOptions.url, status: reply.statusCode }, 'dashboard request failed');
+    }
+  });
+  return app;
+}

@@ -1,0 +1,120 @@
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { redactRecipients } from '@otp/delivery';
+import type { Job, Queue } from 'bullmq';
+
+// What the dashboard shows of a job. Delivery jobs are built to hold nothing secret in clear (the
+// code and the address travel in an AES-256-GCM envelope, next to a masked address), so these
+// are a second line of defence: the board shows only the fields it knows to be safe, whatever a
+// buggy or foreign producer put in Redis.
+
+/** The clear fields of the delivery job contract (DeliveryJobData) that are safe to show as they are. */
+const SHOWN_FIELDS = new Set([
+  'v',
+  'challengeId',
+  'sendNumber',
+  'channel',
+  'template',
+  'purpose',
+  'locale',
+  'requestedAt',
+  'expiresAt',
+  'requestId',
+]);
+
+export const SEALED = '[sealed]';
+export const HIDDEN = '[hidden]';
+
+/** A masked recipient (`a***@example.com`, `+*******2671`): some stars, at most four digits in a row. */
+function looksMasked(value: unknown): value is string {
+  return typeof value === 'string' && value.includes('*') && !/\d{5,}/.test(value) && value.length <= 320;
+}
+
+/** Contract fields are short strings and numbers; a field of another shape is not what the contract says. */
+function isPlain(value: unknown): boolean {
+  return typeof value === 'number' || (typeof value === 'string' && value.length <= 128 && !value.includes('@'));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Job data as the board shows it: known clear fields, the envelope as `[sealed]`, anything else named but hidden. */
+export function publicJobData(data: unknown): Record<string, unknown> | string {
+  if (!isRecord(data)) return HIDDEN;
+  const shown: Record<string, unknown> = {};
+  const hidden: string[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    if (key === 'envelope') shown.envelope = SEALED;
+    else if (key === 'toMasked') shown.toMasked = looksMasked(value) ? value : HIDDEN;
+    else if (SHOWN_FIELDS.has(key) && isPlain(value)) shown[key] = value;
+    else hidden.push(key);
+  }
+  if (hidden.length > 0) shown.hiddenFields = hidden;
+  return shown;
+}
+
+/** A delivery job's return value is `{ providerMessageId }` or `{ skipped }`; anything else is hidden. */
+export function publicReturnValue(value: unknown): unknown {
+  if (value === null || value === undefined) return value;
+  if (!isRecord(value)) return HIDDEN;
+  const { providerMessageId, skipped } = value;
+  if (Object.keys(value).length === 1 && (typeof providerMessageId === 'string' || providerMessageId === null)) {
+    return { providerMessageId };
+  }
+  if (Object.keys(value).length === 1 && typeof skipped === 'string') return { skipped: redactRecipients(skipped) };
+  return HIDDEN;
+}
+
+// The workers fail jobs with stable codes (`smtp_550`, `twilio_21211`, `invalid_payload`), shown
+// as they are; any other text (an error line of another producer, a stack frame) has addresses
+// and long numbers blanked.
+const STABLE_CODE = /^[a-z][a-z0-9_]{0,63}$/i;
+const ERROR_LINE = /^(\w{1,64}): ([a-z][a-z0-9_]{0,63})$/i;
+// A stack frame names code, never data: `    at fn (/app/node_modules/.pnpm/bullmq@6.7.0/...:12:3)`.
+const STACK_FRAME = /^\s+at [\w$.<> ]*\(?(file:\/\/|node:|\/)[^\s()<>]*\)?$/;
+
+function redactLine(line: string): string {
+  if (STABLE_CODE.test(line) || ERROR_LINE.test(line) || STACK_FRAME.test(line)) return line;
+  return redactRecipients(line);
+}
+
+/** Blanks addresses and codes in a failure text, keeping stable failure codes readable. */
+export function redactFailureText(text: string): string {
+  return text.split('\n').map(redactLine).join('\n');
+}
+
+function redactFailure<J extends Job>(job: J | undefined): J | undefined {
+  if (job === undefined || job === null) return job;
+  if (typeof job.failedReason === 'string') job.failedReason = redactFailureText(job.failedReason);
+  if (Array.isArray(job.stacktrace)) {
+    job.stacktrace = job.stacktrace.map((entry) => (typeof entry === 'string' ? redactFailureText(entry) : entry));
+  }
+  return job;
+}
+
+/**
+ * bull-board's BullMQ adapter with the views above: data and return values through its
+ * formatters, failed reasons, stack traces and job logs redacted as they are read. The jobs in
+ * Redis are never changed by this (retry and clean act on the job ids).
+ */
+export class DeliveryQueueAdapter extends BullMQAdapter {
+  constructor(queue: Queue, options: { displayName: string; description: string }) {
+    super(queue, { readOnlyMode: false, allowRetries: true, ...options });
+    this.setFormatter('data', publicJobData);
+    this.setFormatter('returnValue', publicReturnValue);
+  }
+
+  override async getJob(id: string): Promise<Job | undefined> {
+    return redactFailure(await super.getJob(id));
+  }
+
+  override async getJobs(...args: Parameters<BullMQAdapter['getJobs']>): Promise<Job[]> {
+    const jobs = await super.getJobs(...args);
+    return jobs.map((job) => redactFailure(job) as Job);
+  }
+
+  override async getJobLogs(id: string): Promise<string[]> {
+    const logs = await super.getJobLogs(id);
+    return logs.map(redactFailureText);
+  }
+}

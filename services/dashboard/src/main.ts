@@ -1,0 +1,51 @@
+// The queue dashboard process. All behaviour lives in buildDashboard (dashboard.ts); this file wires it.
+import { fileURLToPath } from 'node:url';
+import {
+  createLogger,
+  createProducerRedis,
+  evictionMessage,
+  exitOnConfigError,
+  guardAgainstEviction,
+  onShutdownSignal,
+  readEnvironment,
+} from '@otp/runtime';
+import { type DashboardConfig, dashboardAuth, parseDashboardConfig } from './config.ts';
+import { buildDashboard } from './dashboard.ts';
+
+const service = 'dashboard';
+const repositoryEnvFile = fileURLToPath(new URL('../../../.env', import.meta.url));
+
+let config: DashboardConfig;
+try {
+  config = parseDashboardConfig(readEnvironment(['.env', repositoryEnvFile]));
+} catch (error) {
+  exitOnConfigError(service, error);
+}
+
+const log = createLogger({ service, level: config.LOG_LEVEL });
+const redis = createProducerRedis(config.REDIS_URL, log, service);
+// Retrying a job into a Redis that evicts keys would lose it again: refuse, like the other services.
+guardAgainstEviction(redis, log, (policy) => {
+  log.fatal({ policy }, 'Redis may evict keys: refusing to run');
+  process.stderr.write(`${service}: ${evictionMessage(policy)}\n`);
+  process.exit(78);
+});
+
+const app = await buildDashboard({ redis, prefix: config.QUEUE_PREFIX, auth: dashboardAuth(config), log });
+await app.listen({ host: config.DASHBOARD_HOST, port: config.DASHBOARD_PORT });
+log.info(
+  {
+    url: `http://${config.DASHBOARD_HOST}:${config.DASHBOARD_PORT}/`,
+    queuePrefix: config.QUEUE_PREFIX,
+    auth: Object.keys(dashboardAuth(config)),
+  },
+  'dashboard started',
+);
+
+onShutdownSignal(
+  async () => {
+    await app.close();
+    redis.disconnect();
+  },
+  { log, deadlineMs: config.SHUTDOWN_TIMEOUT_MS },
+);

@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { DeliveryWorker } from '@otp/delivery';
+import { createSmtpSender, startWorker as startEmailWorker } from '@otp/email-worker';
+import { createProducerRedis } from '@otp/runtime';
+import { createTwilioSender, startWorker as startSmsWorker } from '@otp/sms-worker';
+import {
+  createTestDatabase,
+  type SmtpSink,
+  startSmtpSink,
+  startTwilioFake,
+  type TwilioFake,
+  testRedisUrl,
+} from '@otp/testkit';
+import { type Job, Worker } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { vi } from 'vitest';
+import { deliveredSecret, deliveryJob } from '../../../gateway/src/test/delivered-code.ts';
+import { post, startTestGateway, type TestGateway } from '../../../gateway/src/test/gateway.harness.ts';
+import { buildDashboard } from '../dashboard.ts';
+import { type CapturedLogs, captureLogs } from './captured-logs.ts';
+import { TEST_AUTH } from './operator.ts';
+
+export type Channel = 'email' | 'sms';
+export type JobState = 'waiting' | 'active' | 'delayed' | 'failed' | 'completed';
+
+export interface DeliveryScenario {
+  gateway: TestGateway;
+  prefix: string;
+  smtp: SmtpSink;
+  twilio: TwilioFake;
+  logs: CapturedLogs;
+  dashboard: FastifyInstance;
+  /** A plain connection to the test Redis (to read keys back). */
+  redis: Redis;
+  /** Job ids by queue and by the state the scenario left them in. */
+  jobs: Record<Channel, Record<JobState, string[]>>;
+  /** Every code and full address issued in the run: what must never show. */
+  secrets(): string[];
+  close(): Promise<void>;
+}
+
+let phoneCounter = 0;
+function uniquePhone(): string {
+  phoneCounter += 1;
+  // Random last digits: the sweep searches Redis and logs for each number, and must not find one
+  // by chance.
+  return `+1415555${String((randomBytes(2).readUInt16BE() + phoneCounter) % 10000).padStart(4, '0')}`;
+}
+
+function uniqueEmail(label: string): string {
+  return `${label}.${randomBytes(6).toString('hex')}@Mail.Example.ORG`;
+}
+
+async function waitForState(gateway: TestGateway, channel: Channel, jobId: string, state: JobState): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const current = await gateway.inspect[channel].getJobState(jobId);
+      if (current !== state) throw new Error(`job ${jobId} is ${current}, waiting for ${state}`);
+    },
+    { timeout: 30_000, interval: 50 },
+  );
+}
+
+function emptyStates(): Record<JobState, string[]> {
+  return { waiting: [], active: [], delayed: [], failed: [], completed: [] };
+}
+
+/**
+ * The real flow behind the dashboard: the gateway (its buildApp harness) takes code requests,
+ * its relay enqueues the jobs, and the real email and SMS workers deliver them to an SMTP server
+ * and a Twilio-shaped API, some refused for good (failed), some for now (delayed, with a long
+ * backoff). Then the workers stop, more requests wait, and one job of each queue is taken by a
+ * worker that never finishes it (active). Codes are 10 digits, so a search for one cannot hit a
+ * timestamp or an id by chance.
+ */
+export async function runDeliveryScenario(): Promise<DeliveryScenario> {
+  const logs = captureLogs();
+  const accountSid = `AC${randomBytes(16).toString('hex')}`;
+  const authToken = randomBytes(16).toString('hex');
+  const [database, smtp, twilio] = await Promise.all([
+    createTestDatabase(),
+    startSmtpSink(),
+    startTwilioFake({ accountSid, authToken }),
+  ]);
+  const gateway = await startTestGateway(database, {
+    log: logs.logger('gateway'),
+    env: { OTP_CODE_LENGTH: '10', DELIVERY_BACKOFF_MS: '600000', DELIVERY_ATTEMPTS: '3' },
+  });
+  const prefix = gateway.config.QUEUE_PREFIX;
+  const secrets = new Set<string>();
+  const jobs: Record<Channel, Record<JobState, string[]>> = { email: emptyStates(), sms: emptyStates() };
+
+  async function requestCode(channel: Channel): Promise<Job> {
+    const to = channel === 'email' ? uniqueEmail('dash') : uniquePhone();
+    const response = await post(gateway.app, '/v1/otp/challenges', { channel, to });
+    if (response.status !== 202) throw new Error(`code request answered ${response.status}`);
+    const challengeId = String(response.body.challengeId);
+    const job = await deliveryJob(gateway, challengeId);
+    const secret = await deliveredSecret(gateway, challengeId);
+    secrets.add(to);
+    secrets.add(secret.to);
+    secrets.add(secret.code);
+    return job;
+  }
+
+  async function deliver(channel: Channel, state: JobState): Promise<void> {
+    const job = await requestCode(channel);
+    await waitForState(gateway, channel, String(job.id), state);
+    jobs[channel][state].push(String(job.id));
+  }
+
+  const workerSettings = (service: string) => ({
+    db: database.db,
+    redisUrl: testRedisUrl(),
+    prefix,
+    keyRing: gateway.ring,
+    log: logs.logger(service),
+    appName: 'OTP',
+    concurrency: 1,
+    limiter: { max: 100, duration: 1000 },
+    lockDurationMs: 30_000,
+    stalledIntervalMs: 30_000,
+    closeTimeoutMs: 5000,
+  });
+  const workers: DeliveryWorker[] = [
+    startEmailWorker({
+      ...workerSettings('email-worker'),
+      sender: createSmtpSender({ url: smtp.url, from: 'OTP <no-reply@otp.test>' }),
+    }),
+    startSmsWorker({
+      ...workerSettings('sms-worker'),
+      webOtpDomain: 'otp.example.com',
+      sender: createTwilioSender({
+        accountSid,
+        authToken,
+        from: '+15005550006',
+        messagingServiceSid: undefined,
+        apiBaseUrl: twilio.baseUrl,
+        statusCallbackUrl: undefined,
+      }),
+    }),
+  ];
+  await Promise.all(workers.map((worker) => worker.worker.waitUntilReady()));
+
+  for (let i = 0; i < 3; i++) await deliver('email', 'completed');
+  smtp.failNext(1, 550);
+  await deliver('email', 'failed');
+  smtp.failNext(1, 451);
+  await deliver('email', 'delayed');
+
+  for (let i = 0; i < 3; i++) await deliver('sms', 'completed');
+  twilio.respondNext({ status: 400, code: 21211 });
+  await deliver('sms', 'failed');
+  twilio.respondNext({ status: 500 });
+  await deliver('sms', 'delayed');
+
+  await Promise.all(workers.map((worker) => worker.close()));
+
+  for (const channel of ['email', 'sms'] as const) {
+    for (let i = 0; i < 3; i++) await deliver(channel, 'waiting');
+  }
+
+  // A worker that takes one job of each queue and never finishes it: the job stays active.
+  const holderConnection = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+  const holders: Worker[] = [];
+  for (const channel of ['email', 'sms'] as const) {
+    const worker = new Worker(channel, null, {
+      connection: holderConnection,
+      prefix,
+      lockDuration: 600_000,
+      autorun: false,
+    });
+    holders.push(worker);
+    const job = (await worker.getNextJob(`holder-${channel}`)) as Job | undefined;
+    if (job?.id === undefined) throw new Error(`no waiting ${channel} job to hold`);
+    jobs[channel].waiting = jobs[channel].waiting.filter((id) => id !== job.id);
+    jobs[channel].active.push(job.id);
+  }
+
+  const redis = createProducerRedis(testRedisUrl(), logs.logger('dashboard'), 'dashboard');
+  if (redis.status !== 'ready') await once(redis, 'ready');
+  const dashboard = await buildDashboard({ redis, prefix, auth: TEST_AUTH, log: logs.logger('dashboard') });
+
+  return {
+    gateway,
+    prefix,
+    smtp,
+    twilio,
+    logs,
+    dashboard,
+    redis,
+    jobs,
+    secrets: () => [...secrets],
+    async close() {
+      await dashboard.close();
+      await Promise.all(holders.map((worker) => worker.close(true)));
+      holderConnection.disconnect();
+      await gateway.close();
+      redis.disconnect();
+      await Promise.all([smtp.close(), twilio.close()]);
+      await database.drop();
+    },
+  };
+}

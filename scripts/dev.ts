@@ -14,6 +14,7 @@ const SERVICES = [
   { name: 'gateway', colour: 'cyan' },
   { name: 'email-worker', colour: 'magenta' },
   { name: 'sms-worker', colour: 'yellow' },
+  { name: 'dashboard', colour: 'green' },
 ];
 
 const watch = !process.argv.includes('--no-watch');

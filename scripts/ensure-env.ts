@@ -16,6 +16,7 @@ function freshSecrets(): Record<string, string> {
     CODE_HMAC_KEY: randomBytes(32).toString('base64'),
     ENVELOPE_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     FACTOR_KEYS: `f1:${randomBytes(32).toString('base64')}`,
+    DASHBOARD_PASSWORD: randomBytes(18).toString('base64url'),
     // One line: the \n escapes become newlines again when the file is read.
     JWT_PRIVATE_KEY: `"${pem.trim().replaceAll('\n', '\\n')}"`,
   };
@@ -35,8 +36,18 @@ function quoteIfNeeded(value: string): string {
 function ensureEnvFile(root: string): Record<string, string | undefined> {
   const envPath = join(root, '.env');
   if (existsSync(envPath)) {
-    say('.env exists, left as it is');
-    return parseEnv(readFileSync(envPath, 'utf8'));
+    // A .env written before a release that added a secret lacks it: fill in only those.
+    let text = readFileSync(envPath, 'utf8');
+    const present = parseEnv(text);
+    const added = Object.entries(freshSecrets()).filter(([name]) => !present[name]);
+    for (const [name, value] of added) text = setVariable(text, name, value);
+    if (added.length > 0) {
+      writeFileSync(envPath, text, { mode: 0o600 });
+      say(`.env exists; added the missing ${added.map(([name]) => name).join(', ')}`);
+    } else {
+      say('.env exists, left as it is');
+    }
+    return parseEnv(text);
   }
   let text = readFileSync(join(root, '.env.example'), 'utf8');
   const secrets = freshSecrets();

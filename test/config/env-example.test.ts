@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DashboardConfigSchema } from '../../services/dashboard/src/config.ts';
 import { EmailWorkerConfigSchema } from '../../services/email-worker/src/config.ts';
 import { GatewayConfigSchema } from '../../services/gateway/src/config.ts';
 import { SmsWorkerConfigSchema } from '../../services/sms-worker/src/config.ts';
@@ -17,6 +18,7 @@ const schemas = {
   gateway: GatewayConfigSchema,
   'email-worker': EmailWorkerConfigSchema,
   'sms-worker': SmsWorkerConfigSchema,
+  dashboard: DashboardConfigSchema,
 };
 
 describe('.env.example', () => {

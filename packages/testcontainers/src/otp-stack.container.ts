@@ -183,15 +183,18 @@ export class OtpStackContainer {
       return new StartedOtpStack({
         containers: started,
         logs,
+        networkName: network.name,
         stop: stopAll,
-        gatewayUrl: urlOf(await gateway, 3000),
-        issuer: environment.gateway.JWT_ISSUER ?? '',
-        audience: environment.gateway.JWT_AUDIENCE ?? '',
-        codeLength: Number(environment.gateway.OTP_CODE_LENGTH ?? 6),
-        mailDevUrl: urlOf(await maildev, 1080),
-        smsInboxUrl: urlOf(await smsInbox, 1081),
-        databaseUrl: `postgres://otp:${encodeURIComponent(secrets.postgresPassword)}@${await hostAndPort(postgres, 5432)}/otp`,
-        redisUrl: `redis://${await hostAndPort(redis, 6379)}`,
+        connection: {
+          gatewayUrl: urlOf(await gateway, 3000),
+          issuer: environment.gateway.JWT_ISSUER ?? '',
+          audience: environment.gateway.JWT_AUDIENCE ?? '',
+          codeLength: Number(environment.gateway.OTP_CODE_LENGTH ?? 6),
+          mailDevUrl: urlOf(await maildev, 1080),
+          smsInboxUrl: urlOf(await smsInbox, 1081),
+          databaseUrl: `postgres://otp:${encodeURIComponent(secrets.postgresPassword)}@${await hostAndPort(postgres, 5432)}/otp`,
+          redisUrl: `redis://${await hostAndPort(redis, 6379)}`,
+        },
       });
     } catch (error) {
       const report = failureReport(logs);

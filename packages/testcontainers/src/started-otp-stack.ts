@@ -16,10 +16,8 @@ export interface SignInResult {
   challengeId: string;
 }
 
-export interface StartedOtpStackParts {
-  containers: Map<OtpService, StartedTestContainer>;
-  logs: Map<OtpService, LogBuffer>;
-  stop: () => Promise<void>;
+/** Where a started stack answers: plain data, so a global setup can `provide` it to test files. */
+export interface OtpStackConnection {
   gatewayUrl: string;
   issuer: string;
   audience: string;
@@ -28,6 +26,14 @@ export interface StartedOtpStackParts {
   smsInboxUrl: string;
   databaseUrl: string;
   redisUrl: string;
+}
+
+export interface StartedOtpStackParts {
+  connection: OtpStackConnection;
+  containers: Map<OtpService, StartedTestContainer>;
+  logs: Map<OtpService, LogBuffer>;
+  networkName: string;
+  stop: () => Promise<void>;
 }
 
 /** A request to the gateway that did not answer as a sign-in step should. */
@@ -48,8 +54,12 @@ export class OtpStackRequestError extends Error {
   }
 }
 
-/** What a started stack gives a test. Every URL is reachable from the test process. */
-export class StartedOtpStack {
+/**
+ * What a started stack gives a test, from its connection: usable in any process, e.g. in test
+ * files of a run whose global setup started the stack (`new OtpStackClient(inject('otpStack'))`).
+ * Every URL is reachable from the test process.
+ */
+export class OtpStackClient implements OtpStackConnection {
   /** The gateway's HTTP API, e.g. `http://localhost:32771`. */
   readonly gatewayUrl: string;
   /** The public keys that verify access tokens. */
@@ -67,21 +77,25 @@ export class StartedOtpStack {
   /** The Twilio-shaped SMS inbox (`GET /messages`). */
   readonly smsInboxUrl: string;
   readonly codeLength: number;
-  readonly #parts: StartedOtpStackParts;
   /** Messages `waitForCode` has already returned. */
   readonly #handedOut = new Set<string>();
 
-  constructor(parts: StartedOtpStackParts) {
-    this.#parts = parts;
-    this.gatewayUrl = parts.gatewayUrl;
-    this.jwksUrl = `${parts.gatewayUrl}/.well-known/jwks.json`;
-    this.issuer = parts.issuer;
-    this.audience = parts.audience;
-    this.databaseUrl = parts.databaseUrl;
-    this.redisUrl = parts.redisUrl;
-    this.mailDevUrl = parts.mailDevUrl;
-    this.smsInboxUrl = parts.smsInboxUrl;
-    this.codeLength = parts.codeLength;
+  constructor(connection: OtpStackConnection) {
+    this.gatewayUrl = connection.gatewayUrl;
+    this.jwksUrl = `${connection.gatewayUrl}/.well-known/jwks.json`;
+    this.issuer = connection.issuer;
+    this.audience = connection.audience;
+    this.databaseUrl = connection.databaseUrl;
+    this.redisUrl = connection.redisUrl;
+    this.mailDevUrl = connection.mailDevUrl;
+    this.smsInboxUrl = connection.smsInboxUrl;
+    this.codeLength = connection.codeLength;
+  }
+
+  /** The connection as plain data, for `project.provide`. */
+  connection(): OtpStackConnection {
+    const { gatewayUrl, issuer, audience, codeLength, mailDevUrl, smsInboxUrl, databaseUrl, redisUrl } = this;
+    return { gatewayUrl, issuer, audience, codeLength, mailDevUrl, smsInboxUrl, databaseUrl, redisUrl };
   }
 
   #messages(to: string): Promise<DeliveredMessage[]> {
@@ -154,6 +168,21 @@ export class StartedOtpStack {
       throw new Error('the account has a second factor: finish with POST /v1/auth/mfa (signIn does not)');
     }
     return { user: verified.user as SignInResult['user'], tokens: verified.tokens as OtpTokens, challengeId };
+  }
+}
+
+/** A started stack: the client, plus its containers, their logs and `stop()`. */
+export class StartedOtpStack extends OtpStackClient {
+  readonly #parts: StartedOtpStackParts;
+
+  constructor(parts: StartedOtpStackParts) {
+    super(parts.connection);
+    this.#parts = parts;
+  }
+
+  /** The Docker network every container of the stack is on. */
+  get networkName(): string {
+    return this.#parts.networkName;
   }
 
   /** The running container of a service (the one-shot migrate container is gone once it ran). */

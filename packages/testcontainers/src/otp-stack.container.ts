@@ -1,14 +1,8 @@
-import {
-  GenericContainer,
-  getContainerRuntimeClient,
-  Network,
-  type StartedTestContainer,
-  Wait,
-  type WaitStrategy,
-} from 'testcontainers';
+import { GenericContainer, type StartedTestContainer, Wait, type WaitStrategy } from 'testcontainers';
 import { resolveOwnImages } from './images.ts';
 import { LogBuffer } from './log-buffer.ts';
 import { stackSecrets } from './secrets.ts';
+import { openNetwork } from './stack-network.ts';
 import {
   checkOptions,
   DEFAULT_IMAGES,
@@ -232,34 +226,4 @@ function failureReport(logs: Map<OtpService, LogBuffer>): string {
     if (tail !== '') parts.push(`--- ${service} (last lines) ---\n${tail}`);
   }
   return parts.length === 0 ? '' : `\n${parts.join('\n')}`;
-}
-
-interface StackNetwork {
-  name: string;
-  close(): Promise<void>;
-}
-
-/**
- * A fresh network (removed by `close`, or by Ryuk if the process dies), or for a reusable stack
- * one with a fixed name that outlives the run, since reused containers are found by a hash of
- * their configuration, network included.
- */
-async function openNetwork(reuseKey: string | undefined): Promise<StackNetwork> {
-  if (reuseKey === undefined) {
-    const network = await new Network().start();
-    return { name: network.getName(), close: async () => void (await network.stop()) };
-  }
-  const name = `otp-testcontainers-${reuseKey}`;
-  const client = await getContainerRuntimeClient();
-  const existing = await client.container.dockerode.listNetworks({ filters: { name: [name] } });
-  const found = existing.find((network) => network.Name === name);
-  const network = found
-    ? client.network.getById(found.Id)
-    : await client.network.create({ Name: name, Driver: 'bridge', CheckDuplicate: true });
-  return {
-    name,
-    close: async () => {
-      await client.network.remove(network);
-    },
-  };
 }

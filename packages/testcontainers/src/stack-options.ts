@@ -195,8 +195,3 @@ export function stackEnvironment(
   for (const service of SERVICES) base[service] = { ...base[service], ...options.environment?.[service] };
   return base;
 }
-
-/** The Postgres URL reachable from inside the stack (for `environment` values of your own). */
-export function internalDatabaseUrl(secrets: StackSecrets): string {
-  return INTERNAL.databaseUrl(secrets);
-}

@@ -25,10 +25,11 @@ RUN mkdir /manifests \
   && cp package.json pnpm-lock.yaml pnpm-workspace.yaml /manifests/ \
   && find packages services -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /manifests/ \;
 
-# Production dependencies only, of everything but the test kit (testcontainers, vitest, ...).
+# Production dependencies only, of everything but the test tooling (the test kit and the
+# Testcontainers module: testcontainers, vitest, ...).
 FROM pnpm AS deps
 COPY --from=manifests /manifests/ ./
-RUN pnpm install --prod --frozen-lockfile --filter '!@otp/testkit'
+RUN pnpm install --prod --frozen-lockfile --filter '!@otp/testkit' --filter '!@otp/testcontainers'
 
 # What every service image holds: dependencies and sources, owned by root and read-only for the
 # unprivileged user the services run as. Only the dev outbox folder is writable.

@@ -1,0 +1,74 @@
+import { createPrivateKey } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { stackSecrets } from './secrets.ts';
+import { checkOptions, stackEnvironment } from './stack-options.ts';
+
+describe('stack options', () => {
+  const secrets = stackSecrets();
+
+  it('leaves the gateway its own defaults when no option is given', () => {
+    const env = stackEnvironment({}, secrets);
+    expect(env.gateway).not.toHaveProperty('OTP_CODE_LENGTH');
+    expect(env.gateway).not.toHaveProperty('SIGNUP_ENABLED');
+    expect(env.gateway.JWT_ISSUER).toBe('http://gateway:3000');
+    expect(env.smsWorker.TWILIO_API_BASE_URL).toBe('http://sms-inbox:1081');
+    expect(env.emailWorker.SMTP_URL).toBe('smtp://maildev:1025');
+    // Every service of ours reads the same database, Redis and envelope keys.
+    expect(new Set([env.gateway.DATABASE_URL, env.emailWorker.DATABASE_URL, env.migrate.DATABASE_URL]).size).toBe(1);
+    expect(env.smsWorker.ENVELOPE_KEYS).toBe(env.gateway.ENVELOPE_KEYS);
+    expect(env.smsInbox.SMS_INBOX_AUTH_TOKEN).toBe(env.smsWorker.TWILIO_AUTH_TOKEN);
+  });
+
+  it('maps code length, TTL, limits and sign-up onto the gateway variables', () => {
+    const env = stackEnvironment(
+      {
+        codeLength: 8,
+        codeTtlSeconds: 120,
+        signUp: false,
+        limits: { maxAttempts: 3, resendCooldownSeconds: 0, codeRequestsPerMinute: 500 },
+      },
+      secrets,
+    );
+    expect(env.gateway).toMatchObject({
+      OTP_CODE_LENGTH: '8',
+      OTP_TTL_SECONDS: '120',
+      SIGNUP_ENABLED: 'false',
+      OTP_MAX_ATTEMPTS: '3',
+      OTP_RESEND_COOLDOWN_SECONDS: '0',
+      RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '500',
+    });
+  });
+
+  it('lets extra environment win over what the module sets', () => {
+    const env = stackEnvironment(
+      { codeLength: 8, environment: { gateway: { OTP_CODE_LENGTH: '7', X: 'y' } } },
+      secrets,
+    );
+    expect(env.gateway.OTP_CODE_LENGTH).toBe('7');
+    expect(env.gateway.X).toBe('y');
+    expect(env.emailWorker).not.toHaveProperty('X');
+  });
+
+  it('refuses a bad option by name before anything starts', () => {
+    expect(() => checkOptions({ codeLength: 5 })).toThrow(/codeLength/);
+    expect(() => checkOptions({ codeLength: 11 })).toThrow(/codeLength/);
+    expect(() => checkOptions({ limits: { maxAttempts: 0 } })).toThrow(/limits\.maxAttempts/);
+    expect(() => checkOptions({ reuseKey: 'Bad Key' })).toThrow(/reuseKey/);
+    expect(() => checkOptions({ codeLength: 10, limits: { resendCooldownSeconds: 0 } })).not.toThrow();
+  });
+});
+
+describe('stack secrets', () => {
+  it('are fresh for every stack, and a valid Ed25519 signing key', () => {
+    const other = stackSecrets();
+    expect(other.codeHmacKey).not.toBe(stackSecrets().codeHmacKey);
+    expect(createPrivateKey(other.jwtPrivateKeyPem).asymmetricKeyType).toBe('ed25519');
+    expect(Buffer.from(other.codeHmacKey, 'base64')).toHaveLength(32);
+  });
+
+  it('are the same on every start of a reusable stack, and differ between reuse keys', () => {
+    expect(stackSecrets('a')).toEqual(stackSecrets('a'));
+    expect(stackSecrets('a').jwtPrivateKeyPem).not.toBe(stackSecrets('b').jwtPrivateKeyPem);
+    expect(createPrivateKey(stackSecrets('a').jwtPrivateKeyPem).asymmetricKeyType).toBe('ed25519');
+  });
+});

@@ -1,0 +1,125 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { OtpStackContainer, type StartedOtpStack } from '../src/index.ts';
+
+// One stack for the file (seven containers are slow to start on a shared machine), with options
+// that differ from every default, so the tests show the options reach the services.
+let stack: StartedOtpStack | undefined;
+let stopped = false;
+
+function started(): StartedOtpStack {
+  if (stack === undefined) throw new Error('the stack did not start');
+  return stack;
+}
+
+beforeAll(async () => {
+  stack = await new OtpStackContainer().withCodeLength(8).withLimits({ codeRequestsPerMinute: 1000 }).start();
+});
+afterAll(async () => {
+  if (!stopped) await stack?.stop();
+});
+
+function printLogsOnFailure() {
+  onTestFailed(() => console.log(stack?.logReport() ?? 'no stack'));
+}
+
+describe('OtpStackContainer', () => {
+  it('signs a user in by email: an 8-digit code read from MailDev, tokens the gateway accepts', async () => {
+    printLogsOnFailure();
+    const otp = started();
+
+    const { user, tokens } = await otp.signIn('ada@example.com');
+
+    expect(await otp.latestCode('ada@example.com')).toMatch(/^\d{8}$/);
+    expect(user.email).toBe('ada@example.com');
+    const me = await fetch(`${otp.gatewayUrl}/v1/me`, { headers: { authorization: `Bearer ${tokens.accessToken}` } });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ id: user.id, email: 'ada@example.com', emailVerified: true });
+  });
+
+  it('signs a user in by SMS: an 8-digit code read from the Twilio-shaped inbox', async () => {
+    printLogsOnFailure();
+    const otp = started();
+
+    const { user, tokens } = await otp.signIn('+14155550100');
+
+    expect(await otp.latestCode('+14155550100')).toMatch(/^\d{8}$/);
+    expect(user.phone).toBe('+14155550100');
+    expect(tokens.tokenType).toBe('Bearer');
+  });
+
+  it('hands each delivered code out once: a second request is waited for, not answered with the first code', async () => {
+    printLogsOnFailure();
+    const otp = started();
+    const request = () =>
+      fetch(`${otp.gatewayUrl}/v1/otp/challenges`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ channel: 'email', to: 'twice@example.com', purpose: 'login' }),
+      });
+
+    expect((await request()).status).toBe(202);
+    const first = await otp.waitForCode('twice@example.com');
+    expect((await request()).status).toBe(202);
+    const second = await otp.waitForCode('twice@example.com');
+
+    expect(await otp.latestCode('twice@example.com')).toBe(second);
+    await expect(otp.waitForCode('twice@example.com', { timeout: 500 })).rejects.toThrow(/no code reached MailDev/);
+    expect([first, second].every((code) => /^\d{8}$/.test(code))).toBe(true);
+  });
+
+  it("gives the stack's Postgres and Redis for assertions", async () => {
+    printLogsOnFailure();
+    const otp = started();
+    await otp.signIn('linus@example.com');
+
+    const client = new pg.Client({ connectionString: otp.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        'SELECT email_verified_at IS NOT NULL AS verified FROM users WHERE email = $1',
+        ['linus@example.com'],
+      );
+      expect(rows).toEqual([{ verified: true }]);
+    } finally {
+      await client.end();
+    }
+    const redis = new Redis(otp.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      // The delivery queues live there under the system's prefix.
+      expect(await redis.keys('{otp}:email:*')).not.toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it("keeps every service's logs", () => {
+    const otp = started();
+    expect(otp.logs('migrate')).not.toBe('');
+    expect(otp.logs('gateway')).toContain('"level"');
+    expect(otp.logReport()).toContain('--- emailWorker ---');
+  });
+
+  it('stop removes every container and the network', async () => {
+    const otp = started();
+    const client = await getContainerRuntimeClient();
+    const docker = client.container.dockerode;
+    const onNetwork = await docker.listContainers({ all: true, filters: { network: [otp.networkName] } });
+    // Seven services remain: the one-shot migrate container was removed once it had run.
+    expect(onNetwork).toHaveLength(7);
+
+    stopped = true;
+    await otp.stop();
+
+    const left = await docker.listContainers({
+      all: true,
+      filters: { id: onNetwork.map((container) => container.Id) },
+    });
+    expect(left).toEqual([]);
+    const networks = await docker.listNetworks({ filters: { name: [otp.networkName] } });
+    expect(networks.filter((network) => network.Name === otp.networkName)).toEqual([]);
+  });
+});

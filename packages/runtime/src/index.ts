@@ -1,5 +1,6 @@
 export * from './env.ts';
 export * from './logger.ts';
+export * from './metrics.ts';
 export * from './ops-server.ts';
 export * from './redis.ts';
 export * from './shutdown.ts';

@@ -1,5 +1,6 @@
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { exposeMetrics, type Registry } from './metrics.ts';
 
 /** A readiness check: resolves true when the dependency answers. A throw counts as false. */
 export type HealthCheck = () => Promise<boolean>;
@@ -11,6 +12,8 @@ export interface OpsServerOptions {
   log: Logger;
   /** Named readiness checks, e.g. `{ postgres: () => pingDb(db), redis: () => pingRedis(redis) }`. */
   checks: Record<string, HealthCheck>;
+  /** Served at `/metrics` in Prometheus' text format when given. */
+  metrics?: Registry;
 }
 
 export interface OpsServer {
@@ -28,7 +31,8 @@ async function runChecks(checks: Record<string, HealthCheck>): Promise<Record<st
 
 /**
  * The small HTTP server every worker runs for its orchestrator: `/health/live` answers while the
- * process runs; `/health/ready` answers 200 only while every dependency check passes.
+ * process runs; `/health/ready` answers 200 only while every dependency check passes; `/metrics`
+ * serves the registry it is given.
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const app = Fastify({
@@ -42,6 +46,13 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     const ready = Object.values(checks).every(Boolean);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
   });
+  const registry = options.metrics;
+  if (registry !== undefined) {
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, body } = await exposeMetrics(registry);
+      return reply.type(contentType).send(body);
+    });
+  }
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;

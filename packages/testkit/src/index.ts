@@ -1,4 +1,5 @@
 export * from './codes.ts';
+export * from './prometheus.ts';
 export * from './redis-server.ts';
 export * from './service-process.ts';
 export * from './smtp-sink.ts';

@@ -3,6 +3,7 @@ import { createDb, type Database, type Kysely, pingDb } from '@otp/db';
 import type { KeyRing } from '@otp/domain';
 import {
   createLogger,
+  createMetricsRegistry,
   createProducerRedis,
   evictionMessage,
   exitOnConfigError,
@@ -10,6 +11,7 @@ import {
   type Logger,
   onShutdownSignal,
   pingRedis,
+  type Registry,
   readEnvironment,
   startOpsServer,
 } from '@otp/runtime';
@@ -33,7 +35,8 @@ export interface WorkerProcessOptions<C extends WorkerProcessConfig> {
   /** The health port and the job concurrency (which sizes the Postgres pool). */
   port(config: C): number;
   concurrency(config: C): number;
-  start(config: C, clients: { db: Kysely<Database>; log: Logger }): DeliveryWorker;
+  /** `metrics` is the registry the ops server serves: pass it to the worker as `metricsRegistry`. */
+  start(config: C, clients: { db: Kysely<Database>; log: Logger; metrics: Registry }): DeliveryWorker;
   /** Extra fields of the "started" log line. */
   describe?(config: C): Record<string, unknown>;
 }
@@ -42,7 +45,8 @@ const repositoryEnvFile = fileURLToPath(new URL('../../../.env', import.meta.url
 
 /**
  * The body of a worker's main.ts: reads the configuration (stopping with a message naming each
- * bad variable), creates the clients, starts the worker and its health server, and closes
+ * bad variable), creates the clients, starts the worker and its ops server (health and
+ * metrics), and closes
  * everything on SIGTERM, in-flight jobs first.
  */
 export async function runWorkerProcess<C extends WorkerProcessConfig>(options: WorkerProcessOptions<C>): Promise<void> {
@@ -66,11 +70,13 @@ export async function runWorkerProcess<C extends WorkerProcessConfig>(options: W
     process.stderr.write(`${options.service}: ${evictionMessage(policy)}\n`);
     process.exit(78);
   });
-  const worker = options.start(config, { db, log });
+  const metrics = createMetricsRegistry(options.service);
+  const worker = options.start(config, { db, log, metrics });
   const ops = await startOpsServer({
     host: config.OPS_HOST,
     port: options.port(config),
     log,
+    metrics,
     checks: {
       postgres: () => pingDb(db),
       redis: () => pingRedis(healthRedis),

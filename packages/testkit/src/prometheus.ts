@@ -1,6 +1,22 @@
-import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 
-export type { ParsedFamily } from 'parse-prometheus-text-format';
+/** One sample of a family, as parse-prometheus-text-format returns it (values stay strings). */
+export interface ParsedSample {
+  labels?: Record<string, string>;
+  value?: string;
+  /** Histograms: upper bound → cumulative count (label sets merged: see `parseExposition`). */
+  buckets?: Record<string, string>;
+  count?: string;
+  sum?: string;
+}
+
+/** One metric family: its HELP, TYPE and samples. */
+export interface ParsedFamily {
+  name: string;
+  help: string;
+  type: 'COUNTER' | 'GAUGE' | 'HISTOGRAM' | 'SUMMARY' | 'UNTYPED';
+  metrics: ParsedSample[];
+}
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -24,7 +40,7 @@ function isSampleValue(value: string | undefined): boolean {
  */
 export function parseExposition(text: string): Map<string, ParsedFamily> {
   const families = new Map<string, ParsedFamily>();
-  for (const family of parsePrometheusTextFormat(text)) {
+  for (const family of parsePrometheusTextFormat(text) as ParsedFamily[]) {
     if (families.has(family.name)) throw new Error(`metric family ${family.name} appears twice`);
     if (!METRIC_NAME.test(family.name)) throw new Error(`invalid metric name ${family.name}`);
     if (family.type === 'UNTYPED') throw new Error(`metric family ${family.name} has no TYPE`);

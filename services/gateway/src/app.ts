@@ -14,6 +14,7 @@ import { registerErrorHandling } from './http/errors.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { requestIdFor } from './http/request-id.ts';
 import { meRoutes } from './me/me.routes.ts';
+import { registerMetrics } from './metrics/metrics.routes.ts';
 import { otpRoutes } from './otp/otp.routes.ts';
 import { registerRateLimits } from './rate-limit/rate-limit.plugin.ts';
 import { twilioStatusRoutes } from './webhooks/twilio-status.routes.ts';
@@ -52,6 +53,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     maxAge: 600,
   });
   await registerOpenApi(app, config.JWT_ISSUER);
+  registerMetrics(app, deps.metrics);
   const limits = await registerRateLimits(app, deps);
 
   await app.register(healthRoutes, { deps });

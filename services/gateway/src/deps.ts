@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config.ts';
 import { authenticatorFactors } from './factors/authenticator.verifier.ts';
 import { createGatewayKeys, type GatewayKeys } from './keys.ts';
 import { type PurgeSchedule, startPurgeSchedule } from './maintenance/purge.schedule.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway.metrics.ts';
 import { type OutboxRelay, startOutboxRelay } from './outbox/outbox.relay.ts';
 
 /** Everything the gateway's routes use, built once in main.ts (or by a test) and passed down. */
@@ -27,6 +28,8 @@ export interface GatewayDeps {
   /** Second factors of the MFA step (TOTP, HOTP, recovery codes); unset: no account has one. */
   factors?: FactorVerifier;
   log: Logger;
+  /** The registry served at /metrics and the counters the routes move. */
+  metrics: GatewayMetrics;
   /** Current time; tests may pass their own. */
   clock?: () => Date;
 }
@@ -94,6 +97,12 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     keys,
     passwords: createPasswordHasher(config),
     log,
+    metrics: createGatewayMetrics({
+      db,
+      queues,
+      log: log.child({ component: 'metrics' }),
+      collectTimeoutMs: config.METRICS_COLLECT_TIMEOUT_MS,
+    }),
   };
   // Reads deps at each call, so a clock a test sets later applies to factor codes too.
   deps.factors = authenticatorFactors(deps);

@@ -113,6 +113,7 @@ export async function requestChallenge(
 
   // After the commit; the relay works in the background, so the request never waits on Redis.
   deps.relay.nudge();
+  deps.metrics.codeEvent('requested', { channel: request.channel, purpose: request.purpose });
   logOtpEvent(log, 'otp.challenge_requested', { challengeId: id, channel: request.channel, purpose: request.purpose });
   return { id, channel: request.channel, toMasked, expiresAt, resendAvailableAt };
 }

@@ -18,6 +18,8 @@ import {
 /** The whole system as real processes: gateway, both workers, an SMTP server, a Twilio fake. */
 export interface RunningSystem {
   baseUrl: string;
+  /** The workers' ops servers (health and /metrics). */
+  opsUrls: { 'email-worker': string; 'sms-worker': string };
   database: TestDatabase;
   smtp: SmtpSink;
   twilio: TwilioFake;
@@ -86,6 +88,7 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
   ]);
   return {
     baseUrl: `http://127.0.0.1:${gatewayPort}`,
+    opsUrls: { 'email-worker': `http://127.0.0.1:${emailPort}`, 'sms-worker': `http://127.0.0.1:${smsPort}` },
     database,
     smtp,
     twilio,

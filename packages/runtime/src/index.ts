@@ -1,4 +1,5 @@
 export * from './env.ts';
+export * from './http-metrics.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
 export * from './ops-server.ts';

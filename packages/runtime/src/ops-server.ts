@@ -1,6 +1,7 @@
-import Fastify, { LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { exposeMetrics, type Registry } from './metrics.ts';
+import { serveMetrics } from './http-metrics.ts';
+import type { Registry } from './metrics.ts';
 
 /** A readiness check: resolves true when the dependency answers. A throw counts as false. */
 export type HealthCheck = () => Promise<boolean>;
@@ -36,7 +37,7 @@ async function runChecks(checks: Record<string, HealthCheck>): Promise<Record<st
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const app = Fastify({
-    loggerInstance: options.log.child({ component: 'ops-server' }),
+    loggerInstance: options.log.child({ component: 'ops-server' }) as FastifyBaseLogger,
     // Probes hit these routes every few seconds; one log line each would drown the real ones.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -46,13 +47,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     const ready = Object.values(checks).every(Boolean);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
   });
-  const registry = options.metrics;
-  if (registry !== undefined) {
-    app.get('/metrics', async (_request, reply) => {
-      const { contentType, body } = await exposeMetrics(registry);
-      return reply.type(contentType).send(body);
-    });
-  }
+  if (options.metrics !== undefined) serveMetrics(app, options.metrics);
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;

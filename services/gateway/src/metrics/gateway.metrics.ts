@@ -2,7 +2,7 @@ import { type Database, type Kysely, oldestPendingOutboxAgeSeconds } from '@otp/
 import type { Channel, Purpose } from '@otp/domain';
 import { createMetricsRegistry, type Logger, type Registry, withinTimeout } from '@otp/runtime';
 import type { Queue } from 'bullmq';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 
 /** What happened to a code, as `otp_code_events_total{event}`. */
 export type CodeEvent =
@@ -25,7 +25,6 @@ export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'fai
 export interface GatewayMetrics {
   readonly registry: Registry;
   codeEvent(event: CodeEvent, labels: { channel: Channel; purpose: Purpose }): void;
-  httpRequest(labels: { method: string; route: string; statusCode: number }, seconds: number): void;
 }
 
 export interface GatewayMetricsOptions {
@@ -37,7 +36,8 @@ export interface GatewayMetricsOptions {
 }
 
 /**
- * The gateway's registry: default process metrics, HTTP request durations, code events, and two
+ * The gateway's registry: default process metrics, code events (the HTTP request durations are
+ * added by `instrumentHttp` when the app is built), and two
  * gauges read when Prometheus scrapes: the depth of both delivery queues (every replica reports
  * the same numbers: aggregate with max()) and the age of the oldest pending outbox row.
  */
@@ -45,12 +45,6 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
   const registry = createMetricsRegistry('gateway');
   const { log, collectTimeoutMs } = options;
 
-  const httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP requests by method, route pattern and status code',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    registers: [registry],
-  });
   const codeEvents = new Counter({
     name: 'otp_code_events_total',
     help: 'Codes requested, verified, failed (wrong code), expired and locked, by channel and purpose',
@@ -97,7 +91,5 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
   return {
     registry,
     codeEvent: (event, labels) => codeEvents.inc({ event, ...labels }),
-    httpRequest: ({ method, route, statusCode }, seconds) =>
-      httpDuration.observe({ method, route, status_code: String(statusCode) }, seconds),
   };
 }

@@ -125,7 +125,15 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         expiresAt: challenge.expires_at,
         now: deps.now(),
       });
-      const message = { channel, to: secret.to, toMasked: data.toMasked, challengeId, sendNumber, ...rendered };
+      const message = {
+        channel,
+        to: secret.to,
+        toMasked: data.toMasked,
+        challengeId,
+        sendNumber,
+        requestId: data.requestId,
+        ...rendered,
+      };
       ({ providerMessageId } = await deps.sender.send(message));
     } catch (error) {
       throw await handleFailure(asDeliveryError(error, log), {

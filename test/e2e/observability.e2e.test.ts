@@ -1,25 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { type ParsedFamily, sampleValue, scrapeMetrics } from '@otp/testkit';
+import { type OtlpReceiver, type ParsedFamily, sampleValue, scrapeMetrics, startOtlpReceiver } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSystem, startSystem, waitForChallenge } from './system.ts';
 
 // One request followed across real processes: the id the gateway answers with is on the
-// workers' log lines about its challenge, and each service's /metrics moves with the traffic.
+// workers' log lines about its challenge, each service's /metrics moves with the traffic, and
+// the services send their spans to an OTLP receiver as one trace.
 describe('observability across services', () => {
   let system: RunningSystem;
+  let receiver: OtlpReceiver;
 
   beforeAll(async () => {
-    system = await startSystem();
+    receiver = await startOtlpReceiver();
+    system = await startSystem({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
   }, 60_000);
 
   afterAll(async () => {
     await system?.stop();
+    await receiver?.close();
   });
 
-  async function requestCode(body: Record<string, unknown>, requestId: string) {
+  async function requestCode(body: Record<string, unknown>, requestId: string, headers: Record<string, string> = {}) {
     const response = await fetch(`${system.baseUrl}/v1/otp/challenges`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...headers },
       body: JSON.stringify(body),
     });
     expect(response.status).toBe(202);
@@ -72,5 +76,30 @@ describe('observability across services', () => {
     expect(email.get('otp_delivery_latency_seconds')?.type).toBe('HISTOGRAM');
     const sms = await scrapeMetrics(`${system.opsUrls['sms-worker']}/metrics`);
     expect(sends(sms, { service: 'sms-worker', channel: 'sms', provider: 'twilio' })).toBe(1);
+  });
+
+  it('traces a code request: the gateway span (child of the caller) is the parent of the worker span', async () => {
+    const callerTrace = randomUUID().replaceAll('-', '');
+    const callerSpan = randomUUID().replaceAll('-', '').slice(0, 16);
+    const challengeId = await requestCode({ channel: 'email', to: 'traced@example.com' }, `e2e-${randomUUID()}`, {
+      traceparent: `00-${callerTrace}-${callerSpan}-01`,
+    });
+    await waitForChallenge(system, challengeId, (challenge) =>
+      ['sent', 'delivered'].includes(String((challenge.delivery as { status?: string } | undefined)?.status)),
+    );
+
+    const server = await receiver.waitForSpan(
+      (span) => span.service === 'gateway' && span.traceId === callerTrace && span.name === 'POST /v1/otp/challenges',
+    );
+    expect(server).toMatchObject({ parentSpanId: callerSpan, attributes: { 'http.response.status_code': 202 } });
+    const consumer = await receiver.waitForSpan(
+      (span) => span.service === 'email-worker' && span.attributes['otp.challenge_id'] === challengeId,
+    );
+    expect(consumer).toMatchObject({
+      name: 'email deliver',
+      traceId: callerTrace,
+      parentSpanId: server.spanId,
+      attributes: { 'otp.delivery.result': 'sent', 'otp.provider': 'smtp' },
+    });
   });
 });

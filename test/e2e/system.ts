@@ -29,7 +29,11 @@ export interface RunningSystem {
   stop(): Promise<Array<number | null>>;
 }
 
-export async function startSystem(gatewayEnv: Record<string, string> = {}): Promise<RunningSystem> {
+/** `gatewayEnv` goes to the gateway only, `everyServiceEnv` to all three services. */
+export async function startSystem(
+  gatewayEnv: Record<string, string> = {},
+  everyServiceEnv: Record<string, string> = {},
+): Promise<RunningSystem> {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
   const [database, smtp, twilio, gatewayPort, emailPort, smsPort] = await Promise.all([
@@ -46,6 +50,7 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
     QUEUE_PREFIX: uniqueQueuePrefix(),
     ENVELOPE_KEYS: testKeyRing('e2e'),
     LOG_LEVEL: 'info',
+    ...everyServiceEnv,
   };
   const jwtKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   const services = await Promise.all([

@@ -1,6 +1,15 @@
 import { type Database, insertDeliveryAttempt, type Kysely, updateDelivery } from '@otp/db';
 import { type Channel, isDeliveryJobData, type KeyRing, QUEUE_NAMES } from '@otp/domain';
-import { createMetricsRegistry, createWorkerRedis, type Logger, type Registry } from '@otp/runtime';
+import {
+  createMetricsRegistry,
+  createWorkerRedis,
+  disabledTracing,
+  type Logger,
+  type Registry,
+  SpanKind,
+  SpanStatusCode,
+  type Tracing,
+} from '@otp/runtime';
 import { type Job, Queue, Worker } from 'bullmq';
 import { redactRecipients } from './delivery.error.ts';
 import { sanitizeJobError } from './delivery.failures.ts';
@@ -23,6 +32,8 @@ export interface DeliveryWorkerDeps {
    * ops server serves at /metrics. Default: a registry of the worker's own that nothing serves.
    */
   metricsRegistry?: Registry;
+  /** One CONSUMER span per processing, child of the gateway's span in the job (default: none). */
+  tracing?: Tracing;
   concurrency: number;
   /** Queue-wide: holds across every replica of the worker. */
   limiter: { max: number; duration: number };
@@ -143,11 +154,37 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     authFailurePauseMs: deps.authFailurePauseMs ?? 60_000,
     writeBackTimeoutMs: deps.writeBackTimeoutMs ?? 60_000,
   });
+  const tracing = deps.tracing ?? disabledTracing;
   async function processDelivery(job: Job<unknown, DeliveryJobResult>): Promise<DeliveryJobResult> {
+    const data = isDeliveryJobData(job.data) ? job.data : undefined;
+    const span = tracing.startSpan(`${queue} deliver`, {
+      kind: SpanKind.CONSUMER,
+      traceparent: data?.traceparent,
+      attributes: {
+        'messaging.system': 'bullmq',
+        'messaging.destination.name': queue,
+        'messaging.message.id': String(job.id),
+        'otp.provider': deps.sender.provider,
+        'otp.attempt': job.attemptsMade + 1,
+        ...(data === undefined
+          ? {}
+          : {
+              'otp.challenge_id': data.challengeId,
+              'otp.send_number': data.sendNumber,
+              'otp.request_id': data.requestId ?? '',
+            }),
+      },
+    });
     try {
-      return await processJob(job);
+      const result = await processJob(job);
+      span.setAttribute('otp.delivery.result', 'skipped' in result ? `skipped:${result.skipped}` : 'sent');
+      return result;
     } catch (error) {
-      throw sanitizeJobError(error, log.child(jobFields(job)), metrics);
+      const sanitized = sanitizeJobError(error, log.child(jobFields(job)), metrics);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: sanitized.message });
+      throw sanitized;
+    } finally {
+      span.end();
     }
   }
 

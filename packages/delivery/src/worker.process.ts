@@ -5,6 +5,7 @@ import {
   createLogger,
   createMetricsRegistry,
   createProducerRedis,
+  createTracing,
   evictionMessage,
   exitOnConfigError,
   guardAgainstEviction,
@@ -14,6 +15,7 @@ import {
   type Registry,
   readEnvironment,
   startOpsServer,
+  type Tracing,
 } from '@otp/runtime';
 import type { DeliveryWorker } from './delivery.worker.ts';
 import { SHUTDOWN_GRACE_MS } from './worker.config.ts';
@@ -24,6 +26,7 @@ export interface WorkerProcessConfig {
   REDIS_URL: string;
   QUEUE_PREFIX: string;
   LOG_LEVEL: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   OPS_HOST: string;
   SHUTDOWN_TIMEOUT_MS: number;
   keyRing: KeyRing;
@@ -35,8 +38,11 @@ export interface WorkerProcessOptions<C extends WorkerProcessConfig> {
   /** The health port and the job concurrency (which sizes the Postgres pool). */
   port(config: C): number;
   concurrency(config: C): number;
-  /** `metrics` is the registry the ops server serves: pass it to the worker as `metricsRegistry`. */
-  start(config: C, clients: { db: Kysely<Database>; log: Logger; metrics: Registry }): DeliveryWorker;
+  /**
+   * `metrics` is the registry the ops server serves: pass it to the worker as `metricsRegistry`;
+   * `tracing` exports spans when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+   */
+  start(config: C, clients: { db: Kysely<Database>; log: Logger; metrics: Registry; tracing: Tracing }): DeliveryWorker;
   /** Extra fields of the "started" log line. */
   describe?(config: C): Record<string, unknown>;
 }
@@ -71,7 +77,8 @@ export async function runWorkerProcess<C extends WorkerProcessConfig>(options: W
     process.exit(78);
   });
   const metrics = createMetricsRegistry(options.service);
-  const worker = options.start(config, { db, log, metrics });
+  const tracing = createTracing({ service: options.service, endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const worker = options.start(config, { db, log, metrics, tracing });
   const ops = await startOpsServer({
     host: config.OPS_HOST,
     port: options.port(config),
@@ -91,6 +98,7 @@ export async function runWorkerProcess<C extends WorkerProcessConfig>(options: W
   onShutdownSignal(
     async () => {
       await worker.close();
+      await tracing.shutdown().catch(() => {});
       await ops.close();
       healthRedis.disconnect();
       await db.destroy();

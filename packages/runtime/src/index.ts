@@ -5,3 +5,4 @@ export * from './metrics.ts';
 export * from './ops-server.ts';
 export * from './redis.ts';
 export * from './shutdown.ts';
+export * from './tracing.ts';

@@ -14,6 +14,7 @@ import { healthRoutes } from './health/health.routes.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { requestIdFor } from './http/request-id.ts';
+import { registerTracing } from './http/tracing.ts';
 import { meRoutes } from './me/me.routes.ts';
 import { otpRoutes } from './otp/otp.routes.ts';
 import { registerRateLimits } from './rate-limit/rate-limit.plugin.ts';
@@ -56,6 +57,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // Every answer is timed by route pattern; /metrics is the scrape target (not in the API document).
   instrumentHttp(app, deps.metrics.registry);
   serveMetrics(app, deps.metrics.registry);
+  registerTracing(app, deps.tracing);
   const limits = await registerRateLimits(app, deps);
 
   await app.register(healthRoutes, { deps });

@@ -5,6 +5,7 @@ import {
   LogLevel,
   MAX_CODE_LENGTH,
   MIN_CODE_LENGTH,
+  OtlpEndpoint,
   Port,
   PostgresUrl,
   parseConfig,
@@ -25,6 +26,7 @@ export const GatewayConfigSchema = Type.Object({
   HOST: Type.String({ default: '0.0.0.0', minLength: 1, description: 'Address the HTTP server binds to' }),
   PORT: Port(3000, 'HTTP port of the gateway'),
   LOG_LEVEL: LogLevel,
+  OTEL_EXPORTER_OTLP_ENDPOINT: OtlpEndpoint,
   DATABASE_URL: PostgresUrl,
   DATABASE_TIMEOUT_MS: Type.Integer({
     minimum: 100,

@@ -10,7 +10,7 @@ await runWorkerProcess({
   port: (config) => config.SMS_WORKER_PORT,
   concurrency: (config) => config.SMS_CONCURRENCY,
   describe: (config) => ({ provider: config.twilio === undefined ? 'dev-outbox' : 'twilio' }),
-  start: (config, { db, log, metrics }) =>
+  start: (config, { db, log, metrics, tracing }) =>
     startWorker({
       db,
       redisUrl: config.REDIS_URL,
@@ -19,6 +19,7 @@ await runWorkerProcess({
       sender: createSmsSender(config, log),
       log,
       metricsRegistry: metrics,
+      tracing,
       appName: config.APP_NAME,
       webOtpDomain: config.WEBOTP_DOMAIN,
       concurrency: config.SMS_CONCURRENCY,

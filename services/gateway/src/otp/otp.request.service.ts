@@ -24,6 +24,8 @@ export interface ChallengeRequest {
   purpose: Purpose;
   locale: string;
   requestId: string;
+  /** The request's span, carried in the job so the worker's span is its child. */
+  traceparent?: string | undefined;
   clientIp: string;
   /** The signed-in account the code is for (verify_phone from /v1/me/phone, verify_email at registration). */
   userId?: string;
@@ -73,6 +75,7 @@ export async function requestChallenge(
     to,
     code,
     requestId: request.requestId,
+    traceparent: request.traceparent,
     requestedAt: at,
   });
 

@@ -34,7 +34,7 @@ export const otpRoutes: FastifyPluginAsyncTypebox<OtpRoutesOptions> = async (app
           purpose: request.body.purpose ?? 'login',
           locale: request.body.locale ?? deps.config.DEFAULT_LOCALE,
           requestId: request.id,
-          traceparent: traceparentFor(deps.tracing, request),
+          traceparent: traceparentFor(request),
           clientIp: request.ip,
         },
         request.log,
@@ -53,13 +53,7 @@ export const otpRoutes: FastifyPluginAsyncTypebox<OtpRoutesOptions> = async (app
     '/otp/challenges/:id/resend',
     { schema: resendChallengeSchema, onRequest: limits.codeRequests },
     async (request, reply) => {
-      const resent = await resendChallenge(
-        deps,
-        request.params.id,
-        request.id,
-        request.log,
-        traceparentFor(deps.tracing, request),
-      );
+      const resent = await resendChallenge(deps, request.params.id, request.id, request.log, traceparentFor(request));
       return reply.code(202).send(presentResent(resent));
     },
   );

@@ -6,8 +6,6 @@ import {
   disabledTracing,
   type Logger,
   type Registry,
-  SpanKind,
-  SpanStatusCode,
   type Tracing,
 } from '@otp/runtime';
 import { type Job, Queue, Worker } from 'bullmq';
@@ -15,6 +13,7 @@ import { redactRecipients } from './delivery.error.ts';
 import { sanitizeJobError } from './delivery.failures.ts';
 import { createDeliveryMetrics } from './delivery.metrics.ts';
 import { createDeliveryProcessor, type DeliveryJobResult } from './delivery.processor.ts';
+import { traceDelivery } from './delivery.span.ts';
 import type { DeliverySender, MessageRenderer } from './sender.port.ts';
 
 export interface DeliveryWorkerDeps {
@@ -156,36 +155,13 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   });
   const tracing = deps.tracing ?? disabledTracing;
   async function processDelivery(job: Job<unknown, DeliveryJobResult>): Promise<DeliveryJobResult> {
-    const data = isDeliveryJobData(job.data) ? job.data : undefined;
-    const span = tracing.startSpan(`${queue} deliver`, {
-      kind: SpanKind.CONSUMER,
-      traceparent: data?.traceparent,
-      attributes: {
-        'messaging.system': 'bullmq',
-        'messaging.destination.name': queue,
-        'messaging.message.id': String(job.id),
-        'otp.provider': deps.sender.provider,
-        'otp.attempt': job.attemptsMade + 1,
-        ...(data === undefined
-          ? {}
-          : {
-              'otp.challenge_id': data.challengeId,
-              'otp.send_number': data.sendNumber,
-              'otp.request_id': data.requestId ?? '',
-            }),
-      },
+    return traceDelivery(tracing, { queue, provider: deps.sender.provider, job }, async () => {
+      try {
+        return await processJob(job);
+      } catch (error) {
+        throw sanitizeJobError(error, log.child(jobFields(job)), metrics);
+      }
     });
-    try {
-      const result = await processJob(job);
-      span.setAttribute('otp.delivery.result', 'skipped' in result ? `skipped:${result.skipped}` : 'sent');
-      return result;
-    } catch (error) {
-      const sanitized = sanitizeJobError(error, log.child(jobFields(job)), metrics);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: sanitized.message });
-      throw sanitized;
-    } finally {
-      span.end();
-    }
   }
 
   // While Redis is away BullMQ reports the same error on every reconnection: one line per 5 s.

@@ -18,6 +18,8 @@ import {
 /** The whole system as real processes: gateway, both workers, an SMTP server, a Twilio fake. */
 export interface RunningSystem {
   baseUrl: string;
+  /** The workers' ops servers (health and /metrics). */
+  opsUrls: { 'email-worker': string; 'sms-worker': string };
   database: TestDatabase;
   smtp: SmtpSink;
   twilio: TwilioFake;
@@ -27,7 +29,11 @@ export interface RunningSystem {
   stop(): Promise<Array<number | null>>;
 }
 
-export async function startSystem(gatewayEnv: Record<string, string> = {}): Promise<RunningSystem> {
+/** `gatewayEnv` goes to the gateway only, `everyServiceEnv` to all three services. */
+export async function startSystem(
+  gatewayEnv: Record<string, string> = {},
+  everyServiceEnv: Record<string, string> = {},
+): Promise<RunningSystem> {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
   const [database, smtp, twilio, gatewayPort, emailPort, smsPort] = await Promise.all([
@@ -44,6 +50,7 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
     QUEUE_PREFIX: uniqueQueuePrefix(),
     ENVELOPE_KEYS: testKeyRing('e2e'),
     LOG_LEVEL: 'info',
+    ...everyServiceEnv,
   };
   const jwtKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   const services = await Promise.all([
@@ -86,6 +93,7 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
   ]);
   return {
     baseUrl: `http://127.0.0.1:${gatewayPort}`,
+    opsUrls: { 'email-worker': `http://127.0.0.1:${emailPort}`, 'sms-worker': `http://127.0.0.1:${smsPort}` },
     database,
     smtp,
     twilio,

@@ -2,7 +2,8 @@ import { type Database, type Kysely, updateDelivery } from '@otp/db';
 import type { Logger } from '@otp/runtime';
 import { RateLimitError, UnrecoverableError } from 'bullmq';
 import type { RecordAttempt } from './attempt.recorder.ts';
-import { DeliveryError, redactRecipients } from './delivery.error.ts';
+import { DeliveryError, type DeliveryErrorKind, redactRecipients } from './delivery.error.ts';
+import type { DeliveryMetrics, SendOutcome } from './delivery.metrics.ts';
 
 /** A temporary failure the pipeline has recorded; BullMQ retries it with backoff. */
 export class RetryableDeliveryFailure extends Error {
@@ -18,6 +19,7 @@ export interface FailureContext {
   sendNumber: number;
   log: Logger;
   record: RecordAttempt;
+  metrics: DeliveryMetrics;
   durationMs: number;
   /** This run is the job's last allowed attempt: a temporary failure now fails the delivery. */
   lastAttempt: boolean;
@@ -28,6 +30,13 @@ export interface FailureContext {
   /** How long the queue pauses when the provider refuses our credentials. */
   authFailurePauseMs: number;
 }
+
+const OUTCOME_OF_KIND: Record<DeliveryErrorKind, SendOutcome> = {
+  temporary: 'temporary_failure',
+  permanent: 'permanent_failure',
+  rate_limited: 'rate_limited',
+  provider_auth: 'provider_auth_failure',
+};
 
 const DEFAULT_RETRY_AFTER_MS = 1000;
 // A `Retry-After: 0` must not turn into a busy loop against the provider.
@@ -50,6 +59,8 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
   const fields = { errorCode: code, errorMessage: failure.detail, durationMs: ctx.durationMs };
   const pauses = failure.kind === 'rate_limited' || failure.kind === 'provider_auth';
   const kind = pauses && ctx.rateLimitExhausted ? 'temporary' : failure.kind;
+  // Counted before the writes below: the provider's answer is a fact even while Postgres is away.
+  ctx.metrics.send(OUTCOME_OF_KIND[kind]);
 
   if (kind === 'provider_auth') {
     await ctx.record('temporary_failure', fields);
@@ -101,7 +112,7 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
  * What reaches BullMQ (failedReason, stacktrace) is a code, never an arbitrary message: an
  * unexpected error (Postgres down, a bug) is logged here and replaced by `worker_error`, retried.
  */
-export function sanitizeJobError(error: unknown, log: Logger): Error {
+export function sanitizeJobError(error: unknown, log: Logger, metrics: DeliveryMetrics): Error {
   if (
     error instanceof UnrecoverableError ||
     error instanceof RateLimitError ||
@@ -110,6 +121,7 @@ export function sanitizeJobError(error: unknown, log: Logger): Error {
     return error;
   }
   const { name, code } = error as { name?: string; code?: string };
+  metrics.send('worker_error');
   log.error(
     { err: { name, code, message: redactRecipients(String((error as Error)?.message)) } },
     'delivery processing error',

@@ -15,6 +15,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { attemptRecorder } from './attempt.recorder.ts';
 import { DeliveryError } from './delivery.error.ts';
 import { asDeliveryError, handleFailure } from './delivery.failures.ts';
+import type { DeliveryMetrics } from './delivery.metrics.ts';
 import type { DeliverySender, MessageRenderer } from './sender.port.ts';
 import { type SkipReason, skipReason } from './skip-reason.ts';
 
@@ -28,6 +29,8 @@ export interface DeliveryProcessorDeps {
   sender: DeliverySender;
   render: MessageRenderer;
   log: Logger;
+  /** `otp_sends_total` and `otp_delivery_latency_seconds`. */
+  metrics: DeliveryMetrics;
   now: () => Date;
   /** A 429 pauses the queue; after this many starts of one job it counts as a temporary failure. */
   maxRateLimitedStarts: number;
@@ -78,7 +81,10 @@ function openSecret(keyRing: KeyRing, data: DeliveryJobData): DeliverySecret {
 export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
   return async function processDelivery(job: Job<unknown, DeliveryJobResult>): Promise<DeliveryJobResult> {
     const data = job.data;
-    if (!isDeliveryJobData(data) || data.channel !== deps.channel) throw new UnrecoverableError('invalid_payload');
+    if (!isDeliveryJobData(data) || data.channel !== deps.channel) {
+      deps.metrics.send('invalid_payload');
+      throw new UnrecoverableError('invalid_payload');
+    }
     const { challengeId, sendNumber, channel } = data;
     const log = deps.log.child({
       challengeId,
@@ -102,6 +108,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       const reason = skipped ?? 'challenge_missing';
       // A purged challenge has no row to hang an attempt on (foreign key): the log line is the record.
       if (challenge !== undefined) await record('skipped', { errorCode: reason });
+      deps.metrics.send('skipped');
       log.info({ reason }, 'delivery skipped');
       return { skipped: reason };
     }
@@ -118,7 +125,15 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         expiresAt: challenge.expires_at,
         now: deps.now(),
       });
-      const message = { channel, to: secret.to, toMasked: data.toMasked, challengeId, sendNumber, ...rendered };
+      const message = {
+        channel,
+        to: secret.to,
+        toMasked: data.toMasked,
+        challengeId,
+        sendNumber,
+        requestId: data.requestId,
+        ...rendered,
+      };
       ({ providerMessageId } = await deps.sender.send(message));
     } catch (error) {
       throw await handleFailure(asDeliveryError(error, log), {
@@ -127,6 +142,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         sendNumber,
         log,
         record,
+        metrics: deps.metrics,
         durationMs: performance.now() - started,
         lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
         rateLimitExhausted: job.attemptsStarted > deps.maxRateLimitedStarts,
@@ -136,6 +152,8 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     }
 
     const durationMs = performance.now() - started;
+    deps.metrics.send('sent');
+    deps.metrics.delivered(new Date(data.requestedAt), deps.now());
     // The provider has the message: from here on, failing the job would send it again. So the
     // outcome is written back with retries (Postgres may be away for a moment) while BullMQ keeps
     // renewing the job's lock, and a write that never succeeds does not fail the job.

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryWorker } from './delivery.worker.ts';
 import type { DeliverySender } from './sender.port.ts';
 import {
+  captureLogs,
   createDeliveryFixture,
   createRecordingSender,
   type DeliveryFixture,
@@ -18,6 +19,7 @@ let database: TestDatabase;
 let fixture: DeliveryFixture;
 let prefix: string;
 const workers: DeliveryWorker[] = [];
+const logs = captureLogs('email-worker');
 
 /** A provider that never answers (the job stays active until its worker dies); `called` says when it got the job. */
 function hangingSender(): { sender: DeliverySender; called: Promise<void> } {
@@ -42,6 +44,7 @@ async function startWorker(sender: DeliverySender): Promise<DeliveryWorker> {
     prefix,
     keyRing,
     sender,
+    log: logs.log,
     concurrency: 1,
     // Short on purpose: a dead worker's lock expires after 500 ms and is noticed within 100 ms.
     lockDurationMs: 500,
@@ -112,5 +115,12 @@ describe('a job that stalls more than allowed', () => {
     expect(await listDeliveryAttempts(database.db, challenge.id)).toMatchObject([
       { outcome: 'temporary_failure', error_code: 'stalled' },
     ]);
+    // The stall warnings and the failure name the challenge and the request that asked for it.
+    const lines = logs.mentioning(challenge.id);
+    const stalls = lines.filter((line) => String(line.msg).startsWith('delivery job stalled'));
+    expect(stalls.length).toBeGreaterThan(0);
+    expect(lines.some((line) => line.msg === 'delivery job failed')).toBe(true);
+    const { requestId } = fixture.jobData(challenge);
+    for (const line of lines) expect(line).toMatchObject({ challengeId: challenge.id, requestId });
   });
 });

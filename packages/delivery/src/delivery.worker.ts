@@ -1,10 +1,19 @@
 import { type Database, type Kysely, recordStalledDelivery } from '@otp/db';
 import { type Channel, isDeliveryJobData, type KeyRing, QUEUE_NAMES, STALLED_TOO_OFTEN } from '@otp/domain';
-import { createWorkerRedis, type Logger } from '@otp/runtime';
+import {
+  createMetricsRegistry,
+  createWorkerRedis,
+  disabledTracing,
+  type Logger,
+  type Registry,
+  type Tracing,
+} from '@otp/runtime';
 import { type Job, Queue, Worker } from 'bullmq';
 import { redactRecipients } from './delivery.error.ts';
 import { sanitizeJobError } from './delivery.failures.ts';
+import { createDeliveryMetrics } from './delivery.metrics.ts';
 import { createDeliveryProcessor, type DeliveryJobResult } from './delivery.processor.ts';
+import { traceDelivery } from './delivery.span.ts';
 import type { DeliverySender, MessageRenderer } from './sender.port.ts';
 
 export interface DeliveryWorkerDeps {
@@ -17,6 +26,13 @@ export interface DeliveryWorkerDeps {
   sender: DeliverySender;
   render: MessageRenderer;
   log: Logger;
+  /**
+   * Where `otp_sends_total` and `otp_delivery_latency_seconds` are registered: the registry the
+   * ops server serves at /metrics. Default: a registry of the worker's own that nothing serves.
+   */
+  metricsRegistry?: Registry;
+  /** One CONSUMER span per processing, child of the gateway's span in the job (default: none). */
+  tracing?: Tracing;
   concurrency: number;
   /** Queue-wide: holds across every replica of the worker. */
   limiter: { max: number; duration: number };
@@ -58,12 +74,19 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
+/** The fields of every log line about a job: its challenge and the request that asked for it. */
 function jobFields(job: Job | undefined): Record<string, unknown> {
   if (job === undefined) return {};
   const data = isDeliveryJobData(job.data)
-    ? { challengeId: job.data.challengeId, sendNumber: job.data.sendNumber }
+    ? { challengeId: job.data.challengeId, sendNumber: job.data.sendNumber, requestId: job.data.requestId }
     : {};
   return { jobId: job.id, attemptsMade: job.attemptsMade, ...data };
+}
+
+/** The challenge id in a delivery job id (`<challengeId>.<sendNumber>`), when it is one. */
+function challengeIdOf(jobId: string): string | undefined {
+  const match = /^([0-9a-f-]{36})\.\d+$/i.exec(jobId);
+  return match?.[1];
 }
 
 export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
@@ -90,6 +113,10 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   // BullMQ 6 moved the manual rate limit from the worker to the queue (worker.rateLimit is
   // deprecated); this Queue shares the worker's connection and only sets that limit.
   const limiter = new Queue(queue, { connection, prefix: deps.prefix });
+  const metrics = createDeliveryMetrics(deps.metricsRegistry ?? createMetricsRegistry(`${queue}-worker`), {
+    channel: deps.channel,
+    provider: deps.sender.provider,
+  });
   const processJob = createDeliveryProcessor({
     channel: deps.channel,
     db: deps.db,
@@ -97,6 +124,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     sender: deps.sender,
     render: deps.render,
     log,
+    metrics,
     now: deps.now ?? (() => new Date()),
     maxRateLimitedStarts: deps.maxRateLimitedStarts ?? 20,
     // Sets the queue's rate-limit key, which every replica's worker obeys.
@@ -104,12 +132,15 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     authFailurePauseMs: deps.authFailurePauseMs ?? 60_000,
     writeBackTimeoutMs: deps.writeBackTimeoutMs ?? 60_000,
   });
+  const tracing = deps.tracing ?? disabledTracing;
   async function processDelivery(job: Job<unknown, DeliveryJobResult>): Promise<DeliveryJobResult> {
-    try {
-      return await processJob(job);
-    } catch (error) {
-      throw sanitizeJobError(error, log);
-    }
+    return traceDelivery(tracing, { queue, provider: deps.sender.provider, job }, async () => {
+      try {
+        return await processJob(job);
+      } catch (error) {
+        throw sanitizeJobError(error, log.child(jobFields(job)), metrics);
+      }
+    });
   }
 
   // While Redis is away BullMQ reports the same error on every reconnection: one line per 5 s.
@@ -129,6 +160,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     // so the challenge shows a failed delivery instead of "sending" for ever.
     // (If this record does not land, the gateway's reconciler records it later.)
     if (job !== undefined && error.message === STALLED_TOO_OFTEN && isDeliveryJobData(job.data)) {
+      metrics.send('stalled');
       const { challengeId, sendNumber, channel } = job.data;
       const send = { challengeId, sendNumber, channel, provider: deps.sender.provider, attempt: job.attemptsStarted };
       recordStalledDelivery(deps.db, send).catch((recordError: Error) => {
@@ -137,7 +169,13 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     }
   });
   worker.on('stalled', (jobId) => {
-    log.warn({ jobId }, 'delivery job stalled: its worker stopped renewing the lock');
+    // The event carries only the id: read the job for its request id, so this line can be found
+    // with the others about the challenge (the id alone still names the challenge if Redis fails).
+    const message = 'delivery job stalled: its worker stopped renewing the lock';
+    limiter.getJob(jobId).then(
+      (job) => log.warn({ challengeId: challengeIdOf(jobId), ...jobFields(job), jobId }, message),
+      () => log.warn({ challengeId: challengeIdOf(jobId), jobId }, message),
+    );
   });
   worker.run().catch((error: Error) => {
     log.error({ err: { name: error.name, message: redactRecipients(error.message) } }, 'worker stopped');

@@ -12,7 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryWorker } from './delivery.worker.ts';
 import type { DeliverySender } from './sender.port.ts';
-import { createDeliveryFixture, type DeliveryFixture, startTestDeliveryWorker } from './testing/index.ts';
+import { captureLogs, createDeliveryFixture, type DeliveryFixture, startTestDeliveryWorker } from './testing/index.ts';
 
 // Once the provider has accepted a message, losing Postgres must not make the job fail and send
 // it again: the outcome is written back when Postgres returns.
@@ -23,6 +23,7 @@ let workerDb: Kysely<Database>;
 let fixture: DeliveryFixture;
 let worker: DeliveryWorker;
 let sends = 0;
+const logs = captureLogs('email-worker');
 
 /** Accepts the message, then takes Postgres away from the worker for a while. */
 const senderThatLosesPostgres: DeliverySender = {
@@ -56,6 +57,7 @@ beforeAll(async () => {
     prefix,
     keyRing,
     sender: senderThatLosesPostgres,
+    log: logs.log,
     concurrency: 1,
     writeBackTimeoutMs: 10_000,
   });
@@ -83,5 +85,10 @@ describe('Postgres lost after the provider accepted a message', () => {
     expect(await listDeliveryAttempts(database.db, challenge.id)).toMatchObject([
       { outcome: 'sent', provider_message_id: 'fake-1' },
     ]);
+    // The retries of the write-back are logged with the challenge and the request they belong to.
+    const lines = logs.mentioning(challenge.id);
+    expect(lines.some((line) => line.msg === 'recording the sent message failed: retrying')).toBe(true);
+    const { requestId } = fixture.jobData(challenge);
+    for (const line of lines) expect(line).toMatchObject({ challengeId: challenge.id, requestId });
   });
 });

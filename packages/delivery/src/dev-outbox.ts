@@ -33,7 +33,12 @@ export async function writeToDevOutbox(write: DevOutboxWrite): Promise<string> {
     throw new DeliveryError('temporary', 'dev_outbox_write', { detail: (error as { code?: string }).code });
   }
   write.log.info(
-    { path, toMasked: write.message.toMasked, challengeId: write.message.challengeId },
+    {
+      path,
+      toMasked: write.message.toMasked,
+      challengeId: write.message.challengeId,
+      requestId: write.message.requestId,
+    },
     `${write.message.channel} written to the dev outbox`,
   );
   return path;

@@ -1,4 +1,5 @@
 export * from './delivery.error.ts';
+export type { SendOutcome } from './delivery.metrics.ts';
 export type { DeliveryJobResult } from './delivery.processor.ts';
 export * from './delivery.worker.ts';
 export * from './dev-outbox.ts';

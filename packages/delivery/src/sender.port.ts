@@ -8,6 +8,8 @@ export interface OutgoingMessage {
   readonly toMasked: string;
   readonly challengeId: string;
   readonly sendNumber: number;
+  /** The gateway request that asked for the code, for log lines about this message. */
+  readonly requestId?: string;
   /** Email only. */
   readonly subject?: string;
   readonly text: string;

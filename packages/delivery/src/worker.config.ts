@@ -3,6 +3,7 @@ import {
   type KeyRing,
   KeyRingVariable,
   LogLevel,
+  OtlpEndpoint,
   PostgresUrl,
   parseKeyRing,
   QueuePrefix,
@@ -20,6 +21,7 @@ export const workerConfigFields = {
   QUEUE_PREFIX: QueuePrefix,
   ENVELOPE_KEYS: KeyRingVariable('Keys that open the delivery envelopes, shared with the gateway'),
   LOG_LEVEL: LogLevel,
+  OTEL_EXPORTER_OTLP_ENDPOINT: OtlpEndpoint,
   OPS_HOST: Type.String({
     default: '0.0.0.0',
     minLength: 1,

@@ -3,15 +3,19 @@ import { createDb, type Database, type Kysely, pingDb } from '@otp/db';
 import type { KeyRing } from '@otp/domain';
 import {
   createLogger,
+  createMetricsRegistry,
   createProducerRedis,
+  createTracing,
   evictionMessage,
   exitOnConfigError,
   guardAgainstEviction,
   type Logger,
   onShutdownSignal,
   pingRedis,
+  type Registry,
   readEnvironment,
   startOpsServer,
+  type Tracing,
 } from '@otp/runtime';
 import type { DeliveryWorker } from './delivery.worker.ts';
 import { SHUTDOWN_GRACE_MS } from './worker.config.ts';
@@ -22,6 +26,7 @@ export interface WorkerProcessConfig {
   REDIS_URL: string;
   QUEUE_PREFIX: string;
   LOG_LEVEL: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   OPS_HOST: string;
   SHUTDOWN_TIMEOUT_MS: number;
   keyRing: KeyRing;
@@ -33,7 +38,11 @@ export interface WorkerProcessOptions<C extends WorkerProcessConfig> {
   /** The health port and the job concurrency (which sizes the Postgres pool). */
   port(config: C): number;
   concurrency(config: C): number;
-  start(config: C, clients: { db: Kysely<Database>; log: Logger }): DeliveryWorker;
+  /**
+   * `metrics` is the registry the ops server serves: pass it to the worker as `metricsRegistry`;
+   * `tracing` exports spans when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+   */
+  start(config: C, clients: { db: Kysely<Database>; log: Logger; metrics: Registry; tracing: Tracing }): DeliveryWorker;
   /** Extra fields of the "started" log line. */
   describe?(config: C): Record<string, unknown>;
 }
@@ -42,7 +51,8 @@ const repositoryEnvFile = fileURLToPath(new URL('../../../.env', import.meta.url
 
 /**
  * The body of a worker's main.ts: reads the configuration (stopping with a message naming each
- * bad variable), creates the clients, starts the worker and its health server, and closes
+ * bad variable), creates the clients, starts the worker and its ops server (health and
+ * metrics), and closes
  * everything on SIGTERM, in-flight jobs first.
  */
 export async function runWorkerProcess<C extends WorkerProcessConfig>(options: WorkerProcessOptions<C>): Promise<void> {
@@ -66,11 +76,14 @@ export async function runWorkerProcess<C extends WorkerProcessConfig>(options: W
     process.stderr.write(`${options.service}: ${evictionMessage(policy)}\n`);
     process.exit(78);
   });
-  const worker = options.start(config, { db, log });
+  const metrics = createMetricsRegistry(options.service);
+  const tracing = createTracing({ service: options.service, endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const worker = options.start(config, { db, log, metrics, tracing });
   const ops = await startOpsServer({
     host: config.OPS_HOST,
     port: options.port(config),
     log,
+    metrics,
     checks: {
       postgres: () => pingDb(db),
       redis: () => pingRedis(healthRedis),
@@ -85,6 +98,7 @@ export async function runWorkerProcess<C extends WorkerProcessConfig>(options: W
   onShutdownSignal(
     async () => {
       await worker.close();
+      await tracing.shutdown().catch(() => {});
       await ops.close();
       healthRedis.disconnect();
       await db.destroy();

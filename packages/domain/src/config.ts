@@ -56,6 +56,13 @@ export const RedisUrl = Type.String({
   pattern: '^rediss?://',
   description: 'Redis connection string, e.g. redis://host:6379',
 });
+export const OtlpEndpoint = Type.Optional(
+  Type.String({
+    pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+    description:
+      'OpenTelemetry collector (OTLP/HTTP) to send traces to, e.g. http://otel-collector:4318 (spans go to <it>/v1/traces); unset: no tracing',
+  }),
+);
 export const QueuePrefix = Type.String({
   default: '{otp}',
   minLength: 1,

@@ -10,6 +10,8 @@ export const JOB_NAMES = { sendCode: 'send-code' } as const;
 export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
 
 export const DEFAULT_QUEUE_PREFIX = '{otp}';
+/** W3C trace context header value (version-traceid-parentid-flags). */
+export const TRACEPARENT_PATTERN = '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$';
 export const PURPOSES = ['login', 'verify_email', 'verify_phone'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
@@ -30,6 +32,12 @@ export const DeliveryJobData = Type.Object(
     requestedAt: Type.String({ format: 'date-time' }),
     expiresAt: Type.String({ format: 'date-time' }),
     requestId: Type.Optional(Type.String({ maxLength: 128 })),
+    /**
+     * The gateway's span (W3C trace context) when it traces (OTEL_EXPORTER_OTLP_ENDPOINT set):
+     * the worker's span becomes its child. Workers that predate this field reject it (the
+     * schema allows no unknown property): upgrade the workers before turning tracing on.
+     */
+    traceparent: Type.Optional(Type.String({ pattern: TRACEPARENT_PATTERN })),
     envelope: Type.String({ pattern: '^v1\\.' }),
   },
   { additionalProperties: false },

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -36,13 +36,16 @@ export const REDACT_PATHS = [
 export interface LoggerOptions {
   service: string;
   level: string;
+  /** Where the JSON lines go (default stdout); tests pass a stream to read them back. */
+  destination?: DestinationStream;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  return pino({
+  const settings = {
     level: options.level,
     base: { service: options.service },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  });
+  };
+  return options.destination === undefined ? pino(settings) : pino(settings, options.destination);
 }

@@ -1,5 +1,8 @@
+import { sampleValue, scrapeMetrics } from '@otp/testkit';
+import { Counter } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from './logger.ts';
+import { createMetricsRegistry } from './metrics.ts';
 import { type OpsServer, startOpsServer } from './ops-server.ts';
 
 const log = createLogger({ service: 'ops-test', level: 'silent' });
@@ -48,5 +51,20 @@ describe('ops server', () => {
       body: { status: 'unavailable', checks: { postgres: true, redis: false, worker: false } },
     });
     expect((await get('/health/live')).status).toBe(200);
+  });
+
+  it('serves the registry it is given at /metrics in Prometheus text format', async () => {
+    const registry = createMetricsRegistry('ops-test');
+    const jobs = new Counter({ name: 'ops_test_jobs_total', help: 'Jobs', registers: [registry] });
+    server = await startOpsServer({ host: '127.0.0.1', port: 0, log, checks: {}, metrics: registry });
+    jobs.inc(3);
+    const families = await scrapeMetrics(`${server.url}/metrics`);
+    expect(sampleValue(families, 'ops_test_jobs_total', { service: 'ops-test' })).toBe(3);
+    expect(families.has('process_resident_memory_bytes')).toBe(true);
+  });
+
+  it('has no /metrics without a registry', async () => {
+    server = await startOpsServer({ host: '127.0.0.1', port: 0, log, checks: {} });
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
   });
 });

@@ -1,5 +1,7 @@
-import Fastify, { LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { serveMetrics } from './http-metrics.ts';
+import type { Registry } from './metrics.ts';
 
 /** A readiness check: resolves true when the dependency answers. A throw counts as false. */
 export type HealthCheck = () => Promise<boolean>;
@@ -11,6 +13,8 @@ export interface OpsServerOptions {
   log: Logger;
   /** Named readiness checks, e.g. `{ postgres: () => pingDb(db), redis: () => pingRedis(redis) }`. */
   checks: Record<string, HealthCheck>;
+  /** Served at `/metrics` in Prometheus' text format when given. */
+  metrics?: Registry;
 }
 
 export interface OpsServer {
@@ -28,11 +32,12 @@ async function runChecks(checks: Record<string, HealthCheck>): Promise<Record<st
 
 /**
  * The small HTTP server every worker runs for its orchestrator: `/health/live` answers while the
- * process runs; `/health/ready` answers 200 only while every dependency check passes.
+ * process runs; `/health/ready` answers 200 only while every dependency check passes; `/metrics`
+ * serves the registry it is given.
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const app = Fastify({
-    loggerInstance: options.log.child({ component: 'ops-server' }),
+    loggerInstance: options.log.child({ component: 'ops-server' }) as FastifyBaseLogger,
     // Probes hit these routes every few seconds; one log line each would drown the real ones.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -42,6 +47,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     const ready = Object.values(checks).every(Boolean);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
   });
+  if (options.metrics !== undefined) serveMetrics(app, options.metrics);
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;

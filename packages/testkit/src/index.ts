@@ -1,4 +1,6 @@
 export * from './codes.ts';
+export * from './otlp-receiver.ts';
+export * from './prometheus.ts';
 export * from './redis-server.ts';
 export * from './service-process.ts';
 export * from './smtp-sink.ts';

@@ -64,9 +64,15 @@ describe('queue dashboard in Chromium', () => {
   it('is closed to a browser that does not sign in', async () => {
     const browser = await openBrowser();
     const page = browser.pages()[0] ?? (await browser.newPage());
+    const statuses: number[] = [];
+    page.on('response', (response) => statuses.push(response.status()));
     // Headless Chromium cannot ask for a password: the 401 challenge ends the navigation.
     await expect(page.goto(`${baseUrl}/`)).rejects.toThrow(/ERR_INVALID_AUTH_CREDENTIALS/);
-    expect(await page.content()).not.toContain('OTP delivery queues');
+    // Chromium then shows its own error page (it may still be loading it): poll what is shown.
+    const shown = () => page.content().catch(() => 'still navigating');
+    await expect.poll(shown, { timeout: 10_000 }).not.toBe('still navigating');
+    expect(await shown()).not.toContain('OTP delivery queues');
+    expect(statuses).not.toContain(200);
   });
 
   it('signs in with basic credentials, shows both queues and their jobs, and saves a screenshot', async () => {

@@ -1,12 +1,17 @@
 import { PublicError } from '@otp/domain';
-import { type Logger, pingRedis } from '@otp/runtime';
+import {
+  createMetricsRegistry,
+  instrumentHttp,
+  type Logger,
+  pingRedis,
+  type Registry,
+  serveMetrics,
+} from '@otp/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { Registry } from 'prom-client';
 import { requireOperator } from './auth.ts';
 import { createDeliveryBoard } from './board.ts';
 import type { DashboardAuth } from './config.ts';
-import { createDashboardMetrics, instrumentRequests } from './metrics.ts';
 
 export interface DashboardDeps {
   /** A fail-fast connection (createProducerRedis): the board's queues and the readiness ping share it. */
@@ -32,8 +37,8 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     // Probes and the board's polling would drown the log; actions and errors are logged below.
     logController: new LogController({ disableRequestLogging: true }),
   });
-  const registry = deps.metrics ?? createDashboardMetrics();
-  instrumentRequests(app, registry);
+  const registry = deps.metrics ?? createMetricsRegistry('dashboard');
+  instrumentHttp(app, registry);
   const board = createDeliveryBoard({ redis: deps.redis, prefix: deps.prefix, log: deps.log });
   app.addHook('onClose', () => board.close());
 
@@ -47,7 +52,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     const redis = await pingRedis(deps.redis);
     return reply.code(redis ? 200 : 503).send({ status: redis ? 'ok' : 'unavailable', checks: { redis } });
   });
-  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  serveMetrics(app, registry);
 
   // Everything of bull-board (the UI pages, its static files, its /api) lives in this context,
   // so the sign-in hook runs before every one of its routes and before its 404s.

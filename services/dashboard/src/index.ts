@@ -3,4 +3,3 @@ export * from './board.ts';
 export * from './config.ts';
 export * from './dashboard.ts';
 export * from './job-view.ts';
-export * from './metrics.ts';

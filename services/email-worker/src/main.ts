@@ -10,7 +10,7 @@ await runWorkerProcess({
   port: (config) => config.EMAIL_WORKER_PORT,
   concurrency: (config) => config.EMAIL_CONCURRENCY,
   describe: (config) => ({ provider: config.SMTP_URL === undefined ? 'dev-outbox' : 'smtp' }),
-  start: (config, { db, log }) =>
+  start: (config, { db, log, metrics, tracing }) =>
     startWorker({
       db,
       redisUrl: config.REDIS_URL,
@@ -18,6 +18,8 @@ await runWorkerProcess({
       keyRing: config.keyRing,
       sender: createEmailSender(config, log),
       log,
+      metricsRegistry: metrics,
+      tracing,
       appName: config.APP_NAME,
       concurrency: config.EMAIL_CONCURRENCY,
       limiter: { max: config.EMAIL_RATE_LIMIT_MAX, duration: config.EMAIL_RATE_LIMIT_DURATION_MS },

@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { instrumentHttp, serveMetrics } from '@otp/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { authRoutes } from './auth/auth.routes.ts';
 import { jwksRoutes } from './auth/jwks.routes.ts';
@@ -13,6 +14,7 @@ import { healthRoutes } from './health/health.routes.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { requestIdFor } from './http/request-id.ts';
+import { registerTracing } from './http/tracing.ts';
 import { meRoutes } from './me/me.routes.ts';
 import { otpRoutes } from './otp/otp.routes.ts';
 import { registerRateLimits } from './rate-limit/rate-limit.plugin.ts';
@@ -52,6 +54,10 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     maxAge: 600,
   });
   await registerOpenApi(app, config.JWT_ISSUER);
+  // Every answer is timed by route pattern; /metrics is the scrape target (not in the API document).
+  instrumentHttp(app, deps.metrics.registry);
+  serveMetrics(app, deps.metrics.registry);
+  registerTracing(app, deps.tracing);
   const limits = await registerRateLimits(app, deps);
 
   await app.register(healthRoutes, { deps });

@@ -5,6 +5,7 @@ import {
   LogLevel,
   MAX_CODE_LENGTH,
   MIN_CODE_LENGTH,
+  OtlpEndpoint,
   Port,
   PostgresUrl,
   parseConfig,
@@ -25,6 +26,7 @@ export const GatewayConfigSchema = Type.Object({
   HOST: Type.String({ default: '0.0.0.0', minLength: 1, description: 'Address the HTTP server binds to' }),
   PORT: Port(3000, 'HTTP port of the gateway'),
   LOG_LEVEL: LogLevel,
+  OTEL_EXPORTER_OTLP_ENDPOINT: OtlpEndpoint,
   DATABASE_URL: PostgresUrl,
   DATABASE_TIMEOUT_MS: Type.Integer({
     minimum: 100,
@@ -149,6 +151,13 @@ export const GatewayConfigSchema = Type.Object({
     60,
     'A dispatched send whose delivery said nothing for this long is looked up in its queue, and added again if its job is gone',
   ),
+  METRICS_COLLECT_TIMEOUT_MS: Type.Integer({
+    minimum: 10,
+    maximum: 30_000,
+    default: 1000,
+    description:
+      'How long /metrics waits for the queue counts (Redis) and the relay lag (Postgres); past it those series are left out of the scrape rather than holding it',
+  }),
   PURGE_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 300_000, description: 'How often expired data is purged' }),
   EXPIRED_RETENTION_SECONDS: Seconds(86_400, 'How long a challenge is kept after it expired before it is purged'),
   TWILIO_AUTH_TOKEN: Type.Optional(

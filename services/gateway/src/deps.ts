@@ -1,6 +1,6 @@
 import { createDb, type Database, type Kysely } from '@otp/db';
 import { type Channel, QUEUE_NAMES } from '@otp/domain';
-import { createProducerRedis, type Logger } from '@otp/runtime';
+import { createProducerRedis, createTracing, type Logger, type Tracing } from '@otp/runtime';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FactorVerifier } from './auth/factor.port.ts';
@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config.ts';
 import { authenticatorFactors } from './factors/authenticator.verifier.ts';
 import { createGatewayKeys, type GatewayKeys } from './keys.ts';
 import { type PurgeSchedule, startPurgeSchedule } from './maintenance/purge.schedule.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway.metrics.ts';
 import { type OutboxRelay, startOutboxRelay } from './outbox/outbox.relay.ts';
 
 /** Everything the gateway's routes use, built once in main.ts (or by a test) and passed down. */
@@ -27,6 +28,10 @@ export interface GatewayDeps {
   /** Second factors of the MFA step (TOTP, HOTP, recovery codes); unset: no account has one. */
   factors?: FactorVerifier;
   log: Logger;
+  /** The registry served at /metrics and the counters the routes move. */
+  metrics: GatewayMetrics;
+  /** OpenTelemetry spans (a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set). */
+  tracing: Tracing;
   /** Current time; tests may pass their own. */
   clock?: () => Date;
 }
@@ -94,6 +99,13 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     keys,
     passwords: createPasswordHasher(config),
     log,
+    metrics: createGatewayMetrics({
+      db,
+      queues,
+      log: log.child({ component: 'metrics' }),
+      collectTimeoutMs: config.METRICS_COLLECT_TIMEOUT_MS,
+    }),
+    tracing: createTracing({ service: 'gateway', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }),
   };
   // Reads deps at each call, so a clock a test sets later applies to factor codes too.
   deps.factors = authenticatorFactors(deps);
@@ -116,6 +128,8 @@ export async function closeGatewayDeps(deps: RunningGatewayDeps): Promise<void> 
   await Promise.all(Object.values(deps.queues).map((queue) => queue.close()));
   await closeRedis(deps.redis);
   await deps.db.destroy();
+  // Last: the spans of the requests that just finished are exported too.
+  await deps.tracing.shutdown().catch(() => {});
 }
 
 /** The current time, from the injected clock when there is one. */

@@ -10,7 +10,7 @@ await runWorkerProcess({
   port: (config) => config.SMS_WORKER_PORT,
   concurrency: (config) => config.SMS_CONCURRENCY,
   describe: (config) => ({ provider: config.twilio === undefined ? 'dev-outbox' : 'twilio' }),
-  start: (config, { db, log }) =>
+  start: (config, { db, log, metrics, tracing }) =>
     startWorker({
       db,
       redisUrl: config.REDIS_URL,
@@ -18,6 +18,8 @@ await runWorkerProcess({
       keyRing: config.keyRing,
       sender: createSmsSender(config, log),
       log,
+      metricsRegistry: metrics,
+      tracing,
       appName: config.APP_NAME,
       webOtpDomain: config.WEBOTP_DOMAIN,
       concurrency: config.SMS_CONCURRENCY,

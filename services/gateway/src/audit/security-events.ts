@@ -1,5 +1,6 @@
 import { type Database, insertSecurityEvent, type Kysely } from '@otp/db';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import { traceparentFor } from '../http/tracing.ts';
 
 /** What the audit trail records. Add a type here before writing it anywhere. */
 export type SecurityEventType =
@@ -35,6 +36,8 @@ export interface RequestContext {
   ip: string;
   userAgent: string | null;
   requestId: string;
+  /** The request's span (W3C trace context) when the gateway traces. */
+  traceparent?: string | undefined;
   log: FastifyBaseLogger;
 }
 
@@ -45,6 +48,7 @@ export function requestContext(request: FastifyRequest): RequestContext {
     // Bounded: the header is client-chosen and lands in a table.
     userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null,
     requestId: request.id,
+    traceparent: traceparentFor(request),
     log: request.log,
   };
 }

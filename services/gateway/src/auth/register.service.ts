@@ -36,6 +36,7 @@ export async function register(
       purpose: 'verify_email',
       locale: input.locale,
       requestId: context.requestId,
+      traceparent: context.traceparent,
       clientIp: context.ip,
       userId: user.id,
     },

@@ -8,6 +8,7 @@ import { tokenSettings } from '../auth/tokens.service.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { BEARER_SECURITY } from '../http/openapi.ts';
 import { problemResponses } from '../http/schemas.ts';
+import { traceparentFor } from '../http/tracing.ts';
 import { presentRequested } from '../otp/otp.presenter.ts';
 import { requestChallenge } from '../otp/otp.request.service.ts';
 import { ChallengeCreated } from '../otp/otp.schemas.ts';
@@ -76,6 +77,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
           purpose: 'verify_phone',
           locale: deps.config.DEFAULT_LOCALE,
           requestId: request.id,
+          traceparent: traceparentFor(request),
           clientIp: request.ip,
           userId,
         },

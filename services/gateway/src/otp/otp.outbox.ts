@@ -23,6 +23,8 @@ export interface SendRequest {
   to: string;
   code: string;
   requestId: string;
+  /** The request's span (W3C trace context), when the gateway traces. */
+  traceparent?: string | undefined;
   requestedAt: Date;
 }
 
@@ -44,6 +46,7 @@ export function deliveryOutboxRow(envelopes: KeyRing, send: SendRequest): NewDel
     requestedAt: send.requestedAt.toISOString(),
     expiresAt: send.expiresAt.toISOString(),
     requestId: send.requestId,
+    ...(send.traceparent === undefined ? {} : { traceparent: send.traceparent }),
     envelope: seal(envelopes, secret, envelopeContext(send.challengeId, send.sendNumber)),
   };
   // The producer checks the contract too: a bad payload fails here, not in a worker.

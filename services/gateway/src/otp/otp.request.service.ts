@@ -24,6 +24,8 @@ export interface ChallengeRequest {
   purpose: Purpose;
   locale: string;
   requestId: string;
+  /** The request's span, carried in the job so the worker's span is its child. */
+  traceparent?: string | undefined;
   clientIp: string;
   /** The signed-in account the code is for (verify_phone from /v1/me/phone, verify_email at registration). */
   userId?: string;
@@ -73,6 +75,7 @@ export async function requestChallenge(
     to,
     code,
     requestId: request.requestId,
+    traceparent: request.traceparent,
     requestedAt: at,
   });
 
@@ -113,6 +116,7 @@ export async function requestChallenge(
 
   // After the commit; the relay works in the background, so the request never waits on Redis.
   deps.relay.nudge();
+  deps.metrics.codeEvent('requested', { channel: request.channel, purpose: request.purpose });
   logOtpEvent(log, 'otp.challenge_requested', { challengeId: id, channel: request.channel, purpose: request.purpose });
   return { id, channel: request.channel, toMasked, expiresAt, resendAvailableAt };
 }

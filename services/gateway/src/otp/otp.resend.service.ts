@@ -21,6 +21,7 @@ export async function resendChallenge(
   id: string,
   requestId: string,
   log: FastifyBaseLogger,
+  traceparent?: string,
 ): Promise<ResentChallenge> {
   const { config, keys } = deps;
   const at = now(deps);
@@ -52,6 +53,7 @@ export async function resendChallenge(
         to: open(keys.envelopes, row.recipient_sealed, `recipient:${id}`) as string,
         code,
         requestId,
+        traceparent,
         requestedAt: at,
       }),
     );

@@ -3,6 +3,7 @@ import { findChallenge } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { requestContext } from '../audit/security-events.ts';
 import { type GatewayDeps, now } from '../deps.ts';
+import { traceparentFor } from '../http/tracing.ts';
 import type { RateLimitHooks } from '../rate-limit/rate-limit.plugin.ts';
 import { presentChallenge, presentRequested, presentResent } from './otp.presenter.ts';
 import { requestChallenge } from './otp.request.service.ts';
@@ -33,6 +34,7 @@ export const otpRoutes: FastifyPluginAsyncTypebox<OtpRoutesOptions> = async (app
           purpose: request.body.purpose ?? 'login',
           locale: request.body.locale ?? deps.config.DEFAULT_LOCALE,
           requestId: request.id,
+          traceparent: traceparentFor(request),
           clientIp: request.ip,
         },
         request.log,
@@ -51,7 +53,7 @@ export const otpRoutes: FastifyPluginAsyncTypebox<OtpRoutesOptions> = async (app
     '/otp/challenges/:id/resend',
     { schema: resendChallengeSchema, onRequest: limits.codeRequests },
     async (request, reply) => {
-      const resent = await resendChallenge(deps, request.params.id, request.id, request.log);
+      const resent = await resendChallenge(deps, request.params.id, request.id, request.log, traceparentFor(request));
       return reply.code(202).send(presentResent(resent));
     },
   );

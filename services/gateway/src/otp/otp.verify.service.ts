@@ -53,6 +53,10 @@ export async function verifyChallenge(
     // The database refused the attempt; if our clock disagrees, the database's expiry wins.
     const refusal = unusableChallenge(row, at) ?? new PublicError('challenge_expired');
     if (row !== undefined) {
+      // A code that came too late; other refusals (used, locked, failed) were counted when they happened.
+      if (refusal.code === 'challenge_expired') {
+        deps.metrics.codeEvent('expired', { channel: row.channel, purpose: row.purpose });
+      }
       await recordSecurityEvent(deps.db, context, 'code.failed', {
         userId: row.user_id,
         details: { challengeId: id, channel: row.channel, purpose: row.purpose, reason: refusal.code },
@@ -68,7 +72,9 @@ export async function verifyChallenge(
   }
 
   const fields = { challengeId: id, channel: counted.channel, purpose: counted.purpose };
+  const labels = { channel: counted.channel, purpose: counted.purpose };
   if (!codeMatches(deps.keys.codeHmacKey, id, code, counted.code_hashes)) {
+    deps.metrics.codeEvent('failed', labels);
     const attemptsRemaining = Math.max(0, counted.max_attempts - counted.attempt_count);
     await recordSecurityEvent(deps.db, context, 'code.failed', {
       userId: counted.user_id,
@@ -80,6 +86,7 @@ export async function verifyChallenge(
     });
     if (attemptsRemaining === 0) {
       await lockExhaustedChallenge(deps.db, id);
+      deps.metrics.codeEvent('locked', labels);
       logOtpEvent(log, 'otp.locked', { ...fields, reason: 'attempts_exhausted' });
       throw new PublicError('too_many_attempts', { extra: { attemptsRemaining: 0 } });
     }
@@ -91,6 +98,7 @@ export async function verifyChallenge(
     if (!(await consumeChallenge(trx, id))) throw new PublicError('challenge_used');
     return applyPurpose(trx, deps, counted, at);
   });
+  deps.metrics.codeEvent('verified', labels);
   logOtpEvent(log, 'otp.verified', { ...fields, ...(userId === null ? {} : { userId }) });
   await recordSecurityEvent(deps.db, context, 'code.verified', { userId, details: fields });
   if ('user' in result) {

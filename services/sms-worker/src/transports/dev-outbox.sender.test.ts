@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 describe('dev outbox SMS sender', () => {
-  it('writes a .txt file with a To: line and the body, and logs one line without the code or number', async () => {
+  it('writes a .txt file with a To: line and the body, and logs one line naming the challenge and request, without the code or number', async () => {
     const lines: string[] = [];
     const log = pino(
       new Writable({
@@ -34,6 +34,7 @@ describe('dev outbox SMS sender', () => {
       toMasked: '+*******0123',
       challengeId,
       sendNumber: 1,
+      requestId: 'req-42',
       text,
     });
 
@@ -44,6 +45,8 @@ describe('dev outbox SMS sender', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] as string)).toMatchObject({
       toMasked: '+*******0123',
+      challengeId,
+      requestId: 'req-42',
       msg: 'sms written to the dev outbox',
     });
     expect(lines[0]).not.toContain('583920');

@@ -1,0 +1,61 @@
+import type { Channel } from '@otp/domain';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/**
+ * How one processing of a delivery job ended, as `otp_sends_total{outcome}`. The first five are
+ * the outcomes of `delivery_attempts` rows; the others have no row of their own (or share
+ * `temporary_failure`) but are worth an alert apart.
+ */
+export type SendOutcome =
+  | 'sent'
+  | 'temporary_failure'
+  | 'permanent_failure'
+  | 'rate_limited'
+  | 'skipped'
+  /** The provider refused our credentials: the queue pauses. */
+  | 'provider_auth_failure'
+  /** BullMQ failed the job after its worker died twice holding it. */
+  | 'stalled'
+  /** The job broke the queue contract. */
+  | 'invalid_payload'
+  /** An unexpected error around the send (Postgres away, a bug): retried. */
+  | 'worker_error';
+
+/** The worker's counters, a dependency of the pipeline so tests read them from their own registry. */
+export interface DeliveryMetrics {
+  readonly registry: Registry;
+  send(outcome: SendOutcome): void;
+  /** From the request being accepted (job data `requestedAt`) to the provider accepting the message. */
+  delivered(requestedAt: Date, acceptedAt: Date): void;
+}
+
+// From a fast SMTP relay (well under a second) to a queue that waited out a provider rate limit
+// or retries (minutes); a code lives ten minutes by default.
+const LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+export function createDeliveryMetrics(
+  registry: Registry,
+  labels: { channel: Channel; provider: string },
+): DeliveryMetrics {
+  const sends = new Counter({
+    name: 'otp_sends_total',
+    help: 'Processings of delivery jobs by outcome (sent, temporary_failure, permanent_failure, rate_limited, skipped, ...)',
+    labelNames: ['channel', 'provider', 'outcome'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'otp_delivery_latency_seconds',
+    help: 'Time from the code request being accepted to the provider accepting the message',
+    labelNames: ['channel', 'provider'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  return {
+    registry,
+    send: (outcome) => sends.inc({ ...labels, outcome }),
+    delivered: (requestedAt, acceptedAt) => {
+      // Clocks of the gateway and the worker may disagree a little: never a negative latency.
+      latency.observe(labels, Math.max(0, (acceptedAt.getTime() - requestedAt.getTime()) / 1000));
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { type Database, type Kysely, oldestPendingOutboxAgeSeconds } from '@otp/db';
+import type { Channel, Purpose } from '@otp/domain';
+import { createMetricsRegistry, type Logger, type Registry, withinTimeout } from '@otp/runtime';
+import type { Queue } from 'bullmq';
+import { Counter, Gauge } from 'prom-client';
+
+/** What happened to a code, as `otp_code_events_total{event}`. */
+export type CodeEvent =
+  /** A challenge was accepted (202): its first code is on its way. */
+  | 'requested'
+  | 'verified'
+  /** A wrong code was compared (the one that uses up the attempts too). */
+  | 'failed'
+  /** A code was submitted for a challenge past its expiry. */
+  | 'expired'
+  /** The attempts ran out: the challenge is locked. */
+  | 'locked';
+
+/**
+ * The job states counted per queue, as BullMQ 6 names them. It has no `paused` state any more (a
+ * paused queue's jobs stay `waiting`), and `waiting-children` is left out: no flows here.
+ */
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  codeEvent(event: CodeEvent, labels: { channel: Channel; purpose: Purpose }): void;
+}
+
+export interface GatewayMetricsOptions {
+  db: Kysely<Database>;
+  queues: Record<Channel, Queue>;
+  log: Logger;
+  /** Bound on each scrape-time read of Redis or Postgres. */
+  collectTimeoutMs: number;
+}
+
+/**
+ * The gateway's registry: default process metrics, code events (the HTTP request durations are
+ * added by `instrumentHttp` when the app is built), and two
+ * gauges read when Prometheus scrapes: the depth of both delivery queues (every replica reports
+ * the same numbers: aggregate with max()) and the age of the oldest pending outbox row.
+ */
+export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMetrics {
+  const registry = createMetricsRegistry('gateway');
+  const { log, collectTimeoutMs } = options;
+
+  const codeEvents = new Counter({
+    name: 'otp_code_events_total',
+    help: 'Codes requested, verified, failed (wrong code), expired and locked, by channel and purpose',
+    labelNames: ['event', 'channel', 'purpose'] as const,
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: 'otp_queue_jobs',
+    help: 'Delivery jobs per queue and state, read from Redis at scrape time',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      // Stale numbers are worse than none: a queue whose counts cannot be read has no series
+      // in this scrape (alert on absent() / the scrape of the Redis exporter, not on zero).
+      this.reset();
+      await Promise.all(
+        Object.entries(options.queues).map(async ([name, queue]) => {
+          try {
+            const counts = await withinTimeout(queue.getJobCounts(...QUEUE_STATES), collectTimeoutMs, 'queue counts');
+            for (const state of QUEUE_STATES) this.set({ queue: name, state }, counts[state] ?? 0);
+          } catch (error) {
+            log.warn({ queue: name, err: { message: (error as Error).message } }, 'metrics: queue counts unavailable');
+          }
+        }),
+      );
+    },
+  });
+
+  new Gauge({
+    name: 'otp_outbox_oldest_pending_seconds',
+    help: 'Relay lag: age of the oldest outbox row not yet handed to a queue (0 when none is pending)',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        this.set(await withinTimeout(oldestPendingOutboxAgeSeconds(options.db), collectTimeoutMs, 'outbox lag'));
+      } catch (error) {
+        log.warn({ err: { message: (error as Error).message } }, 'metrics: outbox lag unavailable');
+      }
+    },
+  });
+
+  return {
+    registry,
+    codeEvent: (event, labels) => codeEvents.inc({ event, ...labels }),
+  };
+}

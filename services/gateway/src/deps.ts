@@ -7,6 +7,7 @@ import type { FactorVerifier } from './auth/factor.port.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/password.service.ts';
 import type { GatewayConfig } from './config.ts';
 import { authenticatorFactors } from './factors/authenticator.verifier.ts';
+import { createDrain, type Drain } from './http/drain.ts';
 import { createGatewayKeys, type GatewayKeys } from './keys.ts';
 import { type PurgeSchedule, startPurgeSchedule } from './maintenance/purge.schedule.ts';
 import { type OutboxRelay, startOutboxRelay } from './outbox/outbox.relay.ts';
@@ -26,6 +27,8 @@ export interface GatewayDeps {
   passwords: PasswordHasher;
   /** Second factors of the MFA step (TOTP, HOTP, recovery codes); unset: no account has one. */
   factors?: FactorVerifier;
+  /** Flipped when the replica is told to stop (see http/drain.ts); unset: never drains. */
+  drain?: Drain;
   log: Logger;
   /** Current time; tests may pass their own. */
   clock?: () => Date;
@@ -34,6 +37,7 @@ export interface GatewayDeps {
 /** The real deps plus the relay's full handle, for main.ts and tests to stop it. */
 export interface RunningGatewayDeps extends GatewayDeps {
   relay: OutboxRelay;
+  drain: Drain;
   purge: PurgeSchedule;
 }
 
@@ -93,6 +97,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     purge,
     keys,
     passwords: createPasswordHasher(config),
+    drain: createDrain(),
     log,
   };
   // Reads deps at each call, so a clock a test sets later applies to factor codes too.

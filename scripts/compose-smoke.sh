@@ -4,13 +4,15 @@
 # services' logs when anything fails, and always removes the containers and their volumes.
 #   bash scripts/compose-smoke.sh
 # Needs Docker Compose v2, and Node.js with the workspace installed (for `pnpm demo`).
-# GATEWAY_HOST_PORT, MAILDEV_HOST_PORT and SMS_INBOX_HOST_PORT move the published ports (default
-# 3000, 1080 and 1081).
+# GATEWAY_HOST_PORT (the load balancer), DASHBOARD_HOST_PORT, MAILDEV_HOST_PORT and
+# SMS_INBOX_HOST_PORT move the published ports (default 3000, 3200, 1080 and 1081).
+# The `observability` profile (Prometheus, Grafana: registry images) is not started here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 project="otp-smoke-$(date +%s)-$$"
 export GATEWAY_HOST_PORT="${GATEWAY_HOST_PORT:-3000}"
+export DASHBOARD_HOST_PORT="${DASHBOARD_HOST_PORT:-3200}"
 export MAILDEV_HOST_PORT="${MAILDEV_HOST_PORT:-1080}"
 export SMS_INBOX_HOST_PORT="${SMS_INBOX_HOST_PORT:-1081}"
 compose() { docker compose --project-name "$project" "$@"; }
@@ -30,12 +32,29 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM # runs finish on Ctrl-C too
 
-echo "compose-smoke: project $project, ports: gateway $GATEWAY_HOST_PORT, MailDev $MAILDEV_HOST_PORT, SMS inbox $SMS_INBOX_HOST_PORT"
+echo "compose-smoke: project $project, ports: load balancer $GATEWAY_HOST_PORT, dashboard $DASHBOARD_HOST_PORT, MailDev $MAILDEV_HOST_PORT, SMS inbox $SMS_INBOX_HOST_PORT"
 # The service images differ only in their last layers. Building one first lets the others reuse
 # its layers instead of running the same dependency install several times in parallel.
 compose build migrate
 compose up --build --wait --wait-timeout 300
 compose ps
+
+# Horizontally scaled: two healthy replicas of the gateway and of each worker, behind nginx.
+for service in gateway email-worker sms-worker; do
+  healthy=$(compose ps --status running --format '{{.Health}}' "$service" | grep -c '^healthy$' || true)
+  if [ "$healthy" -ne 2 ]; then
+    echo "compose-smoke: expected 2 healthy $service replicas, found $healthy" >&2
+    exit 1
+  fi
+done
+curl -fsS --max-time 5 "http://localhost:$GATEWAY_HOST_PORT/health" >/dev/null
+# The queue dashboard refuses anonymous requests, and answers its probe without credentials.
+status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://localhost:$DASHBOARD_HOST_PORT/")
+if [ "$status" != "401" ]; then
+  echo "compose-smoke: the dashboard answered $status to an anonymous request, not 401" >&2
+  exit 1
+fi
+curl -fsS --max-time 5 "http://localhost:$DASHBOARD_HOST_PORT/health/ready" >/dev/null
 
 DEMO_BASE_URL="http://localhost:$GATEWAY_HOST_PORT" \
   DEMO_MAILDEV_URL="http://localhost:$MAILDEV_HOST_PORT" \

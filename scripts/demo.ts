@@ -1,5 +1,5 @@
 // `pnpm demo`: walks the sign-in flow against a running system and prints every step.
-//   DEMO_BASE_URL        gateway (default http://localhost:3000)
+//   DEMO_BASE_URL        the API: a gateway, or compose's load balancer (default http://localhost:3000)
 //   DEMO_INBOX           where to read delivered codes: "outbox" (files written by the dev
 //                        providers, default) or "compose" (MailDev's API and the SMS inbox)
 //   DEV_OUTBOX_DIR       the dev providers' folder (default .outbox)

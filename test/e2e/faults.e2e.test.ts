@@ -42,6 +42,8 @@ async function gateway(env: Record<string, string> = {}): Promise<{ url: string;
       HOST: '127.0.0.1',
       PORT: String(port),
       RELAY_INTERVAL_MS: '200',
+      // No balancer in front: a stop need not wait for one (rolling-restart.e2e.test.ts does).
+      SHUTDOWN_DRAIN_MS: '0',
       ...env,
     },
     readyUrl: `http://127.0.0.1:${port}/health/live`,

@@ -66,6 +66,8 @@ export async function startSystem(
         TWILIO_AUTH_TOKEN: authToken,
         RELAY_INTERVAL_MS: '200',
         DELIVERY_BACKOFF_MS: '100',
+        // No balancer in front: a stop need not wait for one (rolling-restart.e2e.test.ts does).
+        SHUTDOWN_DRAIN_MS: '0',
         ...gatewayEnv,
       },
       readyUrl: `http://127.0.0.1:${gatewayPort}/health/ready`,

@@ -9,8 +9,9 @@ export interface ShutdownOptions {
 /**
  * Runs `close` once on SIGTERM or SIGINT, then exits 0; exits 1 if `close` fails or passes the
  * deadline (BullMQ's close has no timeout of its own and can wait forever on a dead Redis).
+ * `close` is told which signal came: orchestrators send SIGTERM, a person at a terminal SIGINT.
  */
-export function onShutdownSignal(close: () => Promise<void>, options: ShutdownOptions): void {
+export function onShutdownSignal(close: (signal: NodeJS.Signals) => Promise<void>, options: ShutdownOptions): void {
   let closing = false;
   const handler = (signal: NodeJS.Signals) => {
     if (closing) return;
@@ -21,7 +22,7 @@ export function onShutdownSignal(close: () => Promise<void>, options: ShutdownOp
       process.exit(1);
     }, options.deadlineMs ?? 20_000);
     deadline.unref();
-    close().then(
+    close(signal).then(
       () => {
         options.log.info('shut down cleanly');
         process.exit(0);

@@ -169,6 +169,8 @@ export function stackEnvironment(
       JWT_ISSUER: options.issuer ?? INTERNAL.gatewayUrl,
       JWT_AUDIENCE: options.audience ?? 'otp',
       TWILIO_AUTH_TOKEN: secrets.twilioAuthToken,
+      // No load balancer in front to notice a draining replica: stop at once.
+      SHUTDOWN_DRAIN_MS: '0',
       ...defined({
         OTP_CODE_LENGTH: options.codeLength,
         OTP_TTL_SECONDS: options.codeTtlSeconds,

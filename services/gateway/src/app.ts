@@ -11,6 +11,7 @@ import { hotpRoutes } from './factors/hotp.routes.ts';
 import { recoveryCodeRoutes } from './factors/recovery-codes.routes.ts';
 import { totpRoutes } from './factors/totp.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
+import { registerDrain } from './http/drain.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { requestIdFor } from './http/request-id.ts';
@@ -43,6 +44,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  if (deps.drain !== undefined) registerDrain(app, deps.drain);
   registerErrorHandling(app);
   // Security headers on every answer; browsers may call the API only from the configured origins.
   await app.register(helmet);

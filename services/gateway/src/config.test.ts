@@ -57,6 +57,7 @@ describe('gateway configuration', () => {
       RELAY_BATCH_SIZE: 100,
       BODY_LIMIT_BYTES: 16_384,
       SHUTDOWN_TIMEOUT_MS: 20_000,
+      SHUTDOWN_DRAIN_MS: 5000,
       JWT_PREVIOUS_PUBLIC_KEY: '',
       REFRESH_TOKEN_IDLE_SECONDS: 604_800,
       MFA_TOKEN_TTL_SECONDS: 300,
@@ -119,6 +120,17 @@ describe('gateway configuration', () => {
     const problems = problemsOf({ ...required(), JWT_PREVIOUS_PUBLIC_KEY: privatePem }).join('\n');
     expect(problems).toMatch(/JWT_PREVIOUS_PUBLIC_KEY/);
     expect(problems).not.toContain(privatePem.split('\n')[1] as string);
+  });
+
+  it('keeps the drain period of a rolling restart inside the shutdown deadline', () => {
+    expect(parseGatewayConfig({ ...required(), SHUTDOWN_DRAIN_MS: '0' }).SHUTDOWN_DRAIN_MS).toBe(0);
+    expect(
+      parseGatewayConfig({ ...required(), SHUTDOWN_DRAIN_MS: '9000', SHUTDOWN_TIMEOUT_MS: '30000' }),
+    ).toMatchObject({ SHUTDOWN_DRAIN_MS: 9000, SHUTDOWN_TIMEOUT_MS: 30_000 });
+    expect(problemsOf({ ...required(), SHUTDOWN_DRAIN_MS: '16000' })).toEqual([
+      expect.stringMatching(/^SHUTDOWN_DRAIN_MS: .*SHUTDOWN_TIMEOUT_MS/),
+    ]);
+    expect(problemsOf({ ...required(), SHUTDOWN_DRAIN_MS: '-1' }).join('\n')).toMatch(/SHUTDOWN_DRAIN_MS/);
   });
 
   it('accepts the signing key on one line with literal \\n sequences', () => {

@@ -15,6 +15,7 @@ import {
 } from '@otp/domain';
 import Type, { type Static } from 'typebox';
 import { parsePublicKeyPem, parseSigningKeyPem } from './auth/signing-key.ts';
+import { CONNECTION_CLOSE_WAIT_MS } from './http/drain.ts';
 import { parseCodeHmacKey } from './keys.ts';
 
 const Seconds = (value: number, description: string, minimum = 1) =>
@@ -176,7 +177,19 @@ export const GatewayConfigSchema = Type.Object({
     }),
   ),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 16_384, description: 'Largest accepted request body' }),
-  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 20_000, description: 'Deadline of a graceful stop' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    minimum: 1000,
+    default: 20_000,
+    description: 'Deadline of a graceful stop, drain period included; keep it under the orchestrator grace period',
+  }),
+  SHUTDOWN_DRAIN_MS: Type.Integer({
+    minimum: 0,
+    default: 5000,
+    description:
+      'On SIGTERM, how long the gateway keeps listening and serving with /health/ready at 503, so load ' +
+      'balancers take it out before it stops accepting connections; 0: no drain. SHUTDOWN_TIMEOUT_MS must ' +
+      'exceed it by more than the 4 s the replica then gives proxies to close their pooled connections',
+  }),
 });
 
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;
@@ -193,6 +206,17 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Gat
     ['FACTOR_KEYS', () => parseKeyRing(config.FACTOR_KEYS)],
     ['JWT_PRIVATE_KEY', () => parseSigningKeyPem(config.JWT_PRIVATE_KEY)],
   ];
+  checks.push([
+    'SHUTDOWN_DRAIN_MS',
+    () => {
+      // The drain is part of the stop: a drain that fills the deadline leaves in-flight requests
+      // and pooled connections no time to finish before the process is made to exit.
+      const room = config.SHUTDOWN_TIMEOUT_MS - CONNECTION_CLOSE_WAIT_MS;
+      if (config.SHUTDOWN_DRAIN_MS > 0 && config.SHUTDOWN_DRAIN_MS >= room) {
+        throw new Error(`must be less than SHUTDOWN_TIMEOUT_MS minus ${CONNECTION_CLOSE_WAIT_MS} (${room})`);
+      }
+    },
+  ]);
   if (config.JWT_PREVIOUS_PUBLIC_KEY.trim() !== '') {
     checks.push(['JWT_PREVIOUS_PUBLIC_KEY', () => parsePublicKeyPem(config.JWT_PREVIOUS_PUBLIC_KEY)]);
   }

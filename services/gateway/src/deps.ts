@@ -7,6 +7,7 @@ import type { FactorVerifier } from './auth/factor.port.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/password.service.ts';
 import type { GatewayConfig } from './config.ts';
 import { authenticatorFactors } from './factors/authenticator.verifier.ts';
+import { createDrain, type Drain } from './http/drain.ts';
 import { createGatewayKeys, type GatewayKeys } from './keys.ts';
 import { type PurgeSchedule, startPurgeSchedule } from './maintenance/purge.schedule.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway.metrics.ts';
@@ -27,6 +28,8 @@ export interface GatewayDeps {
   passwords: PasswordHasher;
   /** Second factors of the MFA step (TOTP, HOTP, recovery codes); unset: no account has one. */
   factors?: FactorVerifier;
+  /** Flipped when the replica is told to stop (see http/drain.ts); unset: never drains. */
+  drain?: Drain;
   log: Logger;
   /** The registry served at /metrics and the counters the routes move. */
   metrics: GatewayMetrics;
@@ -39,6 +42,7 @@ export interface GatewayDeps {
 /** The real deps plus the relay's full handle, for main.ts and tests to stop it. */
 export interface RunningGatewayDeps extends GatewayDeps {
   relay: OutboxRelay;
+  drain: Drain;
   purge: PurgeSchedule;
 }
 
@@ -98,6 +102,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     purge,
     keys,
     passwords: createPasswordHasher(config),
+    drain: createDrain(),
     log,
     metrics: createGatewayMetrics({
       db,

@@ -1,4 +1,5 @@
 // The gateway process: read config, create clients, start the relay, listen, stop gracefully.
+import { setTimeout } from 'node:timers/promises';
 import {
   createLogger,
   evictionMessage,
@@ -10,6 +11,7 @@ import {
 import { buildApp } from './app.ts';
 import { type GatewayConfig, parseGatewayConfig } from './config.ts';
 import { closeGatewayDeps, createGatewayDeps } from './deps.ts';
+import { CONNECTION_CLOSE_WAIT_MS, stopAccepting } from './http/drain.ts';
 
 let config: GatewayConfig;
 try {
@@ -29,12 +31,24 @@ guardAgainstEviction(deps.redis, log, (policy) => {
 const app = await buildApp(deps);
 
 onShutdownSignal(
-  async () => {
-    // Stop accepting connections and let in-flight requests finish, then stop the relay (its
-    // drain in progress completes) and close queues, Redis and the pool.
+  async (signal) => {
+    // SIGTERM is how an orchestrator (Kubernetes, docker compose, systemd) stops a replica during
+    // a rolling restart: leave the balanced pool without failing a request (the steps and their
+    // reasons are in http/drain.ts). SIGINT is a person pressing Ctrl-C, with no balancer to wait
+    // for: stop at once.
+    if (signal === 'SIGTERM' && config.SHUTDOWN_DRAIN_MS > 0) {
+      deps.drain.begin();
+      log.info({ drainMs: config.SHUTDOWN_DRAIN_MS }, 'draining: not ready, still serving');
+      await setTimeout(config.SHUTDOWN_DRAIN_MS);
+      log.info('not accepting connections; serving those open until their clients close them');
+      await stopAccepting(app.server, deps.drain, CONNECTION_CLOSE_WAIT_MS);
+    }
+    // Close what connections are left and let in-flight requests finish, then stop the relay
+    // (its drain in progress completes) and close queues, Redis and the pool.
     await app.close();
     await closeGatewayDeps(deps);
   },
+  // One deadline for the whole stop, drain included (the config keeps the drain shorter).
   { log, deadlineMs: config.SHUTDOWN_TIMEOUT_MS },
 );
 

@@ -7,7 +7,8 @@ import { problemResponses } from '../http/schemas.ts';
 
 const Check = Type.Enum(['up', 'down']);
 const Readiness = Type.Object({
-  status: Type.Enum(['ok', 'unavailable']),
+  // `draining`: the replica was told to stop and still serves, but wants no new traffic.
+  status: Type.Enum(['ok', 'unavailable', 'draining']),
   checks: Type.Object({ postgres: Check, redis: Check }),
 });
 
@@ -29,16 +30,19 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps }> = as
     {
       schema: {
         tags: ['health'],
-        summary: 'Postgres and Redis answer (503 when either does not)',
+        summary: 'Postgres and Redis answer and the replica is not stopping (503 otherwise)',
         response: { 200: Readiness, 503: Readiness },
       },
     },
     async (_request, reply) => {
       const [postgres, redis] = await Promise.all([pingDb(deps.db), pingRedis(deps.redis)]);
-      const ready = postgres && redis;
+      // A draining replica is unready at once, whatever its dependencies say: balancers that
+      // probe this route stop sending it new requests while it finishes the ones it has.
+      const draining = deps.drain?.draining === true;
+      const ready = postgres && redis && !draining;
       reply.code(ready ? 200 : 503);
       return {
-        status: ready ? ('ok' as const) : ('unavailable' as const),
+        status: draining ? ('draining' as const) : ready ? ('ok' as const) : ('unavailable' as const),
         checks: {
           postgres: postgres ? ('up' as const) : ('down' as const),
           redis: redis ? ('up' as const) : ('down' as const),

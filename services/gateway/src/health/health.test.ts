@@ -44,6 +44,30 @@ describe('health', () => {
     }
   });
 
+  it('is not ready (503 draining) once told to stop, yet serves requests, then asks to close connections', async () => {
+    const stopping = await startTestGateway(database);
+    try {
+      stopping.deps.drain.begin();
+      const ready = await get(stopping.app, '/health/ready');
+      expect(ready).toMatchObject({
+        status: 503,
+        body: { status: 'draining', checks: { postgres: 'up', redis: 'up' } },
+      });
+      // Draining keeps connections alive: proxies go on reusing theirs rather than opening new ones.
+      expect(ready.headers.connection).toBe('keep-alive');
+      expect((await get(stopping.app, '/health/live')).status).toBe(200);
+      expect((await post(stopping.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail() })).status).toBe(
+        202,
+      );
+      stopping.deps.drain.close();
+      const request = await post(stopping.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail() });
+      expect(request.status).toBe(202);
+      expect(request.headers.connection).toBe('close');
+    } finally {
+      await stopping.close();
+    }
+  });
+
   it('is not ready (503) when Redis is unreachable', async () => {
     const broken = await startTestGateway(database, { env: { REDIS_URL: 'redis://127.0.0.1:1' }, waitForRedis: false });
     try {

@@ -1,0 +1,207 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { EmailWorkerConfigSchema } from '../../services/email-worker/src/config.ts';
+import { GatewayConfigSchema, parseGatewayConfig } from '../../services/gateway/src/config.ts';
+import { SmsWorkerConfigSchema } from '../../services/sms-worker/src/config.ts';
+
+// Every manifest under deploy/kubernetes is checked against the Kubernetes API's own OpenAPI
+// schemas (the validators kubernetes-models generates from them: types, required fields, enums),
+// and then against this system: the env names the services really read, secrets that exist,
+// selectors that match, probes on the health routes, and shutdown timings that fit.
+const DIR = new URL('../../deploy/kubernetes/', import.meta.url);
+
+interface Manifest {
+  file: string;
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: manifests are checked by the schema, then read freely
+  spec?: any;
+  stringData?: Record<string, string>;
+}
+
+type Validatable = new (data: never) => { validate(): void };
+const MODELS: Record<string, Validatable> = {
+  'v1/Namespace': Namespace,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'apps/v1/Deployment': Deployment,
+  'batch/v1/Job': Job,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+};
+
+/** Throws when the object is not a valid manifest of a kind listed above. */
+function validateManifest(object: { apiVersion?: unknown; kind?: unknown }): void {
+  const Model = MODELS[`${String(object.apiVersion)}/${String(object.kind)}`];
+  if (Model === undefined) throw new Error(`no schema for ${String(object.apiVersion)} ${String(object.kind)}`);
+  new Model(object as never).validate();
+}
+
+function loadManifests(): Manifest[] {
+  return readdirSync(DIR)
+    .filter((file) => file.endsWith('.yaml'))
+    .sort()
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(new URL(file, DIR), 'utf8')).map((document) => {
+        if (document.errors.length > 0) throw new Error(`${file}: ${document.errors[0]?.message}`);
+        return { ...(document.toJS() as Omit<Manifest, 'file'>), file };
+      }),
+    );
+}
+
+const manifests = loadManifests();
+const ofKind = (kind: string) => manifests.filter((manifest) => manifest.kind === kind);
+const deployment = (name: string) => ofKind('Deployment').find((manifest) => manifest.metadata.name === name);
+// biome-ignore lint/suspicious/noExplicitAny: container specs as parsed
+const containersOf = (manifest: Manifest): any[] => manifest.spec.template.spec.containers;
+
+describe('Kubernetes manifests', () => {
+  it('are all valid against the Kubernetes schemas', () => {
+    expect(manifests.length).toBeGreaterThanOrEqual(12);
+    for (const manifest of manifests) {
+      expect(
+        () => validateManifest(manifest),
+        `${manifest.file}: ${manifest.kind} ${manifest.metadata.name}`,
+      ).not.toThrow();
+      expect(manifest.metadata.namespace ?? 'otp').toBe('otp');
+    }
+  });
+
+  it('rejects broken manifests (the check can fail)', () => {
+    const gateway = structuredClone(deployment('gateway')) as Manifest;
+    const broken = [
+      { ...gateway, spec: { ...gateway.spec, replicas: 'two' } },
+      { ...gateway, spec: { ...gateway.spec, selector: undefined } },
+      { ...gateway, spec: { ...gateway.spec, strategy: { type: 'Sometimes' } } },
+      { ...gateway, apiVersion: 'apps/v1beta9' },
+    ];
+    for (const manifest of broken) expect(() => validateManifest(JSON.parse(JSON.stringify(manifest)))).toThrow();
+    const probeWithoutPort = structuredClone(gateway);
+    containersOf(probeWithoutPort)[0].readinessProbe.httpGet = { path: '/health/ready' };
+    expect(() => validateManifest(probeWithoutPort)).toThrow(/port/);
+  });
+
+  it('run the gateway, both workers and the dashboard, a migrate Job, an HPA and a PDB for the gateway', () => {
+    expect(
+      ofKind('Deployment')
+        .map((manifest) => manifest.metadata.name)
+        .sort(),
+    ).toEqual(['dashboard', 'email-worker', 'gateway', 'sms-worker']);
+    expect(ofKind('Job').map((manifest) => manifest.metadata.name)).toEqual(['otp-migrate']);
+    const [hpa] = ofKind('HorizontalPodAutoscaler');
+    expect(hpa?.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'gateway' });
+    expect(hpa?.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    const [pdb] = ofKind('PodDisruptionBudget');
+    expect(pdb?.spec.selector.matchLabels).toEqual(deployment('gateway')?.spec.selector.matchLabels);
+  });
+
+  it('select their own pods, and every Service reaches a Deployment on a named port', () => {
+    for (const manifest of ofKind('Deployment')) {
+      expect(manifest.spec.template.metadata.labels).toMatchObject(manifest.spec.selector.matchLabels);
+    }
+    for (const service of ofKind('Service')) {
+      const target = ofKind('Deployment').find((manifest) =>
+        Object.entries(service.spec.selector).every(
+          ([key, value]) => manifest.spec.template.metadata.labels[key] === value,
+        ),
+      );
+      expect(target, `Service ${service.metadata.name}`).toBeDefined();
+      const portNames = containersOf(target as Manifest).flatMap((container) =>
+        container.ports.map((port: { name: string }) => port.name),
+      );
+      for (const port of service.spec.ports) expect(portNames).toContain(port.targetPort);
+    }
+  });
+
+  it('probe the health routes, and bound every container with requests and limits', () => {
+    for (const manifest of [...ofKind('Deployment'), ...ofKind('Job')]) {
+      for (const container of containersOf(manifest)) {
+        expect(container.resources.requests, container.name).toMatchObject({
+          cpu: expect.anything(),
+          memory: expect.anything(),
+        });
+        expect(container.resources.limits, container.name).toMatchObject({
+          cpu: expect.anything(),
+          memory: expect.anything(),
+        });
+        if (manifest.kind === 'Job') continue;
+        expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
+        expect(container.livenessProbe.httpGet.path).toBe('/health/live');
+        const portNames = container.ports.map((port: { name: string }) => port.name);
+        expect(portNames).toContain(container.readinessProbe.httpGet.port);
+      }
+    }
+  });
+
+  it('read secrets only through secretKeyRef, from keys the Secret has, with placeholder values', () => {
+    const [secret] = ofKind('Secret');
+    const keys = Object.keys(secret?.stringData ?? {});
+    for (const value of Object.values(secret?.stringData ?? {})) expect(value).toContain('REPLACE-ME');
+    const secretLike = /KEY|KEYS|TOKEN|PASSWORD|SECRET|_URL$|SID$|^DASHBOARD_USER$/;
+    for (const manifest of [...ofKind('Deployment'), ...ofKind('Job')]) {
+      for (const container of containersOf(manifest)) {
+        for (const variable of container.env) {
+          const ref = variable.valueFrom?.secretKeyRef;
+          if (ref !== undefined) {
+            expect(ref.name).toBe(secret?.metadata.name);
+            expect(keys).toContain(ref.key);
+          } else if (!['JWT_ISSUER', 'PUBLIC_BASE_URL', 'TWILIO_STATUS_CALLBACK_URL'].includes(variable.name)) {
+            expect(variable.name, `${manifest.metadata.name}: ${variable.name} must come from the Secret`).not.toMatch(
+              secretLike,
+            );
+          }
+        }
+      }
+    }
+  });
+
+  it('set only variables the services read', () => {
+    const schemas = {
+      gateway: GatewayConfigSchema,
+      'email-worker': EmailWorkerConfigSchema,
+      'sms-worker': SmsWorkerConfigSchema,
+    };
+    for (const [name, schema] of Object.entries(schemas)) {
+      const names = containersOf(deployment(name) as Manifest)[0].env.map(
+        (variable: { name: string }) => variable.name,
+      );
+      expect(
+        names.filter((variable: string) => !(variable in schema.properties)),
+        name,
+      ).toEqual([]);
+    }
+  });
+
+  it("give the gateway's drain and shutdown time to finish before Kubernetes kills it", () => {
+    const gateway = deployment('gateway') as Manifest;
+    const env = Object.fromEntries(
+      containersOf(gateway)[0]
+        .env.filter((variable: { value?: string }) => variable.value !== undefined)
+        .map((variable: { name: string; value: string }) => [variable.name, variable.value]),
+    );
+    // The gateway's own config check accepts the drain inside the deadline...
+    let problems: string[] = [];
+    try {
+      parseGatewayConfig(env);
+    } catch (error) {
+      // A ConfigError lists the problems; anything else is a bug here.
+      if (!Array.isArray((error as { problems?: unknown }).problems)) throw error;
+      problems = (error as { problems: string[] }).problems;
+    }
+    expect(problems.filter((problem) => problem.startsWith('SHUTDOWN_'))).toEqual([]);
+    // ...and the deadline ends before the kill.
+    expect(gateway.spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
+      Number(env.SHUTDOWN_TIMEOUT_MS),
+    );
+    expect(gateway.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+  });
+});

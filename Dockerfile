@@ -75,9 +75,9 @@ CMD ["node", "--experimental-strip-types", "services/sms-worker/src/main.ts"]
 
 # The queue dashboard (bull-board). Needs DASHBOARD_USER + DASHBOARD_PASSWORD and/or DASHBOARD_TOKEN.
 FROM runtime AS dashboard
-EXPOSE 3200
+EXPOSE 3001
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.DASHBOARD_PORT||3200)+'/health/ready',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.DASHBOARD_PORT||3001)+'/health/ready',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "--experimental-strip-types", "services/dashboard/src/main.ts"]
 
 # Last, so a plain `docker build .` gives the gateway.

@@ -5,14 +5,14 @@
 #   bash scripts/compose-smoke.sh
 # Needs Docker Compose v2, and Node.js with the workspace installed (for `pnpm demo`).
 # GATEWAY_HOST_PORT (the load balancer), DASHBOARD_HOST_PORT, MAILDEV_HOST_PORT and
-# SMS_INBOX_HOST_PORT move the published ports (default 3000, 3200, 1080 and 1081).
+# SMS_INBOX_HOST_PORT move the published ports (default 3000, 3001, 1080 and 1081).
 # The `observability` profile (Prometheus, Grafana: registry images) is not started here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 project="otp-smoke-$(date +%s)-$$"
 export GATEWAY_HOST_PORT="${GATEWAY_HOST_PORT:-3000}"
-export DASHBOARD_HOST_PORT="${DASHBOARD_HOST_PORT:-3200}"
+export DASHBOARD_HOST_PORT="${DASHBOARD_HOST_PORT:-3001}"
 export MAILDEV_HOST_PORT="${MAILDEV_HOST_PORT:-1080}"
 export SMS_INBOX_HOST_PORT="${SMS_INBOX_HOST_PORT:-1081}"
 compose() { docker compose --project-name "$project" "$@"; }

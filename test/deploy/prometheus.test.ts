@@ -90,7 +90,7 @@ describe('Prometheus configuration (promtool)', () => {
         .filter((job) => job.dns_sd_configs !== undefined)
         .map((job) => [job.job_name, job.dns_sd_configs?.[0]?.port]),
     );
-    expect(discovered).toEqual({ gateway: 3000, 'email-worker': 3101, 'sms-worker': 3102, dashboard: 3200 });
+    expect(discovered).toEqual({ gateway: 3000, 'email-worker': 3101, 'sms-worker': 3102, dashboard: 3001 });
 
     const rules = parse(readFileSync(join(PROMETHEUS_DIR, 'alerts.yml'), 'utf8')) as {
       groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;

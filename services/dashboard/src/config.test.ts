@@ -21,7 +21,7 @@ describe('dashboard configuration', () => {
     const config = parseDashboardConfig({ REDIS_URL, DASHBOARD_TOKEN: TOKEN });
     expect(config).toMatchObject({
       DASHBOARD_HOST: '0.0.0.0',
-      DASHBOARD_PORT: 3200,
+      DASHBOARD_PORT: 3001,
       QUEUE_PREFIX: '{otp}',
       LOG_LEVEL: 'info',
       SHUTDOWN_TIMEOUT_MS: 20_000,

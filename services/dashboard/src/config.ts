@@ -7,7 +7,7 @@ export const DashboardConfigSchema = Type.Object({
     minLength: 1,
     description: 'Interface the queue dashboard listens on',
   }),
-  DASHBOARD_PORT: Port(3200, 'Port of the queue dashboard (UI at /, plus /health/live, /health/ready, /metrics)'),
+  DASHBOARD_PORT: Port(3001, 'Port of the queue dashboard (UI at /, plus /health/live, /health/ready, /metrics)'),
   REDIS_URL: RedisUrl,
   QUEUE_PREFIX: QueuePrefix,
   LOG_LEVEL: LogLevel,

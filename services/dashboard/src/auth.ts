@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { PublicError } from '@otp/domain';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { DashboardAuth } from './config.ts';
 
 const REALM = 'OTP queue dashboard';
@@ -58,15 +59,61 @@ const unauthorized = new PublicError('unauthorized', {
   detail: 'Sign in with the dashboard user name and password (HTTP basic) or its bearer token.',
 });
 
+/**
+ * Refused sign-ins counted per client address in Redis (so across replicas), in a fixed window
+ * from the first failure: past `maxFailures`, the address gets 429 until the window ends, right
+ * credentials or not, so a password cannot be guessed at the rate requests go. Requests without
+ * credentials (a browser's first try, before it asks for them) do not count. Without Redis the
+ * count is skipped: the board cannot work then anyway.
+ */
+export interface SignInThrottle {
+  redis: Redis;
+  /** Key prefix (the queue prefix: every dashboard of a deployment shares the count). */
+  keyPrefix: string;
+  maxFailures: number;
+  windowSeconds: number;
+}
+
+const throttled = new PublicError('sign_in_throttled', {
+  detail: 'Too many refused sign-ins from this address; try again after Retry-After seconds.',
+});
+
+/** Seconds left of this address's block, or 0 when it may try. */
+async function blockedFor(throttle: SignInThrottle, key: string): Promise<number> {
+  const [failures, ttl] = await Promise.all([throttle.redis.get(key), throttle.redis.ttl(key)]);
+  return Number(failures ?? 0) >= throttle.maxFailures ? Math.max(ttl, 1) : 0;
+}
+
+async function countFailure(throttle: SignInThrottle, key: string): Promise<void> {
+  await throttle.redis.multi().incr(key).expire(key, throttle.windowSeconds, 'NX').exec();
+}
+
 /** An `onRequest` hook that answers 401 (problem+json, stable code) unless the request signs in. */
-export function requireOperator(auth: DashboardAuth) {
+export function requireOperator(auth: DashboardAuth, throttle?: SignInThrottle) {
   const check = createAuthCheck(auth);
   const challenges = authChallenges(auth);
   return async function requireOperatorHook(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const key = `${throttle?.keyPrefix}:dashboard:sign-in-failures:${request.ip}`;
+    const wait = throttle === undefined ? 0 : await blockedFor(throttle, key).catch(() => 0);
+    if (wait > 0) {
+      await reply
+        .code(429)
+        .header('retry-after', String(wait))
+        .header('cache-control', 'no-store')
+        .type('application/problem+json')
+        .send(throttled.toProblem());
+      return;
+    }
     const result = check(request);
     if (result.outcome === 'granted') return;
-    if (result.outcome === 'refused')
+    if (result.outcome === 'refused') {
       request.log.warn({ route: request.routeOptions.url }, 'dashboard sign-in refused');
+      if (throttle !== undefined) {
+        await countFailure(throttle, key).catch((error: Error) =>
+          request.log.warn({ err: { message: error.message } }, 'could not count a refused sign-in'),
+        );
+      }
+    }
     await reply
       .code(401)
       .header('www-authenticate', challenges)

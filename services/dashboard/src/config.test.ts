@@ -24,6 +24,8 @@ describe('dashboard configuration', () => {
       DASHBOARD_PORT: 3001,
       QUEUE_PREFIX: '{otp}',
       LOG_LEVEL: 'info',
+      DASHBOARD_SIGN_IN_MAX_FAILURES: 20,
+      DASHBOARD_SIGN_IN_WINDOW_SECONDS: 900,
       SHUTDOWN_TIMEOUT_MS: 20_000,
     });
     expect(dashboardAuth(config)).toEqual({ token: TOKEN });

@@ -34,6 +34,16 @@ export const DashboardConfigSchema = Type.Object({
       description: 'Bearer token accepted by the dashboard (Authorization: Bearer ...), at least 32 characters',
     }),
   ),
+  DASHBOARD_SIGN_IN_MAX_FAILURES: Type.Integer({
+    minimum: 1,
+    default: 20,
+    description: 'Refused sign-ins from one address, within DASHBOARD_SIGN_IN_WINDOW_SECONDS, before it gets 429',
+  }),
+  DASHBOARD_SIGN_IN_WINDOW_SECONDS: Type.Integer({
+    minimum: 1,
+    default: 900,
+    description: 'Window of the refused sign-in count, from the first refusal; the block lasts until it ends',
+  }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 1,
     maximum: 3_600_000,

@@ -19,6 +19,8 @@ export interface DashboardDeps {
   /** The BullMQ prefix the gateway and workers use (QUEUE_PREFIX). */
   prefix: string;
   auth: DashboardAuth;
+  /** Refused sign-ins per client address and window before it gets 429 (defaults: 20 per 900 s). */
+  signInThrottle?: { maxFailures: number; windowSeconds: number };
   log: Logger;
   /** Where /metrics reads from; a fresh registry with default process metrics when not given. */
   metrics?: Registry;
@@ -57,7 +59,11 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
   // Everything of bull-board (the UI pages, its static files, its /api) lives in this context,
   // so the sign-in hook runs before every one of its routes and before its 404s.
   await app.register(async (operators) => {
-    operators.addHook('onRequest', requireOperator(deps.auth));
+    const limits = deps.signInThrottle ?? { maxFailures: 20, windowSeconds: 900 };
+    operators.addHook(
+      'onRequest',
+      requireOperator(deps.auth, { redis: deps.redis, keyPrefix: deps.prefix, ...limits }),
+    );
     operators.addHook('onSend', async (request, reply) => {
       reply.header('x-frame-options', 'DENY');
       reply.header('x-content-type-options', 'nosniff');

@@ -31,7 +31,16 @@ guardAgainstEviction(redis, log, (policy) => {
   process.exit(78);
 });
 
-const app = await buildDashboard({ redis, prefix: config.QUEUE_PREFIX, auth: dashboardAuth(config), log });
+const app = await buildDashboard({
+  redis,
+  prefix: config.QUEUE_PREFIX,
+  auth: dashboardAuth(config),
+  signInThrottle: {
+    maxFailures: config.DASHBOARD_SIGN_IN_MAX_FAILURES,
+    windowSeconds: config.DASHBOARD_SIGN_IN_WINDOW_SECONDS,
+  },
+  log,
+});
 await app.listen({ host: config.DASHBOARD_HOST, port: config.DASHBOARD_PORT });
 log.info(
   {

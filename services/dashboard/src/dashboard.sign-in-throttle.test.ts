@@ -1,0 +1,60 @@
+import { once } from 'node:events';
+import { createLogger, createProducerRedis } from '@otp/runtime';
+import { testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDashboard } from './dashboard.ts';
+import { basicHeader, OPERATOR, TEST_AUTH } from './test/operator.ts';
+
+// Password guessing: refused sign-ins are counted per client address in Redis; past the limit
+// the address is refused with 429 until the window ends, even with the right password.
+let redis: Redis;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  const log = createLogger({ service: 'dashboard-test', level: 'silent' });
+  redis = createProducerRedis(testRedisUrl(), log, 'dashboard-throttle-test');
+  if (redis.status !== 'ready') await once(redis, 'ready');
+  app = await buildDashboard({
+    redis,
+    prefix: uniqueQueuePrefix(),
+    auth: TEST_AUTH,
+    signInThrottle: { maxFailures: 3, windowSeconds: 60 },
+    log,
+  });
+});
+
+afterAll(async () => {
+  await app?.close();
+  redis?.disconnect();
+});
+
+const WRONG = { authorization: basicHeader(TEST_AUTH.basic.user, 'not-the-password') };
+const from = (remoteAddress: string, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'GET', url: '/api/queues', remoteAddress, headers });
+
+describe('refused dashboard sign-ins', () => {
+  it('block the address after the limit, right password or not, and only that address', async () => {
+    // Asking without credentials (what a browser does first) is not a failure.
+    for (let i = 0; i < 5; i++) expect((await from('198.51.100.7')).statusCode).toBe(401);
+    for (let i = 0; i < 3; i++) expect((await from('198.51.100.7', WRONG)).statusCode).toBe(401);
+
+    const blocked = await from('198.51.100.7', OPERATOR);
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json()).toMatchObject({ code: 'sign_in_throttled' });
+    const retryAfter = Number(blocked.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // The response says nothing of the password it was sent.
+    expect(blocked.body).not.toContain(TEST_AUTH.basic.password);
+
+    // Another address signs in as usual.
+    expect((await from('198.51.100.8', OPERATOR)).statusCode).toBe(200);
+  });
+
+  it('lets a right sign-in through below the limit', async () => {
+    for (let i = 0; i < 2; i++) expect((await from('203.0.113.9', WRONG)).statusCode).toBe(401);
+    expect((await from('203.0.113.9', OPERATOR)).statusCode).toBe(200);
+  });
+});

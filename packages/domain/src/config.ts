@@ -63,6 +63,24 @@ export const OtlpEndpoint = Type.Optional(
       'OpenTelemetry collector (OTLP/HTTP) to send traces to, e.g. http://otel-collector:4318 (spans go to <it>/v1/traces); unset: no tracing',
   }),
 );
+/** Proxies whose X-Forwarded-For is believed for the client address (per-IP limits). */
+export const TrustProxy = (service: string) =>
+  Type.String({
+    default: '',
+    description:
+      `Comma-separated IPs/CIDRs of the proxies in front of the ${service}; only then is X-Forwarded-For ` +
+      'believed for the client address. Empty: trust no proxy',
+  });
+
+/** Fastify's `trustProxy` from a TRUST_PROXY value: false (the socket address is the client) or the named proxies. */
+export function trustProxySetting(value: string): false | string[] {
+  const proxies = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  return proxies.length === 0 ? false : proxies;
+}
+
 export const QueuePrefix = Type.String({
   default: '{otp}',
   minLength: 1,

@@ -1,4 +1,4 @@
-import { ConfigError, LogLevel, Port, parseConfig, QueuePrefix, RedisUrl } from '@otp/domain';
+import { ConfigError, LogLevel, Port, parseConfig, QueuePrefix, RedisUrl, TrustProxy } from '@otp/domain';
 import Type, { type Static } from 'typebox';
 
 export const DashboardConfigSchema = Type.Object({
@@ -8,6 +8,7 @@ export const DashboardConfigSchema = Type.Object({
     description: 'Interface the queue dashboard listens on',
   }),
   DASHBOARD_PORT: Port(3001, 'Port of the queue dashboard (UI at /, plus /health/live, /health/ready, /metrics)'),
+  TRUST_PROXY: TrustProxy('dashboard'),
   REDIS_URL: RedisUrl,
   QUEUE_PREFIX: QueuePrefix,
   LOG_LEVEL: LogLevel,

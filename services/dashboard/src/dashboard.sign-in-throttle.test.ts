@@ -57,4 +57,31 @@ describe('refused dashboard sign-ins', () => {
     for (let i = 0; i < 2; i++) expect((await from('203.0.113.9', WRONG)).statusCode).toBe(401);
     expect((await from('203.0.113.9', OPERATOR)).statusCode).toBe(200);
   });
+
+  it('behind a trusted proxy, count per forwarded client address', async () => {
+    const log = createLogger({ service: 'dashboard-test', level: 'silent' });
+    const proxied = await buildDashboard({
+      redis,
+      prefix: uniqueQueuePrefix(),
+      auth: TEST_AUTH,
+      signInThrottle: { maxFailures: 1, windowSeconds: 60 },
+      trustProxy: ['192.0.2.1'],
+      log,
+    });
+    try {
+      const via = (client: string, headers: Record<string, string>) =>
+        proxied.inject({
+          method: 'GET',
+          url: '/api/queues',
+          remoteAddress: '192.0.2.1',
+          headers: { ...headers, 'x-forwarded-for': client },
+        });
+      expect((await via('203.0.113.20', WRONG)).statusCode).toBe(401);
+      expect((await via('203.0.113.20', OPERATOR)).statusCode).toBe(429);
+      // Another client behind the same proxy is not blocked by the first one's failures.
+      expect((await via('203.0.113.21', OPERATOR)).statusCode).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
 });

@@ -21,6 +21,8 @@ export interface DashboardDeps {
   auth: DashboardAuth;
   /** Refused sign-ins per client address and window before it gets 429 (defaults: 20 per 900 s). */
   signInThrottle?: { maxFailures: number; windowSeconds: number };
+  /** Fastify's trustProxy (TRUST_PROXY): the proxies whose X-Forwarded-For names the client. */
+  trustProxy?: false | string[];
   log: Logger;
   /** Where /metrics reads from; a fresh registry with default process metrics when not given. */
   metrics?: Registry;
@@ -38,6 +40,8 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     loggerInstance: deps.log as FastifyBaseLogger,
     // Probes and the board's polling would drown the log; actions and errors are logged below.
     logController: new LogController({ disableRequestLogging: true }),
+    // The sign-in throttle counts per client address: behind a proxy, believe only that proxy.
+    trustProxy: deps.trustProxy ?? false,
   });
   const registry = deps.metrics ?? createMetricsRegistry('dashboard');
   instrumentHttp(app, registry);

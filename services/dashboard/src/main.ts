@@ -1,5 +1,6 @@
 // The queue dashboard process. All behaviour lives in buildDashboard (dashboard.ts); this file wires it.
 import { fileURLToPath } from 'node:url';
+import { trustProxySetting } from '@otp/domain';
 import {
   createLogger,
   createProducerRedis,
@@ -35,6 +36,7 @@ const app = await buildDashboard({
   redis,
   prefix: config.QUEUE_PREFIX,
   auth: dashboardAuth(config),
+  trustProxy: trustProxySetting(config.TRUST_PROXY),
   signInThrottle: {
     maxFailures: config.DASHBOARD_SIGN_IN_MAX_FAILURES,
     windowSeconds: config.DASHBOARD_SIGN_IN_WINDOW_SECONDS,

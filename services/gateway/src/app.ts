@@ -1,11 +1,12 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { trustProxySetting } from '@otp/domain';
 import { instrumentHttp, serveMetrics } from '@otp/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { authRoutes } from './auth/auth.routes.ts';
 import { jwksRoutes } from './auth/jwks.routes.ts';
-import { corsOrigins, trustProxySetting } from './config.ts';
+import { corsOrigins } from './config.ts';
 import type { GatewayDeps } from './deps.ts';
 import { hotpRoutes } from './factors/hotp.routes.ts';
 import { recoveryCodeRoutes } from './factors/recovery-codes.routes.ts';

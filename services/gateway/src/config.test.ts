@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ConfigError } from '@otp/domain';
+import { ConfigError, trustProxySetting } from '@otp/domain';
 import { testKeyRing, testSecret } from '@otp/testkit';
 import { describe, expect, it } from 'vitest';
-import { parseGatewayConfig, trustProxySetting } from './config.ts';
+import { parseGatewayConfig } from './config.ts';
 import { ed25519Pem } from './test/gateway.harness.ts';
 
 const required = () => ({

@@ -12,6 +12,7 @@ import {
   parseKeyRing,
   QueuePrefix,
   RedisUrl,
+  TrustProxy,
 } from '@otp/domain';
 import Type, { type Static } from 'typebox';
 import { parsePublicKeyPem, parseSigningKeyPem } from './auth/signing-key.ts';
@@ -37,12 +38,7 @@ export const GatewayConfigSchema = Type.Object({
   }),
   REDIS_URL: RedisUrl,
   QUEUE_PREFIX: QueuePrefix,
-  TRUST_PROXY: Type.String({
-    default: '',
-    description:
-      'Comma-separated IPs/CIDRs of the proxies in front of the gateway; only then is X-Forwarded-For ' +
-      'believed for the client address. Empty: trust no proxy',
-  }),
+  TRUST_PROXY: TrustProxy('gateway'),
   CODE_HMAC_KEY: Type.String({
     minLength: 1,
     description: 'Base64 key (at least 32 bytes) for the keyed hashes of codes and recipients',
@@ -231,15 +227,6 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Gat
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
-}
-
-/** Fastify's `trustProxy`: false (the socket address is the client) or the named proxies. */
-export function trustProxySetting(value: string): false | string[] {
-  const proxies = value
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part !== '');
-  return proxies.length === 0 ? false : proxies;
 }
 
 /** The comma list of CORS_ORIGINS as an array (empty: no cross-origin access). */

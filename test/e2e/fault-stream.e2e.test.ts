@@ -270,6 +270,16 @@ describe('a steady stream of requests under every fault in turn', () => {
         `[fault stream] not delivered: ${item.channel} ${JSON.stringify(await response.json())} outbox ${JSON.stringify(outbox)} job ${JSON.stringify(await jobState(item))}`,
       );
     }
+    // For each message that arrived twice, what the workers recorded: which path sent it again.
+    for (const item of accepted.filter((candidate) => received(candidate) > 1)) {
+      const attempts = await database.db
+        .selectFrom('delivery_attempts')
+        .select(['attempt', 'outcome', 'error_code', 'provider_message_id', 'created_at'])
+        .where('challenge_id', '=', item.challengeId)
+        .orderBy('id')
+        .execute();
+      console.log(`[fault stream] sent twice: ${item.channel} attempts ${JSON.stringify(attempts)}`);
+    }
 
     expect(report.lost).toBe(0);
     expect(report.statusMismatches).toBe(0);

@@ -94,13 +94,14 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       requestId: data.requestId,
       attempt: job.attemptsMade + 1,
     });
-    const record = attemptRecorder(deps.db, {
+    const attempt = {
       challengeId,
       sendNumber,
       channel,
       provider: deps.sender.provider,
       attempt: Math.max(job.attemptsStarted, job.attemptsMade + 1),
-    });
+    };
+    const record = attemptRecorder(deps.db, attempt);
 
     const challenge = await findChallenge(deps.db, challengeId);
     const skipped = skipReason(challenge, sendNumber, deps.now());
@@ -158,15 +159,19 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     // outcome is written back with retries (Postgres may be away for a moment) while BullMQ keeps
     // renewing the job's lock, and a write that never succeeds does not fail the job.
     const written = await writeBack(
-      async () => {
-        await record('sent', { providerMessageId, durationMs });
-        await updateDelivery(deps.db, challengeId, sendNumber, {
-          status: 'sent',
-          countAttempt: true,
-          providerMessageId,
-          lastError: null,
-        });
-      },
+      // One transaction: the attempt row and the challenge's status land together or not at all.
+      // Another worker that takes this job again (this one died just after) then finds the send
+      // recorded and skips it; and a retried write-back does not record the send twice.
+      () =>
+        deps.db.transaction().execute(async (trx) => {
+          await attemptRecorder(trx, attempt)('sent', { providerMessageId, durationMs });
+          await updateDelivery(trx, challengeId, sendNumber, {
+            status: 'sent',
+            countAttempt: true,
+            providerMessageId,
+            lastError: null,
+          });
+        }),
       deps.writeBackTimeoutMs,
       log,
     );

@@ -1,17 +1,12 @@
-import { parseKeyRing } from '@otp/domain';
-import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveryWorker } from './delivery.worker.ts';
 import type { DeliverySender } from './sender.port.ts';
-import { createDeliveryFixture, type DeliveryFixture, startTestDeliveryWorker } from './testing/index.ts';
+import { type DeliveryFixture, type PreparedTestBed, prepareDeliveryTestBed } from './testing/index.ts';
 
 // The provider limit is queue-wide: two workers together stay within it.
-const keyRing = parseKeyRing(testKeyRing());
 const LIMIT = { max: 4, duration: 1000 };
 const JOBS = 12;
-let database: TestDatabase;
+let bed: PreparedTestBed;
 let fixture: DeliveryFixture;
-const workers: DeliveryWorker[] = [];
 const sends: Array<{ worker: number; at: number; challengeId: string }> = [];
 
 function sender(worker: number): DeliverySender {
@@ -25,29 +20,20 @@ function sender(worker: number): DeliverySender {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const prefix = uniqueQueuePrefix();
-  fixture = await createDeliveryFixture({ db: database.db, redisUrl: testRedisUrl(), prefix, keyRing, channel: 'sms' });
+  bed = await prepareDeliveryTestBed({ channel: 'sms' });
+  ({ fixture } = bed);
   for (const id of [1, 2]) {
-    const worker = await startTestDeliveryWorker({
-      channel: 'sms',
-      db: database.db,
-      redisUrl: testRedisUrl(),
-      prefix,
-      keyRing,
+    await bed.startWorker({
       sender: sender(id),
       render: ({ code }) => ({ text: `Your code is ${code}` }),
       concurrency: 5,
       limiter: LIMIT,
     });
-    workers.push(worker);
   }
 });
 
 afterAll(async () => {
-  await Promise.all(workers.map((worker) => worker.close()));
-  await fixture?.close();
-  await database?.drop();
+  await bed?.close();
 });
 
 describe('the queue-wide provider limit', () => {

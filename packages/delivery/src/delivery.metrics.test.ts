@@ -1,56 +1,26 @@
-import { parseKeyRing } from '@otp/domain';
 import { createLogger, createMetricsRegistry, type OpsServer, type Registry, startOpsServer } from '@otp/runtime';
-import {
-  createTestDatabase,
-  type ParsedFamily,
-  sampleValue,
-  scrapeMetrics,
-  type TestDatabase,
-  testKeyRing,
-  testRedisUrl,
-  uniqueQueuePrefix,
-} from '@otp/testkit';
+import { type ParsedFamily, sampleValue, scrapeMetrics } from '@otp/testkit';
 import type { Histogram } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from './delivery.error.ts';
-import type { DeliveryWorker } from './delivery.worker.ts';
 import {
-  createDeliveryFixture,
-  createRecordingSender,
   type DeliveryFixture,
+  type DeliveryTestBed,
   type RecordingSender,
-  startTestDeliveryWorker,
+  startDeliveryTestBed,
 } from './testing/index.ts';
 
 // A worker's /metrics, served by its ops server from the registry the worker counts into.
-const keyRing = parseKeyRing(testKeyRing());
-let database: TestDatabase;
+let bed: DeliveryTestBed;
 let fixture: DeliveryFixture;
 let sender: RecordingSender;
-let worker: DeliveryWorker;
 let registry: Registry;
 let ops: OpsServer;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const prefix = uniqueQueuePrefix();
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    channel: 'email',
-  });
-  sender = createRecordingSender('smtp');
   registry = createMetricsRegistry('email-worker');
-  worker = await startTestDeliveryWorker({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    sender,
-    metricsRegistry: registry,
-  });
+  bed = await startDeliveryTestBed({ provider: 'smtp', worker: { metricsRegistry: registry } });
+  ({ fixture, sender } = bed);
   ops = await startOpsServer({
     host: '127.0.0.1',
     port: 0,
@@ -62,9 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ops?.close();
-  await worker?.close();
-  await fixture?.close();
-  await database?.drop();
+  await bed?.close();
 });
 
 const scrape = () => scrapeMetrics(`${ops.url}/metrics`);

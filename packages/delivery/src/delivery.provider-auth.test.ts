@@ -1,62 +1,40 @@
 import { Writable } from 'node:stream';
 import { listDeliveryAttempts } from '@otp/db';
-import { parseKeyRing } from '@otp/domain';
-import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import type { TestDatabase } from '@otp/testkit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from './delivery.error.ts';
-import type { DeliveryWorker } from './delivery.worker.ts';
 import {
-  createDeliveryFixture,
-  createRecordingSender,
   type DeliveryFixture,
+  type DeliveryTestBed,
   type RecordingSender,
-  startTestDeliveryWorker,
+  startDeliveryTestBed,
 } from './testing/index.ts';
 
 // Bad provider credentials are our configuration, not the recipient's fault: the queue pauses
 // (for every replica) and an alert is logged, instead of every job burning its attempts.
-const keyRing = parseKeyRing(testKeyRing());
 const PAUSE_MS = 400;
 const logLines: string[] = [];
+let bed: DeliveryTestBed;
 let database: TestDatabase;
 let fixture: DeliveryFixture;
 let sender: RecordingSender;
-let worker: DeliveryWorker;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const prefix = uniqueQueuePrefix();
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    channel: 'email',
-  });
-  sender = createRecordingSender();
   const capture = new Writable({
     write(chunk, _encoding, done) {
       logLines.push(String(chunk));
       done();
     },
   });
-  worker = await startTestDeliveryWorker({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    sender,
-    log: pino({ level: 'info' }, capture),
-    concurrency: 1,
-    authFailurePauseMs: PAUSE_MS,
+  bed = await startDeliveryTestBed({
+    worker: { log: pino({ level: 'info' }, capture), concurrency: 1, authFailurePauseMs: PAUSE_MS },
   });
+  ({ database, fixture, sender } = bed);
 });
 
 afterAll(async () => {
-  await worker?.close();
-  await fixture?.close();
-  await database?.drop();
+  await bed?.close();
 });
 
 describe('provider authentication failure', () => {

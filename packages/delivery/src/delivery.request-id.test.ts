@@ -1,61 +1,39 @@
 import { createDb, type Database, type Kysely } from '@otp/db';
-import { parseKeyRing } from '@otp/domain';
-import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import { uniqueQueuePrefix } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from './delivery.error.ts';
-import type { DeliveryWorker } from './delivery.worker.ts';
 import {
   type CapturedLogs,
   captureLogs,
   createDeliveryFixture,
   createRecordingSender,
   type DeliveryFixture,
+  type DeliveryTestBed,
   type RecordingSender,
   type SeededChallenge,
-  startTestDeliveryWorker,
+  startDeliveryTestBed,
 } from './testing/index.ts';
 
 // The gateway's request id travels in the job (`requestId`); every worker log line about the
 // challenge carries it next to the challenge id, so one search finds the request's whole story.
-const keyRing = parseKeyRing(testKeyRing());
-let database: TestDatabase;
+let bed: DeliveryTestBed;
 let fixture: DeliveryFixture;
 let sender: RecordingSender;
 let logs: CapturedLogs;
-const workers: DeliveryWorker[] = [];
-const fixtures: DeliveryFixture[] = [];
+// The Postgres-unreachable test's own queue and database handle (its worker is the bed's).
+let brokenFixture: DeliveryFixture | undefined;
 let brokenDb: Kysely<Database> | undefined;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const prefix = uniqueQueuePrefix();
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    channel: 'email',
-  });
-  fixtures.push(fixture);
-  sender = createRecordingSender('smtp');
   logs = captureLogs('email-worker');
-  workers.push(
-    await startTestDeliveryWorker({
-      db: database.db,
-      redisUrl: testRedisUrl(),
-      prefix,
-      keyRing,
-      sender,
-      log: logs.log,
-    }),
-  );
+  bed = await startDeliveryTestBed({ provider: 'smtp', worker: { log: logs.log } });
+  ({ fixture, sender } = bed);
 });
 
 afterAll(async () => {
-  await Promise.all(workers.map((worker) => worker.close()));
-  await Promise.all(fixtures.map((each) => each.close()));
+  await bed?.close();
+  await brokenFixture?.close();
   await brokenDb?.destroy();
-  await database?.drop();
 });
 
 let requests = 0;
@@ -130,25 +108,16 @@ describe('request id in worker logs', () => {
     // A worker of its own (own queue prefix) whose database cannot be reached.
     const prefix = uniqueQueuePrefix();
     const broken = await createDeliveryFixture({
-      db: database.db,
-      redisUrl: testRedisUrl(),
+      db: bed.database.db,
+      redisUrl: bed.redisUrl,
       prefix,
-      keyRing,
+      keyRing: bed.keyRing,
       channel: 'email',
     });
-    fixtures.push(broken);
+    brokenFixture = broken;
     brokenDb = createDb({ url: 'postgres://postgres@127.0.0.1:1/nothing', poolSize: 1, connectionTimeoutMs: 500 });
     const brokenLogs = captureLogs('email-worker');
-    workers.push(
-      await startTestDeliveryWorker({
-        db: brokenDb,
-        redisUrl: testRedisUrl(),
-        prefix,
-        keyRing,
-        sender: createRecordingSender('smtp'),
-        log: brokenLogs.log,
-      }),
-    );
+    await bed.startWorker({ db: brokenDb, prefix, sender: createRecordingSender('smtp'), log: brokenLogs.log });
     const challenge = await broken.seedChallenge({ to: 'trace-db@example.com' });
     const { requestId, outcome } = await enqueueFor(broken, challenge, 1);
     expect(outcome).toEqual({ state: 'failed', reason: 'worker_error' });

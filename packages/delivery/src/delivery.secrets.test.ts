@@ -2,72 +2,49 @@ import { Writable } from 'node:stream';
 import { findChallenge, listDeliveryAttempts } from '@otp/db';
 import { envelopeContext, parseKeyRing, seal } from '@otp/domain';
 import { REDACT_PATHS } from '@otp/runtime';
-import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import { type TestDatabase, testKeyRing, testRedisUrl } from '@otp/testkit';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryError } from './delivery.error.ts';
-import { type DeliveryWorker, startDeliveryWorker } from './delivery.worker.ts';
 import {
-  createDeliveryFixture,
-  createRecordingSender,
   type DeliveryFixture,
+  type DeliveryTestBed,
   type RecordingSender,
+  startDeliveryTestBed,
 } from './testing/index.ts';
 
 // Security properties of the pipeline: envelopes are bound to their job, and neither Redis (job
 // data, return values, failure reasons, events) nor the logs ever hold a code or an address.
-const keyRing = parseKeyRing(testKeyRing());
-const prefix = uniqueQueuePrefix();
 const logLines: string[] = [];
 const seen = { codes: [] as string[], addresses: [] as string[] };
+let bed: DeliveryTestBed;
 let database: TestDatabase;
 let fixture: DeliveryFixture;
 let sender: RecordingSender;
-let worker: DeliveryWorker;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    channel: 'email',
-  });
-  sender = createRecordingSender();
   const capture = new Writable({
     write(chunk, _encoding, done) {
       logLines.push(String(chunk));
       done();
     },
   });
-  worker = startDeliveryWorker({
-    channel: 'email',
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    sender,
-    render: ({ code, locale }) => {
-      // A template bug whose message would carry the code.
-      if (locale === 'crash') throw new Error(`cannot render code ${code}`);
-      return { subject: 'Code', text: `Your code is ${code}` };
+  bed = await startDeliveryTestBed({
+    worker: {
+      render: ({ code, locale }) => {
+        // A template bug whose message would carry the code.
+        if (locale === 'crash') throw new Error(`cannot render code ${code}`);
+        return { subject: 'Code', text: `Your code is ${code}` };
+      },
+      log: pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, capture),
     },
-    log: pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, capture),
-    concurrency: 2,
-    limiter: { max: 100, duration: 1000 },
-    lockDurationMs: 5000,
-    stalledIntervalMs: 5000,
-    closeTimeoutMs: 5000,
   });
-  await worker.worker.waitUntilReady();
+  ({ database, fixture, sender } = bed);
 });
 
 afterAll(async () => {
-  await worker?.close();
-  await fixture?.close();
-  await database?.drop();
+  await bed?.close();
 });
 
 async function seed(to: string, extra: { locale?: string } = {}) {
@@ -140,7 +117,7 @@ describe('failure reasons are codes, never provider or exception text', () => {
 async function dumpQueueKeys(): Promise<string> {
   const redis = new Redis(testRedisUrl());
   try {
-    const keys = await redis.keys(`${prefix}:*`);
+    const keys = await redis.keys(`${bed.prefix}:*`);
     const values = await Promise.all(
       keys.map(async (key) => {
         const type = await redis.type(key);

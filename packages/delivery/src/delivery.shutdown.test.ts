@@ -1,31 +1,26 @@
 import { findChallenge, listDeliveryAttempts } from '@otp/db';
-import { parseKeyRing } from '@otp/domain';
-import { createLogger } from '@otp/runtime';
-import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import type { TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type DeliveryWorkerDeps, startDeliveryWorker } from './delivery.worker.ts';
+import type { DeliveryWorkerDeps } from './delivery.worker.ts';
 import type { DeliverySender } from './sender.port.ts';
-import { createDeliveryFixture, createRecordingSender, type DeliveryFixture } from './testing/index.ts';
+import {
+  createRecordingSender,
+  type DeliveryFixture,
+  type PreparedTestBed,
+  prepareDeliveryTestBed,
+} from './testing/index.ts';
 
-const keyRing = parseKeyRing(testKeyRing());
-const prefix = uniqueQueuePrefix();
+let bed: PreparedTestBed;
 let database: TestDatabase;
 let fixture: DeliveryFixture;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    channel: 'email',
-  });
+  bed = await prepareDeliveryTestBed();
+  ({ database, fixture } = bed);
 });
 
 afterAll(async () => {
-  await fixture?.close();
-  await database?.drop();
+  await bed?.close();
 });
 
 /** A sender that holds every message until `release()`: a slow provider. */
@@ -48,17 +43,9 @@ function gatedSender(): DeliverySender & { started: number; release(): void } {
 }
 
 function startWorker(sender: DeliverySender, overrides: Partial<DeliveryWorkerDeps> = {}) {
-  return startDeliveryWorker({
-    channel: 'email',
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
+  return bed.startWorker({
     sender,
-    render: ({ code }) => ({ subject: 'Code', text: code }),
-    log: createLogger({ service: 'shutdown-test', level: 'silent' }),
     concurrency: 1,
-    limiter: { max: 100, duration: 1000 },
     lockDurationMs: 1000,
     stalledIntervalMs: 200,
     closeTimeoutMs: 10_000,
@@ -69,7 +56,7 @@ function startWorker(sender: DeliverySender, overrides: Partial<DeliveryWorkerDe
 describe('closing a delivery worker', () => {
   it('lets the in-flight job finish before close() resolves', async () => {
     const sender = gatedSender();
-    const worker = startWorker(sender);
+    const worker = await startWorker(sender);
     const challenge = await fixture.seedChallenge({ to: 'slow@example.com' });
     const job = await fixture.enqueue(challenge);
     await vi.waitFor(() => expect(sender.started).toBe(1), { timeout: 10_000 });
@@ -84,7 +71,7 @@ describe('closing a delivery worker', () => {
 
   it('force-closes after its deadline, and the job is handed back to another worker', async () => {
     const stuck = gatedSender();
-    const first = startWorker(stuck, { closeTimeoutMs: 100 });
+    const first = await startWorker(stuck, { closeTimeoutMs: 100 });
     const challenge = await fixture.seedChallenge({ to: 'stuck@example.com' });
     const job = await fixture.enqueue(challenge);
     await vi.waitFor(() => expect(stuck.started).toBe(1), { timeout: 10_000 });
@@ -94,7 +81,7 @@ describe('closing a delivery worker', () => {
 
     // The lock is no longer renewed: another worker's stall check moves the job back to wait.
     const healthy = createRecordingSender();
-    const second = startWorker(healthy);
+    const second = await startWorker(healthy);
     try {
       const outcome = await fixture.finished(job);
       expect(outcome.state).toBe('completed');

@@ -1,24 +1,21 @@
 import { findChallenge, listDeliveryAttempts } from '@otp/db';
-import { parseKeyRing } from '@otp/domain';
-import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import type { TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryWorker } from './delivery.worker.ts';
 import type { DeliverySender } from './sender.port.ts';
 import {
   captureLogs,
-  createDeliveryFixture,
   createRecordingSender,
   type DeliveryFixture,
-  startTestDeliveryWorker,
+  type PreparedTestBed,
+  prepareDeliveryTestBed,
 } from './testing/index.ts';
 
 // A job whose worker dies twice (maxStalledCount 1) is failed by BullMQ itself, outside our
 // processor: the challenge must still end up showing a failed delivery, not "sending" for ever.
-const keyRing = parseKeyRing(testKeyRing());
+let bed: PreparedTestBed;
 let database: TestDatabase;
 let fixture: DeliveryFixture;
-let prefix: string;
-const workers: DeliveryWorker[] = [];
 const logs = captureLogs('email-worker');
 
 /** A provider that never answers (the job stays active until its worker dies); `called` says when it got the job. */
@@ -37,12 +34,8 @@ function hangingSender(): { sender: DeliverySender; called: Promise<void> } {
   return { sender, called };
 }
 
-async function startWorker(sender: DeliverySender): Promise<DeliveryWorker> {
-  const worker = await startTestDeliveryWorker({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
+function startWorker(sender: DeliverySender): Promise<DeliveryWorker> {
+  return bed.startWorker({
     sender,
     log: logs.log,
     concurrency: 1,
@@ -51,8 +44,6 @@ async function startWorker(sender: DeliverySender): Promise<DeliveryWorker> {
     stalledIntervalMs: 100,
     closeTimeoutMs: 100,
   });
-  workers.push(worker);
-  return worker;
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
@@ -66,21 +57,12 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  prefix = uniqueQueuePrefix();
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    channel: 'email',
-  });
+  bed = await prepareDeliveryTestBed();
+  ({ database, fixture } = bed);
 });
 
 afterAll(async () => {
-  await Promise.all(workers.map((worker) => worker.close()));
-  await fixture?.close();
-  await database?.drop();
+  await bed?.close();
 });
 
 describe('a job that stalls more than allowed', () => {

@@ -1,49 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { findChallenge, listDeliveryAttempts } from '@otp/db';
-import { JOB_NAMES, parseKeyRing } from '@otp/domain';
-import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import { JOB_NAMES } from '@otp/domain';
+import type { TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from './delivery.error.ts';
-import type { DeliveryWorker } from './delivery.worker.ts';
 import {
-  createDeliveryFixture,
-  createRecordingSender,
   type DeliveryFixture,
+  type DeliveryTestBed,
   type RecordingSender,
-  startTestDeliveryWorker,
+  startDeliveryTestBed,
 } from './testing/index.ts';
 
-const keyRing = parseKeyRing(testKeyRing());
+let bed: DeliveryTestBed;
 let database: TestDatabase;
 let fixture: DeliveryFixture;
 let sender: RecordingSender;
-let worker: DeliveryWorker;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const prefix = uniqueQueuePrefix();
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    channel: 'email',
-  });
-  sender = createRecordingSender();
-  worker = await startTestDeliveryWorker({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    sender,
-    maxRateLimitedStarts: 2,
-  });
+  bed = await startDeliveryTestBed({ worker: { maxRateLimitedStarts: 2 } });
+  ({ database, fixture, sender } = bed);
 });
 
 afterAll(async () => {
-  await worker?.close();
-  await fixture?.close();
-  await database?.drop();
+  await bed?.close();
 });
 
 const attempts = (challengeId: string) => listDeliveryAttempts(database.db, challengeId);

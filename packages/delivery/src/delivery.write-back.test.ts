@@ -1,22 +1,13 @@
 import { createDb, type Database, findChallenge, type Kysely, listDeliveryAttempts } from '@otp/db';
-import { parseKeyRing } from '@otp/domain';
-import {
-  createTestDatabase,
-  startTcpProxy,
-  type TcpProxy,
-  type TestDatabase,
-  testKeyRing,
-  testRedisUrl,
-  uniqueQueuePrefix,
-} from '@otp/testkit';
+import { startTcpProxy, type TcpProxy, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryWorker } from './delivery.worker.ts';
 import type { DeliverySender } from './sender.port.ts';
-import { captureLogs, createDeliveryFixture, type DeliveryFixture, startTestDeliveryWorker } from './testing/index.ts';
+import { captureLogs, type DeliveryFixture, type PreparedTestBed, prepareDeliveryTestBed } from './testing/index.ts';
 
 // Once the provider has accepted a message, losing Postgres must not make the job fail and send
 // it again: the outcome is written back when Postgres returns.
-const keyRing = parseKeyRing(testKeyRing());
+let bed: PreparedTestBed;
 let database: TestDatabase;
 let proxy: TcpProxy;
 let workerDb: Kysely<Database>;
@@ -37,25 +28,16 @@ const senderThatLosesPostgres: DeliverySender = {
 };
 
 beforeAll(async () => {
-  database = await createTestDatabase();
+  bed = await prepareDeliveryTestBed();
+  ({ database, fixture } = bed);
+  // The worker reaches Postgres through a proxy the sender can cut; the test reads it directly.
   const url = new URL(database.url);
   proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
   url.hostname = proxy.host;
   url.port = String(proxy.port);
   workerDb = createDb({ url: url.toString(), poolSize: 2, connectionTimeoutMs: 500 });
-  const prefix = uniqueQueuePrefix();
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    channel: 'email',
-  });
-  worker = await startTestDeliveryWorker({
+  worker = await bed.startWorker({
     db: workerDb,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
     sender: senderThatLosesPostgres,
     log: logs.log,
     concurrency: 1,
@@ -64,11 +46,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // The worker and its own pool go before the bed drops the database they reach.
   await worker?.close();
   await workerDb?.destroy();
   await proxy?.close();
-  await fixture?.close();
-  await database?.drop();
+  await bed?.close();
 });
 
 describe('Postgres lost after the provider accepted a message', () => {

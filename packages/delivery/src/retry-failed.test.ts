@@ -1,44 +1,29 @@
 import { findChallenge, sql } from '@otp/db';
-import { parseKeyRing } from '@otp/domain';
-import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import type { TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from './delivery.error.ts';
-import type { DeliveryWorker } from './delivery.worker.ts';
 import { retryFailedDeliveries } from './retry-failed.ts';
 import {
-  createDeliveryFixture,
-  createRecordingSender,
   type DeliveryFixture,
+  type DeliveryTestBed,
   type RecordingSender,
-  startTestDeliveryWorker,
+  startDeliveryTestBed,
 } from './testing/index.ts';
 
 // The failed set is the dead-letter queue: a failed delivery stays inspectable and an operator
 // can send it again while its challenge is still valid.
-const keyRing = parseKeyRing(testKeyRing());
+let bed: DeliveryTestBed;
 let database: TestDatabase;
 let fixture: DeliveryFixture;
 let sender: RecordingSender;
-let worker: DeliveryWorker;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const prefix = uniqueQueuePrefix();
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    channel: 'email',
-  });
-  sender = createRecordingSender();
-  worker = await startTestDeliveryWorker({ db: database.db, redisUrl: testRedisUrl(), prefix, keyRing, sender });
+  bed = await startDeliveryTestBed();
+  ({ database, fixture, sender } = bed);
 });
 
 afterAll(async () => {
-  await worker?.close();
-  await fixture?.close();
-  await database?.drop();
+  await bed?.close();
 });
 
 describe('retrying failed deliveries', () => {

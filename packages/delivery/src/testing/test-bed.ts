@@ -1,0 +1,105 @@
+import { type Channel, type KeyRing, parseKeyRing } from '@otp/domain';
+import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import type { DeliveryWorker, DeliveryWorkerDeps } from '../delivery.worker.ts';
+import { createDeliveryFixture, type DeliveryFixture } from './delivery.fixture.ts';
+import { createRecordingSender, type RecordingSender } from './recording.sender.ts';
+import { startTestDeliveryWorker } from './test-worker.ts';
+
+export interface PrepareTestBedOptions {
+  /** The queue the fixture fills and the workers take from (default `email`). */
+  channel?: Channel;
+}
+
+/** A worker's sender and the settings the test is about; the bed fills in the rest. */
+export type TestBedWorkerOptions = Pick<DeliveryWorkerDeps, 'sender'> & Partial<DeliveryWorkerDeps>;
+
+export interface PreparedTestBed {
+  /** This file's own database, migrated. */
+  database: TestDatabase;
+  redisUrl: string;
+  /** This file's own queue prefix. */
+  prefix: string;
+  keyRing: KeyRing;
+  /** Seeds challenges and enqueues their jobs on the bed's queue. */
+  fixture: DeliveryFixture;
+  /**
+   * Starts a worker on the bed's database and queue with `startTestDeliveryWorker`'s settings
+   * under `options`; `close()` closes it (closing a worker twice is harmless).
+   */
+  startWorker(options: TestBedWorkerOptions): Promise<DeliveryWorker>;
+  /** Closes the workers, then the fixture, then drops the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * What every delivery pipeline test stands on: a database and a queue prefix of the file's own
+ * and the fixture that feeds the queue. Workers are left to the test (`startWorker`), for tests
+ * about several workers or workers that die; most tests want `startDeliveryTestBed`.
+ */
+export async function prepareDeliveryTestBed(options: PrepareTestBedOptions = {}): Promise<PreparedTestBed> {
+  const channel = options.channel ?? 'email';
+  const keyRing = parseKeyRing(testKeyRing());
+  const redisUrl = testRedisUrl();
+  const prefix = uniqueQueuePrefix();
+  const database = await createTestDatabase();
+  let fixture: DeliveryFixture;
+  try {
+    fixture = await createDeliveryFixture({ db: database.db, redisUrl, prefix, keyRing, channel });
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  const workers: DeliveryWorker[] = [];
+
+  return {
+    database,
+    redisUrl,
+    prefix,
+    keyRing,
+    fixture,
+    async startWorker(workerOptions) {
+      const worker = await startTestDeliveryWorker({
+        channel,
+        db: database.db,
+        redisUrl,
+        prefix,
+        keyRing,
+        ...workerOptions,
+      });
+      workers.push(worker);
+      return worker;
+    },
+    async close() {
+      // Workers first: they still write to the database and take from the queue while they finish.
+      await Promise.all(workers.map((worker) => worker.close()));
+      await fixture.close();
+      await database.drop();
+    },
+  };
+}
+
+export interface DeliveryTestBedOptions extends PrepareTestBedOptions {
+  /** The provider name the recording sender reports (default `fake`). */
+  provider?: string;
+  /** Settings of the worker over `startTestDeliveryWorker`'s (a log to read, a limiter...). */
+  worker?: Partial<Omit<DeliveryWorkerDeps, 'sender'>>;
+}
+
+export interface DeliveryTestBed extends PreparedTestBed {
+  /** The worker's sender: what it sent, and failures to play. */
+  sender: RecordingSender;
+  worker: DeliveryWorker;
+}
+
+/** A prepared test bed with one worker running, its sender a recording fake. */
+export async function startDeliveryTestBed(options: DeliveryTestBedOptions = {}): Promise<DeliveryTestBed> {
+  const bed = await prepareDeliveryTestBed(options);
+  const sender = createRecordingSender(options.provider);
+  try {
+    const worker = await bed.startWorker({ ...options.worker, sender });
+    return { ...bed, sender, worker };
+  } catch (error) {
+    await bed.close();
+    throw error;
+  }
+}

@@ -1,37 +1,24 @@
 import { findChallenge, listDeliveryAttempts, sql } from '@otp/db';
-import { parseKeyRing } from '@otp/domain';
-import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import type { TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveryWorker } from './delivery.worker.ts';
 import {
-  createDeliveryFixture,
-  createRecordingSender,
   type DeliveryFixture,
+  type DeliveryTestBed,
   type RecordingSender,
-  startTestDeliveryWorker,
+  startDeliveryTestBed,
 } from './testing/index.ts';
 
 // The record of an accepted send is the attempt row and the challenge's status together: a
 // worker that dies between two separate writes leaves "sent" in one and "sending" in the other,
 // and the worker that takes the job again sends the message a second time.
-const keyRing = parseKeyRing(testKeyRing());
+let bed: DeliveryTestBed;
 let database: TestDatabase;
 let fixture: DeliveryFixture;
 let sender: RecordingSender;
-let worker: DeliveryWorker;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const prefix = uniqueQueuePrefix();
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    channel: 'email',
-  });
-  sender = createRecordingSender();
-  worker = await startTestDeliveryWorker({ db: database.db, redisUrl: testRedisUrl(), prefix, keyRing, sender });
+  bed = await startDeliveryTestBed();
+  ({ database, fixture, sender } = bed);
   // The first write of a "sent" status fails (after the attempt row's insert, in the same
   // transaction now); a sequence counts across transactions, so only the first one fails.
   await sql`CREATE SEQUENCE sent_status_writes`.execute(database.db);
@@ -51,9 +38,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await worker?.close();
-  await fixture?.close();
-  await database?.drop();
+  await bed?.close();
 });
 
 describe('recording an accepted send', () => {

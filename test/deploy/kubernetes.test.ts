@@ -1,4 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { validate as deploymentSchema } from 'kubernetes-models/_schemas/IoK8sApiAppsV1Deployment';
+import { validate as hpaSchema } from 'kubernetes-models/_schemas/IoK8sApiAutoscalingV2HorizontalPodAutoscaler';
+import { validate as jobSchema } from 'kubernetes-models/_schemas/IoK8sApiBatchV1Job';
+import { validate as namespaceSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Namespace';
+import { validate as secretSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Secret';
+import { validate as serviceSchema } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Service';
+import { validate as pdbSchema } from 'kubernetes-models/_schemas/IoK8sApiPolicyV1PodDisruptionBudget';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Job } from 'kubernetes-models/batch/v1/Job';
@@ -39,6 +46,66 @@ const MODELS: Record<string, Validatable> = {
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
 };
 
+type SchemaValidate = (data: unknown) => boolean;
+const SCHEMAS: Record<string, SchemaValidate> = {
+  'v1/Namespace': namespaceSchema as SchemaValidate,
+  'v1/Secret': secretSchema as SchemaValidate,
+  'v1/Service': serviceSchema as SchemaValidate,
+  'apps/v1/Deployment': deploymentSchema as SchemaValidate,
+  'batch/v1/Job': jobSchema as SchemaValidate,
+  'autoscaling/v2/HorizontalPodAutoscaler': hpaSchema as SchemaValidate,
+  'policy/v1/PodDisruptionBudget': pdbSchema as SchemaValidate,
+};
+
+/**
+ * The fields of a manifest its kind's schema does not know (a misspelt `readinesProbe`, which
+ * the API server would drop or refuse): the generated validators accept unknown fields, so the
+ * object is handed to the kind's validator through proxies that note every field it reads. A
+ * field of a known object that it never read is not in the schema; maps (labels, env values),
+ * which the validator walks key by key, count as read.
+ */
+function unknownFields(manifest: { apiVersion?: unknown; kind?: unknown }): string[] {
+  const validate = SCHEMAS[`${String(manifest.apiVersion)}/${String(manifest.kind)}`];
+  if (validate === undefined) throw new Error(`no schema for ${String(manifest.apiVersion)} ${String(manifest.kind)}`);
+  const read = new WeakMap<object, Set<string>>();
+  const noteRead = (target: object, key: string) => {
+    const keys = read.get(target) ?? new Set<string>();
+    keys.add(key);
+    read.set(target, keys);
+  };
+  const proxies = new WeakMap<object, object>();
+  const traced = (value: unknown): unknown => {
+    if (typeof value !== 'object' || value === null) return value;
+    const existing = proxies.get(value);
+    if (existing !== undefined) return existing;
+    const proxy = new Proxy(value, {
+      get(target, key, receiver) {
+        if (typeof key === 'string') noteRead(target, key);
+        return traced(Reflect.get(target, key, receiver));
+      },
+      ownKeys(target) {
+        const keys = Reflect.ownKeys(target);
+        for (const key of keys) if (typeof key === 'string') noteRead(target, key);
+        return keys;
+      },
+    });
+    proxies.set(value, proxy);
+    return proxy;
+  };
+  validate(traced(manifest));
+  const unknown: string[] = [];
+  const walk = (value: unknown, path: string) => {
+    if (typeof value !== 'object' || value === null) return;
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`;
+      if (!Array.isArray(value) && !read.get(value)?.has(key)) unknown.push(childPath);
+      else walk(child, childPath);
+    }
+  };
+  walk(manifest, '');
+  return unknown;
+}
+
 /** Throws when the object is not a valid manifest of a kind listed above. */
 function validateManifest(object: { apiVersion?: unknown; kind?: unknown }): void {
   const Model = MODELS[`${String(object.apiVersion)}/${String(object.kind)}`];
@@ -72,6 +139,8 @@ describe('Kubernetes manifests', () => {
         () => validateManifest(manifest),
         `${manifest.file}: ${manifest.kind} ${manifest.metadata.name}`,
       ).not.toThrow();
+      const { file: _file, ...document } = manifest;
+      expect(unknownFields(document), `${manifest.file}: fields the schema does not know`).toEqual([]);
       expect(manifest.metadata.namespace ?? 'otp').toBe('otp');
     }
   });
@@ -85,6 +154,16 @@ describe('Kubernetes manifests', () => {
       { ...gateway, apiVersion: 'apps/v1beta9' },
     ];
     for (const manifest of broken) expect(() => validateManifest(JSON.parse(JSON.stringify(manifest)))).toThrow();
+    // A misspelt field passes the generated validators; the read trace finds it.
+    const { file: _file, ...misspelt } = structuredClone(gateway);
+    const [container] = containersOf(misspelt as Manifest);
+    container.readinesProbe = container.readinessProbe;
+    delete container.readinessProbe;
+    misspelt.spec.replica = 2;
+    expect(unknownFields(misspelt).sort()).toEqual([
+      '.spec.replica',
+      '.spec.template.spec.containers[0].readinesProbe',
+    ]);
     const probeWithoutPort = structuredClone(gateway);
     containersOf(probeWithoutPort)[0].readinessProbe.httpGet = { path: '/health/ready' };
     expect(() => validateManifest(probeWithoutPort)).toThrow(/port/);

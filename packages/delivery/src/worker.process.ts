@@ -1,23 +1,19 @@
-import { fileURLToPath } from 'node:url';
-import { createDb, type Database, type Kysely, pingDb } from '@otp/db';
+import { createDb, pingDb } from '@otp/db';
 import type { KeyRing } from '@otp/domain';
 import {
   createLogger,
   createMetricsRegistry,
   createProducerRedis,
   createTracing,
-  evictionMessage,
   exitOnConfigError,
   guardAgainstEviction,
-  type Logger,
   onShutdownSignal,
   pingRedis,
-  type Registry,
+  REPOSITORY_ENV_FILE,
   readEnvironment,
   startOpsServer,
-  type Tracing,
 } from '@otp/runtime';
-import type { DeliveryWorker } from './delivery.worker.ts';
+import type { DeliveryWorker, DeliveryWorkerDeps } from './delivery.worker.ts';
 import { SHUTDOWN_GRACE_MS } from './worker.config.ts';
 
 /** What every worker's parsed configuration has (see `workerConfigFields`). */
@@ -29,8 +25,27 @@ export interface WorkerProcessConfig {
   OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   OPS_HOST: string;
   SHUTDOWN_TIMEOUT_MS: number;
+  WORKER_LOCK_DURATION_MS: number;
+  WORKER_STALLED_INTERVAL_MS: number;
+  PROVIDER_AUTH_PAUSE_MS: number;
   keyRing: KeyRing;
 }
+
+/** The part of a worker's deps that every worker takes the same way from its configuration. */
+export type CommonWorkerDeps = Pick<
+  DeliveryWorkerDeps,
+  | 'db'
+  | 'redisUrl'
+  | 'prefix'
+  | 'keyRing'
+  | 'log'
+  | 'metricsRegistry'
+  | 'tracing'
+  | 'lockDurationMs'
+  | 'stalledIntervalMs'
+  | 'closeTimeoutMs'
+  | 'authFailurePauseMs'
+>;
 
 export interface WorkerProcessOptions<C extends WorkerProcessConfig> {
   service: string;
@@ -39,15 +54,14 @@ export interface WorkerProcessOptions<C extends WorkerProcessConfig> {
   port(config: C): number;
   concurrency(config: C): number;
   /**
-   * `metrics` is the registry the ops server serves: pass it to the worker as `metricsRegistry`;
-   * `tracing` exports spans when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+   * Starts the worker with `common` (the clients, with the registry the ops server serves and
+   * the tracing that exports spans when OTEL_EXPORTER_OTLP_ENDPOINT is set, and the settings
+   * every worker reads) plus its own sender, template and limits.
    */
-  start(config: C, clients: { db: Kysely<Database>; log: Logger; metrics: Registry; tracing: Tracing }): DeliveryWorker;
+  start(config: C, common: CommonWorkerDeps): DeliveryWorker;
   /** Extra fields of the "started" log line. */
   describe?(config: C): Record<string, unknown>;
 }
-
-const repositoryEnvFile = fileURLToPath(new URL('../../../.env', import.meta.url));
 
 /**
  * The body of a worker's main.ts: reads the configuration (stopping with a message naming each
@@ -58,7 +72,7 @@ const repositoryEnvFile = fileURLToPath(new URL('../../../.env', import.meta.url
 export async function runWorkerProcess<C extends WorkerProcessConfig>(options: WorkerProcessOptions<C>): Promise<void> {
   let config: C;
   try {
-    config = options.parseConfig(readEnvironment(['.env', repositoryEnvFile]));
+    config = options.parseConfig(readEnvironment(['.env', REPOSITORY_ENV_FILE]));
   } catch (error) {
     exitOnConfigError(options.service, error);
   }
@@ -71,14 +85,22 @@ export async function runWorkerProcess<C extends WorkerProcessConfig>(options: W
   });
   // Readiness pings use a fail-fast connection, so /health/ready answers even while Redis is away.
   const healthRedis = createProducerRedis(config.REDIS_URL, log, `${options.service}-health`);
-  guardAgainstEviction(healthRedis, log, (policy) => {
-    log.fatal({ policy }, 'Redis may evict keys: refusing to run');
-    process.stderr.write(`${options.service}: ${evictionMessage(policy)}\n`);
-    process.exit(78);
-  });
+  guardAgainstEviction(healthRedis, log, options.service);
   const metrics = createMetricsRegistry(options.service);
   const tracing = createTracing({ service: options.service, endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
-  const worker = options.start(config, { db, log, metrics, tracing });
+  const worker = options.start(config, {
+    db,
+    redisUrl: config.REDIS_URL,
+    prefix: config.QUEUE_PREFIX,
+    keyRing: config.keyRing,
+    log,
+    metricsRegistry: metrics,
+    tracing,
+    lockDurationMs: config.WORKER_LOCK_DURATION_MS,
+    stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+    closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    authFailurePauseMs: config.PROVIDER_AUTH_PAUSE_MS,
+  });
   const ops = await startOpsServer({
     host: config.OPS_HOST,
     port: options.port(config),

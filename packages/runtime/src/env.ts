@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@otp/domain';
 
 /**
@@ -18,6 +19,9 @@ export function readEnvironment(files: string[] = ['.env']): Record<string, stri
   }
   return process.env;
 }
+
+/** The `.env` at the repository root, for services started from another directory. */
+export const REPOSITORY_ENV_FILE = fileURLToPath(new URL('../../../.env', import.meta.url));
 
 /** Prints a configuration error naming each bad variable and exits; other errors propagate. */
 export function exitOnConfigError(service: string, error: unknown): never {

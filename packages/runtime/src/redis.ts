@@ -78,15 +78,18 @@ export async function evictionPolicy(redis: Redis): Promise<string | undefined> 
 /**
  * Refuses to run against a Redis that may evict keys: BullMQ loses jobs and locks when Redis
  * evicts ("noeviction is the only setting that guarantees the correct behaviour of the queues").
- * Checked on every (re)connection, since a Redis can come back with another configuration.
+ * Checked on every (re)connection, since a Redis can come back with another configuration; the
+ * process stops saying how to fix it.
  */
-export function guardAgainstEviction(redis: Redis, log: Logger, onEvicting: (policy: string) => void): void {
+export function guardAgainstEviction(redis: Redis, log: Logger, service: string): void {
   redis.on('ready', () => {
     evictionPolicy(redis).then((policy) => {
       if (policy === undefined) {
         log.warn('could not read Redis maxmemory-policy (CONFIG disabled?): make sure it is noeviction');
       } else if (policy !== 'noeviction') {
-        onEvicting(policy);
+        log.fatal({ policy }, 'Redis may evict keys: refusing to run');
+        process.stderr.write(`${service}: ${evictionMessage(policy)}\n`);
+        process.exit(78); // EX_CONFIG, as for any other bad configuration
       }
     });
   });

@@ -80,8 +80,9 @@ const throttled = new PublicError('sign_in_throttled', {
 
 /** Seconds left of this address's block, or 0 when it may try. */
 async function blockedFor(throttle: SignInThrottle, key: string): Promise<number> {
-  const [failures, ttl] = await Promise.all([throttle.redis.get(key), throttle.redis.ttl(key)]);
-  return Number(failures ?? 0) >= throttle.maxFailures ? Math.max(ttl, 1) : 0;
+  // Every request of a signed-in operator passes here: one read, the TTL only when blocked.
+  if (Number((await throttle.redis.get(key)) ?? 0) < throttle.maxFailures) return 0;
+  return Math.max(await throttle.redis.ttl(key), 1);
 }
 
 async function countFailure(throttle: SignInThrottle, key: string): Promise<void> {

@@ -1,24 +1,22 @@
 // The queue dashboard process. All behaviour lives in buildDashboard (dashboard.ts); this file wires it.
-import { fileURLToPath } from 'node:url';
 import { trustProxySetting } from '@otp/domain';
 import {
   createLogger,
   createProducerRedis,
-  evictionMessage,
   exitOnConfigError,
   guardAgainstEviction,
   onShutdownSignal,
+  REPOSITORY_ENV_FILE,
   readEnvironment,
 } from '@otp/runtime';
 import { type DashboardConfig, dashboardAuth, parseDashboardConfig } from './config.ts';
 import { buildDashboard } from './dashboard.ts';
 
 const service = 'dashboard';
-const repositoryEnvFile = fileURLToPath(new URL('../../../.env', import.meta.url));
 
 let config: DashboardConfig;
 try {
-  config = parseDashboardConfig(readEnvironment(['.env', repositoryEnvFile]));
+  config = parseDashboardConfig(readEnvironment(['.env', REPOSITORY_ENV_FILE]));
 } catch (error) {
   exitOnConfigError(service, error);
 }
@@ -26,11 +24,7 @@ try {
 const log = createLogger({ service, level: config.LOG_LEVEL });
 const redis = createProducerRedis(config.REDIS_URL, log, service);
 // Retrying a job into a Redis that evicts keys would lose it again: refuse, like the other services.
-guardAgainstEviction(redis, log, (policy) => {
-  log.fatal({ policy }, 'Redis may evict keys: refusing to run');
-  process.stderr.write(`${service}: ${evictionMessage(policy)}\n`);
-  process.exit(78);
-});
+guardAgainstEviction(redis, log, service);
 
 const app = await buildDashboard({
   redis,

@@ -10,22 +10,12 @@ await runWorkerProcess({
   port: (config) => config.EMAIL_WORKER_PORT,
   concurrency: (config) => config.EMAIL_CONCURRENCY,
   describe: (config) => ({ provider: config.SMTP_URL === undefined ? 'dev-outbox' : 'smtp' }),
-  start: (config, { db, log, metrics, tracing }) =>
+  start: (config, common) =>
     startWorker({
-      db,
-      redisUrl: config.REDIS_URL,
-      prefix: config.QUEUE_PREFIX,
-      keyRing: config.keyRing,
-      sender: createEmailSender(config, log),
-      log,
-      metricsRegistry: metrics,
-      tracing,
+      ...common,
+      sender: createEmailSender(config, common.log),
       appName: config.APP_NAME,
       concurrency: config.EMAIL_CONCURRENCY,
       limiter: { max: config.EMAIL_RATE_LIMIT_MAX, duration: config.EMAIL_RATE_LIMIT_DURATION_MS },
-      lockDurationMs: config.WORKER_LOCK_DURATION_MS,
-      stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
-      closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-      authFailurePauseMs: config.PROVIDER_AUTH_PAUSE_MS,
     }),
 });

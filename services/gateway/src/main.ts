@@ -1,13 +1,6 @@
 // The gateway process: read config, create clients, start the relay, listen, stop gracefully.
 import { setTimeout } from 'node:timers/promises';
-import {
-  createLogger,
-  evictionMessage,
-  exitOnConfigError,
-  guardAgainstEviction,
-  onShutdownSignal,
-  readEnvironment,
-} from '@otp/runtime';
+import { createLogger, exitOnConfigError, guardAgainstEviction, onShutdownSignal, readEnvironment } from '@otp/runtime';
 import { buildApp } from './app.ts';
 import { type GatewayConfig, parseGatewayConfig } from './config.ts';
 import { closeGatewayDeps, createGatewayDeps } from './deps.ts';
@@ -23,11 +16,7 @@ try {
 const log = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
 // Creating the deps starts the outbox relay: rows committed before a crash are relayed now.
 const deps = await createGatewayDeps(config, log);
-guardAgainstEviction(deps.redis, log, (policy) => {
-  log.fatal({ policy }, 'Redis may evict keys: refusing to run');
-  process.stderr.write(`gateway: ${evictionMessage(policy)}\n`);
-  process.exit(78);
-});
+guardAgainstEviction(deps.redis, log, 'gateway');
 const app = await buildApp(deps);
 
 onShutdownSignal(

@@ -85,15 +85,8 @@ function twilioSettings(config: Parsed): TwilioSettings | undefined {
     TWILIO_API_BASE_URL,
     TWILIO_STATUS_CALLBACK_URL,
   } = config;
-  const values = [
-    TWILIO_ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN,
-    TWILIO_FROM,
-    TWILIO_MESSAGING_SERVICE_SID,
-    TWILIO_API_BASE_URL,
-    TWILIO_STATUS_CALLBACK_URL,
-  ];
-  if (values.every((value) => value === undefined)) return undefined;
+  const anySet = Object.entries(config).some(([name, value]) => name.startsWith('TWILIO_') && value !== undefined);
+  if (!anySet) return undefined;
   const problems: string[] = [];
   if (TWILIO_ACCOUNT_SID === undefined) problems.push('TWILIO_ACCOUNT_SID: required when Twilio is configured');
   if (TWILIO_AUTH_TOKEN === undefined) problems.push('TWILIO_AUTH_TOKEN: required when Twilio is configured');

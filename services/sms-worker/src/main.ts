@@ -10,23 +10,13 @@ await runWorkerProcess({
   port: (config) => config.SMS_WORKER_PORT,
   concurrency: (config) => config.SMS_CONCURRENCY,
   describe: (config) => ({ provider: config.twilio === undefined ? 'dev-outbox' : 'twilio' }),
-  start: (config, { db, log, metrics, tracing }) =>
+  start: (config, common) =>
     startWorker({
-      db,
-      redisUrl: config.REDIS_URL,
-      prefix: config.QUEUE_PREFIX,
-      keyRing: config.keyRing,
-      sender: createSmsSender(config, log),
-      log,
-      metricsRegistry: metrics,
-      tracing,
+      ...common,
+      sender: createSmsSender(config, common.log),
       appName: config.APP_NAME,
       webOtpDomain: config.WEBOTP_DOMAIN,
       concurrency: config.SMS_CONCURRENCY,
       limiter: { max: config.SMS_RATE_LIMIT_MAX, duration: config.SMS_RATE_LIMIT_DURATION_MS },
-      lockDurationMs: config.WORKER_LOCK_DURATION_MS,
-      stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
-      closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-      authFailurePauseMs: config.PROVIDER_AUTH_PAUSE_MS,
     }),
 });

@@ -1,5 +1,4 @@
-import { type Logger, REDACT_PATHS } from '@otp/runtime';
-import pino from 'pino';
+import { createLogger, type Logger } from '@otp/runtime';
 
 export interface CapturedLogs {
   /** A logger like the services' own (same redaction), at the most verbose level, into memory. */
@@ -11,18 +10,9 @@ export interface CapturedLogs {
 /** Log capture for tests that must prove what the services never log. */
 export function captureLogs(): CapturedLogs {
   const lines: string[] = [];
-  const stream = { write: (line: string) => lines.push(line) };
+  const destination = { write: (line: string) => lines.push(line) };
   return {
-    logger: (service) =>
-      pino(
-        {
-          level: 'trace',
-          base: { service },
-          timestamp: pino.stdTimeFunctions.isoTime,
-          redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-        },
-        stream,
-      ),
+    logger: (service) => createLogger({ service, level: 'trace', destination }),
     lines: () => [...lines],
   };
 }

@@ -9,7 +9,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createDb, sql } from '@otp/db';
 import autocannon from 'autocannon';
-import { createPasswordHasher } from '../../services/gateway/src/auth/password.service.ts';
+import { createPasswordHasher } from '../../services/gateway/src/accounts/auth/password.service.ts';
 import {
   benchKeys,
   benchPrefix,

@@ -3,7 +3,7 @@ import { ConfigError, trustProxySetting } from '@otp/domain';
 import { testKeyRing, testSecret } from '@otp/testkit';
 import { describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from './config.ts';
-import { ed25519Pem } from './test/gateway.harness.ts';
+import { ed25519Pem } from './testing/gateway.harness.ts';
 
 const required = () => ({
   DATABASE_URL: 'postgres://otp@localhost:5432/otp',

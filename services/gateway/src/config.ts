@@ -15,7 +15,7 @@ import {
   TrustProxy,
 } from '@otp/domain';
 import Type, { type Static } from 'typebox';
-import { parsePublicKeyPem, parseSigningKeyPem } from './auth/signing-key.ts';
+import { parsePublicKeyPem, parseSigningKeyPem } from './accounts/auth/signing-key.ts';
 import { CONNECTION_CLOSE_WAIT_MS } from './http/drain.ts';
 import { parseCodeHmacKey } from './keys.ts';
 

@@ -7,4 +7,4 @@ export {
   type GatewayDeps,
   type RunningGatewayDeps,
 } from './deps.ts';
-export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './outbox/outbox.relay.ts';
+export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './codes/outbox/outbox.relay.ts';

@@ -6,7 +6,7 @@ import {
   parsePublicKeyPem,
   type SigningKey,
   type VerifyingKey,
-} from './auth/signing-key.ts';
+} from './accounts/auth/signing-key.ts';
 import type { GatewayConfig } from './config.ts';
 
 /** The gateway's secrets, parsed once at start. */

@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestCode } from '../test/flows.ts';
-import { startTestGateway, type TestGateway, uniqueEmail } from '../test/gateway.harness.ts';
+import { requestCode } from '../testing/flows.ts';
+import { startTestGateway, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
 
 interface BadRequest {
   name: string;

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import type { FastifyError } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestGateway, type TestGateway, uniqueEmail } from '../test/gateway.harness.ts';
+import { post, startTestGateway, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
 import { toPublicError } from './errors.ts';
 
 const fault = (message: string, fields: Record<string, unknown> = {}) =>

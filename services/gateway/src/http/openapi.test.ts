@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../test/gateway.harness.ts';
+import { startTestGateway, type TestGateway } from '../testing/gateway.harness.ts';
 
 describe('the API description', () => {
   let database: TestDatabase;

@@ -1,6 +1,6 @@
 import { createTestDatabase, startTcpProxy, type TcpProxy, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, post, startTestGateway, type TestGateway, uniqueEmail } from '../test/gateway.harness.ts';
+import { get, post, startTestGateway, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
 
 // A Postgres that stops answering (not refusing: silent) must turn into 503 + Retry-After within
 // DATABASE_TIMEOUT_MS, never into a request that hangs or a 500.

@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { requestContext } from '../../events/security-events.ts';
+import type { GatewayDeps } from '../../deps.ts';
+import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
+import { loginSchema, logoutSchema, mfaSchema, refreshSchema, registerSchema } from './auth.schemas.ts';
+import { signInWithPassword } from './login.service.ts';
+import { completeMfa } from './mfa.service.ts';
+import { logout, refreshTokens } from './refresh.service.ts';
+import { register } from './register.service.ts';
+import { createSignInThrottle } from './sign-in-throttle.ts';
+
+export interface AuthRoutesOptions {
+  deps: GatewayDeps;
+  limits: RateLimitHooks;
+}
+
+/** Registration, password sign-in, the MFA step, refresh-token rotation and logout. */
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { deps, limits }) => {
+  const throttle = createSignInThrottle(deps);
+
+  app.post('/auth/register', { schema: registerSchema, onRequest: limits.codeRequests }, async (request, reply) => {
+    const registered = await register(deps, requestContext(request), {
+      email: request.body.email,
+      password: request.body.password,
+      name: request.body.name,
+      locale: deps.config.DEFAULT_LOCALE,
+    });
+    return reply.code(201).send(registered);
+  });
+
+  app.post('/auth/login', { schema: loginSchema, onRequest: limits.verifications }, async (request) =>
+    signInWithPassword(deps, throttle, requestContext(request), request.body),
+  );
+
+  app.post('/auth/mfa', { schema: mfaSchema, onRequest: limits.verifications }, async (request) => {
+    const { mfaToken, ...proof } = request.body;
+    return completeMfa(deps, requestContext(request), mfaToken, proof);
+  });
+
+  app.post('/auth/refresh', { schema: refreshSchema, onRequest: limits.verifications }, async (request) => ({
+    tokens: await refreshTokens(deps, requestContext(request), request.body.refreshToken),
+  }));
+
+  app.post('/auth/logout', { schema: logoutSchema, onRequest: limits.verifications }, async (request, reply) => {
+    await logout(deps, requestContext(request), request.body.refreshToken);
+    return reply.code(204).send(null);
+  });
+};

@@ -1,0 +1,102 @@
+import Type from 'typebox';
+import { Email, problemResponses, Uuid } from '../../http/schemas.ts';
+import { Tokens, TokensAndUser, UserView } from '../users/user.schemas.ts';
+
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 128;
+
+const Password = (minLength: number) =>
+  Type.String({
+    minLength,
+    maxLength: PASSWORD_MAX_LENGTH,
+    description: `The password, ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`,
+  });
+
+const OpaqueToken = (description: string) =>
+  Type.String({ minLength: 16, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$', description });
+
+export const MfaRequired = Type.Object(
+  {
+    mfaRequired: Type.Literal(true),
+    mfaToken: OpaqueToken('Single use, short-lived; redeem at POST /v1/auth/mfa with a second factor'),
+    methods: Type.Array(Type.Enum(['totp', 'hotp', 'recovery_code'])),
+  },
+  { description: 'The password (or code) was right; the account needs its second factor' },
+);
+
+export const registerSchema = {
+  tags: ['auth'],
+  summary: 'Register with email and password',
+  description: 'Sends a verify_email code to the address; emailVerified turns true when it is verified.',
+  body: Type.Object(
+    {
+      email: Email,
+      password: Password(PASSWORD_MIN_LENGTH),
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    },
+    { additionalProperties: false },
+  ),
+  response: {
+    201: Type.Object({ user: UserView, challengeId: Uuid }, { description: 'Registered; a code is on its way' }),
+    ...problemResponses(400, 409, 413, 415, 429),
+  },
+};
+
+export const loginSchema = {
+  tags: ['auth'],
+  summary: 'Sign in with email and password',
+  description: 'Unknown email and wrong password answer alike: 401 invalid_credentials.',
+  body: Type.Object({ email: Email, password: Password(1) }, { additionalProperties: false }),
+  response: {
+    200: Type.Union([TokensAndUser, MfaRequired], { description: 'Signed in, or the MFA step is needed' }),
+    ...problemResponses(400, 401, 413, 415, 429),
+  },
+};
+
+const MfaToken = OpaqueToken('The mfaToken from sign-in');
+
+export const mfaSchema = {
+  tags: ['auth'],
+  summary: 'Complete sign-in with a second factor',
+  body: Type.Union([
+    Type.Object(
+      { mfaToken: MfaToken, code: Type.String({ pattern: '^[0-9]{6,8}$', description: 'Authenticator code' }) },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        mfaToken: MfaToken,
+        recoveryCode: Type.String({ minLength: 6, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }),
+      },
+      { additionalProperties: false },
+    ),
+  ]),
+  response: { 200: TokensAndUser, ...problemResponses(400, 401, 413, 415, 429) },
+};
+
+const RefreshBody = Type.Object(
+  { refreshToken: OpaqueToken('A refresh token from a sign-in or a refresh') },
+  { additionalProperties: false },
+);
+
+export const refreshSchema = {
+  tags: ['auth'],
+  summary: 'Rotate a refresh token',
+  description:
+    'Returns a new pair; the presented refresh token stops working. Presenting a retired one revokes its whole family.',
+  body: RefreshBody,
+  response: {
+    200: Type.Object({ tokens: Tokens }, { description: 'A new token pair' }),
+    ...problemResponses(400, 401, 413, 415, 429),
+  },
+};
+
+export const logoutSchema = {
+  tags: ['auth'],
+  summary: 'Sign out: revoke the refresh token and its family',
+  body: RefreshBody,
+  response: {
+    204: Type.Null({ description: 'Signed out (also for an unknown token)' }),
+    ...problemResponses(400, 413, 415, 429),
+  },
+};

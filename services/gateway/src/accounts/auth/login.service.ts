@@ -1,0 +1,67 @@
+import { findUserByEmail } from '@otp/db';
+import { normalizeEmail, PublicError, recipientHash } from '@otp/domain';
+import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
+import { type GatewayDeps, now } from '../../deps.ts';
+import { presentUser } from '../users/user.presenter.ts';
+import { completeFirstFactor, type MfaRequired, type SignedIn } from './mfa.service.ts';
+import type { SignInThrottle } from './sign-in-throttle.ts';
+
+function invalidCredentials(): PublicError {
+  return new PublicError('invalid_credentials');
+}
+
+/** The address as the throttle and the lookup see it; a malformed one matches no account. */
+function normalizedOrUndefined(email: string): string | undefined {
+  try {
+    return normalizeEmail(email);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Password sign-in. An unknown address, an account without a password and a wrong password all
+ * answer 401 invalid_credentials after one Argon2id verification (against a dummy hash when there
+ * is no hash), so neither the answer nor its time tells whether the account exists. Failures
+ * count per address and per client IP; at the limit the answer is 429 before any hashing.
+ */
+export async function signInWithPassword(
+  deps: GatewayDeps,
+  throttle: SignInThrottle,
+  context: RequestContext,
+  input: { email: string; password: string },
+): Promise<SignedIn | MfaRequired> {
+  const at = now(deps);
+  const email = normalizedOrUndefined(input.email) ?? input.email.trim();
+  const user = await findUserByEmail(deps.db, email);
+  const subject = {
+    accountKey: recipientHash(deps.keys.codeHmacKey, 'email', email).toString('hex'),
+    ip: context.ip,
+    userId: user?.id,
+  };
+  try {
+    await throttle.check(subject, at);
+  } catch (error) {
+    await recordSecurityEvent(deps.db, context, 'sign_in.throttled', { userId: user?.id ?? null });
+    throw error;
+  }
+
+  const matches = await deps.passwords.verify(user?.password_hash, input.password);
+  if (user === undefined || !matches) {
+    await throttle.recordFailure(subject);
+    await recordSecurityEvent(deps.db, context, 'sign_in.failed', {
+      userId: user?.id ?? null,
+      details: { method: 'password', reason: user === undefined ? 'unknown_account' : 'wrong_password' },
+    });
+    throw invalidCredentials();
+  }
+
+  await throttle.recordSuccess(subject);
+  const result = await deps.db.transaction().execute((trx) => completeFirstFactor(trx, deps, presentUser(user), at));
+  const required = 'mfaRequired' in result;
+  await recordSecurityEvent(deps.db, context, required ? 'mfa.required' : 'sign_in.succeeded', {
+    userId: user.id,
+    details: { method: 'password', ...(required ? { methods: result.methods } : {}) },
+  });
+  return result;
+}

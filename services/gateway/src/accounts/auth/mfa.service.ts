@@ -1,0 +1,82 @@
+import { consumeMfaToken, countMfaAttempt, type Database, findUserById, insertMfaToken, type Kysely } from '@otp/db';
+import { PublicError } from '@otp/domain';
+import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
+import { type GatewayDeps, now } from '../../deps.ts';
+import { presentUser } from '../users/user.presenter.ts';
+import type { Tokens, UserView } from '../users/user.schemas.ts';
+import { type FactorMethod, type FactorProof, NO_FACTORS } from './factor.port.ts';
+import { hashOpaqueToken, issueTokens, newOpaqueToken, tokenSettings } from './tokens.service.ts';
+
+export interface SignedIn {
+  user: UserView;
+  tokens: Tokens;
+}
+
+export interface MfaRequired {
+  mfaRequired: true;
+  mfaToken: string;
+  methods: FactorMethod[];
+}
+
+/**
+ * After a first factor (a password or an email/SMS code) proved who the user is: tokens, or,
+ * when the account has a factor, a short-lived single-use mfaToken bound to the user (stored
+ * only as a hash) to redeem at POST /v1/auth/mfa. Runs in the caller's transaction.
+ */
+export async function completeFirstFactor(
+  trx: Kysely<Database>,
+  deps: GatewayDeps,
+  user: UserView,
+  at: Date,
+): Promise<SignedIn | MfaRequired> {
+  const methods = await (deps.factors ?? NO_FACTORS).methods(trx, user.id);
+  if (methods.length === 0) return { user, tokens: await issueTokens(trx, tokenSettings(deps), user.id, at) };
+  const mfaToken = newOpaqueToken();
+  await insertMfaToken(trx, {
+    tokenHash: hashOpaqueToken(mfaToken),
+    userId: user.id,
+    maxAttempts: deps.config.MFA_MAX_ATTEMPTS,
+    expiresAt: new Date(at.getTime() + deps.config.MFA_TOKEN_TTL_SECONDS * 1000),
+  });
+  return { mfaRequired: true, mfaToken, methods };
+}
+
+/**
+ * Redeems an mfaToken with a second factor. The attempt is counted first in its own statement
+ * (so concurrent guesses cannot exceed the budget), the proof is checked by the factor port, and
+ * the token is consumed with a conditional UPDATE in the transaction that issues the tokens, so
+ * it works once.
+ */
+export async function completeMfa(
+  deps: GatewayDeps,
+  context: RequestContext,
+  mfaToken: string,
+  proof: FactorProof,
+): Promise<SignedIn> {
+  const tokenHash = hashOpaqueToken(mfaToken);
+  const at = now(deps);
+  const counted = await countMfaAttempt(deps.db, tokenHash, at);
+  if (counted === undefined) throw new PublicError('invalid_mfa_token');
+  const method = 'code' in proof ? 'code' : 'recovery_code';
+  const factors = deps.factors ?? NO_FACTORS;
+  if (!(await factors.verify(deps.db, counted.user_id, proof, context))) {
+    const attemptsRemaining = Math.max(0, counted.max_attempts - counted.attempt_count);
+    await recordSecurityEvent(deps.db, context, 'mfa.failed', {
+      userId: counted.user_id,
+      details: { method, attemptsRemaining },
+    });
+    throw new PublicError('invalid_factor_code', { extra: { attemptsRemaining } });
+  }
+  const signedIn = await deps.db.transaction().execute(async (trx) => {
+    if (!(await consumeMfaToken(trx, tokenHash, at))) throw new PublicError('invalid_mfa_token');
+    const user = await findUserById(trx, counted.user_id);
+    if (user === undefined) throw new PublicError('invalid_mfa_token');
+    const tokens = await issueTokens(trx, tokenSettings(deps), user.id, at);
+    return { user: presentUser(user), tokens };
+  });
+  await recordSecurityEvent(deps.db, context, 'sign_in.succeeded', {
+    userId: signedIn.user.id,
+    details: { method: 'mfa', factor: method },
+  });
+  return signedIn;
+}

@@ -1,0 +1,48 @@
+import { createTestDatabase, type TestDatabase } from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { login, PASSWORD, registerUser } from '../../testing/accounts.ts';
+import { startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+
+// With Redis unreachable, sign-in must stay possible and stay limited: the counts come from the
+// audit trail in Postgres.
+describe('failed sign-in limits while Redis is down', () => {
+  let database: TestDatabase;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    gateway = await startTestGateway(database, {
+      env: { REDIS_URL: 'redis://127.0.0.1:1', SIGN_IN_FAILURES_PER_ACCOUNT: '2', SIGN_IN_FAILURES_PER_IP: '4' },
+      waitForRedis: false,
+    });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await database?.drop();
+  });
+
+  it('still signs in with the right password', async () => {
+    const { email } = await registerUser(gateway, 'no-redis');
+    expect((await login(gateway, email, PASSWORD, { remoteAddress: '10.9.0.1' })).status).toBe(200);
+  });
+
+  it('still limits failures per account and per IP', async () => {
+    const { email } = await registerUser(gateway, 'no-redis-locked');
+    for (const address of ['10.9.1.1', '10.9.1.2']) {
+      expect((await login(gateway, email, 'wrong password', { remoteAddress: address })).status).toBe(401);
+    }
+    const perAccount = await login(gateway, email, PASSWORD, { remoteAddress: '10.9.1.3' });
+    expect(perAccount.status).toBe(429);
+    expect(perAccount.body.code).toBe('sign_in_throttled');
+    expect(perAccount.headers['retry-after']).toBeDefined();
+
+    for (let i = 0; i < 4; i++) {
+      const response = await login(gateway, uniqueEmail('spray'), 'wrong password', { remoteAddress: '10.9.2.1' });
+      expect(response.status).toBe(401);
+    }
+    const { email: fresh } = await registerUser(gateway, 'no-redis-ip');
+    expect((await login(gateway, fresh, PASSWORD, { remoteAddress: '10.9.2.1' })).status).toBe(429);
+    expect((await login(gateway, fresh, PASSWORD, { remoteAddress: '10.9.2.2' })).status).toBe(200);
+  });
+});

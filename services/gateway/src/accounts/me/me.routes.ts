@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { countRemainingRecoveryCodes, findUserById, listEnabledFactors } from '@otp/db';
+import { PublicError } from '@otp/domain';
+import Type from 'typebox';
+import { recordSecurityEvent, requestContext } from '../../events/security-events.ts';
+import { authenticate } from '../auth/authenticate.ts';
+import { tokenSettings } from '../auth/tokens.service.ts';
+import type { GatewayDeps } from '../../deps.ts';
+import { BEARER_SECURITY } from '../../http/openapi.ts';
+import { problemResponses } from '../../http/schemas.ts';
+import { traceparentFor } from '../../http/tracing.ts';
+import { presentRequested } from '../../codes/challenges/challenge.presenter.ts';
+import { requestChallenge } from '../../codes/challenges/challenge.request.service.ts';
+import { ChallengeCreated } from '../../codes/challenges/challenge.schemas.ts';
+import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
+import { presentMe } from '../users/user.presenter.ts';
+import { MeView } from '../users/user.schemas.ts';
+
+const PhoneBody = Type.Object(
+  {
+    phone: Type.String({
+      minLength: 1,
+      maxLength: 32,
+      description: 'Phone number in international format (+ and country code)',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: RateLimitHooks }> = async (
+  app,
+  { deps, limits },
+) => {
+  app.get(
+    '/me',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'The signed-in user',
+        security: BEARER_SECURITY,
+        response: { 200: MeView, ...problemResponses(401) },
+      },
+      preHandler: authenticate(tokenSettings(deps)),
+    },
+    async (request) => {
+      const user = await findUserById(deps.db, request.userId as string);
+      // A valid token for an account that no longer exists is as good as no token.
+      if (user === undefined) throw new PublicError('unauthorized', { detail: 'the account no longer exists' });
+      const enabled = (await listEnabledFactors(deps.db, user.id)).map((factor) => factor.kind);
+      return presentMe(user, enabled, await countRemainingRecoveryCodes(deps.db, user.id));
+    },
+  );
+
+  // Verifying the code (POST /v1/otp/challenges/:id/verify) sets the phone on this account, or
+  // answers 409 phone_taken, without saying which account, when another one holds the number.
+  app.post(
+    '/me/phone',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Add or change the phone number: sends a verify_phone code by SMS',
+        security: BEARER_SECURITY,
+        body: PhoneBody,
+        response: { 202: ChallengeCreated, ...problemResponses(400, 401, 413, 415, 429) },
+      },
+      onRequest: limits.codeRequests,
+      preHandler: authenticate(tokenSettings(deps)),
+    },
+    async (request, reply) => {
+      const userId = request.userId as string;
+      const context = requestContext(request);
+      const requested = await requestChallenge(
+        deps,
+        {
+          channel: 'sms',
+          to: request.body.phone,
+          purpose: 'verify_phone',
+          locale: deps.config.DEFAULT_LOCALE,
+          requestId: request.id,
+          traceparent: traceparentFor(request),
+          clientIp: request.ip,
+          userId,
+        },
+        request.log,
+      );
+      await recordSecurityEvent(deps.db, context, 'phone.verification_requested', {
+        userId,
+        details: { challengeId: requested.id },
+      });
+      return reply.code(202).send(presentRequested(requested));
+    },
+  );
+};

@@ -1,0 +1,64 @@
+import { sql } from '@otp/db';
+import { createTestDatabase, type TestDatabase } from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+
+async function challengeCount(database: TestDatabase): Promise<number> {
+  const rows = await database.db.selectFrom('otp_challenges').select('id').execute();
+  return rows.length;
+}
+
+describe('the per-recipient limit', () => {
+  let database: TestDatabase;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    gateway = await startTestGateway(database, {
+      env: { OTP_RECIPIENT_LIMIT: '3', OTP_RECIPIENT_WINDOW_SECONDS: '600' },
+    });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await database?.drop();
+  });
+
+  it('allows OTP_RECIPIENT_LIMIT challenges per window, then 429 until the oldest leaves it', async () => {
+    const email = uniqueEmail('limited');
+    for (let i = 0; i < 3; i++) {
+      const accepted = await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: email });
+      expect(accepted.status).toBe(202);
+    }
+    const before = await challengeCount(database);
+    // The same address written differently is the same recipient.
+    const over = await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: ` ${email.toLowerCase()}` });
+    expect(over.status).toBe(429);
+    expect(over.body.code).toBe('recipient_rate_limited');
+    const retryAfter = Number(over.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(590);
+    expect(retryAfter).toBeLessThanOrEqual(600);
+    // A refused request writes nothing.
+    expect(await challengeCount(database)).toBe(before);
+
+    // Another recipient is not affected.
+    expect((await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail() })).status).toBe(202);
+
+    // Once the oldest challenge is out of the window, one more is allowed. (The window keeps the
+    // creation times oldest first; age the first one past the window.)
+    await sql`UPDATE otp_recipient_windows SET recent[1] = recent[1] - interval '601 seconds' WHERE cardinality(recent) = 3`.execute(
+      database.db,
+    );
+    expect((await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: email })).status).toBe(202);
+    expect((await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: email })).status).toBe(429);
+  });
+
+  it('holds under concurrent requests for one recipient', async () => {
+    const email = uniqueEmail('burst');
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: email })),
+    );
+    expect(responses.filter((response) => response.status === 202)).toHaveLength(3);
+    expect(responses.filter((response) => response.body.code === 'recipient_rate_limited')).toHaveLength(5);
+  });
+});

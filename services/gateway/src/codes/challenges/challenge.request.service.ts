@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { createChallengeWithinRecipientLimit, recipientWindowFreesAt } from '@otp/db';
+import {
+  type Channel,
+  channelAllowedFor,
+  generateNumericCode,
+  hashCode,
+  maskRecipient,
+  normalizeRecipient,
+  PublicError,
+  type Purpose,
+  recipientHash,
+  seal,
+  secondsUntil,
+} from '@otp/domain';
+import type { FastifyBaseLogger } from 'fastify';
+import { type GatewayDeps, now } from '../../deps.ts';
+import { logOtpEvent } from './challenge.events.ts';
+import { deliveryOutboxRow } from './challenge.outbox.ts';
+
+export interface ChallengeRequest {
+  channel: Channel;
+  to: string;
+  purpose: Purpose;
+  locale: string;
+  requestId: string;
+  /** The request's span, carried in the job so the worker's span is its child. */
+  traceparent?: string | undefined;
+  clientIp: string;
+  /** The signed-in account the code is for (verify_phone from /v1/me/phone, verify_email at registration). */
+  userId?: string;
+}
+
+export interface RequestedChallenge {
+  id: string;
+  channel: Channel;
+  toMasked: string;
+  expiresAt: Date;
+  resendAvailableAt: Date;
+}
+
+/**
+ * Creates a challenge and its first delivery in one transaction (the outbox), then nudges the
+ * relay. Never reads the users table: the answer and the work are the same whether or not an
+ * account exists for the address, so the endpoint cannot be used to enumerate accounts.
+ */
+export async function requestChallenge(
+  deps: GatewayDeps,
+  request: ChallengeRequest,
+  log: FastifyBaseLogger,
+): Promise<RequestedChallenge> {
+  const { config, keys } = deps;
+  if (!channelAllowedFor(request.purpose, request.channel)) {
+    throw new PublicError('validation_failed', {
+      detail: `body.purpose ${request.purpose} needs channel ${request.purpose === 'verify_email' ? 'email' : 'sms'}`,
+    });
+  }
+  const to = normalizeRecipient(request.channel, request.to);
+  const at = now(deps);
+  const id = randomUUID();
+  const code = generateNumericCode(config.OTP_CODE_LENGTH);
+  const hash = recipientHash(keys.codeHmacKey, request.channel, to);
+  const toMasked = maskRecipient(request.channel, to);
+  const expiresAt = new Date(at.getTime() + config.OTP_TTL_SECONDS * 1000);
+  const resendAvailableAt = new Date(at.getTime() + config.OTP_RESEND_COOLDOWN_SECONDS * 1000);
+  const windowStart = new Date(at.getTime() - config.OTP_RECIPIENT_WINDOW_SECONDS * 1000);
+  const outboxRow = deliveryOutboxRow(keys.envelopes, {
+    challengeId: id,
+    sendNumber: 1,
+    channel: request.channel,
+    purpose: request.purpose,
+    locale: request.locale,
+    toMasked,
+    expiresAt,
+    to,
+    code,
+    requestId: request.requestId,
+    traceparent: request.traceparent,
+    requestedAt: at,
+  });
+
+  const window = { limit: config.OTP_RECIPIENT_LIMIT, windowStart, at };
+  const challenge = {
+    id,
+    channel: request.channel,
+    purpose: request.purpose,
+    recipient_hash: hash,
+    recipient_sealed: seal(keys.envelopes, to, `recipient:${id}`),
+    recipient_masked: toMasked,
+    locale: request.locale,
+    user_id: request.userId ?? null,
+    code_hashes: [hashCode(keys.codeHmacKey, id, code)],
+    status: 'pending' as const,
+    send_count: 1,
+    attempt_count: 0,
+    max_attempts: config.OTP_MAX_ATTEMPTS,
+    max_sends: config.OTP_MAX_SENDS,
+    expires_at: expiresAt,
+    resend_available_at: resendAvailableAt,
+    verified_at: null,
+    client_ip: request.clientIp,
+    delivery_status: 'queued' as const,
+    delivery_last_error: null,
+    delivery_provider_message_id: null,
+    delivery_updated_at: at,
+  };
+  // One statement: the per-recipient limit, the challenge and its delivery request (the outbox)
+  // commit together or not at all.
+  if (!(await createChallengeWithinRecipientLimit(deps.db, challenge, outboxRow, window))) {
+    const freesAt = await recipientWindowFreesAt(deps.db, hash, {
+      ...window,
+      windowSeconds: config.OTP_RECIPIENT_WINDOW_SECONDS,
+    });
+    throw new PublicError('recipient_rate_limited', { retryAfterSeconds: secondsUntil(freesAt, at) });
+  }
+
+  // After the commit; the relay works in the background, so the request never waits on Redis.
+  deps.relay.nudge();
+  deps.metrics.codeEvent('requested', { channel: request.channel, purpose: request.purpose });
+  logOtpEvent(log, 'otp.challenge_requested', { challengeId: id, channel: request.channel, purpose: request.purpose });
+  return { id, channel: request.channel, toMasked, expiresAt, resendAvailableAt };
+}

@@ -1,0 +1,67 @@
+import { insertOutboxMessage, lockChallengeForUpdate, recordResend } from '@otp/db';
+import { generateNumericCode, hashCode, keepRecentHashes, open, PublicError, secondsUntil } from '@otp/domain';
+import type { FastifyBaseLogger } from 'fastify';
+import { type GatewayDeps, now } from '../../deps.ts';
+import { logOtpEvent } from './challenge.events.ts';
+import { assertUsable } from './challenge.guards.ts';
+import { deliveryOutboxRow } from './challenge.outbox.ts';
+
+export interface ResentChallenge {
+  resendAvailableAt: Date;
+  expiresAt: Date;
+}
+
+/**
+ * Sends a new code for a challenge. The codes of the two previous sends stay valid (slow delivery
+ * must not make the code in the user's hand useless); the attempt budget is shared and not
+ * reset; the expiry is not extended. The row lock makes concurrent resends take turns.
+ */
+export async function resendChallenge(
+  deps: GatewayDeps,
+  id: string,
+  requestId: string,
+  log: FastifyBaseLogger,
+  traceparent?: string,
+): Promise<ResentChallenge> {
+  const { config, keys } = deps;
+  const at = now(deps);
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    const row = await lockChallengeForUpdate(trx, id);
+    assertUsable(row, at);
+    if (row.send_count >= row.max_sends) throw new PublicError('resend_limit_reached');
+    if (at.getTime() < row.resend_available_at.getTime()) {
+      throw new PublicError('resend_too_soon', { retryAfterSeconds: secondsUntil(row.resend_available_at, at) });
+    }
+    const code = generateNumericCode(config.OTP_CODE_LENGTH);
+    const sendNumber = row.send_count + 1;
+    const resendAvailableAt = new Date(at.getTime() + config.OTP_RESEND_COOLDOWN_SECONDS * 1000);
+    await recordResend(trx, id, {
+      codeHashes: keepRecentHashes(hashCode(keys.codeHmacKey, id, code), row.code_hashes),
+      sendCount: sendNumber,
+      resendAvailableAt,
+    });
+    await insertOutboxMessage(
+      trx,
+      deliveryOutboxRow(keys.envelopes, {
+        challengeId: id,
+        sendNumber,
+        channel: row.channel,
+        purpose: row.purpose,
+        locale: row.locale,
+        toMasked: row.recipient_masked,
+        expiresAt: row.expires_at,
+        to: open(keys.envelopes, row.recipient_sealed, `recipient:${id}`) as string,
+        code,
+        requestId,
+        traceparent,
+        requestedAt: at,
+      }),
+    );
+    return { row, sendNumber, resendAvailableAt };
+  });
+
+  deps.relay.nudge();
+  const { row, sendNumber, resendAvailableAt } = outcome;
+  logOtpEvent(log, 'otp.resent', { challengeId: id, channel: row.channel, purpose: row.purpose, sendNumber });
+  return { resendAvailableAt, expiresAt: row.expires_at };
+}

@@ -1,0 +1,66 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { findChallenge } from '@otp/db';
+import { PublicError } from '@otp/domain';
+import { requestContext } from '../../events/security-events.ts';
+import { type GatewayDeps, now } from '../../deps.ts';
+import { traceparentFor } from '../../http/tracing.ts';
+import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
+import { presentChallenge, presentRequested, presentResent } from './challenge.presenter.ts';
+import { requestChallenge } from './challenge.request.service.ts';
+import { resendChallenge } from './challenge.resend.service.ts';
+import {
+  getChallengeSchema,
+  requestChallengeSchema,
+  resendChallengeSchema,
+  verifyChallengeSchema,
+} from './challenge.schemas.ts';
+import { verifyChallenge } from './challenge.verify.service.ts';
+
+export interface OtpRoutesOptions {
+  deps: GatewayDeps;
+  limits: RateLimitHooks;
+}
+
+export const otpRoutes: FastifyPluginAsyncTypebox<OtpRoutesOptions> = async (app, { deps, limits }) => {
+  app.post(
+    '/otp/challenges',
+    { schema: requestChallengeSchema, onRequest: limits.codeRequests },
+    async (request, reply) => {
+      const requested = await requestChallenge(
+        deps,
+        {
+          channel: request.body.channel,
+          to: request.body.to,
+          purpose: request.body.purpose ?? 'login',
+          locale: request.body.locale ?? deps.config.DEFAULT_LOCALE,
+          requestId: request.id,
+          traceparent: traceparentFor(request),
+          clientIp: request.ip,
+        },
+        request.log,
+      );
+      return reply.code(202).send(presentRequested(requested));
+    },
+  );
+
+  app.post(
+    '/otp/challenges/:id/verify',
+    { schema: verifyChallengeSchema(deps.config.OTP_CODE_LENGTH), onRequest: limits.verifications },
+    async (request) => verifyChallenge(deps, request.params.id, request.body.code, requestContext(request)),
+  );
+
+  app.post(
+    '/otp/challenges/:id/resend',
+    { schema: resendChallengeSchema, onRequest: limits.codeRequests },
+    async (request, reply) => {
+      const resent = await resendChallenge(deps, request.params.id, request.id, request.log, traceparentFor(request));
+      return reply.code(202).send(presentResent(resent));
+    },
+  );
+
+  app.get('/otp/challenges/:id', { schema: getChallengeSchema }, async (request) => {
+    const row = await findChallenge(deps.db, request.params.id);
+    if (row === undefined) throw new PublicError('challenge_not_found');
+    return presentChallenge(row, now(deps));
+  });
+};

@@ -1,0 +1,109 @@
+import { PURPOSES } from '@otp/domain';
+import Type, { type Static } from 'typebox';
+import { MfaRequired } from '../../accounts/auth/auth.schemas.ts';
+import { IdParams, problemResponses, Timestamp, Uuid } from '../../http/schemas.ts';
+import { TokensAndUser } from '../../accounts/users/user.schemas.ts';
+
+export const Channel = Type.Enum(['email', 'sms'], { description: 'How the code is delivered' });
+export const Purpose = Type.Enum([...PURPOSES], {
+  description: 'login signs in (creating the account if allowed); verify_* confirm an address',
+});
+export const ChallengeStatus = Type.Enum(['pending', 'verified', 'expired', 'locked', 'failed']);
+export const DeliveryStatus = Type.Enum(['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed']);
+const MaskedRecipient = Type.String({ description: 'The recipient, masked: j***@example.com or +*******2671' });
+
+export const RequestChallengeBody = Type.Object(
+  {
+    channel: Channel,
+    to: Type.String({
+      minLength: 1,
+      maxLength: 320,
+      description: 'Email address (channel email) or phone number in international format (channel sms)',
+    }),
+    purpose: Type.Optional(Purpose),
+    locale: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$', maxLength: 35, description: 'BCP 47 tag' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RequestChallengeBody = Static<typeof RequestChallengeBody>;
+
+export const ChallengeCreated = Type.Object(
+  { challengeId: Uuid, channel: Channel, to: MaskedRecipient, expiresAt: Timestamp, resendAvailableAt: Timestamp },
+  { description: 'Accepted: the code is on its way' },
+);
+
+/** The code must be exactly `length` digits; anything else is refused before any attempt counts. */
+export function verifyBody(length: number) {
+  return Type.Object(
+    { code: Type.String({ pattern: `^[0-9]{${length}}$`, description: `The ${length}-digit code` }) },
+    { additionalProperties: false },
+  );
+}
+
+export const Verified = Type.Object({ verified: Type.Literal(true) }, { description: 'The address is verified' });
+
+export const ResendAccepted = Type.Object(
+  { resendAvailableAt: Timestamp, expiresAt: Timestamp },
+  { description: 'Accepted: a new code is on its way' },
+);
+
+export const ChallengeView = Type.Object(
+  {
+    id: Uuid,
+    channel: Channel,
+    to: MaskedRecipient,
+    purpose: Purpose,
+    status: ChallengeStatus,
+    attemptsRemaining: Type.Integer({ minimum: 0 }),
+    expiresAt: Timestamp,
+    delivery: Type.Object({
+      status: DeliveryStatus,
+      attempts: Type.Integer({ minimum: 0 }),
+      lastError: Type.Optional(Type.String()),
+      updatedAt: Timestamp,
+    }),
+  },
+  { description: 'The challenge and its delivery' },
+);
+export type ChallengeView = Static<typeof ChallengeView>;
+
+export const requestChallengeSchema = {
+  tags: ['otp'],
+  summary: 'Send a code by email or SMS',
+  description: 'Answers the same whether or not an account exists for the address.',
+  body: RequestChallengeBody,
+  response: { 202: ChallengeCreated, ...problemResponses(400, 413, 415, 429) },
+};
+
+export function verifyChallengeSchema(codeLength: number) {
+  return {
+    tags: ['otp'],
+    summary: 'Verify a code',
+    description: 'login: signs in ({user, tokens}); verify_email / verify_phone: {verified: true}.',
+    params: IdParams,
+    body: verifyBody(codeLength),
+    response: {
+      200: Type.Union([TokensAndUser, MfaRequired, Verified], {
+        description: 'Signed in (login), the MFA step is needed (login, account with a factor), or address verified',
+      }),
+      ...problemResponses(400, 403, 404, 409, 410, 413, 415, 429),
+    },
+  };
+}
+
+export const resendChallengeSchema = {
+  tags: ['otp'],
+  summary: 'Send a new code for the challenge',
+  description: 'The codes of the two previous sends stay valid; the attempt budget is shared; expiry is unchanged.',
+  params: IdParams,
+  response: { 202: ResendAccepted, ...problemResponses(400, 404, 410, 429) },
+};
+
+export const getChallengeSchema = {
+  tags: ['otp'],
+  summary: 'Status of a challenge and its delivery',
+  params: IdParams,
+  response: { 200: ChallengeView, ...problemResponses(400, 404) },
+};

@@ -1,0 +1,59 @@
+import { claimPendingOutbox, createDb, type Database, type Kysely, sql } from '@otp/db';
+import { createTestDatabase, startTcpProxy, type TcpProxy, type TestDatabase } from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+
+// A relay claims outbox rows with FOR UPDATE SKIP LOCKED. If its connection stalls mid-claim
+// (the network, not the process), it gives up and closes its socket, but Postgres never hears
+// of it: the session would keep the transaction, and skip-locked rows would be skipped by every
+// other relay for as long as TCP keepalive takes. The idle-in-transaction timeout ends it.
+describe('a relay transaction whose connection stalls for good', () => {
+  let database: TestDatabase;
+  let gateway: TestGateway;
+  let proxy: TcpProxy;
+  let ghost: Kysely<Database>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    gateway = await startTestGateway(database);
+    const url = new URL(database.url);
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    url.hostname = proxy.host;
+    url.port = String(proxy.port);
+    ghost = createDb({ url: url.toString(), poolSize: 1, statementTimeoutMs: 300, idleInTransactionTimeoutMs: 1000 });
+  });
+
+  afterAll(async () => {
+    await ghost?.destroy().catch(() => {});
+    await proxy?.close();
+    await gateway?.close();
+    await database?.drop();
+  });
+
+  it('does not keep its rows locked: another relay claims them once Postgres ends the session', async () => {
+    const requested = await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail('ghost') });
+    const id = String(requested.body.challengeId);
+    await gateway.deps.relay.drainOnce();
+    // Back to pending, as if its relay had died before adding the job.
+    await sql`UPDATE delivery_outbox SET status = 'pending' WHERE challenge_id = ${id}`.execute(database.db);
+
+    const stalledRelay = ghost.transaction().execute(async (trx) => {
+      const claimed = await claimPendingOutbox(trx, 100);
+      expect(claimed.map((row) => row.challenge_id)).toContain(id);
+      proxy.stall(); // for good: this session's close never reaches Postgres
+      await sql`SELECT 1`.execute(trx);
+    });
+    await expect(stalledRelay).rejects.toThrow();
+
+    const claimable = () =>
+      database.db
+        .transaction()
+        .execute(async (trx) => (await claimPendingOutbox(trx, 100)).map((row) => row.challenge_id));
+    let claimedByOther: string[] = [];
+    for (let tries = 0; tries < 100 && !claimedByOther.includes(id); tries++) {
+      claimedByOther = await claimable();
+      if (!claimedByOther.includes(id)) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(claimedByOther).toContain(id);
+  });
+});

@@ -1,0 +1,82 @@
+import { createTestDatabase, type TestDatabase } from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { get, post, startTestGateway, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
+
+describe('health', () => {
+  let database: TestDatabase;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    gateway = await startTestGateway(database);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await database?.drop();
+  });
+
+  it('is live and ready when Postgres and Redis answer', async () => {
+    expect(await get(gateway.app, '/health/live')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await get(gateway.app, '/health/ready')).toMatchObject({
+      status: 200,
+      body: { status: 'ok', checks: { postgres: 'up', redis: 'up' } },
+    });
+  });
+
+  it('is not ready (503) when Postgres is unreachable, and requests get 503 service_unavailable', async () => {
+    const broken = await startTestGateway(database, {
+      env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' },
+    });
+    try {
+      expect((await get(broken.app, '/health/live')).status).toBe(200);
+      expect(await get(broken.app, '/health/ready')).toMatchObject({
+        status: 503,
+        body: { status: 'unavailable', checks: { postgres: 'down', redis: 'up' } },
+      });
+      const request = await post(broken.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail() });
+      expect(request.status).toBe(503);
+      expect(request.contentType).toMatch(/^application\/problem\+json/);
+      expect(request.body.code).toBe('service_unavailable');
+      expect(Number(request.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('is not ready (503 draining) once told to stop, yet serves requests, then asks to close connections', async () => {
+    const stopping = await startTestGateway(database);
+    try {
+      stopping.deps.drain.begin();
+      const ready = await get(stopping.app, '/health/ready');
+      expect(ready).toMatchObject({
+        status: 503,
+        body: { status: 'draining', checks: { postgres: 'up', redis: 'up' } },
+      });
+      // Draining keeps connections alive: proxies go on reusing theirs rather than opening new ones.
+      expect(ready.headers.connection).toBe('keep-alive');
+      expect((await get(stopping.app, '/health/live')).status).toBe(200);
+      expect((await post(stopping.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail() })).status).toBe(
+        202,
+      );
+      stopping.deps.drain.close();
+      const request = await post(stopping.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail() });
+      expect(request.status).toBe(202);
+      expect(request.headers.connection).toBe('close');
+    } finally {
+      await stopping.close();
+    }
+  });
+
+  it('is not ready (503) when Redis is unreachable', async () => {
+    const broken = await startTestGateway(database, { env: { REDIS_URL: 'redis://127.0.0.1:1' }, waitForRedis: false });
+    try {
+      expect(await get(broken.app, '/health/ready')).toMatchObject({
+        status: 503,
+        body: { checks: { postgres: 'up', redis: 'down' } },
+      });
+    } finally {
+      await broken.close();
+    }
+  });
+});

@@ -1,0 +1,67 @@
+import { findChallenge, sql } from '@otp/db';
+import { createTestDatabase, type TestDatabase } from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginTokens, registerUser } from '../testing/accounts.ts';
+import { post, startTestGateway, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
+
+describe('the purge of expired data', () => {
+  let database: TestDatabase;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    gateway = await startTestGateway(database, {
+      env: { EXPIRED_RETENTION_SECONDS: '3600', OTP_RECIPIENT_WINDOW_SECONDS: '600' },
+    });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await database?.drop();
+  });
+
+  async function requestChallenge(): Promise<string> {
+    const response = await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail('purge') });
+    expect(response.status).toBe(202);
+    return String(response.body.challengeId);
+  }
+
+  it('deletes challenges past expiry plus retention, with their outbox rows, and stale windows', async () => {
+    const [old, recentlyExpired, live] = [await requestChallenge(), await requestChallenge(), await requestChallenge()];
+    await sql`UPDATE otp_challenges SET expires_at = now() - interval '2 hours' WHERE id = ${old}`.execute(database.db);
+    await sql`UPDATE otp_challenges SET expires_at = now() - interval '10 minutes' WHERE id = ${recentlyExpired}`.execute(
+      database.db,
+    );
+    // Two of the three recipients' windows were last used long ago.
+    await sql`UPDATE otp_recipient_windows SET updated_at = now() - interval '11 minutes'
+      WHERE recipient_hash IN (SELECT recipient_hash FROM otp_challenges WHERE id IN (${old}, ${recentlyExpired}))`.execute(
+      database.db,
+    );
+
+    const outcome = await gateway.deps.purge.runOnce();
+
+    expect(outcome).toEqual({ challenges: 1, recipientWindows: 2, refreshTokens: 0, mfaTokens: 0 });
+    expect(await findChallenge(database.db, old)).toBeUndefined();
+    expect(await findChallenge(database.db, recentlyExpired)).toBeDefined();
+    expect(await findChallenge(database.db, live)).toBeDefined();
+    const outbox = await database.db.selectFrom('delivery_outbox').select('challenge_id').execute();
+    expect(outbox.map((row) => row.challenge_id).sort()).toEqual([recentlyExpired, live].sort());
+    // The gateway still answers for what is kept, and 404 for what is gone.
+    expect((await gateway.app.inject({ url: `/v1/otp/challenges/${recentlyExpired}` })).json().status).toBe('expired');
+    expect((await gateway.app.inject({ url: `/v1/otp/challenges/${old}` })).statusCode).toBe(404);
+  });
+
+  it('deletes refresh tokens whose lifetime ended before the retention, and keeps live ones', async () => {
+    const { email } = await registerUser(gateway, 'purge-tokens');
+    const ended = await loginTokens(gateway, email);
+    const live = await loginTokens(gateway, email);
+    const before = await database.db.selectFrom('refresh_tokens').select('id').execute();
+    expect(before).toHaveLength(2);
+    await sql`UPDATE refresh_tokens SET expires_at = now() - interval '2 hours'
+      WHERE id = (SELECT id FROM refresh_tokens ORDER BY created_at LIMIT 1)`.execute(database.db);
+
+    expect((await gateway.deps.purge.runOnce()).refreshTokens).toBe(1);
+    const refreshed = await post(gateway.app, '/v1/auth/refresh', { refreshToken: live.refreshToken });
+    expect(refreshed.status).toBe(200);
+    expect((await post(gateway.app, '/v1/auth/refresh', { refreshToken: ended.refreshToken })).status).toBe(401);
+  });
+});

@@ -6,21 +6,21 @@ import { instrumentHttp, serveMetrics } from '@otp/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { authRoutes } from './accounts/auth/auth.routes.ts';
 import { jwksRoutes } from './accounts/auth/jwks.routes.ts';
-import { corsOrigins } from './config.ts';
-import type { GatewayDeps } from './deps.ts';
 import { hotpRoutes } from './accounts/factors/hotp.routes.ts';
 import { recoveryCodeRoutes } from './accounts/factors/recovery-codes.routes.ts';
 import { totpRoutes } from './accounts/factors/totp.routes.ts';
-import { healthRoutes } from './ops/health.routes.ts';
+import { meRoutes } from './accounts/me/me.routes.ts';
+import { otpRoutes } from './codes/challenges/challenge.routes.ts';
+import { twilioStatusRoutes } from './codes/webhooks/twilio-status.routes.ts';
+import { corsOrigins } from './config.ts';
+import type { GatewayDeps } from './deps.ts';
 import { registerDrain } from './http/drain.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { registerRateLimits } from './http/rate-limit.plugin.ts';
 import { requestIdFor } from './http/request-id.ts';
 import { registerTracing } from './http/tracing.ts';
-import { meRoutes } from './accounts/me/me.routes.ts';
-import { otpRoutes } from './codes/challenges/challenge.routes.ts';
-import { registerRateLimits } from './http/rate-limit.plugin.ts';
-import { twilioStatusRoutes } from './codes/webhooks/twilio-status.routes.ts';
+import { healthRoutes } from './ops/health.routes.ts';
 
 /** The gateway's HTTP app, with every plugin and route registered explicitly; not listening. */
 export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {

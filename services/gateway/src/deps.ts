@@ -5,13 +5,13 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FactorVerifier } from './accounts/auth/factor.port.ts';
 import { createPasswordHasher, type PasswordHasher } from './accounts/auth/password.service.ts';
-import type { GatewayConfig } from './config.ts';
 import { authenticatorFactors } from './accounts/factors/authenticator.verifier.ts';
+import { type OutboxRelay, startOutboxRelay } from './codes/outbox/outbox.relay.ts';
+import type { GatewayConfig } from './config.ts';
 import { createDrain, type Drain } from './http/drain.ts';
 import { createGatewayKeys, type GatewayKeys } from './keys.ts';
-import { type PurgeSchedule, startPurgeSchedule } from './ops/purge.schedule.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './ops/gateway.metrics.ts';
-import { type OutboxRelay, startOutboxRelay } from './codes/outbox/outbox.relay.ts';
+import { type PurgeSchedule, startPurgeSchedule } from './ops/purge.schedule.ts';
 
 /** Everything the gateway's routes use, built once in main.ts (or by a test) and passed down. */
 export interface GatewayDeps {

@@ -1,4 +1,5 @@
 export { buildApp } from './app.ts';
+export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './codes/outbox/outbox.relay.ts';
 export { type GatewayConfig, GatewayConfigSchema, parseGatewayConfig } from './config.ts';
 export {
   closeGatewayDeps,
@@ -7,4 +8,3 @@ export {
   type GatewayDeps,
   type RunningGatewayDeps,
 } from './deps.ts';
-export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './codes/outbox/outbox.relay.ts';

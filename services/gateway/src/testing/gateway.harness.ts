@@ -6,8 +6,8 @@ import { type TestDatabase, testKeyRing, testRedisUrl, testSecret, uniqueQueuePr
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
-import { buildApp } from '../app.ts';
 import type { FactorVerifier } from '../accounts/auth/factor.port.ts';
+import { buildApp } from '../app.ts';
 import { type GatewayConfig, parseGatewayConfig } from '../config.ts';
 import {
   closeGatewayDeps,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { requestContext } from '../../events/security-events.ts';
 import type { GatewayDeps } from '../../deps.ts';
+import { requestContext } from '../../events/security-events.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { loginSchema, logoutSchema, mfaSchema, refreshSchema, registerSchema } from './auth.schemas.ts';
 import { signInWithPassword } from './login.service.ts';

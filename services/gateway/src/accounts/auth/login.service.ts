@@ -1,7 +1,7 @@
 import { findUserByEmail } from '@otp/db';
 import { normalizeEmail, PublicError, recipientHash } from '@otp/domain';
-import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
 import { type GatewayDeps, now } from '../../deps.ts';
+import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import { completeFirstFactor, type MfaRequired, type SignedIn } from './mfa.service.ts';
 import type { SignInThrottle } from './sign-in-throttle.ts';

@@ -1,7 +1,7 @@
 import { consumeMfaToken, countMfaAttempt, type Database, findUserById, insertMfaToken, type Kysely } from '@otp/db';
 import { PublicError } from '@otp/domain';
-import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
 import { type GatewayDeps, now } from '../../deps.ts';
+import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import type { Tokens, UserView } from '../users/user.schemas.ts';
 import { type FactorMethod, type FactorProof, NO_FACTORS } from './factor.port.ts';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { findRefreshTokenByHash, retireRefreshToken, revokeRefreshFamily } from '@otp/db';
 import { PublicError } from '@otp/domain';
-import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
 import { type GatewayDeps, now } from '../../deps.ts';
+import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
 import type { Tokens } from '../users/user.schemas.ts';
 import { hashRefreshToken, issueTokensInFamily, tokenSettings } from './tokens.service.ts';
 

@@ -1,8 +1,8 @@
 import { insertUserWithPassword } from '@otp/db';
 import { normalizeEmail, PublicError } from '@otp/domain';
-import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
-import type { GatewayDeps } from '../../deps.ts';
 import { requestChallenge } from '../../codes/challenges/challenge.request.service.ts';
+import type { GatewayDeps } from '../../deps.ts';
+import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import type { UserView } from '../users/user.schemas.ts';
 

@@ -1,5 +1,5 @@
-import type { FactorVerifier } from '../auth/factor.port.ts';
 import type { GatewayDeps } from '../../deps.ts';
+import type { FactorVerifier } from '../auth/factor.port.ts';
 import { checkFactorProof, factorMethods } from './factor.check.service.ts';
 
 /** The MFA step's factors: TOTP, HOTP and recovery codes of the account. */

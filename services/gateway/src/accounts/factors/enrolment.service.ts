@@ -11,9 +11,9 @@ import {
 } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import QRCode from 'qrcode';
+import { type GatewayDeps, now } from '../../deps.ts';
 import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
 import type { FactorProof } from '../auth/factor.port.ts';
-import { type GatewayDeps, now } from '../../deps.ts';
 import { checkFactorProof } from './factor.check.service.ts';
 import { verifyFactorCode } from './factor.codes.ts';
 import { base32, sealFactorSecret, toBase32 } from './factor.secrets.ts';

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import Type from 'typebox';
-import { requestContext } from '../../events/security-events.ts';
 import type { GatewayDeps } from '../../deps.ts';
+import { requestContext } from '../../events/security-events.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { confirmFactor, removeFactor } from './enrolment.service.ts';

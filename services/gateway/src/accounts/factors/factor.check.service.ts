@@ -9,9 +9,9 @@ import {
   resetFactorFailures,
 } from '@otp/db';
 import { PublicError } from '@otp/domain';
+import { type GatewayDeps, now } from '../../deps.ts';
 import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
 import type { FactorMethod, FactorProof } from '../auth/factor.port.ts';
-import { type GatewayDeps, now } from '../../deps.ts';
 import { verifyFactorCode } from './factor.codes.ts';
 import { redeemRecoveryCode } from './recovery-codes.ts';
 

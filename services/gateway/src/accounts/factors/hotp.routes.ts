@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PublicError } from '@otp/domain';
 import Type from 'typebox';
-import { requestContext } from '../../events/security-events.ts';
-import { authenticate } from '../auth/authenticate.ts';
-import { tokenSettings } from '../auth/tokens.service.ts';
 import type { GatewayDeps } from '../../deps.ts';
+import { requestContext } from '../../events/security-events.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
+import { authenticate } from '../auth/authenticate.ts';
+import { tokenSettings } from '../auth/tokens.service.ts';
 import { decodeGivenSecret, enrolFactor } from './enrolment.service.ts';
 import { registerFactorLifecycle } from './factor-lifecycle.routes.ts';
 import { BEARER_PROBLEMS, FactorCode, HotpBody, HotpEnrolment } from './factors.schemas.ts';

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findChallenge } from '@otp/db';
 import { PublicError } from '@otp/domain';
-import { requestContext } from '../../events/security-events.ts';
 import { type GatewayDeps, now } from '../../deps.ts';
-import { traceparentFor } from '../../http/tracing.ts';
+import { requestContext } from '../../events/security-events.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
+import { traceparentFor } from '../../http/tracing.ts';
 import { presentChallenge, presentRequested, presentResent } from './challenge.presenter.ts';
 import { requestChallenge } from './challenge.request.service.ts';
 import { resendChallenge } from './challenge.resend.service.ts';

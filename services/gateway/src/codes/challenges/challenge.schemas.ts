@@ -1,8 +1,8 @@
 import { PURPOSES } from '@otp/domain';
 import Type, { type Static } from 'typebox';
 import { MfaRequired } from '../../accounts/auth/auth.schemas.ts';
-import { IdParams, problemResponses, Timestamp, Uuid } from '../../http/schemas.ts';
 import { TokensAndUser } from '../../accounts/users/user.schemas.ts';
+import { IdParams, problemResponses, Timestamp, Uuid } from '../../http/schemas.ts';
 
 export const Channel = Type.Enum(['email', 'sms'], { description: 'How the code is delivered' });
 export const Purpose = Type.Enum([...PURPOSES], {

@@ -8,12 +8,12 @@ import {
   type OtpChallenge,
 } from '@otp/db';
 import { codeMatches, PublicError } from '@otp/domain';
-import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
+import { signInWithRecipient, verifyRecipient } from '../../accounts/auth/challenge-purposes.ts';
 import { completeFirstFactor, type MfaRequired, type SignedIn } from '../../accounts/auth/mfa.service.ts';
 import { type GatewayDeps, now } from '../../deps.ts';
+import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
 import { logOtpEvent } from './challenge.events.ts';
 import { unusableChallenge } from './challenge.guards.ts';
-import { signInWithRecipient, verifyRecipient } from '../../accounts/auth/challenge-purposes.ts';
 
 export type VerifyResult = SignedIn | MfaRequired | { verified: true };
 

@@ -1,17 +1,18 @@
-import { createDb, type Database, type Kysely } from '@otp/db';
-import { type Channel, QUEUE_NAMES } from '@otp/domain';
-import { createProducerRedis, createTracing, type Logger, type Tracing } from '@otp/runtime';
-import { Queue } from 'bullmq';
+import type { Database, Kysely } from '@otp/db';
+import type { Channel } from '@otp/domain';
+import type { Logger, Tracing } from '@otp/runtime';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FactorVerifier } from './accounts/auth/factor.port.ts';
-import { createPasswordHasher, type PasswordHasher } from './accounts/auth/password.service.ts';
-import { authenticatorFactors } from './accounts/factors/authenticator.verifier.ts';
-import { type OutboxRelay, startOutboxRelay } from './codes/outbox/outbox.relay.ts';
+import type { PasswordHasher } from './accounts/auth/password.service.ts';
+import type { OutboxRelay } from './codes/outbox/outbox.relay.ts';
 import type { GatewayConfig } from './config.ts';
-import { createDrain, type Drain } from './http/drain.ts';
-import { createGatewayKeys, type GatewayKeys } from './keys.ts';
-import { createGatewayMetrics, type GatewayMetrics } from './ops/gateway.metrics.ts';
-import { type PurgeSchedule, startPurgeSchedule } from './ops/purge.schedule.ts';
+import type { Drain } from './http/drain.ts';
+import type { GatewayKeys } from './keys.ts';
+import type { GatewayMetrics } from './ops/gateway.metrics.ts';
+
+// The gateway's dependency type, and nothing that builds it: every folder imports this file, so
+// it imports only types (the factory is wiring.ts, imported by main.ts and the test harness).
 
 /** Everything the gateway's routes use, built once in main.ts (or by a test) and passed down. */
 export interface GatewayDeps {
@@ -37,104 +38,6 @@ export interface GatewayDeps {
   tracing: Tracing;
   /** Current time; tests may pass their own. */
   clock?: () => Date;
-}
-
-/** The real deps plus the relay's full handle, for main.ts and tests to stop it. */
-export interface RunningGatewayDeps extends GatewayDeps {
-  relay: OutboxRelay;
-  drain: Drain;
-  purge: PurgeSchedule;
-}
-
-export function createDeliveryQueues(redis: Redis, prefix: string, log: Logger): Record<Channel, Queue> {
-  const make = (channel: Channel) => {
-    const queue = new Queue(QUEUE_NAMES[channel], { connection: redis, prefix });
-    queue.on('error', (error: Error) => log.error({ err: { message: error.message }, queue: channel }, 'queue error'));
-    return queue;
-  };
-  return { email: make('email'), sms: make('sms') };
-}
-
-/**
- * Creates the clients (Postgres pool, one fail-fast Redis connection shared by the rate limiter
- * and the queue producers) and starts the outbox relay.
- */
-export async function createGatewayDeps(config: GatewayConfig, log: Logger): Promise<RunningGatewayDeps> {
-  const keys = await createGatewayKeys(config);
-  const db = createDb({
-    url: config.DATABASE_URL,
-    applicationName: 'otp-gateway',
-    statementTimeoutMs: config.DATABASE_TIMEOUT_MS,
-    connectionTimeoutMs: config.DATABASE_TIMEOUT_MS,
-  });
-  const redis = createProducerRedis(config.REDIS_URL, log, 'gateway');
-  const queues = createDeliveryQueues(redis, config.QUEUE_PREFIX, log);
-  const relay = startOutboxRelay({
-    db,
-    queues,
-    log: log.child({ component: 'outbox-relay' }),
-    intervalMs: config.RELAY_INTERVAL_MS,
-    batchSize: config.RELAY_BATCH_SIZE,
-    jobOptions: {
-      attempts: config.DELIVERY_ATTEMPTS,
-      backoffMs: config.DELIVERY_BACKOFF_MS,
-      failedRetentionSeconds: config.DELIVERY_FAILED_RETENTION_SECONDS,
-    },
-    queuesReady: () => redis.status === 'ready',
-    reconcile: { intervalMs: config.RELAY_RECONCILE_INTERVAL_MS, quietSeconds: config.RELAY_RECONCILE_AFTER_SECONDS },
-  });
-  // Rows refused while Redis was away wait out a backoff of up to 30 s; when Redis is back there
-  // is no reason to: relay them at once.
-  redis.on('ready', () => relay.resumeDeferred());
-  const purge = startPurgeSchedule({
-    db,
-    log: log.child({ component: 'purge' }),
-    intervalMs: config.PURGE_INTERVAL_MS,
-    retentionSeconds: config.EXPIRED_RETENTION_SECONDS,
-    recipientWindowSeconds: config.OTP_RECIPIENT_WINDOW_SECONDS,
-  });
-  const deps: RunningGatewayDeps = {
-    config,
-    db,
-    redis,
-    queues,
-    relay,
-    purge,
-    keys,
-    passwords: createPasswordHasher(config),
-    drain: createDrain(),
-    log,
-    metrics: createGatewayMetrics({
-      db,
-      queues,
-      log: log.child({ component: 'metrics' }),
-      collectTimeoutMs: config.METRICS_COLLECT_TIMEOUT_MS,
-    }),
-    tracing: createTracing({ service: 'gateway', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }),
-  };
-  // Reads deps at each call, so a clock a test sets later applies to factor codes too.
-  deps.factors = authenticatorFactors(deps);
-  return deps;
-}
-
-/** Ends a Redis connection whether or not it ever connected (QUIT needs a live connection). */
-export async function closeRedis(redis: Redis): Promise<void> {
-  if (redis.status === 'ready') {
-    await redis.quit().catch(() => redis.disconnect());
-  } else {
-    redis.disconnect();
-  }
-}
-
-/** Stops the purge timer and the relay, then closes queues, Redis and the Postgres pool, in that order. */
-export async function closeGatewayDeps(deps: RunningGatewayDeps): Promise<void> {
-  deps.purge.stop();
-  await deps.relay.stop();
-  await Promise.all(Object.values(deps.queues).map((queue) => queue.close()));
-  await closeRedis(deps.redis);
-  await deps.db.destroy();
-  // Last: the spans of the requests that just finished are exported too.
-  await deps.tracing.shutdown().catch(() => {});
 }
 
 /** The current time, from the injected clock when there is one. */

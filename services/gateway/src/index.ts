@@ -1,10 +1,7 @@
+// The gateway's package entry: what other packages, scripts and tests may use of it.
+export { createPasswordHasher, type PasswordHasher } from './accounts/auth/password.service.ts';
 export { buildApp } from './app.ts';
 export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './codes/outbox/outbox.relay.ts';
 export { type GatewayConfig, GatewayConfigSchema, parseGatewayConfig } from './config.ts';
-export {
-  closeGatewayDeps,
-  createDeliveryQueues,
-  createGatewayDeps,
-  type GatewayDeps,
-  type RunningGatewayDeps,
-} from './deps.ts';
+export type { GatewayDeps } from './deps.ts';
+export { closeGatewayDeps, createDeliveryQueues, createGatewayDeps, type RunningGatewayDeps } from './wiring.ts';

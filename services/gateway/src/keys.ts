@@ -7,7 +7,6 @@ import {
   type SigningKey,
   type VerifyingKey,
 } from './accounts/auth/signing-key.ts';
-import type { GatewayConfig } from './config.ts';
 
 /** The gateway's secrets, parsed once at start. */
 export interface GatewayKeys {
@@ -33,7 +32,16 @@ export function parseCodeHmacKey(value: string): Buffer {
   return key;
 }
 
-export async function createGatewayKeys(config: GatewayConfig): Promise<GatewayKeys> {
+/** The secret settings, as the config schema (config.ts, which checks them with the parsers here) reads them. */
+export interface KeySettings {
+  CODE_HMAC_KEY: string;
+  ENVELOPE_KEYS: string;
+  FACTOR_KEYS: string;
+  JWT_PRIVATE_KEY: string;
+  JWT_PREVIOUS_PUBLIC_KEY: string;
+}
+
+export async function createGatewayKeys(config: KeySettings): Promise<GatewayKeys> {
   const signing = await createSigningKey(config.JWT_PRIVATE_KEY);
   const previous =
     config.JWT_PREVIOUS_PUBLIC_KEY.trim() === ''

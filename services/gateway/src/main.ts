@@ -3,8 +3,8 @@ import { setTimeout } from 'node:timers/promises';
 import { createLogger, exitOnConfigError, guardAgainstEviction, onShutdownSignal, readEnvironment } from '@otp/runtime';
 import { buildApp } from './app.ts';
 import { type GatewayConfig, parseGatewayConfig } from './config.ts';
-import { closeGatewayDeps, createGatewayDeps } from './deps.ts';
 import { CONNECTION_CLOSE_WAIT_MS, stopAccepting } from './http/drain.ts';
+import { closeGatewayDeps, createGatewayDeps } from './wiring.ts';
 
 let config: GatewayConfig;
 try {

@@ -1,20 +1,8 @@
 import { type Database, type Kysely, oldestPendingOutboxAgeSeconds } from '@otp/db';
-import type { Channel, Purpose } from '@otp/domain';
+import type { Channel, CodeMetricEvent, Purpose } from '@otp/domain';
 import { createMetricsRegistry, type Logger, type Registry, withinTimeout } from '@otp/runtime';
 import type { Queue } from 'bullmq';
 import { Counter, Gauge } from 'prom-client';
-
-/** What happened to a code, as `otp_code_events_total{event}`. */
-export type CodeEvent =
-  /** A challenge was accepted (202): its first code is on its way. */
-  | 'requested'
-  | 'verified'
-  /** A wrong code was compared (the one that uses up the attempts too). */
-  | 'failed'
-  /** A code was submitted for a challenge past its expiry. */
-  | 'expired'
-  /** The attempts ran out: the challenge is locked. */
-  | 'locked';
 
 /**
  * The job states counted per queue, as BullMQ 6 names them. It has no `paused` state any more (a
@@ -24,7 +12,8 @@ export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'fai
 
 export interface GatewayMetrics {
   readonly registry: Registry;
-  codeEvent(event: CodeEvent, labels: { channel: Channel; purpose: Purpose }): void;
+  /** Counts a code event (see EVENT_TYPES in the domain package: recordEvent calls it). */
+  codeEvent(event: CodeMetricEvent, labels: { channel: Channel; purpose: Purpose }): void;
 }
 
 export interface GatewayMetricsOptions {

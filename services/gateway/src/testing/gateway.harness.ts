@@ -15,7 +15,7 @@ import {
   createDeliveryQueues,
   createGatewayDeps,
   type RunningGatewayDeps,
-} from '../deps.ts';
+} from '../wiring.ts';
 
 export interface TestGateway {
   app: FastifyInstance;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { GatewayDeps } from '../../deps.ts';
-import { requestContext } from '../../events/security-events.ts';
+import { requestContext } from '../../events/request-context.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { loginSchema, logoutSchema, mfaSchema, refreshSchema, registerSchema } from './auth.schemas.ts';
 import { signInWithPassword } from './login.service.ts';
@@ -19,7 +19,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   const throttle = createSignInThrottle(deps);
 
   app.post('/auth/register', { schema: registerSchema, onRequest: limits.codeRequests }, async (request, reply) => {
-    const registered = await register(deps, requestContext(request), {
+    const registered = await register(deps, requestContext(request, deps), {
       email: request.body.email,
       password: request.body.password,
       name: request.body.name,
@@ -29,20 +29,20 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   });
 
   app.post('/auth/login', { schema: loginSchema, onRequest: limits.verifications }, async (request) =>
-    signInWithPassword(deps, throttle, requestContext(request), request.body),
+    signInWithPassword(deps, throttle, requestContext(request, deps), request.body),
   );
 
   app.post('/auth/mfa', { schema: mfaSchema, onRequest: limits.verifications }, async (request) => {
     const { mfaToken, ...proof } = request.body;
-    return completeMfa(deps, requestContext(request), mfaToken, proof);
+    return completeMfa(deps, requestContext(request, deps), mfaToken, proof);
   });
 
   app.post('/auth/refresh', { schema: refreshSchema, onRequest: limits.verifications }, async (request) => ({
-    tokens: await refreshTokens(deps, requestContext(request), request.body.refreshToken),
+    tokens: await refreshTokens(deps, requestContext(request, deps), request.body.refreshToken),
   }));
 
   app.post('/auth/logout', { schema: logoutSchema, onRequest: limits.verifications }, async (request, reply) => {
-    await logout(deps, requestContext(request), request.body.refreshToken);
+    await logout(deps, requestContext(request, deps), request.body.refreshToken);
     return reply.code(204).send(null);
   });
 };

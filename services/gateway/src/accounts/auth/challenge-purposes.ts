@@ -4,31 +4,28 @@ import {
   findUserByPhone,
   type Kysely,
   markEmailVerified,
-  type OtpChallenge,
   setVerifiedPhone,
   upsertUserWithVerifiedEmail,
   upsertUserWithVerifiedPhone,
 } from '@otp/db';
-import { open, PublicError } from '@otp/domain';
+import { PublicError } from '@otp/domain';
+import Type from 'typebox';
+import type { ChallengePurposes, VerifiedChallenge } from '../../codes/challenges/challenge.purpose.port.ts';
 import type { GatewayDeps } from '../../deps.ts';
 import { presentUser } from '../users/user.presenter.ts';
-import type { UserView } from '../users/user.schemas.ts';
+import { TokensAndUser, type UserView } from '../users/user.schemas.ts';
+import { MfaRequired } from './auth.schemas.ts';
+import { completeFirstFactor } from './mfa.service.ts';
 
-// What a verified code does, by purpose. Each runs inside the transaction that consumed the
-// challenge, so a refusal here (sign-up disabled, phone taken) rolls the consumption back too.
+// What a verified code does, by purpose: the accounts side of POST /v1/otp/challenges/:id/verify.
+// Each runs inside the transaction that consumed the challenge, so a refusal here (sign-up
+// disabled, phone taken) rolls the consumption back too.
 
-/** The normalised address the challenge was sent to (sealed on the row, bound to its id). */
-function recipientOf(deps: GatewayDeps, challenge: OtpChallenge): string {
-  return open(deps.keys.envelopes, challenge.recipient_sealed, `recipient:${challenge.id}`) as string;
-}
+export const Verified = Type.Object({ verified: Type.Literal(true) }, { description: 'The address is verified' });
 
 /** login: the account of the proven address, created on first sign-in unless sign-up is off. */
-export async function signInWithRecipient(
-  trx: Kysely<Database>,
-  deps: GatewayDeps,
-  challenge: OtpChallenge,
-): Promise<UserView> {
-  const to = recipientOf(deps, challenge);
+async function accountOf(trx: Kysely<Database>, deps: GatewayDeps, challenge: VerifiedChallenge): Promise<UserView> {
+  const to = challenge.recipient;
   const byEmail = challenge.channel === 'email';
   if (!deps.config.SIGNUP_ENABLED) {
     const existing = byEmail ? await findUserByEmail(trx, to) : await findUserByPhone(trx, to);
@@ -39,17 +36,30 @@ export async function signInWithRecipient(
 }
 
 /** verify_email / verify_phone: marks the address verified on the account it belongs to. */
-export async function verifyRecipient(
-  trx: Kysely<Database>,
-  deps: GatewayDeps,
-  challenge: OtpChallenge,
-): Promise<void> {
-  const to = recipientOf(deps, challenge);
+async function markVerified(trx: Kysely<Database>, challenge: VerifiedChallenge): Promise<void> {
   if (challenge.purpose === 'verify_email') {
-    await markEmailVerified(trx, to);
+    await markEmailVerified(trx, challenge.recipient);
     return;
   }
   // A phone is verified for the account that asked for the code (POST /v1/me/phone sets user_id).
-  if (challenge.user_id === null) return;
-  if (!(await setVerifiedPhone(trx, challenge.user_id, to))) throw new PublicError('phone_taken');
+  if (challenge.userId === null) return;
+  if (!(await setVerifiedPhone(trx, challenge.userId, challenge.recipient))) throw new PublicError('phone_taken');
+}
+
+export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
+  return {
+    answer: Type.Union([TokensAndUser, MfaRequired, Verified], {
+      description: 'Signed in (login), the MFA step is needed (login, account with a factor), or address verified',
+    }),
+    async apply(trx, challenge, context, at) {
+      if (challenge.purpose !== 'login') {
+        await markVerified(trx, challenge);
+        return { answer: { verified: true }, userId: challenge.userId };
+      }
+      // The same account as a password sign-in to this address, and the same MFA step when it has a factor.
+      const user = await accountOf(trx, deps, challenge);
+      const answer = await completeFirstFactor(trx, deps, context, user, { method: challenge.channel, at });
+      return { answer, userId: user.id };
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import type { Database, Kysely } from '@otp/db';
-import type { RequestContext } from '../../events/security-events.ts';
+import type { RequestContext } from '../../events/request-context.ts';
 
 /** How the MFA step can be completed. */
 export type FactorMethod = 'totp' | 'hotp' | 'recovery_code';

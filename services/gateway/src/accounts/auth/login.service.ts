@@ -1,7 +1,8 @@
 import { findUserByEmail } from '@otp/db';
 import { normalizeEmail, PublicError, recipientHash } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
-import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
+import { inTransaction, recordEvent } from '../../events/record-event.ts';
+import type { RequestContext } from '../../events/request-context.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import { completeFirstFactor, type MfaRequired, type SignedIn } from './mfa.service.ts';
 import type { SignInThrottle } from './sign-in-throttle.ts';
@@ -42,14 +43,14 @@ export async function signInWithPassword(
   try {
     await throttle.check(subject, at);
   } catch (error) {
-    await recordSecurityEvent(deps.db, context, 'sign_in.throttled', { userId: user?.id ?? null });
+    await recordEvent(deps.db, context, 'sign_in.throttled', { userId: user?.id ?? null });
     throw error;
   }
 
   const matches = await deps.passwords.verify(user?.password_hash, input.password);
   if (user === undefined || !matches) {
     await throttle.recordFailure(subject);
-    await recordSecurityEvent(deps.db, context, 'sign_in.failed', {
+    await recordEvent(deps.db, context, 'sign_in.failed', {
       userId: user?.id ?? null,
       details: { method: 'password', reason: user === undefined ? 'unknown_account' : 'wrong_password' },
     });
@@ -57,11 +58,7 @@ export async function signInWithPassword(
   }
 
   await throttle.recordSuccess(subject);
-  const result = await deps.db.transaction().execute((trx) => completeFirstFactor(trx, deps, presentUser(user), at));
-  const required = 'mfaRequired' in result;
-  await recordSecurityEvent(deps.db, context, required ? 'mfa.required' : 'sign_in.succeeded', {
-    userId: user.id,
-    details: { method: 'password', ...(required ? { methods: result.methods } : {}) },
-  });
-  return result;
+  return inTransaction(deps.db, (trx) =>
+    completeFirstFactor(trx, deps, context, presentUser(user), { method: 'password', at }),
+  );
 }

@@ -1,7 +1,8 @@
 import { consumeMfaToken, countMfaAttempt, type Database, findUserById, insertMfaToken, type Kysely } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
-import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
+import { inTransaction, recordEvent } from '../../events/record-event.ts';
+import type { RequestContext } from '../../events/request-context.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import type { Tokens, UserView } from '../users/user.schemas.ts';
 import { type FactorMethod, type FactorProof, NO_FACTORS } from './factor.port.ts';
@@ -18,19 +19,32 @@ export interface MfaRequired {
   methods: FactorMethod[];
 }
 
+export interface FirstFactor {
+  /** How the user proved who they are: `password`, or the channel of a code (`email`, `sms`). */
+  method: string;
+  at: Date;
+}
+
 /**
  * After a first factor (a password or an email/SMS code) proved who the user is: tokens, or,
  * when the account has a factor, a short-lived single-use mfaToken bound to the user (stored
- * only as a hash) to redeem at POST /v1/auth/mfa. Runs in the caller's transaction.
+ * only as a hash) to redeem at POST /v1/auth/mfa. Runs in the caller's transaction, which also
+ * records the outcome (sign_in.succeeded or mfa.required).
  */
 export async function completeFirstFactor(
   trx: Kysely<Database>,
   deps: GatewayDeps,
+  context: RequestContext,
   user: UserView,
-  at: Date,
+  first: FirstFactor,
 ): Promise<SignedIn | MfaRequired> {
+  const { method, at } = first;
   const methods = await (deps.factors ?? NO_FACTORS).methods(trx, user.id);
-  if (methods.length === 0) return { user, tokens: await issueTokens(trx, tokenSettings(deps), user.id, at) };
+  if (methods.length === 0) {
+    const tokens = await issueTokens(trx, tokenSettings(deps), user.id, at);
+    await recordEvent(trx, context, 'sign_in.succeeded', { userId: user.id, details: { method } });
+    return { user, tokens };
+  }
   const mfaToken = newOpaqueToken();
   await insertMfaToken(trx, {
     tokenHash: hashOpaqueToken(mfaToken),
@@ -38,6 +52,7 @@ export async function completeFirstFactor(
     maxAttempts: deps.config.MFA_MAX_ATTEMPTS,
     expiresAt: new Date(at.getTime() + deps.config.MFA_TOKEN_TTL_SECONDS * 1000),
   });
+  await recordEvent(trx, context, 'mfa.required', { userId: user.id, details: { method, methods } });
   return { mfaRequired: true, mfaToken, methods };
 }
 
@@ -61,22 +76,21 @@ export async function completeMfa(
   const factors = deps.factors ?? NO_FACTORS;
   if (!(await factors.verify(deps.db, counted.user_id, proof, context))) {
     const attemptsRemaining = Math.max(0, counted.max_attempts - counted.attempt_count);
-    await recordSecurityEvent(deps.db, context, 'mfa.failed', {
+    await recordEvent(deps.db, context, 'mfa.failed', {
       userId: counted.user_id,
       details: { method, attemptsRemaining },
     });
     throw new PublicError('invalid_factor_code', { extra: { attemptsRemaining } });
   }
-  const signedIn = await deps.db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     if (!(await consumeMfaToken(trx, tokenHash, at))) throw new PublicError('invalid_mfa_token');
     const user = await findUserById(trx, counted.user_id);
     if (user === undefined) throw new PublicError('invalid_mfa_token');
     const tokens = await issueTokens(trx, tokenSettings(deps), user.id, at);
+    await recordEvent(trx, context, 'sign_in.succeeded', {
+      userId: user.id,
+      details: { method: 'mfa', factor: method },
+    });
     return { user: presentUser(user), tokens };
   });
-  await recordSecurityEvent(deps.db, context, 'sign_in.succeeded', {
-    userId: signedIn.user.id,
-    details: { method: 'mfa', factor: method },
-  });
-  return signedIn;
 }

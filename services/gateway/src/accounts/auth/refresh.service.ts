@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { findRefreshTokenByHash, retireRefreshToken, revokeRefreshFamily } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
-import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
+import { inTransaction, recordEvent } from '../../events/record-event.ts';
+import type { RequestContext } from '../../events/request-context.ts';
 import type { Tokens } from '../users/user.schemas.ts';
 import { hashRefreshToken, issueTokensInFamily, tokenSettings } from './tokens.service.ts';
 
@@ -26,10 +27,12 @@ export async function refreshTokens(deps: GatewayDeps, context: RequestContext, 
 
   const known = await findRefreshTokenByHash(deps.db, tokenHash);
   if (known !== undefined && known.replaced_by !== null) {
-    const revoked = await revokeRefreshFamily(deps.db, known.family_id, at);
-    await recordSecurityEvent(deps.db, context, 'token.reuse_detected', {
-      userId: known.user_id,
-      details: { familyId: known.family_id, tokenId: known.id, revoked },
+    await inTransaction(deps.db, async (trx) => {
+      const revoked = await revokeRefreshFamily(trx, known.family_id, at);
+      await recordEvent(trx, context, 'token.reuse_detected', {
+        userId: known.user_id,
+        details: { familyId: known.family_id, tokenId: known.id, revoked },
+      });
     });
   }
   throw new PublicError('invalid_refresh_token');
@@ -39,9 +42,11 @@ export async function refreshTokens(deps: GatewayDeps, context: RequestContext, 
 export async function logout(deps: GatewayDeps, context: RequestContext, refreshToken: string): Promise<void> {
   const known = await findRefreshTokenByHash(deps.db, hashRefreshToken(refreshToken));
   if (known === undefined) return;
-  const revoked = await revokeRefreshFamily(deps.db, known.family_id, now(deps));
-  await recordSecurityEvent(deps.db, context, 'session.logged_out', {
-    userId: known.user_id,
-    details: { familyId: known.family_id, revoked },
+  await inTransaction(deps.db, async (trx) => {
+    const revoked = await revokeRefreshFamily(trx, known.family_id, now(deps));
+    await recordEvent(trx, context, 'session.logged_out', {
+      userId: known.user_id,
+      details: { familyId: known.family_id, revoked },
+    });
   });
 }

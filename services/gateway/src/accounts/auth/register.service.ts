@@ -2,7 +2,8 @@ import { insertUserWithPassword } from '@otp/db';
 import { normalizeEmail, PublicError } from '@otp/domain';
 import { requestChallenge } from '../../codes/challenges/challenge.request.service.ts';
 import type { GatewayDeps } from '../../deps.ts';
-import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
+import { inTransaction, recordEvent } from '../../events/record-event.ts';
+import type { RequestContext } from '../../events/request-context.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import type { UserView } from '../users/user.schemas.ts';
 
@@ -25,22 +26,16 @@ export async function register(
 ): Promise<{ user: UserView; challengeId: string }> {
   const email = normalizeEmail(input.email);
   const passwordHash = await deps.passwords.hash(input.password);
-  const user = await insertUserWithPassword(deps.db, { email, passwordHash, name: input.name ?? null });
-  if (user === undefined) throw new PublicError('email_taken');
-  await recordSecurityEvent(deps.db, context, 'user.registered', { userId: user.id, details: { method: 'password' } });
+  const user = await inTransaction(deps.db, async (trx) => {
+    const inserted = await insertUserWithPassword(trx, { email, passwordHash, name: input.name ?? null });
+    if (inserted === undefined) throw new PublicError('email_taken');
+    await recordEvent(trx, context, 'user.registered', { userId: inserted.id, details: { method: 'password' } });
+    return inserted;
+  });
   const challenge = await requestChallenge(
     deps,
-    {
-      channel: 'email',
-      to: email,
-      purpose: 'verify_email',
-      locale: input.locale,
-      requestId: context.requestId,
-      traceparent: context.traceparent,
-      clientIp: context.ip,
-      userId: user.id,
-    },
-    context.log,
+    { channel: 'email', to: email, purpose: 'verify_email', locale: input.locale, userId: user.id },
+    context,
   );
   return { user: presentUser(user), challengeId: challenge.id };
 }

@@ -12,7 +12,8 @@ import {
 import { PublicError } from '@otp/domain';
 import QRCode from 'qrcode';
 import { type GatewayDeps, now } from '../../deps.ts';
-import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
+import { inTransaction, recordEvent } from '../../events/record-event.ts';
+import type { RequestContext } from '../../events/request-context.ts';
 import type { FactorProof } from '../auth/factor.port.ts';
 import { checkFactorProof } from './factor.check.service.ts';
 import { verifyFactorCode } from './factor.codes.ts';
@@ -49,17 +50,19 @@ export async function enrolFactor(
   given?: Uint8Array,
 ): Promise<Enrolment> {
   const secret = given ?? randomBytes(FACTOR_SECRET_BYTES);
-  const row = await upsertPendingFactor(deps.db, {
-    userId,
-    kind,
-    secretEnvelope: sealFactorSecret(deps.keys.factorSecrets, userId, kind, secret),
-    algorithm: ALGORITHM,
-    digits: DIGITS,
-    period: kind === 'totp' ? PERIOD : null,
-    counter: kind === 'hotp' ? 0 : null,
+  await inTransaction(deps.db, async (trx) => {
+    const row = await upsertPendingFactor(trx, {
+      userId,
+      kind,
+      secretEnvelope: sealFactorSecret(deps.keys.factorSecrets, userId, kind, secret),
+      algorithm: ALGORITHM,
+      digits: DIGITS,
+      period: kind === 'totp' ? PERIOD : null,
+      counter: kind === 'hotp' ? 0 : null,
+    });
+    if (row === undefined) throw new PublicError('factor_already_enabled');
+    await recordEvent(trx, context, 'factor.changed', { userId, details: { kind, change: 'enrolled' } });
   });
-  if (row === undefined) throw new PublicError('factor_already_enabled');
-  await recordSecurityEvent(deps.db, context, 'factor.changed', { userId, details: { kind, change: 'enrolled' } });
   const encoded = toBase32(secret);
   const otpauthUrl = keyUri(kind, deps.config.TOTP_ISSUER, await accountLabel(deps, userId), encoded);
   return { secret: encoded, otpauthUrl, ...(kind === 'hotp' ? { counter: 0 } : {}) };
@@ -111,15 +114,15 @@ export async function confirmFactor(
   if (factor === undefined) throw new PublicError('factor_not_found', { detail: `no ${kind} enrolment to verify` });
   if (factor.enabled_at !== null) throw new PublicError('factor_already_enabled');
   if (!(await verifyFactorCode(deps, factor, code, now(deps)))) {
-    await recordSecurityEvent(deps.db, context, 'factor.failed', { userId, details: { method: kind, stage: 'enrol' } });
+    await recordEvent(deps.db, context, 'factor.failed', { userId, details: { method: kind, stage: 'enrol' } });
     throw new PublicError('invalid_factor_code');
   }
-  const recoveryCodes = await deps.db.transaction().execute(async (trx) => {
+  const recoveryCodes = await inTransaction(deps.db, async (trx) => {
     const first = (await listEnabledFactors(trx, userId)).length === 0;
     if (!(await enableFactor(trx, factor.id, now(deps)))) throw new PublicError('factor_already_enabled');
+    await recordEvent(trx, context, 'factor.changed', { userId, details: { kind, change: 'enabled' } });
     return first ? issueRecoveryCodes(trx, deps.keys.codeHmacKey, userId) : undefined;
   });
-  await recordSecurityEvent(deps.db, context, 'factor.changed', { userId, details: { kind, change: 'enabled' } });
   return recoveryCodes === undefined ? {} : { recoveryCodes };
 }
 
@@ -135,9 +138,9 @@ export async function removeFactor(
   if (factor === undefined || factor.enabled_at === null) throw new PublicError('factor_not_found');
   if ((await checkFactorProof(deps, context, userId, proof)) === undefined)
     throw new PublicError('invalid_factor_code');
-  await deps.db.transaction().execute(async (trx) => {
+  await inTransaction(deps.db, async (trx) => {
     await deleteFactor(trx, userId, kind);
     if ((await listEnabledFactors(trx, userId)).length === 0) await replaceRecoveryCodes(trx, userId, []);
+    await recordEvent(trx, context, 'factor.changed', { userId, details: { kind, change: 'removed' } });
   });
-  await recordSecurityEvent(deps.db, context, 'factor.changed', { userId, details: { kind, change: 'removed' } });
 }

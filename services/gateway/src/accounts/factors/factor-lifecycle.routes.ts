@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import Type from 'typebox';
 import type { GatewayDeps } from '../../deps.ts';
-import { requestContext } from '../../events/security-events.ts';
+import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { confirmFactor, removeFactor } from './enrolment.service.ts';
@@ -38,7 +38,7 @@ export function registerFactorLifecycle(app: App, options: FactorLifecycleOption
     },
     async (request) => {
       const userId = request.userId as string;
-      const confirmed = await confirmFactor(deps, requestContext(request), userId, kind, request.body.code);
+      const confirmed = await confirmFactor(deps, requestContext(request, deps), userId, kind, request.body.code);
       return { enabled: true as const, ...confirmed };
     },
   );
@@ -56,7 +56,7 @@ export function registerFactorLifecycle(app: App, options: FactorLifecycleOption
       preHandler: signedIn,
     },
     async (request, reply) => {
-      await removeFactor(deps, requestContext(request), request.userId as string, kind, request.body);
+      await removeFactor(deps, requestContext(request, deps), request.userId as string, kind, request.body);
       return reply.code(204).send(null);
     },
   );

@@ -10,7 +10,8 @@ import {
 } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
-import { type RequestContext, recordSecurityEvent } from '../../events/security-events.ts';
+import { inTransaction, recordEvent } from '../../events/record-event.ts';
+import type { RequestContext } from '../../events/request-context.ts';
 import type { FactorMethod, FactorProof } from '../auth/factor.port.ts';
 import { verifyFactorCode } from './factor.codes.ts';
 import { redeemRecoveryCode } from './recovery-codes.ts';
@@ -40,19 +41,21 @@ export async function checkFactorProof(
 ): Promise<FactorMethod | undefined> {
   const at = now(deps);
   if ('recoveryCode' in proof) {
-    if (await redeemRecoveryCode(deps.db, deps.keys.codeHmacKey, userId, proof.recoveryCode, at)) {
-      await resetFactorFailures(deps.db, userId);
-      const remaining = await countRemainingRecoveryCodes(deps.db, userId);
-      await recordSecurityEvent(deps.db, context, 'recovery_code.used', { userId, details: { remaining } });
-      return 'recovery_code';
-    }
+    const redeemed = await inTransaction(deps.db, async (trx) => {
+      if (!(await redeemRecoveryCode(trx, deps.keys.codeHmacKey, userId, proof.recoveryCode, at))) return false;
+      await resetFactorFailures(trx, userId);
+      const remaining = await countRemainingRecoveryCodes(trx, userId);
+      await recordEvent(trx, context, 'recovery_code.used', { userId, details: { remaining } });
+      return true;
+    });
+    if (redeemed) return 'recovery_code';
     await recordFactorFailure(deps, context, userId, 'recovery_code');
     return undefined;
   }
   const user = await findUserById(deps.db, userId);
   if (user === undefined) return undefined;
   if (user.factor_failures >= deps.config.FACTOR_LOCKOUT_FAILURES) {
-    await recordSecurityEvent(deps.db, context, 'factor.failed', { userId, details: { reason: 'locked' } });
+    await recordEvent(deps.db, context, 'factor.failed', { userId, details: { reason: 'locked' } });
     throw new PublicError('factor_locked');
   }
   const factors = (await listEnabledFactors(deps.db, userId)).filter((factor) => kinds.includes(factor.kind));
@@ -72,9 +75,11 @@ export async function recordFactorFailure(
   userId: string,
   method: string,
 ): Promise<void> {
-  const failures = await countFactorFailure(deps.db, userId);
-  await recordSecurityEvent(deps.db, context, 'factor.failed', { userId, details: { method, failures } });
-  if (failures === deps.config.FACTOR_LOCKOUT_FAILURES) {
-    await recordSecurityEvent(deps.db, context, 'factor.locked', { userId, details: { failures } });
-  }
+  await inTransaction(deps.db, async (trx) => {
+    const failures = await countFactorFailure(trx, userId);
+    await recordEvent(trx, context, 'factor.failed', { userId, details: { method, failures } });
+    if (failures === deps.config.FACTOR_LOCKOUT_FAILURES) {
+      await recordEvent(trx, context, 'factor.locked', { userId, details: { failures } });
+    }
+  });
 }

@@ -1,7 +1,7 @@
 import { advanceHotpCounter, findFactor } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import type { GatewayDeps } from '../../deps.ts';
-import type { RequestContext } from '../../events/security-events.ts';
+import type { RequestContext } from '../../events/request-context.ts';
 import { recordFactorFailure } from './factor.check.service.ts';
 import { openFactorSecret } from './factor.secrets.ts';
 import { matchHotpPair, type OtpAlgorithm } from './oath.algorithm.ts';

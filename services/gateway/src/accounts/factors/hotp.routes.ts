@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PublicError } from '@otp/domain';
 import Type from 'typebox';
 import type { GatewayDeps } from '../../deps.ts';
-import { requestContext } from '../../events/security-events.ts';
+import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { authenticate } from '../auth/authenticate.ts';
@@ -41,7 +41,13 @@ export const hotpRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: 
           throw new PublicError('validation_failed', { detail: 'secret must be base32 of 16 to 64 bytes' });
         }
       }
-      const enrolment = await enrolFactor(deps, requestContext(request), request.userId as string, 'hotp', secret);
+      const enrolment = await enrolFactor(
+        deps,
+        requestContext(request, deps),
+        request.userId as string,
+        'hotp',
+        secret,
+      );
       return reply.code(201).send({ ...enrolment, counter: enrolment.counter ?? 0 });
     },
   );
@@ -60,7 +66,9 @@ export const hotpRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: 
     },
     async (request) => {
       const { code, nextCode } = request.body;
-      return { counter: await resyncHotp(deps, requestContext(request), request.userId as string, code, nextCode) };
+      return {
+        counter: await resyncHotp(deps, requestContext(request, deps), request.userId as string, code, nextCode),
+      };
     },
   );
 

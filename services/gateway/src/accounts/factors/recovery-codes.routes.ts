@@ -3,7 +3,8 @@ import { listEnabledFactors } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import Type from 'typebox';
 import type { GatewayDeps } from '../../deps.ts';
-import { recordSecurityEvent, requestContext } from '../../events/security-events.ts';
+import { inTransaction, recordEvent } from '../../events/record-event.ts';
+import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { authenticate } from '../auth/authenticate.ts';
@@ -32,15 +33,16 @@ export const recoveryCodeRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; 
     },
     async (request) => {
       const userId = request.userId as string;
-      const context = requestContext(request);
+      const context = requestContext(request, deps);
       if ((await listEnabledFactors(deps.db, userId)).length === 0) throw new PublicError('factor_not_found');
       if ((await checkFactorProof(deps, context, userId, request.body)) === undefined) {
         throw new PublicError('invalid_factor_code');
       }
-      const recoveryCodes = await deps.db
-        .transaction()
-        .execute((trx) => issueRecoveryCodes(trx, deps.keys.codeHmacKey, userId));
-      await recordSecurityEvent(deps.db, context, 'recovery_codes.regenerated', { userId });
+      const recoveryCodes = await inTransaction(deps.db, async (trx) => {
+        const codes = await issueRecoveryCodes(trx, deps.keys.codeHmacKey, userId);
+        await recordEvent(trx, context, 'recovery_codes.regenerated', { userId });
+        return codes;
+      });
       return { recoveryCodes };
     },
   );

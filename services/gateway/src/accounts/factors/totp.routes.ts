@@ -3,7 +3,7 @@ import { findFactor } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import Type from 'typebox';
 import type { GatewayDeps } from '../../deps.ts';
-import { requestContext } from '../../events/security-events.ts';
+import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { authenticate } from '../auth/authenticate.ts';
@@ -33,7 +33,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: 
       preHandler: signedIn,
     },
     async (request, reply) => {
-      const enrolment = await enrolFactor(deps, requestContext(request), request.userId as string, 'totp');
+      const enrolment = await enrolFactor(deps, requestContext(request, deps), request.userId as string, 'totp');
       const qr = await qrCodeSvg(enrolment.otpauthUrl);
       return reply.code(201).send({ secret: enrolment.secret, otpauthUrl: enrolment.otpauthUrl, qrCodeSvg: qr });
     },
@@ -55,7 +55,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: 
       const userId = request.userId as string;
       const factor = await findFactor(deps.db, userId, 'totp');
       if (factor === undefined || factor.enabled_at === null) throw new PublicError('factor_not_found');
-      const method = await checkFactorProof(deps, requestContext(request), userId, request.body, ['totp']);
+      const method = await checkFactorProof(deps, requestContext(request, deps), userId, request.body, ['totp']);
       if (method === undefined) throw new PublicError('invalid_factor_code');
       return { valid: true as const };
     },

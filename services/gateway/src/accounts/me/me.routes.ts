@@ -6,11 +6,11 @@ import { presentRequested } from '../../codes/challenges/challenge.presenter.ts'
 import { requestChallenge } from '../../codes/challenges/challenge.request.service.ts';
 import { ChallengeCreated } from '../../codes/challenges/challenge.schemas.ts';
 import type { GatewayDeps } from '../../deps.ts';
-import { recordSecurityEvent, requestContext } from '../../events/security-events.ts';
+import { recordEvent } from '../../events/record-event.ts';
+import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { problemResponses } from '../../http/schemas.ts';
-import { traceparentFor } from '../../http/tracing.ts';
 import { authenticate } from '../auth/authenticate.ts';
 import { tokenSettings } from '../auth/tokens.service.ts';
 import { presentMe } from '../users/user.presenter.ts';
@@ -68,7 +68,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
     },
     async (request, reply) => {
       const userId = request.userId as string;
-      const context = requestContext(request);
+      const context = requestContext(request, deps);
       const requested = await requestChallenge(
         deps,
         {
@@ -76,14 +76,11 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
           to: request.body.phone,
           purpose: 'verify_phone',
           locale: deps.config.DEFAULT_LOCALE,
-          requestId: request.id,
-          traceparent: traceparentFor(request),
-          clientIp: request.ip,
           userId,
         },
-        request.log,
+        context,
       );
-      await recordSecurityEvent(deps.db, context, 'phone.verification_requested', {
+      await recordEvent(deps.db, context, 'phone.verification_requested', {
         userId,
         details: { challengeId: requested.id },
       });

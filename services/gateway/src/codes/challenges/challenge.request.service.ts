@@ -13,9 +13,9 @@ import {
   seal,
   secondsUntil,
 } from '@otp/domain';
-import type { FastifyBaseLogger } from 'fastify';
 import { type GatewayDeps, now } from '../../deps.ts';
-import { logOtpEvent } from './challenge.events.ts';
+import { recordEvent } from '../../events/record-event.ts';
+import type { RequestContext } from '../../events/request-context.ts';
 import { deliveryOutboxRow } from './challenge.outbox.ts';
 
 export interface ChallengeRequest {
@@ -23,10 +23,6 @@ export interface ChallengeRequest {
   to: string;
   purpose: Purpose;
   locale: string;
-  requestId: string;
-  /** The request's span, carried in the job so the worker's span is its child. */
-  traceparent?: string | undefined;
-  clientIp: string;
   /** The signed-in account the code is for (verify_phone from /v1/me/phone, verify_email at registration). */
   userId?: string;
 }
@@ -47,7 +43,7 @@ export interface RequestedChallenge {
 export async function requestChallenge(
   deps: GatewayDeps,
   request: ChallengeRequest,
-  log: FastifyBaseLogger,
+  context: RequestContext,
 ): Promise<RequestedChallenge> {
   const { config, keys } = deps;
   if (!channelAllowedFor(request.purpose, request.channel)) {
@@ -74,8 +70,9 @@ export async function requestChallenge(
     expiresAt,
     to,
     code,
-    requestId: request.requestId,
-    traceparent: request.traceparent,
+    requestId: context.requestId,
+    // The request's span, carried in the job so the worker's span is its child.
+    traceparent: context.traceparent,
     requestedAt: at,
   });
 
@@ -98,7 +95,7 @@ export async function requestChallenge(
     expires_at: expiresAt,
     resend_available_at: resendAvailableAt,
     verified_at: null,
-    client_ip: request.clientIp,
+    client_ip: context.ip,
     delivery_status: 'queued' as const,
     delivery_last_error: null,
     delivery_provider_message_id: null,
@@ -116,7 +113,9 @@ export async function requestChallenge(
 
   // After the commit; the relay works in the background, so the request never waits on Redis.
   deps.relay.nudge();
-  deps.metrics.codeEvent('requested', { channel: request.channel, purpose: request.purpose });
-  logOtpEvent(log, 'otp.challenge_requested', { challengeId: id, channel: request.channel, purpose: request.purpose });
+  await recordEvent(deps.db, context, 'code.requested', {
+    userId: request.userId ?? null,
+    details: { challengeId: id, channel: request.channel, purpose: request.purpose },
+  });
   return { id, channel: request.channel, toMasked, expiresAt, resendAvailableAt };
 }

@@ -1,8 +1,8 @@
 import { insertOutboxMessage, lockChallengeForUpdate, recordResend } from '@otp/db';
 import { generateNumericCode, hashCode, keepRecentHashes, open, PublicError, secondsUntil } from '@otp/domain';
-import type { FastifyBaseLogger } from 'fastify';
 import { type GatewayDeps, now } from '../../deps.ts';
-import { logOtpEvent } from './challenge.events.ts';
+import { inTransaction, recordEvent } from '../../events/record-event.ts';
+import type { RequestContext } from '../../events/request-context.ts';
 import { assertUsable } from './challenge.guards.ts';
 import { deliveryOutboxRow } from './challenge.outbox.ts';
 
@@ -19,13 +19,11 @@ export interface ResentChallenge {
 export async function resendChallenge(
   deps: GatewayDeps,
   id: string,
-  requestId: string,
-  log: FastifyBaseLogger,
-  traceparent?: string,
+  context: RequestContext,
 ): Promise<ResentChallenge> {
   const { config, keys } = deps;
   const at = now(deps);
-  const outcome = await deps.db.transaction().execute(async (trx) => {
+  const resent = await inTransaction(deps.db, async (trx) => {
     const row = await lockChallengeForUpdate(trx, id);
     assertUsable(row, at);
     if (row.send_count >= row.max_sends) throw new PublicError('resend_limit_reached');
@@ -52,16 +50,18 @@ export async function resendChallenge(
         expiresAt: row.expires_at,
         to: open(keys.envelopes, row.recipient_sealed, `recipient:${id}`) as string,
         code,
-        requestId,
-        traceparent,
+        requestId: context.requestId,
+        traceparent: context.traceparent,
         requestedAt: at,
       }),
     );
-    return { row, sendNumber, resendAvailableAt };
+    await recordEvent(trx, context, 'code.resent', {
+      userId: row.user_id,
+      details: { challengeId: id, channel: row.channel, purpose: row.purpose, sendNumber },
+    });
+    return { resendAvailableAt, expiresAt: row.expires_at };
   });
 
   deps.relay.nudge();
-  const { row, sendNumber, resendAvailableAt } = outcome;
-  logOtpEvent(log, 'otp.resent', { challengeId: id, channel: row.channel, purpose: row.purpose, sendNumber });
-  return { resendAvailableAt, expiresAt: row.expires_at };
+  return resent;
 }

@@ -2,10 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findChallenge } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
-import { requestContext } from '../../events/security-events.ts';
+import { requestContext } from '../../events/request-context.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
-import { traceparentFor } from '../../http/tracing.ts';
 import { presentChallenge, presentRequested, presentResent } from './challenge.presenter.ts';
+import type { ChallengePurposes } from './challenge.purpose.port.ts';
 import { requestChallenge } from './challenge.request.service.ts';
 import { resendChallenge } from './challenge.resend.service.ts';
 import {
@@ -16,12 +16,18 @@ import {
 } from './challenge.schemas.ts';
 import { verifyChallenge } from './challenge.verify.service.ts';
 
-export interface OtpRoutesOptions {
+export interface ChallengeRoutesOptions {
   deps: GatewayDeps;
   limits: RateLimitHooks;
+  /** What a verified code does (the accounts side implements it). */
+  purposes: ChallengePurposes;
 }
 
-export const otpRoutes: FastifyPluginAsyncTypebox<OtpRoutesOptions> = async (app, { deps, limits }) => {
+/** The email and SMS code API: request, verify, resend, status (`/v1/otp/challenges`). */
+export const challengeRoutes: FastifyPluginAsyncTypebox<ChallengeRoutesOptions> = async (
+  app,
+  { deps, limits, purposes },
+) => {
   app.post(
     '/otp/challenges',
     { schema: requestChallengeSchema, onRequest: limits.codeRequests },
@@ -33,11 +39,8 @@ export const otpRoutes: FastifyPluginAsyncTypebox<OtpRoutesOptions> = async (app
           to: request.body.to,
           purpose: request.body.purpose ?? 'login',
           locale: request.body.locale ?? deps.config.DEFAULT_LOCALE,
-          requestId: request.id,
-          traceparent: traceparentFor(request),
-          clientIp: request.ip,
         },
-        request.log,
+        requestContext(request, deps),
       );
       return reply.code(202).send(presentRequested(requested));
     },
@@ -45,15 +48,16 @@ export const otpRoutes: FastifyPluginAsyncTypebox<OtpRoutesOptions> = async (app
 
   app.post(
     '/otp/challenges/:id/verify',
-    { schema: verifyChallengeSchema(deps.config.OTP_CODE_LENGTH), onRequest: limits.verifications },
-    async (request) => verifyChallenge(deps, request.params.id, request.body.code, requestContext(request)),
+    { schema: verifyChallengeSchema(deps.config.OTP_CODE_LENGTH, purposes.answer), onRequest: limits.verifications },
+    async (request) =>
+      verifyChallenge(deps, purposes, request.params.id, request.body.code, requestContext(request, deps)),
   );
 
   app.post(
     '/otp/challenges/:id/resend',
     { schema: resendChallengeSchema, onRequest: limits.codeRequests },
     async (request, reply) => {
-      const resent = await resendChallenge(deps, request.params.id, request.id, request.log, traceparentFor(request));
+      const resent = await resendChallenge(deps, request.params.id, requestContext(request, deps));
       return reply.code(202).send(presentResent(resent));
     },
   );

@@ -1,7 +1,5 @@
 import { PURPOSES } from '@otp/domain';
-import Type, { type Static } from 'typebox';
-import { MfaRequired } from '../../accounts/auth/auth.schemas.ts';
-import { TokensAndUser } from '../../accounts/users/user.schemas.ts';
+import Type, { type Static, type TSchema } from 'typebox';
 import { IdParams, problemResponses, Timestamp, Uuid } from '../../http/schemas.ts';
 
 export const Channel = Type.Enum(['email', 'sms'], { description: 'How the code is delivered' });
@@ -42,8 +40,6 @@ export function verifyBody(length: number) {
   );
 }
 
-export const Verified = Type.Object({ verified: Type.Literal(true) }, { description: 'The address is verified' });
-
 export const ResendAccepted = Type.Object(
   { resendAvailableAt: Timestamp, expiresAt: Timestamp },
   { description: 'Accepted: a new code is on its way' },
@@ -77,7 +73,8 @@ export const requestChallengeSchema = {
   response: { 202: ChallengeCreated, ...problemResponses(400, 413, 415, 429) },
 };
 
-export function verifyChallengeSchema(codeLength: number) {
+/** `answer`: what a verified code answers, from the side that applies its purpose. */
+export function verifyChallengeSchema(codeLength: number, answer: TSchema) {
   return {
     tags: ['otp'],
     summary: 'Verify a code',
@@ -85,9 +82,7 @@ export function verifyChallengeSchema(codeLength: number) {
     params: IdParams,
     body: verifyBody(codeLength),
     response: {
-      200: Type.Union([TokensAndUser, MfaRequired, Verified], {
-        description: 'Signed in (login), the MFA step is needed (login, account with a factor), or address verified',
-      }),
+      200: answer,
       ...problemResponses(400, 403, 404, 409, 410, 413, 415, 429),
     },
   };

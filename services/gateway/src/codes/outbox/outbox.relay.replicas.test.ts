@@ -2,8 +2,8 @@ import { createLogger } from '@otp/runtime';
 import { createTestDatabase, type TestDatabase, testRedisUrl } from '@otp/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRedis, createDeliveryQueues } from '../../deps.ts';
 import { post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { closeRedis, createDeliveryQueues } from '../../wiring.ts';
 import { type OutboxRelay, startOutboxRelay } from './outbox.relay.ts';
 
 // Relays run in every gateway replica. SKIP LOCKED must make each row go through exactly one of

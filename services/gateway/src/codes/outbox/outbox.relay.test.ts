@@ -3,10 +3,10 @@ import { deliveryJobId, JOB_NAMES } from '@otp/domain';
 import { createTestDatabase, type TestDatabase, testRedisUrl } from '@otp/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRedis, createDeliveryQueues } from '../../deps.ts';
 import { deliveredCode } from '../../testing/delivered-code.ts';
 import { resend } from '../../testing/flows.ts';
 import { post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { closeRedis, createDeliveryQueues } from '../../wiring.ts';
 import { deferDelayMs, startOutboxRelay } from './outbox.relay.ts';
 
 const outboxOf = (database: TestDatabase, challengeId: string) =>

@@ -1,0 +1,29 @@
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { GatewayDeps } from '../deps.ts';
+import { traceparentFor } from '../http/tracing.ts';
+import type { GatewayMetrics } from '../ops/gateway.metrics.ts';
+
+/** Who asked (client address, user agent, request id) and where the events of the request go. */
+export interface RequestContext {
+  ip: string;
+  userAgent: string | null;
+  requestId: string;
+  /** The request's span (W3C trace context) when the gateway traces. */
+  traceparent?: string | undefined;
+  /** The request's logger: its lines carry the request id. */
+  log: FastifyBaseLogger;
+  metrics: Pick<GatewayMetrics, 'codeEvent'>;
+}
+
+export function requestContext(request: FastifyRequest, deps: Pick<GatewayDeps, 'metrics'>): RequestContext {
+  const agent = request.headers['user-agent'];
+  return {
+    ip: request.ip,
+    // Bounded: the header is client-chosen and lands in a table.
+    userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null,
+    requestId: request.id,
+    traceparent: traceparentFor(request),
+    log: request.log,
+    metrics: deps.metrics,
+  };
+}

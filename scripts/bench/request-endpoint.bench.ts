@@ -8,8 +8,8 @@
 //   BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3)
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createDb, sql } from '@otp/db';
+import { createPasswordHasher } from '@otp/gateway';
 import autocannon from 'autocannon';
-import { createPasswordHasher } from '../../services/gateway/src/accounts/auth/password.service.ts';
 import {
   benchKeys,
   benchPrefix,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { DeliveryWorker } from '@otp/delivery';
 import { createSmtpSender, startWorker as startEmailWorker } from '@otp/email-worker';
+import { deliveredSecret, deliveryJob, post, startTestGateway, type TestGateway } from '@otp/gateway/testing';
 import { createProducerRedis } from '@otp/runtime';
 import { createTwilioSender, startWorker as startSmsWorker } from '@otp/sms-worker';
 import {
@@ -16,8 +17,6 @@ import { type Job, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { vi } from 'vitest';
-import { deliveredSecret, deliveryJob } from '../../../gateway/src/testing/delivered-code.ts';
-import { post, startTestGateway, type TestGateway } from '../../../gateway/src/testing/gateway.harness.ts';
 import { buildDashboard } from '../dashboard.ts';
 import { type CapturedLogs, captureLogs } from './captured-logs.ts';
 import { TEST_AUTH } from './operator.ts';

@@ -11,6 +11,8 @@ export interface EventTypeEntry {
   audit: boolean;
   /** Counted in `otp_code_events_total` under this label (code events only). */
   codeMetric?: CodeMetricEvent;
+  /** When it is recorded, and what its details say (rendered into docs/accounts-and-factors.md). */
+  description: string;
 }
 
 /**
@@ -23,50 +25,120 @@ export interface EventTypeEntry {
  */
 export const EVENT_TYPES = {
   // Email and SMS codes; their details always name the challenge, channel and purpose.
-  /** A challenge was accepted (202): its first code is on its way. */
-  'code.requested': { level: 'info', audit: false, codeMetric: 'requested' },
-  /** A new code was sent for a challenge (`sendNumber`). */
-  'code.resent': { level: 'info', audit: false },
-  /** A code was right and consumed the challenge. */
-  'code.verified': { level: 'info', audit: true, codeMetric: 'verified' },
-  /** A wrong code was compared; `reason` invalid_code, or attempts_exhausted for the last one; `attemptsRemaining`. */
-  'code.failed': { level: 'warn', audit: true, codeMetric: 'failed' },
-  /** The attempts ran out: the challenge is locked. */
-  'code.locked': { level: 'warn', audit: true, codeMetric: 'locked' },
-  /** A code came for a challenge past its expiry. */
-  'code.expired': { level: 'warn', audit: true, codeMetric: 'expired' },
-  /** A code came for a challenge that takes none any more (`reason`: challenge_used, too_many_attempts, challenge_failed). */
-  'code.refused': { level: 'warn', audit: true },
+  'code.requested': {
+    level: 'info',
+    audit: false,
+    codeMetric: 'requested',
+    description: 'A challenge was accepted (202): its first code is on its way.',
+  },
+  'code.resent': {
+    level: 'info',
+    audit: false,
+    description: 'A new code was sent for a challenge (`sendNumber`).',
+  },
+  'code.verified': {
+    level: 'info',
+    audit: true,
+    codeMetric: 'verified',
+    description: 'A code was right and consumed the challenge.',
+  },
+  'code.failed': {
+    level: 'warn',
+    audit: true,
+    codeMetric: 'failed',
+    description:
+      'A wrong code was compared; `reason` invalid_code, or attempts_exhausted for the last one; `attemptsRemaining`.',
+  },
+  'code.locked': {
+    level: 'warn',
+    audit: true,
+    codeMetric: 'locked',
+    description: 'The attempts ran out: the challenge is locked.',
+  },
+  'code.expired': {
+    level: 'warn',
+    audit: true,
+    codeMetric: 'expired',
+    description: 'A code came for a challenge past its expiry.',
+  },
+  'code.refused': {
+    level: 'warn',
+    audit: true,
+    description:
+      'A code came for a challenge that takes none any more (`reason`: challenge_used, too_many_attempts, challenge_failed).',
+  },
 
   // Accounts.
-  /** An account was created with a password (`method`). */
-  'user.registered': { level: 'info', audit: true },
-  /** A first factor (and the second, when the account has one) signed the user in (`method`). */
-  'sign_in.succeeded': { level: 'info', audit: true },
-  /** A password sign-in failed (`reason`: unknown_account, wrong_password). */
-  'sign_in.failed': { level: 'warn', audit: true },
-  /** A password sign-in was refused by the failure limit before any hashing. */
-  'sign_in.throttled': { level: 'warn', audit: true },
-  /** The first factor was right; the account must pass the MFA step (`methods`). */
-  'mfa.required': { level: 'info', audit: true },
-  /** A wrong second factor at the MFA step (`attemptsRemaining` of the mfaToken). */
-  'mfa.failed': { level: 'warn', audit: true },
-  /** A refresh token already rotated was presented again: its family is revoked. */
-  'token.reuse_detected': { level: 'warn', audit: true },
-  /** A sign-out revoked a refresh-token family. */
-  'session.logged_out': { level: 'info', audit: true },
-  /** A factor was enrolled, enabled or removed (`kind`, `change`). */
-  'factor.changed': { level: 'info', audit: true },
-  /** A wrong authenticator or recovery code (`failures` in a row), or one refused while locked. */
-  'factor.failed': { level: 'warn', audit: true },
-  /** Too many wrong factor codes in a row: codes are refused until a recovery code is used. */
-  'factor.locked': { level: 'warn', audit: true },
-  /** A recovery code was used (`remaining`). */
-  'recovery_code.used': { level: 'info', audit: true },
-  /** A new set of recovery codes replaced the old one. */
-  'recovery_codes.regenerated': { level: 'info', audit: true },
-  /** A signed-in user asked for a verify_phone code (`challengeId`). */
-  'phone.verification_requested': { level: 'info', audit: true },
+  'user.registered': {
+    level: 'info',
+    audit: true,
+    description: 'An account was created with a password (`method`).',
+  },
+  'sign_in.succeeded': {
+    level: 'info',
+    audit: true,
+    description: 'A first factor (and the second, when the account has one) signed the user in (`method`).',
+  },
+  'sign_in.failed': {
+    level: 'warn',
+    audit: true,
+    description: 'A password sign-in failed (`reason`: unknown_account, wrong_password).',
+  },
+  'sign_in.throttled': {
+    level: 'warn',
+    audit: true,
+    description: 'A password sign-in was refused by the failure limit before any hashing.',
+  },
+  'mfa.required': {
+    level: 'info',
+    audit: true,
+    description: 'The first factor was right; the account must pass the MFA step (`methods`).',
+  },
+  'mfa.failed': {
+    level: 'warn',
+    audit: true,
+    description: 'A wrong second factor at the MFA step (`attemptsRemaining` of the mfaToken).',
+  },
+  'token.reuse_detected': {
+    level: 'warn',
+    audit: true,
+    description: 'A refresh token already rotated was presented again: its family is revoked.',
+  },
+  'session.logged_out': {
+    level: 'info',
+    audit: true,
+    description: 'A sign-out revoked a refresh-token family.',
+  },
+  'factor.changed': {
+    level: 'info',
+    audit: true,
+    description: 'A factor was enrolled, enabled or removed (`kind`, `change`).',
+  },
+  'factor.failed': {
+    level: 'warn',
+    audit: true,
+    description: 'A wrong authenticator or recovery code (`failures` in a row), or one refused while locked.',
+  },
+  'factor.locked': {
+    level: 'warn',
+    audit: true,
+    description: 'Too many wrong factor codes in a row: codes are refused until a recovery code is used.',
+  },
+  'recovery_code.used': {
+    level: 'info',
+    audit: true,
+    description: 'A recovery code was used (`remaining`).',
+  },
+  'recovery_codes.regenerated': {
+    level: 'info',
+    audit: true,
+    description: 'A new set of recovery codes replaced the old one.',
+  },
+  'phone.verification_requested': {
+    level: 'info',
+    audit: true,
+    description: 'A signed-in user asked for a verify_phone code (`challengeId`).',
+  },
 } as const satisfies Record<string, EventTypeEntry>;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -5,11 +5,13 @@
 // whole graph, and a rule can only filter that one cycle. With `import type` edges in the graph,
 // `viaOnly: { dependencyTypesNot: ['type-only'] }` misses a value cycle a → b → c → a as soon as
 // each of its imports also closes a shorter cycle through an `import type` (b → a, c → b, a → c),
-// a shape a deps.ts that both defines and builds the dependencies invites (dependency-cruiser
-// issue #695 is the same search seen from the other side). With `tsPreCompilationDeps: false`
+// a shape a deps.ts that both defines and builds the dependencies invites. The reverse is issue
+// #695: a rule on the import's own type (`dependencyTypesNot`, or `preCompilationOnly: false`,
+// which with tsPreCompilationDeps true matches nothing and with 'specify' works like it) reports
+// a cycle closed by `import type` from its one value import. With `tsPreCompilationDeps: false`
 // the files are compiled first, so `import type` edges are not in the graph at all and every
 // cycle left is one whose every import survives compilation. test/lint/import-graph.test.ts
-// holds that case.
+// holds these cases.
 const { options } = require('./.dependency-cruiser.cjs');
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { DashboardConfigSchema } from '@otp/dashboard';
+import { EmailWorkerConfigSchema } from '@otp/email-worker';
+import { GatewayConfigSchema } from '@otp/gateway';
+import { SmsWorkerConfigSchema } from '@otp/sms-worker';
 import { describe, expect, it } from 'vitest';
-import { DashboardConfigSchema } from '../../services/dashboard/src/config.ts';
-import { EmailWorkerConfigSchema } from '../../services/email-worker/src/config.ts';
-import { GatewayConfigSchema } from '../../services/gateway/src/config.ts';
-import { SmsWorkerConfigSchema } from '../../services/sms-worker/src/config.ts';
 
 // .env.example is the operator's list of every setting; it must not drift from the schemas the
 // services actually read.

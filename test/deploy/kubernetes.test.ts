@@ -1,4 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { EmailWorkerConfigSchema } from '@otp/email-worker';
+import { GatewayConfigSchema, parseGatewayConfig } from '@otp/gateway';
+import { SmsWorkerConfigSchema } from '@otp/sms-worker';
 import { validate as deploymentSchema } from 'kubernetes-models/_schemas/IoK8sApiAppsV1Deployment';
 import { validate as hpaSchema } from 'kubernetes-models/_schemas/IoK8sApiAutoscalingV2HorizontalPodAutoscaler';
 import { validate as jobSchema } from 'kubernetes-models/_schemas/IoK8sApiBatchV1Job';
@@ -15,9 +18,6 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { EmailWorkerConfigSchema } from '../../services/email-worker/src/config.ts';
-import { GatewayConfigSchema, parseGatewayConfig } from '../../services/gateway/src/config.ts';
-import { SmsWorkerConfigSchema } from '../../services/sms-worker/src/config.ts';
 
 // Every manifest under deploy/kubernetes is checked against the Kubernetes API's own OpenAPI
 // schemas (the validators kubernetes-models generates from them: types, required fields, enums),

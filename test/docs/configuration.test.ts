@@ -31,7 +31,7 @@ function tableRows(markdown: string): string[][] {
 describe('docs/configuration.md', () => {
   it('is what the schemas give today', () => {
     const written = existsSync(CONFIGURATION_PAGE) ? readFileSync(CONFIGURATION_PAGE, 'utf8') : '(no file)';
-    expect(written, 'docs/configuration.md differs from the config schemas: run `pnpm run docs`').toBe(page);
+    expect(written, 'docs/configuration.md differs from the config schemas: run `pnpm docs:generate`').toBe(page);
   });
 
   it('passes the Markdown check', () => {

@@ -1,0 +1,47 @@
+// Sections of the hand-written docs that are rendered from a table in the code, so they cannot
+// drift from it: between `<!-- generated:<name> -->` and `<!-- /generated:<name> -->`. `pnpm
+// docs:generate` fills them; test/docs/generated.test.ts fails while one is out of date.
+import { ERROR_CODES, EVENT_TYPES } from '@otp/domain';
+import { code, table, text } from './markdown.ts';
+
+export interface GeneratedSection {
+  /** The Markdown file, relative to the repository root. */
+  file: string;
+  name: string;
+  render(): string;
+}
+
+function events(): string {
+  const rows = Object.entries(EVENT_TYPES).map(([name, entry]) => [
+    code(name),
+    entry.level,
+    entry.audit ? 'yes' : 'no',
+    'codeMetric' in entry ? code(entry.codeMetric) : '',
+    text(entry.description),
+  ]);
+  return table(['Event', 'Log level', 'Audit row', 'Counted as', 'When'], rows);
+}
+
+function errorCodes(): string {
+  const rows = Object.entries(ERROR_CODES).map(([name, entry]) => [
+    code(name),
+    String(entry.status),
+    text(entry.title),
+  ]);
+  return table(['`code`', 'Status', 'Title'], rows);
+}
+
+export const GENERATED_SECTIONS: readonly GeneratedSection[] = [
+  { file: 'docs/accounts-and-factors.md', name: 'events', render: events },
+  { file: 'docs/api.md', name: 'error-codes', render: errorCodes },
+];
+
+/** The text with the named section's content replaced; throws when the markers are missing. */
+export function fillSection(markdown: string, name: string, content: string): string {
+  const open = `<!-- generated:${name} -->`;
+  const close = `<!-- /generated:${name} -->`;
+  const start = markdown.indexOf(open);
+  const end = markdown.indexOf(close);
+  if (start === -1 || end < start) throw new Error(`no ${open} … ${close} markers`);
+  return `${markdown.slice(0, start + open.length)}\n\n${content}\n${markdown.slice(end)}`;
+}

@@ -1,4 +1,5 @@
 export * from './codes.ts';
+export * from './database.fixture.ts';
 export * from './otlp-receiver.ts';
 export * from './prometheus.ts';
 export * from './redis-server.ts';

@@ -1,7 +1,7 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { requestCode } from '../testing/flows.ts';
-import { startTestGateway, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
+import { useTestGateway } from '../testing/gateway.fixture.ts';
+import { uniqueEmail } from '../testing/gateway.harness.ts';
 
 interface BadRequest {
   name: string;
@@ -17,19 +17,11 @@ const challenges = '/v1/otp/challenges';
 const json = (value: unknown) => JSON.stringify(value);
 
 describe('bad input gets a 4xx problem+json with a stable code, and writes nothing', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   let challengeId: string;
+  const { gateway, database } = useTestGateway();
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
     challengeId = (await requestCode(gateway, { channel: 'email', to: uniqueEmail() })).id;
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
   });
 
   const cases = (): BadRequest[] => [

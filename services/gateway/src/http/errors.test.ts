@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
 import { sql } from '@otp/db';
 import { PublicError } from '@otp/domain';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import type { FastifyError } from 'fastify';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestGateway, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestGateway } from '../testing/gateway.fixture.ts';
+import { post, uniqueEmail } from '../testing/gateway.harness.ts';
 import { toPublicError } from './errors.ts';
 
 const fault = (message: string, fields: Record<string, unknown> = {}) =>
@@ -43,25 +43,14 @@ describe('mapping errors to problems', () => {
 });
 
 describe('an unexpected failure inside a request', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   const lines: string[] = [];
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(chunk.toString('utf8'));
-        done();
-      },
-    });
-    gateway = await startTestGateway(database, { log: pino({ level: 'info' }, sink) });
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
   });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
+  const { gateway, database } = useTestGateway({ log: pino({ level: 'info' }, sink) });
 
   it('is a generic 500, logged with its stack, and the challenge is rolled back with its outbox row', async () => {
     // The outbox insert fails after the challenge insert, in the same transaction.

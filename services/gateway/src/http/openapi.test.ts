@@ -1,20 +1,8 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../testing/gateway.harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestGateway } from '../testing/gateway.fixture.ts';
 
 describe('the API description', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
+  const { gateway } = useTestGateway();
 
   it('serves /openapi.json listing every route with its schemas and problem responses', async () => {
     const response = await gateway.app.inject({ method: 'GET', url: '/openapi.json' });

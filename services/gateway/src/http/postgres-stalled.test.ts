@@ -1,28 +1,31 @@
-import { createTestDatabase, startTcpProxy, type TcpProxy, type TestDatabase } from '@otp/testkit';
+import { startTcpProxy, type TcpProxy, useTestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, post, startTestGateway, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
+import { useTestGateway } from '../testing/gateway.fixture.ts';
+import { get, post, uniqueEmail } from '../testing/gateway.harness.ts';
 
 // A Postgres that stops answering (not refusing: silent) must turn into 503 + Retry-After within
 // DATABASE_TIMEOUT_MS, never into a request that hangs or a 500.
 describe('a stalled Postgres', () => {
-  let database: TestDatabase;
+  const database = useTestDatabase();
   let proxy: TcpProxy;
-  let gateway: TestGateway;
+  let proxiedUrl: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
     const url = new URL(database.url);
     proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
     url.hostname = proxy.host;
     url.port = String(proxy.port);
-    gateway = await startTestGateway(database, { env: { DATABASE_URL: url.toString(), DATABASE_TIMEOUT_MS: '500' } });
+    proxiedUrl = url.toString();
   });
 
   afterAll(async () => {
-    await gateway?.close();
     await proxy?.close();
-    await database?.drop();
   });
+
+  const { gateway } = useTestGateway(
+    () => ({ env: { DATABASE_URL: proxiedUrl, DATABASE_TIMEOUT_MS: '500' } }),
+    database,
+  );
 
   it('answers 503 with Retry-After while it stalls, and works again once it is back', async () => {
     expect((await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail() })).status).toBe(202);

@@ -1,5 +1,5 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '@otp/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
 import { requestCode, resend, verify } from '../testing/flows.ts';
 import { post, startTestGateway, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
 
@@ -15,7 +15,7 @@ const ask = (gateway: TestGateway, headers: Record<string, string> = {}, remoteA
   );
 
 describe('per-client-IP limits', () => {
-  let database: TestDatabase;
+  const database = useTestDatabase();
   const gateways: TestGateway[] = [];
   const start = async (env: Record<string, string>) => {
     const gateway = await startTestGateway(database, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0', ...env } });
@@ -23,13 +23,8 @@ describe('per-client-IP limits', () => {
     return gateway;
   };
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-
   afterAll(async () => {
     for (const gateway of gateways) await gateway.close();
-    await database?.drop();
   });
 
   it('limits code requests and resends together: 429 rate_limited with Retry-After, nothing written', async () => {

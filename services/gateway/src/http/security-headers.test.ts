@@ -1,21 +1,9 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../testing/gateway.harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestGateway } from '../testing/gateway.fixture.ts';
 
 describe('security headers and CORS', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   const allowed = 'https://app.example.com';
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database, { env: { CORS_ORIGINS: `${allowed}, https://admin.example.com` } });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
+  const { gateway } = useTestGateway({ env: { CORS_ORIGINS: `${allowed}, https://admin.example.com` } });
 
   it('sends helmet headers on every answer, errors included', async () => {
     for (const url of ['/health/live', '/v1/nowhere']) {

@@ -1,20 +1,9 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, post, startTestGateway, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestGateway } from '../testing/gateway.fixture.ts';
+import { get, post, startTestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
 
 describe('health', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
+  const { gateway, database } = useTestGateway();
 
   it('is live and ready when Postgres and Redis answer', async () => {
     expect(await get(gateway.app, '/health/live')).toMatchObject({ status: 200, body: { status: 'ok' } });

@@ -1,32 +1,21 @@
 import { sql } from '@otp/db';
 import { createLogger } from '@otp/runtime';
 import {
-  createTestDatabase,
   type ParsedFamily,
   parseExposition,
   sampleValue,
   startTcpProxy,
-  type TestDatabase,
+  type TcpProxy,
   testRedisUrl,
 } from '@otp/testkit';
 import type { Histogram } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestCode, verify, wrongCode } from '../testing/flows.ts';
-import { get, post, startTestGateway, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
+import { useTestGateway } from '../testing/gateway.fixture.ts';
+import { get, post, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
 
 describe('gateway /metrics', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database, { env: { OTP_MAX_ATTEMPTS: '2' } });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
+  const { gateway } = useTestGateway({ env: { OTP_MAX_ATTEMPTS: '2' } });
 
   async function scrape(target: TestGateway = gateway): Promise<Map<string, ParsedFamily>> {
     const response = await target.app.inject({ method: 'GET', url: '/metrics' });
@@ -138,20 +127,29 @@ describe('gateway /metrics', () => {
 });
 
 describe('gateway /metrics while Redis hangs', () => {
-  it('answers within the collect timeout, leaving out the queue series it could not read', async () => {
-    const database = await createTestDatabase();
+  let proxy: TcpProxy;
+  const lines: Array<{ msg?: string; err?: { message?: string } }> = [];
+  const log = createLogger({
+    service: 'gateway',
+    level: 'warn',
+    destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+  });
+
+  beforeAll(async () => {
     const redis = new URL(testRedisUrl());
-    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
-    const lines: Array<{ msg?: string; err?: { message?: string } }> = [];
-    const log = createLogger({
-      service: 'gateway',
-      level: 'warn',
-      destination: { write: (line: string) => lines.push(JSON.parse(line)) },
-    });
-    const gateway = await startTestGateway(database, {
-      env: { REDIS_URL: `redis://${proxy.host}:${proxy.port}`, METRICS_COLLECT_TIMEOUT_MS: '200' },
-      log,
-    });
+    proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  const { gateway } = useTestGateway(() => ({
+    env: { REDIS_URL: `redis://${proxy.host}:${proxy.port}`, METRICS_COLLECT_TIMEOUT_MS: '200' },
+    log,
+  }));
+
+  it('answers within the collect timeout, leaving out the queue series it could not read', async () => {
     try {
       proxy.stall();
       const response = await gateway.app.inject({ method: 'GET', url: '/metrics' });
@@ -167,9 +165,6 @@ describe('gateway /metrics while Redis hangs', () => {
       );
     } finally {
       proxy.restore();
-      await gateway.close();
-      await proxy.close();
-      await database.drop();
     }
   });
 });

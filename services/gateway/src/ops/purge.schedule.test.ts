@@ -1,22 +1,12 @@
 import { findChallenge, sql } from '@otp/db';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loginTokens, registerUser } from '../testing/accounts.ts';
-import { post, startTestGateway, type TestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
+import { useTestGateway } from '../testing/gateway.fixture.ts';
+import { post, uniqueEmail } from '../testing/gateway.harness.ts';
 
 describe('the purge of expired data', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database, {
-      env: { EXPIRED_RETENTION_SECONDS: '3600', OTP_RECIPIENT_WINDOW_SECONDS: '600' },
-    });
-  });
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
+  const { gateway, database } = useTestGateway({
+    env: { EXPIRED_RETENTION_SECONDS: '3600', OTP_RECIPIENT_WINDOW_SECONDS: '600' },
   });
 
   async function requestChallenge(): Promise<string> {

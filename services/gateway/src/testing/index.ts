@@ -5,6 +5,7 @@ export * from './bad-input.ts';
 export * from './delivered-code.ts';
 export * from './factors.ts';
 export * from './flows.ts';
+export * from './gateway.fixture.ts';
 export * from './gateway.harness.ts';
 export * from './test-factors.ts';
 export * from './twilio-callback.ts';

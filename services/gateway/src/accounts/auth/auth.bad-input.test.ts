@@ -1,25 +1,17 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import { loginTokens, PASSWORD, registerUser } from '../../testing/accounts.ts';
 import { bad, expectRefusedWithoutWrites } from '../../testing/bad-input.ts';
-import { startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { uniqueEmail } from '../../testing/gateway.harness.ts';
 
 describe('bad input on /v1/auth/*: a 4xx problem with a stable code, and nothing written', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   let email: string;
   let accessToken: string;
+  const { gateway, database } = useTestGateway();
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
     ({ email } = await registerUser(gateway, 'bad-input'));
     accessToken = (await loginTokens(gateway, email)).accessToken;
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
   });
 
   it('refuses malformed registrations', async () => {

@@ -1,28 +1,16 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deliveredCode } from '../../testing/delivered-code.ts';
 import { requestCode, verify } from '../../testing/flows.ts';
-import { post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { post, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 describe('what a verified code does, by purpose', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-  let closed: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
-    // Same database, so the same queue prefix: either relay may move the other's rows.
-    closed = await startTestGateway(database, {
-      env: { SIGNUP_ENABLED: 'false', QUEUE_PREFIX: gateway.config.QUEUE_PREFIX },
-    });
-  });
-
-  afterAll(async () => {
-    await closed?.close();
-    await gateway?.close();
-    await database?.drop();
-  });
+  const { gateway, database } = useTestGateway();
+  // Same database, so the same queue prefix: either relay may move the other's rows.
+  const { gateway: closed } = useTestGateway(
+    () => ({ env: { SIGNUP_ENABLED: 'false', QUEUE_PREFIX: gateway.config.QUEUE_PREFIX } }),
+    database,
+  );
 
   const usersWith = (email: string) => database.db.selectFrom('users').selectAll().where('email', '=', email).execute();
 

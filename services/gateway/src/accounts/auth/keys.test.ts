@@ -1,28 +1,17 @@
 import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerUser } from '../../testing/accounts.ts';
-import { bearer, get, startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { bearer, get } from '../../testing/gateway.harness.ts';
 import { createSigningKey } from './signing-key.ts';
 
 // A rotation: the old private key becomes JWT_PREVIOUS_PUBLIC_KEY (its public half), a new key signs.
 describe('signing-key rotation', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   const previousPem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   const previousPublic = createPublicKey(previousPem).export({ format: 'pem', type: 'spki' }).toString();
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database, {
-      env: { JWT_PREVIOUS_PUBLIC_KEY: previousPublic.replace(/\n/g, '\\n') },
-    });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
+  const { gateway } = useTestGateway({
+    env: { JWT_PREVIOUS_PUBLIC_KEY: previousPublic.replace(/\n/g, '\\n') },
   });
 
   async function tokenSignedBy(pem: string, userId: string, alg = 'EdDSA') {

@@ -1,23 +1,12 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { login, PASSWORD, registerUser, registerVerifiedUser } from '../../testing/accounts.ts';
 import { requestCode, verify } from '../../testing/flows.ts';
-import { bearer, get, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { bearer, get, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 describe('POST /v1/auth/login', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database, {
-      env: { SIGN_IN_FAILURES_PER_ACCOUNT: '3', SIGN_IN_FAILURES_PER_IP: '6' },
-    });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
+  const { gateway, database } = useTestGateway({
+    env: { SIGN_IN_FAILURES_PER_ACCOUNT: '3', SIGN_IN_FAILURES_PER_IP: '6' },
   });
 
   it('signs in with the right password and answers the user and a token pair', async () => {

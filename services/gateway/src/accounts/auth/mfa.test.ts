@@ -1,24 +1,13 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { login, registerUser } from '../../testing/accounts.ts';
 import { requestCode, verify } from '../../testing/flows.ts';
-import { bearer, get, post, startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { bearer, get, post } from '../../testing/gateway.harness.ts';
 import { testFactors } from '../../testing/test-factors.ts';
 
 describe('the MFA step (with the test factor hook)', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   const factors = testFactors();
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database, { factors: factors.verifier, env: { MFA_MAX_ATTEMPTS: '2' } });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
+  const { gateway, database } = useTestGateway({ factors: factors.verifier, env: { MFA_MAX_ATTEMPTS: '2' } });
 
   const mfa = (body: Record<string, unknown>) => post(gateway.app, '/v1/auth/mfa', body);
 

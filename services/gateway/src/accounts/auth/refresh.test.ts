@@ -1,24 +1,16 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loginTokens, refresh, registerUser, type SessionTokens } from '../../testing/accounts.ts';
-import { post, startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { post } from '../../testing/gateway.harness.ts';
 
 const DAY = 86_400_000;
 
 describe('refresh-token rotation, reuse detection and logout', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   let email: string;
+  const { gateway, database } = useTestGateway();
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
     email = (await registerUser(gateway, 'refresh')).email;
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
   });
 
   async function expectRefused(refreshToken: string) {

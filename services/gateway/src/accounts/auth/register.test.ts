@@ -1,22 +1,11 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loginTokens, PASSWORD, registerUser } from '../../testing/accounts.ts';
 import { deliveredSecret } from '../../testing/delivered-code.ts';
-import { bearer, get, post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { bearer, get, post, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 describe('POST /v1/auth/register', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
+  const { gateway, database } = useTestGateway();
 
   it('creates the account with an Argon2id hash and sends a verify_email code', async () => {
     const { email, userId, challengeId } = await registerUser(gateway);

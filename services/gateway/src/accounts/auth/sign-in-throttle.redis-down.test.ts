@@ -1,25 +1,14 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { login, PASSWORD, registerUser } from '../../testing/accounts.ts';
-import { startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { uniqueEmail } from '../../testing/gateway.harness.ts';
 
 // With Redis unreachable, sign-in must stay possible and stay limited: the counts come from the
 // audit trail in Postgres.
 describe('failed sign-in limits while Redis is down', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database, {
-      env: { REDIS_URL: 'redis://127.0.0.1:1', SIGN_IN_FAILURES_PER_ACCOUNT: '2', SIGN_IN_FAILURES_PER_IP: '4' },
-      waitForRedis: false,
-    });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
+  const { gateway } = useTestGateway({
+    env: { REDIS_URL: 'redis://127.0.0.1:1', SIGN_IN_FAILURES_PER_ACCOUNT: '2', SIGN_IN_FAILURES_PER_IP: '4' },
+    waitForRedis: false,
   });
 
   it('still signs in with the right password', async () => {

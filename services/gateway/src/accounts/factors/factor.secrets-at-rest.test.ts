@@ -1,19 +1,14 @@
 import { findFactor } from '@otp/db';
-import { createTestDatabase, type TestDatabase, testKeyRing } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testKeyRing, useTestDatabase } from '@otp/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
 import { pinClock, totpAt, userWithTotp } from '../../testing/factors.ts';
 import { bearer, post, startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
 
-let database: TestDatabase;
+const database = useTestDatabase();
 const gateways: TestGateway[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
 
 afterAll(async () => {
   await Promise.all(gateways.map((gateway) => gateway.close()));
-  await database?.drop();
 });
 
 describe('factor secrets at rest', () => {

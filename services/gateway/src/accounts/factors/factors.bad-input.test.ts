@@ -1,27 +1,19 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../../testing/accounts.ts';
 import { bad, expectRefusedWithoutWrites } from '../../testing/bad-input.ts';
 import { del, pinClock, totpAt, userWithTotp, type WithTotp } from '../../testing/factors.ts';
-import { bearer, post, startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { bearer, post } from '../../testing/gateway.harness.ts';
 
-let database: TestDatabase;
-let gateway: TestGateway;
 let at: Date;
 let alice: WithTotp;
 let bob: WithTotp;
+const { gateway } = useTestGateway();
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gateway = await startTestGateway(database);
   at = pinClock(gateway);
   alice = await userWithTotp(gateway, at, 'alice');
   bob = await userWithTotp(gateway, at, 'bob');
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await database?.drop();
 });
 
 describe('bad input on the factor routes', () => {

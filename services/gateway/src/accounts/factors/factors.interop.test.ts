@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginTokens, registerUser } from '../../testing/accounts.ts';
 import { pinClock, userWithTotp } from '../../testing/factors.ts';
-import { bearer, post, startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { bearer, post } from '../../testing/gateway.harness.ts';
 
 // Independent implementations, Debian packages installed by .ci/run: oathtool (oath-toolkit),
 // zbarimg (zbar-tools) and rsvg-convert (librsvg2-bin) to rasterise the SVG for zbarimg.
@@ -21,21 +21,16 @@ function run(tool: string, args: string[]): string {
   }
 }
 
-let database: TestDatabase;
-let gateway: TestGateway;
 let at: Date;
 let dir: string;
+const { gateway } = useTestGateway();
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gateway = await startTestGateway(database);
   at = pinClock(gateway);
   dir = mkdtempSync(join(tmpdir(), 'otp-interop-'));
 });
 
 afterAll(async () => {
-  await gateway?.close();
-  await database?.drop();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 

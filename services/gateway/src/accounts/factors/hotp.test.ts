@@ -1,24 +1,13 @@
 import { findFactor } from '@otp/db';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loginTokens, registerUser } from '../../testing/accounts.ts';
 import { hotpAt } from '../../testing/factors.ts';
-import { bearer, post, startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { bearer, post } from '../../testing/gateway.harness.ts';
 
-let database: TestDatabase;
-let gateway: TestGateway;
+const { gateway } = useTestGateway();
 // RFC 4226's test secret "12345678901234567890" in base32, as a hardware token's seed.
 const RFC_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gateway = await startTestGateway(database);
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await database?.drop();
-});
 
 async function userWithHotp(secret?: string) {
   const { email, userId } = await registerUser(gateway, 'hotp');

@@ -1,24 +1,16 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { login } from '../../testing/accounts.ts';
 import { del, pinClock, totpAt, userWithTotp } from '../../testing/factors.ts';
 import { requestCode, verify } from '../../testing/flows.ts';
-import { bearer, get, post, startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { bearer, get, post } from '../../testing/gateway.harness.ts';
 
-let database: TestDatabase;
-let gateway: TestGateway;
 let at: Date;
 const LOCKOUT = 4;
+const { gateway } = useTestGateway({ env: { FACTOR_LOCKOUT_FAILURES: String(LOCKOUT) } });
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gateway = await startTestGateway(database, { env: { FACTOR_LOCKOUT_FAILURES: String(LOCKOUT) } });
   at = pinClock(gateway);
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await database?.drop();
 });
 
 async function mfaToken(email: string): Promise<string> {

@@ -1,23 +1,15 @@
 import { findFactor } from '@otp/db';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loginTokens, registerUser } from '../../testing/accounts.ts';
 import { pinClock, totpAt, userWithTotp } from '../../testing/factors.ts';
-import { bearer, get, post, startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { bearer, get, post } from '../../testing/gateway.harness.ts';
 
-let database: TestDatabase;
-let gateway: TestGateway;
 let at: Date;
+const { gateway } = useTestGateway();
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gateway = await startTestGateway(database);
   at = pinClock(gateway);
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await database?.drop();
 });
 
 describe('TOTP enrolment', () => {

@@ -1,28 +1,20 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { type JWTPayload, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { requestCode, verify } from '../../testing/flows.ts';
-import { get, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { get, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 describe('GET /v1/me and the bearer token', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   let userId: string;
   let accessToken: string;
+  const { gateway } = useTestGateway();
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
     const { id, code } = await requestCode(gateway, { channel: 'email', to: uniqueEmail('me') });
     const body = (await verify(gateway, id, code)).body as { user: { id: string }; tokens: { accessToken: string } };
     userId = body.user.id;
     accessToken = body.tokens.accessToken;
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
   });
 
   const me = (authorization?: string) =>

@@ -1,28 +1,19 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import { loginTokens, registerUser } from '../../testing/accounts.ts';
 import { bad, expectRefusedWithoutWrites } from '../../testing/bad-input.ts';
-import { startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
 
 describe('bad input on POST /v1/me/phone: a 4xx problem with a stable code, and nothing written', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   let accessToken: string;
   let userId: string;
+  const { gateway, database } = useTestGateway();
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
     const registered = await registerUser(gateway, 'phone-bad-input');
     userId = registered.userId;
     accessToken = (await loginTokens(gateway, registered.email)).accessToken;
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
   });
 
   async function accessTokenWith(change: { key?: 'other'; expired?: boolean }) {

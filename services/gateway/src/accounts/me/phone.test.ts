@@ -1,23 +1,12 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loginTokens, registerUser } from '../../testing/accounts.ts';
 import { deliveredSecret } from '../../testing/delivered-code.ts';
 import { verify } from '../../testing/flows.ts';
-import { bearer, get, post, startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { bearer, get, post } from '../../testing/gateway.harness.ts';
 
 describe('POST /v1/me/phone: phone verification', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
+  const { gateway } = useTestGateway();
 
   async function signedIn(label: string) {
     const { email } = await registerUser(gateway, label);

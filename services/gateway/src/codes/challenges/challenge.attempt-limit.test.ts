@@ -1,8 +1,9 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestDatabase } from '@otp/testkit';
+import { describe, expect, it } from 'vitest';
 import { deliveredCode } from '../../testing/delivered-code.ts';
 import { requestCode, resend, verify, wrongCode } from '../../testing/flows.ts';
-import { get, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { get, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 async function attemptCount(database: TestDatabase, id: string): Promise<number> {
   const row = await database.db
@@ -14,19 +15,8 @@ async function attemptCount(database: TestDatabase, id: string): Promise<number>
 }
 
 describe('the attempt budget of a challenge', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    // No resend cooldown, so the shared-budget test can resend at once.
-    gateway = await startTestGateway(database, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
+  // No resend cooldown, so the shared-budget test can resend at once.
+  const { gateway, database } = useTestGateway({ env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } });
 
   it('answers a wrong code with 400 invalid_code and the attempts left', async () => {
     const { id, code } = await requestCode(gateway, { channel: 'email', to: uniqueEmail() });

@@ -1,19 +1,14 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requestCode, verify, wrongCode } from '../../testing/flows.ts';
-import { startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { startTestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 describe('verification under concurrency', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-  let replica: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    // Two app instances on one database, as two replicas behind a load balancer; a large
-    // budget so that every submission reaches the compare-and-consume step.
-    const env = { OTP_MAX_ATTEMPTS: '100' };
-    gateway = await startTestGateway(database, { env });
+  // Two app instances on one database, as two replicas behind a load balancer; a large
+  // budget so that every submission reaches the compare-and-consume step.
+  const env = { OTP_MAX_ATTEMPTS: '100' };
+  const { gateway, database } = useTestGateway({ env });
+  const { gateway: replica } = useTestGateway(() => {
     const shared = {
       QUEUE_PREFIX: gateway.config.QUEUE_PREFIX,
       CODE_HMAC_KEY: gateway.config.CODE_HMAC_KEY,
@@ -21,14 +16,8 @@ describe('verification under concurrency', () => {
       FACTOR_KEYS: gateway.config.FACTOR_KEYS,
       JWT_PRIVATE_KEY: gateway.config.JWT_PRIVATE_KEY,
     };
-    replica = await startTestGateway(database, { env: { ...env, ...shared } });
-  });
-
-  afterAll(async () => {
-    await replica?.close();
-    await gateway?.close();
-    await database?.drop();
-  });
+    return { env: { ...env, ...shared } };
+  }, database);
 
   it('16 concurrent right codes across two replicas: exactly one 200 and one session', async () => {
     const { id, code } = await requestCode(gateway, { channel: 'email', to: uniqueEmail('race') });

@@ -1,21 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from '@otp/db';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
+import { useTestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { post, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 // The gateway connects as a role that may not touch the users table at all: if requesting a
 // code read or wrote it (the way account enumeration starts), the request would fail.
 describe('requesting a code does not reveal whether an account exists', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   const role = `otp_no_users_${randomBytes(4).toString('hex')}`;
   // A password, so the role can log in under password auth too (Testcontainers' Postgres).
   const password = randomBytes(12).toString('hex');
   const known = uniqueEmail('known').toLowerCase();
 
+  const database = useTestDatabase();
+
   beforeAll(async () => {
-    database = await createTestDatabase();
     await database.db.insertInto('users').values({ email: known, email_verified_at: new Date() }).execute();
     await sql.raw(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`).execute(database.db);
     await sql
@@ -24,18 +24,19 @@ describe('requesting a code does not reveal whether an account exists', () => {
       )
       .execute(database.db);
     await sql.raw(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role}`).execute(database.db);
-    const url = new URL(database.url);
-    url.username = role;
-    url.password = password;
-    gateway = await startTestGateway(database, { env: { DATABASE_URL: url.toString() } });
   });
 
   afterAll(async () => {
-    await gateway?.close();
     await sql.raw(`DROP OWNED BY ${role}`).execute(database.db);
     await sql.raw(`DROP ROLE ${role}`).execute(database.db);
-    await database?.drop();
   });
+
+  const { gateway } = useTestGateway(() => {
+    const url = new URL(database.url);
+    url.username = role;
+    url.password = password;
+    return { env: { DATABASE_URL: url.toString() } };
+  }, database);
 
   it('runs as a role that cannot read users (so the test can fail)', async () => {
     await expect(sql`SELECT count(*) FROM users`.execute(gateway.deps.db)).rejects.toThrow(/permission denied/);

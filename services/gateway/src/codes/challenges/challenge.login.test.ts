@@ -1,25 +1,14 @@
 import { sql } from '@otp/db';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashRefreshToken } from '../../accounts/auth/tokens.service.ts';
 import { deliveredSecret } from '../../testing/delivered-code.ts';
 import { requestCode, verify } from '../../testing/flows.ts';
-import { get, post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { get, post, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 describe('signing in with a code', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
+  const { gateway, database } = useTestGateway();
 
   it('by email: 202, a delivered code, then a new account, tokens, /v1/me and the JWKS', async () => {
     const email = uniqueEmail('Ada');

@@ -1,7 +1,8 @@
 import { sql } from '@otp/db';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import type { TestDatabase } from '@otp/testkit';
+import { describe, expect, it } from 'vitest';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { post, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 async function challengeCount(database: TestDatabase): Promise<number> {
   const rows = await database.db.selectFrom('otp_challenges').select('id').execute();
@@ -9,19 +10,8 @@ async function challengeCount(database: TestDatabase): Promise<number> {
 }
 
 describe('the per-recipient limit', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database, {
-      env: { OTP_RECIPIENT_LIMIT: '3', OTP_RECIPIENT_WINDOW_SECONDS: '600' },
-    });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
+  const { gateway, database } = useTestGateway({
+    env: { OTP_RECIPIENT_LIMIT: '3', OTP_RECIPIENT_WINDOW_SECONDS: '600' },
   });
 
   it('allows OTP_RECIPIENT_LIMIT challenges per window, then 429 until the oldest leaves it', async () => {

@@ -1,35 +1,25 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deliveredCode, deliveryJob } from '../../testing/delivered-code.ts';
 import { requestCode, resend, verify } from '../../testing/flows.ts';
-import { get, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { get, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 describe('resending a code', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-  let noCooldown: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    const limits = { RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '1000' };
-    gateway = await startTestGateway(database, { env: limits });
-    // One database, so either gateway's relay may move the other's rows: one queue prefix too,
-    // or a job could land in a queue the test is not reading.
-    noCooldown = await startTestGateway(database, {
+  const limits = { RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '1000' };
+  const { gateway, database } = useTestGateway({ env: limits });
+  // One database, so either gateway's relay may move the other's rows: one queue prefix too,
+  // or a job could land in a queue the test is not reading.
+  const { gateway: noCooldown } = useTestGateway(
+    () => ({
       env: {
         ...limits,
         OTP_RESEND_COOLDOWN_SECONDS: '0',
         OTP_MAX_SENDS: '4',
         QUEUE_PREFIX: gateway.config.QUEUE_PREFIX,
       },
-    });
-  });
-
-  afterAll(async () => {
-    await noCooldown?.close();
-    await gateway?.close();
-    await database?.drop();
-  });
+    }),
+    database,
+  );
 
   it('is refused before the cooldown with 429 resend_too_soon and Retry-After', async () => {
     const requested = await requestCode(gateway, { channel: 'email', to: uniqueEmail() });

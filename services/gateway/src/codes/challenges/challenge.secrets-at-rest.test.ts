@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
 import { type Database, type Kysely, sql } from '@otp/db';
-import { createTestDatabase, type TestDatabase, testRedisUrl } from '@otp/testkit';
+import { testRedisUrl } from '@otp/testkit';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveredCode, deliveryJob } from '../../testing/delivered-code.ts';
 import { requestCode, resend, verify, wrongCode } from '../../testing/flows.ts';
-import { startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
 
 /** Every (table, column) of a text-like type in the schema, and how often `needle` appears in it. */
 async function textColumnsContaining(db: Kysely<Database>, needle: string): Promise<string[]> {
@@ -24,33 +24,29 @@ async function textColumnsContaining(db: Kysely<Database>, needle: string): Prom
 }
 
 describe('no clear code or address at rest, in jobs or in logs', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   let redis: Redis;
   const lines: string[] = [];
   const email = `grace.hopper.${Date.now()}@example.com`;
   const phone = '+14155550199';
 
+  // No redaction here: the rule is that secrets never reach a log call at all.
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const { gateway, database } = useTestGateway({
+    env: { OTP_RESEND_COOLDOWN_SECONDS: '0' },
+    log: pino({ level: 'trace' }, sink),
+  });
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    // No redaction here: the rule is that secrets never reach a log call at all.
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    });
-    gateway = await startTestGateway(database, {
-      env: { OTP_RESEND_COOLDOWN_SECONDS: '0' },
-      log: pino({ level: 'trace' }, sink),
-    });
     redis = new Redis(testRedisUrl());
   });
 
   afterAll(async () => {
     redis?.disconnect();
-    await gateway?.close();
-    await database?.drop();
   });
 
   it('keeps codes and addresses out of Redis, every text column and every log line', async () => {

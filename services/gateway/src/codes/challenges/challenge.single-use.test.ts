@@ -1,21 +1,10 @@
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requestCode, verify } from '../../testing/flows.ts';
-import { get, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { get, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 describe('a code is good once, for its own challenge, until it expires', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
+  const { gateway, database } = useTestGateway();
 
   it('refuses a used code with 410 challenge_used and issues no second session', async () => {
     const { id, code } = await requestCode(gateway, { channel: 'email', to: uniqueEmail() });

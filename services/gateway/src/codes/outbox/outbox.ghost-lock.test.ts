@@ -1,21 +1,19 @@
 import { claimPendingOutbox, createDb, type Database, type Kysely, sql } from '@otp/db';
-import { createTestDatabase, startTcpProxy, type TcpProxy, type TestDatabase } from '@otp/testkit';
+import { startTcpProxy, type TcpProxy } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { post, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 // A relay claims outbox rows with FOR UPDATE SKIP LOCKED. If its connection stalls mid-claim
 // (the network, not the process), it gives up and closes its socket, but Postgres never hears
 // of it: the session would keep the transaction, and skip-locked rows would be skipped by every
 // other relay for as long as TCP keepalive takes. The idle-in-transaction timeout ends it.
 describe('a relay transaction whose connection stalls for good', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   let proxy: TcpProxy;
   let ghost: Kysely<Database>;
+  const { gateway, database } = useTestGateway();
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database);
     const url = new URL(database.url);
     proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
     url.hostname = proxy.host;
@@ -26,8 +24,6 @@ describe('a relay transaction whose connection stalls for good', () => {
   afterAll(async () => {
     await ghost?.destroy().catch(() => {});
     await proxy?.close();
-    await gateway?.close();
-    await database?.drop();
   });
 
   it('does not keep its rows locked: another relay claims them once Postgres ends the session', async () => {

@@ -1,27 +1,17 @@
 import { findChallenge, listDeliveryAttempts, sql } from '@otp/db';
 import { deliveryJobId, STALLED_TOO_OFTEN } from '@otp/domain';
-import { createTestDatabase, type TestDatabase, testRedisUrl } from '@otp/testkit';
+import { testRedisUrl } from '@otp/testkit';
 import { type Processor, UnrecoverableError, Worker } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { post, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 // Redis can lose jobs the outbox already marked dispatched (restart without persistence,
 // failover). The reconciler finds sends that stayed silent and re-adds the ones whose job is gone.
 describe('the outbox reconciler', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    // One attempt per job: a job that throws once is failed, as one that ran out of attempts is.
-    gateway = await startTestGateway(database, {
-      env: { RELAY_RECONCILE_AFTER_SECONDS: '30', DELIVERY_ATTEMPTS: '1' },
-    });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
+  // One attempt per job: a job that throws once is failed, as one that ran out of attempts is.
+  const { gateway, database } = useTestGateway({
+    env: { RELAY_RECONCILE_AFTER_SECONDS: '30', DELIVERY_ATTEMPTS: '1' },
   });
 
   async function dispatchedChallenge(): Promise<string> {

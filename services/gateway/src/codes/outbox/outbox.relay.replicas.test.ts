@@ -1,31 +1,24 @@
 import { createLogger } from '@otp/runtime';
-import { createTestDatabase, type TestDatabase, testRedisUrl } from '@otp/testkit';
+import { testRedisUrl } from '@otp/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { post, uniqueEmail } from '../../testing/gateway.harness.ts';
 import { closeRedis, createDeliveryQueues } from '../../wiring.ts';
 import { type OutboxRelay, startOutboxRelay } from './outbox.relay.ts';
 
 // Relays run in every gateway replica. SKIP LOCKED must make each row go through exactly one of
 // them: three relays draining the same outbox at once add each send once.
 describe('relays on several replicas', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
   const redisClients: Redis[] = [];
   const relays: OutboxRelay[] = [];
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database, {
-      env: { OTP_RECIPIENT_LIMIT: '1000', RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '1000' },
-    });
+  const { gateway, database } = useTestGateway({
+    env: { OTP_RECIPIENT_LIMIT: '1000', RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '1000' },
   });
 
   afterAll(async () => {
     await Promise.all(relays.map((relay) => relay.stop()));
     await Promise.all(redisClients.map((redis) => closeRedis(redis)));
-    await gateway?.close();
-    await database?.drop();
   });
 
   it('relays 60 committed sends exactly once between three relays', async () => {

@@ -1,11 +1,12 @@
 import { sql } from '@otp/db';
 import { deliveryJobId, JOB_NAMES } from '@otp/domain';
-import { createTestDatabase, type TestDatabase, testRedisUrl } from '@otp/testkit';
+import { type TestDatabase, testRedisUrl } from '@otp/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deliveredCode } from '../../testing/delivered-code.ts';
 import { resend } from '../../testing/flows.ts';
-import { post, startTestGateway, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { post, uniqueEmail } from '../../testing/gateway.harness.ts';
 import { closeRedis, createDeliveryQueues } from '../../wiring.ts';
 import { deferDelayMs, startOutboxRelay } from './outbox.relay.ts';
 
@@ -18,18 +19,7 @@ const outboxOf = (database: TestDatabase, challengeId: string) =>
     .execute();
 
 describe('the outbox relay', () => {
-  let database: TestDatabase;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    gateway = await startTestGateway(database, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await database?.drop();
-  });
+  const { gateway, database } = useTestGateway({ env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } });
 
   it('adds one job per send, marks the rows dispatched, and a second drain adds nothing', async () => {
     const requested = await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail() });
@@ -88,18 +78,13 @@ describe('the outbox relay', () => {
   });
 
   describe('with Redis unreachable', () => {
-    let offline: TestGateway;
-
-    beforeAll(async () => {
-      offline = await startTestGateway(database, {
+    const { gateway: offline } = useTestGateway(
+      {
         env: { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '1' },
         waitForRedis: false,
-      });
-    });
-
-    afterAll(async () => {
-      await offline?.close();
-    });
+      },
+      database,
+    );
 
     it('gives up on a queue that never answers after enqueueTimeoutMs, and defers', async () => {
       const accepted = await post(offline.app, '/v1/otp/challenges', { channel: 'sms', to: '+14155550166' });

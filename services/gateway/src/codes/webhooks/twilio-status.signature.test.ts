@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import twilio from 'twilio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { post, type TestGateway } from '../../testing/gateway.harness.ts';
 import {
   CALLBACK_PATH,
   callbackPath,
@@ -16,26 +16,12 @@ import {
 // (computed over the full URL, query included, and the form fields) before anything is read.
 
 const authToken = randomBytes(16).toString('hex');
-let database: TestDatabase;
-let gateway: TestGateway;
-let behindProxy: TestGateway;
-let withoutToken: TestGateway;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  [gateway, behindProxy, withoutToken] = await Promise.all([
-    startTestGateway(database, { env: { TWILIO_AUTH_TOKEN: authToken } }),
-    startTestGateway(database, {
-      env: { TWILIO_AUTH_TOKEN: authToken, PUBLIC_BASE_URL: 'https://otp.example.com/' },
-    }),
-    startTestGateway(database),
-  ]);
-});
-
-afterAll(async () => {
-  await Promise.all([gateway?.close(), behindProxy?.close(), withoutToken?.close()]);
-  await database?.drop();
-});
+const { gateway, database } = useTestGateway({ env: { TWILIO_AUTH_TOKEN: authToken } });
+const { gateway: behindProxy } = useTestGateway(
+  { env: { TWILIO_AUTH_TOKEN: authToken, PUBLIC_BASE_URL: 'https://otp.example.com/' } },
+  database,
+);
+const { gateway: withoutToken } = useTestGateway({}, database);
 
 describe('the signature of Twilio status callbacks', () => {
   it.each([

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resend } from '../../testing/flows.ts';
-import { startTestGateway, type TestGateway } from '../../testing/gateway.harness.ts';
+import { useTestGateway } from '../../testing/gateway.fixture.ts';
 import {
   callbackPath,
   deliveryOf,
@@ -17,19 +16,8 @@ import {
 // and the very message the worker recorded only.
 
 const authToken = randomBytes(16).toString('hex');
-let database: TestDatabase;
-let gateway: TestGateway;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gateway = await startTestGateway(database, {
-    env: { TWILIO_AUTH_TOKEN: authToken, OTP_RESEND_COOLDOWN_SECONDS: '0' },
-  });
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await database?.drop();
+const { gateway } = useTestGateway({
+  env: { TWILIO_AUTH_TOKEN: authToken, OTP_RESEND_COOLDOWN_SECONDS: '0' },
 });
 
 const report = (id: string, sid: string, status: string, errorCode?: string, sendNumber = 1) =>

@@ -1,0 +1,77 @@
+import { type TestDatabase, useTestDatabase } from '@otp/testkit';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestGateway, type TestGateway, type TestGatewayOptions } from './gateway.harness.ts';
+
+export interface GatewayFixture {
+  gateway: TestGateway;
+  database: TestDatabase;
+}
+
+/** Options known only once earlier hooks ran (another gateway's config, a proxy's address). */
+export type LateGatewayOptions = () => TestGatewayOptions | Promise<TestGatewayOptions>;
+
+/**
+ * The set-up of a gateway test file: a gateway on a database of the file's own, started in
+ * `beforeAll` and closed in `afterAll`, the database dropped after it. Call it at the top of the
+ * file or inside the `describe` it serves:
+ *
+ *   const { gateway, database } = useTestGateway({ env: { OTP_MAX_ATTEMPTS: '2' } });
+ *
+ * Both are handles whose fields are read when used, so tests pass `gateway` to the helpers as
+ * they would a started one; reading one while the file is collected throws and says why.
+ *
+ * - `options`: as `startTestGateway`'s, or a function called in `beforeAll` for options that
+ *   need a started gateway or database (a second gateway sharing the first one's queue prefix).
+ * - `database`: start on this one instead of a new one: another fixture's (a second gateway on
+ *   the same rows), or `useTestDatabase()`'s when set-up must run before the gateway starts.
+ *   It stays that fixture's to drop.
+ *
+ * Hooks run in the order they are registered and after-hooks in reverse (vitest's default
+ * `sequence.hooks: 'stack'`): a hook registered after this call finds the gateway started, and
+ * its `afterAll` runs while the gateway is still up.
+ */
+export function useTestGateway(
+  options: TestGatewayOptions | LateGatewayOptions = {},
+  database?: TestDatabase,
+): GatewayFixture {
+  const on = database ?? useTestDatabase();
+  let gateway: TestGateway | undefined;
+  beforeAll(async () => {
+    gateway = await startTestGateway(on, typeof options === 'function' ? await options() : options);
+  });
+  afterAll(async () => {
+    await gateway?.close();
+  });
+  return { gateway: lateGateway(() => gateway), database: on };
+}
+
+/** A `TestGateway` whose fields are those of the gateway `current` returns when they are read. */
+function lateGateway(current: () => TestGateway | undefined): TestGateway {
+  const started = (): TestGateway => {
+    const gateway = current();
+    if (gateway === undefined) {
+      throw new Error(
+        'useTestGateway(): the gateway starts in beforeAll; use it inside a test or a hook registered after this call',
+      );
+    }
+    return gateway;
+  };
+  return {
+    get app() {
+      return started().app;
+    },
+    get deps() {
+      return started().deps;
+    },
+    get config() {
+      return started().config;
+    },
+    get ring() {
+      return started().ring;
+    },
+    get inspect() {
+      return started().inspect;
+    },
+    close: () => started().close(),
+  };
+}

@@ -1,23 +1,21 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HIDDEN, SEALED } from './job-view.ts';
-import { type Channel, type DeliveryScenario, type JobState, runDeliveryScenario } from './test/delivery-scenario.ts';
-import { basicHeader, OPERATOR, TEST_AUTH } from './test/operator.ts';
-import { dumpKeys } from './test/redis-dump.ts';
+import {
+  basicHeader,
+  type Channel,
+  dumpKeys,
+  type JobState,
+  OPERATOR,
+  TEST_AUTH,
+  useDeliveryScenario,
+} from './testing/index.ts';
 
 // The dashboard over queues filled by the real flow (gateway, relay, email and SMS workers, an
 // SMTP server and a Twilio-shaped API), with jobs in every state on both queues.
-let scenario: DeliveryScenario;
+const scenario = useDeliveryScenario();
 /** Every body the dashboard answered in this file, searched for codes and addresses at the end. */
 const answered: string[] = [];
-
-beforeAll(async () => {
-  scenario = await runDeliveryScenario();
-}, 180_000);
-
-afterAll(async () => {
-  await scenario?.close();
-});
 
 async function call(options: InjectOptions & { url: string }) {
   const app: FastifyInstance = scenario.dashboard;

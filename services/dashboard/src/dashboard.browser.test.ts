@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '@otp/testkit';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DeliveryScenario, runDeliveryScenario } from './test/delivery-scenario.ts';
-import { TEST_AUTH } from './test/operator.ts';
+import { TEST_AUTH, useDeliveryScenario } from './testing/index.ts';
 
 // The dashboard in a real browser: Debian's Chromium driven by playwright-core. `.ci/run`
 // installs Chromium (apt-get install -y chromium); without it this test fails rather than skips,
@@ -25,26 +24,29 @@ const FLAGS = [
   '--disable-sync',
 ];
 
-let scenario: DeliveryScenario;
 let baseUrl: string;
 let userDataDir: string;
 let context: BrowserContext | undefined;
 
-beforeAll(async () => {
+// Before the scenario: a missing Chromium fails the file at once, not after the scenario played.
+beforeAll(() => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM}: .ci/run installs it (apt-get install -y chromium); ` +
         'on a development machine run that line, or point CHROMIUM_PATH at a Chromium binary',
     );
   }
-  scenario = await runDeliveryScenario();
+});
+
+const scenario = useDeliveryScenario();
+
+beforeAll(async () => {
   baseUrl = await scenario.dashboard.listen({ host: '127.0.0.1', port: 0 });
   userDataDir = await mkdtemp(join(tmpdir(), 'otp-dashboard-chromium-'));
-}, 180_000);
+});
 
 afterAll(async () => {
   await context?.close();
-  await scenario?.close();
   if (userDataDir !== undefined) await rm(userDataDir, { recursive: true, force: true });
 });
 

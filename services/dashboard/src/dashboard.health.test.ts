@@ -1,33 +1,22 @@
-import { once } from 'node:events';
-import { createLogger, createProducerRedis } from '@otp/runtime';
-import { type RedisServer, startRedisServer, uniqueQueuePrefix } from '@otp/testkit';
-import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import { type RedisServer, startRedisServer } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDashboard } from './dashboard.ts';
-import { OPERATOR, TEST_AUTH } from './test/operator.ts';
+import { OPERATOR, useTestDashboard } from './testing/index.ts';
 
 // Readiness follows Redis: a Redis of this file's own is stopped and started again.
 let server: RedisServer;
-let redis: Redis;
-let app: FastifyInstance;
 
 beforeAll(async () => {
   server = await startRedisServer();
-  const log = createLogger({ service: 'dashboard-test', level: 'silent' });
-  redis = createProducerRedis(server.url, log, 'dashboard-health-test');
-  if (redis.status !== 'ready') await once(redis, 'ready');
-  app = await buildDashboard({ redis, prefix: uniqueQueuePrefix(), auth: TEST_AUTH, log });
 });
 
 afterAll(async () => {
-  await app?.close();
-  redis?.disconnect();
   await server?.stop();
 });
 
+const dashboard = useTestDashboard(() => ({ redisUrl: server.url }));
+
 async function get(url: string, headers: Record<string, string> = {}) {
-  return app.inject({ method: 'GET', url, headers });
+  return dashboard.app.inject({ method: 'GET', url, headers });
 }
 
 describe('dashboard health', () => {

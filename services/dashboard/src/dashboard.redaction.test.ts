@@ -1,13 +1,9 @@
-import { once } from 'node:events';
-import { createLogger, createProducerRedis } from '@otp/runtime';
 import { testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
 import { Queue, Worker } from 'bullmq';
-import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDashboard } from './dashboard.ts';
 import { HIDDEN, SEALED } from './job-view.ts';
-import { OPERATOR, TEST_AUTH } from './test/operator.ts';
+import { OPERATOR, useTestDashboard } from './testing/index.ts';
 
 // The workers never put an address or a code in clear into Redis; this file shows the dashboard
 // would not display one even if a buggy or foreign producer did: in job data, return values,
@@ -16,11 +12,8 @@ const ADDRESS = 'victim.person@example.org';
 const PHONE = '+14155550199';
 const CODE = '8205517734';
 const prefix = uniqueQueuePrefix();
-const log = createLogger({ service: 'dashboard-test', level: 'silent' });
 let connection: Redis;
 let queue: Queue;
-let dashboardRedis: Redis;
-let app: FastifyInstance;
 const ids: string[] = [];
 
 beforeAll(async () => {
@@ -63,22 +56,18 @@ beforeAll(async () => {
   await finished;
   await worker.close();
   await worker.disconnect();
-
-  dashboardRedis = createProducerRedis(testRedisUrl(), log, 'dashboard-test');
-  if (dashboardRedis.status !== 'ready') await once(dashboardRedis, 'ready');
-  app = await buildDashboard({ redis: dashboardRedis, prefix, auth: TEST_AUTH, log });
 });
 
 afterAll(async () => {
-  await app?.close();
   await queue?.obliterate({ force: true });
   await queue?.close();
   connection?.disconnect();
-  dashboardRedis?.disconnect();
 });
 
+const dashboard = useTestDashboard({ prefix });
+
 async function body(url: string): Promise<string> {
-  const response = await app.inject({ method: 'GET', url, headers: OPERATOR });
+  const response = await dashboard.app.inject({ method: 'GET', url, headers: OPERATOR });
   expect(response.statusCode, url).toBe(200);
   return response.body;
 }

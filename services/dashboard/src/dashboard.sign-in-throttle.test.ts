@@ -1,38 +1,16 @@
-import { once } from 'node:events';
-import { createLogger, createProducerRedis } from '@otp/runtime';
-import { testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
-import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@otp/runtime';
+import { uniqueQueuePrefix } from '@otp/testkit';
+import { describe, expect, it } from 'vitest';
 import { buildDashboard } from './dashboard.ts';
-import { basicHeader, OPERATOR, TEST_AUTH } from './test/operator.ts';
+import { basicHeader, OPERATOR, TEST_AUTH, useTestDashboard } from './testing/index.ts';
 
 // Password guessing: refused sign-ins are counted per client address in Redis; past the limit
 // the address is refused with 429 until the window ends, even with the right password.
-let redis: Redis;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  const log = createLogger({ service: 'dashboard-test', level: 'silent' });
-  redis = createProducerRedis(testRedisUrl(), log, 'dashboard-throttle-test');
-  if (redis.status !== 'ready') await once(redis, 'ready');
-  app = await buildDashboard({
-    redis,
-    prefix: uniqueQueuePrefix(),
-    auth: TEST_AUTH,
-    signInThrottle: { maxFailures: 3, windowSeconds: 60 },
-    log,
-  });
-});
-
-afterAll(async () => {
-  await app?.close();
-  redis?.disconnect();
-});
+const dashboard = useTestDashboard({ signInThrottle: { maxFailures: 3, windowSeconds: 60 } });
 
 const WRONG = { authorization: basicHeader(TEST_AUTH.basic.user, 'not-the-password') };
 const from = (remoteAddress: string, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'GET', url: '/api/queues', remoteAddress, headers });
+  dashboard.app.inject({ method: 'GET', url: '/api/queues', remoteAddress, headers });
 
 describe('refused dashboard sign-ins', () => {
   it('block the address after the limit, right password or not, and only that address', async () => {
@@ -61,7 +39,7 @@ describe('refused dashboard sign-ins', () => {
   it('behind a trusted proxy, count per forwarded client address', async () => {
     const log = createLogger({ service: 'dashboard-test', level: 'silent' });
     const proxied = await buildDashboard({
-      redis,
+      redis: dashboard.redis,
       prefix: uniqueQueuePrefix(),
       auth: TEST_AUTH,
       signInThrottle: { maxFailures: 1, windowSeconds: 60 },

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { freePort, REPO_ROOT, type RedisServer, startRedisServer, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basicHeader } from './test/operator.ts';
+import { basicHeader } from './testing/index.ts';
 
 // main.ts as a real process: configuration from the environment, the eviction guard, and a clean
 // exit on SIGTERM.

@@ -1,25 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import type { DeliveryWorker } from '@otp/delivery';
 import { createSmtpSender, startWorker as startEmailWorker } from '@otp/email-worker';
-import { deliveredSecret, deliveryJob, post, startTestGateway, type TestGateway } from '@otp/gateway/testing';
-import { createProducerRedis } from '@otp/runtime';
+import { deliveredSecret, deliveryJob, post, type TestGateway, useTestGateway } from '@otp/gateway/testing';
 import { createTwilioSender, startWorker as startSmsWorker } from '@otp/sms-worker';
 import {
-  createTestDatabase,
   type SmtpSink,
   startSmtpSink,
   startTwilioFake,
+  type TestDatabase,
   type TwilioFake,
   testRedisUrl,
 } from '@otp/testkit';
 import { type Job, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { vi } from 'vitest';
-import { buildDashboard } from '../dashboard.ts';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { type CapturedLogs, captureLogs } from './captured-logs.ts';
-import { TEST_AUTH } from './operator.ts';
+import { startTestDashboard } from './dashboard.fixture.ts';
 
 export type Channel = 'email' | 'sms';
 export type JobState = 'waiting' | 'active' | 'delayed' | 'failed' | 'completed';
@@ -37,7 +34,6 @@ export interface DeliveryScenario {
   jobs: Record<Channel, Record<JobState, string[]>>;
   /** Every code and full address issued in the run: what must never show. */
   secrets(): string[];
-  close(): Promise<void>;
 }
 
 let phoneCounter = 0;
@@ -67,26 +63,75 @@ function emptyStates(): Record<JobState, string[]> {
 }
 
 /**
- * The real flow behind the dashboard: the gateway (its buildApp harness) takes code requests,
- * its relay enqueues the jobs, and the real email and SMS workers deliver them to an SMTP server
- * and a Twilio-shaped API, some refused for good (failed), some for now (delayed, with a long
- * backoff). Then the workers stop, more requests wait, and one job of each queue is taken by a
- * worker that never finishes it (active). Codes are 10 digits, so a search for one cannot hit a
- * timestamp or an id by chance.
+ * The real flow behind the dashboard, for the tests after this call: the gateway (its fixture)
+ * takes code requests, its relay enqueues the jobs, and the real email and SMS workers deliver
+ * them to an SMTP server and a Twilio-shaped API, some refused for good (failed), some for now
+ * (delayed, with a long backoff). Then the workers stop, more requests wait, and one job of each
+ * queue is taken by a worker that never finishes it (active). Codes are 10 digits, so a search
+ * for one cannot hit a timestamp or an id by chance.
+ *
+ * Played in `beforeAll`, closed in `afterAll`; the fields are read when used.
  */
-export async function runDeliveryScenario(): Promise<DeliveryScenario> {
+export function useDeliveryScenario(): DeliveryScenario {
   const logs = captureLogs();
-  const accountSid = `AC${randomBytes(16).toString('hex')}`;
-  const authToken = randomBytes(16).toString('hex');
-  const [database, smtp, twilio] = await Promise.all([
-    createTestDatabase(),
-    startSmtpSink(),
-    startTwilioFake({ accountSid, authToken }),
-  ]);
-  const gateway = await startTestGateway(database, {
+  const { gateway, database } = useTestGateway({
     log: logs.logger('gateway'),
     env: { OTP_CODE_LENGTH: '10', DELIVERY_BACKOFF_MS: '600000', DELIVERY_ATTEMPTS: '3' },
   });
+  let played: PlayedScenario | undefined;
+  // Some twenty deliveries through real workers, one after the other: past the default hook timeout.
+  beforeAll(async () => {
+    played = await playDeliveryScenario(gateway, database, logs);
+  }, 180_000);
+  afterAll(async () => {
+    await played?.close();
+  });
+  const ready = (): PlayedScenario => {
+    if (played === undefined) {
+      throw new Error(
+        'useDeliveryScenario(): the scenario plays in beforeAll; use it inside a test or a hook registered after this call',
+      );
+    }
+    return played;
+  };
+  return {
+    gateway,
+    logs,
+    get prefix() {
+      return ready().prefix;
+    },
+    get smtp() {
+      return ready().smtp;
+    },
+    get twilio() {
+      return ready().twilio;
+    },
+    get dashboard() {
+      return ready().dashboard;
+    },
+    get redis() {
+      return ready().redis;
+    },
+    get jobs() {
+      return ready().jobs;
+    },
+    secrets: () => ready().secrets(),
+  };
+}
+
+interface PlayedScenario extends DeliveryScenario {
+  /** Closes what the scenario started; the gateway and its database are their fixture's. */
+  close(): Promise<void>;
+}
+
+async function playDeliveryScenario(
+  gateway: TestGateway,
+  database: TestDatabase,
+  logs: CapturedLogs,
+): Promise<PlayedScenario> {
+  const accountSid = `AC${randomBytes(16).toString('hex')}`;
+  const authToken = randomBytes(16).toString('hex');
+  const [smtp, twilio] = await Promise.all([startSmtpSink(), startTwilioFake({ accountSid, authToken })]);
   const prefix = gateway.config.QUEUE_PREFIX;
   const secrets = new Set<string>();
   const jobs: Record<Channel, Record<JobState, string[]>> = { email: emptyStates(), sms: emptyStates() };
@@ -178,12 +223,8 @@ export async function runDeliveryScenario(): Promise<DeliveryScenario> {
     jobs[channel].active.push(job.id);
   }
 
-  const redis = createProducerRedis(testRedisUrl(), logs.logger('dashboard'), 'dashboard');
-  if (redis.status !== 'ready') await once(redis, 'ready');
-  const dashboard = await buildDashboard({
-    redis,
+  const dashboard = await startTestDashboard({
     prefix,
-    auth: TEST_AUTH,
     // The tests send many wrong credentials on purpose; the throttle has its own test.
     signInThrottle: { maxFailures: 10_000, windowSeconds: 60 },
     log: logs.logger('dashboard'),
@@ -195,18 +236,15 @@ export async function runDeliveryScenario(): Promise<DeliveryScenario> {
     smtp,
     twilio,
     logs,
-    dashboard,
-    redis,
+    dashboard: dashboard.app,
+    redis: dashboard.redis,
     jobs,
     secrets: () => [...secrets],
     async close() {
       await dashboard.close();
       await Promise.all(holders.map((worker) => worker.close(true)));
       holderConnection.disconnect();
-      await gateway.close();
-      redis.disconnect();
       await Promise.all([smtp.close(), twilio.close()]);
-      await database.drop();
     },
   };
 }

@@ -1,24 +1,21 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDeliveryFixture, type DeliveryFixture } from '@otp/delivery/testing';
-import { parseKeyRing } from '@otp/domain';
+import { type DeliveryFixture, type PreparedTestBed, prepareDeliveryTestBed } from '@otp/delivery/testing';
 import {
-  createTestDatabase,
   freePort,
   type ServiceProcess,
   startService,
   type TestDatabase,
   testKeyRing,
   testRedisUrl,
-  uniqueQueuePrefix,
 } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // main.ts as a real process: config from the environment, the dev outbox (no SMTP_URL), the
 // health server, and a clean exit on SIGTERM.
 const keys = testKeyRing('proc');
-const prefix = uniqueQueuePrefix();
+let bed: PreparedTestBed;
 let database: TestDatabase;
 let fixture: DeliveryFixture;
 let outbox: string;
@@ -26,24 +23,18 @@ let port: number;
 let service: ServiceProcess;
 
 beforeAll(async () => {
-  [database, outbox, port] = await Promise.all([
-    createTestDatabase(),
+  [bed, outbox, port] = await Promise.all([
+    prepareDeliveryTestBed({ channel: 'email', keys }),
     mkdtemp(join(tmpdir(), 'otp-email-outbox-')),
     freePort(),
   ]);
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing: parseKeyRing(keys),
-    channel: 'email',
-  });
+  ({ database, fixture } = bed);
   service = await startService({
     name: 'email-worker',
     env: {
       DATABASE_URL: database.url,
       REDIS_URL: testRedisUrl(),
-      QUEUE_PREFIX: prefix,
+      QUEUE_PREFIX: bed.prefix,
       ENVELOPE_KEYS: keys,
       OPS_HOST: '127.0.0.1',
       EMAIL_WORKER_PORT: String(port),
@@ -55,8 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.stop('SIGKILL');
-  await fixture?.close();
-  await database?.drop();
+  await bed?.close();
   await rm(outbox, { recursive: true, force: true });
 });
 

@@ -1,61 +1,26 @@
 import { findChallenge, listDeliveryAttempts } from '@otp/db';
-import type { DeliveryWorker } from '@otp/delivery';
-import { createDeliveryFixture, type DeliveryFixture } from '@otp/delivery/testing';
-import { parseKeyRing } from '@otp/domain';
-import { createLogger } from '@otp/runtime';
-import {
-  createTestDatabase,
-  extractCode,
-  type SmtpSink,
-  startSmtpSink,
-  type TestDatabase,
-  testKeyRing,
-  testRedisUrl,
-  uniqueQueuePrefix,
-} from '@otp/testkit';
+import { type DeliveryFixture, type PreparedTestBed, prepareDeliveryTestBed } from '@otp/delivery/testing';
+import { extractCode, type SmtpSink, startSmtpSink, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpSender } from './transports/smtp.sender.ts';
 import { startWorker } from './worker.ts';
 
-const keyRing = parseKeyRing(testKeyRing());
+let bed: PreparedTestBed;
 let database: TestDatabase;
 let fixture: DeliveryFixture;
 let sink: SmtpSink;
-let worker: DeliveryWorker;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
+  bed = await prepareDeliveryTestBed({ channel: 'email' });
+  ({ database, fixture } = bed);
   sink = await startSmtpSink();
-  const prefix = uniqueQueuePrefix();
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    channel: 'email',
-  });
-  worker = startWorker({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    sender: createSmtpSender({ url: sink.url, from: 'Acme <no-reply@acme.test>' }),
-    log: createLogger({ service: 'email-worker-test', level: 'silent' }),
-    appName: 'Acme',
-    concurrency: 2,
-    limiter: { max: 100, duration: 1000 },
-    lockDurationMs: 5000,
-    stalledIntervalMs: 5000,
-    closeTimeoutMs: 5000,
-  });
-  await worker.worker.waitUntilReady();
+  const sender = createSmtpSender({ url: sink.url, from: 'Acme <no-reply@acme.test>' });
+  await bed.startWorker({ sender }, (deps) => startWorker({ ...deps, appName: 'Acme' }));
 });
 
 afterAll(async () => {
-  await worker?.close();
-  await fixture?.close();
+  await bed?.close();
   await sink?.close();
-  await database?.drop();
 });
 
 const mailsTo = (address: string) => sink.messages.filter((mail) => mail.to.includes(address));

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createDeliveryFixture, type DeliveryFixture } from '@otp/delivery/testing';
-import { parseKeyRing } from '@otp/domain';
+import { type DeliveryFixture, type PreparedTestBed, prepareDeliveryTestBed } from '@otp/delivery/testing';
 import {
-  createTestDatabase,
   freePort,
   type ServiceProcess,
   startService,
@@ -11,16 +9,15 @@ import {
   type TwilioFake,
   testKeyRing,
   testRedisUrl,
-  uniqueQueuePrefix,
 } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // main.ts as a real process: Twilio configured from the environment (the SDK pointed at the
 // Twilio fake by TWILIO_API_BASE_URL), the health server, and a clean exit on SIGTERM.
 const keys = testKeyRing('proc');
-const prefix = uniqueQueuePrefix();
 const accountSid = `AC${randomBytes(16).toString('hex')}`;
 const authToken = randomBytes(16).toString('hex');
+let bed: PreparedTestBed;
 let database: TestDatabase;
 let fixture: DeliveryFixture;
 let twilio: TwilioFake;
@@ -28,24 +25,18 @@ let port: number;
 let service: ServiceProcess;
 
 beforeAll(async () => {
-  [database, twilio, port] = await Promise.all([
-    createTestDatabase(),
+  [bed, twilio, port] = await Promise.all([
+    prepareDeliveryTestBed({ channel: 'sms', keys }),
     startTwilioFake({ accountSid, authToken }),
     freePort(),
   ]);
-  fixture = await createDeliveryFixture({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing: parseKeyRing(keys),
-    channel: 'sms',
-  });
+  ({ database, fixture } = bed);
   service = await startService({
     name: 'sms-worker',
     env: {
       DATABASE_URL: database.url,
       REDIS_URL: testRedisUrl(),
-      QUEUE_PREFIX: prefix,
+      QUEUE_PREFIX: bed.prefix,
       ENVELOPE_KEYS: keys,
       OPS_HOST: '127.0.0.1',
       SMS_WORKER_PORT: String(port),
@@ -62,9 +53,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.stop('SIGKILL');
-  await fixture?.close();
+  await bed?.close();
   await twilio?.close();
-  await database?.drop();
 });
 
 describe('SMS worker process', () => {

@@ -1,66 +1,38 @@
 import { randomBytes } from 'node:crypto';
 import { findChallenge, listDeliveryAttempts } from '@otp/db';
-import type { DeliveryWorker } from '@otp/delivery';
-import { createDeliveryFixture, type DeliveryFixture } from '@otp/delivery/testing';
-import { parseKeyRing } from '@otp/domain';
-import { createLogger } from '@otp/runtime';
-import {
-  createTestDatabase,
-  extractCode,
-  startTwilioFake,
-  type TestDatabase,
-  type TwilioFake,
-  testKeyRing,
-  testRedisUrl,
-  uniqueQueuePrefix,
-} from '@otp/testkit';
+import { type DeliveryFixture, type PreparedTestBed, prepareDeliveryTestBed } from '@otp/delivery/testing';
+import { extractCode, startTwilioFake, type TestDatabase, type TwilioFake } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTwilioSender } from './transports/twilio.sender.ts';
 import { startWorker } from './worker.ts';
 
-const keyRing = parseKeyRing(testKeyRing());
 const accountSid = `AC${randomBytes(16).toString('hex')}`;
 const authToken = randomBytes(16).toString('hex');
+let bed: PreparedTestBed;
 let database: TestDatabase;
 let fixture: DeliveryFixture;
 let twilio: TwilioFake;
-let worker: DeliveryWorker;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
+  bed = await prepareDeliveryTestBed({ channel: 'sms' });
+  ({ database, fixture } = bed);
   twilio = await startTwilioFake({ accountSid, authToken });
-  const prefix = uniqueQueuePrefix();
-  fixture = await createDeliveryFixture({ db: database.db, redisUrl: testRedisUrl(), prefix, keyRing, channel: 'sms' });
-  worker = startWorker({
-    db: database.db,
-    redisUrl: testRedisUrl(),
-    prefix,
-    keyRing,
-    sender: createTwilioSender({
-      accountSid,
-      authToken,
-      from: '+15005550006',
-      messagingServiceSid: undefined,
-      apiBaseUrl: twilio.baseUrl,
-      statusCallbackUrl: 'https://otp.example.com/v1/webhooks/twilio/status',
-    }),
-    log: createLogger({ service: 'sms-worker-test', level: 'silent' }),
-    appName: 'Acme',
-    webOtpDomain: 'otp.example.com',
-    concurrency: 2,
-    limiter: { max: 100, duration: 1000 },
-    lockDurationMs: 5000,
-    stalledIntervalMs: 5000,
-    closeTimeoutMs: 5000,
+  const sender = createTwilioSender({
+    accountSid,
+    authToken,
+    from: '+15005550006',
+    messagingServiceSid: undefined,
+    apiBaseUrl: twilio.baseUrl,
+    statusCallbackUrl: 'https://otp.example.com/v1/webhooks/twilio/status',
   });
-  await worker.worker.waitUntilReady();
+  await bed.startWorker({ sender }, (deps) =>
+    startWorker({ ...deps, appName: 'Acme', webOtpDomain: 'otp.example.com' }),
+  );
 });
 
 afterAll(async () => {
-  await worker?.close();
-  await fixture?.close();
+  await bed?.close();
   await twilio?.close();
-  await database?.drop();
 });
 
 const smsTo = (number: string) => twilio.messages.filter((sms) => sms.to === number);

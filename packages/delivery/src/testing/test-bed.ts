@@ -3,11 +3,13 @@ import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqu
 import type { DeliveryWorker, DeliveryWorkerDeps } from '../delivery.worker.ts';
 import { createDeliveryFixture, type DeliveryFixture } from './delivery.fixture.ts';
 import { createRecordingSender, type RecordingSender } from './recording.sender.ts';
-import { startTestDeliveryWorker } from './test-worker.ts';
+import { type StartWorker, startTestDeliveryWorker } from './test-worker.ts';
 
 export interface PrepareTestBedOptions {
   /** The queue the fixture fills and the workers take from (default `email`). */
   channel?: Channel;
+  /** The envelope key ring as `ENVELOPE_KEYS` holds it, for a worker started as a process (default: a fresh one). */
+  keys?: string;
 }
 
 /** A worker's sender and the settings the test is about; the bed fills in the rest. */
@@ -24,9 +26,10 @@ export interface PreparedTestBed {
   fixture: DeliveryFixture;
   /**
    * Starts a worker on the bed's database and queue with `startTestDeliveryWorker`'s settings
-   * under `options`; `close()` closes it (closing a worker twice is harmless).
+   * under `options`, through `start` (a service's `startWorker`) when given; `close()` closes
+   * it (closing a worker twice is harmless).
    */
-  startWorker(options: TestBedWorkerOptions): Promise<DeliveryWorker>;
+  startWorker(options: TestBedWorkerOptions, start?: StartWorker): Promise<DeliveryWorker>;
   /** Closes the workers, then the fixture, then drops the database. */
   close(): Promise<void>;
 }
@@ -38,7 +41,7 @@ export interface PreparedTestBed {
  */
 export async function prepareDeliveryTestBed(options: PrepareTestBedOptions = {}): Promise<PreparedTestBed> {
   const channel = options.channel ?? 'email';
-  const keyRing = parseKeyRing(testKeyRing());
+  const keyRing = parseKeyRing(options.keys ?? testKeyRing());
   const redisUrl = testRedisUrl();
   const prefix = uniqueQueuePrefix();
   const database = await createTestDatabase();
@@ -57,15 +60,11 @@ export async function prepareDeliveryTestBed(options: PrepareTestBedOptions = {}
     prefix,
     keyRing,
     fixture,
-    async startWorker(workerOptions) {
-      const worker = await startTestDeliveryWorker({
-        channel,
-        db: database.db,
-        redisUrl,
-        prefix,
-        keyRing,
-        ...workerOptions,
-      });
+    async startWorker(workerOptions, start) {
+      const worker = await startTestDeliveryWorker(
+        { channel, db: database.db, redisUrl, prefix, keyRing, ...workerOptions },
+        start,
+      );
       workers.push(worker);
       return worker;
     },

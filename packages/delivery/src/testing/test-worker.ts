@@ -4,12 +4,19 @@ import { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker } fro
 export type TestWorkerOptions = Pick<DeliveryWorkerDeps, 'db' | 'redisUrl' | 'prefix' | 'keyRing' | 'sender'> &
   Partial<DeliveryWorkerDeps>;
 
+/** How a worker is started: `startDeliveryWorker`, or a service's own `startWorker` over it. */
+export type StartWorker = (deps: DeliveryWorkerDeps) => DeliveryWorker;
+
 /**
  * A delivery worker with test settings (a plain template, silent logs, 5 s locks, a generous
  * limiter); a test names only what it is about. Waits until the worker is connected.
+ * `start` is the function under test when it is a service's (which brings its own template).
  */
-export async function startTestDeliveryWorker(options: TestWorkerOptions): Promise<DeliveryWorker> {
-  const worker = startDeliveryWorker({
+export async function startTestDeliveryWorker(
+  options: TestWorkerOptions,
+  start: StartWorker = startDeliveryWorker,
+): Promise<DeliveryWorker> {
+  const worker = start({
     channel: 'email',
     render: ({ code }) => ({ subject: 'Your code', text: `Your code is ${code}` }),
     log: createLogger({ service: 'delivery-test', level: 'silent' }),

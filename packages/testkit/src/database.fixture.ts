@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from 'vitest';
+import { useFixture } from './fixture.ts';
 import { createTestDatabase, type TestDatabase } from './test-env.ts';
 
 /**
@@ -7,24 +7,9 @@ import { createTestDatabase, type TestDatabase } from './test-env.ts';
  *
  * The handle is returned at once, while the file is still being collected; its fields are read
  * when used, so tests and hooks registered after this call use it as a plain `TestDatabase`.
- * Reading it earlier (at collection time) throws and says so.
  */
 export function useTestDatabase(): TestDatabase {
-  let database: TestDatabase | undefined;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
-  const current = (): TestDatabase => {
-    if (database === undefined) {
-      throw new Error(
-        'useTestDatabase(): the database is created in beforeAll; read it inside a test or a hook registered after this call',
-      );
-    }
-    return database;
-  };
+  const current = useFixture('useTestDatabase()', createTestDatabase, (database) => database.drop());
   return {
     get url() {
       return current().url;

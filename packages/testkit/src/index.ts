@@ -6,6 +6,7 @@
 // - `test/e2e/system.ts`: the whole system as real processes
 export * from './codes.ts';
 export * from './database.fixture.ts';
+export * from './fixture.ts';
 export * from './otlp-receiver.ts';
 export * from './prometheus.ts';
 export * from './redis-server.ts';

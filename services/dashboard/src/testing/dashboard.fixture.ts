@@ -1,9 +1,8 @@
 import { once } from 'node:events';
 import { createLogger, createProducerRedis } from '@otp/runtime';
-import { testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import { testRedisUrl, uniqueQueuePrefix, useFixture } from '@otp/testkit';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
 import { buildDashboard, type DashboardDeps } from '../dashboard.ts';
 import { TEST_AUTH } from './operator.ts';
 
@@ -43,28 +42,18 @@ export async function startTestDashboard(options: TestDashboardOptions = {}): Pr
  * hooks make (a Redis server of the file's own).
  */
 export function useTestDashboard(options: TestDashboardOptions | (() => TestDashboardOptions) = {}): TestDashboard {
-  let dashboard: TestDashboard | undefined;
-  beforeAll(async () => {
-    dashboard = await startTestDashboard(typeof options === 'function' ? options() : options);
-  });
-  afterAll(async () => {
-    await dashboard?.close();
-  });
-  const built = (): TestDashboard => {
-    if (dashboard === undefined) {
-      throw new Error(
-        'useTestDashboard(): the dashboard is built in beforeAll; use it inside a test or a hook registered after this call',
-      );
-    }
-    return dashboard;
-  };
+  const current = useFixture(
+    'useTestDashboard()',
+    () => startTestDashboard(typeof options === 'function' ? options() : options),
+    (dashboard) => dashboard.close(),
+  );
   return {
     get app() {
-      return built().app;
+      return current().app;
     },
     get redis() {
-      return built().redis;
+      return current().redis;
     },
-    close: () => built().close(),
+    close: () => current().close(),
   };
 }

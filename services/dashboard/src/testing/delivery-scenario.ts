@@ -10,11 +10,12 @@ import {
   type TestDatabase,
   type TwilioFake,
   testRedisUrl,
+  useFixture,
 } from '@otp/testkit';
 import { type Job, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, vi } from 'vitest';
+import { vi } from 'vitest';
 import { type CapturedLogs, captureLogs } from './captured-logs.ts';
 import { startTestDashboard } from './dashboard.fixture.ts';
 
@@ -78,22 +79,13 @@ export function useDeliveryScenario(): DeliveryScenario {
     log: logs.logger('gateway'),
     env: { OTP_CODE_LENGTH: '10', DELIVERY_BACKOFF_MS: '600000', DELIVERY_ATTEMPTS: '3' },
   });
-  let played: PlayedScenario | undefined;
-  // Some twenty deliveries through real workers, one after the other: past the default hook timeout.
-  beforeAll(async () => {
-    played = await playDeliveryScenario(gateway, database, logs);
-  }, 180_000);
-  afterAll(async () => {
-    await played?.close();
-  });
-  const ready = (): PlayedScenario => {
-    if (played === undefined) {
-      throw new Error(
-        'useDeliveryScenario(): the scenario plays in beforeAll; use it inside a test or a hook registered after this call',
-      );
-    }
-    return played;
-  };
+  const ready = useFixture(
+    'useDeliveryScenario()',
+    () => playDeliveryScenario(gateway, database, logs),
+    (played) => played.close(),
+    // Some twenty deliveries through real workers, one after the other: past the default hook timeout.
+    180_000,
+  );
   return {
     gateway,
     logs,

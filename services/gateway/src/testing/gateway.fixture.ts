@@ -1,5 +1,4 @@
-import { type TestDatabase, useTestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll } from 'vitest';
+import { type TestDatabase, useFixture, useTestDatabase } from '@otp/testkit';
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from './gateway.harness.ts';
 
 export interface GatewayFixture {
@@ -35,43 +34,32 @@ export function useTestGateway(
   database?: TestDatabase,
 ): GatewayFixture {
   const on = database ?? useTestDatabase();
-  let gateway: TestGateway | undefined;
-  beforeAll(async () => {
-    gateway = await startTestGateway(on, typeof options === 'function' ? await options() : options);
-  });
-  afterAll(async () => {
-    await gateway?.close();
-  });
-  return { gateway: lateGateway(() => gateway), database: on };
+  const current = useFixture(
+    'useTestGateway()',
+    async () => startTestGateway(on, typeof options === 'function' ? await options() : options),
+    (gateway) => gateway.close(),
+  );
+  return { gateway: lateGateway(current), database: on };
 }
 
 /** A `TestGateway` whose fields are those of the gateway `current` returns when they are read. */
-function lateGateway(current: () => TestGateway | undefined): TestGateway {
-  const started = (): TestGateway => {
-    const gateway = current();
-    if (gateway === undefined) {
-      throw new Error(
-        'useTestGateway(): the gateway starts in beforeAll; use it inside a test or a hook registered after this call',
-      );
-    }
-    return gateway;
-  };
+function lateGateway(current: () => TestGateway): TestGateway {
   return {
     get app() {
-      return started().app;
+      return current().app;
     },
     get deps() {
-      return started().deps;
+      return current().deps;
     },
     get config() {
-      return started().config;
+      return current().config;
     },
     get ring() {
-      return started().ring;
+      return current().ring;
     },
     get inspect() {
-      return started().inspect;
+      return current().inspect;
     },
-    close: () => started().close(),
+    close: () => current().close(),
   };
 }

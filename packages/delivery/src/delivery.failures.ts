@@ -1,4 +1,4 @@
-import { type Database, type Kysely, updateDelivery } from '@otp/db';
+import { type Database, type Kysely, moveDelivery } from '@otp/db';
 import type { Logger } from '@otp/runtime';
 import { RateLimitError, UnrecoverableError } from 'bullmq';
 import type { RecordAttempt } from './attempt.recorder.ts';
@@ -64,11 +64,7 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
 
   if (kind === 'provider_auth') {
     await ctx.record('temporary_failure', fields);
-    await updateDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, {
-      status: 'queued',
-      lastError: code,
-      countAttempt: true,
-    });
+    await moveDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, 'retry_scheduled', { lastError: code });
     // The alert: every replica stops sending on this queue for a while; nothing is lost, the jobs
     // wait (within their challenges' lifetime) until the credentials work again.
     ctx.log.error(
@@ -82,11 +78,7 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
   if (kind === 'rate_limited') {
     const waitMs = Math.max(failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS);
     await ctx.record('rate_limited', fields);
-    await updateDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, {
-      status: 'queued',
-      lastError: code,
-      countAttempt: true,
-    });
+    await moveDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, 'retry_scheduled', { lastError: code });
     ctx.log.warn({ code, waitMs }, 'provider rate limit: pausing the queue');
     await ctx.rateLimit(waitMs);
     return new RateLimitError();
@@ -94,11 +86,10 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
 
   const final = kind === 'permanent' || ctx.lastAttempt;
   await ctx.record(kind === 'permanent' ? 'permanent_failure' : 'temporary_failure', fields);
-  await updateDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, {
-    status: final ? 'failed' : 'queued',
+  // `failed` fails the challenge; both move only a send still in line, so a failure reported late
+  // (a duplicate run of the job) never undoes a send another run recorded.
+  await moveDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, final ? 'failed' : 'retry_scheduled', {
     lastError: code,
-    countAttempt: true,
-    failChallenge: final,
   });
   if (kind === 'permanent') {
     ctx.log.warn({ code }, 'delivery failed permanently');

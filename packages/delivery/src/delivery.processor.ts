@@ -1,4 +1,4 @@
-import { type Database, findChallenge, type Kysely, updateDelivery } from '@otp/db';
+import { type Database, findChallenge, type Kysely, moveDelivery } from '@otp/db';
 import {
   type Channel,
   type DeliveryJobData,
@@ -114,7 +114,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       return { skipped: reason };
     }
 
-    await updateDelivery(deps.db, challengeId, sendNumber, { status: 'sending' });
+    await moveDelivery(deps.db, challengeId, sendNumber, 'taken');
     const started = performance.now();
     let providerMessageId: string | null;
     try {
@@ -165,12 +165,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       () =>
         deps.db.transaction().execute(async (trx) => {
           await attemptRecorder(trx, attempt)('sent', { providerMessageId, durationMs });
-          await updateDelivery(trx, challengeId, sendNumber, {
-            status: 'sent',
-            countAttempt: true,
-            providerMessageId,
-            lastError: null,
-          });
+          await moveDelivery(trx, challengeId, sendNumber, 'sent', { providerMessageId, lastError: null });
         }),
       deps.writeBackTimeoutMs,
       log,

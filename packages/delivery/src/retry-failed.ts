@@ -1,4 +1,4 @@
-import { type Database, findChallenge, type Kysely, type OtpChallenge, reopenFailedDelivery } from '@otp/db';
+import { type Database, findChallenge, type Kysely, moveDelivery, type OtpChallenge } from '@otp/db';
 import { isDeliveryJobData } from '@otp/domain';
 import type { Queue } from 'bullmq';
 
@@ -36,7 +36,7 @@ export async function retryFailedDeliveries(
     const { challengeId, sendNumber } = job.data;
     const challenge = await findChallenge(db, challengeId);
     const reason = cannotRetry(challenge, sendNumber, now);
-    if (reason !== null || !(await reopenFailedDelivery(db, challengeId, sendNumber))) {
+    if (reason !== null || !(await moveDelivery(db, challengeId, sendNumber, 'reopened', { lastError: null }))) {
       outcome.skipped.push({ jobId, reason: reason ?? 'not_reopenable' });
       continue;
     }

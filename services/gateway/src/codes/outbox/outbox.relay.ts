@@ -4,11 +4,11 @@ import {
   type DeliveryOutboxRow,
   deferOutbox,
   findQuietDispatchedSends,
+  insertDeliveryAttempt,
   type Kysely,
   markOutboxDispatched,
-  recordStalledDelivery,
+  moveDelivery,
   releaseDeferredOutbox,
-  updateDelivery,
 } from '@otp/db';
 import {
   type Channel,
@@ -159,6 +159,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // - completed with a provider message id: the message went out but the worker could not write
   //   that back (Postgres away longer than its write-back retries): it is recorded as sent now;
   // - waiting, delayed or active: it is on its way, and left alone.
+  // The records are the `stalled` and `sent_recorded` transitions, which move only a send still
+  // queued or sending: a worker's record that lands meanwhile is never overwritten.
   async function reconcileJob(row: DeliveryOutboxRow, job: Job | undefined): Promise<string | null> {
     if (job === undefined) {
       await enqueue(row);
@@ -167,13 +169,19 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const state = await job.getState();
     const [challengeId, sendNumber] = [row.challenge_id, row.send_number];
     if (state === 'failed' && job.failedReason === STALLED_TOO_OFTEN) {
-      await recordStalledDelivery(db, {
-        challengeId,
-        sendNumber,
+      await insertDeliveryAttempt(db, {
+        challenge_id: challengeId,
+        send_number: sendNumber,
         channel: row.channel,
         provider: 'unknown',
         attempt: job.attemptsStarted,
+        outcome: 'temporary_failure',
+        error_code: 'stalled',
+        error_message: null,
+        provider_message_id: null,
+        duration_ms: 0,
       });
+      await moveDelivery(db, challengeId, sendNumber, 'stalled', { lastError: 'stalled' });
       return 'stalled_recorded';
     }
     if (state === 'failed') {
@@ -182,7 +190,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
     const providerMessageId = (job.returnvalue as { providerMessageId?: unknown } | null)?.providerMessageId;
     if (state === 'completed' && (typeof providerMessageId === 'string' || providerMessageId === null)) {
-      await updateDelivery(db, challengeId, sendNumber, { status: 'sent', countAttempt: true, providerMessageId });
+      await moveDelivery(db, challengeId, sendNumber, 'sent_recorded', { providerMessageId });
       return 'sent_recorded';
     }
     return null;

@@ -1,4 +1,9 @@
-import { DELIVERY_TRANSITIONS, type DeliveryTransition, type DeliveryTransitionName } from '@otp/domain';
+import {
+  DELIVERY_TRANSITIONS,
+  type DeliveryErrorCode,
+  type DeliveryTransition,
+  type DeliveryTransitionName,
+} from '@otp/domain';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './database.ts';
 
@@ -6,7 +11,7 @@ type Db = Kysely<Database>;
 
 export interface DeliveryFields {
   /** The error this move records; `null` clears the last one; undefined leaves it as it is. */
-  lastError?: string | null;
+  lastError?: DeliveryErrorCode | null;
   /** The provider's id of the message; `null` clears it; undefined leaves it as it is. */
   providerMessageId?: string | null;
   /** Moves only when the send's recorded provider message is this one (a provider's report on it). */

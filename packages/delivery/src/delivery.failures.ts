@@ -1,13 +1,14 @@
 import { type Database, type Kysely, moveDelivery } from '@otp/db';
+import type { DeliveryFailureCode } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 import { RateLimitError, UnrecoverableError } from 'bullmq';
 import type { RecordAttempt } from './attempt.recorder.ts';
-import { DeliveryError, type DeliveryErrorKind, redactRecipients } from './delivery.error.ts';
-import type { DeliveryMetrics, SendOutcome } from './delivery.metrics.ts';
+import { DeliveryError, redactRecipients } from './delivery.error.ts';
+import { type DeliveryMetrics, SEND_OUTCOME_OF_KIND } from './delivery.metrics.ts';
 
 /** A temporary failure the pipeline has recorded; BullMQ retries it with backoff. */
 export class RetryableDeliveryFailure extends Error {
-  constructor(code: string) {
+  constructor(code: DeliveryFailureCode) {
     super(code);
     this.name = 'RetryableDeliveryFailure';
   }
@@ -31,13 +32,6 @@ export interface FailureContext {
   authFailurePauseMs: number;
 }
 
-const OUTCOME_OF_KIND: Record<DeliveryErrorKind, SendOutcome> = {
-  temporary: 'temporary_failure',
-  permanent: 'permanent_failure',
-  rate_limited: 'rate_limited',
-  provider_auth: 'provider_auth_failure',
-};
-
 const DEFAULT_RETRY_AFTER_MS = 1000;
 // A `Retry-After: 0` must not turn into a busy loop against the provider.
 const MIN_RETRY_AFTER_MS = 100;
@@ -60,7 +54,7 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
   const pauses = failure.kind === 'rate_limited' || failure.kind === 'provider_auth';
   const kind = pauses && ctx.rateLimitExhausted ? 'temporary' : failure.kind;
   // Counted before the writes below: the provider's answer is a fact even while Postgres is away.
-  ctx.metrics.send(OUTCOME_OF_KIND[kind]);
+  ctx.metrics.send(SEND_OUTCOME_OF_KIND[kind]);
 
   if (kind === 'provider_auth') {
     await ctx.record('temporary_failure', fields);

@@ -20,6 +20,7 @@ import {
 } from '@otp/testkit';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliveryRecords } from './delivery-records.ts';
 
 // A steady stream of code requests through two gateways, two email workers and two SMS workers,
 // while every fault of the reliability section is injected in turn. At the end every accepted
@@ -238,7 +239,7 @@ describe('a steady stream of requests under every fault in turn', () => {
       const response = await fetch(`${gateway}/v1/otp/challenges/${item.challengeId}`);
       return ((await response.json()) as { delivery: { status: string } }).delivery.status === 'sent';
     };
-    let statusMismatches = 0;
+    const mismatched: Accepted[] = [];
     for (const item of accepted) {
       // The record follows the send by a moment (longer if Postgres stalled just then).
       let matches = false;
@@ -246,7 +247,7 @@ describe('a steady stream of requests under every fault in turn', () => {
         matches = received(item) > 0 === (await recordedAsSent(item));
         if (!matches) await pause(250);
       }
-      if (!matches) statusMismatches += 1;
+      if (!matches) mismatched.push(item);
     }
     const counts = accepted.map(received);
     const report = {
@@ -256,7 +257,7 @@ describe('a steady stream of requests under every fault in turn', () => {
       duplicates: counts.reduce((sum, count) => sum + Math.max(0, count - 1), 0),
       duplicatedSends: accepted.filter((item) => received(item) > 1).map((item) => item.channel),
       lost: counts.filter((count) => count === 0).length,
-      statusMismatches,
+      statusMismatches: mismatched.length,
     };
     console.log(`[fault stream] ${JSON.stringify(report)}`);
     for (const item of accepted.filter((candidate) => received(candidate) === 0)) {
@@ -270,14 +271,15 @@ describe('a steady stream of requests under every fault in turn', () => {
         `[fault stream] not delivered: ${item.channel} ${JSON.stringify(await response.json())} outbox ${JSON.stringify(outbox)} job ${JSON.stringify(await jobState(item))}`,
       );
     }
+    // For each challenge whose record disagrees with the sinks: what was recorded, and the job.
+    for (const item of mismatched) {
+      const recorded = JSON.stringify(await deliveryRecords(database.db, item.challengeId));
+      const job = JSON.stringify(await jobState(item));
+      console.log(`[fault stream] status mismatch: ${item.channel} received ${received(item)} ${recorded} job ${job}`);
+    }
     // For each message that arrived twice, what the workers recorded: which path sent it again.
     for (const item of accepted.filter((candidate) => received(candidate) > 1)) {
-      const attempts = await database.db
-        .selectFrom('delivery_attempts')
-        .select(['attempt', 'outcome', 'error_code', 'provider_message_id', 'created_at'])
-        .where('challenge_id', '=', item.challengeId)
-        .orderBy('id')
-        .execute();
+      const { attempts } = await deliveryRecords(database.db, item.challengeId);
       console.log(`[fault stream] sent twice: ${item.channel} attempts ${JSON.stringify(attempts)}`);
     }
 

@@ -1,4 +1,3 @@
-import type { DeliveryStatus } from '@otp/domain';
 import { type Kysely, sql } from 'kysely';
 import type { Database, NewOtpChallenge, OtpChallenge } from './database.ts';
 
@@ -67,6 +66,7 @@ export interface ResendUpdate {
   resendAvailableAt: Date;
 }
 
+/** The new send's codes and number; its delivery starts again with `moveDelivery(..., 'resent')`. */
 export async function recordResend(trx: Db, id: string, update: ResendUpdate): Promise<void> {
   await trx
     .updateTable('otp_challenges')
@@ -74,99 +74,9 @@ export async function recordResend(trx: Db, id: string, update: ResendUpdate): P
       code_hashes: update.codeHashes,
       send_count: update.sendCount,
       resend_available_at: update.resendAvailableAt,
-      delivery_status: 'queued',
-      delivery_last_error: null,
-      delivery_provider_message_id: null,
-      delivery_updated_at: sql<Date>`now()`,
     })
     .where('id', '=', id)
     .execute();
-}
-
-export interface DeliveryUpdate {
-  status: DeliveryStatus;
-  lastError?: string | null;
-  providerMessageId?: string | null;
-  /** Count one more provider attempt. */
-  countAttempt?: boolean;
-  /** The delivery failed for good: the challenge can no longer be completed. */
-  failChallenge?: boolean;
-}
-
-/**
- * Writes the delivery outcome of one send on its challenge. Only the latest send speaks for the
- * challenge: an older send finishing late does not overwrite a resend's status.
- */
-export async function updateDelivery(db: Db, id: string, sendNumber: number, update: DeliveryUpdate): Promise<boolean> {
-  const result = await db
-    .updateTable('otp_challenges')
-    .set((eb) => ({
-      delivery_status: update.status,
-      delivery_updated_at: sql<Date>`now()`,
-      ...(update.lastError === undefined ? {} : { delivery_last_error: update.lastError }),
-      ...(update.providerMessageId === undefined ? {} : { delivery_provider_message_id: update.providerMessageId }),
-      ...(update.countAttempt === true ? { delivery_attempts: eb('delivery_attempts', '+', 1) } : {}),
-      ...(update.failChallenge === true
-        ? { status: sql<'failed'>`CASE WHEN status = 'pending' THEN 'failed' ELSE status END` }
-        : {}),
-    }))
-    .where('id', '=', id)
-    .where('send_count', '=', sendNumber)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}
-
-export interface ProviderStatusUpdate {
-  /** The send the provider's callback names (from the callback URL the worker gave it). */
-  sendNumber: number;
-  /** The provider's id of the message; must be the one the worker recorded for that send. */
-  providerMessageId: string;
-  status: Extract<DeliveryStatus, 'delivered' | 'undelivered' | 'failed'>;
-  /** Set when the provider names an error; undefined leaves the last error as it is. */
-  lastError?: string;
-}
-
-/**
- * Writes a provider's delivery report (Twilio's status callback) on its challenge, only when the
- * report is about the latest send and the very message the worker recorded, and never over
- * `delivered`: reports arrive out of order, and a late `undelivered` must not undo a delivery.
- */
-export async function recordProviderDeliveryStatus(db: Db, id: string, update: ProviderStatusUpdate): Promise<boolean> {
-  const result = await db
-    .updateTable('otp_challenges')
-    .set({
-      delivery_status: update.status,
-      delivery_updated_at: sql<Date>`now()`,
-      ...(update.lastError === undefined ? {} : { delivery_last_error: update.lastError }),
-    })
-    .where('id', '=', id)
-    .where('send_count', '=', update.sendNumber)
-    .where('delivery_provider_message_id', '=', update.providerMessageId)
-    .where('delivery_status', '<>', 'delivered')
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}
-
-/**
- * Puts a failed delivery back in line (an operator's retry): the challenge is pending again if
- * the failure had failed it, provided the send is still the latest and the challenge has not
- * expired. Returns false when it cannot be retried.
- */
-export async function reopenFailedDelivery(db: Db, id: string, sendNumber: number): Promise<boolean> {
-  const result = await db
-    .updateTable('otp_challenges')
-    .set({
-      status: sql<'pending'>`CASE WHEN status = 'failed' THEN 'pending' ELSE status END`,
-      delivery_status: 'queued',
-      delivery_last_error: null,
-      delivery_updated_at: sql<Date>`now()`,
-    })
-    .where('id', '=', id)
-    .where('send_count', '=', sendNumber)
-    .where('status', 'in', ['pending', 'failed'])
-    .where('expires_at', '>', sql<Date>`now()`)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
 }
 
 /** Deletes challenges that expired more than `olderThan` ago (their outbox and attempts cascade). */

@@ -1,5 +1,5 @@
 import { type Database, insertDeliveryAttempt, type Kysely } from '@otp/db';
-import type { AttemptOutcome, Channel } from '@otp/domain';
+import type { AttemptOutcome, Channel, DeliveryErrorCode } from '@otp/domain';
 
 export interface AttemptIdentity {
   challengeId: string;
@@ -11,7 +11,7 @@ export interface AttemptIdentity {
 }
 
 export interface AttemptFields {
-  errorCode?: string;
+  errorCode?: DeliveryErrorCode;
   /** Safe text only: a DeliveryError's redacted detail, never raw provider text. */
   errorMessage?: string;
   providerMessageId?: string | null;

@@ -1,13 +1,12 @@
+import type { DeliveryFailureCode, DeliveryOutcomeKind } from '@otp/domain';
+
 /**
- * How a failed send affects the job:
- * - `temporary`: retry with backoff (network, SMTP 4xx, provider 5xx);
- * - `permanent`: fail at once, no retry (invalid or unsubscribed recipient, SMTP 5xx);
- * - `rate_limited`: the provider asked us to slow down (HTTP 429): pause the queue, keep the attempt;
- * - `provider_auth`: the provider refused our credentials (SMTP 535, Twilio 20003): no message can
- *   go out until an operator fixes them, so pause the queue and alert rather than burn every
- *   job's attempts.
+ * How a failed send affects the job (the domain's `DELIVERY_OUTCOME_KINDS` explains each):
+ * `temporary`, `permanent`, `rate_limited` or `provider_auth` (no message can go out until an
+ * operator fixes the credentials, so the queue pauses and alerts rather than burn every job's
+ * attempts).
  */
-export type DeliveryErrorKind = 'temporary' | 'permanent' | 'rate_limited' | 'provider_auth';
+export type DeliveryErrorKind = Exclude<DeliveryOutcomeKind, 'stalled' | 'skipped'>;
 
 export interface DeliveryErrorOptions {
   /** How long the provider asked us to wait (rate_limited). */
@@ -17,17 +16,17 @@ export interface DeliveryErrorOptions {
 }
 
 /**
- * A classified delivery failure. Its message is its stable `code` (`smtp_550`, `twilio_21211`...):
- * the message ends up in BullMQ's failedReason and in logs, so it is never built from provider
- * text, which can echo the address.
+ * A classified delivery failure. Its message is its stable `code` (`smtp_550`, `twilio_21211`...,
+ * one of the domain's `DELIVERY_ERROR_CODES`): the message ends up in BullMQ's failedReason and in
+ * logs, so it is never built from provider text, which can echo the address.
  */
 export class DeliveryError extends Error {
   readonly kind: DeliveryErrorKind;
-  readonly code: string;
+  readonly code: DeliveryFailureCode;
   readonly retryAfterMs: number | undefined;
   readonly detail: string | undefined;
 
-  constructor(kind: DeliveryErrorKind, code: string, options: DeliveryErrorOptions = {}) {
+  constructor(kind: DeliveryErrorKind, code: DeliveryFailureCode, options: DeliveryErrorOptions = {}) {
     super(code);
     this.name = 'DeliveryError';
     this.kind = kind;

@@ -1,13 +1,14 @@
-import { type Database, type Kysely, updateDelivery } from '@otp/db';
+import { type Database, type Kysely, moveDelivery } from '@otp/db';
+import type { DeliveryFailureCode } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 import { RateLimitError, UnrecoverableError } from 'bullmq';
 import type { RecordAttempt } from './attempt.recorder.ts';
-import { DeliveryError, type DeliveryErrorKind, redactRecipients } from './delivery.error.ts';
-import type { DeliveryMetrics, SendOutcome } from './delivery.metrics.ts';
+import { DeliveryError, redactRecipients } from './delivery.error.ts';
+import { type DeliveryMetrics, SEND_OUTCOME_OF_KIND } from './delivery.metrics.ts';
 
 /** A temporary failure the pipeline has recorded; BullMQ retries it with backoff. */
 export class RetryableDeliveryFailure extends Error {
-  constructor(code: string) {
+  constructor(code: DeliveryFailureCode) {
     super(code);
     this.name = 'RetryableDeliveryFailure';
   }
@@ -31,13 +32,6 @@ export interface FailureContext {
   authFailurePauseMs: number;
 }
 
-const OUTCOME_OF_KIND: Record<DeliveryErrorKind, SendOutcome> = {
-  temporary: 'temporary_failure',
-  permanent: 'permanent_failure',
-  rate_limited: 'rate_limited',
-  provider_auth: 'provider_auth_failure',
-};
-
 const DEFAULT_RETRY_AFTER_MS = 1000;
 // A `Retry-After: 0` must not turn into a busy loop against the provider.
 const MIN_RETRY_AFTER_MS = 100;
@@ -60,15 +54,11 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
   const pauses = failure.kind === 'rate_limited' || failure.kind === 'provider_auth';
   const kind = pauses && ctx.rateLimitExhausted ? 'temporary' : failure.kind;
   // Counted before the writes below: the provider's answer is a fact even while Postgres is away.
-  ctx.metrics.send(OUTCOME_OF_KIND[kind]);
+  ctx.metrics.send(SEND_OUTCOME_OF_KIND[kind]);
 
   if (kind === 'provider_auth') {
     await ctx.record('temporary_failure', fields);
-    await updateDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, {
-      status: 'queued',
-      lastError: code,
-      countAttempt: true,
-    });
+    await moveDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, 'retry_scheduled', { lastError: code });
     // The alert: every replica stops sending on this queue for a while; nothing is lost, the jobs
     // wait (within their challenges' lifetime) until the credentials work again.
     ctx.log.error(
@@ -82,11 +72,7 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
   if (kind === 'rate_limited') {
     const waitMs = Math.max(failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS);
     await ctx.record('rate_limited', fields);
-    await updateDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, {
-      status: 'queued',
-      lastError: code,
-      countAttempt: true,
-    });
+    await moveDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, 'retry_scheduled', { lastError: code });
     ctx.log.warn({ code, waitMs }, 'provider rate limit: pausing the queue');
     await ctx.rateLimit(waitMs);
     return new RateLimitError();
@@ -94,11 +80,10 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
 
   const final = kind === 'permanent' || ctx.lastAttempt;
   await ctx.record(kind === 'permanent' ? 'permanent_failure' : 'temporary_failure', fields);
-  await updateDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, {
-    status: final ? 'failed' : 'queued',
+  // `failed` fails the challenge; both move only a send still in line, so a failure reported late
+  // (a duplicate run of the job) never undoes a send another run recorded.
+  await moveDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, final ? 'failed' : 'retry_scheduled', {
     lastError: code,
-    countAttempt: true,
-    failChallenge: final,
   });
   if (kind === 'permanent') {
     ctx.log.warn({ code }, 'delivery failed permanently');

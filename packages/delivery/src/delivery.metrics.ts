@@ -1,25 +1,35 @@
-import type { Channel } from '@otp/domain';
+import type { Channel, DeliveryErrorCode, DeliveryOutcomeKind } from '@otp/domain';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
+/** The `otp_sends_total{outcome}` label of each kind of the domain's delivery error table. */
+export const SEND_OUTCOME_OF_KIND = {
+  temporary: 'temporary_failure',
+  permanent: 'permanent_failure',
+  rate_limited: 'rate_limited',
+  /** The provider refused our credentials: the queue pauses. */
+  provider_auth: 'provider_auth_failure',
+  /** BullMQ failed the job after its worker died twice holding it. */
+  stalled: 'stalled',
+  skipped: 'skipped',
+} as const satisfies Record<DeliveryOutcomeKind, string>;
+
 /**
- * How one processing of a delivery job ended, as `otp_sends_total{outcome}`. The first five are
- * the outcomes of `delivery_attempts` rows; the others have no row of their own (or share
- * `temporary_failure`) but are worth an alert apart.
+ * Codes counted under their own name rather than their kind's, worth an alert apart: the job
+ * broke the queue contract (`invalid_payload`); an unexpected error around the send, retried
+ * (`worker_error`).
+ */
+export const OWN_SEND_OUTCOMES = ['invalid_payload', 'worker_error'] as const satisfies readonly DeliveryErrorCode[];
+
+/**
+ * How one processing of a delivery job ended, as `otp_sends_total{outcome}`: `sent`, the label
+ * of an error's kind, or one of the codes above. `sent`, `temporary_failure`,
+ * `permanent_failure`, `rate_limited` and `skipped` are also the outcomes of `delivery_attempts`
+ * rows; the others have no row of their own (or share `temporary_failure`).
  */
 export type SendOutcome =
   | 'sent'
-  | 'temporary_failure'
-  | 'permanent_failure'
-  | 'rate_limited'
-  | 'skipped'
-  /** The provider refused our credentials: the queue pauses. */
-  | 'provider_auth_failure'
-  /** BullMQ failed the job after its worker died twice holding it. */
-  | 'stalled'
-  /** The job broke the queue contract. */
-  | 'invalid_payload'
-  /** An unexpected error around the send (Postgres away, a bug): retried. */
-  | 'worker_error';
+  | (typeof SEND_OUTCOME_OF_KIND)[DeliveryOutcomeKind]
+  | (typeof OWN_SEND_OUTCOMES)[number];
 
 /** The worker's counters, a dependency of the pipeline so tests read them from their own registry. */
 export interface DeliveryMetrics {

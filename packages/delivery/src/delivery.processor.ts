@@ -1,4 +1,4 @@
-import { type Database, findChallenge, type Kysely, updateDelivery } from '@otp/db';
+import { type Database, findChallenge, type Kysely, moveDelivery } from '@otp/db';
 import {
   type Channel,
   type DeliveryJobData,
@@ -9,6 +9,8 @@ import {
   isDeliverySecret,
   type KeyRing,
   open,
+  type SendRefusal,
+  sendRefusal,
 } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 import { type Job, UnrecoverableError } from 'bullmq';
@@ -17,10 +19,9 @@ import { DeliveryError } from './delivery.error.ts';
 import { asDeliveryError, handleFailure } from './delivery.failures.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
 import type { DeliverySender, MessageRenderer } from './sender.port.ts';
-import { type SkipReason, skipReason } from './skip-reason.ts';
 
 /** A job's return value, stored in Redis: ids and reasons only. */
-export type DeliveryJobResult = { providerMessageId: string | null } | { skipped: SkipReason };
+export type DeliveryJobResult = { providerMessageId: string | null } | { skipped: SendRefusal };
 
 export interface DeliveryProcessorDeps {
   channel: Channel;
@@ -104,8 +105,9 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     const record = attemptRecorder(deps.db, attempt);
 
     const challenge = await findChallenge(deps.db, challengeId);
-    const skipped = skipReason(challenge, sendNumber, deps.now());
-    if (challenge === undefined || skipped !== null) {
+    // Expired, used, locked, failed, superseded by a resend, or handed to the provider already.
+    const skipped = sendRefusal(challenge, sendNumber, deps.now());
+    if (challenge === undefined || skipped !== undefined) {
       const reason = skipped ?? 'challenge_missing';
       // A purged challenge has no row to hang an attempt on (foreign key): the log line is the record.
       if (challenge !== undefined) await record('skipped', { errorCode: reason });
@@ -114,7 +116,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       return { skipped: reason };
     }
 
-    await updateDelivery(deps.db, challengeId, sendNumber, { status: 'sending' });
+    await moveDelivery(deps.db, challengeId, sendNumber, 'taken');
     const started = performance.now();
     let providerMessageId: string | null;
     try {
@@ -165,12 +167,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       () =>
         deps.db.transaction().execute(async (trx) => {
           await attemptRecorder(trx, attempt)('sent', { providerMessageId, durationMs });
-          await updateDelivery(trx, challengeId, sendNumber, {
-            status: 'sent',
-            countAttempt: true,
-            providerMessageId,
-            lastError: null,
-          });
+          await moveDelivery(trx, challengeId, sendNumber, 'sent', { providerMessageId, lastError: null });
         }),
       deps.writeBackTimeoutMs,
       log,

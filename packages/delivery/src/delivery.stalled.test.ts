@@ -18,9 +18,13 @@ let database: TestDatabase;
 let fixture: DeliveryFixture;
 const logs = captureLogs('email-worker');
 
-/** A provider that never answers (the job stays active until its worker dies); `called` says when it got the job. */
-function hangingSender(): { sender: DeliverySender; called: Promise<void> } {
+/**
+ * A provider that does not answer (the job stays active until its worker dies) unless told to
+ * `accept` the message; `called` says when it got the job.
+ */
+function hangingSender(): { sender: DeliverySender; called: Promise<void>; accept: () => void } {
   let markCalled: () => void = () => {};
+  let accept: () => void = () => {};
   const called = new Promise<void>((resolve) => {
     markCalled = resolve;
   });
@@ -28,10 +32,12 @@ function hangingSender(): { sender: DeliverySender; called: Promise<void> } {
     provider: 'fake',
     send: () => {
       markCalled();
-      return new Promise(() => {});
+      return new Promise((resolve) => {
+        accept = () => resolve({ providerMessageId: 'accepted-late' });
+      });
     },
   };
-  return { sender, called };
+  return { sender, called, accept: () => accept() };
 }
 
 function startWorker(sender: DeliverySender): Promise<DeliveryWorker> {
@@ -80,7 +86,7 @@ describe('a job that stalls more than allowed', () => {
     }
     // A healthy worker finds the second stall: BullMQ fails the job, our handler records it.
     const healthy = createRecordingSender();
-    await startWorker(healthy);
+    const healthyWorker = await startWorker(healthy);
     const state = await waitFor('the job to fail', async () => {
       const current = await fixture.queue.getJobState(job.id as string);
       return current === 'failed' ? current : undefined;
@@ -104,5 +110,39 @@ describe('a job that stalls more than allowed', () => {
     expect(lines.some((line) => line.msg === 'delivery job failed')).toBe(true);
     const { requestId } = fixture.jobData(challenge);
     for (const line of lines) expect(line).toMatchObject({ challengeId: challenge.id, requestId });
+    await healthyWorker.close();
+  });
+
+  it('keeps the record of a send that went out before the job was failed as stalled', async () => {
+    const challenge = await fixture.seedChallenge({ to: 'stalled-after-send@example.com' });
+    const job = await fixture.enqueue(challenge, { attempts: 3 });
+    const first = hangingSender();
+    const crashing = await startWorker(first.sender);
+    await first.called;
+    await crashing.worker.close(true);
+    // The second worker's provider accepts the message just as that worker dies: the send is
+    // recorded, but the job never completes, so it stalls a second time and BullMQ fails it.
+    const second = hangingSender();
+    const dying = await startWorker(second.sender);
+    await second.called;
+    await dying.worker.close(true);
+    second.accept();
+    await waitFor('the send to be recorded', async () => {
+      const row = await findChallenge(database.db, challenge.id);
+      return row?.delivery_status === 'sent' ? row : undefined;
+    });
+    await startWorker(createRecordingSender());
+    await waitFor('the stall to be recorded', async () => {
+      const attempts = await listDeliveryAttempts(database.db, challenge.id);
+      return attempts.some((attempt) => attempt.error_code === 'stalled') ? attempts : undefined;
+    });
+
+    expect(await fixture.queue.getJobState(job.id as string)).toBe('failed');
+    // The code is in the user's hands: the challenge stays usable and says so.
+    expect(await findChallenge(database.db, challenge.id)).toMatchObject({
+      status: 'pending',
+      delivery_status: 'sent',
+      delivery_provider_message_id: 'accepted-late',
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { type Database, type Kysely, recordStalledDelivery } from '@otp/db';
+import type { Database, Kysely } from '@otp/db';
 import { type Channel, isDeliveryJobData, type KeyRing, QUEUE_NAMES, STALLED_TOO_OFTEN } from '@otp/domain';
 import {
   createMetricsRegistry,
@@ -15,6 +15,7 @@ import { createDeliveryMetrics } from './delivery.metrics.ts';
 import { createDeliveryProcessor, type DeliveryJobResult } from './delivery.processor.ts';
 import { traceDelivery } from './delivery.span.ts';
 import type { DeliverySender, MessageRenderer } from './sender.port.ts';
+import { recordStalledJob } from './stalled.recorder.ts';
 
 export interface DeliveryWorkerDeps {
   channel: Channel;
@@ -163,7 +164,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       metrics.send('stalled');
       const { challengeId, sendNumber, channel } = job.data;
       const send = { challengeId, sendNumber, channel, provider: deps.sender.provider, attempt: job.attemptsStarted };
-      recordStalledDelivery(deps.db, send).catch((recordError: Error) => {
+      recordStalledJob(deps.db, send).catch((recordError: Error) => {
         log.error({ ...jobFields(job), err: { message: recordError.message } }, 'could not record a stalled job');
       });
     }

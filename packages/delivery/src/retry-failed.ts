@@ -1,25 +1,17 @@
-import { type Database, findChallenge, type Kysely, type OtpChallenge, reopenFailedDelivery } from '@otp/db';
-import { isDeliveryJobData } from '@otp/domain';
+import { type Database, findChallenge, type Kysely, moveDelivery } from '@otp/db';
+import { asReopened, isDeliveryJobData, type SendRefusal, sendRefusal } from '@otp/domain';
 import type { Queue } from 'bullmq';
 
 export interface RetryFailedOutcome {
   retried: string[];
-  skipped: Array<{ jobId: string; reason: string }>;
-}
-
-/** Why a failed send's challenge cannot take it any more (a failed challenge can: we reopen it). */
-function cannotRetry(challenge: OtpChallenge | undefined, sendNumber: number, now: Date): string | null {
-  if (challenge === undefined) return 'challenge_missing';
-  if (challenge.status === 'verified' || challenge.status === 'locked') return `challenge_${challenge.status}`;
-  if (challenge.expires_at.getTime() <= now.getTime()) return 'challenge_expired';
-  if (challenge.send_count !== sendNumber) return 'superseded';
-  return null;
+  skipped: Array<{ jobId: string; reason: SendRefusal | 'invalid_payload' | 'not_reopenable' }>;
 }
 
 /**
  * The dead-letter retry: every failed delivery job whose challenge can still be completed goes
  * back to the queue (the challenge is reopened first, so the worker does not skip it). Jobs of
  * expired, used, locked or superseded challenges stay failed: their code is of no use any more.
+ * A failed challenge can be retried: it is judged as the `reopened` transition leaves it.
  */
 export async function retryFailedDeliveries(
   db: Kysely<Database>,
@@ -35,8 +27,8 @@ export async function retryFailedDeliveries(
     }
     const { challengeId, sendNumber } = job.data;
     const challenge = await findChallenge(db, challengeId);
-    const reason = cannotRetry(challenge, sendNumber, now);
-    if (reason !== null || !(await reopenFailedDelivery(db, challengeId, sendNumber))) {
+    const reason = sendRefusal(challenge && asReopened(challenge), sendNumber, now);
+    if (reason !== undefined || !(await moveDelivery(db, challengeId, sendNumber, 'reopened', { lastError: null }))) {
       outcome.skipped.push({ jobId, reason: reason ?? 'not_reopenable' });
       continue;
     }

@@ -113,6 +113,11 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       receive(stream, session).then(() => callback(null), callback);
     },
   });
+  // smtp-server reports on the server a client that vanished mid-transaction (after MAIL FROM),
+  // such as a worker a test killed while it was sending (its socket reset: ECONNRESET). Without
+  // a listener that 'error' event is an uncaught exception in the test process. The message was
+  // not accepted, so the client retries it: nothing to do here.
+  server.on('error', () => {});
   server.listen(0, '127.0.0.1');
   await once(server.server, 'listening');
   const { port } = server.server.address() as AddressInfo;

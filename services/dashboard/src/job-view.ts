@@ -65,9 +65,9 @@ export function publicReturnValue(value: unknown): unknown {
   return HIDDEN;
 }
 
-// The workers fail jobs with stable codes (`smtp_550`, `twilio_21211`, `invalid_payload`), shown
-// as they are; any other text (an error line of another producer, a stack frame) has addresses
-// and long numbers blanked.
+// The workers fail jobs with stable codes (the domain's DELIVERY_ERROR_CODES: `smtp_550`,
+// `twilio_21211`, `invalid_payload`...), shown as they are; any other text (an error line of
+// another producer, a stack frame) has addresses and long numbers blanked.
 const STABLE_CODE = /^[a-z][a-z0-9_]{0,63}$/i;
 const ERROR_LINE = /^(\w{1,64}): ([a-z][a-z0-9_]{0,63})$/i;
 // A stack frame names code, never data: `    at fn (/app/node_modules/.pnpm/bullmq@6.7.0/...:12:3)`.

@@ -1,6 +1,11 @@
 // The gateway's package entry: what other packages, scripts and tests may use of it.
 export { createPasswordHasher, type PasswordHasher } from './accounts/auth/password.service.ts';
 export { buildApp } from './app.ts';
+export {
+  type OutboxReconciler,
+  type OutboxReconcilerOptions,
+  startOutboxReconciler,
+} from './codes/outbox/outbox.reconciler.ts';
 export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './codes/outbox/outbox.relay.ts';
 export { type GatewayConfig, GatewayConfigSchema, parseGatewayConfig } from './config.ts';
 export type { GatewayDeps } from './deps.ts';

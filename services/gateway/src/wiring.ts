@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createPasswordHasher } from './accounts/auth/password.service.ts';
 import { authenticatorFactors } from './accounts/factors/authenticator.verifier.ts';
+import { type OutboxReconciler, startOutboxReconciler } from './codes/outbox/outbox.reconciler.ts';
 import { type OutboxRelay, startOutboxRelay } from './codes/outbox/outbox.relay.ts';
 import type { GatewayConfig } from './config.ts';
 import type { GatewayDeps } from './deps.ts';
@@ -19,6 +20,7 @@ import { type PurgeSchedule, startPurgeSchedule } from './ops/purge.schedule.ts'
 /** The real deps plus the handles of what runs in the background, for main.ts and tests to stop. */
 export interface RunningGatewayDeps extends GatewayDeps {
   relay: OutboxRelay;
+  reconciler: OutboxReconciler;
   drain: Drain;
   purge: PurgeSchedule;
 }
@@ -34,7 +36,7 @@ export function createDeliveryQueues(redis: Redis, prefix: string, log: Logger):
 
 /**
  * Creates the clients (Postgres pool, one fail-fast Redis connection shared by the rate limiter
- * and the queue producers) and starts the outbox relay and the purge.
+ * and the queue producers) and starts the outbox relay, its reconciler and the purge.
  */
 export async function createGatewayDeps(config: GatewayConfig, log: Logger): Promise<RunningGatewayDeps> {
   const keys = await createGatewayKeys(config);
@@ -46,19 +48,29 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
   });
   const redis = createProducerRedis(config.REDIS_URL, log, 'gateway');
   const queues = createDeliveryQueues(redis, config.QUEUE_PREFIX, log);
-  const relay = startOutboxRelay({
-    db,
+  const enqueue = {
     queues,
-    log: log.child({ component: 'outbox-relay' }),
-    intervalMs: config.RELAY_INTERVAL_MS,
-    batchSize: config.RELAY_BATCH_SIZE,
     jobOptions: {
       attempts: config.DELIVERY_ATTEMPTS,
       backoffMs: config.DELIVERY_BACKOFF_MS,
       failedRetentionSeconds: config.DELIVERY_FAILED_RETENTION_SECONDS,
     },
     queuesReady: () => redis.status === 'ready',
-    reconcile: { intervalMs: config.RELAY_RECONCILE_INTERVAL_MS, quietSeconds: config.RELAY_RECONCILE_AFTER_SECONDS },
+  };
+  const relay = startOutboxRelay({
+    ...enqueue,
+    db,
+    log: log.child({ component: 'outbox-relay' }),
+    intervalMs: config.RELAY_INTERVAL_MS,
+    batchSize: config.RELAY_BATCH_SIZE,
+  });
+  const reconciler = startOutboxReconciler({
+    ...enqueue,
+    db,
+    log: log.child({ component: 'outbox-reconciler' }),
+    intervalMs: config.RELAY_RECONCILE_INTERVAL_MS,
+    quietSeconds: config.RELAY_RECONCILE_AFTER_SECONDS,
+    batchSize: config.RELAY_BATCH_SIZE,
   });
   // Rows refused while Redis was away wait out a backoff of up to 30 s; when Redis is back there
   // is no reason to: relay them at once.
@@ -76,6 +88,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     redis,
     queues,
     relay,
+    reconciler,
     purge,
     keys,
     passwords: createPasswordHasher(config),
@@ -103,9 +116,13 @@ export async function closeRedis(redis: Redis): Promise<void> {
   }
 }
 
-/** Stops the purge timer and the relay, then closes queues, Redis and the Postgres pool, in that order. */
+/**
+ * Stops the purge timer, the reconciler and the relay, then closes queues, Redis and the Postgres
+ * pool, in that order.
+ */
 export async function closeGatewayDeps(deps: RunningGatewayDeps): Promise<void> {
   deps.purge.stop();
+  await deps.reconciler.stop();
   await deps.relay.stop();
   await Promise.all(Object.values(deps.queues).map((queue) => queue.close()));
   await closeRedis(deps.redis);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { updateDelivery } from '@otp/db';
+import { moveDelivery } from '@otp/db';
 import twilio from 'twilio';
 import { get, post, type TestGateway } from './gateway.harness.ts';
 
@@ -31,11 +31,9 @@ export async function sentSmsChallenge(gateway: TestGateway): Promise<SentSms> {
 
 /** What the SMS worker writes after Twilio accepted a send. */
 export async function recordSent(gateway: TestGateway, id: string, sendNumber: number, sid: string): Promise<void> {
-  const written = await updateDelivery(gateway.deps.db, id, sendNumber, {
-    status: 'sent',
+  const written = await moveDelivery(gateway.deps.db, id, sendNumber, 'sent', {
     providerMessageId: sid,
     lastError: null,
-    countAttempt: true,
   });
   if (!written) throw new Error('the send was not recorded');
 }

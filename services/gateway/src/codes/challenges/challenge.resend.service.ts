@@ -1,4 +1,4 @@
-import { insertOutboxMessage, lockChallengeForUpdate, recordResend } from '@otp/db';
+import { insertOutboxMessage, lockChallengeForUpdate, moveDelivery, recordResend } from '@otp/db';
 import { generateNumericCode, hashCode, keepRecentHashes, open, PublicError, secondsUntil } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
@@ -38,6 +38,8 @@ export async function resendChallenge(
       sendCount: sendNumber,
       resendAvailableAt,
     });
+    // The new send starts in line, whatever became of the previous one.
+    await moveDelivery(trx, id, sendNumber, 'resent', { lastError: null, providerMessageId: null });
     await insertOutboxMessage(
       trx,
       deliveryOutboxRow(keys.envelopes, {

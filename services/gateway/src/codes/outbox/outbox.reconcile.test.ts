@@ -34,15 +34,15 @@ describe('the outbox reconciler', () => {
     await quietFor(kept, 120);
 
     // Not quiet for long enough yet: nothing happens.
-    expect(await gateway.deps.relay.reconcileOnce()).toBe(0);
+    expect(await gateway.deps.reconciler.reconcileOnce()).toBe(0);
     expect(await gateway.inspect.email.getJob(deliveryJobId(lost, 1))).toBeUndefined();
 
     await quietFor(lost, 120);
-    expect(await gateway.deps.relay.reconcileOnce()).toBe(1);
+    expect(await gateway.deps.reconciler.reconcileOnce()).toBe(1);
     const readded = await gateway.inspect.email.getJob(deliveryJobId(lost, 1));
     expect(readded?.data).toMatchObject({ challengeId: lost, sendNumber: 1 });
     // The job that was still there is left alone, and a second pass adds nothing.
-    expect(await gateway.deps.relay.reconcileOnce()).toBe(0);
+    expect(await gateway.deps.reconciler.reconcileOnce()).toBe(0);
   });
 
   it('leaves alone sends that were delivered, superseded or belong to expired challenges', async () => {
@@ -55,7 +55,7 @@ describe('the outbox reconciler', () => {
     );
     for (const id of [sent, expired]) await quietFor(id, 120);
 
-    expect(await gateway.deps.relay.reconcileOnce()).toBe(0);
+    expect(await gateway.deps.reconciler.reconcileOnce()).toBe(0);
   });
 
   /** A challenge whose job is the only one in the queue: earlier tests' challenges are expired. */
@@ -94,7 +94,7 @@ describe('the outbox reconciler', () => {
     });
     await quietFor(id, 120);
 
-    expect(await gateway.deps.relay.reconcileOnce()).toBe(1);
+    expect(await gateway.deps.reconciler.reconcileOnce()).toBe(1);
     const job = await gateway.inspect.email.getJob(deliveryJobId(id, 1));
     expect(await job?.getState()).toBe('waiting');
     expect(job?.attemptsMade).toBe(0);
@@ -107,7 +107,7 @@ describe('the outbox reconciler', () => {
     });
     await quietFor(id, 120);
 
-    expect(await gateway.deps.relay.reconcileOnce()).toBe(1);
+    expect(await gateway.deps.reconciler.reconcileOnce()).toBe(1);
     const challenge = await findChallenge(database.db, id);
     expect(challenge).toMatchObject({ status: 'failed', delivery_status: 'failed', delivery_last_error: 'stalled' });
     expect((await listDeliveryAttempts(database.db, id)).map((attempt) => attempt.error_code)).toEqual(['stalled']);
@@ -120,7 +120,7 @@ describe('the outbox reconciler', () => {
     await processNext(id, async () => ({ providerMessageId: '<accepted@smtp.test>' }));
     await quietFor(id, 120);
 
-    expect(await gateway.deps.relay.reconcileOnce()).toBe(1);
+    expect(await gateway.deps.reconciler.reconcileOnce()).toBe(1);
     const challenge = await findChallenge(database.db, id);
     expect(challenge).toMatchObject({
       delivery_status: 'sent',
@@ -128,6 +128,6 @@ describe('the outbox reconciler', () => {
       delivery_attempts: 1,
     });
     // Recorded: the send is no longer silent, so the next pass leaves it.
-    expect(await gateway.deps.relay.reconcileOnce()).toBe(0);
+    expect(await gateway.deps.reconciler.reconcileOnce()).toBe(0);
   });
 });

@@ -3,38 +3,20 @@ import {
   type Database,
   type DeliveryOutboxRow,
   deferOutbox,
-  findQuietDispatchedSends,
   type Kysely,
   markOutboxDispatched,
-  recordStalledDelivery,
   releaseDeferredOutbox,
-  updateDelivery,
 } from '@otp/db';
-import {
-  type Channel,
-  type DeliveryJobOptions,
-  deliveryJobOptions,
-  isDeliveryJobData,
-  JOB_NAMES,
-  STALLED_TOO_OFTEN,
-} from '@otp/domain';
 import type { Logger } from '@otp/runtime';
-import type { Job, Queue } from 'bullmq';
+import { type OutboxEnqueueOptions, outboxEnqueuer } from './outbox.enqueue.ts';
 
-export interface OutboxRelayOptions {
+/** While `queuesReady` says false, rows are deferred without a try. */
+export interface OutboxRelayOptions extends OutboxEnqueueOptions {
   db: Kysely<Database>;
-  queues: Record<Channel, Queue>;
   log: Logger;
   /** The timer's period: picks up rows left by a crashed replica and deferred rows. */
   intervalMs: number;
   batchSize: number;
-  jobOptions: DeliveryJobOptions;
-  /** How often dispatched-but-silent sends are checked against the queue, and after how long. */
-  reconcile?: { intervalMs: number; quietSeconds: number };
-  /** Bound on one `queue.add`; BullMQ waits for a connection that never came up otherwise. */
-  enqueueTimeoutMs?: number;
-  /** False while the queues' Redis connection is down: rows are deferred without trying. */
-  queuesReady?: () => boolean;
 }
 
 export interface OutboxRelay {
@@ -42,12 +24,6 @@ export interface OutboxRelay {
   nudge(): void;
   /** Runs one drain after any running one; resolves with the number of jobs added. */
   drainOnce(): Promise<number>;
-  /**
-   * Repairs dispatched sends that stayed silent: re-adds jobs gone from the queue, revives jobs
-   * that failed without a record, writes back sends a worker finished without recording them.
-   * Resolves with how many sends it repaired.
-   */
-  reconcileOnce(): Promise<number>;
   /** Makes deferred rows due now and drains: call it when the queue's Redis is back. */
   resumeDeferred(): void;
   /** Stops the timer and waits for the drain in progress. */
@@ -61,14 +37,6 @@ export function deferDelayMs(relayAttempts: number): number {
   return Math.min(MAX_DEFER_MS, 1000 * 2 ** Math.min(relayAttempts, 15));
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`queue did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Moves committed outbox rows to BullMQ. The rows stay locked (FOR UPDATE SKIP LOCKED) while
  * their jobs are added, so replicas never relay the same row at the same time; a row is marked
@@ -76,18 +44,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * it. Adding twice is harmless: the job id is derived from the challenge and the send number.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
-  const { db, queues, log, batchSize, jobOptions } = options;
-  const enqueueTimeoutMs = options.enqueueTimeoutMs ?? 2000;
-
-  async function enqueue(row: DeliveryOutboxRow): Promise<void> {
-    if (options.queuesReady?.() === false) throw new Error('queue connection is not ready');
-    if (!isDeliveryJobData(row.job_data)) throw new Error('outbox row holds invalid job data');
-    const queue = queues[row.channel];
-    await withTimeout(
-      queue.add(JOB_NAMES.sendCode, row.job_data, deliveryJobOptions(row.job_id, jobOptions)),
-      enqueueTimeoutMs,
-    );
-  }
+  const { db, log, batchSize } = options;
+  const enqueue = outboxEnqueuer(options);
 
   async function drain(): Promise<number> {
     return db.transaction().execute(async (trx) => {
@@ -148,64 +106,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const timer = setInterval(nudge, options.intervalMs);
   timer.unref();
 
-  // A send whose delivery has said nothing for `quietSeconds` is looked up in its queue:
-  // - gone (Redis lost it: a restart without persistence, a failover to a lagging replica): it is
-  //   added again under the same id;
-  // - failed, while the challenge still reads queued/sending: the worker never recorded the
-  //   failure (every failure it classifies is recorded first, so this is Postgres being away on
-  //   each attempt, or the record of a twice-stalled job not landing). A stalled job's failure is
-  //   recorded now, as its worker meant to; any other goes back to the queue with a fresh attempt
-  //   budget, since the challenge can still use its code;
-  // - completed with a provider message id: the message went out but the worker could not write
-  //   that back (Postgres away longer than its write-back retries): it is recorded as sent now;
-  // - waiting, delayed or active: it is on its way, and left alone.
-  async function reconcileJob(row: DeliveryOutboxRow, job: Job | undefined): Promise<string | null> {
-    if (job === undefined) {
-      await enqueue(row);
-      return 'readded';
-    }
-    const state = await job.getState();
-    const [challengeId, sendNumber] = [row.challenge_id, row.send_number];
-    if (state === 'failed' && job.failedReason === STALLED_TOO_OFTEN) {
-      await recordStalledDelivery(db, {
-        challengeId,
-        sendNumber,
-        channel: row.channel,
-        provider: 'unknown',
-        attempt: job.attemptsStarted,
-      });
-      return 'stalled_recorded';
-    }
-    if (state === 'failed') {
-      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-      return 'revived';
-    }
-    const providerMessageId = (job.returnvalue as { providerMessageId?: unknown } | null)?.providerMessageId;
-    if (state === 'completed' && (typeof providerMessageId === 'string' || providerMessageId === null)) {
-      await updateDelivery(db, challengeId, sendNumber, { status: 'sent', countAttempt: true, providerMessageId });
-      return 'sent_recorded';
-    }
-    return null;
-  }
-
-  async function reconcileOnce(): Promise<number> {
-    if (options.queuesReady?.() === false) return 0;
-    const quietMs = (options.reconcile?.quietSeconds ?? 60) * 1000;
-    const rows = await findQuietDispatchedSends(db, new Date(Date.now() - quietMs), batchSize);
-    const repaired: Record<string, number> = {};
-    for (const row of rows) {
-      const repair = await reconcileJob(row, await queues[row.channel].getJob(row.job_id));
-      if (repair !== null) repaired[repair] = (repaired[repair] ?? 0) + 1;
-    }
-    const total = Object.values(repaired).reduce((sum, count) => sum + count, 0);
-    if (total > 0) log.warn(repaired, 'silent sends repaired: jobs lost, failed or finished without a record');
-    return total;
-  }
-  const reconcileTimer = setInterval(() => {
-    reconcileOnce().catch((error: Error) => log.warn({ err: { message: error.message } }, 'reconcile failed'));
-  }, options.reconcile?.intervalMs ?? 30_000);
-  reconcileTimer.unref();
-
   function resumeDeferred(): void {
     releaseDeferredOutbox(db).then(
       (released) => {
@@ -219,12 +119,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   return {
     nudge,
     drainOnce,
-    reconcileOnce,
     resumeDeferred,
     async stop() {
       stopped = true;
       clearInterval(timer);
-      clearInterval(reconcileTimer);
       await chain;
     },
   };

@@ -1,31 +1,32 @@
-import { type Database, type Kysely, type ProviderStatusUpdate, recordProviderDeliveryStatus } from '@otp/db';
+import { type Database, type Kysely, moveDelivery } from '@otp/db';
+import { type TwilioErrorCode, twilioErrorCode } from '@otp/domain';
 import type { FastifyBaseLogger } from 'fastify';
 
-/** What one Twilio status report means for the challenge: a final status, or nothing. */
+/** What one Twilio status report means for the challenge: a provider transition, or nothing. */
 export interface TwilioOutcome {
-  status: ProviderStatusUpdate['status'];
+  transition: 'delivered' | 'undelivered' | 'provider_failed';
   /** `twilio_<code>` when Twilio names an error code. */
-  lastError?: string;
+  lastError?: TwilioErrorCode;
 }
 
-const FINAL_STATUSES: Record<string, ProviderStatusUpdate['status']> = {
+const FINAL_STATUSES: Record<string, TwilioOutcome['transition']> = {
   delivered: 'delivered',
   undelivered: 'undelivered',
-  failed: 'failed',
+  failed: 'provider_failed',
 };
 
 // Twilio's error codes are numbers; anything else is not copied into our data or logs.
-const ERROR_CODE = /^[0-9]{1,8}$/;
+const isErrorNumber = (code: string): code is `${number}` => /^[0-9]{1,8}$/.test(code);
 
 /**
- * Maps Twilio's MessageStatus to a delivery status. Only the final outcomes matter: queued,
+ * Maps Twilio's MessageStatus to a delivery transition. Only the final outcomes matter: queued,
  * sending, sent, accepted, scheduled... say no more than the worker already recorded (`sent`).
  */
 export function twilioOutcome(messageStatus: string, errorCode: string | undefined): TwilioOutcome | undefined {
-  const status = FINAL_STATUSES[messageStatus];
-  if (status === undefined) return undefined;
-  if (status === 'delivered' || errorCode === undefined || !ERROR_CODE.test(errorCode)) return { status };
-  return { status, lastError: `twilio_${errorCode}` };
+  const transition = Object.hasOwn(FINAL_STATUSES, messageStatus) ? FINAL_STATUSES[messageStatus] : undefined;
+  if (transition === undefined) return undefined;
+  if (transition === 'delivered' || errorCode === undefined || !isErrorNumber(errorCode)) return { transition };
+  return { transition, lastError: twilioErrorCode(errorCode) };
 }
 
 export interface TwilioStatusReport {
@@ -51,10 +52,11 @@ export async function applyTwilioStatus(
     log.debug(context, 'twilio status callback: nothing to record');
     return false;
   }
-  const changed = await recordProviderDeliveryStatus(db, report.challengeId, {
-    sendNumber: report.sendNumber,
-    providerMessageId: report.messageSid,
-    ...outcome,
+  // Only about the latest send and the very message the worker recorded for it; the transition
+  // never leaves `delivered` (reports arrive out of order).
+  const changed = await moveDelivery(db, report.challengeId, report.sendNumber, outcome.transition, {
+    aboutMessage: report.messageSid,
+    ...(outcome.lastError === undefined ? {} : { lastError: outcome.lastError }),
   });
   const providerErrorCode = outcome.lastError === undefined ? undefined : report.errorCode;
   if (changed) log.info({ ...context, providerErrorCode }, 'twilio status callback: delivery status recorded');

@@ -1,0 +1,38 @@
+import type { DeliveryOutboxRow } from '@otp/db';
+import { type Channel, type DeliveryJobOptions, deliveryJobOptions, isDeliveryJobData, JOB_NAMES } from '@otp/domain';
+import type { Queue } from 'bullmq';
+
+export interface OutboxEnqueueOptions {
+  queues: Record<Channel, Queue>;
+  jobOptions: DeliveryJobOptions;
+  /** Bound on one `queue.add`; BullMQ waits for a connection that never came up otherwise. */
+  enqueueTimeoutMs?: number;
+  /** False while the queues' Redis connection is down: nothing is tried. */
+  queuesReady?: () => boolean;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`queue did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Adds an outbox row's job to its channel's queue, for the relay (a committed row) and the
+ * reconciler (a job Redis lost). Adding twice is harmless: the job id is derived from the
+ * challenge and the send number, and BullMQ ignores an id it already has.
+ */
+export function outboxEnqueuer(options: OutboxEnqueueOptions): (row: DeliveryOutboxRow) => Promise<void> {
+  const timeoutMs = options.enqueueTimeoutMs ?? 2000;
+  return async (row) => {
+    if (options.queuesReady?.() === false) throw new Error('queue connection is not ready');
+    if (!isDeliveryJobData(row.job_data)) throw new Error('outbox row holds invalid job data');
+    const queue = options.queues[row.channel];
+    await withTimeout(
+      queue.add(JOB_NAMES.sendCode, row.job_data, deliveryJobOptions(row.job_id, options.jobOptions)),
+      timeoutMs,
+    );
+  };
+}

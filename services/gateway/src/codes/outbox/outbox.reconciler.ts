@@ -1,0 +1,130 @@
+import {
+  type Database,
+  type DeliveryOutboxRow,
+  findQuietDispatchedSends,
+  insertDeliveryAttempt,
+  type Kysely,
+  moveDelivery,
+} from '@otp/db';
+import { type Channel, STALLED_TOO_OFTEN } from '@otp/domain';
+import type { Logger } from '@otp/runtime';
+import type { Job, Queue } from 'bullmq';
+import { type OutboxEnqueueOptions, outboxEnqueuer } from './outbox.enqueue.ts';
+
+export interface OutboxReconcilerOptions extends OutboxEnqueueOptions {
+  db: Kysely<Database>;
+  queues: Record<Channel, Queue>;
+  log: Logger;
+  /** How often dispatched-but-silent sends are checked against the queue. */
+  intervalMs: number;
+  /** How long a send's delivery must have said nothing before it is checked. */
+  quietSeconds: number;
+  /** Sends checked per pass. */
+  batchSize: number;
+}
+
+export interface OutboxReconciler {
+  /**
+   * Repairs dispatched sends that stayed silent: re-adds jobs gone from the queue, revives jobs
+   * that failed without a record, writes back sends a worker finished without recording them.
+   * Resolves with how many sends it repaired.
+   */
+  reconcileOnce(): Promise<number>;
+  /** Stops the timer and waits for the pass in progress. */
+  stop(): Promise<void>;
+}
+
+type Repair = 'readded' | 'stalled_recorded' | 'revived' | 'sent_recorded';
+
+/**
+ * The gateway's repair of sends whose delivery has said nothing for `quietSeconds`; each one is
+ * looked up in its queue:
+ * - gone (Redis lost it: a restart without persistence, a failover to a lagging replica): it is
+ *   added again under the same id;
+ * - failed, while the challenge still reads queued/sending: the worker never recorded the
+ *   failure (every failure it classifies is recorded first, so this is Postgres being away on
+ *   each attempt, or the record of a twice-stalled job not landing). A stalled job's failure is
+ *   recorded now, as its worker meant to; any other goes back to the queue with a fresh attempt
+ *   budget, since the challenge can still use its code;
+ * - completed with a provider message id: the message went out but the worker could not write
+ *   that back (Postgres away longer than its write-back retries): it is recorded as sent now;
+ * - waiting, delayed or active: it is on its way, and left alone.
+ * The records go through the delivery transitions (`stalled`, `sent_recorded`), which move only a
+ * send still queued or sending: a worker's record that lands meanwhile is never overwritten.
+ */
+export function startOutboxReconciler(options: OutboxReconcilerOptions): OutboxReconciler {
+  const { db, queues, log } = options;
+  const enqueue = outboxEnqueuer(options);
+
+  async function reconcileJob(row: DeliveryOutboxRow, job: Job | undefined): Promise<Repair | null> {
+    if (job === undefined) {
+      await enqueue(row);
+      return 'readded';
+    }
+    const state = await job.getState();
+    const [challengeId, sendNumber] = [row.challenge_id, row.send_number];
+    if (state === 'failed' && job.failedReason === STALLED_TOO_OFTEN) {
+      await insertDeliveryAttempt(db, {
+        challenge_id: challengeId,
+        send_number: sendNumber,
+        channel: row.channel,
+        provider: 'unknown',
+        attempt: job.attemptsStarted,
+        outcome: 'temporary_failure',
+        error_code: 'stalled',
+        error_message: null,
+        provider_message_id: null,
+        duration_ms: 0,
+      });
+      await moveDelivery(db, challengeId, sendNumber, 'stalled', { lastError: 'stalled' });
+      return 'stalled_recorded';
+    }
+    if (state === 'failed') {
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      return 'revived';
+    }
+    const providerMessageId = (job.returnvalue as { providerMessageId?: unknown } | null)?.providerMessageId;
+    if (state === 'completed' && (typeof providerMessageId === 'string' || providerMessageId === null)) {
+      await moveDelivery(db, challengeId, sendNumber, 'sent_recorded', { providerMessageId });
+      return 'sent_recorded';
+    }
+    return null;
+  }
+
+  async function reconcileOnce(): Promise<number> {
+    if (options.queuesReady?.() === false) return 0;
+    const rows = await findQuietDispatchedSends(
+      db,
+      new Date(Date.now() - options.quietSeconds * 1000),
+      options.batchSize,
+    );
+    const repaired: Partial<Record<Repair, number>> = {};
+    for (const row of rows) {
+      const repair = await reconcileJob(row, await queues[row.channel].getJob(row.job_id));
+      if (repair !== null) repaired[repair] = (repaired[repair] ?? 0) + 1;
+    }
+    const total = Object.values(repaired).reduce((sum, count) => sum + count, 0);
+    if (total > 0) log.warn(repaired, 'silent sends repaired: jobs lost, failed or finished without a record');
+    return total;
+  }
+
+  // One pass at a time: a pass slowed down by Postgres or Redis is not joined by the next tick's.
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    if (running !== undefined) return;
+    running = reconcileOnce()
+      .catch((error: Error) => log.warn({ err: { message: error.message } }, 'reconcile failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  }, options.intervalMs);
+  timer.unref();
+
+  return {
+    reconcileOnce,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

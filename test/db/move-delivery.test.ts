@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { findChallenge, insertChallenge, moveDelivery, type OtpChallenge } from '@otp/db';
+import { createTestDatabase, type TestDatabase } from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// moveDelivery is the one writer of a challenge's delivery status: its UPDATE enforces the
+// domain's transition table, so these are the table's rules as Postgres applies them.
+describe('moving a delivery', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  interface Seed {
+    delivery?: OtpChallenge['delivery_status'];
+    status?: OtpChallenge['status'];
+    sendCount?: number;
+    expiresInMs?: number;
+    messageId?: string;
+  }
+
+  async function challenge(seed: Seed = {}): Promise<string> {
+    const id = randomUUID();
+    await insertChallenge(database.db, {
+      id,
+      channel: 'email',
+      purpose: 'login',
+      recipient_hash: Buffer.from(id),
+      recipient_sealed: 'sealed',
+      recipient_masked: 'a***@example.com',
+      locale: 'en',
+      user_id: null,
+      code_hashes: [Buffer.from('hash')],
+      status: seed.status ?? 'pending',
+      attempt_count: 0,
+      send_count: seed.sendCount ?? 1,
+      max_attempts: 5,
+      max_sends: 5,
+      expires_at: new Date(Date.now() + (seed.expiresInMs ?? 600_000)),
+      resend_available_at: new Date(),
+      verified_at: null,
+      client_ip: null,
+      delivery_status: seed.delivery ?? 'queued',
+      delivery_provider_message_id: seed.messageId ?? null,
+      delivery_last_error: null,
+      delivery_updated_at: new Date(Date.now() - 60_000),
+    });
+    return id;
+  }
+
+  const read = async (id: string) => (await findChallenge(database.db, id)) as OtpChallenge;
+
+  it('moves the latest send from a status the transition may leave, and counts the provider attempt', async () => {
+    const id = await challenge({ delivery: 'sending' });
+    expect(await moveDelivery(database.db, id, 1, 'sent', { providerMessageId: 'm-1', lastError: null })).toBe(true);
+    expect(await read(id)).toMatchObject({ delivery_status: 'sent', delivery_provider_message_id: 'm-1' });
+    expect((await read(id)).delivery_attempts).toBe(1);
+    expect((await read(id)).delivery_updated_at.getTime()).toBeGreaterThan(Date.now() - 10_000);
+  });
+
+  it('leaves an older send, and a status the transition may not leave, as they are', async () => {
+    const resent = await challenge({ delivery: 'sending', sendCount: 2 });
+    expect(await moveDelivery(database.db, resent, 1, 'sent', { providerMessageId: 'old' })).toBe(false);
+    const sent = await challenge({ delivery: 'sent' });
+    expect(await moveDelivery(database.db, sent, 1, 'stalled', { lastError: 'stalled' })).toBe(false);
+    expect(await moveDelivery(database.db, sent, 1, 'retry_scheduled', { lastError: 'smtp_451' })).toBe(false);
+    expect(await read(sent)).toMatchObject({ status: 'pending', delivery_status: 'sent', delivery_last_error: null });
+  });
+
+  it('fails a pending challenge on a final failure, and only a pending one', async () => {
+    const pending = await challenge({ delivery: 'sending' });
+    expect(await moveDelivery(database.db, pending, 1, 'failed', { lastError: 'smtp_550' })).toBe(true);
+    expect(await read(pending)).toMatchObject({ status: 'failed', delivery_status: 'failed' });
+    const verified = await challenge({ delivery: 'sending', status: 'verified' });
+    expect(await moveDelivery(database.db, verified, 1, 'stalled', { lastError: 'stalled' })).toBe(true);
+    expect(await read(verified)).toMatchObject({ status: 'verified', delivery_status: 'failed' });
+  });
+
+  it('reopens a failed challenge that has not expired', async () => {
+    const failed = await challenge({ delivery: 'failed', status: 'failed' });
+    expect(await moveDelivery(database.db, failed, 1, 'reopened', { lastError: null })).toBe(true);
+    expect(await read(failed)).toMatchObject({ status: 'pending', delivery_status: 'queued' });
+    const expired = await challenge({ delivery: 'failed', status: 'failed', expiresInMs: -1000 });
+    expect(await moveDelivery(database.db, expired, 1, 'reopened')).toBe(false);
+    const locked = await challenge({ delivery: 'failed', status: 'locked' });
+    expect(await moveDelivery(database.db, locked, 1, 'reopened')).toBe(false);
+  });
+
+  it('takes a provider report only about the recorded message, and never over delivered', async () => {
+    const id = await challenge({ delivery: 'sent', messageId: 'SM-1' });
+    expect(await moveDelivery(database.db, id, 1, 'undelivered', { aboutMessage: 'SM-other' })).toBe(false);
+    expect(await moveDelivery(database.db, id, 1, 'delivered', { aboutMessage: 'SM-1' })).toBe(true);
+    const late = { aboutMessage: 'SM-1', lastError: 'twilio_30003' } as const;
+    expect(await moveDelivery(database.db, id, 1, 'undelivered', late)).toBe(false);
+    expect(await read(id)).toMatchObject({ delivery_status: 'delivered', delivery_last_error: null });
+  });
+});

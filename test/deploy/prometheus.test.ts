@@ -227,10 +227,10 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
     let targets: Target[] = [];
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const answer = await fetch(`${prometheusUrl}/api/v1/targets?state=active`).then(
-        async (response) => (await response.json()) as { data: { activeTargets: Target[] } },
-        () => undefined,
-      );
+      // Until it is ready, Prometheus refuses the connection or answers 503 in plain text: wait.
+      const answer = await fetch(`${prometheusUrl}/api/v1/targets?state=active`)
+        .then(async (response) => (await response.json()) as { data: { activeTargets: Target[] } })
+        .catch(() => undefined);
       targets = answer?.data.activeTargets ?? [];
       if (targets.length === 2 && targets.every((target) => target.health !== 'unknown')) break;
       await new Promise((resolve) => setTimeout(resolve, 250));

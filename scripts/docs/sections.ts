@@ -1,7 +1,14 @@
 // Sections of the hand-written docs that are rendered from a table in the code, so they cannot
 // drift from it: between `<!-- generated:<name> -->` and `<!-- /generated:<name> -->`. `pnpm
 // docs:generate` fills them; test/docs/generated.test.ts fails while one is out of date.
-import { ERROR_CODES, EVENT_TYPES } from '@otp/domain';
+import {
+  DELIVERY_ERROR_CODES,
+  DELIVERY_ERROR_FAMILIES,
+  DELIVERY_TRANSITIONS,
+  type DeliveryTransition,
+  ERROR_CODES,
+  EVENT_TYPES,
+} from '@otp/domain';
 import { code, table, text } from './markdown.ts';
 
 export interface GeneratedSection {
@@ -31,9 +38,31 @@ function errorCodes(): string {
   return table(['`code`', 'Status', 'Title'], rows);
 }
 
+function deliveryErrors(): string {
+  const entries = [...Object.entries(DELIVERY_ERROR_CODES), ...Object.entries(DELIVERY_ERROR_FAMILIES)];
+  return table(
+    ['Code', 'Kind', 'When'],
+    entries.map(([name, entry]) => [code(name), entry.kind, text(entry.when)]),
+  );
+}
+
+function deliveryTransitions(): string {
+  const rows = Object.entries(DELIVERY_TRANSITIONS).map(([name, entry]: [string, DeliveryTransition]) => {
+    const effects = [
+      entry.countsAttempt === true ? 'counts an attempt' : '',
+      entry.failsChallenge === true ? 'a pending challenge becomes `failed`' : '',
+      entry.reopensChallenge === true ? 'a failed challenge becomes `pending`' : '',
+    ].filter((effect) => effect !== '');
+    return [code(name), entry.by.join(', '), entry.from.map(code).join(', '), code(entry.to), effects.join('; ')];
+  });
+  return table(['Transition', 'By', 'From', 'To', 'Also'], rows);
+}
+
 export const GENERATED_SECTIONS: readonly GeneratedSection[] = [
   { file: 'docs/accounts-and-factors.md', name: 'events', render: events },
   { file: 'docs/api.md', name: 'error-codes', render: errorCodes },
+  { file: 'docs/reliability.md', name: 'delivery-transitions', render: deliveryTransitions },
+  { file: 'docs/reliability.md', name: 'delivery-errors', render: deliveryErrors },
 ];
 
 /** The text with the named section's content replaced; throws when the markers are missing. */

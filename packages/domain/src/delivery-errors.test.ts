@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   DELIVERY_ERROR_CODES,
   DELIVERY_OUTCOME_KINDS,
-  deliveryErrorCodesMarkdown,
   deliveryErrorEntry,
   twilioErrorCode,
 } from './delivery-errors.ts';
@@ -24,17 +23,5 @@ describe('the delivery error codes', () => {
   it('uses only the known kinds, and every kind', () => {
     const kinds = new Set(Object.values(DELIVERY_ERROR_CODES).map((entry) => entry.kind));
     expect([...kinds].sort()).toEqual([...DELIVERY_OUTCOME_KINDS].sort());
-  });
-
-  it('renders the table as Markdown rows for the docs', () => {
-    const lines = deliveryErrorCodesMarkdown().split('\n');
-    expect(lines[0]).toBe('| code | kind | when |');
-    expect(lines[1]).toBe('| --- | --- | --- |');
-    expect(lines).toContain(
-      '| `smtp_rejected` | permanent | The SMTP server took the message but rejected its recipient. |',
-    );
-    expect(lines.at(-1)).toMatch(/^\| `twilio_<code>` \| permanent \| Twilio refused /);
-    expect(lines).toHaveLength(2 + Object.keys(DELIVERY_ERROR_CODES).length + 3);
-    for (const line of lines.slice(2)) expect(line.split(' | ')).toHaveLength(3);
   });
 });

@@ -87,15 +87,3 @@ export function deliveryErrorEntry(code: string): DeliveryErrorEntry | undefined
 export function twilioErrorCode(code: number | `${number}`): TwilioErrorCode {
   return `twilio_${code}`;
 }
-
-/** The table as Markdown (code, kind, when), families last, for the docs to include. */
-export function deliveryErrorCodesMarkdown(): string {
-  const cell = (text: string) => text.replaceAll('|', '\\|');
-  const rows = [
-    ...Object.entries(DELIVERY_ERROR_CODES).map(([code, entry]) => [`\`${code}\``, entry.kind, entry.when]),
-    ...Object.entries(DELIVERY_ERROR_FAMILIES).map(([code, entry]) => [`\`${code}\``, entry.kind, entry.when]),
-  ];
-  return [['code', 'kind', 'when'], ['---', '---', '---'], ...rows]
-    .map((row) => `| ${row.map(cell).join(' | ')} |`)
-    .join('\n');
-}

@@ -5,6 +5,7 @@ export * from './delivery.worker.ts';
 export * from './dev-outbox.ts';
 export * from './retry-failed.ts';
 export type * from './sender.port.ts';
+export * from './stalled.recorder.ts';
 export * from './template.helpers.ts';
 export * from './worker.config.ts';
 export * from './worker.process.ts';

@@ -9,6 +9,9 @@ import { type AttemptIdentity, attemptRecorder } from './attempt.recorder.ts';
  * records the same when this record does not land.
  */
 export async function recordStalledJob(db: Kysely<Database>, identity: AttemptIdentity): Promise<boolean> {
-  await attemptRecorder(db, identity)('temporary_failure', { errorCode: 'stalled' });
-  return moveDelivery(db, identity.challengeId, identity.sendNumber, 'stalled', { lastError: 'stalled' });
+  // One transaction: the attempt row and the move land together or not at all.
+  return db.transaction().execute(async (trx) => {
+    await attemptRecorder(trx, identity)('temporary_failure', { errorCode: 'stalled' });
+    return moveDelivery(trx, identity.challengeId, identity.sendNumber, 'stalled', { lastError: 'stalled' });
+  });
 }

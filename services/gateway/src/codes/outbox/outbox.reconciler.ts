@@ -1,11 +1,5 @@
-import {
-  type Database,
-  type DeliveryOutboxRow,
-  findQuietDispatchedSends,
-  insertDeliveryAttempt,
-  type Kysely,
-  moveDelivery,
-} from '@otp/db';
+import { type Database, type DeliveryOutboxRow, findQuietDispatchedSends, type Kysely, moveDelivery } from '@otp/db';
+import { recordStalledJob } from '@otp/delivery';
 import { type Channel, STALLED_TOO_OFTEN } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 import type { Job, Queue } from 'bullmq';
@@ -64,19 +58,9 @@ export function startOutboxReconciler(options: OutboxReconcilerOptions): OutboxR
     const state = await job.getState();
     const [challengeId, sendNumber] = [row.challenge_id, row.send_number];
     if (state === 'failed' && job.failedReason === STALLED_TOO_OFTEN) {
-      await insertDeliveryAttempt(db, {
-        challenge_id: challengeId,
-        send_number: sendNumber,
-        channel: row.channel,
-        provider: 'unknown',
-        attempt: job.attemptsStarted,
-        outcome: 'temporary_failure',
-        error_code: 'stalled',
-        error_message: null,
-        provider_message_id: null,
-        duration_ms: 0,
-      });
-      await moveDelivery(db, challengeId, sendNumber, 'stalled', { lastError: 'stalled' });
+      // The record its worker meant to write; `unknown`: the reconciler does not know the provider.
+      const send = { challengeId, sendNumber, channel: row.channel, provider: 'unknown', attempt: job.attemptsStarted };
+      await recordStalledJob(db, send);
       return 'stalled_recorded';
     }
     if (state === 'failed') {

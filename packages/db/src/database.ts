@@ -1,6 +1,9 @@
 import type { AttemptOutcome, Channel, DeliveryStatus, Purpose, StoredChallengeStatus } from '@otp/domain';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
+/** The message a challenge sends (the delivery job's template). */
+export type ChallengeTemplate = 'otp-code' | 'account-exists';
+
 /** Timestamps: read as Date, written as Date or SQL expressions. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -16,6 +19,8 @@ export interface UserTable {
   name: string | null;
   /** Consecutive failed factor codes; at the limit the factors lock until a recovery code is used. */
   factor_failures: Generated<number>;
+  /** The verify_email challenge of the latest registration while the email is unverified. */
+  registration_challenge_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -31,8 +36,10 @@ export interface OtpChallengeTable {
   recipient_masked: string;
   locale: string;
   user_id: string | null;
-  /** Keyed hashes of the codes still valid, newest first (at most three). */
+  /** Keyed hashes of the codes still valid, newest first (none for an `account-exists` challenge). */
   code_hashes: Buffer[];
+  /** The message it sends: `otp-code`, or `account-exists` (no code; nothing verifies it). */
+  template: ColumnType<ChallengeTemplate, ChallengeTemplate | undefined, ChallengeTemplate>;
   status: StoredChallengeStatus;
   send_count: number;
   attempt_count: number;

@@ -9,6 +9,7 @@ export * from './otp-challenge.repository.ts';
 export * from './otp-recipient-window.repository.ts';
 export * from './recovery-code.repository.ts';
 export * from './refresh-token.repository.ts';
+export * from './registration.repository.ts';
 export * from './security-event.repository.ts';
 export * from './user.repository.ts';
 export * from './user-factor.repository.ts';

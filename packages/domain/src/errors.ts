@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   email_taken: { status: 409, title: 'Email address already registered' },
   /** Password sign-in failed: unknown email and wrong password alike (never says which). */
   invalid_credentials: { status: 401, title: 'Invalid email or password' },
+  /** Password sign-in with the right password to an account whose email is not verified yet: verify it first. */
+  email_not_verified: { status: 403, title: 'Email address not verified' },
   /** Too many failed password sign-ins for this account or from this client address. */
   sign_in_throttled: { status: 429, title: 'Too many failed sign-in attempts' },
   /** The mfaToken is unknown, expired, already used or out of attempts: sign in again. */

@@ -74,6 +74,24 @@ export const EVENT_TYPES = {
     audit: true,
     description: 'An account was created with a password (`method`).',
   },
+  'user.registration_renewed': {
+    level: 'info',
+    audit: true,
+    description:
+      'A registration for an address whose account is not verified yet: its password replaced, a new code sent (`challengeId`).',
+  },
+  'user.registration_existing': {
+    level: 'info',
+    audit: true,
+    description:
+      'A registration for an address that has a verified account: nothing changed, an account-exists message sent (`challengeId`).',
+  },
+  'user.claimed': {
+    level: 'warn',
+    audit: true,
+    description:
+      'The owner proved an address that someone had registered without verifying it: what the registrant set was removed (`password`, `phone`, `factors`, `recoveryCodes`) and its `sessions` revoked.',
+  },
   'sign_in.succeeded': {
     level: 'info',
     audit: true,
@@ -83,6 +101,11 @@ export const EVENT_TYPES = {
     level: 'warn',
     audit: true,
     description: 'A password sign-in failed (`reason`: unknown_account, wrong_password).',
+  },
+  'sign_in.unverified': {
+    level: 'warn',
+    audit: true,
+    description: 'A right password for an account whose email is not verified: refused (403 email_not_verified).',
   },
   'sign_in.throttled': {
     level: 'warn',

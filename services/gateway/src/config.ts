@@ -157,6 +157,10 @@ export const GatewayConfigSchema = Type.Object({
   }),
   PURGE_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 300_000, description: 'How often expired data is purged' }),
   EXPIRED_RETENTION_SECONDS: Seconds(86_400, 'How long a challenge is kept after it expired before it is purged'),
+  UNVERIFIED_ACCOUNT_TTL_SECONDS: Seconds(
+    604_800,
+    'An account registered with a password whose email nobody verified is deleted this long after its latest registration',
+  ),
   TWILIO_AUTH_TOKEN: Type.Optional(
     Type.String({
       minLength: 1,

@@ -81,6 +81,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     intervalMs: config.PURGE_INTERVAL_MS,
     retentionSeconds: config.EXPIRED_RETENTION_SECONDS,
     recipientWindowSeconds: config.OTP_RECIPIENT_WINDOW_SECONDS,
+    unverifiedAccountSeconds: config.UNVERIFIED_ACCOUNT_TTL_SECONDS,
   });
   const deps: RunningGatewayDeps = {
     config,

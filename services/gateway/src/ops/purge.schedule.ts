@@ -1,6 +1,7 @@
 import {
   type Database,
   deleteEndedRefreshTokens,
+  deleteUnverifiedAccounts,
   type Kysely,
   purgeExpiredChallenges,
   purgeExpiredMfaTokens,
@@ -16,6 +17,8 @@ export interface PurgeScheduleOptions {
   retentionSeconds: number;
   /** The per-recipient limit's window: older windows count nothing any more. */
   recipientWindowSeconds: number;
+  /** Accounts whose email was never verified go this long after their latest registration. */
+  unverifiedAccountSeconds: number;
   clock?: () => Date;
 }
 
@@ -25,6 +28,7 @@ export interface PurgeOutcome {
   /** Refresh tokens whose idle or absolute lifetime ended before the retention. */
   refreshTokens: number;
   mfaTokens: number;
+  unverifiedAccounts: number;
 }
 
 export interface PurgeSchedule {
@@ -34,8 +38,8 @@ export interface PurgeSchedule {
 
 /**
  * Deletes expired data on a timer: challenges past their expiry plus the retention (their outbox
- * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention, and per-recipient windows nobody used within the
- * window. Every replica runs it; the deletes are idempotent, so replicas racing do no harm.
+ * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention,
+ * per-recipient windows nobody used within the window, and accounts whose email nobody verified. Every replica runs it; the deletes are idempotent, so replicas racing do no harm.
  */
 export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule {
   const { db, log } = options;
@@ -48,8 +52,12 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
     const retainedSince = new Date(at - options.retentionSeconds * 1000);
     const refreshTokens = await deleteEndedRefreshTokens(db, retainedSince);
     const mfaTokens = await purgeExpiredMfaTokens(db, retainedSince);
-    const outcome = { challenges, recipientWindows, refreshTokens, mfaTokens };
-    if (challenges + recipientWindows + refreshTokens + mfaTokens > 0) log.info(outcome, 'purged expired data');
+    const unverifiedAccounts = await deleteUnverifiedAccounts(
+      db,
+      new Date(at - options.unverifiedAccountSeconds * 1000),
+    );
+    const outcome = { challenges, recipientWindows, refreshTokens, mfaTokens, unverifiedAccounts };
+    if (Object.values(outcome).some((count) => count > 0)) log.info(outcome, 'purged expired data');
     return outcome;
   }
 

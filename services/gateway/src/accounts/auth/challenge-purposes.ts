@@ -4,6 +4,7 @@ import {
   findUserByPhone,
   type Kysely,
   markEmailVerified,
+  removeUnverifiedSettings,
   setVerifiedPhone,
   upsertUserWithVerifiedEmail,
   upsertUserWithVerifiedPhone,
@@ -12,6 +13,8 @@ import { PublicError } from '@otp/domain';
 import Type from 'typebox';
 import type { ChallengePurposes, VerifiedChallenge } from '../../codes/challenges/challenge.purpose.port.ts';
 import type { GatewayDeps } from '../../deps.ts';
+import { recordEvent } from '../../events/record-event.ts';
+import type { RequestContext } from '../../events/request-context.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import { TokensAndUser, type UserView } from '../users/user.schemas.ts';
 import { MfaRequired } from './auth.schemas.ts';
@@ -22,6 +25,30 @@ import { completeFirstFactor } from './mfa.service.ts';
 // disabled, phone taken) rolls the consumption back too.
 
 export const Verified = Type.Object({ verified: Type.Literal(true) }, { description: 'The address is verified' });
+
+/**
+ * The address is proven: if someone registered it without proving it, and this challenge is not
+ * that registration's own, the registrant may be a stranger who got there first (pre-hijacking).
+ * What they set (password, phone, factors, recovery codes) goes and their sessions end, before the
+ * owner gets anything. A registrant who proves the address with their registration's own code
+ * keeps their settings.
+ */
+async function claimUnverifiedEmail(
+  trx: Kysely<Database>,
+  challenge: VerifiedChallenge,
+  context: RequestContext,
+  at: Date,
+): Promise<void> {
+  if (challenge.channel !== 'email') return;
+  const user = await findUserByEmail(trx, challenge.recipient);
+  if (user === undefined || user.email_verified_at !== null) return;
+  if (user.registration_challenge_id === challenge.id) return;
+  const removed = await removeUnverifiedSettings(trx, user, at);
+  await recordEvent(trx, context, 'user.claimed', {
+    userId: user.id,
+    details: { challengeId: challenge.id, purpose: challenge.purpose, ...removed },
+  });
+}
 
 /** login: the account of the proven address, created on first sign-in unless sign-up is off. */
 async function accountOf(trx: Kysely<Database>, deps: GatewayDeps, challenge: VerifiedChallenge): Promise<UserView> {
@@ -52,6 +79,7 @@ export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
       description: 'Signed in (login), the MFA step is needed (login, account with a factor), or address verified',
     }),
     async apply(trx, challenge, context, at) {
+      await claimUnverifiedEmail(trx, challenge, context, at);
       if (challenge.purpose !== 'login') {
         await markVerified(trx, challenge);
         return { answer: { verified: true }, userId: challenge.userId };

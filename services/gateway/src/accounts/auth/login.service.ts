@@ -57,6 +57,13 @@ export async function signInWithPassword(
     throw invalidCredentials();
   }
 
+  // Whoever registered an address cannot sign in with a password before proving it: otherwise
+  // anyone could register someone else's address and use the account (pre-hijacking). Said only
+  // to a caller who knows the password, so it tells a stranger nothing.
+  if (user.email_verified_at === null) {
+    await recordEvent(deps.db, context, 'sign_in.unverified', { userId: user.id, details: { method: 'password' } });
+    throw new PublicError('email_not_verified', { detail: 'verify the email address with the code sent to it' });
+  }
   await throttle.recordSuccess(subject);
   return inTransaction(deps.db, (trx) =>
     completeFirstFactor(trx, deps, context, presentUser(user), { method: 'password', at }),

@@ -25,7 +25,7 @@ beforeAll(async () => {
   for (const id of [1, 2]) {
     await bed.startWorker({
       sender: sender(id),
-      render: ({ code }) => ({ text: `Your code is ${code}` }),
+      renderers: { 'otp-code': ({ code }) => ({ text: `Your code is ${code}` }) },
       concurrency: 5,
       limiter: LIMIT,
     });

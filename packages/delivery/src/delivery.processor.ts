@@ -1,24 +1,12 @@
 import { type Database, findChallenge, type Kysely, moveDelivery } from '@otp/db';
-import {
-  type Channel,
-  type DeliveryJobData,
-  type DeliverySecret,
-  EnvelopeError,
-  envelopeContext,
-  isDeliveryJobData,
-  isDeliverySecret,
-  type KeyRing,
-  open,
-  type SendRefusal,
-  sendRefusal,
-} from '@otp/domain';
+import { type Channel, isDeliveryJobData, type KeyRing, type SendRefusal, sendRefusal } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { attemptRecorder } from './attempt.recorder.ts';
-import { DeliveryError } from './delivery.error.ts';
 import { asDeliveryError, handleFailure } from './delivery.failures.ts';
+import { messageComposer, openEnvelope } from './delivery.message.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
-import type { DeliverySender, MessageRenderer } from './sender.port.ts';
+import type { DeliverySender, MessageRenderers } from './sender.port.ts';
 
 /** A job's return value, stored in Redis: ids and reasons only. */
 export type DeliveryJobResult = { providerMessageId: string | null } | { skipped: SendRefusal };
@@ -28,7 +16,8 @@ export interface DeliveryProcessorDeps {
   db: Kysely<Database>;
   keyRing: KeyRing;
   sender: DeliverySender;
-  render: MessageRenderer;
+  /** The templates this channel renders; a job naming another is an invalid payload. */
+  renderers: MessageRenderers;
   log: Logger;
   /** `otp_sends_total` and `otp_delivery_latency_seconds`. */
   metrics: DeliveryMetrics;
@@ -62,30 +51,19 @@ async function writeBack(write: () => Promise<void>, timeoutMs: number, log: Log
   }
 }
 
-function openSecret(keyRing: KeyRing, data: DeliveryJobData): DeliverySecret {
-  let secret: unknown;
-  try {
-    secret = open(keyRing, data.envelope, envelopeContext(data.challengeId, data.sendNumber));
-  } catch (error) {
-    // A key id this worker does not know yet: during a key rotation the gateway may get the new
-    // key before the workers do, so retry (within the challenge's life) instead of failing it.
-    if (error instanceof EnvelopeError && error.reason === 'unknown_key') {
-      throw new DeliveryError('temporary', 'envelope_key_unknown');
-    }
-    // Tampered, or sealed for another job: retrying cannot help.
-    throw new DeliveryError('permanent', 'envelope_unreadable');
-  }
-  if (!isDeliverySecret(secret)) throw new DeliveryError('permanent', 'envelope_unreadable');
-  return secret;
+/** A job this worker can never send: failed at once, without retries, and without a record. */
+function refuse(metrics: DeliveryMetrics): never {
+  metrics.send('invalid_payload');
+  throw new UnrecoverableError('invalid_payload');
 }
 
 export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
   return async function processDelivery(job: Job<unknown, DeliveryJobResult>): Promise<DeliveryJobResult> {
     const data = job.data;
-    if (!isDeliveryJobData(data) || data.channel !== deps.channel) {
-      deps.metrics.send('invalid_payload');
-      throw new UnrecoverableError('invalid_payload');
-    }
+    // Of a version or shape this worker does not know (a newer gateway's), or for the other queue.
+    if (!isDeliveryJobData(data) || data.channel !== deps.channel) refuse(deps.metrics);
+    // Naming a template this worker does not render (account-exists on the SMS queue).
+    const compose = messageComposer(deps.renderers, data) ?? refuse(deps.metrics);
     const { challengeId, sendNumber, channel } = data;
     const log = deps.log.child({
       challengeId,
@@ -93,6 +71,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       channel,
       jobId: job.id,
       requestId: data.requestId,
+      template: data.template,
       attempt: job.attemptsMade + 1,
     });
     const attempt = {
@@ -120,17 +99,13 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     const started = performance.now();
     let providerMessageId: string | null;
     try {
-      const secret = openSecret(deps.keyRing, data);
-      const rendered = deps.render({
-        code: secret.code,
-        purpose: data.purpose,
-        locale: data.locale,
+      const { to, ...rendered } = compose(openEnvelope(deps.keyRing, data), {
         expiresAt: challenge.expires_at,
         now: deps.now(),
       });
       const message = {
         channel,
-        to: secret.to,
+        to,
         toMasked: data.toMasked,
         challengeId,
         sendNumber,

@@ -11,6 +11,7 @@ import {
   type DeliveryFixture,
   type DeliveryTestBed,
   type RecordingSender,
+  type SeedOptions,
   startDeliveryTestBed,
 } from './testing/index.ts';
 
@@ -32,10 +33,13 @@ beforeAll(async () => {
   });
   bed = await startDeliveryTestBed({
     worker: {
-      render: ({ code, locale }) => {
-        // A template bug whose message would carry the code.
-        if (locale === 'crash') throw new Error(`cannot render code ${code}`);
-        return { subject: 'Code', text: `Your code is ${code}` };
+      renderers: {
+        'otp-code': ({ code, locale }) => {
+          // A template bug whose message would carry the code.
+          if (locale === 'crash') throw new Error(`cannot render code ${code}`);
+          return { subject: 'Code', text: `Your code is ${code}` };
+        },
+        'account-exists': () => ({ subject: 'Account', text: 'You have an account.' }),
       },
       log: pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, capture),
     },
@@ -47,7 +51,7 @@ afterAll(async () => {
   await bed?.close();
 });
 
-async function seed(to: string, extra: { locale?: string } = {}) {
+async function seed(to: string, extra: Pick<SeedOptions, 'locale' | 'template'> = {}) {
   const challenge = await fixture.seedChallenge({ to, ...extra });
   seen.codes.push(challenge.code);
   seen.addresses.push(to);
@@ -112,6 +116,13 @@ describe('failure reasons are codes, never provider or exception text', () => {
     expect(outcome.state).toBe('completed');
     expect(sender.sent.at(-1)?.text).toContain(challenge.code);
   });
+
+  it('sends an account-exists message too (its address is as secret as any)', async () => {
+    const challenge = await seed('registered@example.com', { template: 'account-exists' });
+    const outcome = await fixture.finished(await fixture.enqueue(challenge));
+    expect(outcome.state).toBe('completed');
+    expect(sender.sent.at(-1)).toMatchObject({ to: 'registered@example.com', text: 'You have an account.' });
+  });
 });
 
 async function dumpQueueKeys(): Promise<string> {
@@ -140,6 +151,7 @@ describe('nothing secret reaches Redis or the logs', () => {
   it('keeps every code and address out of job data, results, failure reasons and events', async () => {
     const dump = await dumpQueueKeys();
     expect(dump).toContain('l***@example.com'); // the dump does hold the jobs (masked address)
+    expect(dump).toContain('r***@example.com'); // the account-exists one too
     expect(dump).toContain('envelope_unreadable');
     for (const code of seen.codes) expect(dump).not.toMatch(new RegExp(`\\b${code}\\b`));
     for (const address of seen.addresses) expect(dump).not.toContain(address);

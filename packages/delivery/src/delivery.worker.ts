@@ -14,7 +14,7 @@ import { sanitizeJobError } from './delivery.failures.ts';
 import { createDeliveryMetrics } from './delivery.metrics.ts';
 import { createDeliveryProcessor, type DeliveryJobResult } from './delivery.processor.ts';
 import { traceDelivery } from './delivery.span.ts';
-import type { DeliverySender, MessageRenderer } from './sender.port.ts';
+import type { DeliverySender, MessageRenderers } from './sender.port.ts';
 import { recordStalledJob } from './stalled.recorder.ts';
 
 export interface DeliveryWorkerDeps {
@@ -25,7 +25,8 @@ export interface DeliveryWorkerDeps {
   prefix: string;
   keyRing: KeyRing;
   sender: DeliverySender;
-  render: MessageRenderer;
+  /** The channel's templates, by job template; a job naming one not here fails as `invalid_payload`. */
+  renderers: MessageRenderers;
   log: Logger;
   /**
    * Where `otp_sends_total` and `otp_delivery_latency_seconds` are registered: the registry the
@@ -123,7 +124,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     db: deps.db,
     keyRing: deps.keyRing,
     sender: deps.sender,
-    render: deps.render,
+    renderers: deps.renderers,
     log,
     metrics,
     now: deps.now ?? (() => new Date()),

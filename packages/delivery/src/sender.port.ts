@@ -1,4 +1,4 @@
-import type { Channel, Purpose } from '@otp/domain';
+import type { Channel, DeliveryTemplate, Purpose } from '@otp/domain';
 
 /** One message ready for a provider: the address in clear, the rendered content, and what it belongs to. */
 export interface OutgoingMessage {
@@ -35,13 +35,18 @@ export interface DeliverySender {
   close?(): Promise<void>;
 }
 
-/** What a template gets: the code in clear plus what the message should say about it. */
-export interface TemplateInput {
-  readonly code: string;
-  readonly purpose: Purpose;
-  readonly locale: string;
-  readonly expiresAt: Date;
-  readonly now: Date;
+/** What each job template gets to render its message. */
+export interface TemplateInputs {
+  /** The code in clear plus what the message should say about it. */
+  'otp-code': {
+    readonly code: string;
+    readonly purpose: Purpose;
+    readonly locale: string;
+    readonly expiresAt: Date;
+    readonly now: Date;
+  };
+  /** No code: the message only says how to sign in or reset the password. */
+  'account-exists': { readonly locale: string };
 }
 
 export interface RenderedMessage {
@@ -50,5 +55,15 @@ export interface RenderedMessage {
   html?: string;
 }
 
-/** A channel's template for the `otp-code` job template. */
-export type MessageRenderer = (input: TemplateInput) => RenderedMessage;
+/** A channel's template for one job template (`otp-code` unless named). */
+export type MessageRenderer<T extends DeliveryTemplate = 'otp-code'> = (input: TemplateInputs[T]) => RenderedMessage;
+
+/**
+ * A worker's templates. Every channel renders codes; a job asking for a template its worker has
+ * no renderer for (`account-exists` on the SMS queue: registration is email only) is an invalid
+ * payload.
+ */
+export interface MessageRenderers {
+  'otp-code': MessageRenderer<'otp-code'>;
+  'account-exists'?: MessageRenderer<'account-exists'>;
+}

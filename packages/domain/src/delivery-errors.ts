@@ -44,9 +44,15 @@ export const DELIVERY_ERROR_CODES = {
   dev_outbox_write: { kind: 'temporary', when: 'The development outbox could not write the message file.' },
   sender_error: { kind: 'temporary', when: 'A sender threw something it had not classified (a bug).' },
   worker_error: { kind: 'temporary', when: 'An error around the send (Postgres away, a bug); job reason only.' },
-  invalid_payload: { kind: 'permanent', when: 'The job broke the queue contract; job reason only.' },
+  invalid_payload: {
+    kind: 'permanent',
+    when: 'The job broke the queue contract, or names a version or template this worker does not handle; job reason only.',
+  },
   envelope_key_unknown: { kind: 'temporary', when: 'The envelope names a key this worker does not know yet.' },
-  envelope_unreadable: { kind: 'permanent', when: 'The envelope is tampered with or sealed for another job.' },
+  envelope_unreadable: {
+    kind: 'permanent',
+    when: 'The envelope is tampered with, sealed for another job, or does not fit its template (an account-exists envelope holding a code).',
+  },
   stalled: { kind: 'stalled', when: 'The job stalled more often than allowed; the challenge fails.' },
   challenge_missing: { kind: 'skipped', when: 'The challenge is gone (purged); logged only, no row to record on.' },
   challenge_verified: { kind: 'skipped', when: 'The challenge was used already.' },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_QUEUE_PREFIX,
+  DELIVERY_JOB_VERSION,
   deliveryJobId,
   deliveryJobOptions,
   envelopeContext,
@@ -31,16 +32,55 @@ describe('the delivery job contract', () => {
     expect(DEFAULT_QUEUE_PREFIX).toBe('{otp}');
   });
 
-  it('accepts a valid payload and refuses anything else', () => {
+  it('accepts a valid version 1 payload and refuses anything else', () => {
     expect(isDeliveryJobData(valid)).toBe(true);
-    expect(isDeliveryJobData({ ...valid, v: 2 })).toBe(false);
+    expect(isDeliveryJobData({ ...valid, v: 3 })).toBe(false);
     expect(isDeliveryJobData({ ...valid, code: '123456' })).toBe(false);
     expect(isDeliveryJobData({ ...valid, to: 'alice@example.com' })).toBe(false);
     expect(isDeliveryJobData({ ...valid, challengeId: 'nope' })).toBe(false);
     expect(isDeliveryJobData({ ...valid, envelope: 'plain text' })).toBe(false);
     expect(isDeliveryJobData({ ...valid, channel: 'pigeon' })).toBe(false);
-    expect(isDeliverySecret({ to: 'a@b.co', code: '1' })).toBe(true);
-    expect(isDeliverySecret({ to: 'a@b.co' })).toBe(false);
+  });
+
+  it('still reads a version 1 job exactly as the gateway wrote it before version 2', () => {
+    // A job of the previous release, as it may sit in Redis while workers are upgraded.
+    const written = {
+      v: 1,
+      challengeId: '0b5e6f8e-4f43-4f5e-9a43-2a4e0d4f7a11',
+      sendNumber: 2,
+      channel: 'sms',
+      template: 'otp-code',
+      purpose: 'verify_phone',
+      locale: 'pt-BR',
+      toMasked: '+*******2671',
+      requestedAt: '2026-11-22T10:00:00.000Z',
+      expiresAt: '2026-11-22T10:10:00.000Z',
+      requestId: 'req-1',
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      envelope: 'v1.k1.aaa.bbb.ccc',
+    };
+    expect(isDeliveryJobData(written)).toBe(true);
+  });
+
+  it('reads version 2 with either template, and keeps account-exists out of version 1', () => {
+    expect(isDeliveryJobData({ ...valid, v: 2 })).toBe(true);
+    expect(isDeliveryJobData({ ...valid, v: 2, template: 'account-exists', purpose: 'verify_email' })).toBe(true);
+    expect(isDeliveryJobData({ ...valid, v: 1, template: 'account-exists' })).toBe(false);
+    expect(isDeliveryJobData({ ...valid, v: 2, template: 'welcome' })).toBe(false);
+    expect(isDeliveryJobData({ ...valid, v: 2, template: 'account-exists', code: '123456' })).toBe(false);
+  });
+
+  it('writes the oldest version that carries each template', () => {
+    expect(DELIVERY_JOB_VERSION).toEqual({ 'otp-code': 1, 'account-exists': 2 });
+  });
+
+  it('seals a code in every otp-code envelope and never in an account-exists one', () => {
+    expect(isDeliverySecret('otp-code', { to: 'a@b.co', code: '1' })).toBe(true);
+    expect(isDeliverySecret('otp-code', { to: 'a@b.co' })).toBe(false);
+    expect(isDeliverySecret('account-exists', { to: 'a@b.co' })).toBe(true);
+    expect(isDeliverySecret('account-exists', { to: 'a@b.co', code: '1' })).toBe(false);
+    expect(isDeliverySecret('account-exists', { to: 'a@b.co', code: undefined })).toBe(false);
+    expect(isDeliverySecret('account-exists', {})).toBe(false);
   });
 
   it('derives one job id per send, valid for BullMQ (no colon, not all digits)', () => {

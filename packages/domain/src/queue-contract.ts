@@ -15,48 +15,97 @@ export const TRACEPARENT_PATTERN = '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a
 export const PURPOSES = ['login', 'verify_email', 'verify_phone'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
+// Do not rename: live jobs in Redis carry these names in `template`.
+export const DELIVERY_TEMPLATES = ['otp-code', 'account-exists'] as const;
 /**
- * Clear job data: only what a queue dashboard needs. The code and the address travel inside
- * `envelope` (AES-256-GCM, bound to the job id), which only the gateway and the workers can open.
+ * Which message a job asks for:
+ * - `otp-code`: a one-time code (sign-in or verification);
+ * - `account-exists`: at registration, to an address whose account is verified already: how to
+ *   sign in or reset the password, and never a code.
  */
-export const DeliveryJobData = Type.Object(
-  {
-    v: Type.Literal(1),
-    challengeId: Type.String({ format: 'uuid' }),
-    sendNumber: Type.Integer({ minimum: 1 }),
-    channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
-    template: Type.Literal('otp-code'),
-    purpose: Type.Enum(PURPOSES),
-    locale: Type.String({ maxLength: 35 }),
-    toMasked: Type.String(),
-    requestedAt: Type.String({ format: 'date-time' }),
-    expiresAt: Type.String({ format: 'date-time' }),
-    requestId: Type.Optional(Type.String({ maxLength: 128 })),
-    /**
-     * The gateway's span (W3C trace context) when it traces (OTEL_EXPORTER_OTLP_ENDPOINT set):
-     * the worker's span becomes its child. Workers that predate this field reject it (the
-     * schema allows no unknown property): upgrade the workers before turning tracing on.
-     */
-    traceparent: Type.Optional(Type.String({ pattern: TRACEPARENT_PATTERN })),
-    envelope: Type.String({ pattern: '^v1\\.' }),
-  },
+export type DeliveryTemplate = (typeof DELIVERY_TEMPLATES)[number];
+
+/**
+ * The clear fields every version of the job has: only what a queue dashboard needs. The address
+ * (and the code, for `otp-code`) travel inside `envelope` (AES-256-GCM, bound to the job id),
+ * which only the gateway and the workers can open.
+ */
+const clearFields = {
+  challengeId: Type.String({ format: 'uuid' }),
+  sendNumber: Type.Integer({ minimum: 1 }),
+  channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
+  purpose: Type.Enum(PURPOSES),
+  locale: Type.String({ maxLength: 35 }),
+  toMasked: Type.String(),
+  requestedAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  requestId: Type.Optional(Type.String({ maxLength: 128 })),
+  /**
+   * The gateway's span (W3C trace context) when it traces (OTEL_EXPORTER_OTLP_ENDPOINT set):
+   * the worker's span becomes its child. Workers that predate this field reject it (the
+   * schema allows no unknown property): upgrade the workers before turning tracing on.
+   */
+  traceparent: Type.Optional(Type.String({ pattern: TRACEPARENT_PATTERN })),
+  envelope: Type.String({ pattern: '^v1\\.' }),
+};
+
+/** Version 1: a code, nothing else. Still written for `otp-code` and read by every worker. */
+export const DeliveryJobDataV1 = Type.Object(
+  { v: Type.Literal(1), template: Type.Literal('otp-code'), ...clearFields },
   { additionalProperties: false },
 );
-export type DeliveryJobData = Static<typeof DeliveryJobData>;
+export type DeliveryJobDataV1 = Static<typeof DeliveryJobDataV1>;
 
-/** What is sealed inside `envelope`. */
-export const DeliverySecret = Type.Object({ to: Type.String(), code: Type.String() }, { additionalProperties: false });
-export type DeliverySecret = Static<typeof DeliverySecret>;
+/**
+ * Version 2: version 1 plus the `account-exists` template. A worker older than version 2 fails
+ * such a job as `invalid_payload`: upgrade every worker before the gateways (docs/operating.md).
+ */
+export const DeliveryJobDataV2 = Type.Object(
+  { v: Type.Literal(2), template: Type.Enum(DELIVERY_TEMPLATES), ...clearFields },
+  { additionalProperties: false },
+);
+export type DeliveryJobDataV2 = Static<typeof DeliveryJobDataV2>;
+
+/** Every version a worker reads. */
+export const DeliveryJobData = Type.Union([DeliveryJobDataV1, DeliveryJobDataV2]);
+export type DeliveryJobData = DeliveryJobDataV1 | DeliveryJobDataV2;
+
+/**
+ * The version the gateway writes for each template: the oldest that carries it. Codes stay
+ * version 1, so a worker of the previous release keeps delivering them while a release rolls
+ * out or back; only the new message needs the new workers.
+ */
+export const DELIVERY_JOB_VERSION = { 'otp-code': 1, 'account-exists': 2 } as const satisfies Record<
+  DeliveryTemplate,
+  DeliveryJobData['v']
+>;
+
+/**
+ * What is sealed inside `envelope`, per template (in every version): an `otp-code` job always
+ * carries the code, an `account-exists` job never does (its envelope holding one is refused).
+ */
+export const DELIVERY_SECRETS = {
+  'otp-code': Type.Object({ to: Type.String(), code: Type.String() }, { additionalProperties: false }),
+  'account-exists': Type.Object({ to: Type.String() }, { additionalProperties: false }),
+} as const;
+export type DeliverySecret<T extends DeliveryTemplate = DeliveryTemplate> = {
+  [K in DeliveryTemplate]: Static<(typeof DELIVERY_SECRETS)[K]>;
+}[T];
 
 const jobDataValidator = Compile(DeliveryJobData);
-const secretValidator = Compile(DeliverySecret);
+const secretValidators = {
+  'otp-code': Compile(DELIVERY_SECRETS['otp-code']),
+  'account-exists': Compile(DELIVERY_SECRETS['account-exists']),
+};
 
+/** Job data of any version a worker reads (1 or 2). */
 export function isDeliveryJobData(value: unknown): value is DeliveryJobData {
   return jobDataValidator.Check(value);
 }
 
-export function isDeliverySecret(value: unknown): value is DeliverySecret {
-  return secretValidator.Check(value);
+/** Whether an opened envelope holds what `template` needs, and nothing more. */
+export function isDeliverySecret<T extends DeliveryTemplate>(template: T, value: unknown): value is DeliverySecret<T> {
+  return secretValidators[template].Check(value);
 }
 
 /**

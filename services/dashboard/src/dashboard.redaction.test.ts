@@ -56,6 +56,9 @@ beforeAll(async () => {
   await finished;
   await worker.close();
   await worker.disconnect();
+  // A version 2 account-exists job (left waiting), leaking the same way.
+  const accountExists = { ...leaky, v: 2, template: 'account-exists', purpose: 'verify_email' };
+  ids.push(String((await queue.add('send-code', accountExists, { jobId: 'leaky.3' })).id));
 });
 
 afterAll(async () => {
@@ -87,6 +90,20 @@ describe('what the dashboard shows of a job with secrets in clear', () => {
     expect(job.returnValue).toBe(HIDDEN);
   });
 
+  it('shows the version and template of a version 2 account-exists job, and nothing it leaks', async () => {
+    const { job } = JSON.parse(await body('/api/queues/email/leaky.3')) as { job: Record<string, unknown> };
+    expect(job.data).toEqual({
+      v: 2,
+      challengeId: '0b6c4c8e-7d4a-4f4f-9a55-2f2a5d1f3c11',
+      channel: 'email',
+      template: 'account-exists',
+      purpose: 'verify_email',
+      toMasked: HIDDEN,
+      envelope: SEALED,
+      hiddenFields: ['to', 'code', 'phone', 'requestId'],
+    });
+  });
+
   it('blanks the address and the code in failed reasons, stack traces and job logs', async () => {
     const { job } = JSON.parse(await body('/api/queues/email/leaky.1')) as {
       job: { failedReason: string; stacktrace: string[] };
@@ -103,6 +120,7 @@ describe('what the dashboard shows of a job with secrets in clear', () => {
       await body('/api/queues?activeQueue=email&status=latest&page=1&jobsPerPage=50'),
       await body('/api/queues?activeQueue=email&status=failed&page=1&jobsPerPage=50'),
       await body('/api/queues?activeQueue=email&status=completed&page=1&jobsPerPage=50'),
+      await body('/api/queues?activeQueue=email&status=waiting&page=1&jobsPerPage=50'),
       ...(await Promise.all(ids.map((id) => body(`/api/queues/email/${id}`)))),
       ...(await Promise.all(ids.map((id) => body(`/api/queues/email/${id}/logs`)))),
     ].join('\n');

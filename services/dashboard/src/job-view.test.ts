@@ -1,6 +1,6 @@
 import { DELIVERY_ERROR_CODES } from '@otp/domain';
 import { describe, expect, it } from 'vitest';
-import { redactFailureText } from './job-view.ts';
+import { HIDDEN, publicJobData, redactFailureText, SEALED } from './job-view.ts';
 
 describe('failed reasons on the board', () => {
   it('shows every delivery error code as it is, and blanks addresses in other text', () => {
@@ -10,5 +10,42 @@ describe('failed reasons on the board', () => {
       expect(redactFailureText(`UnrecoverableError: ${code}`)).toBe(`UnrecoverableError: ${code}`);
     }
     expect(redactFailureText('550 no such user someone@example.com')).not.toContain('someone@example.com');
+  });
+});
+
+describe('job data on the board', () => {
+  const clear = {
+    challengeId: '0b5e6f8e-4f43-4f5e-9a43-2a4e0d4f7a11',
+    sendNumber: 1,
+    channel: 'email',
+    purpose: 'verify_email',
+    locale: 'en',
+    toMasked: 'a***@example.com',
+    requestedAt: '2026-11-22T10:00:00.000Z',
+    expiresAt: '2026-11-22T10:10:00.000Z',
+    requestId: 'req-1',
+    envelope: 'v1.k1.aaa.bbb.ccc',
+  };
+
+  it('shows the version and the template of every contract version, the envelope sealed', () => {
+    for (const job of [
+      { v: 1, template: 'otp-code', ...clear },
+      { v: 2, template: 'otp-code', ...clear },
+      { v: 2, template: 'account-exists', ...clear },
+    ]) {
+      expect(publicJobData(job)).toEqual({ ...job, envelope: SEALED });
+    }
+  });
+
+  it('hides what an account-exists job must never hold in clear', () => {
+    const leaky = { v: 2, template: 'account-exists', ...clear, toMasked: 'ada@example.com', code: '042917' };
+    expect(publicJobData(leaky)).toEqual({
+      v: 2,
+      template: 'account-exists',
+      ...clear,
+      toMasked: HIDDEN,
+      envelope: SEALED,
+      hiddenFields: ['code'],
+    });
   });
 });

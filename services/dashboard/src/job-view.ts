@@ -7,7 +7,10 @@ import type { Job, Queue } from 'bullmq';
 // are a second line of defence: the board shows only the fields it knows to be safe, whatever a
 // buggy or foreign producer put in Redis.
 
-/** The clear fields of the delivery job contract (DeliveryJobData) that are safe to show as they are. */
+/**
+ * The clear fields of the delivery job contract (DeliveryJobData, versions 1 and 2) that are safe
+ * to show as they are. Version 2 added a value of `template` (`account-exists`), not a field.
+ */
 const SHOWN_FIELDS = new Set([
   'v',
   'challengeId',

@@ -1,4 +1,5 @@
 export * from './config.ts';
+export * from './templates/account-exists.template.ts';
 export * from './templates/otp-code.template.ts';
 export * from './transports/dev-outbox.sender.ts';
 export * from './transports/smtp.classify.ts';

@@ -44,6 +44,27 @@ describe('email worker against a real SMTP server', () => {
     expect(row?.delivery_provider_message_id).toBe(mail.headers['message-id']);
   });
 
+  it('delivers the account-exists email: how to sign in or reset the password, and no code', async () => {
+    const challenge = await fixture.seedChallenge({
+      to: 'known@example.com',
+      template: 'account-exists',
+      purpose: 'verify_email',
+    });
+    const outcome = await fixture.finished(await fixture.enqueue(challenge));
+    const mail = await sink.waitForMail('known@example.com');
+
+    expect(outcome.state).toBe('completed');
+    expect(mail.subject).toBe('You already have an account with Acme');
+    expect(mail.text).toContain('An account already exists for it');
+    expect(mail.text).toContain('Forgot password');
+    expect(mail.html).toContain('If you did not try to create an account, ignore this email.');
+    // No code, nor anything that looks like one, in any part of the mail.
+    expect(`${mail.subject}\n${mail.text}`).not.toMatch(/\d/);
+    expect(mail.html).not.toContain(challenge.code);
+    expect(mail.headers['x-otp-challenge-id']).toBe(challenge.id);
+    expect(await findChallenge(database.db, challenge.id)).toMatchObject({ delivery_status: 'sent' });
+  });
+
   it('retries a 451 and delivers once: two attempt rows, one mail', async () => {
     const challenge = await fixture.seedChallenge({ to: 'retry@example.com' });
     sink.failNext(1, 451);

@@ -1,13 +1,24 @@
 import { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker } from '@otp/delivery';
+import { createAccountExistsEmailTemplate } from './templates/account-exists.template.ts';
 import { createOtpCodeEmailTemplate } from './templates/otp-code.template.ts';
 
-export interface EmailWorkerDeps extends Omit<DeliveryWorkerDeps, 'channel' | 'render'> {
+export interface EmailWorkerDeps extends Omit<DeliveryWorkerDeps, 'channel' | 'renderers'> {
   /** Product name used in the email. */
   appName: string;
 }
 
-/** Consumes the `email` queue: renders the `otp-code` email and hands it to `deps.sender`. */
+/**
+ * Consumes the `email` queue: renders the email the job asks for (`otp-code`, `account-exists`)
+ * and hands it to `deps.sender`.
+ */
 export function startWorker(deps: EmailWorkerDeps): DeliveryWorker {
   const { appName, ...workerDeps } = deps;
-  return startDeliveryWorker({ ...workerDeps, channel: 'email', render: createOtpCodeEmailTemplate({ appName }) });
+  return startDeliveryWorker({
+    ...workerDeps,
+    channel: 'email',
+    renderers: {
+      'otp-code': createOtpCodeEmailTemplate({ appName }),
+      'account-exists': createAccountExistsEmailTemplate({ appName }),
+    },
+  });
 }

@@ -59,6 +59,19 @@ describe('SMS worker against a Twilio-shaped API, through the twilio SDK', () =>
     );
   });
 
+  it('refuses an account-exists job as an invalid payload: registration is by email only', async () => {
+    const challenge = await fixture.seedChallenge({ to: '+14155550110', template: 'account-exists' });
+    const requestsBefore = twilio.requests;
+    const job = await fixture.enqueue(challenge, { attempts: 3 });
+    const outcome = await fixture.finished(job);
+
+    expect(job.data).toMatchObject({ v: 2, channel: 'sms', template: 'account-exists' });
+    expect(outcome).toEqual({ state: 'failed', reason: 'invalid_payload' });
+    expect((await fixture.queue.getJob(job.id as string))?.attemptsMade).toBe(1);
+    expect(twilio.requests).toBe(requestsBefore);
+    expect(await listDeliveryAttempts(database.db, challenge.id)).toEqual([]);
+  });
+
   it('waits out a 429 and sends once, the rate limit not using an attempt', async () => {
     const challenge = await fixture.seedChallenge({ to: '+14155550101' });
     twilio.respondNext({ status: 429, retryAfterSeconds: 1 });

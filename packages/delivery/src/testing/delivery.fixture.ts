@@ -2,7 +2,9 @@ import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { type Database, insertChallenge, type Kysely } from '@otp/db';
 import {
   type Channel,
+  DELIVERY_JOB_VERSION,
   type DeliveryStatus,
+  type DeliveryTemplate,
   deliveryJobId,
   deliveryJobOptions,
   envelopeContext,
@@ -30,6 +32,8 @@ export interface DeliveryFixtureOptions {
 
 export interface SeedOptions {
   to: string;
+  /** The message its sends ask for (default `otp-code`). */
+  template?: DeliveryTemplate;
   code?: string;
   purpose?: Purpose;
   locale?: string;
@@ -44,6 +48,11 @@ export interface SeedOptions {
 export interface SeededChallenge {
   id: string;
   to: string;
+  template: DeliveryTemplate;
+  /**
+   * The code its sends carry. An `account-exists` challenge stores and sends none: this one is
+   * never used, so a test may search for it in what was sent.
+   */
   code: string;
   sendNumber: number;
   expiresAt: Date;
@@ -72,6 +81,7 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
     const challenge: SeededChallenge = {
       id,
       to: seed.to,
+      template: seed.template ?? 'otp-code',
       code: seed.code ?? generateNumericCode(6),
       sendNumber: seed.sendCount ?? 1,
       expiresAt: new Date(now + (seed.expiresInMs ?? 600_000)),
@@ -87,7 +97,7 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
       recipient_masked: maskRecipient(options.channel, seed.to),
       locale: challenge.locale,
       user_id: null,
-      code_hashes: [hashCode(codeKey, id, challenge.code)],
+      code_hashes: challenge.template === 'otp-code' ? [hashCode(codeKey, id, challenge.code)] : [],
       status: seed.status ?? 'pending',
       attempt_count: 0,
       send_count: challenge.sendNumber,
@@ -103,16 +113,21 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
     return challenge;
   }
 
-  /** The job data for a send, as the gateway's relay writes it. `envelopeFor` seals the envelope for another send. */
+  /**
+   * The job data for a send, as the gateway's relay writes it: the contract version the gateway
+   * writes for the challenge's template, the code sealed only for `otp-code`. `envelopeFor`
+   * seals the envelope for another send.
+   */
   function jobData(challenge: SeededChallenge, envelopeFor?: { challengeId: string; sendNumber: number }) {
     const sealedFor = envelopeFor ?? { challengeId: challenge.id, sendNumber: challenge.sendNumber };
-    const secret = { to: challenge.to, code: challenge.code };
+    const secret =
+      challenge.template === 'otp-code' ? { to: challenge.to, code: challenge.code } : { to: challenge.to };
     return {
-      v: 1,
+      v: DELIVERY_JOB_VERSION[challenge.template],
       challengeId: challenge.id,
       sendNumber: challenge.sendNumber,
       channel: options.channel,
-      template: 'otp-code',
+      template: challenge.template,
       purpose: challenge.purpose,
       locale: challenge.locale,
       toMasked: maskRecipient(options.channel, challenge.to),

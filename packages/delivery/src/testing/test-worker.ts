@@ -8,7 +8,7 @@ export type TestWorkerOptions = Pick<DeliveryWorkerDeps, 'db' | 'redisUrl' | 'pr
 export type StartWorker = (deps: DeliveryWorkerDeps) => DeliveryWorker;
 
 /**
- * A delivery worker with test settings (a plain template, silent logs, 5 s locks, a generous
+ * A delivery worker with test settings (plain templates, silent logs, 5 s locks, a generous
  * limiter); a test names only what it is about. Waits until the worker is connected.
  * `start` is the function under test when it is a service's (which brings its own template).
  */
@@ -18,7 +18,10 @@ export async function startTestDeliveryWorker(
 ): Promise<DeliveryWorker> {
   const worker = start({
     channel: 'email',
-    render: ({ code }) => ({ subject: 'Your code', text: `Your code is ${code}` }),
+    renderers: {
+      'otp-code': ({ code }) => ({ subject: 'Your code', text: `Your code is ${code}` }),
+      'account-exists': () => ({ subject: 'Your account', text: 'You have an account already.' }),
+    },
     log: createLogger({ service: 'delivery-test', level: 'silent' }),
     concurrency: 2,
     limiter: { max: 100, duration: 1000 },

@@ -1,6 +1,7 @@
 import {
   type Channel,
   type DeliveryJobData,
+  type DeliverySecret,
   deliveryJobId,
   envelopeContext,
   isDeliverySecret,
@@ -23,12 +24,34 @@ export async function deliveryJob(
   throw new Error(`no delivery job for send ${sendNumber} of challenge ${challengeId}`);
 }
 
-/** What a worker would deliver for a send: the code and the address, opened from the envelope. */
-export async function deliveredSecret(gateway: TestGateway, challengeId: string, sendNumber = 1) {
+/** What a worker would open for a send, by the message its job asks for. */
+export type DeliveredSend =
+  | { template: 'otp-code'; secret: DeliverySecret<'otp-code'> }
+  | { template: 'account-exists'; secret: DeliverySecret<'account-exists'> };
+
+/** The template of a send and its envelope opened (the address, and the code of an `otp-code` send). */
+export async function deliveredSend(gateway: TestGateway, challengeId: string, sendNumber = 1): Promise<DeliveredSend> {
   const job = await deliveryJob(gateway, challengeId, sendNumber);
-  const secret = open(gateway.ring, job.data.envelope, envelopeContext(challengeId, sendNumber));
-  if (!isDeliverySecret(secret)) throw new Error('envelope does not hold a delivery secret');
-  return secret;
+  const opened = open(gateway.ring, job.data.envelope, envelopeContext(challengeId, sendNumber));
+  if (job.data.template === 'account-exists') {
+    if (isDeliverySecret('account-exists', opened)) return { template: 'account-exists', secret: opened };
+  } else if (isDeliverySecret('otp-code', opened)) {
+    return { template: 'otp-code', secret: opened };
+  }
+  throw new Error(`the envelope does not hold what a ${job.data.template} send needs`);
+}
+
+/** What a worker would deliver for a code send: the code and the address, opened from the envelope. */
+export async function deliveredSecret(
+  gateway: TestGateway,
+  challengeId: string,
+  sendNumber = 1,
+): Promise<DeliverySecret<'otp-code'>> {
+  const send = await deliveredSend(gateway, challengeId, sendNumber);
+  if (send.template !== 'otp-code') {
+    throw new Error(`send ${sendNumber} of challenge ${challengeId} carries no code: it is ${send.template}`);
+  }
+  return send.secret;
 }
 
 export async function deliveredCode(gateway: TestGateway, challengeId: string, sendNumber = 1): Promise<string> {

@@ -1,17 +1,19 @@
 import type { NewDeliveryOutboxRow } from '@otp/db';
 import {
   type Channel,
+  DELIVERY_JOB_VERSION,
   type DeliveryJobData,
   type DeliverySecret,
   deliveryJobId,
   envelopeContext,
   isDeliveryJobData,
+  isDeliverySecret,
   type KeyRing,
   type Purpose,
   seal,
 } from '@otp/domain';
 
-export interface SendRequest {
+interface SendFields {
   challengeId: string;
   sendNumber: number;
   channel: Channel;
@@ -19,27 +21,54 @@ export interface SendRequest {
   locale: string;
   toMasked: string;
   expiresAt: Date;
-  /** The normalised recipient and the code: they travel only inside the sealed envelope. */
+  /** The normalised recipient: it travels only inside the sealed envelope. */
   to: string;
-  code: string;
   requestId: string;
   /** The request's span (W3C trace context), when the gateway traces. */
   traceparent?: string | undefined;
   requestedAt: Date;
 }
 
+/** A code to deliver (the `otp-code` message, the default): the code is sealed with the address. */
+export interface CodeSend extends SendFields {
+  template?: 'otp-code';
+  code: string;
+}
+
+/**
+ * The "account exists" email of a registration for an address whose account is verified
+ * already: how to sign in or reset the password. Email only, and never a code.
+ */
+export interface AccountExistsSend extends SendFields {
+  template: 'account-exists';
+  channel: 'email';
+  code?: undefined;
+}
+
+export type SendRequest = CodeSend | AccountExistsSend;
+
+function sealedSecret(send: SendRequest): DeliverySecret {
+  if (send.template !== 'account-exists') return { to: send.to, code: send.code };
+  // The type says so already; this holds for callers that got around it too.
+  if (send.code !== undefined) throw new Error('an account-exists send never carries a code');
+  return { to: send.to };
+}
+
 /**
  * The outbox row of one send. Its job data is what BullMQ will hold: masked fields in clear and
- * the code + address sealed under the envelope key, bound to this job id.
+ * the address (and the code, for `otp-code`) sealed under the envelope key, bound to this job id.
+ * The contract version is the oldest that carries the template (DELIVERY_JOB_VERSION): codes
+ * stay version 1, so workers of the previous release keep delivering them during an upgrade.
  */
 export function deliveryOutboxRow(envelopes: KeyRing, send: SendRequest): NewDeliveryOutboxRow {
-  const secret: DeliverySecret = { to: send.to, code: send.code };
-  const jobData: DeliveryJobData = {
-    v: 1,
+  const template = send.template ?? 'otp-code';
+  const secret = sealedSecret(send);
+  // The producer checks the contract too: a bad payload fails here, not in a worker.
+  if (!isDeliverySecret(template, secret)) throw new Error('delivery secret does not match its template');
+  const fields = {
     challengeId: send.challengeId,
     sendNumber: send.sendNumber,
     channel: send.channel,
-    template: 'otp-code',
     purpose: send.purpose,
     locale: send.locale,
     toMasked: send.toMasked,
@@ -49,7 +78,11 @@ export function deliveryOutboxRow(envelopes: KeyRing, send: SendRequest): NewDel
     ...(send.traceparent === undefined ? {} : { traceparent: send.traceparent }),
     envelope: seal(envelopes, secret, envelopeContext(send.challengeId, send.sendNumber)),
   };
-  // The producer checks the contract too: a bad payload fails here, not in a worker.
+  // Two branches so the type checker pairs each version with the templates it may carry.
+  const jobData: DeliveryJobData =
+    template === 'otp-code'
+      ? { v: DELIVERY_JOB_VERSION[template], template, ...fields }
+      : { v: DELIVERY_JOB_VERSION[template], template, ...fields };
   if (!isDeliveryJobData(jobData)) throw new Error('delivery job data does not match the queue contract');
   return {
     challenge_id: send.challengeId,

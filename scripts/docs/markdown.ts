@@ -31,3 +31,8 @@ export function table(header: string[], rows: string[][]): string {
   const lines = [line(header), line(widths.map((size) => '-'.repeat(size))), ...rows.map(line)];
   return `${lines.join('\n')}\n`;
 }
+
+/** Text already written as Markdown (code spans and all), in a table cell: only pipes are escaped. */
+export function markdownCell(value: string): string {
+  return value.replaceAll('|', '\\|');
+}

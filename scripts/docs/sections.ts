@@ -9,7 +9,7 @@ import {
   ERROR_CODES,
   EVENT_TYPES,
 } from '@otp/domain';
-import { code, table, text } from './markdown.ts';
+import { code, markdownCell, table, text } from './markdown.ts';
 
 export interface GeneratedSection {
   /** The Markdown file, relative to the repository root. */
@@ -24,7 +24,7 @@ function events(): string {
     entry.level,
     entry.audit ? 'yes' : 'no',
     'codeMetric' in entry ? code(entry.codeMetric) : '',
-    text(entry.description),
+    markdownCell(entry.description),
   ]);
   return table(['Event', 'Log level', 'Audit row', 'Counted as', 'When'], rows);
 }
@@ -42,7 +42,7 @@ function deliveryErrors(): string {
   const entries = [...Object.entries(DELIVERY_ERROR_CODES), ...Object.entries(DELIVERY_ERROR_FAMILIES)];
   return table(
     ['Code', 'Kind', 'When'],
-    entries.map(([name, entry]) => [code(name), entry.kind, text(entry.when)]),
+    entries.map(([name, entry]) => [code(name), entry.kind, markdownCell(entry.when)]),
   );
 }
 

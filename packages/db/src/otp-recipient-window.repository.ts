@@ -44,12 +44,12 @@ export async function createChallengeWithinRecipientLimit(
     ), challenge AS (
       INSERT INTO otp_challenges (
         id, channel, purpose, recipient_hash, recipient_sealed, recipient_masked, locale, user_id,
-        code_hashes, status, send_count, attempt_count, max_attempts, max_sends, expires_at,
+        code_hashes, template, status, send_count, attempt_count, max_attempts, max_sends, expires_at,
         resend_available_at, client_ip, delivery_status, delivery_updated_at, created_at
       )
       SELECT ${c.id}::uuid, ${c.channel}::text, ${c.purpose}::text, ${c.recipient_hash}::bytea,
         ${c.recipient_sealed}::text, ${c.recipient_masked}::text, ${c.locale}::text, ${c.user_id ?? null}::uuid,
-        ${c.code_hashes}::bytea[], ${c.status}::text, ${c.send_count}::int, ${c.attempt_count ?? 0}::int,
+        ${c.code_hashes}::bytea[], ${c.template ?? 'otp-code'}::text, ${c.status}::text, ${c.send_count}::int, ${c.attempt_count ?? 0}::int,
         ${c.max_attempts}::int, ${c.max_sends}::int, ${c.expires_at}::timestamptz,
         ${c.resend_available_at}::timestamptz, ${c.client_ip ?? null}::text, ${c.delivery_status}::text,
         ${c.delivery_updated_at}::timestamptz, ${window.at}::timestamptz

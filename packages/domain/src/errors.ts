@@ -37,8 +37,6 @@ export const ERROR_CODES = {
   signup_disabled: { status: 403, title: 'Sign-up is disabled' },
   /** A verify_phone code for a number that another account already holds. */
   phone_taken: { status: 409, title: 'Phone number belongs to another account' },
-  /** Registration with an email address that already has an account (with or without a password). */
-  email_taken: { status: 409, title: 'Email address already registered' },
   /** Password sign-in failed: unknown email and wrong password alike (never says which). */
   invalid_credentials: { status: 401, title: 'Invalid email or password' },
   /** Password sign-in with the right password to an account whose email is not verified yet: verify it first. */

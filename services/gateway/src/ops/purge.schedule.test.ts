@@ -29,7 +29,13 @@ describe('the purge of expired data', () => {
 
     const outcome = await gateway.deps.purge.runOnce();
 
-    expect(outcome).toEqual({ challenges: 1, recipientWindows: 2, refreshTokens: 0, mfaTokens: 0 });
+    expect(outcome).toEqual({
+      challenges: 1,
+      recipientWindows: 2,
+      refreshTokens: 0,
+      mfaTokens: 0,
+      unverifiedAccounts: 0,
+    });
     expect(await findChallenge(database.db, old)).toBeUndefined();
     expect(await findChallenge(database.db, recentlyExpired)).toBeDefined();
     expect(await findChallenge(database.db, live)).toBeDefined();

@@ -1,3 +1,4 @@
+import { normalizeEmail } from '@otp/domain';
 import { expect } from 'vitest';
 import { deliveredCode } from './delivered-code.ts';
 import { type CallOptions, post, type TestGateway, uniqueEmail } from './gateway.harness.ts';
@@ -15,22 +16,34 @@ export interface Registered {
   challengeId: string;
 }
 
-/** Registers a fresh address with PASSWORD (expecting 201). */
-export async function registerUser(
+/**
+ * Registers a fresh address with PASSWORD (expecting 202) and leaves it unverified: password
+ * sign-in answers 403 email_not_verified until the code is verified. The user id is read from the
+ * database (the answer names only the challenge).
+ */
+export async function registerUnverified(
   gateway: TestGateway,
   label = 'reg',
   options: CallOptions = {},
 ): Promise<Registered> {
   const email = uniqueEmail(label);
   const response = await post(gateway.app, '/v1/auth/register', { email, password: PASSWORD }, options);
-  expect(response.status, String(response.body.code)).toBe(201);
-  const user = response.body.user as { id: string };
+  expect(response.status, String(response.body.code)).toBe(202);
+  const user = await gateway.deps.db
+    .selectFrom('users')
+    .select('id')
+    .where('email', '=', normalizeEmail(email))
+    .executeTakeFirstOrThrow();
   return { email, userId: user.id, challengeId: String(response.body.challengeId) };
 }
 
-/** Registers and verifies the address with the delivered verify_email code. */
-export async function registerVerifiedUser(gateway: TestGateway, label = 'reg'): Promise<Registered> {
-  const registered = await registerUser(gateway, label);
+/** Registers a fresh address with PASSWORD and verifies it with the delivered code: ready to sign in. */
+export async function registerUser(
+  gateway: TestGateway,
+  label = 'reg',
+  options: CallOptions = {},
+): Promise<Registered> {
+  const registered = await registerUnverified(gateway, label, options);
   const code = await deliveredCode(gateway, registered.challengeId);
   const verified = await post(gateway.app, `/v1/otp/challenges/${registered.challengeId}/verify`, { code });
   expect(verified.status).toBe(200);

@@ -25,7 +25,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       name: request.body.name,
       locale: deps.config.DEFAULT_LOCALE,
     });
-    return reply.code(201).send(registered);
+    return reply.code(202).send(registered);
   });
 
   app.post('/auth/login', { schema: loginSchema, onRequest: limits.verifications }, async (request) =>

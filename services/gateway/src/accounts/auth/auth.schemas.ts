@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { Email, problemResponses, Uuid } from '../../http/schemas.ts';
-import { Tokens, TokensAndUser, UserView } from '../users/user.schemas.ts';
+import { Tokens, TokensAndUser } from '../users/user.schemas.ts';
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
@@ -27,7 +27,10 @@ export const MfaRequired = Type.Object(
 export const registerSchema = {
   tags: ['auth'],
   summary: 'Register with email and password',
-  description: 'Sends a verify_email code to the address; emailVerified turns true when it is verified.',
+  description:
+    'Answers alike for every address. A new or still unverified account gets a verify_email code (registering ' +
+    'again while unverified replaces the password); an address whose account is verified gets an email saying ' +
+    'so, and no code verifies that challenge. Password sign-in works once the address is verified.',
   body: Type.Object(
     {
       email: Email,
@@ -37,8 +40,8 @@ export const registerSchema = {
     { additionalProperties: false },
   ),
   response: {
-    201: Type.Object({ user: UserView, challengeId: Uuid }, { description: 'Registered; a code is on its way' }),
-    ...problemResponses(400, 409, 413, 415, 429),
+    202: Type.Object({ challengeId: Uuid }, { description: 'Accepted: a message is on its way to the address' }),
+    ...problemResponses(400, 413, 415, 429),
   },
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { login, PASSWORD, registerUser, registerVerifiedUser } from '../../testing/accounts.ts';
+import { login, PASSWORD, registerUser } from '../../testing/accounts.ts';
 import { requestCode, verify } from '../../testing/flows.ts';
 import { useTestGateway } from '../../testing/gateway.fixture.ts';
 import { bearer, get, uniqueEmail } from '../../testing/gateway.harness.ts';
@@ -10,7 +10,7 @@ describe('POST /v1/auth/login', () => {
   });
 
   it('signs in with the right password and answers the user and a token pair', async () => {
-    const { email, userId } = await registerVerifiedUser(gateway);
+    const { email, userId } = await registerUser(gateway);
     const response = await login(gateway, email, PASSWORD, { remoteAddress: '10.1.0.1' });
     expect(response.status).toBe(200);
     expect(response.body.user).toMatchObject({ id: userId, emailVerified: true });
@@ -90,8 +90,14 @@ describe('POST /v1/auth/login', () => {
       .where('user_id', '=', userId)
       .orderBy('id')
       .execute();
-    expect(events.map((event) => event.type)).toEqual(['user.registered', 'sign_in.failed', 'sign_in.succeeded']);
-    const succeeded = events[2];
+    // code.verified: registerUser verifies the address with the registration's code first.
+    expect(events.map((event) => event.type)).toEqual([
+      'user.registered',
+      'code.verified',
+      'sign_in.failed',
+      'sign_in.succeeded',
+    ]);
+    const succeeded = events[3];
     expect(succeeded).toMatchObject({ ip: '10.4.0.1', user_agent: 'audit-test/1.0' });
     expect(succeeded?.request_id).toBe(ok.headers['x-request-id']);
     expect(succeeded?.created_at).toBeInstanceOf(Date);

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createChallengeWithinRecipientLimit, recipientWindowFreesAt } from '@otp/db';
+import {
+  type ChallengeTemplate,
+  createChallengeWithinRecipientLimit,
+  type Database,
+  type Kysely,
+  type NewDeliveryOutboxRow,
+  recipientWindowFreesAt,
+} from '@otp/db';
 import {
   type Channel,
   channelAllowedFor,
@@ -20,6 +27,11 @@ import type { RequestContext } from '../../events/request-context.ts';
 import { deliveryOutboxRow } from './challenge.outbox.ts';
 
 export interface ChallengeRequest {
+  /**
+   * The message: a code (`otp-code`, the default), or `account-exists` (email only; no code is
+   * sent, none verifies the challenge: registration's answer for an address with a verified account).
+   */
+  template?: ChallengeTemplate;
   channel: Channel;
   to: string;
   purpose: Purpose;
@@ -45,6 +57,8 @@ export async function requestChallenge(
   deps: GatewayDeps,
   request: ChallengeRequest,
   context: RequestContext,
+  /** A transaction of the caller's to write in; the caller then nudges the relay after its commit. */
+  trx?: Kysely<Database>,
 ): Promise<RequestedChallenge> {
   const { config, keys } = deps;
   if (!channelAllowedFor(request.purpose, request.channel)) {
@@ -55,27 +69,36 @@ export async function requestChallenge(
   const to = normalizeRecipient(request.channel, request.to);
   const at = now(deps);
   const id = randomUUID();
-  const code = generateNumericCode(config.OTP_CODE_LENGTH);
+  const template = request.template ?? 'otp-code';
   const hash = recipientHash(keys.codeHmacKey, request.channel, to);
   const toMasked = maskRecipient(request.channel, to);
   const expiresAt = new Date(at.getTime() + config.OTP_TTL_SECONDS * 1000);
   const resendAvailableAt = new Date(at.getTime() + config.OTP_RESEND_COOLDOWN_SECONDS * 1000);
   const windowStart = new Date(at.getTime() - config.OTP_RECIPIENT_WINDOW_SECONDS * 1000);
-  const outboxRow = deliveryOutboxRow(keys.envelopes, {
+  const send = {
     challengeId: id,
     sendNumber: 1,
-    channel: request.channel,
     purpose: request.purpose,
     locale: request.locale,
     toMasked,
     expiresAt,
     to,
-    code,
     requestId: context.requestId,
     // The request's span, carried in the job so the worker's span is its child.
     traceparent: context.traceparent,
     requestedAt: at,
-  });
+  };
+  let outboxRow: NewDeliveryOutboxRow;
+  let codeHashes: Buffer[];
+  if (template === 'account-exists') {
+    if (request.channel !== 'email') throw new Error('the account-exists message is an email');
+    outboxRow = deliveryOutboxRow(keys.envelopes, { ...send, template, channel: 'email' });
+    codeHashes = [];
+  } else {
+    const code = generateNumericCode(config.OTP_CODE_LENGTH);
+    outboxRow = deliveryOutboxRow(keys.envelopes, { ...send, channel: request.channel, code });
+    codeHashes = [hashCode(keys.codeHmacKey, id, code)];
+  }
 
   const window = { limit: config.OTP_RECIPIENT_LIMIT, windowStart, at };
   const challenge = {
@@ -87,7 +110,8 @@ export async function requestChallenge(
     recipient_masked: toMasked,
     locale: request.locale,
     user_id: request.userId ?? null,
-    code_hashes: [hashCode(keys.codeHmacKey, id, code)],
+    code_hashes: codeHashes,
+    template,
     status: 'pending' as const,
     send_count: 1,
     attempt_count: 0,
@@ -104,8 +128,9 @@ export async function requestChallenge(
   };
   // One statement: the per-recipient limit, the challenge and its delivery request (the outbox)
   // commit together or not at all.
-  if (!(await createChallengeWithinRecipientLimit(deps.db, challenge, outboxRow, window))) {
-    const freesAt = await recipientWindowFreesAt(deps.db, hash, {
+  const db = trx ?? deps.db;
+  if (!(await createChallengeWithinRecipientLimit(db, challenge, outboxRow, window))) {
+    const freesAt = await recipientWindowFreesAt(db, hash, {
       ...window,
       windowSeconds: config.OTP_RECIPIENT_WINDOW_SECONDS,
     });
@@ -113,8 +138,8 @@ export async function requestChallenge(
   }
 
   // After the commit; the relay works in the background, so the request never waits on Redis.
-  deps.relay.nudge();
-  await recordEvent(deps.db, context, 'code.requested', {
+  if (trx === undefined) deps.relay.nudge();
+  await recordEvent(db, context, 'code.requested', {
     userId: request.userId ?? null,
     details: { challengeId: id, channel: request.channel, purpose: request.purpose },
   });

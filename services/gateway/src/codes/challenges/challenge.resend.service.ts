@@ -30,11 +30,13 @@ export async function resendChallenge(
     if (at.getTime() < row.resend_available_at.getTime()) {
       throw new PublicError('resend_too_soon', { retryAfterSeconds: secondsUntil(row.resend_available_at, at) });
     }
-    const code = generateNumericCode(config.OTP_CODE_LENGTH);
     const sendNumber = row.send_count + 1;
     const resendAvailableAt = new Date(at.getTime() + config.OTP_RESEND_COOLDOWN_SECONDS * 1000);
+    // An account-exists challenge sends its message again and still carries no code.
+    const code = row.template === 'otp-code' ? generateNumericCode(config.OTP_CODE_LENGTH) : undefined;
     await recordResend(trx, id, {
-      codeHashes: keepRecentHashes(hashCode(keys.codeHmacKey, id, code), row.code_hashes),
+      codeHashes:
+        code === undefined ? row.code_hashes : keepRecentHashes(hashCode(keys.codeHmacKey, id, code), row.code_hashes),
       sendCount: sendNumber,
       resendAvailableAt,
     });
@@ -45,16 +47,17 @@ export async function resendChallenge(
       deliveryOutboxRow(keys.envelopes, {
         challengeId: id,
         sendNumber,
-        channel: row.channel,
         purpose: row.purpose,
         locale: row.locale,
         toMasked: row.recipient_masked,
         expiresAt: row.expires_at,
         to: open(keys.envelopes, row.recipient_sealed, `recipient:${id}`) as string,
-        code,
         requestId: context.requestId,
         traceparent: context.traceparent,
         requestedAt: at,
+        ...(code === undefined
+          ? { template: 'account-exists' as const, channel: 'email' as const }
+          : { channel: row.channel, code }),
       }),
     );
     await recordEvent(trx, context, 'code.resent', {

@@ -1,5 +1,5 @@
 import { Kysely, PostgresDialect } from 'kysely';
-import { Migrator } from 'kysely/migration';
+import { type MigrationResultSet, Migrator, NO_MIGRATIONS } from 'kysely/migration';
 import pg from 'pg';
 import type { Database } from './database.ts';
 import { migrations } from './migrations/index.ts';
@@ -49,12 +49,31 @@ export interface MigrationOutcome {
   applied: string[];
 }
 
-/** Runs every pending migration; the same code runs in tests, `pnpm db:migrate` and compose. */
-export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationOutcome> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const { error, results } = await migrator.migrateToLatest();
+function outcome({ error, results }: MigrationResultSet): MigrationOutcome {
   if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+function migrator(db: Kysely<Database>): Migrator {
+  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
+}
+
+/** Runs every pending migration; the same code runs in tests, `pnpm db:migrate` and compose. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationOutcome> {
+  return outcome(await migrator(db).migrateToLatest());
+}
+
+/**
+ * Runs the pending migrations that sort before `name`, not `name` itself: the test of a migration
+ * that converts rows seeds them in the schema before it, then runs `migrateToLatest`.
+ */
+export async function migrateToBefore(db: Kysely<Database>, name: string): Promise<MigrationOutcome> {
+  if (!(name in migrations)) throw new Error(`no migration named ${name}`);
+  const earlier = Object.keys(migrations)
+    .filter((other) => other < name)
+    .sort()
+    .at(-1);
+  return outcome(await migrator(db).migrateTo(earlier ?? NO_MIGRATIONS));
 }
 
 /** True when Postgres answers a trivial query; used by readiness checks. */

@@ -4,6 +4,7 @@ export type * from './database.ts';
 export * from './delivery-attempt.repository.ts';
 export * from './delivery-outbox.repository.ts';
 export * from './delivery-status.repository.ts';
+export * from './email-identity.repository.ts';
 export * from './mfa-token.repository.ts';
 export * from './otp-challenge.repository.ts';
 export * from './otp-recipient-window.repository.ts';

@@ -18,7 +18,7 @@ export interface EventTypeEntry {
 /**
  * Every event the gateway records, in one table: one call (`recordEvent` in the gateway) logs
  * it, counts it and, when `audit` is set, writes it to `security_events` in the transaction of
- * the change it records. The name is the log line's `event` and the audit row's `type`: never
+ * the change it records. (An operator command, outside the gateway, writes its audit row itself.) The name is the log line's `event` and the audit row's `type`: never
  * rename one (queries, alerts and the Postgres fallback of the sign-in throttle use them). Add an
  * entry here before recording a new event anywhere. Details hold ids, reasons, counters and
  * methods: never a code, password, token or full address.
@@ -161,6 +161,14 @@ export const EVENT_TYPES = {
     level: 'info',
     audit: true,
     description: 'A signed-in user asked for a verify_phone code (`challengeId`).',
+  },
+
+  // Operator commands (recorded by the command, in the transaction of its change).
+  'user.email_conflict_resolved': {
+    level: 'info',
+    audit: true,
+    description:
+      'An operator kept this account for its address (accounts:conflicts), deleting those sharing it (`removedUserIds`).',
   },
 } as const satisfies Record<string, EventTypeEntry>;
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createDb, type Database, migrateToLatest } from '@otp/db';
+import { createDb, type Database, migrateToBefore, migrateToLatest } from '@otp/db';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -16,11 +16,19 @@ function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
+export interface TestDatabaseOptions {
+  /**
+   * Migrate only up to the migration before this one, for its test to seed the rows it converts
+   * (then `migrateToLatest`). Default: every migration.
+   */
+  migrateBefore?: string;
+}
+
 /**
  * A fresh database for one test file, migrated exactly as production is, so test files run in
  * parallel without seeing each other's rows.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const adminUrl = inject('databaseUrl');
   const name = uniqueName('otp_test');
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -33,7 +41,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const db = createDb({ url: url.toString(), poolSize: 10, applicationName: 'otp-test' });
-  await migrateToLatest(db);
+  if (options.migrateBefore === undefined) await migrateToLatest(db);
+  else await migrateToBefore(db, options.migrateBefore);
   return {
     url: url.toString(),
     db,

@@ -20,6 +20,7 @@ import { registerErrorHandling } from './http/errors.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerRateLimits } from './http/rate-limit.plugin.ts';
 import { requestIdFor } from './http/request-id.ts';
+import { ANSWER_FORMATS, REQUEST_FORMATS } from './http/schemas.ts';
 import { registerTracing } from './http/tracing.ts';
 import { healthRoutes } from './ops/health.routes.ts';
 
@@ -35,9 +36,17 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     bodyLimit: config.BODY_LIMIT_BYTES,
     ajv: {
       // Reject rather than repair: unknown properties fail (not stripped) and types are not
-      // coerced, so `{"code": 123456}` is a 400 like any other wrong type.
-      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+      // coerced, so `{"code": 123456}` is a 400 like any other wrong type. An email address is
+      // checked by the rules that normalise it (`idn-email`, http/schemas.ts).
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: false,
+        allErrors: false,
+        formats: REQUEST_FORMATS,
+      },
     },
+    serializerOpts: { ajv: { formats: ANSWER_FORMATS } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only: any other body (Fastify also parses text/plain by default) is 415.

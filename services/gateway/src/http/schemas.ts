@@ -1,3 +1,4 @@
+import { isEmailAddress } from '@otp/domain';
 import Type from 'typebox';
 
 // Shared atoms of the route schemas: one definition each, so the OpenAPI document and the
@@ -5,7 +6,33 @@ import Type from 'typebox';
 
 export const Uuid = Type.String({ format: 'uuid', description: 'A UUID' });
 
-export const Email = Type.String({ format: 'email', maxLength: 254, description: 'A normalised email address' });
+/**
+ * An email address as a client sends it: any case, Unicode (RFC 6531) and IDN domains accepted,
+ * checked by `normalizeEmail`'s rules (`idn-email` below), so a malformed one is a 400 here. Longer
+ * than an address may be: surrounding spaces, decomposed letters and Unicode domains shrink or
+ * grow on the way to the normal form, whose own limit (254 octets) `normalizeEmail` applies.
+ */
+export const EmailInput = Type.String({
+  format: 'idn-email',
+  maxLength: 320,
+  description: 'An email address in any case; IDN domains accepted. The account holds its normal form',
+});
+
+/** An email address in its normal form, as the server keeps and answers it. */
+export const Email = Type.String({
+  format: 'idn-email',
+  maxLength: 254,
+  description: 'An email address in its normal form: lower-case, Unicode NFC, the domain in ASCII (IDNA)',
+});
+
+/**
+ * Formats of these schemas that ajv-formats lacks (`idn-email` is JSON Schema's name for an
+ * address that may hold Unicode; ajv-formats' `email` refuses any), for `buildApp`. Requests are
+ * checked against them; answers only name them (`true`: known, not checked), so the serializer
+ * never fails on an account whose stored address today's rules would refuse.
+ */
+export const REQUEST_FORMATS = { 'idn-email': isEmailAddress };
+export const ANSWER_FORMATS = { 'idn-email': true } as const;
 
 export const E164Phone = Type.String({
   pattern: '^\\+[1-9][0-9]{6,14}$',

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { Email, problemResponses, Uuid } from '../../http/schemas.ts';
+import { EmailInput, problemResponses, Uuid } from '../../http/schemas.ts';
 import { Tokens, TokensAndUser } from '../users/user.schemas.ts';
 
 export const PASSWORD_MIN_LENGTH = 8;
@@ -33,7 +33,7 @@ export const registerSchema = {
     'so, and no code verifies that challenge. Password sign-in works once the address is verified.',
   body: Type.Object(
     {
-      email: Email,
+      email: EmailInput,
       password: Password(PASSWORD_MIN_LENGTH),
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     },
@@ -49,7 +49,7 @@ export const loginSchema = {
   tags: ['auth'],
   summary: 'Sign in with email and password',
   description: 'Unknown email and wrong password answer alike: 401 invalid_credentials.',
-  body: Type.Object({ email: Email, password: Password(1) }, { additionalProperties: false }),
+  body: Type.Object({ email: EmailInput, password: Password(1) }, { additionalProperties: false }),
   response: {
     200: Type.Union([TokensAndUser, MfaRequired], { description: 'Signed in, or the MFA step is needed' }),
     ...problemResponses(400, 401, 413, 415, 429),

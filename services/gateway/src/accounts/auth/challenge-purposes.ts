@@ -9,7 +9,7 @@ import {
   upsertUserWithVerifiedEmail,
   upsertUserWithVerifiedPhone,
 } from '@otp/db';
-import { PublicError } from '@otp/domain';
+import { normalizeRecipient, PublicError } from '@otp/domain';
 import Type from 'typebox';
 import type { ChallengePurposes, VerifiedChallenge } from '../../codes/challenges/challenge.purpose.port.ts';
 import type { GatewayDeps } from '../../deps.ts';
@@ -27,6 +27,19 @@ import { completeFirstFactor } from './mfa.service.ts';
 export const Verified = Type.Object({ verified: Type.Literal(true) }, { description: 'The address is verified' });
 
 /**
+ * The proven address in today's normal form: a code requested before an upgrade that changed the
+ * form (one identity per address) and used after it still finds its account. A stored form
+ * today's rules refuse stays as it was.
+ */
+function provenAddress(challenge: VerifiedChallenge): string {
+  try {
+    return normalizeRecipient(challenge.channel, challenge.recipient);
+  } catch {
+    return challenge.recipient;
+  }
+}
+
+/**
  * The address is proven: if someone registered it without proving it, and this challenge is not
  * that registration's own, the registrant may be a stranger who got there first (pre-hijacking).
  * What they set (password, phone, factors, recovery codes) goes and their sessions end, before the
@@ -40,7 +53,7 @@ async function claimUnverifiedEmail(
   at: Date,
 ): Promise<void> {
   if (challenge.channel !== 'email') return;
-  const user = await findUserByEmail(trx, challenge.recipient);
+  const user = await findUserByEmail(trx, provenAddress(challenge));
   if (user === undefined || user.email_verified_at !== null) return;
   if (user.registration_challenge_id === challenge.id) return;
   const removed = await removeUnverifiedSettings(trx, user, at);
@@ -52,7 +65,7 @@ async function claimUnverifiedEmail(
 
 /** login: the account of the proven address, created on first sign-in unless sign-up is off. */
 async function accountOf(trx: Kysely<Database>, deps: GatewayDeps, challenge: VerifiedChallenge): Promise<UserView> {
-  const to = challenge.recipient;
+  const to = provenAddress(challenge);
   const byEmail = challenge.channel === 'email';
   if (!deps.config.SIGNUP_ENABLED) {
     const existing = byEmail ? await findUserByEmail(trx, to) : await findUserByPhone(trx, to);
@@ -65,12 +78,12 @@ async function accountOf(trx: Kysely<Database>, deps: GatewayDeps, challenge: Ve
 /** verify_email / verify_phone: marks the address verified on the account it belongs to. */
 async function markVerified(trx: Kysely<Database>, challenge: VerifiedChallenge): Promise<void> {
   if (challenge.purpose === 'verify_email') {
-    await markEmailVerified(trx, challenge.recipient);
+    await markEmailVerified(trx, provenAddress(challenge));
     return;
   }
   // A phone is verified for the account that asked for the code (POST /v1/me/phone sets user_id).
   if (challenge.userId === null) return;
-  if (!(await setVerifiedPhone(trx, challenge.userId, challenge.recipient))) throw new PublicError('phone_taken');
+  if (!(await setVerifiedPhone(trx, challenge.userId, provenAddress(challenge)))) throw new PublicError('phone_taken');
 }
 
 export function challengePurposes(deps: GatewayDeps): ChallengePurposes {

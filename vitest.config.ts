@@ -8,7 +8,8 @@ export default defineConfig({
       'services/*/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],
-    exclude: ['**/node_modules/**'],
+    // The attack suite has its own script and config (pnpm test:security).
+    exclude: ['**/node_modules/**', 'test/security/**'],
     globalSetup: ['packages/testkit/src/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,

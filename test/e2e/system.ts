@@ -24,6 +24,8 @@ import {
 /** The whole system as real processes: gateway, both workers, an SMTP server, a Twilio fake. */
 export interface RunningSystem {
   baseUrl: string;
+  /** Every gateway replica's URL (the first is `baseUrl`). */
+  baseUrls: string[];
   /** The workers' ops servers (health and /metrics). */
   opsUrls: { 'email-worker': string; 'sms-worker': string };
   database: TestDatabase;
@@ -35,21 +37,28 @@ export interface RunningSystem {
   stop(): Promise<Array<number | null>>;
 }
 
-/** `gatewayEnv` goes to the gateway only, `everyServiceEnv` to all three services. */
+export interface SystemOptions {
+  /** Gateway replicas on the same database and queues (default 1). */
+  gateways?: number;
+}
+
+/** `gatewayEnv` goes to the gateways only, `everyServiceEnv` to every service. */
 export async function startSystem(
   gatewayEnv: Record<string, string> = {},
   everyServiceEnv: Record<string, string> = {},
+  options: SystemOptions = {},
 ): Promise<RunningSystem> {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
-  const [database, smtp, twilio, gatewayPort, emailPort, smsPort] = await Promise.all([
+  const [database, smtp, twilio, emailPort, smsPort, ...gatewayPorts] = await Promise.all([
     createTestDatabase(),
     startSmtpSink(),
     startTwilioFake({ accountSid, authToken, sendStatusCallbacks: true }),
     freePort(),
     freePort(),
-    freePort(),
+    ...Array.from({ length: options.gateways ?? 1 }, () => freePort()),
   ]);
+  const gatewayPort = gatewayPorts[0] as number;
   const shared = {
     DATABASE_URL: database.url,
     REDIS_URL: testRedisUrl(),
@@ -59,25 +68,28 @@ export async function startSystem(
     ...everyServiceEnv,
   };
   const jwtKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  // Replicas share every secret, as replicas of one deployment do.
+  const gatewayShared = {
+    ...shared,
+    HOST: '127.0.0.1',
+    CODE_HMAC_KEY: testSecret(),
+    FACTOR_KEYS: testKeyRing('e2e-factor'),
+    JWT_PRIVATE_KEY: jwtKey,
+    TWILIO_AUTH_TOKEN: authToken,
+    RELAY_INTERVAL_MS: '200',
+    DELIVERY_BACKOFF_MS: '100',
+    // No balancer in front: a stop need not wait for one (rolling-restart.e2e.test.ts does).
+    SHUTDOWN_DRAIN_MS: '0',
+    ...gatewayEnv,
+  };
   const services = await Promise.all([
-    startService({
-      name: 'gateway',
-      env: {
-        ...shared,
-        HOST: '127.0.0.1',
-        PORT: String(gatewayPort),
-        CODE_HMAC_KEY: testSecret(),
-        FACTOR_KEYS: testKeyRing('e2e-factor'),
-        JWT_PRIVATE_KEY: jwtKey,
-        TWILIO_AUTH_TOKEN: authToken,
-        RELAY_INTERVAL_MS: '200',
-        DELIVERY_BACKOFF_MS: '100',
-        // No balancer in front: a stop need not wait for one (rolling-restart.e2e.test.ts does).
-        SHUTDOWN_DRAIN_MS: '0',
-        ...gatewayEnv,
-      },
-      readyUrl: `http://127.0.0.1:${gatewayPort}/health/ready`,
-    }),
+    ...gatewayPorts.map((port) =>
+      startService({
+        name: 'gateway',
+        env: { ...gatewayShared, PORT: String(port) },
+        readyUrl: `http://127.0.0.1:${port}/health/ready`,
+      }),
+    ),
     startService({
       name: 'email-worker',
       env: { ...shared, OPS_HOST: '127.0.0.1', EMAIL_WORKER_PORT: String(emailPort), SMTP_URL: smtp.url },
@@ -101,6 +113,7 @@ export async function startSystem(
   ]);
   return {
     baseUrl: `http://127.0.0.1:${gatewayPort}`,
+    baseUrls: gatewayPorts.map((port) => `http://127.0.0.1:${port}`),
     opsUrls: { 'email-worker': `http://127.0.0.1:${emailPort}`, 'sms-worker': `http://127.0.0.1:${smsPort}` },
     database,
     smtp,

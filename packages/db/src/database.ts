@@ -31,7 +31,7 @@ export interface OtpChallengeTable {
   recipient_masked: string;
   locale: string;
   user_id: string | null;
-  /** Keyed hashes of the codes still valid, newest first (at most three). */
+  /** Keyed hashes of the codes still valid, newest first (at most two: VALID_SENDS_KEPT). */
   code_hashes: Buffer[];
   status: StoredChallengeStatus;
   send_count: number;

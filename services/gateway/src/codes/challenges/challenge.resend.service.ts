@@ -12,9 +12,10 @@ export interface ResentChallenge {
 }
 
 /**
- * Sends a new code for a challenge. The codes of the two previous sends stay valid (slow delivery
- * must not make the code in the user's hand useless); the attempt budget is shared and not
- * reset; the expiry is not extended. The row lock makes concurrent resends take turns.
+ * Sends a new code for a challenge. The code of the previous send stays valid (slow delivery
+ * must not make the code in the user's hand useless), older ones do not; the attempt budget is
+ * shared and not reset; the expiry is not extended. The row lock makes concurrent resends take
+ * turns.
  */
 export async function resendChallenge(
   deps: GatewayDeps,

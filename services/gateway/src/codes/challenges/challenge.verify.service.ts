@@ -1,5 +1,5 @@
 import { consumeChallenge, countVerificationAttempt, findChallenge, lockExhaustedChallenge } from '@otp/db';
-import { codeMatches, open, PublicError } from '@otp/domain';
+import { codeMatches, open, PublicError, VALID_SENDS_KEPT } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
@@ -39,7 +39,9 @@ export async function verifyChallenge(
   }
 
   const ref = { challengeId: id, channel: counted.channel, purpose: counted.purpose };
-  if (!codeMatches(deps.keys.codeHmacKey, id, code, counted.code_hashes)) {
+  // Only the newest sends' codes: a challenge written when more were kept is held to today's rule.
+  const live = counted.code_hashes.slice(0, VALID_SENDS_KEPT);
+  if (!codeMatches(deps.keys.codeHmacKey, id, code, live)) {
     const attemptsRemaining = Math.max(0, counted.max_attempts - counted.attempt_count);
     const exhausted = attemptsRemaining === 0;
     await recordEvent(deps.db, context, 'code.failed', {

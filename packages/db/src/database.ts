@@ -52,8 +52,9 @@ export interface OtpChallengeTable {
 
 export interface OtpRecipientWindowTable {
   recipient_hash: Buffer;
-  /** Creation times of the recipient's challenges still inside the limit's window. */
+  /** Times of the messages (new challenges and resends) still inside the limit's window. */
   recent: ColumnType<Date[], never, never>;
+  /** Time of the newest message. */
   updated_at: Timestamp;
 }
 
@@ -174,6 +175,7 @@ export type User = Selectable<UserTable>;
 export type NewUser = Insertable<UserTable>;
 export type UserUpdate = Updateable<UserTable>;
 export type OtpChallenge = Selectable<OtpChallengeTable>;
+export type OtpRecipientWindow = Selectable<OtpRecipientWindowTable>;
 export type NewOtpChallenge = Insertable<OtpChallengeTable>;
 export type DeliveryOutboxRow = Selectable<DeliveryOutboxTable>;
 export type NewDeliveryOutboxRow = Insertable<DeliveryOutboxTable>;

@@ -29,7 +29,7 @@ export const ERROR_CODES = {
   resend_too_soon: { status: 429, title: 'Resend not available yet' },
   /** The challenge has been sent the maximum number of times. */
   resend_limit_reached: { status: 429, title: 'Resend limit reached' },
-  /** Too many challenges for this recipient in the current window. */
+  /** Too many messages (new challenges and resends) for this recipient in the current window. */
   recipient_rate_limited: { status: 429, title: 'Too many codes for this recipient' },
   /** Too many requests from this client address. */
   rate_limited: { status: 429, title: 'Too many requests' },

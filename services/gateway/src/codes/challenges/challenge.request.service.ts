@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createChallengeWithinRecipientLimit, recipientWindowFreesAt } from '@otp/db';
+import { createChallengeWithinRecipientLimit } from '@otp/db';
 import {
   type Channel,
   channelAllowedFor,
@@ -12,12 +12,12 @@ import {
   type Purpose,
   recipientHash,
   seal,
-  secondsUntil,
 } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import { deliveryOutboxRow } from './challenge.outbox.ts';
+import { recipientLimits, recipientRefusal } from './recipient-limits.ts';
 
 export interface ChallengeRequest {
   channel: Channel;
@@ -60,7 +60,6 @@ export async function requestChallenge(
   const toMasked = maskRecipient(request.channel, to);
   const expiresAt = new Date(at.getTime() + config.OTP_TTL_SECONDS * 1000);
   const resendAvailableAt = new Date(at.getTime() + config.OTP_RESEND_COOLDOWN_SECONDS * 1000);
-  const windowStart = new Date(at.getTime() - config.OTP_RECIPIENT_WINDOW_SECONDS * 1000);
   const outboxRow = deliveryOutboxRow(keys.envelopes, {
     challengeId: id,
     sendNumber: 1,
@@ -77,7 +76,7 @@ export async function requestChallenge(
     requestedAt: at,
   });
 
-  const window = { limit: config.OTP_RECIPIENT_LIMIT, windowStart, at };
+  const limits = recipientLimits(config, at);
   const challenge = {
     id,
     channel: request.channel,
@@ -102,14 +101,10 @@ export async function requestChallenge(
     delivery_provider_message_id: null,
     delivery_updated_at: at,
   };
-  // One statement: the per-recipient limit, the challenge and its delivery request (the outbox)
-  // commit together or not at all.
-  if (!(await createChallengeWithinRecipientLimit(deps.db, challenge, outboxRow, window))) {
-    const freesAt = await recipientWindowFreesAt(deps.db, hash, {
-      ...window,
-      windowSeconds: config.OTP_RECIPIENT_WINDOW_SECONDS,
-    });
-    throw new PublicError('recipient_rate_limited', { retryAfterSeconds: secondsUntil(freesAt, at) });
+  // One statement: the per-recipient limit (a message slot), the challenge and its delivery
+  // request (the outbox) commit together or not at all; a refusal writes nothing.
+  if (!(await createChallengeWithinRecipientLimit(deps.db, challenge, outboxRow, limits))) {
+    throw await recipientRefusal(deps.db, hash, limits, config.OTP_RECIPIENT_WINDOW_SECONDS);
   }
 
   // After the commit; the relay works in the background, so the request never waits on Redis.

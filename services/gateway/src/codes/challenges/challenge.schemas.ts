@@ -92,7 +92,8 @@ export const resendChallengeSchema = {
   tags: ['otp'],
   summary: 'Send a new code for the challenge',
   description:
-    "The previous send's code stays valid, older ones do not; the attempt budget is shared; expiry is unchanged.",
+    "The previous send's code stays valid, older ones do not; the attempt budget is shared; expiry is unchanged. " +
+    "Takes a message slot in the recipient's window, like a new challenge.",
   params: IdParams,
   response: { 202: ResendAccepted, ...problemResponses(400, 404, 410, 429) },
 };

@@ -1,0 +1,34 @@
+import { type RawBuilder, sql } from 'kysely';
+
+// SQL shared by the statements that take a message slot in a recipient's window
+// (`otp_recipient_windows AS w`): new challenges and resends. Internal to this package; the
+// repositories export the statements.
+
+/** The limits of one recipient at one moment, as the gateway's configuration sets them. */
+export interface RecipientLimits {
+  /** Messages (new challenges and resends) allowed per recipient within the window. */
+  limit: number;
+  /** Messages sent at or before this time no longer count. */
+  windowStart: Date;
+  /** Now: the message's time. */
+  at: Date;
+}
+
+/**
+ * Takes one message slot in the recipient's window, or nothing: an upsert whose DO UPDATE runs
+ * only while the window has room. The conflicting row is locked and its WHERE checked against
+ * the latest committed version, so concurrent requests for one recipient take turns on the row
+ * across replicas and the limit is exact. Returns one row when the slot was taken. Casts
+ * everywhere, since these statements are prepared and nothing else gives parameters a type.
+ */
+export function takeMessageSlot(recipientHash: Buffer, limits: RecipientLimits): RawBuilder<unknown> {
+  const counted = sql`ARRAY(SELECT t FROM unnest(w.recent) AS t WHERE t > ${limits.windowStart}::timestamptz ORDER BY t)`;
+  return sql`
+    INSERT INTO otp_recipient_windows AS w (recipient_hash, recent, updated_at)
+    VALUES (${recipientHash}::bytea, ARRAY[${limits.at}::timestamptz], ${limits.at}::timestamptz)
+    ON CONFLICT (recipient_hash) DO UPDATE
+      SET recent = array_append(${counted}, ${limits.at}::timestamptz),
+          updated_at = ${limits.at}::timestamptz
+      WHERE cardinality(${counted}) < ${limits.limit}::int
+    RETURNING 1`;
+}

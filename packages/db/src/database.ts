@@ -56,6 +56,10 @@ export interface OtpRecipientWindowTable {
   recent: ColumnType<Date[], never, never>;
   /** Time of the newest message. */
   updated_at: Timestamp;
+  /** Wrong codes counted (units of the failure budget taken) in the current failure window. */
+  failure_count: Generated<number>;
+  /** End of the fixed failure window begun by the first counted failure; null: none counted. */
+  failure_window_ends_at: Timestamp | null;
 }
 
 export type OutboxStatus = 'pending' | 'dispatched';

@@ -8,7 +8,8 @@ export type { RecipientLimits } from './recipient-window.sql.ts';
 
 /**
  * Creates a challenge and its first delivery request in ONE statement, provided the recipient
- * has room for a message in its window; returns false (and writes nothing) when it has not.
+ * has room for a message in its window and is not locked by its failure budget; returns false
+ * (and writes nothing) when it has not.
  *
  * One statement is one implicit transaction: the challenge and its outbox row commit together or
  * not at all (the transactional outbox), in one round trip instead of six. The recipient's window
@@ -52,22 +53,43 @@ export async function createChallengeWithinRecipientLimit(
 
 /**
  * Takes one message slot for a resend, in the resend's transaction (after the challenge's row
- * lock, which makes concurrent resends of one challenge take turns).
- * Returns false, having changed nothing, when the window is full.
+ * lock: every statement that holds both takes the challenge first, so none waits in a circle).
+ * Returns false, having changed nothing, when the window is full or the recipient is locked.
  */
 export async function takeRecipientSlot(trx: Db, recipientHash: Buffer, limits: RecipientLimits): Promise<boolean> {
   const result = await takeMessageSlot(recipientHash, limits).execute(trx);
   return result.rows.length === 1;
 }
 
-/** The recipients' window rows (those that exist), to say when a refused one has room again. */
+/** The recipients' window rows (those that exist), to say why one was refused or when it is locked. */
 export async function findRecipientWindows(db: Db, recipientHashes: Buffer[]): Promise<OtpRecipientWindow[]> {
   if (recipientHashes.length === 0) return [];
   return db.selectFrom('otp_recipient_windows').selectAll().where('recipient_hash', 'in', recipientHashes).execute();
 }
 
-/** Deletes windows whose newest message is older than `before` (they count nothing any more). */
-export async function purgeRecipientWindows(db: Db, before: Date): Promise<number> {
-  const result = await db.deleteFrom('otp_recipient_windows').where('updated_at', '<', before).executeTakeFirst();
+/**
+ * A right code for the recipient: its failure count starts again from nothing (the unit the
+ * right code took is given back with the others).
+ */
+export async function resetRecipientFailures(db: Db, recipientHash: Buffer): Promise<void> {
+  await db
+    .updateTable('otp_recipient_windows')
+    .set({ failure_count: 0, failure_window_ends_at: null })
+    .where('recipient_hash', '=', recipientHash)
+    .where('failure_count', '>', 0)
+    .execute();
+}
+
+/**
+ * Deletes windows that count nothing any more: no message since `before` (the message window's
+ * length ago) and no failure window running at `at`, since the row is also the recipient's lock
+ * and its count of wrong codes, which must outlive the shorter message window.
+ */
+export async function purgeRecipientWindows(db: Db, before: Date, at: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('otp_recipient_windows')
+    .where('updated_at', '<', before)
+    .where((eb) => eb.or([eb('failure_window_ends_at', 'is', null), eb('failure_window_ends_at', '<=', at)]))
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

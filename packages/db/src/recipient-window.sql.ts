@@ -1,8 +1,8 @@
 import { type RawBuilder, sql } from 'kysely';
 
-// SQL shared by the statements that take a message slot in a recipient's window
-// (`otp_recipient_windows AS w`): new challenges and resends. Internal to this package; the
-// repositories export the statements.
+// SQL shared by the statements that write a recipient's window row (`otp_recipient_windows AS
+// w`): new challenges and resends take a message slot, verifications a unit of the failure
+// budget. Internal to this package; the repositories export the statements.
 
 /** The limits of one recipient at one moment, as the gateway's configuration sets them. */
 export interface RecipientLimits {
@@ -10,16 +10,31 @@ export interface RecipientLimits {
   limit: number;
   /** Messages sent at or before this time no longer count. */
   windowStart: Date;
-  /** Now: the message's time. */
+  /** Wrong codes allowed per recipient within a failure window. */
+  maxFailures: number;
+  /** Where a failure window begun now ends (a fixed window from the first counted failure). */
+  failureWindowEndsAt: Date;
+  /** Now: the message's time, and the clock the failure window is read against. */
   at: Date;
 }
 
 /**
- * Takes one message slot in the recipient's window, or nothing: an upsert whose DO UPDATE runs
- * only while the window has room. The conflicting row is locked and its WHERE checked against
- * the latest committed version, so concurrent requests for one recipient take turns on the row
- * across replicas and the limit is exact. Returns one row when the slot was taken. Casts
+ * True while the recipient may take one more wrong code: no failure window running, or room
+ * left in it. Its negation is the lock: `maxFailures` counted and the window not over. Casts
  * everywhere, since these statements are prepared and nothing else gives parameters a type.
+ */
+export function failureBudgetLeft(limits: Pick<RecipientLimits, 'maxFailures' | 'at'>): RawBuilder<boolean> {
+  return sql<boolean>`(w.failure_window_ends_at IS NULL
+    OR w.failure_window_ends_at <= ${limits.at}::timestamptz
+    OR w.failure_count < ${limits.maxFailures}::int)`;
+}
+
+/**
+ * Takes one message slot in the recipient's window, or nothing: an upsert whose DO UPDATE runs
+ * only while the window has room and the recipient is not locked. The conflicting row is locked
+ * and its WHERE checked against the latest committed version, so concurrent requests for one
+ * recipient take turns on the row across replicas and the limit is exact. Returns one row when
+ * the slot was taken.
  */
 export function takeMessageSlot(recipientHash: Buffer, limits: RecipientLimits): RawBuilder<unknown> {
   const counted = sql`ARRAY(SELECT t FROM unnest(w.recent) AS t WHERE t > ${limits.windowStart}::timestamptz ORDER BY t)`;
@@ -29,6 +44,6 @@ export function takeMessageSlot(recipientHash: Buffer, limits: RecipientLimits):
     ON CONFLICT (recipient_hash) DO UPDATE
       SET recent = array_append(${counted}, ${limits.at}::timestamptz),
           updated_at = ${limits.at}::timestamptz
-      WHERE cardinality(${counted}) < ${limits.limit}::int
+      WHERE cardinality(${counted}) < ${limits.limit}::int AND ${failureBudgetLeft(limits)}
     RETURNING 1`;
 }

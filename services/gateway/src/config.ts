@@ -129,6 +129,18 @@ export const GatewayConfigSchema = Type.Object({
       'Messages per recipient per window: each new challenge and each resend takes one; past it both answer 429 recipient_rate_limited',
   }),
   OTP_RECIPIENT_WINDOW_SECONDS: Seconds(600, 'The window of OTP_RECIPIENT_LIMIT (sliding: a message counts this long)'),
+  OTP_RECIPIENT_MAX_FAILURES: Type.Integer({
+    minimum: 1,
+    default: 10,
+    description:
+      'Wrong codes per recipient (all its challenges and purposes) per failure window; the last one still answers ' +
+      '400 invalid_code, then codes for the address are neither checked nor sent (429 recipient_locked) until the ' +
+      'window ends. A right code resets the count',
+  }),
+  OTP_RECIPIENT_FAILURE_WINDOW_SECONDS: Seconds(
+    3600,
+    'The window of OTP_RECIPIENT_MAX_FAILURES: fixed, from the first wrong code counted',
+  ),
   RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: PerMinute(30, 'Code requests and resends per client IP per minute'),
   RATE_LIMIT_VERIFICATIONS_PER_MINUTE: PerMinute(60, 'Verifications per client IP per minute'),
   SIGNUP_ENABLED: Type.Boolean({

@@ -14,7 +14,10 @@ export interface PurgeScheduleOptions {
   intervalMs: number;
   /** How long a challenge is kept after its expiry (status lookups, delivery records). */
   retentionSeconds: number;
-  /** The per-recipient limit's window: older windows count nothing any more. */
+  /**
+   * The per-recipient limit's window: a window row with no message for this long counts no
+   * message any more (it is kept while it still counts wrong codes or holds a lock).
+   */
   recipientWindowSeconds: number;
   clock?: () => Date;
 }
@@ -34,8 +37,9 @@ export interface PurgeSchedule {
 
 /**
  * Deletes expired data on a timer: challenges past their expiry plus the retention (their outbox
- * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention, and per-recipient windows nobody used within the
- * window. Every replica runs it; the deletes are idempotent, so replicas racing do no harm.
+ * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention,
+ * and per-recipient windows nobody used within the window, unless their failure window is still
+ * running (the row is then the recipient's count of wrong codes, or its lock). Every replica runs it; the deletes are idempotent, so replicas racing do no harm.
  */
 export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule {
   const { db, log } = options;
@@ -44,7 +48,11 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
   async function runOnce(): Promise<PurgeOutcome> {
     const at = now().getTime();
     const challenges = await purgeExpiredChallenges(db, new Date(at - options.retentionSeconds * 1000));
-    const recipientWindows = await purgeRecipientWindows(db, new Date(at - options.recipientWindowSeconds * 1000));
+    const recipientWindows = await purgeRecipientWindows(
+      db,
+      new Date(at - options.recipientWindowSeconds * 1000),
+      new Date(at),
+    );
     const retainedSince = new Date(at - options.retentionSeconds * 1000);
     const refreshTokens = await deleteEndedRefreshTokens(db, retainedSince);
     const mfaTokens = await purgeExpiredMfaTokens(db, retainedSince);

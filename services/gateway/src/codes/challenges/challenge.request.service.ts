@@ -101,8 +101,9 @@ export async function requestChallenge(
     delivery_provider_message_id: null,
     delivery_updated_at: at,
   };
-  // One statement: the per-recipient limit (a message slot), the challenge and its delivery
-  // request (the outbox) commit together or not at all; a refusal writes nothing.
+  // One statement: the per-recipient limits (room for a message, the address not locked), the
+  // challenge and its delivery request (the outbox) commit together or not at all; a refusal
+  // writes nothing.
   if (!(await createChallengeWithinRecipientLimit(deps.db, challenge, outboxRow, limits))) {
     throw await recipientRefusal(deps.db, hash, limits, config.OTP_RECIPIENT_WINDOW_SECONDS);
   }

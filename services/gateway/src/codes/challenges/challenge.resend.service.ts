@@ -17,7 +17,8 @@ export interface ResentChallenge {
  * must not make the code in the user's hand useless), older ones do not; the attempt budget is
  * shared and not reset; the expiry is not extended. The row lock makes concurrent resends take
  * turns. A resend is a message like a new challenge: it takes a slot in the recipient's window
- * (OTP_RECIPIENT_LIMIT), in this transaction, so a refused resend writes nothing.
+ * (OTP_RECIPIENT_LIMIT) and is refused while the recipient is locked, in this transaction, so a
+ * refused resend writes nothing.
  */
 export async function resendChallenge(
   deps: GatewayDeps,
@@ -33,6 +34,7 @@ export async function resendChallenge(
     if (at.getTime() < row.resend_available_at.getTime()) {
       throw new PublicError('resend_too_soon', { retryAfterSeconds: secondsUntil(row.resend_available_at, at) });
     }
+    // The window row is locked after the challenge's, the order the verification statement uses.
     const limits = recipientLimits(config, at);
     if (!(await takeRecipientSlot(trx, row.recipient_hash, limits))) {
       throw await recipientRefusal(trx, row.recipient_hash, limits, config.OTP_RECIPIENT_WINDOW_SECONDS);

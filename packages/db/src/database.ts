@@ -36,7 +36,7 @@ export interface OtpChallengeTable {
   recipient_masked: string;
   locale: string;
   user_id: string | null;
-  /** Keyed hashes of the codes still valid, newest first (none for an `account-exists` challenge). */
+  /** Keyed hashes of the codes still valid, newest first: at most two (VALID_SENDS_KEPT), none for an `account-exists` challenge. */
   code_hashes: Buffer[];
   /** The message it sends: `otp-code`, or `account-exists` (no code; nothing verifies it). */
   template: ColumnType<ChallengeTemplate, ChallengeTemplate | undefined, ChallengeTemplate>;
@@ -59,9 +59,14 @@ export interface OtpChallengeTable {
 
 export interface OtpRecipientWindowTable {
   recipient_hash: Buffer;
-  /** Creation times of the recipient's challenges still inside the limit's window. */
+  /** Times of the messages (new challenges and resends) still inside the limit's window. */
   recent: ColumnType<Date[], never, never>;
+  /** Time of the newest message. */
   updated_at: Timestamp;
+  /** Wrong codes counted (units of the failure budget taken) in the current failure window. */
+  failure_count: Generated<number>;
+  /** End of the fixed failure window begun by the first counted failure; null: none counted. */
+  failure_window_ends_at: Timestamp | null;
 }
 
 export type OutboxStatus = 'pending' | 'dispatched';
@@ -181,6 +186,7 @@ export type User = Selectable<UserTable>;
 export type NewUser = Insertable<UserTable>;
 export type UserUpdate = Updateable<UserTable>;
 export type OtpChallenge = Selectable<OtpChallengeTable>;
+export type OtpRecipientWindow = Selectable<OtpRecipientWindowTable>;
 export type NewOtpChallenge = Insertable<OtpChallengeTable>;
 export type DeliveryOutboxRow = Selectable<DeliveryOutboxTable>;
 export type NewDeliveryOutboxRow = Insertable<DeliveryOutboxTable>;

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, NewOtpChallenge, OtpChallenge } from './database.ts';
+import { failureBudgetLeft, type RecipientLimits } from './recipient-window.sql.ts';
 
 type Db = Kysely<Database>;
 
@@ -11,22 +12,96 @@ export async function findChallenge(db: Db, id: string): Promise<OtpChallenge | 
   return db.selectFrom('otp_challenges').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** What counting a verification attempt came to. */
+export type CountedAttempt =
+  /** The attempt and one unit of the recipient's failure budget are taken: compare the code. */
+  | {
+      outcome: 'counted';
+      challenge: OtpChallenge;
+      /** The recipient's wrong codes counted in its failure window, this unit included. */
+      recipientFailures: number;
+      recipientFailureWindowEndsAt: Date;
+    }
+  /** The challenge takes no attempt: missing, not pending, expired or its attempts used up. */
+  | { outcome: 'challenge_refused' }
+  /** The challenge could take one, but its recipient's failure budget is used up: nothing taken. */
+  | { outcome: 'recipient_locked'; recipientHash: Buffer };
+
+/** The challenge's columns (all null when no attempt was counted) and what the statement took. */
+type CountedRow = { [K in keyof OtpChallenge]: OtpChallenge[K] | null } & {
+  target_recipient_hash: Buffer;
+  recipient_failures: number | null;
+  recipient_failure_window_ends_at: Date | null;
+};
+
 /**
- * Counts one verification attempt, in its own statement and before any comparison, the way
- * Kratos does: concurrent submissions each take one unit of the budget atomically, so no more
- * than `max_attempts` codes are ever compared for a challenge. Returns undefined when the
- * challenge cannot take an attempt (missing, not pending, expired or budget used up).
+ * Counts one verification attempt before any comparison, the way Kratos does, and in the same
+ * statement takes one unit of the failure budget of the challenge's recipient (every challenge
+ * and purpose of one address share it): both are taken, or neither. Concurrent submissions each
+ * take their units atomically, so no more than `max_attempts` codes are ever compared for a
+ * challenge, nor more than `maxFailures` for a recipient within its failure window, however many
+ * arrive at once and at whichever replica. A wrong code keeps its unit; a right one gives the
+ * count back (`resetRecipientFailures`).
+ *
+ * Why it is exact, in READ COMMITTED:
+ * - `target` locks the challenge row (FOR UPDATE) and checks it can take an attempt. A
+ *   concurrent submission for the same challenge waits for the lock, and Postgres then checks the
+ *   WHERE again on the row as that submission left it, so a challenge hands out at most
+ *   `max_attempts` attempts. The lock is held until the statement ends.
+ * - `unit` is an upsert of the recipient's window row: the conflicting row is locked and its
+ *   DO UPDATE WHERE checked against the latest committed version (not the statement's
+ *   snapshot), so submissions for one recipient, over any of its challenges, take turns on that
+ *   row and at most `maxFailures` units are handed out per failure window. The window is fixed:
+ *   it begins at the first counted failure and a new one begins once it has ended.
+ * - `attempt` counts the challenge's attempt only when a unit was taken; the row is the one
+ *   `target` holds locked. One statement is one transaction: a refusal changes nothing.
+ * Locks are always taken challenge first, then window (new challenges take only the window, a
+ * resend the same order), so two statements never wait for each other in a circle.
  */
-export async function countVerificationAttempt(db: Db, id: string): Promise<OtpChallenge | undefined> {
-  return db
-    .updateTable('otp_challenges')
-    .set((eb) => ({ attempt_count: eb('attempt_count', '+', 1) }))
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .where('expires_at', '>', sql<Date>`now()`)
-    .where((eb) => eb('attempt_count', '<', eb.ref('max_attempts')))
-    .returningAll()
-    .executeTakeFirst();
+export async function countVerificationAttempt(
+  db: Db,
+  id: string,
+  limits: Pick<RecipientLimits, 'maxFailures' | 'failureWindowEndsAt' | 'at'>,
+): Promise<CountedAttempt> {
+  const at = sql`${limits.at}::timestamptz`;
+  const running = sql`w.failure_window_ends_at > ${at}`;
+  const result = await sql<CountedRow>`
+    WITH target AS (
+      SELECT id, recipient_hash FROM otp_challenges
+      WHERE id = ${id}::uuid AND status = 'pending' AND expires_at > now() AND attempt_count < max_attempts
+      FOR UPDATE
+    ), unit AS (
+      INSERT INTO otp_recipient_windows AS w (recipient_hash, recent, updated_at, failure_count, failure_window_ends_at)
+      SELECT recipient_hash, '{}'::timestamptz[], ${at}, 1, ${limits.failureWindowEndsAt}::timestamptz FROM target
+      ON CONFLICT (recipient_hash) DO UPDATE
+        SET failure_count = CASE WHEN ${running} THEN w.failure_count + 1 ELSE 1 END,
+            failure_window_ends_at = CASE WHEN ${running} THEN w.failure_window_ends_at
+              ELSE ${limits.failureWindowEndsAt}::timestamptz END,
+            updated_at = ${at}
+        WHERE ${failureBudgetLeft(limits)}
+      RETURNING failure_count, failure_window_ends_at
+    ), attempt AS (
+      UPDATE otp_challenges AS c SET attempt_count = c.attempt_count + 1
+      FROM target, unit
+      WHERE c.id = target.id
+      RETURNING c.*
+    )
+    SELECT attempt.*, target.recipient_hash AS target_recipient_hash,
+      unit.failure_count AS recipient_failures, unit.failure_window_ends_at AS recipient_failure_window_ends_at
+    FROM target LEFT JOIN unit ON true LEFT JOIN attempt ON true
+  `.execute(db);
+  const row = result.rows[0];
+  if (row === undefined) return { outcome: 'challenge_refused' };
+  const { target_recipient_hash, recipient_failures, recipient_failure_window_ends_at, ...challenge } = row;
+  if (challenge.id === null || recipient_failures === null || recipient_failure_window_ends_at === null) {
+    return { outcome: 'recipient_locked', recipientHash: target_recipient_hash };
+  }
+  return {
+    outcome: 'counted',
+    challenge: challenge as OtpChallenge,
+    recipientFailures: recipient_failures,
+    recipientFailureWindowEndsAt: recipient_failure_window_ends_at,
+  };
 }
 
 /**

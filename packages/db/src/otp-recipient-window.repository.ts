@@ -1,20 +1,15 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, NewDeliveryOutboxRow, NewOtpChallenge } from './database.ts';
+import type { Database, NewDeliveryOutboxRow, NewOtpChallenge, OtpRecipientWindow } from './database.ts';
+import { type RecipientLimits, takeMessageSlot } from './recipient-window.sql.ts';
 
 type Db = Kysely<Database>;
 
-export interface RecipientLimit {
-  /** Challenges allowed per recipient within the window. */
-  limit: number;
-  /** Challenges created at or before this time no longer count. */
-  windowStart: Date;
-  /** The new challenge's creation time. */
-  at: Date;
-}
+export type { RecipientLimits } from './recipient-window.sql.ts';
 
 /**
  * Creates a challenge and its first delivery request in ONE statement, provided the recipient
- * has room in its window; returns false (and writes nothing) when it has not.
+ * has room for a message in its window and is not locked by its failure budget; returns false
+ * (and writes nothing) when it has not.
  *
  * One statement is one implicit transaction: the challenge and its outbox row commit together or
  * not at all (the transactional outbox), in one round trip instead of six. The recipient's window
@@ -26,21 +21,12 @@ export async function createChallengeWithinRecipientLimit(
   db: Db,
   challenge: NewOtpChallenge & { code_hashes: Buffer[] },
   outbox: NewDeliveryOutboxRow,
-  window: RecipientLimit,
+  limits: RecipientLimits,
 ): Promise<boolean> {
   const c = challenge;
   const result = await sql<{ id: string }>`
     WITH slot AS (
-      INSERT INTO otp_recipient_windows AS w (recipient_hash, recent, updated_at)
-      VALUES (${c.recipient_hash}, ARRAY[${window.at}::timestamptz], ${window.at})
-      ON CONFLICT (recipient_hash) DO UPDATE
-        SET recent = array_append(
-              ARRAY(SELECT t FROM unnest(w.recent) AS t WHERE t > ${window.windowStart}::timestamptz ORDER BY t),
-              ${window.at}::timestamptz),
-            updated_at = ${window.at}
-        WHERE cardinality(ARRAY(SELECT t FROM unnest(w.recent) AS t WHERE t > ${window.windowStart}::timestamptz))
-          < ${window.limit}
-      RETURNING 1
+      ${takeMessageSlot(c.recipient_hash, limits)}
     ), challenge AS (
       INSERT INTO otp_challenges (
         id, channel, purpose, recipient_hash, recipient_sealed, recipient_masked, locale, user_id,
@@ -52,7 +38,7 @@ export async function createChallengeWithinRecipientLimit(
         ${c.code_hashes}::bytea[], ${c.template ?? 'otp-code'}::text, ${c.status}::text, ${c.send_count}::int, ${c.attempt_count ?? 0}::int,
         ${c.max_attempts}::int, ${c.max_sends}::int, ${c.expires_at}::timestamptz,
         ${c.resend_available_at}::timestamptz, ${c.client_ip ?? null}::text, ${c.delivery_status}::text,
-        ${c.delivery_updated_at}::timestamptz, ${window.at}::timestamptz
+        ${c.delivery_updated_at}::timestamptz, ${limits.at}::timestamptz
       FROM slot
       RETURNING id
     )
@@ -65,27 +51,45 @@ export async function createChallengeWithinRecipientLimit(
   return result.rows.length === 1;
 }
 
-/** When the recipient's oldest counted challenge leaves the window (for Retry-After). */
-export async function recipientWindowFreesAt(
-  db: Db,
-  recipientHash: Buffer,
-  window: RecipientLimit & { windowSeconds: number },
-): Promise<Date> {
-  const row = await db
-    .selectFrom('otp_recipient_windows')
-    .select(sql<Date[]>`recent`.as('recent'))
-    .where('recipient_hash', '=', recipientHash)
-    .executeTakeFirst();
-  const counted = (row?.recent ?? [])
-    .filter((time) => time > window.windowStart)
-    .sort((a, b) => a.getTime() - b.getTime());
-  // The slot frees when enough of the oldest have aged out to bring the count under the limit.
-  const pivot = counted[counted.length - window.limit] ?? counted[0] ?? window.at;
-  return new Date(pivot.getTime() + window.windowSeconds * 1000);
+/**
+ * Takes one message slot for a resend, in the resend's transaction (after the challenge's row
+ * lock: every statement that holds both takes the challenge first, so none waits in a circle).
+ * Returns false, having changed nothing, when the window is full or the recipient is locked.
+ */
+export async function takeRecipientSlot(trx: Db, recipientHash: Buffer, limits: RecipientLimits): Promise<boolean> {
+  const result = await takeMessageSlot(recipientHash, limits).execute(trx);
+  return result.rows.length === 1;
 }
 
-/** Deletes windows whose newest challenge is older than `before` (they count nothing any more). */
-export async function purgeRecipientWindows(db: Db, before: Date): Promise<number> {
-  const result = await db.deleteFrom('otp_recipient_windows').where('updated_at', '<', before).executeTakeFirst();
+/** The recipients' window rows (those that exist), to say why one was refused or when it is locked. */
+export async function findRecipientWindows(db: Db, recipientHashes: Buffer[]): Promise<OtpRecipientWindow[]> {
+  if (recipientHashes.length === 0) return [];
+  return db.selectFrom('otp_recipient_windows').selectAll().where('recipient_hash', 'in', recipientHashes).execute();
+}
+
+/**
+ * A right code for the recipient: its failure count starts again from nothing (the unit the
+ * right code took is given back with the others).
+ */
+export async function resetRecipientFailures(db: Db, recipientHash: Buffer): Promise<void> {
+  await db
+    .updateTable('otp_recipient_windows')
+    .set({ failure_count: 0, failure_window_ends_at: null })
+    .where('recipient_hash', '=', recipientHash)
+    .where('failure_count', '>', 0)
+    .execute();
+}
+
+/**
+ * Deletes windows that count nothing any more: no message since `before` (the message window's
+ * length ago) and no failure window running at `at`, since the row is also the recipient's lock
+ * and its count of wrong codes, which must outlive the shorter message window.
+ */
+export async function purgeRecipientWindows(db: Db, before: Date, at: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('otp_recipient_windows')
+    .where('updated_at', '<', before)
+    .where((eb) => eb.or([eb('failure_window_ends_at', 'is', null), eb('failure_window_ends_at', '<=', at)]))
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

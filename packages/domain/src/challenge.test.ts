@@ -18,8 +18,10 @@ describe('challenge rules', () => {
     expect(channelAllowedFor('login', 'sms')).toBe(true);
   });
 
-  it('keeps the newest send and the two before it', () => {
-    expect(keepRecentHashes('d', ['c', 'b', 'a'])).toEqual(['d', 'c', 'b']);
+  it('keeps the newest send and the one before it', () => {
+    expect(keepRecentHashes('c', ['b', 'a'])).toEqual(['c', 'b']);
+    // A challenge written while three were kept drops to two at its next send.
+    expect(keepRecentHashes('d', ['c', 'b', 'a'])).toEqual(['d', 'c']);
     expect(keepRecentHashes('b', ['a'])).toEqual(['b', 'a']);
   });
 

@@ -16,8 +16,12 @@ export function channelAllowedFor(purpose: Purpose, channel: Channel): boolean {
   return true;
 }
 
-/** How many code hashes a challenge keeps: the latest send and the two before it. */
-export const VALID_SENDS_KEPT = 3;
+/**
+ * How many code hashes a challenge keeps: the latest send and the one before it (a slow message
+ * must not make the code in the user's hand useless). Each kept code is one more a guess can hit,
+ * so no more than that (issue 12).
+ */
+export const VALID_SENDS_KEPT = 2;
 
 /** The hashes a challenge keeps after a new send, newest first. */
 export function keepRecentHashes<T>(newest: T, previous: readonly T[]): T[] {

@@ -29,8 +29,13 @@ export const ERROR_CODES = {
   resend_too_soon: { status: 429, title: 'Resend not available yet' },
   /** The challenge has been sent the maximum number of times. */
   resend_limit_reached: { status: 429, title: 'Resend limit reached' },
-  /** Too many challenges for this recipient in the current window. */
+  /** Too many messages (new challenges and resends) for this recipient in the current window. */
   recipient_rate_limited: { status: 429, title: 'Too many codes for this recipient' },
+  /**
+   * The recipient's budget of wrong codes (all its challenges, any purpose) is used up: its codes
+   * are neither checked nor sent until the failure window ends (`Retry-After`).
+   */
+  recipient_locked: { status: 429, title: 'Too many wrong codes for this recipient' },
   /** Too many requests from this client address. */
   rate_limited: { status: 429, title: 'Too many requests' },
   /** A code sign-in for an address with no account while sign-up is turned off. */

@@ -2,7 +2,7 @@ import type { Purpose } from './queue-contract.ts';
 import type { Channel } from './recipient.ts';
 
 /** How a code event is counted, as `otp_code_events_total{event}`. */
-export type CodeMetricEvent = 'requested' | 'verified' | 'failed' | 'expired' | 'locked';
+export type CodeMetricEvent = 'requested' | 'verified' | 'failed' | 'expired' | 'locked' | 'recipient_locked';
 
 export interface EventTypeEntry {
   /** The log level of its line: `warn` for what may be an attack or a user in trouble. */
@@ -54,6 +54,13 @@ export const EVENT_TYPES = {
     audit: true,
     codeMetric: 'locked',
     description: 'The attempts ran out: the challenge is locked.',
+  },
+  'code.recipient_locked': {
+    level: 'warn',
+    audit: true,
+    codeMetric: 'recipient_locked',
+    description:
+      "A wrong code used up its recipient's failure budget (`failures`): until `lockedUntil` the address's codes are neither checked nor sent. Recorded once per lock.",
   },
   'code.expired': {
     level: 'warn',

@@ -44,7 +44,7 @@ export interface OtpStackLimits {
   resendCooldownSeconds?: number;
   /** Sends per challenge (OTP_MAX_SENDS, default 5). */
   maxSends?: number;
-  /** Challenges per recipient per window (OTP_RECIPIENT_LIMIT, default 5). */
+  /** Messages (new challenges and resends) per recipient per window (OTP_RECIPIENT_LIMIT, default 5). */
   recipientLimit?: number;
   /** That window in seconds (OTP_RECIPIENT_WINDOW_SECONDS, default 600). */
   recipientWindowSeconds?: number;

@@ -122,8 +122,25 @@ export const GatewayConfigSchema = Type.Object({
   OTP_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5, description: 'Verification attempts per challenge' }),
   OTP_RESEND_COOLDOWN_SECONDS: Seconds(30, 'Wait between sends of one challenge', 0),
   OTP_MAX_SENDS: Type.Integer({ minimum: 1, default: 5, description: 'Sends per challenge (first send included)' }),
-  OTP_RECIPIENT_LIMIT: Type.Integer({ minimum: 1, default: 5, description: 'Challenges per recipient per window' }),
-  OTP_RECIPIENT_WINDOW_SECONDS: Seconds(600, 'The window of OTP_RECIPIENT_LIMIT'),
+  OTP_RECIPIENT_LIMIT: Type.Integer({
+    minimum: 1,
+    default: 5,
+    description:
+      'Messages per recipient per window: each new challenge and each resend takes one; past it both answer 429 recipient_rate_limited',
+  }),
+  OTP_RECIPIENT_WINDOW_SECONDS: Seconds(600, 'The window of OTP_RECIPIENT_LIMIT (sliding: a message counts this long)'),
+  OTP_RECIPIENT_MAX_FAILURES: Type.Integer({
+    minimum: 1,
+    default: 10,
+    description:
+      'Wrong codes per recipient (all its challenges and purposes) per failure window; the last one still answers ' +
+      '400 invalid_code, then codes for the address are neither checked nor sent (429 recipient_locked) until the ' +
+      'window ends. A right code resets the count',
+  }),
+  OTP_RECIPIENT_FAILURE_WINDOW_SECONDS: Seconds(
+    3600,
+    'The window of OTP_RECIPIENT_MAX_FAILURES: fixed, from the first wrong code counted',
+  ),
   RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: PerMinute(30, 'Code requests and resends per client IP per minute'),
   RATE_LIMIT_VERIFICATIONS_PER_MINUTE: PerMinute(60, 'Verifications per client IP per minute'),
   SIGNUP_ENABLED: Type.Boolean({

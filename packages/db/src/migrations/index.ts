@@ -3,6 +3,7 @@ import * as initial from './2026_11_22_0001_initial.ts';
 import * as recipientWindows from './2026_11_22_0002_recipient_windows.ts';
 import * as accounts from './2026_11_22_0003_accounts.ts';
 import * as authenticatorFactors from './2026_11_22_0004_authenticator_factors.ts';
+import * as recipientFailures from './2026_12_04_0001_recipient_failures.ts';
 import * as emailIdentity from './2026_12_04_0002_email_identity.ts';
 import * as registration from './2026_12_04_0003_registration.ts';
 
@@ -12,6 +13,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_0002_recipient_windows': recipientWindows,
   '2026_11_22_0003_accounts': accounts,
   '2026_11_22_0004_authenticator_factors': authenticatorFactors,
+  '2026_12_04_0001_recipient_failures': recipientFailures,
   '2026_12_04_0002_email_identity': emailIdentity,
   '2026_12_04_0003_registration': registration,
 };

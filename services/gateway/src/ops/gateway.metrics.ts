@@ -36,7 +36,7 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
 
   const codeEvents = new Counter({
     name: 'otp_code_events_total',
-    help: 'Codes requested, verified, failed (wrong code), expired and locked, by channel and purpose',
+    help: 'Codes requested, verified, failed (wrong code), expired, locked (challenge) and recipient_locked (address), by channel and purpose',
     labelNames: ['event', 'channel', 'purpose'] as const,
     registers: [registry],
   });

@@ -46,6 +46,29 @@ describe('the purge of expired data', () => {
     expect((await gateway.app.inject({ url: `/v1/otp/challenges/${old}` })).statusCode).toBe(404);
   });
 
+  it('keeps a stale window while its failure window runs: it holds a count of wrong codes or a lock', async () => {
+    const locked = uniqueEmail('purge-locked');
+    const accepted = await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: locked });
+    const window = (id: string) => sql`(SELECT recipient_hash FROM otp_challenges WHERE id = ${id}::uuid)`;
+    const [counting, over] = [String(accepted.body.challengeId), await requestChallenge()];
+    // No message for eleven minutes on either; one address is locked for half an hour more, the
+    // other's failure window has ended.
+    await sql`UPDATE otp_recipient_windows SET updated_at = now() - interval '11 minutes', failure_count = 10,
+      failure_window_ends_at = now() + interval '30 minutes' WHERE recipient_hash = ${window(counting)}`.execute(
+      database.db,
+    );
+    await sql`UPDATE otp_recipient_windows SET updated_at = now() - interval '11 minutes', failure_count = 3,
+      failure_window_ends_at = now() - interval '1 second' WHERE recipient_hash = ${window(over)}`.execute(database.db);
+
+    expect((await gateway.deps.purge.runOnce()).recipientWindows).toBe(1);
+    const kept = await sql<{ failure_count: number }>`SELECT failure_count FROM otp_recipient_windows
+      WHERE recipient_hash IN (${window(counting)}, ${window(over)})`.execute(database.db);
+    expect(kept.rows).toEqual([{ failure_count: 10 }]);
+    // The purge did not lift the lock.
+    const refused = await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: locked });
+    expect(refused.body.code).toBe('recipient_locked');
+  });
+
   it('deletes refresh tokens whose lifetime ended before the retention, and keeps live ones', async () => {
     const { email } = await registerUser(gateway, 'purge-tokens');
     const ended = await loginTokens(gateway, email);

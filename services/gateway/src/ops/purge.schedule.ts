@@ -15,7 +15,10 @@ export interface PurgeScheduleOptions {
   intervalMs: number;
   /** How long a challenge is kept after its expiry (status lookups, delivery records). */
   retentionSeconds: number;
-  /** The per-recipient limit's window: older windows count nothing any more. */
+  /**
+   * The per-recipient limit's window: a window row with no message for this long counts no
+   * message any more (it is kept while it still counts wrong codes or holds a lock).
+   */
   recipientWindowSeconds: number;
   /** Accounts whose email was never verified go this long after their latest registration. */
   unverifiedAccountSeconds: number;
@@ -39,7 +42,9 @@ export interface PurgeSchedule {
 /**
  * Deletes expired data on a timer: challenges past their expiry plus the retention (their outbox
  * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention,
- * per-recipient windows nobody used within the window, and accounts whose email nobody verified. Every replica runs it; the deletes are idempotent, so replicas racing do no harm.
+ * per-recipient windows nobody used within the window unless their failure window is still
+ * running (the row is then the recipient's count of wrong codes, or its lock), and accounts whose
+ * email nobody verified. Every replica runs it; the deletes are idempotent, so replicas racing do no harm.
  */
 export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule {
   const { db, log } = options;
@@ -48,7 +53,11 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
   async function runOnce(): Promise<PurgeOutcome> {
     const at = now().getTime();
     const challenges = await purgeExpiredChallenges(db, new Date(at - options.retentionSeconds * 1000));
-    const recipientWindows = await purgeRecipientWindows(db, new Date(at - options.recipientWindowSeconds * 1000));
+    const recipientWindows = await purgeRecipientWindows(
+      db,
+      new Date(at - options.recipientWindowSeconds * 1000),
+      new Date(at),
+    );
     const retainedSince = new Date(at - options.retentionSeconds * 1000);
     const refreshTokens = await deleteEndedRefreshTokens(db, retainedSince);
     const mfaTokens = await purgeExpiredMfaTokens(db, retainedSince);

@@ -5,7 +5,8 @@ import Type from 'typebox';
 import { presentRequested } from '../../codes/challenges/challenge.presenter.ts';
 import { requestChallenge } from '../../codes/challenges/challenge.request.service.ts';
 import { ChallengeCreated } from '../../codes/challenges/challenge.schemas.ts';
-import type { GatewayDeps } from '../../deps.ts';
+import { codeSignInLockedUntil } from '../../codes/challenges/recipient-limits.ts';
+import { type GatewayDeps, now } from '../../deps.ts';
 import { recordEvent } from '../../events/record-event.ts';
 import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
@@ -46,8 +47,11 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
       const user = await findUserById(deps.db, request.userId as string);
       // A valid token for an account that no longer exists is as good as no token.
       if (user === undefined) throw new PublicError('unauthorized', { detail: 'the account no longer exists' });
-      const enabled = (await listEnabledFactors(deps.db, user.id)).map((factor) => factor.kind);
-      return presentMe(user, enabled, await countRemainingRecoveryCodes(deps.db, user.id));
+      return presentMe(user, {
+        enabled: (await listEnabledFactors(deps.db, user.id)).map((factor) => factor.kind),
+        recoveryCodesRemaining: await countRemainingRecoveryCodes(deps.db, user.id),
+        codeSignInLockedUntil: await codeSignInLockedUntil(deps, user, now(deps)),
+      });
     },
   );
 

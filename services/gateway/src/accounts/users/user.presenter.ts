@@ -11,11 +11,20 @@ export function presentUser(user: User): UserView {
   };
 }
 
-/** The signed-in user with which factors are enabled and how many recovery codes are left. */
-export function presentMe(user: User, enabled: readonly string[], recoveryCodesRemaining: number): MeView {
+export interface MeFacts {
+  /** Kinds of the enabled factors. */
+  enabled: readonly string[];
+  recoveryCodesRemaining: number;
+  /** When the lock of the account's email or phone codes ends; null: not locked. */
+  codeSignInLockedUntil: Date | null;
+}
+
+/** The signed-in user with its factors, recovery codes left and code sign-in lock. */
+export function presentMe(user: User, facts: MeFacts): MeView {
   return {
     ...presentUser(user),
-    factors: { totp: enabled.includes('totp'), hotp: enabled.includes('hotp') },
-    recoveryCodesRemaining,
+    factors: { totp: facts.enabled.includes('totp'), hotp: facts.enabled.includes('hotp') },
+    recoveryCodesRemaining: facts.recoveryCodesRemaining,
+    codeSignInLockedUntil: facts.codeSignInLockedUntil?.toISOString() ?? null,
   };
 }

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { E164Phone, Email, Uuid } from '../../http/schemas.ts';
+import { E164Phone, Email, Timestamp, Uuid } from '../../http/schemas.ts';
 
 export const UserView = Type.Object({
   id: Uuid,
@@ -25,6 +25,11 @@ export const MeView = Type.Object(
     ...UserView.properties,
     factors: Type.Object({ totp: Type.Boolean(), hotp: Type.Boolean() }),
     recoveryCodesRemaining: Type.Integer({ minimum: 0 }),
+    codeSignInLockedUntil: Type.Union([Timestamp, Type.Null()], {
+      description:
+        'Until when email and SMS codes for the account are refused after too many wrong ones (the later of its ' +
+        'email address and phone number); null when they are not',
+    }),
   },
   { description: 'The signed-in user' },
 );

@@ -66,6 +66,7 @@ describe('signing in with a code', () => {
       phoneVerified: false,
       factors: { totp: false, hotp: false },
       recoveryCodesRemaining: 0,
+      codeSignInLockedUntil: null,
     });
 
     // The refresh token is stored only as its SHA-256, in a family of its own.

@@ -5,7 +5,6 @@ import {
   type Database,
   type Kysely,
   type NewDeliveryOutboxRow,
-  recipientWindowFreesAt,
 } from '@otp/db';
 import {
   type Channel,
@@ -19,12 +18,12 @@ import {
   type Purpose,
   recipientHash,
   seal,
-  secondsUntil,
 } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import { deliveryOutboxRow } from './challenge.outbox.ts';
+import { recipientLimits, recipientRefusal } from './recipient-limits.ts';
 
 export interface ChallengeRequest {
   /**
@@ -74,7 +73,6 @@ export async function requestChallenge(
   const toMasked = maskRecipient(request.channel, to);
   const expiresAt = new Date(at.getTime() + config.OTP_TTL_SECONDS * 1000);
   const resendAvailableAt = new Date(at.getTime() + config.OTP_RESEND_COOLDOWN_SECONDS * 1000);
-  const windowStart = new Date(at.getTime() - config.OTP_RECIPIENT_WINDOW_SECONDS * 1000);
   const send = {
     challengeId: id,
     sendNumber: 1,
@@ -100,7 +98,7 @@ export async function requestChallenge(
     codeHashes = [hashCode(keys.codeHmacKey, id, code)];
   }
 
-  const window = { limit: config.OTP_RECIPIENT_LIMIT, windowStart, at };
+  const limits = recipientLimits(config, at);
   const challenge = {
     id,
     channel: request.channel,
@@ -126,15 +124,12 @@ export async function requestChallenge(
     delivery_provider_message_id: null,
     delivery_updated_at: at,
   };
-  // One statement: the per-recipient limit, the challenge and its delivery request (the outbox)
-  // commit together or not at all.
+  // One statement: the per-recipient limits (room for a message, the address not locked), the
+  // challenge and its delivery request (the outbox) commit together or not at all; a refusal
+  // writes nothing.
   const db = trx ?? deps.db;
-  if (!(await createChallengeWithinRecipientLimit(db, challenge, outboxRow, window))) {
-    const freesAt = await recipientWindowFreesAt(db, hash, {
-      ...window,
-      windowSeconds: config.OTP_RECIPIENT_WINDOW_SECONDS,
-    });
-    throw new PublicError('recipient_rate_limited', { retryAfterSeconds: secondsUntil(freesAt, at) });
+  if (!(await createChallengeWithinRecipientLimit(db, challenge, outboxRow, limits))) {
+    throw await recipientRefusal(db, hash, limits, config.OTP_RECIPIENT_WINDOW_SECONDS);
   }
 
   // After the commit; the relay works in the background, so the request never waits on Redis.

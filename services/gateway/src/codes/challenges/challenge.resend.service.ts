@@ -1,10 +1,11 @@
-import { insertOutboxMessage, lockChallengeForUpdate, moveDelivery, recordResend } from '@otp/db';
+import { insertOutboxMessage, lockChallengeForUpdate, moveDelivery, recordResend, takeRecipientSlot } from '@otp/db';
 import { generateNumericCode, hashCode, keepRecentHashes, open, PublicError, secondsUntil } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import { assertUsable } from './challenge.guards.ts';
 import { deliveryOutboxRow } from './challenge.outbox.ts';
+import { recipientLimits, recipientRefusal } from './recipient-limits.ts';
 
 export interface ResentChallenge {
   resendAvailableAt: Date;
@@ -12,9 +13,12 @@ export interface ResentChallenge {
 }
 
 /**
- * Sends a new code for a challenge. The codes of the two previous sends stay valid (slow delivery
- * must not make the code in the user's hand useless); the attempt budget is shared and not
- * reset; the expiry is not extended. The row lock makes concurrent resends take turns.
+ * Sends a new code for a challenge. The code of the previous send stays valid (slow delivery
+ * must not make the code in the user's hand useless), older ones do not; the attempt budget is
+ * shared and not reset; the expiry is not extended. The row lock makes concurrent resends take
+ * turns. A resend is a message like a new challenge: it takes a slot in the recipient's window
+ * (OTP_RECIPIENT_LIMIT) and is refused while the recipient is locked, in this transaction, so a
+ * refused resend writes nothing.
  */
 export async function resendChallenge(
   deps: GatewayDeps,
@@ -29,6 +33,11 @@ export async function resendChallenge(
     if (row.send_count >= row.max_sends) throw new PublicError('resend_limit_reached');
     if (at.getTime() < row.resend_available_at.getTime()) {
       throw new PublicError('resend_too_soon', { retryAfterSeconds: secondsUntil(row.resend_available_at, at) });
+    }
+    // The window row is locked after the challenge's, the order the verification statement uses.
+    const limits = recipientLimits(config, at);
+    if (!(await takeRecipientSlot(trx, row.recipient_hash, limits))) {
+      throw await recipientRefusal(trx, row.recipient_hash, limits, config.OTP_RECIPIENT_WINDOW_SECONDS);
     }
     const sendNumber = row.send_count + 1;
     const resendAvailableAt = new Date(at.getTime() + config.OTP_RESEND_COOLDOWN_SECONDS * 1000);

@@ -91,7 +91,9 @@ export function verifyChallengeSchema(codeLength: number, answer: TSchema) {
 export const resendChallengeSchema = {
   tags: ['otp'],
   summary: 'Send a new code for the challenge',
-  description: 'The codes of the two previous sends stay valid; the attempt budget is shared; expiry is unchanged.',
+  description:
+    "The previous send's code stays valid, older ones do not; the attempt budget is shared; expiry is unchanged. " +
+    "Takes a message slot in the recipient's window, like a new challenge.",
   params: IdParams,
   response: { 202: ResendAccepted, ...problemResponses(400, 404, 410, 429) },
 };

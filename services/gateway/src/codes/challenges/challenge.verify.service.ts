@@ -1,19 +1,29 @@
-import { consumeChallenge, countVerificationAttempt, findChallenge, lockExhaustedChallenge } from '@otp/db';
-import { codeMatches, open, PublicError } from '@otp/domain';
+import {
+  type CountedAttempt,
+  consumeChallenge,
+  countVerificationAttempt,
+  findChallenge,
+  lockExhaustedChallenge,
+  resetRecipientFailures,
+} from '@otp/db';
+import { codeMatches, open, PublicError, VALID_SENDS_KEPT } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import { unusableChallenge } from './challenge.guards.ts';
 import type { ChallengePurposes } from './challenge.purpose.port.ts';
+import { recipientLimits, recipientLockedError } from './recipient-limits.ts';
 
 /**
- * Checks a code the way Ory Kratos does. 1) Count the attempt first, in its own statement: each
- * concurrent submission takes one unit of the budget atomically, so no more than max_attempts
- * codes are ever compared, however many arrive at once. 2) Compare keyed hashes in constant time
- * (every kept hash, no early exit). 3) Consume with a conditional UPDATE and require exactly one
- * changed row: of several requests holding the right code, exactly one gets through. Its purpose
- * is then applied, through the port, in the transaction that consumed it. Resolves with the
- * purpose's answer.
+ * Checks a code the way Ory Kratos does. 1) Count the attempt first, in its own statement, and
+ * with it one unit of the failure budget of the challenge's recipient: each concurrent submission
+ * takes its units atomically, so no more than max_attempts codes are ever compared for a
+ * challenge, nor more than OTP_RECIPIENT_MAX_FAILURES for an address per failure window, however
+ * many arrive at once. 2) Compare keyed hashes in constant time (every kept hash, no early exit).
+ * A right code gives the recipient's count back. 3) Consume with a conditional UPDATE and require
+ * exactly one changed row: of several requests holding the right code, exactly one gets through.
+ * Its purpose is then applied, through the port, in the transaction that consumed it. Resolves
+ * with the purpose's answer.
  */
 export async function verifyChallenge(
   deps: GatewayDeps,
@@ -22,9 +32,12 @@ export async function verifyChallenge(
   code: string,
   context: RequestContext,
 ): Promise<unknown> {
-  const counted = await countVerificationAttempt(deps.db, id);
   const at = now(deps);
-  if (counted === undefined) {
+  const limits = recipientLimits(deps.config, at);
+  const counted = await countVerificationAttempt(deps.db, id, limits);
+  // Nothing was taken and nothing is compared; a locked recipient's refusal writes nothing.
+  if (counted.outcome === 'recipient_locked') throw await recipientLockedError(deps.db, counted.recipientHash, limits);
+  if (counted.outcome === 'challenge_refused') {
     const row = await findChallenge(deps.db, id);
     // The database refused the attempt; if our clock disagrees, the database's expiry wins.
     const refusal = unusableChallenge(row, at) ?? new PublicError('challenge_expired');
@@ -38,29 +51,63 @@ export async function verifyChallenge(
     throw refusal;
   }
 
-  const ref = { challengeId: id, channel: counted.channel, purpose: counted.purpose };
-  if (!codeMatches(deps.keys.codeHmacKey, id, code, counted.code_hashes)) {
-    const attemptsRemaining = Math.max(0, counted.max_attempts - counted.attempt_count);
-    const exhausted = attemptsRemaining === 0;
-    await recordEvent(deps.db, context, 'code.failed', {
-      userId: counted.user_id,
-      details: { ...ref, reason: exhausted ? 'attempts_exhausted' : 'invalid_code', attemptsRemaining },
-    });
-    if (!exhausted) throw new PublicError('invalid_code', { extra: { attemptsRemaining } });
+  const { challenge } = counted;
+  const ref = { challengeId: id, channel: challenge.channel, purpose: challenge.purpose };
+  // Only the newest sends' codes: a challenge written when more were kept is held to today's rule.
+  const live = challenge.code_hashes.slice(0, VALID_SENDS_KEPT);
+  if (!codeMatches(deps.keys.codeHmacKey, id, code, live)) {
+    await recordWrongCode(deps, context, counted);
+    const attemptsRemaining = Math.max(0, challenge.max_attempts - challenge.attempt_count);
+    if (attemptsRemaining > 0) throw new PublicError('invalid_code', { extra: { attemptsRemaining } });
     await inTransaction(deps.db, async (trx) => {
       await lockExhaustedChallenge(trx, id);
-      await recordEvent(trx, context, 'code.locked', { userId: counted.user_id, details: ref });
+      await recordEvent(trx, context, 'code.locked', { userId: challenge.user_id, details: ref });
     });
     throw new PublicError('too_many_attempts', { extra: { attemptsRemaining: 0 } });
   }
 
+  // The code was right, whatever becomes of the consume below: the address's holder is here.
+  await resetRecipientFailures(deps.db, challenge.recipient_hash);
   const outcome = await inTransaction(deps.db, async (trx) => {
     if (!(await consumeChallenge(trx, id))) throw new PublicError('challenge_used');
-    const recipient = open(deps.keys.envelopes, counted.recipient_sealed, `recipient:${id}`) as string;
-    const verified = { id, channel: counted.channel, purpose: counted.purpose, userId: counted.user_id, recipient };
+    const recipient = open(deps.keys.envelopes, challenge.recipient_sealed, `recipient:${id}`) as string;
+    const verified = {
+      id,
+      channel: challenge.channel,
+      purpose: challenge.purpose,
+      userId: challenge.user_id,
+      recipient,
+    };
     const applied = await purposes.apply(trx, verified, context, at);
     await recordEvent(trx, context, 'code.verified', { userId: applied.userId, details: ref });
     return applied;
   });
   return outcome.answer;
+}
+
+/**
+ * A wrong code keeps the units it took: `code.failed` for the challenge, and `code.recipient_locked`
+ * from the one submission whose unit was the recipient's last (exactly one per failure window).
+ */
+async function recordWrongCode(
+  deps: GatewayDeps,
+  context: RequestContext,
+  counted: Extract<CountedAttempt, { outcome: 'counted' }>,
+): Promise<void> {
+  const { challenge } = counted;
+  const ref = { challengeId: challenge.id, channel: challenge.channel, purpose: challenge.purpose };
+  const attemptsRemaining = Math.max(0, challenge.max_attempts - challenge.attempt_count);
+  await recordEvent(deps.db, context, 'code.failed', {
+    userId: challenge.user_id,
+    details: { ...ref, reason: attemptsRemaining === 0 ? 'attempts_exhausted' : 'invalid_code', attemptsRemaining },
+  });
+  if (counted.recipientFailures !== deps.config.OTP_RECIPIENT_MAX_FAILURES) return;
+  await recordEvent(deps.db, context, 'code.recipient_locked', {
+    userId: challenge.user_id,
+    details: {
+      ...ref,
+      failures: counted.recipientFailures,
+      lockedUntil: counted.recipientFailureWindowEndsAt.toISOString(),
+    },
+  });
 }

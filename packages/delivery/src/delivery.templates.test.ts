@@ -1,36 +1,22 @@
 import { findChallenge, listDeliveryAttempts } from '@otp/db';
 import { envelopeContext, seal } from '@otp/domain';
-import type { TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type DeliveryFixture,
-  type DeliveryTestBed,
-  type RecordingSender,
-  startDeliveryTestBed,
-} from './testing/index.ts';
+import { describe, expect, it } from 'vitest';
+import { useDeliveryTestBed } from './testing/index.ts';
 
 // The job contract's versions and templates as a worker of this release reads them: version 1
 // jobs (written before version 2, and still for every code) exactly as before, version 2 jobs of
 // either template, and envelopes that must hold exactly what their template needs.
-let bed: DeliveryTestBed;
-let database: TestDatabase;
-let fixture: DeliveryFixture;
-let sender: RecordingSender;
+const bed = useDeliveryTestBed();
 
-beforeAll(async () => {
-  bed = await startDeliveryTestBed();
-  ({ database, fixture, sender } = bed);
-});
-
-afterAll(async () => {
-  await bed?.close();
-});
-
-const sentFor = (challengeId: string) => sender.sent.filter((message) => message.challengeId === challengeId);
+const sentFor = (challengeId: string) => bed.sender.sent.filter((message) => message.challengeId === challengeId);
 
 describe('version 1 jobs', () => {
   it('delivers a version 1 job built as the previous release wrote it', async () => {
-    const challenge = await fixture.seedChallenge({ to: 'v1@example.com', purpose: 'verify_email', locale: 'pt-BR' });
+    const challenge = await bed.fixture.seedChallenge({
+      to: 'v1@example.com',
+      purpose: 'verify_email',
+      locale: 'pt-BR',
+    });
     // Field by field, not through the fixture: what a job already in Redis looks like.
     const data = {
       v: 1,
@@ -46,7 +32,7 @@ describe('version 1 jobs', () => {
       requestId: 'req-v1',
       envelope: seal(bed.keyRing, { to: 'v1@example.com', code: challenge.code }, envelopeContext(challenge.id, 1)),
     };
-    const outcome = await fixture.finished(await fixture.enqueue(challenge, { data }));
+    const outcome = await bed.fixture.finished(await bed.fixture.enqueue(challenge, { data }));
 
     expect(outcome).toEqual({ state: 'completed', value: { providerMessageId: expect.stringMatching(/^fake-/) } });
     expect(sentFor(challenge.id)).toMatchObject([
@@ -57,29 +43,29 @@ describe('version 1 jobs', () => {
         text: `Your code is ${challenge.code}`,
       },
     ]);
-    expect(await findChallenge(database.db, challenge.id)).toMatchObject({ delivery_status: 'sent' });
+    expect(await findChallenge(bed.database.db, challenge.id)).toMatchObject({ delivery_status: 'sent' });
   });
 
   it('refuses a version 1 job naming account-exists, which only version 2 carries', async () => {
-    const challenge = await fixture.seedChallenge({ to: 'v1-exists@example.com', template: 'account-exists' });
-    const data = { ...fixture.jobData(challenge), v: 1 };
-    const outcome = await fixture.finished(await fixture.enqueue(challenge, { data }));
+    const challenge = await bed.fixture.seedChallenge({ to: 'v1-exists@example.com', template: 'account-exists' });
+    const data = { ...bed.fixture.jobData(challenge), v: 1 };
+    const outcome = await bed.fixture.finished(await bed.fixture.enqueue(challenge, { data }));
 
     expect(outcome).toEqual({ state: 'failed', reason: 'invalid_payload' });
     expect(sentFor(challenge.id)).toEqual([]);
-    expect(await listDeliveryAttempts(database.db, challenge.id)).toEqual([]);
+    expect(await listDeliveryAttempts(bed.database.db, challenge.id)).toEqual([]);
   });
 });
 
 describe('version 2 jobs', () => {
   it('delivers an account-exists job: the account-exists message to the opened address, no code', async () => {
-    const challenge = await fixture.seedChallenge({
+    const challenge = await bed.fixture.seedChallenge({
       to: 'taken@example.com',
       template: 'account-exists',
       purpose: 'verify_email',
     });
-    const job = await fixture.enqueue(challenge);
-    const outcome = await fixture.finished(job);
+    const job = await bed.fixture.enqueue(challenge);
+    const outcome = await bed.fixture.finished(job);
 
     expect(job.data).toMatchObject({ v: 2, template: 'account-exists' });
     expect(outcome.state).toBe('completed');
@@ -87,13 +73,13 @@ describe('version 2 jobs', () => {
     expect(others).toEqual([]);
     expect(message).toMatchObject({ to: 'taken@example.com', subject: 'Your account' });
     expect(message?.text).toBe('You have an account already.');
-    expect(await listDeliveryAttempts(database.db, challenge.id)).toMatchObject([{ outcome: 'sent' }]);
+    expect(await listDeliveryAttempts(bed.database.db, challenge.id)).toMatchObject([{ outcome: 'sent' }]);
   });
 
   it('delivers an otp-code job of version 2 like one of version 1', async () => {
-    const challenge = await fixture.seedChallenge({ to: 'v2-code@example.com' });
-    const data = { ...fixture.jobData(challenge), v: 2 };
-    const outcome = await fixture.finished(await fixture.enqueue(challenge, { data }));
+    const challenge = await bed.fixture.seedChallenge({ to: 'v2-code@example.com' });
+    const data = { ...bed.fixture.jobData(challenge), v: 2 };
+    const outcome = await bed.fixture.finished(await bed.fixture.enqueue(challenge, { data }));
 
     expect(outcome.state).toBe('completed');
     expect(sentFor(challenge.id)).toMatchObject([
@@ -102,12 +88,12 @@ describe('version 2 jobs', () => {
   });
 
   it('skips an account-exists send the challenge no longer wants, as any other', async () => {
-    const challenge = await fixture.seedChallenge({
+    const challenge = await bed.fixture.seedChallenge({
       to: 'late@example.com',
       template: 'account-exists',
       expiresInMs: -1000,
     });
-    const outcome = await fixture.finished(await fixture.enqueue(challenge));
+    const outcome = await bed.fixture.finished(await bed.fixture.enqueue(challenge));
 
     expect(outcome).toEqual({ state: 'completed', value: { skipped: 'challenge_expired' } });
     expect(sentFor(challenge.id)).toEqual([]);
@@ -116,29 +102,29 @@ describe('version 2 jobs', () => {
 
 describe('an envelope holds exactly what its template needs', () => {
   it('refuses an account-exists job whose envelope carries a code, sending nothing', async () => {
-    const challenge = await fixture.seedChallenge({ to: 'smuggled@example.com', template: 'account-exists' });
+    const challenge = await bed.fixture.seedChallenge({ to: 'smuggled@example.com', template: 'account-exists' });
     const secret = { to: challenge.to, code: challenge.code };
     const data = {
-      ...fixture.jobData(challenge),
+      ...bed.fixture.jobData(challenge),
       envelope: seal(bed.keyRing, secret, envelopeContext(challenge.id, 1)),
     };
-    const outcome = await fixture.finished(await fixture.enqueue(challenge, { data, attempts: 3 }));
+    const outcome = await bed.fixture.finished(await bed.fixture.enqueue(challenge, { data, attempts: 3 }));
 
     expect(outcome).toEqual({ state: 'failed', reason: 'envelope_unreadable' });
     expect(sentFor(challenge.id)).toEqual([]);
-    expect(await listDeliveryAttempts(database.db, challenge.id)).toMatchObject([
+    expect(await listDeliveryAttempts(bed.database.db, challenge.id)).toMatchObject([
       { outcome: 'permanent_failure', error_code: 'envelope_unreadable' },
     ]);
-    expect(await findChallenge(database.db, challenge.id)).toMatchObject({ delivery_status: 'failed' });
+    expect(await findChallenge(bed.database.db, challenge.id)).toMatchObject({ delivery_status: 'failed' });
   });
 
   it('refuses an otp-code job whose envelope holds no code', async () => {
-    const challenge = await fixture.seedChallenge({ to: 'codeless@example.com' });
+    const challenge = await bed.fixture.seedChallenge({ to: 'codeless@example.com' });
     const data = {
-      ...fixture.jobData(challenge),
+      ...bed.fixture.jobData(challenge),
       envelope: seal(bed.keyRing, { to: challenge.to }, envelopeContext(challenge.id, 1)),
     };
-    const outcome = await fixture.finished(await fixture.enqueue(challenge, { data }));
+    const outcome = await bed.fixture.finished(await bed.fixture.enqueue(challenge, { data }));
 
     expect(outcome).toEqual({ state: 'failed', reason: 'envelope_unreadable' });
     expect(sentFor(challenge.id)).toEqual([]);

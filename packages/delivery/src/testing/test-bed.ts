@@ -1,5 +1,12 @@
 import { type Channel, type KeyRing, parseKeyRing } from '@otp/domain';
-import { createTestDatabase, type TestDatabase, testKeyRing, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  testKeyRing,
+  testRedisUrl,
+  uniqueQueuePrefix,
+  useFixture,
+} from '@otp/testkit';
 import type { DeliveryWorker, DeliveryWorkerDeps } from '../delivery.worker.ts';
 import { createDeliveryFixture, type DeliveryFixture } from './delivery.fixture.ts';
 import { createRecordingSender, type RecordingSender } from './recording.sender.ts';
@@ -101,4 +108,42 @@ export async function startDeliveryTestBed(options: DeliveryTestBedOptions = {})
     await bed.close();
     throw error;
   }
+}
+
+/**
+ * The test bed of a test file (or a `describe`): started in `beforeAll`, closed in `afterAll`.
+ * Its fields are read when used, so tests keep `bed.fixture`, `bed.sender`... as they would of a
+ * started bed; reading one while the file is being collected throws and says why.
+ */
+export function useDeliveryTestBed(options: DeliveryTestBedOptions = {}): DeliveryTestBed {
+  const current = useFixture(
+    'useDeliveryTestBed()',
+    () => startDeliveryTestBed(options),
+    (bed) => bed.close(),
+  );
+  return {
+    get database() {
+      return current().database;
+    },
+    get redisUrl() {
+      return current().redisUrl;
+    },
+    get prefix() {
+      return current().prefix;
+    },
+    get keyRing() {
+      return current().keyRing;
+    },
+    get fixture() {
+      return current().fixture;
+    },
+    get sender() {
+      return current().sender;
+    },
+    get worker() {
+      return current().worker;
+    },
+    startWorker: (workerOptions, start) => current().startWorker(workerOptions, start),
+    close: () => current().close(),
+  };
 }

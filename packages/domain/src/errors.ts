@@ -62,11 +62,17 @@ export const ERROR_CODES = {
   invalid_refresh_token: { status: 401, title: 'Invalid refresh token' },
   /** Missing, malformed, expired or otherwise invalid access token. */
   unauthorized: { status: 401, title: 'Unauthorized' },
+  /**
+   * The access token is valid but its sign-in (`auth_time`) is older than REAUTH_MAX_AGE_SECONDS,
+   * and the change asked for needs a recent one: sign in again (refreshing does not help). The
+   * answer carries `WWW-Authenticate: Bearer error="insufficient_user_authentication", max_age=N`.
+   */
+  reauthentication_required: { status: 401, title: 'Recent sign-in required' },
   /** A webhook call (Twilio's status callback) without a valid provider signature; nothing changes. */
   invalid_signature: { status: 403, title: 'Invalid request signature' },
   /** No route matches the method and path. */
   not_found: { status: 404, title: 'Not found' },
-  /** A dependency (Postgres) is unavailable; retry after `Retry-After`. */
+  /** A dependency (Postgres) is unavailable, or password hashing is at capacity; retry after `Retry-After`. */
   service_unavailable: { status: 503, title: 'Service unavailable' },
   /** Anything unexpected. The detail is never shown; the log has the stack. */
   internal_error: { status: 500, title: 'Internal server error' },

@@ -1,3 +1,4 @@
+import type { NoticeTemplate } from './notices.ts';
 import type { Purpose } from './queue-contract.ts';
 import type { Channel } from './recipient.ts';
 
@@ -13,6 +14,12 @@ export interface EventTypeEntry {
   codeMetric?: CodeMetricEvent;
   /** When it is recorded, and what its details say (rendered into docs/accounts-and-factors.md). */
   description: string;
+  /**
+   * The security notice it sends to the account's verified address, in the transaction that
+   * records it (through the outbox). A call may say `notice: false` (e.g. a factor enrolment only
+   * begun).
+   */
+  notice?: NoticeTemplate;
 }
 
 /**
@@ -119,6 +126,19 @@ export const EVENT_TYPES = {
     audit: true,
     description: 'A password sign-in was refused by the failure limit before any hashing.',
   },
+  'sign_in.new_device': {
+    level: 'info',
+    audit: true,
+    description:
+      'A sign-in from a user agent and network (IPv6 /64, IPv4 address) not seen on the account in 90 days (`sessionId`).',
+    notice: 'new-sign-in',
+  },
+  'session.reauthentication_required': {
+    level: 'warn',
+    audit: true,
+    description:
+      'A change that needs a recent sign-in was asked with an older one (`action`, `authAgeSeconds`): answered 401 reauthentication_required.',
+  },
   'mfa.required': {
     level: 'info',
     audit: true,
@@ -133,6 +153,7 @@ export const EVENT_TYPES = {
     level: 'warn',
     audit: true,
     description: 'A refresh token already rotated was presented again: its family is revoked.',
+    notice: 'session-revoked',
   },
   'session.logged_out': {
     level: 'info',
@@ -143,6 +164,7 @@ export const EVENT_TYPES = {
     level: 'info',
     audit: true,
     description: 'A factor was enrolled, enabled or removed (`kind`, `change`).',
+    notice: 'factor-changed',
   },
   'factor.failed': {
     level: 'warn',
@@ -153,6 +175,7 @@ export const EVENT_TYPES = {
     level: 'warn',
     audit: true,
     description: 'Too many wrong factor codes in a row: codes are refused until a recovery code is used.',
+    notice: 'factor-locked',
   },
   'recovery_code.used': {
     level: 'info',
@@ -163,11 +186,19 @@ export const EVENT_TYPES = {
     level: 'info',
     audit: true,
     description: 'A new set of recovery codes replaced the old one.',
+    notice: 'recovery-codes-regenerated',
   },
   'phone.verification_requested': {
     level: 'info',
     audit: true,
     description: 'A signed-in user asked for a verify_phone code (`challengeId`).',
+  },
+
+  'phone.changed': {
+    level: 'info',
+    audit: true,
+    description: 'A new phone number was verified on the account (`replaced`: whether one was there before).',
+    notice: 'phone-changed',
   },
 
   // Operator commands (recorded by the command, in the transaction of its change).

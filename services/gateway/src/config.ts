@@ -21,6 +21,8 @@ import { parseCodeHmacKey } from './keys.ts';
 
 const Seconds = (value: number, description: string, minimum = 1) =>
   Type.Integer({ minimum, default: value, description });
+/** libuv's thread pool, where Argon2 runs: UV_THREADPOOL_SIZE when set, else libuv's default of 4. */
+const LIBUV_POOL_SIZE = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? '', 10) || 4;
 const PerMinute = (value: number, description: string) => Type.Integer({ minimum: 1, default: value, description });
 
 /** Every variable the gateway reads; defaults are DESIGN.md's production values. */
@@ -86,6 +88,10 @@ export const GatewayConfigSchema = Type.Object({
   JWT_ISSUER: Type.String({ default: 'http://localhost:3000', minLength: 1, description: 'iss of access tokens' }),
   JWT_AUDIENCE: Type.String({ default: 'otp', minLength: 1, description: 'aud of access tokens' }),
   ACCESS_TOKEN_TTL_SECONDS: Seconds(900, 'Lifetime of an access token'),
+  REAUTH_MAX_AGE_SECONDS: Seconds(
+    600,
+    'Changing the phone, a factor or the recovery codes needs a sign-in (auth_time) at most this old; otherwise 401 reauthentication_required',
+  ),
   REFRESH_TOKEN_TTL_SECONDS: Seconds(2_592_000, 'Absolute lifetime of a sign-in (a refresh-token family)'),
   REFRESH_TOKEN_IDLE_SECONDS: Seconds(604_800, 'A refresh token unused this long expires (idle lifetime)'),
   MFA_TOKEN_TTL_SECONDS: Seconds(300, 'How long the mfaToken between password and second factor lives'),
@@ -97,6 +103,20 @@ export const GatewayConfigSchema = Type.Object({
   }),
   PASSWORD_TIME_COST: Type.Integer({ minimum: 2, default: 2, description: 'Argon2id passes (OWASP minimum 2)' }),
   PASSWORD_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'Argon2id lanes' }),
+  PASSWORD_HASH_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 1024,
+    default: LIBUV_POOL_SIZE,
+    description:
+      'Argon2id hashes and verifications running at once per gateway process (default: the libuv thread pool size, UV_THREADPOOL_SIZE or 4)',
+  }),
+  PASSWORD_HASH_QUEUE: Type.Integer({
+    minimum: 0,
+    maximum: 10_000,
+    default: 16,
+    description:
+      'Password checks waiting for a free slot per gateway process; past it, 503 service_unavailable with Retry-After',
+  }),
   SIGN_IN_FAILURES_PER_ACCOUNT: Type.Integer({
     minimum: 1,
     default: 10,

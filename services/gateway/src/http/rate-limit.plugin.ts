@@ -1,7 +1,8 @@
-import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import rateLimit from '@fastify/rate-limit';
 import { PublicError } from '@otp/domain';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { GatewayDeps } from '../deps.ts';
+import { clientNetwork } from './client-network.ts';
 
 export interface RateLimitHooks {
   /** Code requests and resends, together: RATE_LIMIT_CODE_REQUESTS_PER_MINUTE per client IP. */
@@ -39,7 +40,7 @@ export async function registerRateLimits(app: FastifyInstance, deps: GatewayDeps
     app.rateLimit({
       max,
       timeWindow: 60_000,
-      keyGenerator: (request: FastifyRequest) => `${group}:${normalizeIP(request.ip)}`,
+      keyGenerator: (request: FastifyRequest) => `${group}:${clientNetwork(request.ip)}`,
       errorResponseBuilder: (_request, context) =>
         new PublicError('rate_limited', { retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) }),
     }) as unknown as onRequestAsyncHookHandler;

@@ -1,0 +1,21 @@
+// Do not rename: live jobs in Redis carry these names in `template`.
+/**
+ * Security notices: emails to an account's verified address about a change to its security or
+ * a sign-in it may not know of. Never a code, a token or a full phone number. Each is attached to
+ * the event that causes it (`notice` in EVENT_TYPES), so recording the event sends the notice.
+ * - `new-sign-in`: a sign-in from a device (user agent and /64 network) unseen for 90 days;
+ * - `phone-changed`: a new phone number was verified on the account;
+ * - `factor-changed`: an authenticator app or hardware token was added, enabled or removed;
+ * - `recovery-codes-regenerated`: a new set of recovery codes replaced the old one;
+ * - `factor-locked`: too many wrong factor codes: they are refused until a recovery code is used;
+ * - `session-revoked`: a refresh token was used twice (a stolen copy?): that sign-in was ended.
+ */
+export const NOTICE_TEMPLATES = [
+  'new-sign-in',
+  'phone-changed',
+  'factor-changed',
+  'recovery-codes-regenerated',
+  'factor-locked',
+  'session-revoked',
+] as const;
+export type NoticeTemplate = (typeof NOTICE_TEMPLATES)[number];

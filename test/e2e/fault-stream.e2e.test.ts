@@ -241,9 +241,12 @@ describe('a steady stream of requests under every fault in turn', () => {
     };
     const mismatched: Accepted[] = [];
     for (const item of accepted) {
-      // The record follows the send by a moment (longer if Postgres stalled just then).
+      // The record follows the send by a moment; longer if Postgres stalled just then: the
+      // worker retries the write-back with a backoff that grows to 5 s between tries (each try
+      // bounded by DATABASE_TIMEOUT_MS), so a send made during the stall may be recorded ~10 s
+      // after the stall ended. Wait up to 20 s for each such send before calling it a mismatch.
       let matches = false;
-      for (let tries = 0; tries < 20 && !matches; tries++) {
+      for (let tries = 0; tries < 80 && !matches; tries++) {
         matches = received(item) > 0 === (await recordedAsSent(item));
         if (!matches) await pause(250);
       }

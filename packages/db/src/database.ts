@@ -116,6 +116,24 @@ export interface RefreshTokenTable {
   created_at: CreatedAt;
 }
 
+/** A sign-in: its refresh tokens (the family) rotate under this row's lock. */
+export interface SessionTable {
+  id: string;
+  user_id: string;
+  created_at: CreatedAt;
+  last_used_at: ColumnType<Date, Date, Date>;
+  /** Absolute end (REFRESH_TOKEN_TTL_SECONDS after the sign-in). */
+  expires_at: ColumnType<Date, Date, Date>;
+  /** When the user last proved a factor (a password, a code); a refresh never moves it. */
+  auth_time: ColumnType<Date, Date, Date>;
+  user_agent: string | null;
+  /** The client's IPv6 /64 (its start address) or IPv4 address; NULL for sessions from before this table. */
+  client_network: string | null;
+  revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Why: `logout`, `reuse_detected`, `before_sessions`. */
+  revoked_reason: string | null;
+}
+
 export interface MfaTokenTable {
   /** SHA-256 of the opaque token handed to the client between password and second factor. */
   token_hash: Buffer;
@@ -176,6 +194,7 @@ export interface Database {
   delivery_outbox: DeliveryOutboxTable;
   delivery_attempts: DeliveryAttemptTable;
   refresh_tokens: RefreshTokenTable;
+  sessions: SessionTable;
   mfa_tokens: MfaTokenTable;
   security_events: SecurityEventTable;
   user_factors: UserFactorTable;
@@ -194,6 +213,8 @@ export type DeliveryAttempt = Selectable<DeliveryAttemptTable>;
 export type NewDeliveryAttempt = Insertable<DeliveryAttemptTable>;
 export type RefreshToken = Selectable<RefreshTokenTable>;
 export type NewRefreshToken = Insertable<RefreshTokenTable>;
+export type Session = Selectable<SessionTable>;
+export type NewSession = Insertable<SessionTable>;
 export type MfaToken = Selectable<MfaTokenTable>;
 export type SecurityEvent = Selectable<SecurityEventTable>;
 export type NewSecurityEvent = Insertable<SecurityEventTable>;

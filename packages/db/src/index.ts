@@ -12,5 +12,6 @@ export * from './recovery-code.repository.ts';
 export * from './refresh-token.repository.ts';
 export * from './registration.repository.ts';
 export * from './security-event.repository.ts';
+export * from './session.repository.ts';
 export * from './user.repository.ts';
 export * from './user-factor.repository.ts';

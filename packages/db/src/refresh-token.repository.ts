@@ -13,9 +13,9 @@ export async function findRefreshTokenByHash(db: Db, tokenHash: Buffer): Promise
 }
 
 /**
- * Retires a live token in favour of its successor: one conditional UPDATE, so of several
- * concurrent refreshes with the same token exactly one changes the row and gets the old row back;
- * the others get undefined (and are treated as reuse by the caller).
+ * Retires a live token in favour of its successor: one conditional UPDATE (the caller holds the
+ * session's lock, so no other rotation of the session runs meanwhile); undefined when the token
+ * is revoked or expired.
  */
 export async function retireRefreshToken(
   db: Db,
@@ -32,17 +32,6 @@ export async function retireRefreshToken(
     .where('family_expires_at', '>', at)
     .returningAll()
     .executeTakeFirst();
-}
-
-/** Revokes every token of a family still live (logout, or reuse of a retired token). */
-export async function revokeRefreshFamily(db: Db, familyId: string, at: Date): Promise<number> {
-  const result = await db
-    .updateTable('refresh_tokens')
-    .set({ revoked_at: at })
-    .where('family_id', '=', familyId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
 }
 
 /** Deletes tokens whose family ended before `before` (the purge schedule). */

@@ -90,6 +90,15 @@ export async function removeUnverifiedSettings(db: Db, user: User, at: Date): Pr
   const factors = await db.deleteFrom('user_factors').where('user_id', '=', user.id).executeTakeFirst();
   const codes = await db.deleteFrom('recovery_codes').where('user_id', '=', user.id).executeTakeFirst();
   await db.deleteFrom('mfa_tokens').where('user_id', '=', user.id).execute();
+  // Sessions first: the UPDATE takes each row's lock, as a rotation does (lockSession), so a
+  // rotation in flight finishes before this and its successor is revoked below, or waits and
+  // finds its session revoked.
+  await db
+    .updateTable('sessions')
+    .set({ revoked_at: at, revoked_reason: 'claimed' })
+    .where('user_id', '=', user.id)
+    .where('revoked_at', 'is', null)
+    .execute();
   const sessions = await db
     .updateTable('refresh_tokens')
     .set({ revoked_at: at })

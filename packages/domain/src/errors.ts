@@ -87,6 +87,8 @@ export interface PublicErrorOptions {
   extra?: Record<string, unknown>;
   /** Becomes the `Retry-After` header (seconds). */
   retryAfterSeconds?: number;
+  /** The `WWW-Authenticate` header of a 401 (default `Bearer`, RFC 6750). */
+  wwwAuthenticate?: string;
 }
 
 /** The one error class whose content reaches clients (as application/problem+json). */
@@ -97,6 +99,7 @@ export class PublicError extends Error {
   readonly detail: string | undefined;
   readonly extra: Record<string, unknown>;
   readonly retryAfterSeconds: number | undefined;
+  readonly wwwAuthenticate: string | undefined;
 
   constructor(code: ErrorCode, options: PublicErrorOptions = {}) {
     const entry = ERROR_CODES[code];
@@ -108,6 +111,7 @@ export class PublicError extends Error {
     this.detail = options.detail;
     this.extra = options.extra ?? {};
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.wwwAuthenticate = options.wwwAuthenticate;
   }
 
   toProblem(instance?: string): Record<string, unknown> {

@@ -52,6 +52,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // JSON only: any other body (Fastify also parses text/plain by default) is 415.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('userId', null);
+  app.decorateRequest('auth', null);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -6,7 +6,7 @@ import { isDatabaseUnavailable } from './unavailable.ts';
 export function sendProblem(reply: FastifyReply, error: PublicError): FastifyReply {
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   // RFC 6750: a 401 names the scheme the client should authenticate with.
-  if (error.status === 401) reply.header('www-authenticate', 'Bearer');
+  if (error.status === 401) reply.header('www-authenticate', error.wwwAuthenticate ?? 'Bearer');
   // Sent as a string: the problem body is the same whatever response schema the route declares.
   return reply
     .code(error.status)

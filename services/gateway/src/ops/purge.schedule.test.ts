@@ -33,6 +33,7 @@ describe('the purge of expired data', () => {
       challenges: 1,
       recipientWindows: 2,
       refreshTokens: 0,
+      sessions: 0,
       mfaTokens: 0,
       unverifiedAccounts: 0,
     });

@@ -1,6 +1,7 @@
 import {
   type Database,
   deleteEndedRefreshTokens,
+  deleteEndedSessions,
   deleteUnverifiedAccounts,
   type Kysely,
   purgeExpiredChallenges,
@@ -30,6 +31,8 @@ export interface PurgeOutcome {
   recipientWindows: number;
   /** Refresh tokens whose idle or absolute lifetime ended before the retention. */
   refreshTokens: number;
+  /** Sessions that ended (expired or revoked) over a year ago, with their refresh tokens. */
+  sessions: number;
   mfaTokens: number;
   unverifiedAccounts: number;
 }
@@ -42,10 +45,14 @@ export interface PurgeSchedule {
 /**
  * Deletes expired data on a timer: challenges past their expiry plus the retention (their outbox
  * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention,
+ * sessions a year after they ended,
  * per-recipient windows nobody used within the window unless their failure window is still
  * running (the row is then the recipient's count of wrong codes, or its lock), and accounts whose
  * email nobody verified. Every replica runs it; the deletes are idempotent, so replicas racing do no harm.
  */
+/** How long an ended session is kept (the new-device check's memory is 90 days of use). */
+const SESSION_MEMORY_SECONDS = 365 * 86_400;
+
 export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule {
   const { db, log } = options;
   const now = () => options.clock?.() ?? new Date();
@@ -61,11 +68,13 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
     const retainedSince = new Date(at - options.retentionSeconds * 1000);
     const refreshTokens = await deleteEndedRefreshTokens(db, retainedSince);
     const mfaTokens = await purgeExpiredMfaTokens(db, retainedSince);
+    // An ended session is kept a year: it is what the new-device check remembers of the account.
+    const sessions = await deleteEndedSessions(db, new Date(at - SESSION_MEMORY_SECONDS * 1000));
     const unverifiedAccounts = await deleteUnverifiedAccounts(
       db,
       new Date(at - options.unverifiedAccountSeconds * 1000),
     );
-    const outcome = { challenges, recipientWindows, refreshTokens, mfaTokens, unverifiedAccounts };
+    const outcome = { challenges, recipientWindows, refreshTokens, sessions, mfaTokens, unverifiedAccounts };
     if (Object.values(outcome).some((count) => count > 0)) log.info(outcome, 'purged expired data');
     return outcome;
   }

@@ -6,7 +6,8 @@ import type { RequestContext } from '../../events/request-context.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import type { Tokens, UserView } from '../users/user.schemas.ts';
 import { type FactorMethod, type FactorProof, NO_FACTORS } from './factor.port.ts';
-import { hashOpaqueToken, issueTokens, newOpaqueToken, tokenSettings } from './tokens.service.ts';
+import { startSession } from './session.service.ts';
+import { hashOpaqueToken, newOpaqueToken } from './tokens.service.ts';
 
 export interface SignedIn {
   user: UserView;
@@ -41,8 +42,8 @@ export async function completeFirstFactor(
   const { method, at } = first;
   const methods = await (deps.factors ?? NO_FACTORS).methods(trx, user.id);
   if (methods.length === 0) {
-    const tokens = await issueTokens(trx, tokenSettings(deps), user.id, at);
-    await recordEvent(trx, context, 'sign_in.succeeded', { userId: user.id, details: { method } });
+    const { sessionId, tokens } = await startSession(trx, deps, context, user.id, at);
+    await recordEvent(trx, context, 'sign_in.succeeded', { userId: user.id, details: { method, sessionId } });
     return { user, tokens };
   }
   const mfaToken = newOpaqueToken();
@@ -86,10 +87,10 @@ export async function completeMfa(
     if (!(await consumeMfaToken(trx, tokenHash, at))) throw new PublicError('invalid_mfa_token');
     const user = await findUserById(trx, counted.user_id);
     if (user === undefined) throw new PublicError('invalid_mfa_token');
-    const tokens = await issueTokens(trx, tokenSettings(deps), user.id, at);
+    const { sessionId, tokens } = await startSession(trx, deps, context, user.id, at);
     await recordEvent(trx, context, 'sign_in.succeeded', {
       userId: user.id,
-      details: { method: 'mfa', factor: method },
+      details: { method: 'mfa', factor: method, sessionId },
     });
     return { user: presentUser(user), tokens };
   });

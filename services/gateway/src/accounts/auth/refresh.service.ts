@@ -1,52 +1,69 @@
 import { randomUUID } from 'node:crypto';
-import { findRefreshTokenByHash, retireRefreshToken, revokeRefreshFamily } from '@otp/db';
+import { findRefreshTokenByHash, lockSession, retireRefreshToken, revokeSession, touchSession } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import type { Tokens } from '../users/user.schemas.ts';
-import { hashRefreshToken, issueTokensInFamily, tokenSettings } from './tokens.service.ts';
+import { hashRefreshToken, issueTokensInSession, tokenSettings } from './tokens.service.ts';
+
+type Rotation = { tokens: Tokens } | { refused: 'unknown' | 'reused' };
 
 /**
- * Refresh-token rotation. The presented token is retired and its successor stored in one
- * transaction; retiring is a conditional UPDATE, so of concurrent refreshes with one token at
- * most one succeeds. A token that was already retired by a rotation is a replay (stolen token or
- * a client bug): the whole family is revoked, the event is audited, and the answer is 401.
+ * Refresh-token rotation, under the session row's lock (`FOR UPDATE`): the token is read again
+ * once the lock is held, retired, and its successor stored in the same transaction. Concurrent
+ * refreshes with one token queue on the lock, so at most one succeeds. A token that was already
+ * retired by a rotation is a replay (a stolen copy, or a client bug): the session and every token
+ * of it are revoked in that transaction, the owner gets a notice, and the answer is 401. Since a
+ * revocation takes the same lock, a rotation in flight cannot leave a live successor behind it.
+ * The new access token keeps the session's `auth_time`: refreshing never counts as signing in.
  */
 export async function refreshTokens(deps: GatewayDeps, context: RequestContext, refreshToken: string): Promise<Tokens> {
   const tokenHash = hashRefreshToken(refreshToken);
   const at = now(deps);
-  const successorId = randomUUID();
-  const rotated = await deps.db.transaction().execute(async (trx) => {
-    const retired = await retireRefreshToken(trx, tokenHash, successorId, at);
-    if (retired === undefined) return undefined;
-    const family = { familyId: retired.family_id, familyExpiresAt: retired.family_expires_at };
-    return issueTokensInFamily(trx, tokenSettings(deps), retired.user_id, family, at, successorId);
-  });
-  if (rotated !== undefined) return rotated;
+  const found = await findRefreshTokenByHash(deps.db, tokenHash);
+  if (found === undefined) throw new PublicError('invalid_refresh_token');
 
-  const known = await findRefreshTokenByHash(deps.db, tokenHash);
-  if (known !== undefined && known.replaced_by !== null) {
-    await inTransaction(deps.db, async (trx) => {
-      const revoked = await revokeRefreshFamily(trx, known.family_id, at);
+  const rotation = await inTransaction(deps.db, async (trx): Promise<Rotation> => {
+    const session = await lockSession(trx, found.family_id);
+    if (session === undefined || session.revoked_at !== null) return { refused: 'unknown' };
+    // Read under the lock: a rotation that held it before us has committed by now.
+    const token = await findRefreshTokenByHash(trx, tokenHash);
+    if (token === undefined) return { refused: 'unknown' };
+    if (token.replaced_by !== null) {
+      const revoked = await revokeSession(trx, session.id, at, 'reuse_detected');
       await recordEvent(trx, context, 'token.reuse_detected', {
-        userId: known.user_id,
-        details: { familyId: known.family_id, tokenId: known.id, revoked },
+        userId: session.user_id,
+        details: { sessionId: session.id, tokenId: token.id, revoked },
       });
-    });
-  }
+      return { refused: 'reused' };
+    }
+    const successorId = randomUUID();
+    if ((await retireRefreshToken(trx, tokenHash, successorId, at)) === undefined) return { refused: 'unknown' };
+    await touchSession(trx, session.id, at);
+    const position = {
+      sessionId: session.id,
+      userId: session.user_id,
+      expiresAt: session.expires_at,
+      authTime: session.auth_time,
+    };
+    return { tokens: await issueTokensInSession(trx, tokenSettings(deps), position, at, successorId) };
+  });
+  if ('tokens' in rotation) return rotation.tokens;
   throw new PublicError('invalid_refresh_token');
 }
 
-/** Logout: revokes the family of the presented token. Unknown tokens change nothing (still 204). */
+/** Logout: revokes the session of the presented token. Unknown tokens change nothing (still 204). */
 export async function logout(deps: GatewayDeps, context: RequestContext, refreshToken: string): Promise<void> {
   const known = await findRefreshTokenByHash(deps.db, hashRefreshToken(refreshToken));
   if (known === undefined) return;
   await inTransaction(deps.db, async (trx) => {
-    const revoked = await revokeRefreshFamily(trx, known.family_id, now(deps));
+    const session = await lockSession(trx, known.family_id);
+    if (session === undefined || session.revoked_at !== null) return;
+    const revoked = await revokeSession(trx, session.id, now(deps), 'logout');
     await recordEvent(trx, context, 'session.logged_out', {
       userId: known.user_id,
-      details: { familyId: known.family_id, revoked },
+      details: { sessionId: session.id, revoked },
     });
   });
 }

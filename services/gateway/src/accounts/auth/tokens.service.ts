@@ -34,13 +34,27 @@ export function tokenSettings(deps: GatewayDeps): TokenSettings {
 // token) signed with the same key is refused where an access token is expected.
 const ACCESS_TOKEN_TYP = 'at+jwt';
 
-export async function signAccessToken(settings: TokenSettings, userId: string, now: Date): Promise<string> {
-  const issuedAt = Math.floor(now.getTime() / 1000);
-  return new SignJWT({})
+/** What an access token says: who, which sign-in, and when the user last proved a factor. */
+export interface AccessClaims {
+  userId: string;
+  /** The session (`sid`); null for a token issued before sessions had ids. */
+  sessionId: string | null;
+  /** `auth_time`: when the user last proved a factor; a refresh carries it over unchanged. */
+  authTime: Date | null;
+}
+
+const seconds = (at: Date) => Math.floor(at.getTime() / 1000);
+
+export async function signAccessToken(settings: TokenSettings, claims: AccessClaims, now: Date): Promise<string> {
+  const issuedAt = seconds(now);
+  return new SignJWT({
+    ...(claims.sessionId === null ? {} : { sid: claims.sessionId }),
+    ...(claims.authTime === null ? {} : { auth_time: seconds(claims.authTime) }),
+  })
     .setProtectedHeader({ alg: 'EdDSA', typ: ACCESS_TOKEN_TYP, kid: settings.signing.kid })
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
-    .setSubject(userId)
+    .setSubject(claims.userId)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + settings.accessTtlSeconds)
     .setJti(randomUUID())
@@ -48,11 +62,11 @@ export async function signAccessToken(settings: TokenSettings, userId: string, n
 }
 
 /**
- * The user id of a valid access token; throws (any jose error) otherwise. The key is chosen by
+ * The claims of a valid access token; throws (any jose error) otherwise. The key is chosen by
  * `kid` among the current and previous keys only, and the algorithm allowlist is EdDSA alone, so
  * `alg: none`, HMAC-with-the-public-key and tokens of unknown keys all fail.
  */
-export async function verifyAccessToken(settings: TokenSettings, token: string): Promise<string> {
+export async function verifyAccessToken(settings: TokenSettings, token: string): Promise<AccessClaims> {
   const { kid } = decodeProtectedHeader(token);
   const key = settings.verifying.find((candidate) => candidate.kid === kid);
   if (key === undefined) throw new Error('access token signed by an unknown key');
@@ -64,7 +78,15 @@ export async function verifyAccessToken(settings: TokenSettings, token: string):
     requiredClaims: ['sub', 'exp', 'iat', 'jti'],
   });
   if (typeof payload.sub !== 'string') throw new Error('access token without subject');
-  return payload.sub;
+  const { sid, auth_time: authTime } = payload;
+  if (sid !== undefined && typeof sid !== 'string') throw new Error('access token with a malformed sid');
+  if (authTime !== undefined && typeof authTime !== 'number')
+    throw new Error('access token with a malformed auth_time');
+  return {
+    userId: payload.sub,
+    sessionId: sid ?? null,
+    authTime: authTime === undefined ? null : new Date(authTime * 1000),
+  };
 }
 
 /** Refresh and MFA tokens are stored only as this hash; 256 random bits need no salt or slow hash. */
@@ -79,20 +101,23 @@ export function newOpaqueToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export interface FamilyPosition {
-  familyId: string;
-  familyExpiresAt: Date;
+/** The session a token pair belongs to, as its row says. */
+export interface SessionPosition {
+  sessionId: string;
+  userId: string;
+  /** The session's absolute end. */
+  expiresAt: Date;
+  authTime: Date;
 }
 
 /**
- * Stores a new refresh token of a family and signs an access token. Its idle deadline is
- * `idleTtlSeconds` from now, never past the family's end. Returns the token's id with the pair.
+ * Stores a new refresh token of a session and signs an access token carrying the session's id
+ * and auth_time. Its idle deadline is `idleTtlSeconds` from now, never past the session's end.
  */
-export async function issueTokensInFamily(
+export async function issueTokensInSession(
   db: Kysely<Database>,
   settings: TokenSettings,
-  userId: string,
-  family: FamilyPosition,
+  session: SessionPosition,
   now: Date,
   id: string = randomUUID(),
 ): Promise<Tokens> {
@@ -100,31 +125,15 @@ export async function issueTokensInFamily(
   const idleEnd = now.getTime() + settings.idleTtlSeconds * 1000;
   await insertRefreshToken(db, {
     id,
-    user_id: userId,
-    family_id: family.familyId,
+    user_id: session.userId,
+    family_id: session.sessionId,
     token_hash: hashOpaqueToken(refreshToken),
-    expires_at: new Date(Math.min(idleEnd, family.familyExpiresAt.getTime())),
-    family_expires_at: family.familyExpiresAt,
+    expires_at: new Date(Math.min(idleEnd, session.expiresAt.getTime())),
+    family_expires_at: session.expiresAt,
     revoked_at: null,
     replaced_by: null,
   });
-  const accessToken = await signAccessToken(settings, userId, now);
+  const claims = { userId: session.userId, sessionId: session.sessionId, authTime: session.authTime };
+  const accessToken = await signAccessToken(settings, claims, now);
   return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: settings.accessTtlSeconds };
-}
-
-/**
- * A new session: an access token, and a refresh token starting a new family (rotation and reuse
- * detection work per family). Call inside the transaction that proves who the user is.
- */
-export async function issueTokens(
-  db: Kysely<Database>,
-  settings: TokenSettings,
-  userId: string,
-  now: Date,
-): Promise<Tokens> {
-  const family = {
-    familyId: randomUUID(),
-    familyExpiresAt: new Date(now.getTime() + settings.familyTtlSeconds * 1000),
-  };
-  return issueTokensInFamily(db, settings, userId, family, now);
 }

@@ -5,6 +5,7 @@ import type { GatewayDeps } from '../../deps.ts';
 import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
+import { requireRecentSignIn } from '../auth/authenticate.ts';
 import { confirmFactor, removeFactor } from './enrolment.service.ts';
 import { BEARER_PROBLEMS, CodeBody, Enabled, ProofBody } from './factors.schemas.ts';
 
@@ -34,7 +35,7 @@ export function registerFactorLifecycle(app: App, options: FactorLifecycleOption
         response: { 200: Enabled, ...BEARER_PROBLEMS },
       },
       onRequest: limits.verifications,
-      preHandler: signedIn,
+      preHandler: [signedIn, requireRecentSignIn(deps, 'factor.enable')],
     },
     async (request) => {
       const userId = request.userId as string;
@@ -53,7 +54,7 @@ export function registerFactorLifecycle(app: App, options: FactorLifecycleOption
         response: { 204: Type.Null(), ...BEARER_PROBLEMS },
       },
       onRequest: limits.verifications,
-      preHandler: signedIn,
+      preHandler: [signedIn, requireRecentSignIn(deps, 'factor.remove')],
     },
     async (request, reply) => {
       await removeFactor(deps, requestContext(request, deps), request.userId as string, kind, request.body);

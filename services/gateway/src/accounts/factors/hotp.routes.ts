@@ -5,8 +5,7 @@ import type { GatewayDeps } from '../../deps.ts';
 import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
-import { authenticate } from '../auth/authenticate.ts';
-import { tokenSettings } from '../auth/tokens.service.ts';
+import { authenticate, requireRecentSignIn } from '../auth/authenticate.ts';
 import { decodeGivenSecret, enrolFactor } from './enrolment.service.ts';
 import { registerFactorLifecycle } from './factor-lifecycle.routes.ts';
 import { BEARER_PROBLEMS, FactorCode, HotpBody, HotpEnrolment } from './factors.schemas.ts';
@@ -20,7 +19,7 @@ export const hotpRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: 
   app,
   { deps, limits },
 ) => {
-  const signedIn = authenticate(tokenSettings(deps));
+  const signedIn = authenticate(deps);
 
   app.post(
     '/me/hotp',
@@ -31,7 +30,7 @@ export const hotpRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: 
         body: Type.Optional(HotpBody),
         response: { 201: HotpEnrolment, ...BEARER_PROBLEMS },
       },
-      preHandler: signedIn,
+      preHandler: [signedIn, requireRecentSignIn(deps, 'factor.enrol')],
     },
     async (request, reply) => {
       let secret: Uint8Array | undefined;

@@ -7,8 +7,7 @@ import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
-import { authenticate } from '../auth/authenticate.ts';
-import { tokenSettings } from '../auth/tokens.service.ts';
+import { authenticate, requireRecentSignIn } from '../auth/authenticate.ts';
 import { checkFactorProof } from './factor.check.service.ts';
 import { BEARER_PROBLEMS, CodeBody, RecoveryCodes } from './factors.schemas.ts';
 import { issueRecoveryCodes } from './recovery-codes.ts';
@@ -29,7 +28,7 @@ export const recoveryCodeRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; 
         response: { 200: Type.Object({ recoveryCodes: RecoveryCodes }), ...BEARER_PROBLEMS },
       },
       onRequest: limits.verifications,
-      preHandler: authenticate(tokenSettings(deps)),
+      preHandler: [authenticate(deps), requireRecentSignIn(deps, 'recovery_codes.regenerate')],
     },
     async (request) => {
       const userId = request.userId as string;

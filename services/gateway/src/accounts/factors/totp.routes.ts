@@ -6,8 +6,7 @@ import type { GatewayDeps } from '../../deps.ts';
 import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
-import { authenticate } from '../auth/authenticate.ts';
-import { tokenSettings } from '../auth/tokens.service.ts';
+import { authenticate, requireRecentSignIn } from '../auth/authenticate.ts';
 import { enrolFactor, qrCodeSvg } from './enrolment.service.ts';
 import { checkFactorProof } from './factor.check.service.ts';
 import { registerFactorLifecycle } from './factor-lifecycle.routes.ts';
@@ -20,7 +19,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: 
   app,
   { deps, limits },
 ) => {
-  const signedIn = authenticate(tokenSettings(deps));
+  const signedIn = authenticate(deps);
 
   app.post(
     '/me/totp',
@@ -30,7 +29,7 @@ export const totpRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: 
         summary: 'Start enrolling an authenticator app',
         response: { 201: TotpEnrolment, ...BEARER_PROBLEMS },
       },
-      preHandler: signedIn,
+      preHandler: [signedIn, requireRecentSignIn(deps, 'factor.enrol')],
     },
     async (request, reply) => {
       const enrolment = await enrolFactor(deps, requestContext(request, deps), request.userId as string, 'totp');

@@ -12,8 +12,7 @@ import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { problemResponses } from '../../http/schemas.ts';
-import { authenticate } from '../auth/authenticate.ts';
-import { tokenSettings } from '../auth/tokens.service.ts';
+import { authenticate, requireRecentSignIn } from '../auth/authenticate.ts';
 import { presentMe } from '../users/user.presenter.ts';
 import { MeView } from '../users/user.schemas.ts';
 
@@ -41,7 +40,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
         security: BEARER_SECURITY,
         response: { 200: MeView, ...problemResponses(401) },
       },
-      preHandler: authenticate(tokenSettings(deps)),
+      preHandler: authenticate(deps),
     },
     async (request) => {
       const user = await findUserById(deps.db, request.userId as string);
@@ -68,7 +67,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
         response: { 202: ChallengeCreated, ...problemResponses(400, 401, 413, 415, 429) },
       },
       onRequest: limits.codeRequests,
-      preHandler: authenticate(tokenSettings(deps)),
+      preHandler: [authenticate(deps), requireRecentSignIn(deps, 'phone.change')],
     },
     async (request, reply) => {
       const userId = request.userId as string;

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, NewSession, Session } from './database.ts';
+import type { Database, NewSession, RefreshToken, Session } from './database.ts';
 
 type Db = Kysely<Database>;
 
@@ -19,6 +19,27 @@ export async function findSession(db: Db, id: string): Promise<Session | undefin
  */
 export async function lockSession(trx: Db, id: string): Promise<Session | undefined> {
   return trx.selectFrom('sessions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/**
+ * Gives a refresh-token family from before sessions had rows (written by the previous release
+ * during a rolling upgrade) its session row, device unknown; nothing when it has one.
+ */
+export async function adoptFamily(trx: Db, token: RefreshToken): Promise<void> {
+  await trx
+    .insertInto('sessions')
+    .values({
+      id: token.family_id,
+      user_id: token.user_id,
+      created_at: token.created_at,
+      last_used_at: token.created_at,
+      expires_at: token.family_expires_at,
+      auth_time: token.created_at,
+      user_agent: null,
+      client_network: null,
+    })
+    .onConflict((conflict) => conflict.column('id').doNothing())
+    .execute();
 }
 
 export async function touchSession(trx: Db, id: string, at: Date): Promise<void> {
@@ -80,7 +101,8 @@ export async function deviceHistory(
 }
 
 /**
- * Deletes sessions (and, by the foreign key, their refresh tokens) that ended before `before`.
+ * Deletes sessions that ended before `before` (their refresh tokens ended with them and go by
+ * their own purge).
  * The purge passes a date a year back: ended sessions are what the new-device check remembers.
  */
 export async function deleteEndedSessions(db: Db, before: Date): Promise<number> {

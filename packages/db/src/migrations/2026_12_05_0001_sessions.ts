@@ -7,9 +7,11 @@ import { type Kysely, sql } from 'kysely';
 //   (auth_time, which a refresh never moves), the device it came from (user agent and client
 //   network: an IPv6 /64 or an IPv4 address), and whether it was revoked. Rotation and revocation
 //   lock this row, so they cannot interleave.
-// - refresh_tokens.family_id becomes a reference to its session. Families from before this
-//   migration get a session each; their device is unknown (NULL), which the new-device check reads
-//   as "no notice" (an upgrade does not email every active user).
+// - refresh_tokens.family_id is the session's id. Families from before this migration get a
+//   session each; their device is unknown (NULL), which the new-device check reads as "no notice"
+//   (an upgrade does not email every active user). No foreign key: gateways of the previous
+//   release, still serving during a rolling upgrade, insert families without a session row; the
+//   new gateways adopt such a family (a session row like these) when it is next refreshed.
 // biome-ignore lint/suspicious/noExplicitAny: a migration is frozen in time and must not depend on today's types
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -35,16 +37,9 @@ export async function up(db: Kysely<any>): Promise<void> {
            CASE WHEN bool_and(revoked_at IS NOT NULL) THEN max(revoked_at) END,
            CASE WHEN bool_and(revoked_at IS NOT NULL) THEN 'before_sessions' END
     FROM refresh_tokens GROUP BY family_id`.execute(db);
-  await db.schema
-    .alterTable('refresh_tokens')
-    .addForeignKeyConstraint('refresh_tokens_session', ['family_id'], 'sessions', ['id'], (constraint) =>
-      constraint.onDelete('cascade'),
-    )
-    .execute();
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: as above
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('refresh_tokens').dropConstraint('refresh_tokens_session').execute();
   await db.schema.dropTable('sessions').execute();
 }

@@ -1,11 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { findRefreshTokenByHash, lockSession, retireRefreshToken, revokeSession, touchSession } from '@otp/db';
+import {
+  adoptFamily,
+  type Database,
+  findRefreshTokenByHash,
+  type Kysely,
+  lockSession,
+  type RefreshToken,
+  retireRefreshToken,
+  revokeSession,
+  type Session,
+  touchSession,
+} from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import type { Tokens } from '../users/user.schemas.ts';
 import { hashRefreshToken, issueTokensInSession, tokenSettings } from './tokens.service.ts';
+
+/** The token's session, locked; a family the previous release wrote without one is adopted first. */
+async function lockFamilySession(trx: Kysely<Database>, token: RefreshToken): Promise<Session | undefined> {
+  const session = await lockSession(trx, token.family_id);
+  if (session !== undefined) return session;
+  await adoptFamily(trx, token);
+  return lockSession(trx, token.family_id);
+}
 
 type Rotation = { tokens: Tokens } | { refused: 'unknown' | 'reused' };
 
@@ -25,7 +44,7 @@ export async function refreshTokens(deps: GatewayDeps, context: RequestContext, 
   if (found === undefined) throw new PublicError('invalid_refresh_token');
 
   const rotation = await inTransaction(deps.db, async (trx): Promise<Rotation> => {
-    const session = await lockSession(trx, found.family_id);
+    const session = await lockFamilySession(trx, found);
     if (session === undefined || session.revoked_at !== null) return { refused: 'unknown' };
     // Read under the lock: a rotation that held it before us has committed by now.
     const token = await findRefreshTokenByHash(trx, tokenHash);
@@ -58,7 +77,7 @@ export async function logout(deps: GatewayDeps, context: RequestContext, refresh
   const known = await findRefreshTokenByHash(deps.db, hashRefreshToken(refreshToken));
   if (known === undefined) return;
   await inTransaction(deps.db, async (trx) => {
-    const session = await lockSession(trx, known.family_id);
+    const session = await lockFamilySession(trx, known);
     if (session === undefined || session.revoked_at !== null) return;
     const revoked = await revokeSession(trx, session.id, now(deps), 'logout');
     await recordEvent(trx, context, 'session.logged_out', {

@@ -1,3 +1,4 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, registerUser, type SessionTokens } from '../../testing/accounts.ts';
@@ -164,6 +165,31 @@ describe('sessions: one row per sign-in, sid and auth_time in access tokens', ()
       .execute();
     await signIn(device);
     expect(await newDeviceEvents()).toBe(counted + 1);
+  });
+
+  it('adopts a family the previous release started without a session row, and rotates it', async () => {
+    const refreshToken = randomBytes(32).toString('base64url');
+    const familyId = randomUUID();
+    const end = new Date(Date.now() + 86_400_000);
+    await database.db
+      .insertInto('refresh_tokens')
+      .values({
+        id: randomUUID(),
+        user_id: userId,
+        family_id: familyId,
+        token_hash: createHash('sha256').update(refreshToken).digest(),
+        expires_at: end,
+        family_expires_at: end,
+        revoked_at: null,
+        replaced_by: null,
+      })
+      .execute();
+    const response = await refresh(gateway, refreshToken);
+    expect(response.status).toBe(200);
+    const tokens = (response.body as { tokens: SessionTokens }).tokens;
+    expect(claims(tokens).sid).toBe(familyId);
+    expect(await session(familyId)).toMatchObject({ user_id: userId, client_network: null, revoked_at: null });
+    expect((await get(gateway.app, '/v1/me', bearer(tokens.accessToken))).status).toBe(200);
   });
 
   it("does not record a new device for an account's first sign-in", async () => {

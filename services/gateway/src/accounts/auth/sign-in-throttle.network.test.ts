@@ -70,4 +70,19 @@ describe('failed sign-in limit per client network', () => {
     expect(await networkCount(gateway, '10.41.1.1')).toBe(1);
     expect(await networkCount(gateway, '10.41.1.2')).toBe(0);
   });
+
+  it('gives back the account reservation when the network refuses the attempt', async () => {
+    const address = '10.41.2.1';
+    for (let i = 0; i < 4; i++) {
+      expect((await login(gateway, uniqueEmail('fill'), 'wrong password', { remoteAddress: address })).status).toBe(
+        401,
+      );
+    }
+    const { email } = await registerUser(gateway, 'not-charged');
+    const refused = await login(gateway, email, 'wrong password', { remoteAddress: address });
+    expect(refused.status).toBe(429);
+    // Reserved first, then given back when the network said no: the address is not charged.
+    expect(await accountCount(gateway, email)).toBe(0);
+    expect(await networkCount(gateway, address)).toBe(4);
+  });
 });

@@ -86,3 +86,24 @@ describe('failed sign-in limit per client network', () => {
     expect(await networkCount(gateway, address)).toBe(4);
   });
 });
+
+// Behind a balancer the client address comes from X-Forwarded-For (TRUST_PROXY names the
+// balancer); the /64 applies to that address, not to the balancer's.
+describe('failed sign-in limit per client network, behind a trusted proxy', () => {
+  const { gateway } = useTestGateway({
+    env: { SIGN_IN_FAILURES_PER_ACCOUNT: '100', SIGN_IN_FAILURES_PER_IP: '3', TRUST_PROXY: '10.99.0.0/16' },
+  });
+  const viaProxy = (client: string) => ({ remoteAddress: '10.99.0.1', headers: { 'x-forwarded-for': client } });
+
+  it('counts the forwarded addresses of one /64 together, and the proxy itself not at all', async () => {
+    for (let i = 1; i <= 3; i++) {
+      const response = await login(gateway, uniqueEmail('xff'), 'wrong password', viaProxy(`2001:db8:99:7::${i}`));
+      expect(response.status).toBe(401);
+    }
+    const { email } = await registerUser(gateway, 'xff-64');
+    expect((await login(gateway, email, PASSWORD, viaProxy('2001:db8:99:7:ffff::1'))).status).toBe(429);
+    expect(await networkCount(gateway, '10.99.0.1')).toBe(0);
+    // Another client behind the same proxy is another network.
+    expect((await login(gateway, email, PASSWORD, viaProxy('2001:db8:99:8::1'))).status).toBe(200);
+  });
+});

@@ -46,7 +46,10 @@ export const ERROR_CODES = {
   invalid_credentials: { status: 401, title: 'Invalid email or password' },
   /** Password sign-in with the right password to an account whose email is not verified yet: verify it first. */
   email_not_verified: { status: 403, title: 'Email address not verified' },
-  /** Too many failed password sign-ins for this account or from this client address. */
+  /**
+   * Too many failed password sign-ins for this address or from this client network (an IPv6 /64)
+   * in the window; answered before the password is checked, with Retry-After.
+   */
   sign_in_throttled: { status: 429, title: 'Too many failed sign-in attempts' },
   /** The mfaToken is unknown, expired, already used or out of attempts: sign in again. */
   invalid_mfa_token: { status: 401, title: 'Invalid or expired MFA token' },

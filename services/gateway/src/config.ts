@@ -120,12 +120,12 @@ export const GatewayConfigSchema = Type.Object({
   SIGN_IN_FAILURES_PER_ACCOUNT: Type.Integer({
     minimum: 1,
     default: 10,
-    description: 'Failed password sign-ins per email address per window before 429',
+    description: 'Failed password sign-ins per email address per window before 429 (counted before the hash)',
   }),
   SIGN_IN_FAILURES_PER_IP: Type.Integer({
     minimum: 1,
     default: 50,
-    description: 'Failed password sign-ins per client IP per window before 429',
+    description: 'Failed password sign-ins per client network (an IPv4 address, an IPv6 /64) per window before 429',
   }),
   SIGN_IN_FAILURE_WINDOW_SECONDS: Seconds(900, 'The window of the failed sign-in limits'),
   CORS_ORIGINS: Type.String({

@@ -83,6 +83,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     recipientWindowSeconds: config.OTP_RECIPIENT_WINDOW_SECONDS,
     unverifiedAccountSeconds: config.UNVERIFIED_ACCOUNT_TTL_SECONDS,
   });
+  const passwords = createPasswordHasher(config);
   const deps: RunningGatewayDeps = {
     config,
     db,
@@ -92,7 +93,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     reconciler,
     purge,
     keys,
-    passwords: createPasswordHasher(config),
+    passwords,
     drain: createDrain(),
     log,
     metrics: createGatewayMetrics({
@@ -100,6 +101,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
       queues,
       log: log.child({ component: 'metrics' }),
       collectTimeoutMs: config.METRICS_COLLECT_TIMEOUT_MS,
+      passwordHashLoad: passwords.load,
     }),
     tracing: createTracing({ service: 'gateway', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }),
   };

@@ -22,6 +22,8 @@ export interface GatewayMetricsOptions {
   log: Logger;
   /** Bound on each scrape-time read of Redis or Postgres. */
   collectTimeoutMs: number;
+  /** Argon2id calls running and waiting in this process (the password hasher's bound). */
+  passwordHashLoad?: () => { running: number; waiting: number };
 }
 
 /**
@@ -76,6 +78,21 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
       }
     },
   });
+
+  const { passwordHashLoad } = options;
+  if (passwordHashLoad !== undefined) {
+    new Gauge({
+      name: 'otp_password_hash_calls',
+      help: 'Argon2id hashes and verifications in this process: running, and waiting for a slot (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const load = passwordHashLoad();
+        this.set({ state: 'running' }, load.running);
+        this.set({ state: 'waiting' }, load.waiting);
+      },
+    });
+  }
 
   return {
     registry,

@@ -30,7 +30,8 @@ export const registerSchema = {
   description:
     'Answers alike for every address. A new or still unverified account gets a verify_email code (registering ' +
     'again while unverified replaces the password); an address whose account is verified gets an email saying ' +
-    'so, and no code verifies that challenge. Password sign-in works once the address is verified.',
+    'so, and no code verifies that challenge. Password sign-in works once the address is verified. When password ' +
+    'hashing is at capacity: 503 service_unavailable with Retry-After.',
   body: Type.Object(
     {
       email: EmailInput,
@@ -48,7 +49,10 @@ export const registerSchema = {
 export const loginSchema = {
   tags: ['auth'],
   summary: 'Sign in with email and password',
-  description: 'Unknown email and wrong password answer alike: 401 invalid_credentials.',
+  description:
+    'Unknown email and wrong password answer alike: 401 invalid_credentials. Attempts are limited per address and ' +
+    'per client network (an IPv6 /64): 429 sign_in_throttled with Retry-After, without checking the password. ' +
+    'When password hashing is at capacity: 503 service_unavailable with Retry-After.',
   body: Type.Object({ email: EmailInput, password: Password(1) }, { additionalProperties: false }),
   response: {
     200: Type.Union([TokensAndUser, MfaRequired], { description: 'Signed in, or the MFA step is needed' }),

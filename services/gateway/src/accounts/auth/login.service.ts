@@ -5,7 +5,7 @@ import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import { completeFirstFactor, type MfaRequired, type SignedIn } from './mfa.service.ts';
-import type { SignInThrottle } from './sign-in-throttle.ts';
+import type { SignInReservation, SignInThrottle } from './sign-in-throttle.ts';
 
 function invalidCredentials(): PublicError {
   return new PublicError('invalid_credentials');
@@ -23,8 +23,10 @@ function normalizedOrUndefined(email: string): string | undefined {
 /**
  * Password sign-in. An unknown address, an account without a password and a wrong password all
  * answer 401 invalid_credentials after one Argon2id verification (against a dummy hash when there
- * is no hash), so neither the answer nor its time tells whether the account exists. Failures
- * count per address and per client IP; at the limit the answer is 429 before any hashing.
+ * is no hash), so neither the answer nor its time tells whether the account exists. Each attempt
+ * is counted per address and per client network before Argon2 runs (see sign-in-throttle.ts); at
+ * the limit the answer is 429 without hashing. A wrong password keeps its count; a right one
+ * gives it back.
  */
 export async function signInWithPassword(
   deps: GatewayDeps,
@@ -40,16 +42,24 @@ export async function signInWithPassword(
     ip: context.ip,
     userId: user?.id,
   };
+  let reservation: SignInReservation;
   try {
-    await throttle.check(subject, at);
+    reservation = await throttle.reserve(subject, at);
   } catch (error) {
     await recordEvent(deps.db, context, 'sign_in.throttled', { userId: user?.id ?? null });
     throw error;
   }
 
-  const matches = await deps.passwords.verify(user?.password_hash, input.password);
+  let matches: boolean;
+  try {
+    matches = await deps.passwords.verify(user?.password_hash, input.password);
+  } catch (error) {
+    // No verdict on the password (the hashing queue was full: 503): the attempt was no guess.
+    await reservation.release();
+    throw error;
+  }
   if (user === undefined || !matches) {
-    await throttle.recordFailure(subject);
+    // The reservation stays: it is this failure's count.
     await recordEvent(deps.db, context, 'sign_in.failed', {
       userId: user?.id ?? null,
       details: { method: 'password', reason: user === undefined ? 'unknown_account' : 'wrong_password' },
@@ -59,12 +69,14 @@ export async function signInWithPassword(
 
   // Whoever registered an address cannot sign in with a password before proving it: otherwise
   // anyone could register someone else's address and use the account (pre-hijacking). Said only
-  // to a caller who knows the password, so it tells a stranger nothing.
+  // to a caller who knows the password, so it tells a stranger nothing; the attempt is given
+  // back (the password was right) but the address's earlier failures stay counted.
   if (user.email_verified_at === null) {
+    await reservation.release();
     await recordEvent(deps.db, context, 'sign_in.unverified', { userId: user.id, details: { method: 'password' } });
     throw new PublicError('email_not_verified', { detail: 'verify the email address with the code sent to it' });
   }
-  await throttle.recordSuccess(subject);
+  await reservation.succeeded();
   return inTransaction(deps.db, (trx) =>
     completeFirstFactor(trx, deps, context, presentUser(user), { method: 'password', at }),
   );

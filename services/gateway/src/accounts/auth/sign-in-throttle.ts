@@ -1,33 +1,81 @@
 import { countSecurityEventsSince } from '@otp/db';
 import { PublicError } from '@otp/domain';
+import type { Redis } from 'ioredis';
 import type { GatewayDeps } from '../../deps.ts';
+import { clientNetwork } from '../../http/client-network.ts';
 import { rateLimitNamespace } from '../../http/rate-limit.plugin.ts';
+import { RELEASE_ATTEMPT, RESERVE_ATTEMPT } from './sign-in-throttle.scripts.ts';
 
 /** Who a failed sign-in counts against: the address tried (keyed hash) and the client IP. */
 export interface SignInSubject {
   /** Hex keyed hash of the normalised email: the same whether or not an account exists. */
   accountKey: string;
+  /** The client address; counted by its network (an IPv6 address by its /64). */
   ip: string;
   /** The account, when one exists; used only by the Postgres fallback. */
   userId: string | undefined;
 }
 
+/** An attempt counted before its password is checked. A wrong password simply keeps it. */
+export interface SignInReservation {
+  /** The right password: clears the account's count and gives back the network's reservation. */
+  succeeded(): Promise<void>;
+  /**
+   * The attempt reached no verdict on the password (the hashing queue was full, an error), or
+   * the right password could not sign in yet (unverified address): gives back both reservations.
+   */
+  release(): Promise<void>;
+}
+
+interface ThrottleCommands {
+  signInReserve(key: string, limit: number, windowSeconds: number): Promise<[0 | 1, number]>;
+  signInRelease(key: string): Promise<number>;
+}
+
+/** The scripts as commands on this connection (EVALSHA, falling back to EVAL once per script). */
+function throttleCommands(redis: Redis): ThrottleCommands {
+  redis.defineCommand('signInReserve', RESERVE_ATTEMPT);
+  redis.defineCommand('signInRelease', RELEASE_ATTEMPT);
+  return redis as unknown as ThrottleCommands;
+}
+
+const NOTHING_TO_GIVE_BACK: SignInReservation = { succeeded: async () => {}, release: async () => {} };
+
 /**
- * Failed password sign-ins, counted per address and per client IP in Redis (shared by every
- * replica), in a fixed window that starts at the first failure. While Redis is unreachable the
- * counts come from the audit trail in Postgres instead (failures per IP and per existing account
- * in the same window): fail-safe, neither "no sign-in" nor "no limit" during a Redis outage.
+ * Failed password sign-ins, counted per address and per client network in Redis (shared by every
+ * replica), in a fixed window that starts at the first attempt.
+ *
+ * The attempt is counted (reserved) *before* Argon2 runs, by a script that counts only below the
+ * limit: N parallel wrong passwords count exactly N, and with a limit L exactly L reach Argon2;
+ * the others are refused without hashing. (Checking first and counting after the hash let every
+ * request of a burst pass the check before any was counted.) The account key is reserved first,
+ * then the network's; when the network refuses, the account's reservation is given back. Each
+ * script touches one key, so each runs in one hash slot (Redis Cluster).
+ *
+ * While Redis is unreachable the counts come from the audit trail in Postgres instead
+ * (`sign_in.failed` per IP address and per existing account in the window): fail-safe, neither
+ * "no sign-in" nor "no limit" during a Redis outage. That fallback checks before the hash and the
+ * failure is written after it, so it is NOT exact under concurrency: a burst that arrives while
+ * Redis is down can pass the check together (up to the hashing bound per replica beyond the
+ * limit). It also counts by exact address, not by /64.
  */
 export function createSignInThrottle(deps: Pick<GatewayDeps, 'redis' | 'db' | 'config' | 'log'>) {
-  const { redis, config } = deps;
+  const { config } = deps;
+  const redis = throttleCommands(deps.redis);
   const window = config.SIGN_IN_FAILURE_WINDOW_SECONDS;
   const namespace = `${rateLimitNamespace(config.QUEUE_PREFIX)}sign-in:`;
   const keys = (subject: SignInSubject) => ({
     account: `${namespace}account:${subject.accountKey}`,
-    ip: `${namespace}ip:${subject.ip}`,
+    network: `${namespace}ip:${clientNetwork(subject.ip)}`,
   });
   const throttled = (retryAfterSeconds: number) =>
     new PublicError('sign_in_throttled', { retryAfterSeconds: Math.max(1, retryAfterSeconds) });
+  const giveBack = (key: string) =>
+    // At worst an attempt stays counted until the window ends: failing closed, as a failure would.
+    redis.signInRelease(key).then(
+      () => undefined,
+      (error: Error) => deps.log.warn({ err: { message: error.message } }, 'sign-in throttle: release failed'),
+    );
 
   async function fallbackCheck(subject: SignInSubject, at: Date): Promise<void> {
     const since = new Date(at.getTime() - window * 1000);
@@ -41,42 +89,66 @@ export function createSignInThrottle(deps: Pick<GatewayDeps, 'redis' | 'db' | 'c
     }
   }
 
+  function redisUnavailable(error: unknown): void {
+    deps.log.warn(
+      { err: { message: (error as Error).message } },
+      'sign-in throttle: Redis unavailable, using Postgres',
+    );
+  }
+
   return {
-    /** Throws sign_in_throttled (429, Retry-After) when either count is at its limit. */
-    async check(subject: SignInSubject, at: Date): Promise<void> {
-      const { account, ip } = keys(subject);
-      let replies: Array<[Error | null, unknown]> | null;
+    /**
+     * Counts the attempt against the address and the network, or throws sign_in_throttled (429,
+     * Retry-After: the refusing count's time left) when either is at its limit.
+     */
+    async reserve(subject: SignInSubject, at: Date): Promise<SignInReservation> {
+      const { account, network } = keys(subject);
+      let accountReply: [0 | 1, number];
       try {
-        replies = await redis.multi().get(account).ttl(account).get(ip).ttl(ip).exec();
+        accountReply = await redis.signInReserve(account, config.SIGN_IN_FAILURES_PER_ACCOUNT, window);
       } catch (error) {
-        deps.log.warn(
-          { err: { message: (error as Error).message } },
-          'sign-in throttle: Redis unavailable, using Postgres',
-        );
-        return fallbackCheck(subject, at);
+        redisUnavailable(error);
+        await fallbackCheck(subject, at);
+        return NOTHING_TO_GIVE_BACK;
       }
-      const value = (index: number) => Number(replies?.[index]?.[1] ?? 0);
-      if (value(0) >= config.SIGN_IN_FAILURES_PER_ACCOUNT) throw throttled(value(1));
-      if (value(2) >= config.SIGN_IN_FAILURES_PER_IP) throw throttled(value(3));
-    },
+      if (accountReply[0] === 0) throw throttled(accountReply[1]);
 
-    /** Counts a failure against both keys; the window starts at the first one. */
-    async recordFailure(subject: SignInSubject): Promise<void> {
-      const { account, ip } = keys(subject);
-      await redis
-        .multi()
-        .set(account, 0, 'EX', window, 'NX')
-        .incr(account)
-        .set(ip, 0, 'EX', window, 'NX')
-        .incr(ip)
-        .exec()
-        // The audit row of the failure is the fallback's record; nothing more to do here.
-        .catch(() => undefined);
-    },
+      let networkReply: [0 | 1, number];
+      try {
+        networkReply = await redis.signInReserve(network, config.SIGN_IN_FAILURES_PER_IP, window);
+      } catch (error) {
+        // Redis went away between the two: the account's reservation may or may not be given
+        // back; the Postgres count decides this attempt.
+        await giveBack(account);
+        redisUnavailable(error);
+        await fallbackCheck(subject, at);
+        return NOTHING_TO_GIVE_BACK;
+      }
+      if (networkReply[0] === 0) {
+        await giveBack(account);
+        throw throttled(networkReply[1]);
+      }
 
-    /** A successful sign-in clears the address's count (not the IP's). */
-    async recordSuccess(subject: SignInSubject): Promise<void> {
-      await redis.del(keys(subject).account).catch(() => undefined);
+      let settled = false;
+      const once = async (work: () => Promise<unknown>) => {
+        if (settled) return;
+        settled = true;
+        await work();
+      };
+      return {
+        // A right password proves the address's owner: the account's count starts again (as
+        // before counting was done up front), and the network's attempt was no guess.
+        succeeded: () =>
+          once(() =>
+            Promise.all([
+              deps.redis.del(account).catch((error: Error) => {
+                deps.log.warn({ err: { message: error.message } }, 'sign-in throttle: clear failed');
+              }),
+              giveBack(network),
+            ]),
+          ),
+        release: () => once(() => Promise.all([giveBack(account), giveBack(network)])),
+      };
     },
   };
 }

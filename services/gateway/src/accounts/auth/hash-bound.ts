@@ -1,3 +1,5 @@
+import pLimit from 'p-limit';
+
 /** Thrown by `ConcurrencyBound.run` when every slot is busy and the queue is full. */
 export class BoundFullError extends Error {
   constructor() {
@@ -20,10 +22,11 @@ export interface ConcurrencyBound {
 }
 
 /**
- * A counting semaphore with a bounded FIFO queue. Written here because the libraries at hand
- * (p-limit, p-queue) queue without a bound, and refusing at once when the queue is full is the
- * point: a caller told "503, retry in 1 s" costs nothing, one left waiting behind a burst of
- * Argon2 calls holds its socket and memory and times out anyway.
+ * p-limit's FIFO limiter with a bound on its queue: a call that finds `concurrency` running and
+ * `queue` waiting is refused at once instead of queued. Refusing is the point: a caller told
+ * "503, retry in 1 s" costs nothing, one left waiting behind a burst of Argon2 calls holds its
+ * socket and memory and times out anyway. The bound is on running + waiting together, since
+ * p-limit moves a call from waiting to running a microtask after a slot frees.
  */
 export function createConcurrencyBound(options: { concurrency: number; queue: number }): ConcurrencyBound {
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -32,46 +35,18 @@ export function createConcurrencyBound(options: { concurrency: number; queue: nu
   if (!Number.isInteger(options.queue) || options.queue < 0) {
     throw new RangeError('queue must be a non-negative integer');
   }
-  let running = 0;
-  // Each entry starts one queued call. A plain array: the queue is short (tens), so shift() is cheap.
-  const queued: Array<() => void> = [];
-
-  function release(): void {
-    const next = queued.shift();
-    if (next === undefined) {
-      running--;
-    } else {
-      // The slot passes straight to the next caller: `running` stays the same.
-      next();
-    }
-  }
-
-  async function inSlot<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } finally {
-      release();
-    }
-  }
-
+  const limit = pLimit(options.concurrency);
+  const capacity = options.concurrency + options.queue;
   return {
     run<T>(work: () => Promise<T>): Promise<T> {
-      if (running < options.concurrency) {
-        running++;
-        return inSlot(work);
-      }
-      if (queued.length >= options.queue) return Promise.reject(new BoundFullError());
-      return new Promise<T>((resolve, reject) => {
-        queued.push(() => {
-          inSlot(work).then(resolve, reject);
-        });
-      });
+      if (limit.activeCount + limit.pendingCount >= capacity) return Promise.reject(new BoundFullError());
+      return limit(work);
     },
     get running() {
-      return running;
+      return limit.activeCount;
     },
     get waiting() {
-      return queued.length;
+      return limit.pendingCount;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, DeliveryOutboxRow, NewDeliveryOutboxRow } from './database.ts';
+import type { CodeOutboxRow, Database, DeliveryOutboxRow, NewDeliveryOutboxRow } from './database.ts';
 
 type Db = Kysely<Database>;
 
@@ -53,9 +53,10 @@ export async function deferOutbox(trx: Db, ids: string[], error: string, delayMs
  * the send is its latest, and its delivery has stayed `queued` or `sending` since `quietSince`. Their job may
  * have been lost with Redis's data (a restart without persistence, a failover); the reconciler
  * checks each one against the queue. Driven from the unexpired challenges (indexed by expiry), so
- * the scan is bounded by the codes of the last few minutes, not by the whole outbox.
+ * the scan is bounded by the codes of the last few minutes, not by the whole outbox. Code rows
+ * only (the join on the challenge): a notice has no challenge, and is not reconciled.
  */
-export async function findQuietDispatchedSends(db: Db, quietSince: Date, limit: number): Promise<DeliveryOutboxRow[]> {
+export async function findQuietDispatchedSends(db: Db, quietSince: Date, limit: number): Promise<CodeOutboxRow[]> {
   return (
     db
       .selectFrom('otp_challenges as c')
@@ -69,8 +70,9 @@ export async function findQuietDispatchedSends(db: Db, quietSince: Date, limit: 
       .where('c.delivery_status', 'in', ['queued', 'sending'])
       .where('c.delivery_updated_at', '<', quietSince)
       .where('o.status', '=', 'dispatched')
+      .where('o.kind', '=', 'code')
       .limit(limit)
-      .execute()
+      .execute() as Promise<CodeOutboxRow[]>
   );
 }
 

@@ -5,6 +5,7 @@ import {
   type Kysely,
   purgeExpiredChallenges,
   purgeExpiredMfaTokens,
+  purgeOldNotifications,
   purgeRecipientWindows,
 } from '@otp/db';
 import type { Logger } from '@otp/runtime';
@@ -32,6 +33,8 @@ export interface PurgeOutcome {
   refreshTokens: number;
   mfaTokens: number;
   unverifiedAccounts: number;
+  /** Security notices created before the retention, with their outbox rows. */
+  notifications: number;
 }
 
 export interface PurgeSchedule {
@@ -43,8 +46,8 @@ export interface PurgeSchedule {
  * Deletes expired data on a timer: challenges past their expiry plus the retention (their outbox
  * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention,
  * per-recipient windows nobody used within the window unless their failure window is still
- * running (the row is then the recipient's count of wrong codes, or its lock), and accounts whose
- * email nobody verified. Every replica runs it; the deletes are idempotent, so replicas racing do no harm.
+ * running (the row is then the recipient's count of wrong codes, or its lock), accounts whose
+ * email nobody verified, and security notices older than the retention (with their outbox rows). Every replica runs it; the deletes are idempotent, so replicas racing do no harm.
  */
 export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule {
   const { db, log } = options;
@@ -65,7 +68,8 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
       db,
       new Date(at - options.unverifiedAccountSeconds * 1000),
     );
-    const outcome = { challenges, recipientWindows, refreshTokens, mfaTokens, unverifiedAccounts };
+    const notifications = await purgeOldNotifications(db, retainedSince);
+    const outcome = { challenges, recipientWindows, refreshTokens, mfaTokens, unverifiedAccounts, notifications };
     if (Object.values(outcome).some((count) => count > 0)) log.info(outcome, 'purged expired data');
     return outcome;
   }

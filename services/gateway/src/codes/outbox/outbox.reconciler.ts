@@ -1,4 +1,4 @@
-import { type Database, type DeliveryOutboxRow, findQuietDispatchedSends, type Kysely, moveDelivery } from '@otp/db';
+import { type CodeOutboxRow, type Database, findQuietDispatchedSends, type Kysely, moveDelivery } from '@otp/db';
 import { recordStalledJob } from '@otp/delivery';
 import { type Channel, STALLED_TOO_OFTEN } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
@@ -50,7 +50,7 @@ export function startOutboxReconciler(options: OutboxReconcilerOptions): OutboxR
   const { db, queues, log } = options;
   const enqueue = outboxEnqueuer(options);
 
-  async function reconcileJob(row: DeliveryOutboxRow, job: Job | undefined): Promise<Repair | null> {
+  async function reconcileJob(row: CodeOutboxRow, job: Job | undefined): Promise<Repair | null> {
     if (job === undefined) {
       await enqueue(row);
       return 'readded';

@@ -18,7 +18,7 @@ import {
 import { startWorker as startSmsWorker } from '@otp/sms-worker';
 import { type ReceivedMail, type SmtpSink, startSmtpSink, useFixture } from '@otp/testkit';
 import type { Job } from 'bullmq';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 // Security notices end to end: an account change in the gateway, the outbox, the relay, the real
 // email worker, an SMTP server.
@@ -214,6 +214,23 @@ describe('security notices', () => {
     });
     expect(await settled(again)).toEqual({ state: 'completed', value: { skipped: 'already_sent' } });
     expect(noticesTo(email)).toHaveLength(1);
+  });
+
+  it('a notice the SMTP server rejects for good is recorded failed, with its error', async () => {
+    const { email, userId } = await registerUser(gateway, 'notice-rejected');
+    const { refreshToken } = await loginTokens(gateway, email);
+    await refresh(gateway, refreshToken);
+    sink().failNext(1, 550);
+    expect((await refresh(gateway, refreshToken)).status).toBe(401);
+    await gateway.deps.relay.drainOnce();
+    await vi.waitFor(
+      async () => {
+        const [row] = await database.db.selectFrom('notifications').selectAll().where('user_id', '=', userId).execute();
+        expect(row).toMatchObject({ status: 'failed', last_error: 'smtp_550', attempts: 1, sent_at: null });
+      },
+      { timeout: 15_000, interval: 50 },
+    );
+    expect(noticesTo(email)).toHaveLength(0);
   });
 
   it('the SMS worker refuses a notice job as invalid_payload', async () => {

@@ -73,6 +73,17 @@ export async function recordNotificationFailure(db: Db, id: string, error: strin
     .execute();
 }
 
+/** An operator retries a failed notice: back to `queued` (a sent or deleted one stays as it is). */
+export async function reopenNotification(db: Db, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable('notifications')
+    .set({ status: 'queued', last_error: null, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('status', '<>', 'sent')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 /** Deletes notices created before `before`; their outbox rows go with them (foreign key). */
 export async function purgeOldNotifications(db: Db, before: Date): Promise<number> {
   const result = await db.deleteFrom('notifications').where('created_at', '<', before).executeTakeFirst();

@@ -76,6 +76,29 @@ export async function findQuietDispatchedSends(db: Db, quietSince: Date, limit: 
   );
 }
 
+/**
+ * The notices' counterpart: dispatched notice rows whose notification still reads `queued` and
+ * has said nothing since `quietSince`, created after `createdSince` (a bound on the scan, by the
+ * notifications' created_at index). The reconciler checks each one against the queue.
+ */
+export async function findQuietDispatchedNotices(
+  db: Db,
+  quietSince: Date,
+  createdSince: Date,
+  limit: number,
+): Promise<DeliveryOutboxRow[]> {
+  return db
+    .selectFrom('notifications as n')
+    .innerJoin('delivery_outbox as o', 'o.notification_id', 'n.id')
+    .selectAll('o')
+    .where('n.created_at', '>', createdSince)
+    .where('n.status', '=', 'queued')
+    .where('n.updated_at', '<', quietSince)
+    .where('o.status', '=', 'dispatched')
+    .limit(limit)
+    .execute();
+}
+
 /** Makes every deferred row due now (the queue is back: no reason to wait out their backoff). */
 export async function releaseDeferredOutbox(db: Db): Promise<number> {
   const result = await db

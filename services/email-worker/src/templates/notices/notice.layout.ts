@@ -1,4 +1,4 @@
-import { escapeHtml, type RenderedMessage } from '@otp/delivery';
+import { escapeHtml, type NoticeInput, pickLocale, type RenderedMessage } from '@otp/delivery';
 
 /** What every notice says, in order: what happened, when (and from where), what to do if not you. */
 export interface NoticeLines {
@@ -33,4 +33,26 @@ export function renderNotice(lines: NoticeLines): RenderedMessage {
   ].join('\n');
   const text = [lines.happened, '', ...facts, '', lines.ifYou, '', ...lines.ifNotYou, ''].join('\n');
   return { subject: lines.subject, text, html };
+}
+
+/** What to do if it was not the reader, shared by every notice: take the account back first. */
+export function secureAccount(app: string): string[] {
+  return [
+    `If this was not you, sign in to ${app} now and change your password; then check your sign-in methods (authenticator apps, hardware tokens, phone) and remove any you do not recognise.`,
+    `If you cannot sign in, contact ${app} support. We will never ask you for a code or a password by email.`,
+  ];
+}
+
+/** One language's lines of a notice, from the product name and what happened. */
+export type NoticeStrings = (app: string, input: NoticeInput) => NoticeLines;
+
+/**
+ * A notice's renderer: the strings of the job's locale (English when its language is missing),
+ * in the layout above. No line may show a code, a token or a full phone number: the facts hold none.
+ */
+export function noticeRenderer(
+  strings: { en: NoticeStrings } & Record<string, NoticeStrings>,
+  options: { appName: string },
+): (input: NoticeInput) => RenderedMessage {
+  return (input) => renderNotice(pickLocale(input.locale, strings)(options.appName, input));
 }

@@ -193,6 +193,37 @@ describe('security notices', () => {
     expect(event?.details).toEqual({ replaced: false });
   });
 
+  it('an account without a verified email gets no notice, and the change still happens', async () => {
+    // Signed up by SMS code: a verified phone, no email at all.
+    const phone = '+14155550162';
+    const requested = await post(gateway.app, '/v1/otp/challenges', { channel: 'sms', to: phone, purpose: 'login' });
+    const challengeId = String(requested.body.challengeId);
+    const { code } = await deliveredSecret(gateway, challengeId);
+    const signedIn = await verify(gateway, challengeId, code);
+    expect(signedIn.status).toBe(200);
+    const userId = (signedIn.body.user as { id: string }).id;
+    const { refreshToken } = signedIn.body.tokens as { refreshToken: string };
+    expect((await refresh(gateway, refreshToken)).status).toBe(200);
+    expect((await refresh(gateway, refreshToken)).status).toBe(401);
+
+    // The reuse was handled (family revoked, audited) and nothing was queued to anyone.
+    const revoked = await database.db
+      .selectFrom('refresh_tokens')
+      .select('revoked_at')
+      .where('user_id', '=', userId)
+      .execute();
+    expect(revoked.length).toBeGreaterThan(0);
+    expect(revoked.every((row) => row.revoked_at !== null)).toBe(true);
+    const audited = await database.db
+      .selectFrom('security_events')
+      .select('type')
+      .where('user_id', '=', userId)
+      .where('type', '=', 'token.reuse_detected')
+      .execute();
+    expect(audited).toHaveLength(1);
+    expect(await templates(userId)).toEqual([]);
+  });
+
   it('a notice job whose notification is sent already is skipped: no second email', async () => {
     const { email, userId } = await registerUser(gateway, 'notice-dup');
     const { refreshToken } = await loginTokens(gateway, email);

@@ -32,6 +32,9 @@ export async function refreshTokens(deps: GatewayDeps, context: RequestContext, 
       await recordEvent(trx, context, 'token.reuse_detected', {
         userId: known.user_id,
         details: { familyId: known.family_id, tokenId: known.id, revoked },
+        // The notice says a session was ended: only when this reuse ended it. A stolen token
+        // replayed again and again must not flood the owner's mailbox.
+        ...(revoked === 0 ? { notice: false as const } : {}),
       });
     });
   }

@@ -24,9 +24,10 @@ function events(): string {
     entry.level,
     entry.audit ? 'yes' : 'no',
     'codeMetric' in entry ? code(entry.codeMetric) : '',
+    'notice' in entry ? code(entry.notice) : '',
     markdownCell(entry.description),
   ]);
-  return table(['Event', 'Log level', 'Audit row', 'Counted as', 'When'], rows);
+  return table(['Event', 'Log level', 'Audit row', 'Counted as', 'Notice', 'When'], rows);
 }
 
 function errorCodes(): string {

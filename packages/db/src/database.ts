@@ -1,4 +1,11 @@
-import type { AttemptOutcome, Channel, DeliveryStatus, Purpose, StoredChallengeStatus } from '@otp/domain';
+import type {
+  AttemptOutcome,
+  Channel,
+  DeliveryStatus,
+  NoticeTemplate,
+  Purpose,
+  StoredChallengeStatus,
+} from '@otp/domain';
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /** The message a challenge sends (the delivery job's template). */
@@ -71,10 +78,17 @@ export interface OtpRecipientWindowTable {
 
 export type OutboxStatus = 'pending' | 'dispatched';
 
+/** What an outbox row carries: a send of a code (a challenge's) or a security notice. */
+export type OutboxKind = 'code' | 'notice';
+
 export interface DeliveryOutboxTable {
   id: Generated<string>;
-  challenge_id: string;
-  send_number: number;
+  kind: ColumnType<OutboxKind, OutboxKind | undefined, never>;
+  /** Set on a `code` row only (a CHECK holds each kind to its ids). */
+  challenge_id: ColumnType<string | null, string | null | undefined, never>;
+  send_number: ColumnType<number | null, number | null | undefined, never>;
+  /** Set on a `notice` row only. */
+  notification_id: ColumnType<string | null, string | null | undefined, never>;
   channel: Channel;
   job_id: string;
   /** The BullMQ job data: masked fields plus the sealed envelope, never a clear code or address. */
@@ -100,6 +114,24 @@ export interface DeliveryAttemptTable {
   provider_message_id: string | null;
   duration_ms: number;
   created_at: CreatedAt;
+}
+
+export type NotificationStatus = 'queued' | 'sent' | 'failed';
+
+/** One security notice (packages/domain/src/notices.ts): the worker's record of whether it went out. */
+export interface NotificationTable {
+  id: string;
+  user_id: string;
+  template: NoticeTemplate;
+  channel: ColumnType<'email', 'email' | undefined, never>;
+  status: ColumnType<NotificationStatus, NotificationStatus | undefined, NotificationStatus>;
+  /** Attempts that failed (a sent notice does not count its successful one). */
+  attempts: Generated<number>;
+  provider_message_id: string | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  sent_at: ColumnType<Date | null, never, Date | string | null>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface RefreshTokenTable {
@@ -192,6 +224,7 @@ export interface Database {
   otp_challenges: OtpChallengeTable;
   otp_recipient_windows: OtpRecipientWindowTable;
   delivery_outbox: DeliveryOutboxTable;
+  notifications: NotificationTable;
   delivery_attempts: DeliveryAttemptTable;
   refresh_tokens: RefreshTokenTable;
   sessions: SessionTable;
@@ -209,6 +242,10 @@ export type OtpRecipientWindow = Selectable<OtpRecipientWindowTable>;
 export type NewOtpChallenge = Insertable<OtpChallengeTable>;
 export type DeliveryOutboxRow = Selectable<DeliveryOutboxTable>;
 export type NewDeliveryOutboxRow = Insertable<DeliveryOutboxTable>;
+/** A code row of the outbox: its challenge and send are set. */
+export type CodeOutboxRow = DeliveryOutboxRow & { kind: 'code'; challenge_id: string; send_number: number };
+export type Notification = Selectable<NotificationTable>;
+export type NewNotification = Insertable<NotificationTable>;
 export type DeliveryAttempt = Selectable<DeliveryAttemptTable>;
 export type NewDeliveryAttempt = Insertable<DeliveryAttemptTable>;
 export type RefreshToken = Selectable<RefreshTokenTable>;

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, DeliveryOutboxRow, NewDeliveryOutboxRow } from './database.ts';
+import type { CodeOutboxRow, Database, DeliveryOutboxRow, NewDeliveryOutboxRow } from './database.ts';
 
 type Db = Kysely<Database>;
 
@@ -53,9 +53,10 @@ export async function deferOutbox(trx: Db, ids: string[], error: string, delayMs
  * the send is its latest, and its delivery has stayed `queued` or `sending` since `quietSince`. Their job may
  * have been lost with Redis's data (a restart without persistence, a failover); the reconciler
  * checks each one against the queue. Driven from the unexpired challenges (indexed by expiry), so
- * the scan is bounded by the codes of the last few minutes, not by the whole outbox.
+ * the scan is bounded by the codes of the last few minutes, not by the whole outbox. Code rows
+ * only (the join on the challenge): a notice has no challenge, and is not reconciled.
  */
-export async function findQuietDispatchedSends(db: Db, quietSince: Date, limit: number): Promise<DeliveryOutboxRow[]> {
+export async function findQuietDispatchedSends(db: Db, quietSince: Date, limit: number): Promise<CodeOutboxRow[]> {
   return (
     db
       .selectFrom('otp_challenges as c')
@@ -69,9 +70,33 @@ export async function findQuietDispatchedSends(db: Db, quietSince: Date, limit: 
       .where('c.delivery_status', 'in', ['queued', 'sending'])
       .where('c.delivery_updated_at', '<', quietSince)
       .where('o.status', '=', 'dispatched')
+      .where('o.kind', '=', 'code')
       .limit(limit)
-      .execute()
+      .execute() as Promise<CodeOutboxRow[]>
   );
+}
+
+/**
+ * The notices' counterpart: dispatched notice rows whose notification still reads `queued` and
+ * has said nothing since `quietSince`, created after `createdSince` (a bound on the scan, by the
+ * notifications' created_at index). The reconciler checks each one against the queue.
+ */
+export async function findQuietDispatchedNotices(
+  db: Db,
+  quietSince: Date,
+  createdSince: Date,
+  limit: number,
+): Promise<DeliveryOutboxRow[]> {
+  return db
+    .selectFrom('notifications as n')
+    .innerJoin('delivery_outbox as o', 'o.notification_id', 'n.id')
+    .selectAll('o')
+    .where('n.created_at', '>', createdSince)
+    .where('n.status', '=', 'queued')
+    .where('n.updated_at', '<', quietSince)
+    .where('o.status', '=', 'dispatched')
+    .limit(limit)
+    .execute();
 }
 
 /** Makes every deferred row due now (the queue is back: no reason to wait out their backoff). */

@@ -6,6 +6,7 @@ export * from './delivery-outbox.repository.ts';
 export * from './delivery-status.repository.ts';
 export * from './email-identity.repository.ts';
 export * from './mfa-token.repository.ts';
+export * from './notification.repository.ts';
 export * from './otp-challenge.repository.ts';
 export * from './otp-recipient-window.repository.ts';
 export * from './recovery-code.repository.ts';

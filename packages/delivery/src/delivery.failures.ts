@@ -113,3 +113,9 @@ export function sanitizeJobError(error: unknown, log: Logger, metrics: DeliveryM
   );
   return new RetryableDeliveryFailure('worker_error');
 }
+
+/** A job this worker can never send: failed at once, without retries, and without a record. */
+export function refuse(metrics: DeliveryMetrics): never {
+  metrics.send('invalid_payload');
+  throw new UnrecoverableError('invalid_payload');
+}

@@ -13,7 +13,7 @@ function sender(worker: number): DeliverySender {
   return {
     provider: 'fake',
     async send(message) {
-      sends.push({ worker, at: Date.now(), challengeId: message.challengeId });
+      sends.push({ worker, at: Date.now(), challengeId: String(message.challengeId) });
       return { providerMessageId: `fake-${sends.length}` };
     },
   };

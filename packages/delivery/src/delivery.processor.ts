@@ -1,15 +1,26 @@
 import { type Database, findChallenge, type Kysely, moveDelivery } from '@otp/db';
-import { type Channel, isDeliveryJobData, type KeyRing, type SendRefusal, sendRefusal } from '@otp/domain';
+import {
+  type Channel,
+  isDeliveryJobData,
+  isNoticeJobData,
+  type KeyRing,
+  type SendRefusal,
+  sendRefusal,
+} from '@otp/domain';
 import type { Logger } from '@otp/runtime';
-import { type Job, UnrecoverableError } from 'bullmq';
+import type { Job } from 'bullmq';
 import { attemptRecorder } from './attempt.recorder.ts';
-import { asDeliveryError, handleFailure } from './delivery.failures.ts';
+import { asDeliveryError, handleFailure, refuse } from './delivery.failures.ts';
 import { messageComposer, openEnvelope } from './delivery.message.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
+import { processNotice } from './notice.processor.ts';
 import type { DeliverySender, MessageRenderers } from './sender.port.ts';
+import { writeBack } from './write-back.ts';
 
 /** A job's return value, stored in Redis: ids and reasons only. */
-export type DeliveryJobResult = { providerMessageId: string | null } | { skipped: SendRefusal };
+export type DeliveryJobResult =
+  | { providerMessageId: string | null }
+  | { skipped: SendRefusal | 'already_sent' | 'notification_missing' };
 
 export interface DeliveryProcessorDeps {
   channel: Channel;
@@ -30,36 +41,11 @@ export interface DeliveryProcessorDeps {
   writeBackTimeoutMs: number;
 }
 
-/** Runs `write` until it succeeds or `timeoutMs` has passed (backoff 100 ms doubling to 5 s). */
-async function writeBack(write: () => Promise<void>, timeoutMs: number, log: Logger): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
-    try {
-      await write();
-      return true;
-    } catch (error) {
-      if (Date.now() + delay > deadline) {
-        log.error({ err: { message: (error as Error).message } }, 'sent, but the outcome could not be recorded');
-        return false;
-      }
-      log.warn(
-        { err: { message: (error as Error).message }, retryInMs: delay },
-        'recording the sent message failed: retrying',
-      );
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
-
-/** A job this worker can never send: failed at once, without retries, and without a record. */
-function refuse(metrics: DeliveryMetrics): never {
-  metrics.send('invalid_payload');
-  throw new UnrecoverableError('invalid_payload');
-}
-
 export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
   return async function processDelivery(job: Job<unknown, DeliveryJobResult>): Promise<DeliveryJobResult> {
     const data = job.data;
+    // A security notice (version 3): no challenge; only a worker with notice templates sends it.
+    if (isNoticeJobData(data)) return processNotice(deps, job, data);
     // Of a version or shape this worker does not know (a newer gateway's), or for the other queue.
     if (!isDeliveryJobData(data) || data.channel !== deps.channel) refuse(deps.metrics);
     // Naming a template this worker does not render (account-exists on the SMS queue).

@@ -1,5 +1,12 @@
-import type { Database, Kysely } from '@otp/db';
-import { type Channel, isDeliveryJobData, type KeyRing, QUEUE_NAMES, STALLED_TOO_OFTEN } from '@otp/domain';
+import { type Database, type Kysely, recordNotificationFailure } from '@otp/db';
+import {
+  type Channel,
+  isDeliveryJobData,
+  isNoticeJobData,
+  type KeyRing,
+  QUEUE_NAMES,
+  STALLED_TOO_OFTEN,
+} from '@otp/domain';
 import {
   createMetricsRegistry,
   createWorkerRedis,
@@ -81,7 +88,9 @@ function jobFields(job: Job | undefined): Record<string, unknown> {
   if (job === undefined) return {};
   const data = isDeliveryJobData(job.data)
     ? { challengeId: job.data.challengeId, sendNumber: job.data.sendNumber, requestId: job.data.requestId }
-    : {};
+    : isNoticeJobData(job.data)
+      ? { notificationId: job.data.notificationId, requestId: job.data.requestId }
+      : {};
   return { jobId: job.id, attemptsMade: job.attemptsMade, ...data };
 }
 
@@ -167,6 +176,13 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       const send = { challengeId, sendNumber, channel, provider: deps.sender.provider, attempt: job.attemptsStarted };
       recordStalledJob(deps.db, send).catch((recordError: Error) => {
         log.error({ ...jobFields(job), err: { message: recordError.message } }, 'could not record a stalled job');
+      });
+    }
+    // A notice that stalled too often: its row says failed rather than queued for ever.
+    if (job !== undefined && error.message === STALLED_TOO_OFTEN && isNoticeJobData(job.data)) {
+      metrics.send('stalled');
+      recordNotificationFailure(deps.db, job.data.notificationId, 'stalled', true).catch((recordError: Error) => {
+        log.error({ ...jobFields(job), err: { message: recordError.message } }, 'could not record a stalled notice');
       });
     }
   });

@@ -13,9 +13,13 @@ export interface DevOutboxWrite {
   log: Logger;
 }
 
-/** `<ISO time>-<challengeId>-<sendNumber>.<ext>`: sorts by time, names the send, no colons. */
+/**
+ * `<ISO time>-<challengeId>-<sendNumber>.<ext>` (a notice: `<ISO time>-notice-<notificationId>`):
+ * sorts by time, names the send, no colons.
+ */
 export function devOutboxFileName(message: OutgoingMessage, extension: string): string {
   const time = new Date().toISOString().replaceAll(':', '-');
+  if (message.notificationId !== undefined) return `${time}-notice-${message.notificationId}.${extension}`;
   return `${time}-${message.challengeId}-${message.sendNumber}.${extension}`;
 }
 
@@ -37,6 +41,7 @@ export async function writeToDevOutbox(write: DevOutboxWrite): Promise<string> {
       path,
       toMasked: write.message.toMasked,
       challengeId: write.message.challengeId,
+      notificationId: write.message.notificationId,
       requestId: write.message.requestId,
     },
     `${write.message.channel} written to the dev outbox`,

@@ -1,5 +1,5 @@
-import { type Database, findChallenge, type Kysely, moveDelivery } from '@otp/db';
-import { asReopened, isDeliveryJobData, type SendRefusal, sendRefusal } from '@otp/domain';
+import { type Database, findChallenge, type Kysely, moveDelivery, reopenNotification } from '@otp/db';
+import { asReopened, isDeliveryJobData, isNoticeJobData, type SendRefusal, sendRefusal } from '@otp/domain';
 import type { Queue } from 'bullmq';
 
 export interface RetryFailedOutcome {
@@ -11,7 +11,8 @@ export interface RetryFailedOutcome {
  * The dead-letter retry: every failed delivery job whose challenge can still be completed goes
  * back to the queue (the challenge is reopened first, so the worker does not skip it). Jobs of
  * expired, used, locked or superseded challenges stay failed: their code is of no use any more.
- * A failed challenge can be retried: it is judged as the `reopened` transition leaves it.
+ * A failed challenge can be retried: it is judged as the `reopened` transition leaves it. A failed
+ * security notice goes back too, unless its notification was sent after all or is gone.
  */
 export async function retryFailedDeliveries(
   db: Kysely<Database>,
@@ -21,6 +22,15 @@ export async function retryFailedDeliveries(
   const outcome: RetryFailedOutcome = { retried: [], skipped: [] };
   for (const job of await queue.getFailed(0, -1)) {
     const jobId = String(job.id);
+    if (isNoticeJobData(job.data)) {
+      if (!(await reopenNotification(db, job.data.notificationId))) {
+        outcome.skipped.push({ jobId, reason: 'not_reopenable' });
+        continue;
+      }
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      outcome.retried.push(jobId);
+      continue;
+    }
     if (!isDeliveryJobData(job.data)) {
       outcome.skipped.push({ jobId, reason: 'invalid_payload' });
       continue;

@@ -1,4 +1,4 @@
-import type { Channel, DeliveryTemplate, Purpose } from '@otp/domain';
+import type { Channel, DeliveryTemplate, NoticeFacts, NoticeTemplate, Purpose } from '@otp/domain';
 
 /** One message ready for a provider: the address in clear, the rendered content, and what it belongs to. */
 export interface OutgoingMessage {
@@ -6,8 +6,11 @@ export interface OutgoingMessage {
   /** The normalised address, opened from the envelope. Never log it; log `toMasked`. */
   readonly to: string;
   readonly toMasked: string;
-  readonly challengeId: string;
-  readonly sendNumber: number;
+  /** The send it is (a code or account-exists message); unset on a security notice. */
+  readonly challengeId?: string;
+  readonly sendNumber?: number;
+  /** The security notice it is (`notifications.id`); unset on a send of a challenge. */
+  readonly notificationId?: string;
   /** The gateway request that asked for the code, for log lines about this message. */
   readonly requestId?: string;
   /** Email only. */
@@ -66,4 +69,15 @@ export type MessageRenderer<T extends DeliveryTemplate = 'otp-code'> = (input: T
 export interface MessageRenderers {
   'otp-code': MessageRenderer<'otp-code'>;
   'account-exists'?: MessageRenderer<'account-exists'>;
+  /** Security notices (email only): a worker without them fails a notice job as `invalid_payload`. */
+  notices?: NoticeRenderers;
 }
+
+/** What a notice template gets: what happened (the facts opened from the envelope) and the locale. */
+export interface NoticeInput {
+  readonly locale: string;
+  readonly facts: NoticeFacts;
+}
+
+/** One renderer per security notice; never a code in any of them. */
+export type NoticeRenderers = Record<NoticeTemplate, (input: NoticeInput) => RenderedMessage>;

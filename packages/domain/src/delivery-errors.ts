@@ -61,7 +61,14 @@ export const DELIVERY_ERROR_CODES = {
   challenge_expired: { kind: 'skipped', when: 'The challenge is past its expiry.' },
   superseded: { kind: 'skipped', when: 'A resend happened: the newer send speaks for the challenge.' },
   unknown_send: { kind: 'skipped', when: 'The job names a send the challenge has not made (never expected).' },
-  already_sent: { kind: 'skipped', when: 'This send was handed to the provider already (a duplicate job).' },
+  already_sent: {
+    kind: 'skipped',
+    when: 'This send (or notice) was handed to the provider already (a duplicate job).',
+  },
+  notification_missing: {
+    kind: 'skipped',
+    when: "A notice's notification is gone (its account deleted); logged only.",
+  },
 } as const satisfies Record<string, DeliveryErrorEntry> & Record<SendRefusal, { kind: 'skipped'; when: string }>;
 
 /** Codes that carry the provider's own reply code, typed as template literal types. */

@@ -1,11 +1,12 @@
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { NOTICE_TEMPLATES } from './notices.ts';
 import type { Channel } from './recipient.ts';
 
 // Do not rename: live jobs in Redis use these names.
 export const QUEUE_NAMES = { email: 'email', sms: 'sms' } as const satisfies Record<Channel, string>;
 // Do not rename: live jobs in Redis use these names.
-export const JOB_NAMES = { sendCode: 'send-code' } as const;
+export const JOB_NAMES = { sendCode: 'send-code', sendNotice: 'send-notice' } as const;
 /** BullMQ's failedReason for a job that stalled more often than its worker's maxStalledCount. */
 export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
 
@@ -102,6 +103,80 @@ const secretValidators = {
 export function isDeliveryJobData(value: unknown): value is DeliveryJobData {
   return jobDataValidator.Check(value);
 }
+
+/**
+ * Version 3: a security notice (packages/domain/src/notices.ts), an email about the account to
+ * its verified address. No challenge: the notice is a `notifications` row (`notificationId`), the
+ * worker's record of whether it went out. Clear fields only what a dashboard needs; the address
+ * and what the message shows travel in the envelope. A worker older than version 3 fails such a
+ * job as `invalid_payload`: upgrade every worker before the gateways (docs/operating.md).
+ */
+export const NoticeJobDataV3 = Type.Object(
+  {
+    v: Type.Literal(3),
+    kind: Type.Literal('notice'),
+    notificationId: Type.String({ format: 'uuid' }),
+    template: Type.Enum(NOTICE_TEMPLATES),
+    channel: Type.Literal('email'),
+    locale: Type.String({ maxLength: 35 }),
+    toMasked: Type.String(),
+    requestedAt: Type.String({ format: 'date-time' }),
+    requestId: Type.Optional(Type.String({ maxLength: 128 })),
+    traceparent: Type.Optional(Type.String({ pattern: TRACEPARENT_PATTERN })),
+    envelope: Type.String({ pattern: '^v1\\.' }),
+  },
+  { additionalProperties: false },
+);
+export type NoticeJobData = Static<typeof NoticeJobDataV3>;
+
+/**
+ * What a notice shows, sealed in its envelope with the address. Never a code, a token or a full
+ * phone number: the schema has no room for one (no unknown property; a phone only masked).
+ * - `at`: when it happened (every notice);
+ * - `factorKind`, `change`: which factor and what happened to it (`factor-changed`);
+ * - `phoneMasked`: the new number, last four digits only (`phone-changed`);
+ * - `userAgent`, `network`: the device and its network (IPv6 /64, IPv4 address) (`new-sign-in`).
+ */
+export const NoticeFacts = Type.Object(
+  {
+    at: Type.String({ format: 'date-time' }),
+    factorKind: Type.Optional(Type.Union([Type.Literal('totp'), Type.Literal('hotp')])),
+    change: Type.Optional(Type.Union([Type.Literal('enrolled'), Type.Literal('enabled'), Type.Literal('removed')])),
+    phoneMasked: Type.Optional(Type.String({ pattern: '^\\+\\*+[0-9]{4}$' })),
+    userAgent: Type.Optional(Type.String({ maxLength: 512 })),
+    network: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type NoticeFacts = Static<typeof NoticeFacts>;
+export const NoticeSecret = Type.Object({ to: Type.String(), facts: NoticeFacts }, { additionalProperties: false });
+export type NoticeSecret = Static<typeof NoticeSecret>;
+
+const noticeDataValidator = Compile(NoticeJobDataV3);
+const noticeSecretValidator = Compile(NoticeSecret);
+
+/** Notice job data (version 3). */
+export function isNoticeJobData(value: unknown): value is NoticeJobData {
+  return noticeDataValidator.Check(value);
+}
+
+/** Whether an opened notice envelope holds an address and the facts, and nothing more. */
+export function isNoticeSecret(value: unknown): value is NoticeSecret {
+  return noticeSecretValidator.Check(value);
+}
+
+/** A notice's job id: one job per notification. BullMQ ids must not contain ":" nor be all digits. */
+export function noticeJobId(notificationId: string): string {
+  return `notice.${notificationId}`;
+}
+
+/** The value a notice's envelope is bound to: it opens for that notification's job only. */
+export function noticeEnvelopeContext(notificationId: string): string {
+  return `notice:${notificationId}`;
+}
+
+/** Every job a worker may find on its queue: a send of a code (1, 2) or a notice (3). */
+export type AnyDeliveryJobData = DeliveryJobData | NoticeJobData;
 
 /** Whether an opened envelope holds what `template` needs, and nothing more. */
 export function isDeliverySecret<T extends DeliveryTemplate>(template: T, value: unknown): value is DeliverySecret<T> {

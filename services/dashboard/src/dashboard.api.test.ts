@@ -114,7 +114,13 @@ describe('queue dashboard API', () => {
         expect(queue?.counts[state], `${channel} ${state}`).toBe(expected.length);
         expect(queue?.jobs.map((job) => job.id).sort(), `${channel} ${state}`).toEqual([...expected].sort());
         for (const job of queue?.jobs ?? []) {
-          expect(job.data).toMatchObject({ channel, template: 'otp-code', envelope: SEALED });
+          // The codes, and one security notice (version 3) among the completed emails.
+          const notice = { kind: 'notice', template: 'session-revoked', notificationId: expect.any(String) };
+          expect(job.data).toMatchObject({
+            channel,
+            envelope: SEALED,
+            ...(job.data.v === 3 ? notice : { template: 'otp-code' }),
+          });
           expect(job.data.toMasked).toMatch(/\*/);
           expect(job.data.hiddenFields).toBeUndefined();
           expect(typeof job.timestamp).toBe('number');
@@ -122,6 +128,7 @@ describe('queue dashboard API', () => {
       }
     }
     const [completed] = (await listJobs('email', 'completed')).filter((queue) => queue.name === 'email');
+    expect(completed?.jobs.filter((job) => job.data.v === 3)).toHaveLength(1);
     for (const job of completed?.jobs ?? []) {
       expect(job.returnValue).toEqual({ providerMessageId: expect.any(String) });
       expect(job.returnValue).not.toBe(HIDDEN);

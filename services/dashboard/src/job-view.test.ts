@@ -48,4 +48,22 @@ describe('job data on the board', () => {
       hiddenFields: ['code'],
     });
   });
+
+  it('shows the clear fields of a version 3 notice, and hides what one must never hold in clear', () => {
+    const notice = {
+      v: 3,
+      kind: 'notice',
+      notificationId: '7d1f3c2a-5b6e-4f70-8a91-b2c3d4e5f607',
+      template: 'new-sign-in',
+      channel: 'email',
+      locale: 'en',
+      toMasked: 'a***@example.com',
+      requestedAt: '2026-12-05T01:00:00.000Z',
+      requestId: 'req-1',
+      envelope: 'v1.k1.aaa.bbb.ccc',
+    };
+    expect(publicJobData(notice)).toEqual({ ...notice, envelope: SEALED });
+    const leaky = { ...notice, userAgent: 'Mozilla/5.0', phone: '+14155552671', code: '042917' };
+    expect(publicJobData(leaky)).toEqual({ ...notice, envelope: SEALED, hiddenFields: ['userAgent', 'phone', 'code'] });
+  });
 });

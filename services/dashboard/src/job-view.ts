@@ -8,11 +8,15 @@ import type { Job, Queue } from 'bullmq';
 // buggy or foreign producer put in Redis.
 
 /**
- * The clear fields of the delivery job contract (DeliveryJobData, versions 1 and 2) that are safe
- * to show as they are. Version 2 added a value of `template` (`account-exists`), not a field.
+ * The clear fields of the delivery job contract (DeliveryJobData, versions 1 and 2; NoticeJobData,
+ * version 3) that are safe to show as they are. Version 2 added a value of `template`
+ * (`account-exists`), not a field; version 3 (a security notice) names its notification instead of
+ * a challenge and says `kind: 'notice'`. What a notice shows (device, masked phone) is sealed.
  */
 const SHOWN_FIELDS = new Set([
   'v',
+  'kind',
+  'notificationId',
   'challengeId',
   'sendNumber',
   'channel',

@@ -1,5 +1,6 @@
 import { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker } from '@otp/delivery';
 import { createAccountExistsEmailTemplate } from './templates/account-exists.template.ts';
+import { createNoticeEmailTemplates } from './templates/notices/notice.templates.ts';
 import { createOtpCodeEmailTemplate } from './templates/otp-code.template.ts';
 
 export interface EmailWorkerDeps extends Omit<DeliveryWorkerDeps, 'channel' | 'renderers'> {
@@ -8,7 +9,7 @@ export interface EmailWorkerDeps extends Omit<DeliveryWorkerDeps, 'channel' | 'r
 }
 
 /**
- * Consumes the `email` queue: renders the email the job asks for (`otp-code`, `account-exists`)
+ * Consumes the `email` queue: renders the email the job asks for (`otp-code`, `account-exists`, a security notice)
  * and hands it to `deps.sender`.
  */
 export function startWorker(deps: EmailWorkerDeps): DeliveryWorker {
@@ -19,6 +20,7 @@ export function startWorker(deps: EmailWorkerDeps): DeliveryWorker {
     renderers: {
       'otp-code': createOtpCodeEmailTemplate({ appName }),
       'account-exists': createAccountExistsEmailTemplate({ appName }),
+      notices: createNoticeEmailTemplates({ appName }),
     },
   });
 }

@@ -1,5 +1,5 @@
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
-import { type Database, insertChallenge, type Kysely } from '@otp/db';
+import { type Database, insertChallenge, type Kysely, sql } from '@otp/db';
 import {
   type Channel,
   DELIVERY_JOB_VERSION,
@@ -13,6 +13,9 @@ import {
   JOB_NAMES,
   type KeyRing,
   maskRecipient,
+  type NoticeTemplate,
+  noticeEnvelopeContext,
+  noticeJobId,
   type Purpose,
   QUEUE_NAMES,
   recipientHash,
@@ -153,10 +156,51 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
     }
   }
 
+  /**
+   * A security notice as the gateway writes it: an account with this verified address, its
+   * `notifications` row, and the version 3 job data (the address and `facts` sealed). `secret`
+   * replaces what is sealed (a broken producer's envelope).
+   */
+  async function seedNotice(seed: { to: string; template?: NoticeTemplate; secret?: unknown }) {
+    const user = await sql<{ id: string }>`INSERT INTO users (email, email_verified_at)
+      VALUES (${seed.to}, now()) RETURNING id`.execute(options.db);
+    const userId = user.rows[0]?.id as string;
+    const id = randomUUID();
+    const template = seed.template ?? 'factor-locked';
+    await options.db.insertInto('notifications').values({ id, user_id: userId, template }).execute();
+    const secret = seed.secret ?? { to: seed.to, facts: { at: new Date().toISOString() } };
+    const data = {
+      v: 3,
+      kind: 'notice',
+      notificationId: id,
+      template,
+      channel: 'email',
+      locale: 'en',
+      toMasked: maskRecipient('email', seed.to),
+      requestedAt: new Date().toISOString(),
+      requestId: `req-${id.slice(0, 8)}`,
+      envelope: seal(options.keyRing, secret, noticeEnvelopeContext(id)),
+    };
+    return { id, userId, data };
+  }
+
+  async function enqueueNotice(
+    notice: { id: string; data: unknown },
+    job: { attempts?: number; jobId?: string } = {},
+  ): Promise<Job> {
+    const opts = deliveryJobOptions(job.jobId ?? noticeJobId(notice.id), {
+      attempts: job.attempts ?? 3,
+      backoffMs: 20,
+    });
+    return queue.add(JOB_NAMES.sendNotice, notice.data, opts);
+  }
+
   return {
     queue,
     events,
     seedChallenge,
+    seedNotice,
+    enqueueNotice,
     jobData,
     enqueue,
     finished,

@@ -1,5 +1,7 @@
+import { NOTICE_TEMPLATES } from '@otp/domain';
 import { createLogger } from '@otp/runtime';
 import { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker } from '../delivery.worker.ts';
+import type { NoticeRenderers } from '../sender.port.ts';
 
 export type TestWorkerOptions = Pick<DeliveryWorkerDeps, 'db' | 'redisUrl' | 'prefix' | 'keyRing' | 'sender'> &
   Partial<DeliveryWorkerDeps>;
@@ -21,6 +23,9 @@ export async function startTestDeliveryWorker(
     renderers: {
       'otp-code': ({ code }) => ({ subject: 'Your code', text: `Your code is ${code}` }),
       'account-exists': () => ({ subject: 'Your account', text: 'You have an account already.' }),
+      notices: Object.fromEntries(
+        NOTICE_TEMPLATES.map((template) => [template, () => ({ subject: template, text: `Notice: ${template}` })]),
+      ) as unknown as NoticeRenderers,
     },
     log: createLogger({ service: 'delivery-test', level: 'silent' }),
     concurrency: 2,

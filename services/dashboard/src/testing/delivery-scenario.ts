@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DeliveryWorker } from '@otp/delivery';
+import { noticeJobId } from '@otp/domain';
 import { createSmtpSender, startWorker as startEmailWorker } from '@otp/email-worker';
 import { deliveredSecret, deliveryJob, post, type TestGateway, useTestGateway } from '@otp/gateway/testing';
 import { createTwilioSender, startWorker as startSmsWorker } from '@otp/sms-worker';
@@ -147,6 +148,38 @@ async function playDeliveryScenario(
     jobs[channel][state].push(String(job.id));
   }
 
+  /**
+   * A security notice (job version 3) on the email queue: a sign-in by code (its code job
+   * completes too), then a refresh token presented twice, which revokes the session and sends the
+   * session-revoked notice. The tokens join the secrets: nothing may show them either.
+   */
+  async function deliverNotice(): Promise<void> {
+    const to = uniqueEmail('notice');
+    const response = await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to, purpose: 'login' });
+    const challengeId = String(response.body.challengeId);
+    const codeJob = await deliveryJob(gateway, challengeId);
+    const secret = await deliveredSecret(gateway, challengeId);
+    await waitForState(gateway, 'email', String(codeJob.id), 'completed');
+    jobs.email.completed.push(String(codeJob.id));
+    const signedIn = await post(gateway.app, `/v1/otp/challenges/${challengeId}/verify`, { code: secret.code });
+    const tokens = signedIn.body.tokens as { accessToken: string; refreshToken: string };
+    const rotated = await post(gateway.app, '/v1/auth/refresh', { refreshToken: tokens.refreshToken });
+    const reused = await post(gateway.app, '/v1/auth/refresh', { refreshToken: tokens.refreshToken });
+    if (reused.status !== 401) throw new Error(`a reused refresh token answered ${reused.status}`);
+    const userId = (signedIn.body.user as { id: string }).id;
+    const notice = await database.db
+      .selectFrom('notifications')
+      .select('id')
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    await gateway.deps.relay.drainOnce();
+    await waitForState(gateway, 'email', noticeJobId(notice.id), 'completed');
+    jobs.email.completed.push(noticeJobId(notice.id));
+    const rotatedTokens = rotated.body.tokens as { accessToken: string; refreshToken: string };
+    for (const value of [to, secret.to, secret.code, tokens.accessToken, tokens.refreshToken]) secrets.add(value);
+    for (const value of [rotatedTokens.accessToken, rotatedTokens.refreshToken]) secrets.add(value);
+  }
+
   const workerSettings = (service: string) => ({
     db: database.db,
     redisUrl: testRedisUrl(),
@@ -181,6 +214,7 @@ async function playDeliveryScenario(
   await Promise.all(workers.map((worker) => worker.worker.waitUntilReady()));
 
   for (let i = 0; i < 3; i++) await deliver('email', 'completed');
+  await deliverNotice();
   smtp.failNext(1, 550);
   await deliver('email', 'failed');
   smtp.failNext(1, 451);

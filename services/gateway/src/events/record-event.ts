@@ -6,6 +6,11 @@ export interface EventFields {
   userId?: string | null;
   /** Ids, reasons, counters, methods: never a code, password, token or full address. */
   details?: Record<string, unknown>;
+  /**
+   * `false`: this one call sends no security notice although its type has one (a factor
+   * enrolment only begun: nothing is protected by it yet).
+   */
+  notice?: false;
 }
 
 /** Code events always say which challenge, so they can be counted by channel and purpose. */
@@ -35,6 +40,11 @@ export async function inTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<
  * Records one event from the table of event types: its audit row (when the type has one) on
  * `db`, the caller's handle, so inside a transaction it commits with the change it records; its
  * log line on the request's logger; its counter. Outside a transaction all three happen now.
+ *
+ * An event whose type has a security notice (`notice`) about an account also sends that notice
+ * to the account's verified email: a `notifications` row and its outbox row, in the same
+ * transaction as the audit row (a change rolled back sends nothing), the relay nudged after the
+ * commit. Outside a transaction such an event opens one for the three rows.
  */
 export async function recordEvent<T extends EventType>(
   db: Kysely<Database>,
@@ -45,6 +55,10 @@ export async function recordEvent<T extends EventType>(
   const entry: EventTypeEntry = EVENT_TYPES[type];
   const userId = fields.userId ?? null;
   const details = fields.details ?? {};
+  const notice = entry.notice !== undefined && fields.notice !== false && userId !== null ? entry.notice : undefined;
+  if (notice !== undefined && !db.isTransaction) {
+    return inTransaction(db, (trx) => recordEvent(trx, context, type, fields));
+  }
   if (entry.audit) {
     await insertSecurityEvent(db, {
       type,
@@ -55,7 +69,20 @@ export async function recordEvent<T extends EventType>(
       details,
     });
   }
+  const noticeWritten =
+    notice !== undefined &&
+    userId !== null &&
+    (await context.notices.write(db, {
+      template: notice,
+      userId,
+      details,
+      ip: context.ip,
+      userAgent: context.userAgent,
+      requestId: context.requestId,
+      traceparent: context.traceparent,
+    }));
   const report = () => {
+    if (noticeWritten) context.notices.nudge();
     const { codeMetric } = entry;
     if (codeMetric !== undefined) {
       const { channel, purpose } = details as unknown as ChallengeRef;

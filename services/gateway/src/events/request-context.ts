@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { GatewayDeps } from '../deps.ts';
 import { traceparentFor } from '../http/tracing.ts';
 import type { GatewayMetrics } from '../ops/gateway.metrics.ts';
+import { createNoticeSender, type NoticeSender } from './notice-sender.ts';
 
 /** Who asked (client address, user agent, request id) and where the events of the request go. */
 export interface RequestContext {
@@ -13,9 +14,14 @@ export interface RequestContext {
   /** The request's logger: its lines carry the request id. */
   log: FastifyBaseLogger;
   metrics: Pick<GatewayMetrics, 'codeEvent'>;
+  /** Sends the security notice of an event that has one (`notice` in EVENT_TYPES). */
+  notices: NoticeSender;
 }
 
-export function requestContext(request: FastifyRequest, deps: Pick<GatewayDeps, 'metrics'>): RequestContext {
+export function requestContext(
+  request: FastifyRequest,
+  deps: Pick<GatewayDeps, 'metrics' | 'keys' | 'config' | 'relay' | 'clock'>,
+): RequestContext {
   const agent = request.headers['user-agent'];
   return {
     ip: request.ip,
@@ -25,5 +31,6 @@ export function requestContext(request: FastifyRequest, deps: Pick<GatewayDeps, 
     traceparent: traceparentFor(request),
     log: request.log,
     metrics: deps.metrics,
+    notices: createNoticeSender(deps),
   };
 }

@@ -36,6 +36,7 @@ describe('the purge of expired data', () => {
       sessions: 0,
       mfaTokens: 0,
       unverifiedAccounts: 0,
+      notifications: 0,
     });
     expect(await findChallenge(database.db, old)).toBeUndefined();
     expect(await findChallenge(database.db, recentlyExpired)).toBeDefined();

@@ -6,6 +6,7 @@ import {
   type Kysely,
   purgeExpiredChallenges,
   purgeExpiredMfaTokens,
+  purgeOldNotifications,
   purgeRecipientWindows,
 } from '@otp/db';
 import type { Logger } from '@otp/runtime';
@@ -35,6 +36,8 @@ export interface PurgeOutcome {
   sessions: number;
   mfaTokens: number;
   unverifiedAccounts: number;
+  /** Security notices created before the retention, with their outbox rows. */
+  notifications: number;
 }
 
 export interface PurgeSchedule {
@@ -42,17 +45,18 @@ export interface PurgeSchedule {
   stop(): void;
 }
 
-/**
- * Deletes expired data on a timer: challenges past their expiry plus the retention (their outbox
- * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention,
- * sessions a year after they ended,
- * per-recipient windows nobody used within the window unless their failure window is still
- * running (the row is then the recipient's count of wrong codes, or its lock), and accounts whose
- * email nobody verified. Every replica runs it; the deletes are idempotent, so replicas racing do no harm.
- */
 /** How long an ended session is kept (the new-device check's memory is 90 days of use). */
 const SESSION_MEMORY_SECONDS = 365 * 86_400;
 
+/**
+ * Deletes expired data on a timer: challenges past their expiry plus the retention (their outbox
+ * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention,
+ * sessions a year after they ended, per-recipient windows nobody used within the window unless
+ * their failure window is still running (the row is then the recipient's count of wrong codes, or
+ * its lock), accounts whose email nobody verified, and security notices older than the retention
+ * (with their outbox rows). Every replica runs it; the deletes are idempotent, so replicas racing
+ * do no harm.
+ */
 export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule {
   const { db, log } = options;
   const now = () => options.clock?.() ?? new Date();
@@ -74,7 +78,16 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
       db,
       new Date(at - options.unverifiedAccountSeconds * 1000),
     );
-    const outcome = { challenges, recipientWindows, refreshTokens, sessions, mfaTokens, unverifiedAccounts };
+    const notifications = await purgeOldNotifications(db, retainedSince);
+    const outcome = {
+      challenges,
+      recipientWindows,
+      refreshTokens,
+      sessions,
+      mfaTokens,
+      unverifiedAccounts,
+      notifications,
+    };
     if (Object.values(outcome).some((count) => count > 0)) log.info(outcome, 'purged expired data');
     return outcome;
   }

@@ -9,6 +9,7 @@ const TABLES = [
   'security_events',
   'otp_challenges',
   'delivery_outbox',
+  'notifications',
   'user_factors',
   'recovery_codes',
 ] as const;

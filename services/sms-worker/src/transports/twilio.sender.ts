@@ -15,7 +15,8 @@ export function statusCallbackFor(
   message: Pick<OutgoingMessage, 'challengeId' | 'sendNumber'>,
 ): string {
   const url = new URL(baseUrl);
-  url.searchParams.set('challengeId', message.challengeId);
+  // Every SMS is the send of a challenge (notices are email only).
+  url.searchParams.set('challengeId', String(message.challengeId));
   url.searchParams.set('sendNumber', String(message.sendNumber));
   return url.toString();
 }

@@ -1,6 +1,7 @@
 import {
   type Database,
   findUserByEmail,
+  findUserById,
   findUserByPhone,
   type Kysely,
   markEmailVerified,
@@ -76,14 +77,26 @@ async function accountOf(trx: Kysely<Database>, deps: GatewayDeps, challenge: Ve
 }
 
 /** verify_email / verify_phone: marks the address verified on the account it belongs to. */
-async function markVerified(trx: Kysely<Database>, challenge: VerifiedChallenge): Promise<void> {
+async function markVerified(
+  trx: Kysely<Database>,
+  challenge: VerifiedChallenge,
+  context: RequestContext,
+): Promise<void> {
   if (challenge.purpose === 'verify_email') {
     await markEmailVerified(trx, provenAddress(challenge));
     return;
   }
   // A phone is verified for the account that asked for the code (POST /v1/me/phone sets user_id).
-  if (challenge.userId === null) return;
-  if (!(await setVerifiedPhone(trx, challenge.userId, provenAddress(challenge)))) throw new PublicError('phone_taken');
+  const { userId } = challenge;
+  if (userId === null) return;
+  const phone = provenAddress(challenge);
+  const before = await findUserById(trx, userId);
+  const previous = before?.phone_verified_at == null ? null : before.phone;
+  if (!(await setVerifiedPhone(trx, userId, phone))) throw new PublicError('phone_taken');
+  // The same number proven again changes nothing: no event, no notice. The number itself never
+  // goes in the details (the notice shows it masked, read from the account).
+  if (previous === phone) return;
+  await recordEvent(trx, context, 'phone.changed', { userId, details: { replaced: previous !== null } });
 }
 
 export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
@@ -94,7 +107,7 @@ export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
     async apply(trx, challenge, context, at) {
       await claimUnverifiedEmail(trx, challenge, context, at);
       if (challenge.purpose !== 'login') {
-        await markVerified(trx, challenge);
+        await markVerified(trx, challenge, context);
         return { answer: { verified: true }, userId: challenge.userId };
       }
       // The same account as a password sign-in to this address, and the same MFA step when it has a factor.

@@ -45,18 +45,23 @@ export async function refreshTokens(deps: GatewayDeps, context: RequestContext, 
 
   const rotation = await inTransaction(deps.db, async (trx): Promise<Rotation> => {
     const session = await lockFamilySession(trx, found);
-    if (session === undefined || session.revoked_at !== null) return { refused: 'unknown' };
+    if (session === undefined) return { refused: 'unknown' };
     // Read under the lock: a rotation that held it before us has committed by now.
     const token = await findRefreshTokenByHash(trx, tokenHash);
     if (token === undefined) return { refused: 'unknown' };
     if (token.replaced_by !== null) {
-      const revoked = await revokeSession(trx, session.id, at, 'reuse_detected');
+      const live = session.revoked_at === null;
+      const revoked = live ? await revokeSession(trx, session.id, at, 'reuse_detected') : 0;
       await recordEvent(trx, context, 'token.reuse_detected', {
         userId: session.user_id,
         details: { sessionId: session.id, tokenId: token.id, revoked },
+        // The notice says a sign-in was ended: only when this reuse ended it. A stolen token
+        // replayed again and again is audited each time but does not flood the owner's mailbox.
+        ...(live ? {} : { notice: false as const }),
       });
       return { refused: 'reused' };
     }
+    if (session.revoked_at !== null) return { refused: 'unknown' };
     const successorId = randomUUID();
     if ((await retireRefreshToken(trx, tokenHash, successorId, at)) === undefined) return { refused: 'unknown' };
     await touchSession(trx, session.id, at);

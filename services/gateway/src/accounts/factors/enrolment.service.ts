@@ -61,7 +61,8 @@ export async function enrolFactor(
       counter: kind === 'hotp' ? 0 : null,
     });
     if (row === undefined) throw new PublicError('factor_already_enabled');
-    await recordEvent(trx, context, 'factor.changed', { userId, details: { kind, change: 'enrolled' } });
+    // Only begun: nothing is protected by a pending factor yet, so no notice (enabling sends one).
+    await recordEvent(trx, context, 'factor.changed', { userId, details: { kind, change: 'enrolled' }, notice: false });
   });
   const encoded = toBase32(secret);
   const otpauthUrl = keyUri(kind, deps.config.TOTP_ISSUER, await accountLabel(deps, userId), encoded);

@@ -57,4 +57,36 @@ describe('POST /v1/me/phone: phone verification', () => {
     expect(invalid.status).toBe(400);
     expect(invalid.body.code).toBe('invalid_recipient');
   });
+
+  it('records phone.changed for a new number (replaced or not), without the number, and not for the same one again', async () => {
+    const { email, userId } = await registerUser(gateway, 'phone-change');
+    const { accessToken } = await loginTokens(gateway, email);
+    const prove = async (phone: string) => {
+      const requested = await addPhone(accessToken, phone);
+      const challengeId = String(requested.body.challengeId);
+      const { code } = await deliveredSecret(gateway, challengeId);
+      expect((await verify(gateway, challengeId, code)).status).toBe(200);
+    };
+    const changes = () =>
+      gateway.deps.db
+        .selectFrom('security_events')
+        .select('details')
+        .where('user_id', '=', userId)
+        .where('type', '=', 'phone.changed')
+        .orderBy('id')
+        .execute();
+
+    await prove('+14155550171');
+    await prove('+14155550172');
+    await prove('+14155550172');
+    expect((await changes()).map((row) => row.details)).toEqual([{ replaced: false }, { replaced: true }]);
+    expect(JSON.stringify(await changes())).not.toMatch(/415555017/);
+    // Each change sends its notice; the same number proven again sends none.
+    const notices = await gateway.deps.db
+      .selectFrom('notifications')
+      .select('template')
+      .where('user_id', '=', userId)
+      .execute();
+    expect(notices).toEqual([{ template: 'phone-changed' }, { template: 'phone-changed' }]);
+  });
 });

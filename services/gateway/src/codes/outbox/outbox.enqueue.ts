@@ -1,5 +1,12 @@
 import type { DeliveryOutboxRow } from '@otp/db';
-import { type Channel, type DeliveryJobOptions, deliveryJobOptions, isDeliveryJobData, JOB_NAMES } from '@otp/domain';
+import {
+  type Channel,
+  type DeliveryJobOptions,
+  deliveryJobOptions,
+  isDeliveryJobData,
+  isNoticeJobData,
+  JOB_NAMES,
+} from '@otp/domain';
 import type { Queue } from 'bullmq';
 
 export interface OutboxEnqueueOptions {
@@ -22,17 +29,18 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 /**
  * Adds an outbox row's job to its channel's queue, for the relay (a committed row) and the
  * reconciler (a job Redis lost). Adding twice is harmless: the job id is derived from the
- * challenge and the send number, and BullMQ ignores an id it already has.
+ * challenge and the send number (a notice's from its notification), and BullMQ ignores an id it
+ * already has.
  */
 export function outboxEnqueuer(options: OutboxEnqueueOptions): (row: DeliveryOutboxRow) => Promise<void> {
   const timeoutMs = options.enqueueTimeoutMs ?? 2000;
   return async (row) => {
     if (options.queuesReady?.() === false) throw new Error('queue connection is not ready');
-    if (!isDeliveryJobData(row.job_data)) throw new Error('outbox row holds invalid job data');
+    // A code row holds a send (version 1 or 2), a notice row a notice (version 3).
+    const valid = row.kind === 'notice' ? isNoticeJobData(row.job_data) : isDeliveryJobData(row.job_data);
+    if (!valid) throw new Error('outbox row holds invalid job data');
     const queue = options.queues[row.channel];
-    await withTimeout(
-      queue.add(JOB_NAMES.sendCode, row.job_data, deliveryJobOptions(row.job_id, options.jobOptions)),
-      timeoutMs,
-    );
+    const name = row.kind === 'notice' ? JOB_NAMES.sendNotice : JOB_NAMES.sendCode;
+    await withTimeout(queue.add(name, row.job_data, deliveryJobOptions(row.job_id, options.jobOptions)), timeoutMs);
   };
 }

@@ -45,7 +45,7 @@ describe('a relay transaction whose connection stalls for good', () => {
       database.db
         .transaction()
         .execute(async (trx) => (await claimPendingOutbox(trx, 100)).map((row) => row.challenge_id));
-    let claimedByOther: string[] = [];
+    let claimedByOther: Array<string | null> = [];
     for (let tries = 0; tries < 100 && !claimedByOther.includes(id); tries++) {
       claimedByOther = await claimable();
       if (!claimedByOther.includes(id)) await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,4 +1,14 @@
-import { type Database, type DeliveryOutboxRow, findQuietDispatchedSends, type Kysely, moveDelivery } from '@otp/db';
+import {
+  type CodeOutboxRow,
+  type Database,
+  type DeliveryOutboxRow,
+  findQuietDispatchedNotices,
+  findQuietDispatchedSends,
+  type Kysely,
+  markNotificationSent,
+  moveDelivery,
+  recordNotificationFailure,
+} from '@otp/db';
 import { recordStalledJob } from '@otp/delivery';
 import { type Channel, STALLED_TOO_OFTEN } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
@@ -30,6 +40,9 @@ export interface OutboxReconciler {
 
 type Repair = 'readded' | 'stalled_recorded' | 'revived' | 'sent_recorded';
 
+/** How far back the reconciler looks for silent notices. */
+const NOTICE_RECONCILE_WINDOW_MS = 24 * 3600 * 1000;
+
 /**
  * The gateway's repair of sends whose delivery has said nothing for `quietSeconds`; each one is
  * looked up in its queue:
@@ -45,12 +58,14 @@ type Repair = 'readded' | 'stalled_recorded' | 'revived' | 'sent_recorded';
  * - waiting, delayed or active: it is on its way, and left alone.
  * The records go through the delivery transitions (`stalled`, `sent_recorded`), which move only a
  * send still queued or sending: a worker's record that lands meanwhile is never overwritten.
+ * Security notices of the last day whose `notifications` row has stayed `queued` are repaired
+ * the same four ways; their records never move a notice recorded sent.
  */
 export function startOutboxReconciler(options: OutboxReconcilerOptions): OutboxReconciler {
   const { db, queues, log } = options;
   const enqueue = outboxEnqueuer(options);
 
-  async function reconcileJob(row: DeliveryOutboxRow, job: Job | undefined): Promise<Repair | null> {
+  async function reconcileJob(row: CodeOutboxRow, job: Job | undefined): Promise<Repair | null> {
     if (job === undefined) {
       await enqueue(row);
       return 'readded';
@@ -75,16 +90,48 @@ export function startOutboxReconciler(options: OutboxReconcilerOptions): OutboxR
     return null;
   }
 
+  /** A security notice's job, repaired the same ways against its `notifications` row. */
+  async function reconcileNotice(row: DeliveryOutboxRow, job: Job | undefined): Promise<Repair | null> {
+    const notificationId = row.notification_id as string;
+    if (job === undefined) {
+      await enqueue(row);
+      return 'readded';
+    }
+    const state = await job.getState();
+    if (state === 'failed' && job.failedReason === STALLED_TOO_OFTEN) {
+      await recordNotificationFailure(db, notificationId, 'stalled', true);
+      return 'stalled_recorded';
+    }
+    if (state === 'failed') {
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      return 'revived';
+    }
+    const providerMessageId = (job.returnvalue as { providerMessageId?: unknown } | null)?.providerMessageId;
+    if (state === 'completed' && (typeof providerMessageId === 'string' || providerMessageId === null)) {
+      await markNotificationSent(db, notificationId, providerMessageId);
+      return 'sent_recorded';
+    }
+    return null;
+  }
+
   async function reconcileOnce(): Promise<number> {
     if (options.queuesReady?.() === false) return 0;
-    const rows = await findQuietDispatchedSends(
-      db,
-      new Date(Date.now() - options.quietSeconds * 1000),
-      options.batchSize,
-    );
+    const quietSince = new Date(Date.now() - options.quietSeconds * 1000);
+    const rows = await findQuietDispatchedSends(db, quietSince, options.batchSize);
     const repaired: Partial<Record<Repair, number>> = {};
     for (const row of rows) {
       const repair = await reconcileJob(row, await queues[row.channel].getJob(row.job_id));
+      if (repair !== null) repaired[repair] = (repaired[repair] ?? 0) + 1;
+    }
+    // Notices of the last day (older ones are news no more, and the scan stays bounded).
+    const notices = await findQuietDispatchedNotices(
+      db,
+      quietSince,
+      new Date(Date.now() - NOTICE_RECONCILE_WINDOW_MS),
+      options.batchSize,
+    );
+    for (const row of notices) {
+      const repair = await reconcileNotice(row, await queues[row.channel].getJob(row.job_id));
       if (repair !== null) repaired[repair] = (repaired[repair] ?? 0) + 1;
     }
     const total = Object.values(repaired).reduce((sum, count) => sum + count, 0);

@@ -1,0 +1,49 @@
+import { NOTICE_TEMPLATES } from '@otp/domain';
+import { describe, expect, it } from 'vitest';
+import { createNoticeEmailTemplates } from './notice.templates.ts';
+
+const at = '2026-12-05T01:02:03.000Z';
+const render = createNoticeEmailTemplates({ appName: 'Acme' });
+
+describe('security notice email templates', () => {
+  it('says what happened, when, and what to do if it was not you, in text and HTML', () => {
+    for (const template of NOTICE_TEMPLATES) {
+      const message = render[template]({ locale: 'en', facts: { at } });
+      expect(message.subject).toContain('Acme');
+      for (const body of [message.text, message.html ?? '']) {
+        expect(body).toContain('When: 2026-12-05 01:02 UTC');
+        expect(body).toContain('If this was not you, sign in to Acme now and change your password');
+        expect(body).toContain('contact Acme support');
+      }
+    }
+  });
+
+  it('names the device and network of a new sign-in, the masked phone, the factor and its change', () => {
+    const signIn = render['new-sign-in']({
+      locale: 'en',
+      facts: { at, userAgent: 'Mozilla/5.0 (X11; Linux)', network: '2001:db8:1:2::/64' },
+    });
+    expect(signIn.text).toContain('Device: Mozilla/5.0 (X11; Linux)');
+    expect(signIn.text).toContain('Network: 2001:db8:1:2::/64');
+    expect(render['phone-changed']({ locale: 'en', facts: { at, phoneMasked: '+********2671' } }).text).toContain(
+      'Phone: +********2671',
+    );
+    const factor = render['factor-changed']({ locale: 'en', facts: { at, factorKind: 'totp', change: 'removed' } });
+    expect(factor.subject).toBe('A sign-in method was removed for your Acme account');
+    expect(factor.text).toContain('an authenticator app was removed');
+  });
+
+  it('carries no digits beyond the time and the masked phone: no code can hide in it', () => {
+    for (const template of NOTICE_TEMPLATES) {
+      const message = render[template]({ locale: 'xx-YY', facts: { at } });
+      const withoutTime = `${message.subject}\n${message.text}`.replaceAll('2026-12-05 01:02', '');
+      expect(withoutTime).not.toMatch(/\d{4,}/);
+    }
+  });
+
+  it('escapes a client-chosen user agent in the HTML body', () => {
+    const message = render['new-sign-in']({ locale: 'en', facts: { at, userAgent: '<script>x</script>' } });
+    expect(message.html).toContain('&lt;script&gt;x&lt;/script&gt;');
+    expect(message.html).not.toContain('<script>');
+  });
+});

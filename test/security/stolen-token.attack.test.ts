@@ -85,6 +85,55 @@ describe('stolen tokens and password floods', () => {
     expect((await call(gateways[1], 'POST', '/v1/me/totp', undefined, bearer(owner))).status).toBe(201);
   }, 60_000);
 
+  it('tells the owner by email of a sign-in from a new device and of a replayed refresh token', async () => {
+    const email = await account('told');
+    const owner = await call(
+      gateways[0],
+      'POST',
+      '/v1/auth/login',
+      { email, password: PASSWORD },
+      { 'user-agent': 'owner-browser/1.0' },
+    );
+    expect(owner.status).toBe(200);
+    const ownerTokens = owner.body.tokens as { accessToken: string; refreshToken: string };
+
+    // A leaked password, used from another device and network.
+    let before = system.smtp.messages.length;
+    const thief = await call(
+      gateways[1],
+      'POST',
+      '/v1/auth/login',
+      { email, password: PASSWORD },
+      { 'user-agent': 'thief-tool/0.1' },
+    );
+    expect(thief.status).toBe(200);
+    const newSignIn = await system.smtp.waitForMail(email, { after: before, timeoutMs: 20_000 });
+
+    // A copy of the owner's refresh token, replayed after the owner's client rotated it.
+    expect(
+      (await call(gateways[0], 'POST', '/v1/auth/refresh', { refreshToken: ownerTokens.refreshToken })).status,
+    ).toBe(200);
+    before = system.smtp.messages.length;
+    const replay = await call(gateways[1], 'POST', '/v1/auth/refresh', { refreshToken: ownerTokens.refreshToken });
+    const revoked = await system.smtp.waitForMail(email, { after: before, timeoutMs: 20_000 });
+    const ownerAfter = await call(gateways[0], 'GET', '/v1/me', undefined, {
+      authorization: `Bearer ${ownerTokens.accessToken}`,
+    });
+    console.log(
+      `[attack] notices: ${JSON.stringify({ newSignIn: newSignIn.subject, replay: replay.status, revoked: revoked.subject, sessionAfter: ownerAfter.status })}`,
+    );
+    expect(newSignIn.subject).toMatch(/^New sign-in to your .* account$/);
+    expect(newSignIn.text).toContain('thief-tool/0.1');
+    expect(replay.status).toBe(401);
+    expect(revoked.subject).toMatch(/signed out a session/);
+    // The ended session's access tokens stop working at once, not when they expire.
+    expect(ownerAfter.status).toBe(401);
+    for (const mail of [newSignIn, revoked]) {
+      expect(mail.text).not.toContain(PASSWORD);
+      expect(mail.text).not.toMatch(/\b\d{6}\b/);
+    }
+  }, 60_000);
+
   it('counts every one of 30 parallel wrong passwords, across both gateways, and compares only the limit', async () => {
     const email = await account('burst');
     const burst = await Promise.all(

@@ -42,6 +42,28 @@ export function useTestGateway(
   return { gateway: lateGateway(current), database: on };
 }
 
+/**
+ * A second gateway on `primary`'s database with its queue prefix and keys: another replica of the
+ * same deployment (either relay moves the other's rows; codes, envelopes and tokens of one are
+ * good at the other). `env` sets the rest of its configuration.
+ */
+export function useTestReplica(primary: GatewayFixture, env: Record<string, string> = {}): GatewayFixture {
+  const { gateway, database } = primary;
+  return useTestGateway(
+    () => ({
+      env: {
+        ...env,
+        QUEUE_PREFIX: gateway.config.QUEUE_PREFIX,
+        CODE_HMAC_KEY: gateway.config.CODE_HMAC_KEY,
+        ENVELOPE_KEYS: gateway.config.ENVELOPE_KEYS,
+        FACTOR_KEYS: gateway.config.FACTOR_KEYS,
+        JWT_PRIVATE_KEY: gateway.config.JWT_PRIVATE_KEY,
+      },
+    }),
+    database,
+  );
+}
+
 /** A `TestGateway` whose fields are those of the gateway `current` returns when they are read. */
 function lateGateway(current: () => TestGateway): TestGateway {
   return {

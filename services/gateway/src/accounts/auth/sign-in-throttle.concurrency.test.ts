@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { login, PASSWORD, registerUser } from '../../testing/accounts.ts';
-import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { useTestGateway, useTestReplica } from '../../testing/gateway.fixture.ts';
 import type { TestGateway } from '../../testing/gateway.harness.ts';
 
 async function eventCount(gateway: TestGateway, type: string, userId: string): Promise<number> {
@@ -20,17 +20,9 @@ describe('failed sign-in limit under a parallel burst across two replicas', () =
   // The per-IP limit well above the burst, and a hashing queue that holds it all, so only the
   // per-account limit decides.
   const env = { SIGN_IN_FAILURES_PER_ACCOUNT: '10', SIGN_IN_FAILURES_PER_IP: '1000', PASSWORD_HASH_QUEUE: '64' };
-  const { gateway, database } = useTestGateway({ env });
-  const { gateway: replica } = useTestGateway(() => {
-    const shared = {
-      QUEUE_PREFIX: gateway.config.QUEUE_PREFIX,
-      CODE_HMAC_KEY: gateway.config.CODE_HMAC_KEY,
-      ENVELOPE_KEYS: gateway.config.ENVELOPE_KEYS,
-      FACTOR_KEYS: gateway.config.FACTOR_KEYS,
-      JWT_PRIVATE_KEY: gateway.config.JWT_PRIVATE_KEY,
-    };
-    return { env: { ...env, ...shared } };
-  }, database);
+  const primary = useTestGateway({ env });
+  const { gateway } = primary;
+  const { gateway: replica } = useTestReplica(primary, env);
 
   it('30 parallel wrong passwords: exactly 10 reach Argon2 (401, sign_in.failed), 20 are refused (429)', async () => {
     const { email, userId } = await registerUser(gateway, 'burst');

@@ -1,23 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { requestCode, verify, wrongCode } from '../../testing/flows.ts';
-import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { useTestGateway, useTestReplica } from '../../testing/gateway.fixture.ts';
 import { startTestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 describe('verification under concurrency', () => {
   // Two app instances on one database, as two replicas behind a load balancer; a large
   // budget so that every submission reaches the compare-and-consume step.
   const env = { OTP_MAX_ATTEMPTS: '100' };
-  const { gateway, database } = useTestGateway({ env });
-  const { gateway: replica } = useTestGateway(() => {
-    const shared = {
-      QUEUE_PREFIX: gateway.config.QUEUE_PREFIX,
-      CODE_HMAC_KEY: gateway.config.CODE_HMAC_KEY,
-      ENVELOPE_KEYS: gateway.config.ENVELOPE_KEYS,
-      FACTOR_KEYS: gateway.config.FACTOR_KEYS,
-      JWT_PRIVATE_KEY: gateway.config.JWT_PRIVATE_KEY,
-    };
-    return { env: { ...env, ...shared } };
-  }, database);
+  const primary = useTestGateway({ env });
+  const { gateway, database } = primary;
+  const { gateway: replica } = useTestReplica(primary, env);
 
   it('16 concurrent right codes across two replicas: exactly one 200 and one session', async () => {
     const { id, code } = await requestCode(gateway, { channel: 'email', to: uniqueEmail('race') });

@@ -2,7 +2,7 @@ import { type OtpRecipientWindow, sql } from '@otp/db';
 import { describe, expect, it } from 'vitest';
 import { loginTokens, registerUser } from '../../testing/accounts.ts';
 import { type RequestedChallenge, requestCode, resend, verify, wrongCode } from '../../testing/flows.ts';
-import { useTestGateway } from '../../testing/gateway.fixture.ts';
+import { useTestGateway, useTestReplica } from '../../testing/gateway.fixture.ts';
 import { bearer, get, post, type TestGateway, uniqueEmail } from '../../testing/gateway.harness.ts';
 
 // Issue 12: every wrong code for an address, whatever its challenge or purpose, spends one unit of
@@ -20,21 +20,10 @@ const env = {
 const WINDOW_SECONDS = 3600;
 
 describe("an address's budget of wrong codes", () => {
-  const { gateway, database } = useTestGateway({ env });
+  const primary = useTestGateway({ env });
+  const { gateway, database } = primary;
   // A second replica on the same rows (same keys, same queues), as behind a load balancer.
-  const { gateway: replica } = useTestGateway(
-    () => ({
-      env: {
-        ...env,
-        QUEUE_PREFIX: gateway.config.QUEUE_PREFIX,
-        CODE_HMAC_KEY: gateway.config.CODE_HMAC_KEY,
-        ENVELOPE_KEYS: gateway.config.ENVELOPE_KEYS,
-        FACTOR_KEYS: gateway.config.FACTOR_KEYS,
-        JWT_PRIVATE_KEY: gateway.config.JWT_PRIVATE_KEY,
-      },
-    }),
-    database,
-  );
+  const { gateway: replica } = useTestReplica(primary, env);
 
   let phones = 0;
   const uniquePhone = () => `+1415555${String(1000 + (phones++ % 9000)).padStart(4, '0')}`;

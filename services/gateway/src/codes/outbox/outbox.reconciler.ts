@@ -65,41 +65,42 @@ export function startOutboxReconciler(options: OutboxReconcilerOptions): OutboxR
   const { db, queues, log } = options;
   const enqueue = outboxEnqueuer(options);
 
-  async function reconcileJob(row: CodeOutboxRow, job: Job | undefined): Promise<Repair | null> {
-    if (job === undefined) {
-      await enqueue(row);
-      return 'readded';
-    }
-    const state = await job.getState();
-    const [challengeId, sendNumber] = [row.challenge_id, row.send_number];
-    if (state === 'failed' && job.failedReason === STALLED_TOO_OFTEN) {
-      // The record its worker meant to write; `unknown`: the reconciler does not know the provider.
-      const send = { challengeId, sendNumber, channel: row.channel, provider: 'unknown', attempt: job.attemptsStarted };
-      await recordStalledJob(db, send);
-      return 'stalled_recorded';
-    }
-    if (state === 'failed') {
-      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-      return 'revived';
-    }
-    const providerMessageId = (job.returnvalue as { providerMessageId?: unknown } | null)?.providerMessageId;
-    if (state === 'completed' && (typeof providerMessageId === 'string' || providerMessageId === null)) {
-      await moveDelivery(db, challengeId, sendNumber, 'sent_recorded', { providerMessageId });
-      return 'sent_recorded';
-    }
-    return null;
+  /** How a send's outcome is recorded: on its challenge (a code) or its `notifications` row. */
+  interface Records {
+    stalled(job: Job): Promise<unknown>;
+    sent(providerMessageId: string | null): Promise<unknown>;
   }
 
-  /** A security notice's job, repaired the same ways against its `notifications` row. */
-  async function reconcileNotice(row: DeliveryOutboxRow, job: Job | undefined): Promise<Repair | null> {
+  const codeRecords = (row: CodeOutboxRow): Records => ({
+    // The record its worker meant to write; `unknown`: the reconciler does not know the provider.
+    stalled: (job) =>
+      recordStalledJob(db, {
+        challengeId: row.challenge_id,
+        sendNumber: row.send_number,
+        channel: row.channel,
+        provider: 'unknown',
+        attempt: job.attemptsStarted,
+      }),
+    sent: (providerMessageId) =>
+      moveDelivery(db, row.challenge_id, row.send_number, 'sent_recorded', { providerMessageId }),
+  });
+
+  const noticeRecords = (row: DeliveryOutboxRow): Records => {
     const notificationId = row.notification_id as string;
+    return {
+      stalled: () => recordNotificationFailure(db, notificationId, 'stalled', true),
+      sent: (providerMessageId) => markNotificationSent(db, notificationId, providerMessageId),
+    };
+  };
+
+  async function reconcileJob(row: DeliveryOutboxRow, job: Job | undefined, records: Records): Promise<Repair | null> {
     if (job === undefined) {
       await enqueue(row);
       return 'readded';
     }
     const state = await job.getState();
     if (state === 'failed' && job.failedReason === STALLED_TOO_OFTEN) {
-      await recordNotificationFailure(db, notificationId, 'stalled', true);
+      await records.stalled(job);
       return 'stalled_recorded';
     }
     if (state === 'failed') {
@@ -108,7 +109,7 @@ export function startOutboxReconciler(options: OutboxReconcilerOptions): OutboxR
     }
     const providerMessageId = (job.returnvalue as { providerMessageId?: unknown } | null)?.providerMessageId;
     if (state === 'completed' && (typeof providerMessageId === 'string' || providerMessageId === null)) {
-      await markNotificationSent(db, notificationId, providerMessageId);
+      await records.sent(providerMessageId);
       return 'sent_recorded';
     }
     return null;
@@ -120,7 +121,7 @@ export function startOutboxReconciler(options: OutboxReconcilerOptions): OutboxR
     const rows = await findQuietDispatchedSends(db, quietSince, options.batchSize);
     const repaired: Partial<Record<Repair, number>> = {};
     for (const row of rows) {
-      const repair = await reconcileJob(row, await queues[row.channel].getJob(row.job_id));
+      const repair = await reconcileJob(row, await queues[row.channel].getJob(row.job_id), codeRecords(row));
       if (repair !== null) repaired[repair] = (repaired[repair] ?? 0) + 1;
     }
     // Notices of the last day (older ones are news no more, and the scan stays bounded).
@@ -131,7 +132,7 @@ export function startOutboxReconciler(options: OutboxReconcilerOptions): OutboxR
       options.batchSize,
     );
     for (const row of notices) {
-      const repair = await reconcileNotice(row, await queues[row.channel].getJob(row.job_id));
+      const repair = await reconcileJob(row, await queues[row.channel].getJob(row.job_id), noticeRecords(row));
       if (repair !== null) repaired[repair] = (repaired[repair] ?? 0) + 1;
     }
     const total = Object.values(repaired).reduce((sum, count) => sum + count, 0);

@@ -142,10 +142,14 @@ describe('account takeover', () => {
     const auth = { authorization: `Bearer ${tokens.accessToken}` };
     const enrolled = step('legacy registrant enrols TOTP', await call(first, 'POST', '/v1/me/totp', undefined, auth));
     const secret = String(enrolled.body.secret);
+    const beforeNotice = system.smtp.messages.length;
     step(
       'legacy registrant enables TOTP',
       await call(first, 'POST', '/v1/me/totp/verify', { code: totpAt(secret, new Date()) }, auth),
     );
+    // The address's inbox is told (a security notice), and that mail comes before the owner's code.
+    const notice = await system.smtp.waitForMail(victim, { after: beforeNotice, timeoutMs: 20_000 });
+    expect(notice.subject).toMatch(/^A sign-in method was turned on for your .* account$/);
     await system.database.db
       .updateTable('users')
       .set({ phone: '+14155550123', phone_verified_at: new Date(), email_verified_at: null })

@@ -152,13 +152,14 @@ export const EVENT_TYPES = {
   'token.reuse_detected': {
     level: 'warn',
     audit: true,
-    description: 'A refresh token already rotated was presented again: its family is revoked.',
+    description:
+      'A refresh token already rotated was presented again (`sessionId`, `revoked`): its session and every token of it are revoked.',
     notice: 'session-revoked',
   },
   'session.logged_out': {
     level: 'info',
     audit: true,
-    description: 'A sign-out revoked a refresh-token family.',
+    description: 'A sign-out ended a session (`sessionId`, `revoked`: its tokens revoked).',
   },
   'factor.changed': {
     level: 'info',

@@ -92,7 +92,10 @@ export const GatewayConfigSchema = Type.Object({
     600,
     'Changing the phone, a factor or the recovery codes needs a sign-in (auth_time) at most this old; otherwise 401 reauthentication_required',
   ),
-  REFRESH_TOKEN_TTL_SECONDS: Seconds(2_592_000, 'Absolute lifetime of a sign-in (a refresh-token family)'),
+  REFRESH_TOKEN_TTL_SECONDS: Seconds(
+    2_592_000,
+    'Absolute lifetime of a sign-in (a session, however often it is refreshed)',
+  ),
   REFRESH_TOKEN_IDLE_SECONDS: Seconds(604_800, 'A refresh token unused this long expires (idle lifetime)'),
   MFA_TOKEN_TTL_SECONDS: Seconds(300, 'How long the mfaToken between password and second factor lives'),
   MFA_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5, description: 'Second-factor attempts per mfaToken' }),

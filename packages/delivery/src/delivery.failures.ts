@@ -1,8 +1,7 @@
-import { type Database, type Kysely, moveDelivery } from '@otp/db';
 import type { DeliveryFailureCode } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 import { RateLimitError, UnrecoverableError } from 'bullmq';
-import type { RecordAttempt } from './attempt.recorder.ts';
+import type { AttemptFields } from './attempt.recorder.ts';
 import { DeliveryError, redactRecipients } from './delivery.error.ts';
 import { type DeliveryMetrics, SEND_OUTCOME_OF_KIND } from './delivery.metrics.ts';
 
@@ -14,12 +13,23 @@ export class RetryableDeliveryFailure extends Error {
   }
 }
 
+/** How a failure is recorded per attempt. */
+export type FailureOutcome = 'rate_limited' | 'temporary_failure' | 'permanent_failure';
+
+/**
+ * Writes down one failed attempt of a send: a code's attempt row and challenge status, or a
+ * notice's `notifications` row. `paused`: the provider asked the whole queue to wait and the job
+ * keeps its attempt; `final`: no attempt is left, the send has failed.
+ */
+export type RecordFailure = (
+  outcome: FailureOutcome,
+  fields: AttemptFields & { errorCode: DeliveryFailureCode },
+  how: { final: boolean; paused: boolean },
+) => Promise<void>;
+
 export interface FailureContext {
-  db: Kysely<Database>;
-  challengeId: string;
-  sendNumber: number;
   log: Logger;
-  record: RecordAttempt;
+  recordFailure: RecordFailure;
   metrics: DeliveryMetrics;
   durationMs: number;
   /** This run is the job's last allowed attempt: a temporary failure now fails the delivery. */
@@ -57,8 +67,7 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
   ctx.metrics.send(SEND_OUTCOME_OF_KIND[kind]);
 
   if (kind === 'provider_auth') {
-    await ctx.record('temporary_failure', fields);
-    await moveDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, 'retry_scheduled', { lastError: code });
+    await ctx.recordFailure('temporary_failure', fields, { final: false, paused: true });
     // The alert: every replica stops sending on this queue for a while; nothing is lost, the jobs
     // wait (within their challenges' lifetime) until the credentials work again.
     ctx.log.error(
@@ -71,20 +80,15 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
 
   if (kind === 'rate_limited') {
     const waitMs = Math.max(failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS);
-    await ctx.record('rate_limited', fields);
-    await moveDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, 'retry_scheduled', { lastError: code });
+    await ctx.recordFailure('rate_limited', fields, { final: false, paused: true });
     ctx.log.warn({ code, waitMs }, 'provider rate limit: pausing the queue');
     await ctx.rateLimit(waitMs);
     return new RateLimitError();
   }
 
   const final = kind === 'permanent' || ctx.lastAttempt;
-  await ctx.record(kind === 'permanent' ? 'permanent_failure' : 'temporary_failure', fields);
-  // `failed` fails the challenge; both move only a send still in line, so a failure reported late
-  // (a duplicate run of the job) never undoes a send another run recorded.
-  await moveDelivery(ctx.db, ctx.challengeId, ctx.sendNumber, final ? 'failed' : 'retry_scheduled', {
-    lastError: code,
-  });
+  const outcome = kind === 'permanent' ? 'permanent_failure' : 'temporary_failure';
+  await ctx.recordFailure(outcome, fields, { final, paused: false });
   if (kind === 'permanent') {
     ctx.log.warn({ code }, 'delivery failed permanently');
     return new UnrecoverableError(code);

@@ -17,24 +17,30 @@ export interface ComposedMessage extends RenderedMessage {
 /** Makes a job's message from what its envelope holds, at send time. */
 export type MessageComposer = (opened: unknown, times: { expiresAt: Date; now: Date }) => ComposedMessage;
 
-/** Opens a job's envelope; what it holds is checked against the job's template by the composer. */
-export function openEnvelope(keyRing: KeyRing, data: DeliveryJobData): unknown {
+/**
+ * Opens an envelope sealed for `context` (a code's send, a notice). A key id this worker does not
+ * know yet is a temporary failure: during a key rotation the gateway may get the new key before
+ * the workers do, so the job is retried. Tampered, or sealed for another job: permanent.
+ */
+export function openSealed(keyRing: KeyRing, envelope: string, context: string): unknown {
   try {
-    return open(keyRing, data.envelope, envelopeContext(data.challengeId, data.sendNumber));
+    return open(keyRing, envelope, context);
   } catch (error) {
-    // A key id this worker does not know yet: during a key rotation the gateway may get the new
-    // key before the workers do, so retry (within the challenge's life) instead of failing it.
     if (error instanceof EnvelopeError && error.reason === 'unknown_key') {
       throw new DeliveryError('temporary', 'envelope_key_unknown');
     }
-    // Tampered, or sealed for another job: retrying cannot help.
     throw new DeliveryError('permanent', 'envelope_unreadable');
   }
 }
 
+/** Opens a code job's envelope; what it holds is checked against the job's template by the composer. */
+export function openEnvelope(keyRing: KeyRing, data: DeliveryJobData): unknown {
+  return openSealed(keyRing, data.envelope, envelopeContext(data.challengeId, data.sendNumber));
+}
+
 // An envelope that does not hold exactly what its template needs (an `account-exists` one with a
 // code, an `otp-code` one without) came from a broken producer: refused like a tampered one.
-const unfit = () => new DeliveryError('permanent', 'envelope_unreadable');
+export const unfit = () => new DeliveryError('permanent', 'envelope_unreadable');
 
 /**
  * How this worker makes the message a job asks for, or undefined when it has no template for it

@@ -101,11 +101,14 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       ({ providerMessageId } = await deps.sender.send(message));
     } catch (error) {
       throw await handleFailure(asDeliveryError(error, log), {
-        db: deps.db,
-        challengeId,
-        sendNumber,
         log,
-        record,
+        recordFailure: async (outcome, fields, { final }) => {
+          await record(outcome, fields);
+          // `failed` fails the challenge; both move only a send still in line, so a failure
+          // reported late (a duplicate run of the job) never undoes a send another run recorded.
+          const move = final ? 'failed' : 'retry_scheduled';
+          await moveDelivery(deps.db, challengeId, sendNumber, move, { lastError: fields.errorCode });
+        },
         metrics: deps.metrics,
         durationMs: performance.now() - started,
         lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),

@@ -1,34 +1,15 @@
 import { findNotification, markNotificationSent, recordNotificationFailure } from '@otp/db';
-import {
-  EnvelopeError,
-  isNoticeSecret,
-  type NoticeJobData,
-  type NoticeSecret,
-  noticeEnvelopeContext,
-  open,
-} from '@otp/domain';
-import { type Job, RateLimitError, UnrecoverableError } from 'bullmq';
-import { DeliveryError } from './delivery.error.ts';
-import { asDeliveryError, RetryableDeliveryFailure, refuse } from './delivery.failures.ts';
-import { SEND_OUTCOME_OF_KIND } from './delivery.metrics.ts';
+import { isNoticeSecret, type NoticeJobData, type NoticeSecret, noticeEnvelopeContext } from '@otp/domain';
+import type { Job } from 'bullmq';
+import { asDeliveryError, handleFailure, refuse } from './delivery.failures.ts';
+import { openSealed, unfit } from './delivery.message.ts';
 import type { DeliveryJobResult, DeliveryProcessorDeps } from './delivery.processor.ts';
 import { writeBack } from './write-back.ts';
 
-const DEFAULT_RETRY_AFTER_MS = 1000;
-
 /** Opens a notice's envelope: an address and what happened, nothing else (never a code). */
 function openNotice(deps: DeliveryProcessorDeps, data: NoticeJobData): NoticeSecret {
-  let opened: unknown;
-  try {
-    opened = open(deps.keyRing, data.envelope, noticeEnvelopeContext(data.notificationId));
-  } catch (error) {
-    // A key not rolled out to this worker yet may come: retry. Anything else never opens.
-    if (error instanceof EnvelopeError && error.reason === 'unknown_key') {
-      throw new DeliveryError('temporary', 'envelope_key_unknown');
-    }
-    throw new DeliveryError('permanent', 'envelope_unreadable');
-  }
-  if (!isNoticeSecret(opened)) throw new DeliveryError('permanent', 'envelope_unreadable');
+  const opened = openSealed(deps.keyRing, data.envelope, noticeEnvelopeContext(data.notificationId));
+  if (!isNoticeSecret(opened)) throw unfit();
   return opened;
 }
 
@@ -78,23 +59,20 @@ export async function processNotice(
       ...rendered,
     }));
   } catch (error) {
-    const failure = asDeliveryError(error, log);
-    const { code } = failure;
-    const pauses = failure.kind === 'rate_limited' || failure.kind === 'provider_auth';
-    const kind = pauses && job.attemptsStarted > deps.maxRateLimitedStarts ? 'temporary' : failure.kind;
-    deps.metrics.send(SEND_OUTCOME_OF_KIND[kind]);
-    if (kind === 'rate_limited' || kind === 'provider_auth') {
-      // The whole queue waits (codes too); the notice keeps its attempt.
-      const waitMs =
-        kind === 'provider_auth' ? deps.authFailurePauseMs : (failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
-      log.warn({ code, waitMs }, 'notice: provider asks us to wait: pausing the queue');
-      await deps.rateLimit(Math.max(waitMs, 100));
-      throw new RateLimitError();
-    }
-    const final = kind === 'permanent' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    await recordNotificationFailure(deps.db, notificationId, code, final);
-    log.warn({ code, final }, final ? 'notice failed' : 'notice failed: will retry');
-    throw kind === 'permanent' ? new UnrecoverableError(code) : new RetryableDeliveryFailure(code);
+    throw await handleFailure(asDeliveryError(error, log), {
+      log,
+      // The notice's row counts its failures; a pause (the provider asks the queue to wait) keeps
+      // the attempt, as for codes, and leaves the row alone.
+      recordFailure: async (_outcome, fields, { final, paused }) => {
+        if (!paused) await recordNotificationFailure(deps.db, notificationId, fields.errorCode, final);
+      },
+      metrics: deps.metrics,
+      durationMs: performance.now() - started,
+      lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      rateLimitExhausted: job.attemptsStarted > deps.maxRateLimitedStarts,
+      rateLimit: deps.rateLimit,
+      authFailurePauseMs: deps.authFailurePauseMs,
+    });
   }
 
   const durationMs = performance.now() - started;

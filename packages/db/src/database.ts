@@ -62,6 +62,12 @@ export interface OtpChallengeTable {
   delivery_provider_message_id: string | null;
   delivery_updated_at: Timestamp;
   created_at: CreatedAt;
+  /** SMS only: the number's region (ISO 3166-1 alpha-2, `001` for non-geographic numbers). */
+  sms_country: ColumnType<string | null, string | null | undefined, string | null>;
+  /** SMS only: the number's range, `<country code>-<first national digits>` (e.g. `44-7700`). */
+  sms_range: ColumnType<string | null, string | null | undefined, string | null>;
+  /** SMS only: when the conversion breaker counted the challenge's outcome; null: not yet. */
+  outcome_counted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface OtpRecipientWindowTable {
@@ -219,6 +225,42 @@ export interface RecoveryCodeTable {
   created_at: CreatedAt;
 }
 
+export type SmsCounterScope = 'range' | 'country' | 'all';
+export type SmsCounterPeriod = 'hour' | 'day';
+
+/** SMS sends (new challenges and resends) per scope and fixed window: the velocity limits and the budget. */
+export interface SmsCounterTable {
+  scope: SmsCounterScope;
+  /** The range (`44-7700`), the country (`GB`), or `*` for scope `all`. */
+  key: string;
+  period: SmsCounterPeriod;
+  window_start: Timestamp;
+  count: number;
+}
+
+/** The conversion breaker of one number range or country. */
+export interface SmsBreakerTable {
+  scope: 'range' | 'country';
+  key: string;
+  /** Outcomes of its latest ended SMS challenges, oldest first (true: verified), at most the sample size. */
+  outcomes: ColumnType<boolean[], boolean[] | undefined, boolean[]>;
+  /** SMS to it are refused (503 channel_suspended) until then; null or past: not suspended. */
+  suspended_until: Timestamp | null;
+  /** How often it has tripped. */
+  trips: Generated<number>;
+  updated_at: Generated<Date>;
+}
+
+/** A run-time switch an operator turned off or on again (`sms`, `email`, `country:GB`, `provider:twilio`). */
+export interface KillSwitchTable {
+  target: string;
+  /** true: switched off (requests refused with 503 channel_suspended). */
+  off: boolean;
+  changed_at: Generated<Date>;
+  /** Who changed it, as the operator's command said (free text, never a secret). */
+  changed_by: string | null;
+}
+
 export interface Database {
   users: UserTable;
   otp_challenges: OtpChallengeTable;
@@ -230,6 +272,9 @@ export interface Database {
   sessions: SessionTable;
   mfa_tokens: MfaTokenTable;
   security_events: SecurityEventTable;
+  sms_counters: SmsCounterTable;
+  sms_breakers: SmsBreakerTable;
+  kill_switches: KillSwitchTable;
   user_factors: UserFactorTable;
   recovery_codes: RecoveryCodeTable;
 }
@@ -256,3 +301,5 @@ export type MfaToken = Selectable<MfaTokenTable>;
 export type SecurityEvent = Selectable<SecurityEventTable>;
 export type NewSecurityEvent = Insertable<SecurityEventTable>;
 export type UserFactor = Selectable<UserFactorTable>;
+export type SmsBreaker = Selectable<SmsBreakerTable>;
+export type KillSwitch = Selectable<KillSwitchTable>;

@@ -36,6 +36,26 @@ export const ERROR_CODES = {
    * are neither checked nor sent until the failure window ends (`Retry-After`).
    */
   recipient_locked: { status: 429, title: 'Too many wrong codes for this recipient' },
+  /**
+   * SMS to this number are not allowed: its country, its type (premium rate, toll free, VoIP...) or
+   * a non-geographic number. One answer for every reason; nothing is written or sent.
+   */
+  recipient_not_allowed: { status: 400, title: 'Recipient not allowed' },
+  /** Too many SMS to this number's range (country code and first digits) this hour; `Retry-After`. */
+  sms_range_limited: { status: 429, title: 'Too many codes to this number range' },
+  /** Too many SMS to this number's country this hour; `Retry-After`. */
+  sms_country_limited: { status: 429, title: 'Too many codes to this country' },
+  /** The day's SMS budget (all, or this country's) is spent; `Retry-After` until the next UTC day. Email still works. */
+  sms_budget_exhausted: { status: 503, title: 'SMS budget exhausted' },
+  /**
+   * The channel, the number's country or range, or the provider is suspended: by an operator's
+   * kill switch, or by the conversion breaker (too few codes verified); `Retry-After` when known.
+   */
+  channel_suspended: { status: 503, title: 'Channel suspended' },
+  /** A human check (CAPTCHA) is needed: send `captchaToken` with the request. */
+  captcha_required: { status: 400, title: 'Human check required' },
+  /** The human check's token was refused by the CAPTCHA provider (wrong, expired or used). */
+  captcha_failed: { status: 400, title: 'Human check failed' },
   /** Too many requests from this client address. */
   rate_limited: { status: 429, title: 'Too many requests' },
   /** A code sign-in for an address with no account while sign-up is turned off. */

@@ -10,3 +10,4 @@ export * from './notices.ts';
 export * from './otp-code.ts';
 export * from './queue-contract.ts';
 export * from './recipient.ts';
+export * from './sms-policy.ts';

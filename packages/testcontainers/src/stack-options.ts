@@ -62,6 +62,11 @@ export interface OtpStackOptions {
   limits?: OtpStackLimits;
   /** Whether a login code for an unknown address creates the account (SIGNUP_ENABLED; default true). */
   signUp?: boolean;
+  /**
+   * Countries SMS may go to (SMS_ALLOWED_COUNTRIES): ISO 3166-1 alpha-2 codes separated by commas,
+   * or `*` (the default here: a test stack sends to any country's test numbers).
+   */
+  smsAllowedCountries?: string;
   /** Extra environment per service; it wins over everything the module sets. */
   environment?: Partial<Record<OtpService, Record<string, string>>>;
   /**
@@ -169,6 +174,8 @@ export function stackEnvironment(
       JWT_ISSUER: options.issuer ?? INTERNAL.gatewayUrl,
       JWT_AUDIENCE: options.audience ?? 'otp',
       TWILIO_AUTH_TOKEN: secrets.twilioAuthToken,
+      // A test stack: SMS to every country (premium-rate and satellite numbers stay refused).
+      SMS_ALLOWED_COUNTRIES: options.smsAllowedCountries ?? '*',
       // No load balancer in front to notice a draining replica: stop at once.
       SHUTDOWN_DRAIN_MS: '0',
       ...defined({

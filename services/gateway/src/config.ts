@@ -9,7 +9,10 @@ import {
   Port,
   PostgresUrl,
   parseConfig,
+  parseCountryBudgets,
+  parseCountryList,
   parseKeyRing,
+  parseNumberTypes,
   QueuePrefix,
   RedisUrl,
   TrustProxy,
@@ -166,6 +169,114 @@ export const GatewayConfigSchema = Type.Object({
   ),
   RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: PerMinute(30, 'Code requests and resends per client IP per minute'),
   RATE_LIMIT_VERIFICATIONS_PER_MINUTE: PerMinute(60, 'Verifications per client IP per minute'),
+  SMS_ALLOWED_COUNTRIES: Type.String({
+    minLength: 1,
+    description:
+      'Countries SMS may go to: ISO 3166-1 alpha-2 codes separated by commas (GB,IE,FR), or * for every country ' +
+      '(not the non-geographic numbers: see SMS_ALLOW_NON_GEOGRAPHIC). Required: other numbers answer 400 recipient_not_allowed',
+  }),
+  SMS_ALLOWED_NUMBER_TYPES: Type.String({
+    default: 'MOBILE,FIXED_LINE_OR_MOBILE',
+    description:
+      "Number types SMS may go to, by libphonenumber's full metadata: MOBILE, FIXED_LINE, FIXED_LINE_OR_MOBILE, " +
+      'PREMIUM_RATE, TOLL_FREE, SHARED_COST, VOIP, PERSONAL_NUMBER, PAGER, UAN, VOICEMAIL; others answer 400 recipient_not_allowed',
+  }),
+  SMS_ALLOW_NON_GEOGRAPHIC: Type.Boolean({
+    default: false,
+    description:
+      'Whether SMS may go to non-geographic numbers (+800, +808, +870, +878, +881, +882, +883, +888, +979: satellite and global services)',
+  }),
+  SMS_RANGE_DIGITS: Type.Integer({
+    minimum: 1,
+    maximum: 8,
+    default: 4,
+    description: 'National digits after the country code that make a number range (the key of the range limit and breaker)',
+  }),
+  SMS_RANGE_LIMIT_PER_HOUR: Type.Integer({
+    minimum: 1,
+    default: 300,
+    description:
+      'SMS (new challenges and resends) per number range per clock hour (UTC), across replicas; past it 429 sms_range_limited',
+  }),
+  SMS_COUNTRY_LIMIT_PER_HOUR: Type.Integer({
+    minimum: 1,
+    default: 3000,
+    description: 'SMS per country per clock hour (UTC), across replicas; past it 429 sms_country_limited',
+  }),
+  SMS_DAILY_BUDGET: Type.Integer({
+    minimum: 0,
+    default: 10_000,
+    description:
+      'SMS per UTC day across every replica; when spent, SMS requests answer 503 sms_budget_exhausted until the next UTC day (email still works)',
+  }),
+  SMS_DAILY_BUDGET_BY_COUNTRY: Type.String({
+    default: '',
+    description: 'Daily SMS budgets of some countries, e.g. GB:100,US:5000 (within SMS_DAILY_BUDGET); empty: none',
+  }),
+  SMS_RANGE_CONVERSION_SAMPLE: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 20,
+    description: 'Ended SMS challenges of a number range the conversion breaker judges it on (the latest ones)',
+  }),
+  SMS_COUNTRY_CONVERSION_SAMPLE: Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    default: 200,
+    description: 'Ended SMS challenges of a country the conversion breaker judges it on (the latest ones)',
+  }),
+  SMS_MIN_CONVERSION: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 0.2,
+    description:
+      'Share of a full sample of ended SMS challenges that must have been verified; below it the range or country is suspended',
+  }),
+  SMS_SUSPEND_SECONDS: Seconds(3600, 'How long the conversion breaker suspends a range or country (503 channel_suspended)'),
+  SMS_BREAKER_INTERVAL_MS: Type.Integer({
+    minimum: 50,
+    default: 5000,
+    description: 'How often each gateway counts the outcomes of ended SMS challenges and judges ranges and countries',
+  }),
+  KILL_SWITCH_REFRESH_MS: Type.Integer({
+    minimum: 50,
+    maximum: 60_000,
+    default: 2000,
+    description: 'How often each gateway reads the kill switches from Postgres (a switch takes effect within this)',
+  }),
+  CAPTCHA_PROVIDER: Type.Optional(
+    Type.Enum(['turnstile', 'hcaptcha', 'recaptcha'], {
+      description: 'Human check (CAPTCHA) on anonymous code requests and registrations; unset: none',
+    }),
+  ),
+  CAPTCHA_SECRET: Type.Optional(
+    Type.String({ minLength: 1, description: "The CAPTCHA provider's secret key (required with CAPTCHA_PROVIDER)" }),
+  ),
+  CAPTCHA_VERIFY_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+      description: "The provider's siteverify URL; unset: the provider's own",
+    }),
+  ),
+  CAPTCHA_MODE: Type.Optional(
+    Type.Enum(['always', 'sms', 'adaptive'], {
+      description:
+        'always (default with a provider): every covered request; sms: anonymous SMS code requests only; adaptive: only once ' +
+        "the number range's, country's or client's counter passed half its limit",
+    }),
+  ),
+  CAPTCHA_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 30_000,
+    default: 3000,
+    description: 'Bound on the siteverify call; past it the request answers 503 service_unavailable (never unchecked)',
+  }),
+  CAPTCHA_MIN_SCORE: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 0.5,
+    description: 'reCAPTCHA v3: lowest score accepted (ignored when the provider returns no score)',
+  }),
   SIGNUP_ENABLED: Type.Boolean({
     default: true,
     description: 'Whether a login code for an address without an account creates the account',
@@ -257,6 +368,17 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Gat
       }
     },
   ]);
+  checks.push(['SMS_ALLOWED_COUNTRIES', () => parseCountryList(config.SMS_ALLOWED_COUNTRIES)]);
+  checks.push(['SMS_ALLOWED_NUMBER_TYPES', () => parseNumberTypes(config.SMS_ALLOWED_NUMBER_TYPES)]);
+  checks.push(['SMS_DAILY_BUDGET_BY_COUNTRY', () => parseCountryBudgets(config.SMS_DAILY_BUDGET_BY_COUNTRY)]);
+  if (config.CAPTCHA_PROVIDER !== undefined && config.CAPTCHA_SECRET === undefined) {
+    checks.push([
+      'CAPTCHA_SECRET',
+      () => {
+        throw new Error('required when CAPTCHA_PROVIDER is set');
+      },
+    ]);
+  }
   if (config.JWT_PREVIOUS_PUBLIC_KEY.trim() !== '') {
     checks.push(['JWT_PREVIOUS_PUBLIC_KEY', () => parsePublicKeyPem(config.JWT_PREVIOUS_PUBLIC_KEY)]);
   }

@@ -56,6 +56,16 @@ const KNOWN_METRICS = [
   'otp_delivery_latency_seconds',
   'otp_queue_jobs',
   'otp_outbox_oldest_pending_seconds',
+  // The SMS fraud defences (docs/sms-fraud.md).
+  'otp_sms_requested_total',
+  'otp_sms_refused_total',
+  'otp_sms_sent_total',
+  'otp_sms_verified_total',
+  'otp_sms_breaker_trips_total',
+  'otp_sms_budget_limit',
+  'otp_sms_budget_remaining',
+  'otp_sms_suspended',
+  'otp_kill_switch_off',
 ];
 /** Metric names in a PromQL expression: a name followed by a selector or a range, or alone in (). */
 function metricNames(promql: string): string[] {
@@ -104,6 +114,10 @@ describe('Prometheus configuration (promtool)', () => {
         'OtpQueueFailedJobs',
         'OtpDeliveryFailureRatio',
         'OtpVerificationFailureSpike',
+        'OtpSmsBudgetLow',
+        'OtpSmsBudgetExhausted',
+        'OtpSmsBreakerTripped',
+        'OtpSmsRefusalSpike',
       ]),
     );
     const dashboard = JSON.parse(readFileSync(GRAFANA_DASHBOARD, 'utf8')) as {
@@ -115,6 +129,11 @@ describe('Prometheus configuration (promtool)', () => {
         'Verification success rate',
         'Delivery latency p50 / p99',
         'Queue depth',
+        'SMS by country: requested, sent, verified',
+        'SMS refused by reason',
+        'SMS budget remaining today',
+        'SMS suspended by the breaker',
+        'Kill switches',
       ]),
     );
     const expressions = [
@@ -162,6 +181,7 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
               .privateKey.export({ format: 'pem', type: 'pkcs8' })
               .toString(),
             SHUTDOWN_DRAIN_MS: '0',
+            SMS_ALLOWED_COUNTRIES: 'GB',
           },
           readyUrl: `http://127.0.0.1:${gatewayPort}/health/ready`,
         }),

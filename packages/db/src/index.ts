@@ -14,5 +14,7 @@ export * from './refresh-token.repository.ts';
 export * from './registration.repository.ts';
 export * from './security-event.repository.ts';
 export * from './session.repository.ts';
+export * from './sms-breaker.repository.ts';
+export * from './sms-counter.repository.ts';
 export * from './user.repository.ts';
 export * from './user-factor.repository.ts';

@@ -83,6 +83,13 @@ export const EVENT_TYPES = {
   },
 
   // Accounts.
+  // The SMS defences (no request: the conversion breaker's sweep records it).
+  'sms.suspended': {
+    level: 'warn',
+    audit: true,
+    description:
+      'The conversion breaker suspended SMS to a number range or country (`scope`, `key`) until `until`: of its latest `sample` ended SMS challenges only `verified` were verified, under `minConversion`.',
+  },
   'user.registered': {
     level: 'info',
     audit: true,

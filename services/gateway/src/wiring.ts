@@ -7,8 +7,10 @@ import { createPasswordHasher } from './accounts/auth/password.service.ts';
 import { authenticatorFactors } from './accounts/factors/authenticator.verifier.ts';
 import { type OutboxReconciler, startOutboxReconciler } from './codes/outbox/outbox.reconciler.ts';
 import { type OutboxRelay, startOutboxRelay } from './codes/outbox/outbox.relay.ts';
+import { type ConversionBreaker, startConversionBreaker } from './codes/sms/conversion-breaker.ts';
+import { smsRules } from './codes/sms/sms-guard.ts';
 import type { GatewayConfig } from './config.ts';
-import type { GatewayDeps } from './deps.ts';
+import { type GatewayDeps, now } from './deps.ts';
 import { createDrain, type Drain } from './http/drain.ts';
 import { createGatewayKeys } from './keys.ts';
 import { createGatewayMetrics } from './ops/gateway.metrics.ts';
@@ -23,6 +25,7 @@ export interface RunningGatewayDeps extends GatewayDeps {
   reconciler: OutboxReconciler;
   drain: Drain;
   purge: PurgeSchedule;
+  breaker: ConversionBreaker;
 }
 
 export function createDeliveryQueues(redis: Redis, prefix: string, log: Logger): Record<Channel, Queue> {
@@ -84,7 +87,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     unverifiedAccountSeconds: config.UNVERIFIED_ACCOUNT_TTL_SECONDS,
   });
   const passwords = createPasswordHasher(config);
-  const deps: RunningGatewayDeps = {
+  const deps: Omit<RunningGatewayDeps, 'breaker'> = {
     config,
     db,
     redis,
@@ -102,12 +105,30 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
       log: log.child({ component: 'metrics' }),
       collectTimeoutMs: config.METRICS_COLLECT_TIMEOUT_MS,
       passwordHashLoad: passwords.load,
+      sms: {
+        dailyBudget: config.SMS_DAILY_BUDGET,
+        countryBudgets: smsRules(config).countryBudgets,
+        // Reads deps at each scrape, so a clock a test sets later applies to the budget's day too.
+        clock: () => now(deps),
+      },
     }),
     tracing: createTracing({ service: 'gateway', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }),
   };
+  const breaker = startConversionBreaker({
+    db,
+    log: log.child({ component: 'conversion-breaker' }),
+    metrics: deps.metrics.sms,
+    intervalMs: config.SMS_BREAKER_INTERVAL_MS,
+    rangeSample: config.SMS_RANGE_CONVERSION_SAMPLE,
+    countrySample: config.SMS_COUNTRY_CONVERSION_SAMPLE,
+    minConversion: config.SMS_MIN_CONVERSION,
+    suspendSeconds: config.SMS_SUSPEND_SECONDS,
+    clock: () => now(deps),
+  });
+  const running: RunningGatewayDeps = Object.assign(deps, { breaker });
   // Reads deps at each call, so a clock a test sets later applies to factor codes too.
-  deps.factors = authenticatorFactors(deps);
-  return deps;
+  running.factors = authenticatorFactors(running);
+  return running;
 }
 
 /** Ends a Redis connection whether or not it ever connected (QUIT needs a live connection). */
@@ -125,6 +146,7 @@ export async function closeRedis(redis: Redis): Promise<void> {
  */
 export async function closeGatewayDeps(deps: RunningGatewayDeps): Promise<void> {
   deps.purge.stop();
+  await deps.breaker.stop();
   await deps.reconciler.stop();
   await deps.relay.stop();
   await Promise.all(Object.values(deps.queues).map((queue) => queue.close()));

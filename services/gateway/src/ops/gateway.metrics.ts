@@ -3,6 +3,7 @@ import type { Channel, CodeMetricEvent, Purpose } from '@otp/domain';
 import { createMetricsRegistry, type Logger, type Registry, withinTimeout } from '@otp/runtime';
 import type { Queue } from 'bullmq';
 import { Counter, Gauge } from 'prom-client';
+import { registerSmsMetrics, type SmsMetrics, type SmsMetricsOptions } from './sms.metrics.ts';
 
 /**
  * The job states counted per queue, as BullMQ 6 names them. It has no `paused` state any more (a
@@ -14,6 +15,8 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   /** Counts a code event (see EVENT_TYPES in the domain package: recordEvent calls it). */
   codeEvent(event: CodeMetricEvent, labels: { channel: Channel; purpose: Purpose }): void;
+  /** The SMS defences' counters (sms.metrics.ts). */
+  readonly sms: SmsMetrics;
 }
 
 export interface GatewayMetricsOptions {
@@ -24,6 +27,8 @@ export interface GatewayMetricsOptions {
   collectTimeoutMs: number;
   /** Argon2id calls running and waiting in this process (the password hasher's bound). */
   passwordHashLoad?: () => { running: number; waiting: number };
+  /** The SMS budgets and the clock of the SMS gauges. */
+  sms: Pick<SmsMetricsOptions, 'dailyBudget' | 'countryBudgets' | 'clock'>;
 }
 
 /**
@@ -94,8 +99,11 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     });
   }
 
+  const sms = registerSmsMetrics(registry, { ...options.sms, db: options.db, log, collectTimeoutMs });
+
   return {
     registry,
+    sms,
     codeEvent: (event, labels) => codeEvents.inc({ event, ...labels }),
   };
 }

@@ -37,6 +37,7 @@ describe('the purge of expired data', () => {
       mfaTokens: 0,
       unverifiedAccounts: 0,
       notifications: 0,
+      smsCounters: 0,
     });
     expect(await findChallenge(database.db, old)).toBeUndefined();
     expect(await findChallenge(database.db, recentlyExpired)).toBeDefined();

@@ -8,6 +8,7 @@ import {
   purgeExpiredMfaTokens,
   purgeOldNotifications,
   purgeRecipientWindows,
+  purgeSmsCounters,
 } from '@otp/db';
 import type { Logger } from '@otp/runtime';
 
@@ -38,6 +39,8 @@ export interface PurgeOutcome {
   unverifiedAccounts: number;
   /** Security notices created before the retention, with their outbox rows. */
   notifications: number;
+  /** SMS counters of windows (hours, days) that ended over a day ago. */
+  smsCounters: number;
 }
 
 export interface PurgeSchedule {
@@ -53,8 +56,8 @@ const SESSION_MEMORY_SECONDS = 365 * 86_400;
  * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention,
  * sessions a year after they ended, per-recipient windows nobody used within the window unless
  * their failure window is still running (the row is then the recipient's count of wrong codes, or
- * its lock), accounts whose email nobody verified, and security notices older than the retention
- * (with their outbox rows). Every replica runs it; the deletes are idempotent, so replicas racing
+ * its lock), accounts whose email nobody verified, security notices older than the retention
+ * (with their outbox rows), and the SMS counters of ended windows. Every replica runs it; the deletes are idempotent, so replicas racing
  * do no harm.
  */
 export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule {
@@ -79,7 +82,10 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
       new Date(at - options.unverifiedAccountSeconds * 1000),
     );
     const notifications = await purgeOldNotifications(db, retainedSince);
+    // A day's window starts at most a day before it ends: two days back, every window has ended.
+    const smsCounters = await purgeSmsCounters(db, new Date(at - 2 * 86_400_000));
     const outcome = {
+      smsCounters,
       challenges,
       recipientWindows,
       refreshTokens,

@@ -17,11 +17,13 @@ import {
   PublicError,
   type Purpose,
   recipientHash,
+  type SmsDestination,
   seal,
 } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
-import { recordEvent } from '../../events/record-event.ts';
+import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
+import { allowedSmsDestination, assertSmsNotSuspended, takeSmsSend } from '../sms/sms-guard.ts';
 import { deliveryOutboxRow } from './challenge.outbox.ts';
 import { recipientLimits, recipientRefusal } from './recipient-limits.ts';
 
@@ -67,6 +69,12 @@ export async function requestChallenge(
   }
   const to = normalizeRecipient(request.channel, request.to);
   const at = now(deps);
+  // SMS meet the defences against pumping before anything is written (see sms-guard.ts).
+  let destination: SmsDestination | undefined;
+  if (request.channel === 'sms') {
+    destination = allowedSmsDestination(deps, to);
+    await assertSmsNotSuspended(deps, destination, at);
+  }
   const id = randomUUID();
   const template = request.template ?? 'otp-code';
   const hash = recipientHash(keys.codeHmacKey, request.channel, to);
@@ -123,14 +131,24 @@ export async function requestChallenge(
     delivery_last_error: null,
     delivery_provider_message_id: null,
     delivery_updated_at: at,
+    sms_country: destination?.country ?? null,
+    sms_range: destination?.range ?? null,
   };
   // One statement: the per-recipient limits (room for a message, the address not locked), the
   // challenge and its delivery request (the outbox) commit together or not at all; a refusal
-  // writes nothing.
+  // writes nothing. An SMS also takes its units of the SMS counters, after the recipient's window
+  // (the order a resend takes them in), in the same transaction: past a limit it all rolls back.
+  const write = async (db: Kysely<Database>) => {
+    if (!(await createChallengeWithinRecipientLimit(db, challenge, outboxRow, limits))) {
+      throw await recipientRefusal(db, hash, limits, config.OTP_RECIPIENT_WINDOW_SECONDS);
+    }
+    if (destination !== undefined) await takeSmsSend(db, deps, destination, at);
+  };
   const db = trx ?? deps.db;
-  if (!(await createChallengeWithinRecipientLimit(db, challenge, outboxRow, limits))) {
-    throw await recipientRefusal(db, hash, limits, config.OTP_RECIPIENT_WINDOW_SECONDS);
-  }
+  if (destination === undefined || db.isTransaction) await write(db);
+  else await inTransaction(db, write);
+  // Counted once committed (a caller's transaction that rolls back afterwards still counts: rare).
+  if (destination !== undefined) deps.metrics.sms.sent(destination.country);
 
   // After the commit; the relay works in the background, so the request never waits on Redis.
   if (trx === undefined) deps.relay.nudge();

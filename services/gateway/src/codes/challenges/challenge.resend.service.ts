@@ -1,8 +1,17 @@
 import { insertOutboxMessage, lockChallengeForUpdate, moveDelivery, recordResend, takeRecipientSlot } from '@otp/db';
-import { generateNumericCode, hashCode, keepRecentHashes, open, PublicError, secondsUntil } from '@otp/domain';
+import {
+  generateNumericCode,
+  hashCode,
+  keepRecentHashes,
+  open,
+  PublicError,
+  type SmsDestination,
+  secondsUntil,
+} from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
+import { allowedSmsDestination, assertSmsNotSuspended, takeSmsSend } from '../sms/sms-guard.ts';
 import { assertUsable } from './challenge.guards.ts';
 import { deliveryOutboxRow } from './challenge.outbox.ts';
 import { recipientLimits, recipientRefusal } from './recipient-limits.ts';
@@ -27,6 +36,7 @@ export async function resendChallenge(
 ): Promise<ResentChallenge> {
   const { config, keys } = deps;
   const at = now(deps);
+  let destination: SmsDestination | undefined;
   const resent = await inTransaction(deps.db, async (trx) => {
     const row = await lockChallengeForUpdate(trx, id);
     assertUsable(row, at);
@@ -34,11 +44,19 @@ export async function resendChallenge(
     if (at.getTime() < row.resend_available_at.getTime()) {
       throw new PublicError('resend_too_soon', { retryAfterSeconds: secondsUntil(row.resend_available_at, at) });
     }
-    // The window row is locked after the challenge's, the order the verification statement uses.
+    const to = open(keys.envelopes, row.recipient_sealed, `recipient:${id}`) as string;
+    // A resend is an SMS like any other: today's policy, suspensions and counters apply to it.
+    if (row.channel === 'sms') {
+      destination = allowedSmsDestination(deps, to);
+      await assertSmsNotSuspended(deps, destination, at);
+    }
+    // The window row is locked after the challenge's, the order the verification statement uses;
+    // the SMS counters after both.
     const limits = recipientLimits(config, at);
     if (!(await takeRecipientSlot(trx, row.recipient_hash, limits))) {
       throw await recipientRefusal(trx, row.recipient_hash, limits, config.OTP_RECIPIENT_WINDOW_SECONDS);
     }
+    if (destination !== undefined) await takeSmsSend(trx, deps, destination, at);
     const sendNumber = row.send_count + 1;
     const resendAvailableAt = new Date(at.getTime() + config.OTP_RESEND_COOLDOWN_SECONDS * 1000);
     // An account-exists challenge sends its message again and still carries no code.
@@ -60,7 +78,7 @@ export async function resendChallenge(
         locale: row.locale,
         toMasked: row.recipient_masked,
         expiresAt: row.expires_at,
-        to: open(keys.envelopes, row.recipient_sealed, `recipient:${id}`) as string,
+        to,
         requestId: context.requestId,
         traceparent: context.traceparent,
         requestedAt: at,
@@ -76,6 +94,7 @@ export async function resendChallenge(
     return { resendAvailableAt, expiresAt: row.expires_at };
   });
 
+  if (destination !== undefined) deps.metrics.sms.sent(destination.country);
   deps.relay.nudge();
   return resent;
 }

@@ -82,6 +82,7 @@ export async function verifyChallenge(
     await recordEvent(trx, context, 'code.verified', { userId: applied.userId, details: ref });
     return applied;
   });
+  if (challenge.sms_country !== null) deps.metrics.sms.verified(challenge.sms_country);
   return outcome.answer;
 }
 

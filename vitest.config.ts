@@ -8,8 +8,9 @@ export default defineConfig({
       'services/*/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],
-    // The attack suite has its own script and config (pnpm test:security).
-    exclude: ['**/node_modules/**', 'test/security/**'],
+    // The attack suite and the SMS pumping simulation have their own scripts and configs
+    // (pnpm test:security, pnpm test:pumping).
+    exclude: ['**/node_modules/**', 'test/security/**', 'test/pumping/**'],
     globalSetup: ['packages/testkit/src/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,

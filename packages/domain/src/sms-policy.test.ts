@@ -17,7 +17,8 @@ const policy = (countries: string, extra: Partial<SmsRecipientPolicy> = {}): Sms
   ...extra,
 });
 
-const refusal = (number: string, rules: SmsRecipientPolicy) => smsRefusal(rules, smsDestination(normalizePhone(number), 4));
+const refusal = (number: string, rules: SmsRecipientPolicy) =>
+  smsRefusal(rules, smsDestination(normalizePhone(number), 4));
 
 describe('where SMS may go', () => {
   it('gives a number its country, range and type, never more of the number than the range', () => {
@@ -28,7 +29,11 @@ describe('where SMS may go', () => {
       type: 'MOBILE',
       nonGeographic: false,
     });
-    expect(smsDestination('+14155552671', 4)).toMatchObject({ country: 'US', range: '1-4155', type: 'FIXED_LINE_OR_MOBILE' });
+    expect(smsDestination('+14155552671', 4)).toMatchObject({
+      country: 'US',
+      range: '1-4155',
+      type: 'FIXED_LINE_OR_MOBILE',
+    });
     expect(smsDestination('+33612345678', 2).range).toBe('33-61');
     expect(smsDestination('+881632000000', 4)).toMatchObject({ country: NON_GEOGRAPHIC_REGION, nonGeographic: true });
   });

@@ -46,7 +46,9 @@ describe('the conversion breaker', () => {
     expect(await sweep()).toEqual([]);
     later(61);
     const trips = await sweep();
-    expect(trips).toEqual([{ scope: 'range', key: '44-7400', verified: 0, sample: 4, until: new Date(at.getTime() + 600_000) }]);
+    expect(trips).toEqual([
+      { scope: 'range', key: '44-7400', verified: 0, sample: 4, until: new Date(at.getTime() + 600_000) },
+    ]);
 
     const refused = await requestAll(replicas, numbersIn('+447400', 2, 'GB', 13, 100));
     expect(tally(refused)).toEqual({ '503 channel_suspended': 2 });
@@ -54,16 +56,32 @@ describe('the conversion breaker', () => {
     // Another range of the country is not suspended.
     expect(tally(await requestAll(replicas, numbersIn('+447700', 1, 'GB')))).toEqual({ '202': 1 });
 
-    const events = await database.db.selectFrom('security_events').selectAll().where('type', '=', 'sms.suspended').execute();
+    const events = await database.db
+      .selectFrom('security_events')
+      .selectAll()
+      .where('type', '=', 'sms.suspended')
+      .execute();
     expect(events).toHaveLength(1);
-    expect(events[0]?.details).toMatchObject({ scope: 'range', key: '44-7400', verified: 0, sample: 4, minConversion: 0.5 });
+    expect(events[0]?.details).toMatchObject({
+      scope: 'range',
+      key: '44-7400',
+      verified: 0,
+      sample: 4,
+      minConversion: 0.5,
+    });
 
     const families = parseExposition((await primary.gateway.app.inject({ url: '/metrics' })).body);
     expect(sampleValue(families, 'otp_sms_suspended', { kind: 'range', service: 'gateway' })).toBe(1);
     const trippedHere = (gateway: typeof primary.gateway) =>
       gateway.app
         .inject({ url: '/metrics' })
-        .then((r) => sampleValue(parseExposition(r.body), 'otp_sms_breaker_trips_total', { kind: 'range', service: 'gateway' }) ?? 0);
+        .then(
+          (r) =>
+            sampleValue(parseExposition(r.body), 'otp_sms_breaker_trips_total', {
+              kind: 'range',
+              service: 'gateway',
+            }) ?? 0,
+        );
     // One trip, by whichever replica judged it.
     expect((await trippedHere(primary.gateway)) + (await trippedHere(replica.gateway))).toBe(1);
 
@@ -85,7 +103,9 @@ describe('the conversion breaker', () => {
 
   it('suspends a country whose codes nobody verifies, over ranges too small to trip on their own', async () => {
     // Ten French challenges over five ranges: two each, never a full range sample of four.
-    const numbers = ['+33612', '+33623', '+33634', '+33645', '+33656'].flatMap((prefix) => numbersIn(prefix, 2, 'FR', 12));
+    const numbers = ['+33612', '+33623', '+33634', '+33645', '+33656'].flatMap((prefix) =>
+      numbersIn(prefix, 2, 'FR', 12),
+    );
     expect(tally(await requestAll(replicas, numbers))).toEqual({ '202': 10 });
     later(61);
     const trips = await sweep();

@@ -88,7 +88,11 @@ describe('SMS per number range and per country per hour', () => {
       .where('id', '=', id)
       .executeTakeFirstOrThrow();
     expect(row.send_count).toBe(3);
-    const outbox = await database.db.selectFrom('delivery_outbox').select('send_number').where('challenge_id', '=', id).execute();
+    const outbox = await database.db
+      .selectFrom('delivery_outbox')
+      .select('send_number')
+      .where('challenge_id', '=', id)
+      .execute();
     expect(outbox.map((r) => r.send_number).sort()).toEqual([1, 2, 3]);
   });
 });
@@ -121,9 +125,9 @@ describe('the daily SMS budget', () => {
       expect(answer.headers['retry-after']).toBe(String(13 * 3600 + 40 * 60));
     }
     expect(await smsJobs(primary.gateway)).toBe(5);
-    expect((await post(primary.gateway.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail() })).status).toBe(
-      202,
-    );
+    expect(
+      (await post(primary.gateway.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail() })).status,
+    ).toBe(202);
 
     const families = await scrape();
     expect(sampleValue(families, 'otp_sms_budget_remaining', { scope: 'all', service: 'gateway' })).toBe(0);
@@ -162,7 +166,9 @@ describe('SMS while the counters cannot be read (Postgres stalled)', () => {
   });
 
   const { gateway } = useTestGateway(
-    () => ({ env: { ...OPEN_LIMITS, DATABASE_URL: proxiedUrl, DATABASE_TIMEOUT_MS: '500', SMS_ALLOWED_COUNTRIES: 'GB' } }),
+    () => ({
+      env: { ...OPEN_LIMITS, DATABASE_URL: proxiedUrl, DATABASE_TIMEOUT_MS: '500', SMS_ALLOWED_COUNTRIES: 'GB' },
+    }),
     database,
   );
 

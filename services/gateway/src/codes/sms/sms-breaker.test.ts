@@ -73,15 +73,13 @@ describe('the conversion breaker', () => {
     const families = parseExposition((await primary.gateway.app.inject({ url: '/metrics' })).body);
     expect(sampleValue(families, 'otp_sms_suspended', { kind: 'range', service: 'gateway' })).toBe(1);
     const trippedHere = (gateway: typeof primary.gateway) =>
-      gateway.app
-        .inject({ url: '/metrics' })
-        .then(
-          (r) =>
-            sampleValue(parseExposition(r.body), 'otp_sms_breaker_trips_total', {
-              kind: 'range',
-              service: 'gateway',
-            }) ?? 0,
-        );
+      gateway.app.inject({ url: '/metrics' }).then(
+        (r) =>
+          sampleValue(parseExposition(r.body), 'otp_sms_breaker_trips_total', {
+            kind: 'range',
+            service: 'gateway',
+          }) ?? 0,
+      );
     // One trip, by whichever replica judged it.
     expect((await trippedHere(primary.gateway)) + (await trippedHere(replica.gateway))).toBe(1);
 

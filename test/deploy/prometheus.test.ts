@@ -177,6 +177,7 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
             PORT: String(gatewayPort),
             CODE_HMAC_KEY: testSecret(),
             FACTOR_KEYS: testKeyRing('prometheus-factor'),
+            SMS_ALLOWED_COUNTRIES: '*',
             JWT_PRIVATE_KEY: generateKeyPairSync('ed25519')
               .privateKey.export({ format: 'pem', type: 'pkcs8' })
               .toString(),

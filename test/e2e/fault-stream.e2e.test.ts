@@ -57,6 +57,7 @@ async function start(name: ServiceName, id: string): Promise<void> {
       PORT: String(port),
       CODE_HMAC_KEY: secrets.code,
       FACTOR_KEYS: secrets.factor,
+      SMS_ALLOWED_COUNTRIES: '*',
       JWT_PRIVATE_KEY: secrets.jwt,
       RELAY_INTERVAL_MS: '200',
       RELAY_RECONCILE_INTERVAL_MS: '300',

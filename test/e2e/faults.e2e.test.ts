@@ -27,6 +27,7 @@ const shared = { QUEUE_PREFIX: '{otp-faults}', ENVELOPE_KEYS: testKeyRing('fault
 const gatewaySecrets = {
   CODE_HMAC_KEY: testSecret(),
   FACTOR_KEYS: testKeyRing('faults-factor'),
+  SMS_ALLOWED_COUNTRIES: '*',
   JWT_PRIVATE_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
 };
 

@@ -27,6 +27,7 @@ const env = {
   ENVELOPE_KEYS: testKeyRing('rolling'),
   CODE_HMAC_KEY: testSecret(),
   FACTOR_KEYS: testKeyRing('rolling-factor'),
+  SMS_ALLOWED_COUNTRIES: '*',
   JWT_PRIVATE_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
   HOST: '127.0.0.1',
   LOG_LEVEL: 'info',

@@ -68,6 +68,7 @@ describe('the Redis eviction guard', () => {
         ENVELOPE_KEYS: `k:${Buffer.alloc(32, 7).toString('base64')}`,
         CODE_HMAC_KEY: Buffer.alloc(32, 8).toString('base64'),
         FACTOR_KEYS: `f:${Buffer.alloc(32, 9).toString('base64')}`,
+        SMS_ALLOWED_COUNTRIES: '*',
         JWT_PRIVATE_KEY:
           '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIEnsqwQsmWOmu/y70Ydi4zM3pgKAv0XUbO5QaBYlgRfD\n-----END PRIVATE KEY-----',
         PORT: String(port),

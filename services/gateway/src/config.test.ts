@@ -12,6 +12,7 @@ const required = () => ({
   ENVELOPE_KEYS: testKeyRing(),
   FACTOR_KEYS: testKeyRing('factor'),
   JWT_PRIVATE_KEY: ed25519Pem(),
+  SMS_ALLOWED_COUNTRIES: 'GB,IE',
 });
 
 function problemsOf(env: Record<string, string | undefined>): string[] {
@@ -71,7 +72,19 @@ describe('gateway configuration', () => {
       SIGN_IN_FAILURES_PER_IP: 50,
       SIGN_IN_FAILURE_WINDOW_SECONDS: 900,
       CORS_ORIGINS: '',
+      SMS_ALLOWED_NUMBER_TYPES: 'MOBILE,FIXED_LINE_OR_MOBILE',
+      SMS_ALLOW_NON_GEOGRAPHIC: false,
+      SMS_RANGE_DIGITS: 4,
+      SMS_RANGE_LIMIT_PER_HOUR: 300,
+      SMS_COUNTRY_LIMIT_PER_HOUR: 3000,
+      SMS_DAILY_BUDGET: 10_000,
+      SMS_DAILY_BUDGET_BY_COUNTRY: '',
+      SMS_RANGE_CONVERSION_SAMPLE: 20,
+      SMS_COUNTRY_CONVERSION_SAMPLE: 200,
+      SMS_MIN_CONVERSION: 0.2,
+      SMS_SUSPEND_SECONDS: 3600,
     });
+    expect(config.CAPTCHA_PROVIDER).toBeUndefined();
     expect(trustProxySetting(config.TRUST_PROXY)).toBe(false);
   });
 
@@ -85,6 +98,33 @@ describe('gateway configuration', () => {
     const { DATABASE_URL: _omitted, ...rest } = required();
     expect(problemsOf(rest).join('\n')).toMatch(/DATABASE_URL/);
     expect(problemsOf({}).join('\n')).toMatch(/REDIS_URL/);
+  });
+
+  it('will not start without the countries SMS may go to, and names bad SMS settings', () => {
+    const { SMS_ALLOWED_COUNTRIES: _omitted, ...rest } = required();
+    expect(problemsOf(rest)).toEqual(['SMS_ALLOWED_COUNTRIES: required but not set']);
+    const problems = problemsOf({
+      ...required(),
+      SMS_ALLOWED_COUNTRIES: 'GB,France',
+      SMS_ALLOWED_NUMBER_TYPES: 'MOBILE,SATELLITE',
+      SMS_DAILY_BUDGET_BY_COUNTRY: 'GB=5',
+      SMS_MIN_CONVERSION: '1.5',
+      CAPTCHA_PROVIDER: 'turnstile',
+    });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['SMS_MIN_CONVERSION']);
+    const checked = problemsOf({
+      ...required(),
+      SMS_ALLOWED_COUNTRIES: 'GB,France',
+      SMS_ALLOWED_NUMBER_TYPES: 'MOBILE,SATELLITE',
+      SMS_DAILY_BUDGET_BY_COUNTRY: 'GB=5',
+      CAPTCHA_PROVIDER: 'turnstile',
+    });
+    expect(checked.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'CAPTCHA_SECRET',
+      'SMS_ALLOWED_COUNTRIES',
+      'SMS_ALLOWED_NUMBER_TYPES',
+      'SMS_DAILY_BUDGET_BY_COUNTRY',
+    ]);
   });
 
   it('names bad values, never echoing a secret', () => {

@@ -182,7 +182,6 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
               .privateKey.export({ format: 'pem', type: 'pkcs8' })
               .toString(),
             SHUTDOWN_DRAIN_MS: '0',
-            SMS_ALLOWED_COUNTRIES: 'GB',
           },
           readyUrl: `http://127.0.0.1:${gatewayPort}/health/ready`,
         }),

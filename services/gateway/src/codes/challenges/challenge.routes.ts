@@ -3,6 +3,7 @@ import { findChallenge } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { requestContext } from '../../events/request-context.ts';
+import { createHumanCheck } from '../../http/captcha.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { presentChallenge, presentRequested, presentResent } from './challenge.presenter.ts';
 import type { ChallengePurposes } from './challenge.purpose.port.ts';
@@ -28,10 +29,13 @@ export const challengeRoutes: FastifyPluginAsyncTypebox<ChallengeRoutesOptions> 
   app,
   { deps, limits, purposes },
 ) => {
+  const humanCheck = createHumanCheck(deps, limits);
+
   app.post(
     '/otp/challenges',
     { schema: requestChallengeSchema, onRequest: limits.codeRequests },
     async (request, reply) => {
+      await humanCheck(request, { token: request.body.captchaToken, sends: request.body.channel });
       const requested = await requestChallenge(
         deps,
         {

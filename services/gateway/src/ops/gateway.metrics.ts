@@ -18,10 +18,10 @@ export type CaptchaOutcome = 'passed' | 'required' | 'failed' | 'unavailable';
 
 export interface GatewayMetrics {
   readonly registry: Registry;
-  /** Counts a code event (see EVENT_TYPES in the domain package: recordEvent calls it). */
-  codeEvent(event: CodeMetricEvent, labels: { channel: Channel; purpose: Purpose }): void;
   /** Counts a human check of a covered request (http/captcha.ts calls it). */
   captchaCheck(outcome: CaptchaOutcome): void;
+  /** Counts a code event (see EVENT_TYPES in the domain package: recordEvent calls it). */
+  codeEvent(event: CodeMetricEvent, labels: { channel: Channel; purpose: Purpose }): void;
 }
 
 export interface GatewayMetricsOptions {

@@ -25,6 +25,8 @@ export const REDACT_PATHS = [
   '*.accessToken',
   'refreshToken',
   '*.refreshToken',
+  'captchaToken',
+  '*.captchaToken',
   'envelope',
   '*.envelope',
   'req.headers.authorization',

@@ -11,6 +11,7 @@ export * from './otlp-receiver.ts';
 export * from './prometheus.ts';
 export * from './redis-server.ts';
 export * from './service-process.ts';
+export * from './siteverify-fake.ts';
 export * from './smtp-sink.ts';
 export * from './tcp-proxy.ts';
 export * from './test-env.ts';

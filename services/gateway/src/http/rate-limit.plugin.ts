@@ -9,6 +9,13 @@ export interface RateLimitHooks {
   codeRequests: onRequestAsyncHookHandler;
   /** Verifications: RATE_LIMIT_VERIFICATIONS_PER_MINUTE per client IP. */
   verifications: onRequestAsyncHookHandler;
+  /**
+   * The client network's count of code requests this minute, read without counting (so after
+   * `codeRequests` it includes the request itself), and its limit. Unlike the limits, which let
+   * requests through when Redis fails, this throws: the human check (captcha.ts) must know that
+   * it does not know.
+   */
+  codeRequestsUsed(request: FastifyRequest): Promise<{ used: number; max: number }>;
 }
 
 /**
@@ -36,17 +43,30 @@ export async function registerRateLimits(app: FastifyInstance, deps: GatewayDeps
 
   // Limiters made with app.rateLimit() count by their key alone, not per route, so the two
   // routes of a group (request + resend) share one counter.
+  const counter = (group: string, max: number) => ({
+    max,
+    timeWindow: 60_000,
+    keyGenerator: (request: FastifyRequest) => `${group}:${clientNetwork(request.ip)}`,
+  });
   const limiter = (group: string, max: number) =>
     app.rateLimit({
-      max,
-      timeWindow: 60_000,
-      keyGenerator: (request: FastifyRequest) => `${group}:${clientNetwork(request.ip)}`,
+      ...counter(group, max),
       errorResponseBuilder: (_request, context) =>
         new PublicError('rate_limited', { retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) }),
     }) as unknown as onRequestAsyncHookHandler;
 
+  // The same counter through the plugin's own reader, so the Redis key is the plugin's to spell.
+  const codeRequests = counter('codes', deps.config.RATE_LIMIT_CODE_REQUESTS_PER_MINUTE);
+  const readCodeRequests = app.createRateLimit({ ...codeRequests, skipOnError: false });
+
   return {
-    codeRequests: limiter('codes', deps.config.RATE_LIMIT_CODE_REQUESTS_PER_MINUTE),
+    codeRequests: limiter('codes', codeRequests.max),
     verifications: limiter('verify', deps.config.RATE_LIMIT_VERIFICATIONS_PER_MINUTE),
+    async codeRequestsUsed(request) {
+      const state = await readCodeRequests(request, { increment: false });
+      // Allow-listed clients are never limited (no allow list is configured today).
+      if (state.isAllowed) return { used: 0, max: codeRequests.max };
+      return { used: state.max - state.remaining, max: state.max };
+    },
   };
 }

@@ -39,6 +39,17 @@ export const E164Phone = Type.String({
   description: 'A phone number in E.164, e.g. +14155552671',
 });
 
+/**
+ * The token a CAPTCHA widget gave the client, for the requests the human check covers (http/captcha.ts).
+ * Bounded well above the providers' tokens (Turnstile's are at most 2048 characters).
+ */
+export const CaptchaToken = Type.String({
+  maxLength: 4096,
+  description:
+    "The CAPTCHA widget's token (Turnstile, hCaptcha or reCAPTCHA, as the server is configured), single use. " +
+    'Needed when the server asks for a human check: 400 captcha_required without it, captcha_failed when refused',
+});
+
 export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 date-time (UTC)' });
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });

@@ -11,8 +11,16 @@ import { registerSmsMetrics, type SmsMetrics, type SmsMetricsOptions } from './s
  */
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
+/**
+ * How a human check (CAPTCHA) of a covered request ended: `passed`; `required` (no token sent);
+ * `failed` (the provider refused the token); `unavailable` (the provider could not be asked: 503).
+ */
+export type CaptchaOutcome = 'passed' | 'required' | 'failed' | 'unavailable';
+
 export interface GatewayMetrics {
   readonly registry: Registry;
+  /** Counts a human check of a covered request (http/captcha.ts calls it). */
+  captchaCheck(outcome: CaptchaOutcome): void;
   /** Counts a code event (see EVENT_TYPES in the domain package: recordEvent calls it). */
   codeEvent(event: CodeMetricEvent, labels: { channel: Channel; purpose: Purpose }): void;
   /** The SMS defences' counters (sms.metrics.ts). */
@@ -32,8 +40,8 @@ export interface GatewayMetricsOptions {
 }
 
 /**
- * The gateway's registry: default process metrics, code events (the HTTP request durations are
- * added by `instrumentHttp` when the app is built), and two
+ * The gateway's registry: default process metrics, code events, human checks (the HTTP request
+ * durations are added by `instrumentHttp` when the app is built), and two
  * gauges read when Prometheus scrapes: the depth of both delivery queues (every replica reports
  * the same numbers: aggregate with max()) and the age of the oldest pending outbox row.
  */
@@ -45,6 +53,13 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     name: 'otp_code_events_total',
     help: 'Codes requested, verified, failed (wrong code), expired, locked (challenge) and recipient_locked (address), by channel and purpose',
     labelNames: ['event', 'channel', 'purpose'] as const,
+    registers: [registry],
+  });
+
+  const captchaChecks = new Counter({
+    name: 'otp_captcha_checks_total',
+    help: 'Human checks (CAPTCHA) of covered requests by outcome: passed, required (no token), failed (token refused), unavailable (siteverify could not be used: 503)',
+    labelNames: ['outcome'] as const,
     registers: [registry],
   });
 
@@ -105,5 +120,6 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     registry,
     sms,
     codeEvent: (event, labels) => codeEvents.inc({ event, ...labels }),
+    captchaCheck: (outcome) => captchaChecks.inc({ outcome }),
   };
 }

@@ -14,15 +14,20 @@ import type { TestGateway } from './gateway.harness.ts';
 /**
  * The delivery job of one send, read back from Redis after the relay ran. On a loaded machine a
  * drain may defer the row (Redis slower than the relay's enqueue bound): the deferral is
- * released and the drain run again, a few times, before giving up.
+ * released and the drain run again, for up to 15 s (a count of rounds was not enough when the
+ * machine ran other suites beside this one), before giving up.
  */
 export async function deliveryJob(
   gateway: TestGateway,
   challengeId: string,
   sendNumber = 1,
 ): Promise<Job<DeliveryJobData>> {
-  for (let round = 0; round < 5; round++) {
-    if (round > 0) await releaseDeferredOutbox(gateway.deps.db);
+  const deadline = Date.now() + 15_000;
+  for (let round = 0; round === 0 || Date.now() < deadline; round++) {
+    if (round > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await releaseDeferredOutbox(gateway.deps.db);
+    }
     await gateway.deps.relay.drainOnce();
     for (const channel of ['email', 'sms'] as Channel[]) {
       const job = await gateway.inspect[channel].getJob(deliveryJobId(challengeId, sendNumber));

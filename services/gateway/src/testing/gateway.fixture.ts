@@ -45,14 +45,18 @@ export function useTestGateway(
 /**
  * A second gateway on `primary`'s database with its queue prefix and keys: another replica of the
  * same deployment (either relay moves the other's rows; codes, envelopes and tokens of one are
- * good at the other). `env` sets the rest of its configuration.
+ * good at the other). `env` sets the rest of its configuration; a function is called in
+ * `beforeAll`, for values known only then (a fake's address).
  */
-export function useTestReplica(primary: GatewayFixture, env: Record<string, string> = {}): GatewayFixture {
+export function useTestReplica(
+  primary: GatewayFixture,
+  env: Record<string, string> | (() => Record<string, string>) = {},
+): GatewayFixture {
   const { gateway, database } = primary;
   return useTestGateway(
     () => ({
       env: {
-        ...env,
+        ...(typeof env === 'function' ? env() : env),
         QUEUE_PREFIX: gateway.config.QUEUE_PREFIX,
         CODE_HMAC_KEY: gateway.config.CODE_HMAC_KEY,
         ENVELOPE_KEYS: gateway.config.ENVELOPE_KEYS,

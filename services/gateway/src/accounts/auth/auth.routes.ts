@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { GatewayDeps } from '../../deps.ts';
 import { requestContext } from '../../events/request-context.ts';
+import { createHumanCheck } from '../../http/captcha.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { loginSchema, logoutSchema, mfaSchema, refreshSchema, registerSchema } from './auth.schemas.ts';
 import { signInWithPassword } from './login.service.ts';
@@ -17,8 +18,10 @@ export interface AuthRoutesOptions {
 /** Registration, password sign-in, the MFA step, refresh-token rotation and logout. */
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { deps, limits }) => {
   const throttle = createSignInThrottle(deps);
+  const humanCheck = createHumanCheck(deps, limits);
 
   app.post('/auth/register', { schema: registerSchema, onRequest: limits.codeRequests }, async (request, reply) => {
+    await humanCheck(request, { token: request.body.captchaToken, sends: 'email' });
     const registered = await register(deps, requestContext(request, deps), {
       email: request.body.email,
       password: request.body.password,

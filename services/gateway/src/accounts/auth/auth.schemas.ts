@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { EmailInput, problemResponses, Uuid } from '../../http/schemas.ts';
+import { CaptchaToken, EmailInput, problemResponses, Uuid } from '../../http/schemas.ts';
 import { Tokens, TokensAndUser } from '../users/user.schemas.ts';
 
 export const PASSWORD_MIN_LENGTH = 8;
@@ -37,6 +37,7 @@ export const registerSchema = {
       email: EmailInput,
       password: Password(PASSWORD_MIN_LENGTH),
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      captchaToken: Type.Optional(CaptchaToken),
     },
     { additionalProperties: false },
   ),

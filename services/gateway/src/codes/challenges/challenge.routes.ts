@@ -3,7 +3,9 @@ import { findChallenge } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { requestContext } from '../../events/request-context.ts';
+import { createHumanCheck } from '../../http/captcha.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
+import { countSmsCaptchaRefusal, smsCountersPastHalfFor } from '../sms/sms-guard.ts';
 import { presentChallenge, presentRequested, presentResent } from './challenge.presenter.ts';
 import type { ChallengePurposes } from './challenge.purpose.port.ts';
 import { requestChallenge } from './challenge.request.service.ts';
@@ -28,10 +30,21 @@ export const challengeRoutes: FastifyPluginAsyncTypebox<ChallengeRoutesOptions> 
   app,
   { deps, limits, purposes },
 ) => {
+  const humanCheck = createHumanCheck(deps, limits);
+
   app.post(
     '/otp/challenges',
     { schema: requestChallengeSchema, onRequest: limits.codeRequests },
     async (request, reply) => {
+      const { channel, to } = request.body;
+      await humanCheck(request, {
+        token: request.body.captchaToken,
+        sends: channel,
+        ...(channel === 'sms' ? { smsPressure: () => smsCountersPastHalfFor(deps, to, now(deps)) } : {}),
+      }).catch((error: unknown) => {
+        if (channel === 'sms') countSmsCaptchaRefusal(deps, to, error);
+        throw error;
+      });
       const requested = await requestChallenge(
         deps,
         {

@@ -1,6 +1,6 @@
 import { PURPOSES } from '@otp/domain';
 import Type, { type Static, type TSchema } from 'typebox';
-import { IdParams, problemResponses, Timestamp, Uuid } from '../../http/schemas.ts';
+import { CaptchaToken, IdParams, problemResponses, Timestamp, Uuid } from '../../http/schemas.ts';
 
 export const Channel = Type.Enum(['email', 'sms'], { description: 'How the code is delivered' });
 export const Purpose = Type.Enum([...PURPOSES], {
@@ -22,6 +22,7 @@ export const RequestChallengeBody = Type.Object(
     locale: Type.Optional(
       Type.String({ pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$', maxLength: 35, description: 'BCP 47 tag' }),
     ),
+    captchaToken: Type.Optional(CaptchaToken),
   },
   { additionalProperties: false },
 );

@@ -8,6 +8,7 @@ import {
   takeSmsCounters,
 } from '@otp/db';
 import {
+  normalizePhone,
   PublicError,
   parseCountryBudgets,
   parseCountryList,
@@ -214,4 +215,32 @@ export async function smsCountersPastHalf(deps: Deps, destination: SmsDestinatio
     rules.map((rule) => rule.key),
   );
   return rules.some((rule) => 2 * (counts.find((count) => sameCounter(count, rule.key))?.count ?? 0) >= rule.limit);
+}
+
+/** The destination of a number as typed, or undefined when it is not a valid number. */
+function destinationOf(config: GatewayConfig, input: string): SmsDestination | undefined {
+  try {
+    return smsDestination(normalizePhone(input), config.SMS_RANGE_DIGITS);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The adaptive CAPTCHA's probe for an SMS request, from the number as typed: an invalid or
+ * refused number is no pressure (its request is refused on its own merits right after).
+ */
+export async function smsCountersPastHalfFor(deps: Deps, input: string, at: Date): Promise<boolean> {
+  const destination = destinationOf(deps.config, input);
+  if (destination === undefined || smsRefusal(smsRules(deps.config).policy, destination) !== null) return false;
+  return smsCountersPastHalf(deps, destination, at);
+}
+
+/** Counts an SMS request the human check refused, by its reason (the error code) and country. */
+export function countSmsCaptchaRefusal(deps: Pick<Deps, 'config' | 'metrics'>, input: string, error: unknown): void {
+  if (!(error instanceof PublicError) || (error.code !== 'captcha_required' && error.code !== 'captcha_failed')) return;
+  const destination = destinationOf(deps.config, input);
+  if (destination === undefined) return;
+  deps.metrics.sms.requested(destination.country);
+  deps.metrics.sms.refused(error.code, destination.country);
 }

@@ -103,7 +103,8 @@ export function parseNumberTypes(value: string): ReadonlySet<PhoneNumberType> {
   const items = listItems(value);
   if (items.length === 0) throw new Error(`must list at least one of ${PHONE_NUMBER_TYPES.join(', ')}`);
   const bad = items.filter((item) => !(PHONE_NUMBER_TYPES as readonly string[]).includes(item));
-  if (bad.length > 0) throw new Error(`unknown number types ${bad.join(', ')} (known: ${PHONE_NUMBER_TYPES.join(', ')})`);
+  if (bad.length > 0)
+    throw new Error(`unknown number types ${bad.join(', ')} (known: ${PHONE_NUMBER_TYPES.join(', ')})`);
   return new Set(items as PhoneNumberType[]);
 }
 

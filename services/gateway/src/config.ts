@@ -190,7 +190,8 @@ export const GatewayConfigSchema = Type.Object({
     minimum: 1,
     maximum: 8,
     default: 4,
-    description: 'National digits after the country code that make a number range (the key of the range limit and breaker)',
+    description:
+      'National digits after the country code that make a number range (the key of the range limit and breaker)',
   }),
   SMS_RANGE_LIMIT_PER_HOUR: Type.Integer({
     minimum: 1,
@@ -232,7 +233,10 @@ export const GatewayConfigSchema = Type.Object({
     description:
       'Share of a full sample of ended SMS challenges that must have been verified; below it the range or country is suspended',
   }),
-  SMS_SUSPEND_SECONDS: Seconds(3600, 'How long the conversion breaker suspends a range or country (503 channel_suspended)'),
+  SMS_SUSPEND_SECONDS: Seconds(
+    3600,
+    'How long the conversion breaker suspends a range or country (503 channel_suspended)',
+  ),
   SMS_BREAKER_INTERVAL_MS: Type.Integer({
     minimum: 50,
     default: 5000,

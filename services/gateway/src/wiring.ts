@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createPasswordHasher } from './accounts/auth/password.service.ts';
 import { authenticatorFactors } from './accounts/factors/authenticator.verifier.ts';
+import { startKillSwitches } from './codes/kill-switches.ts';
 import { type OutboxReconciler, startOutboxReconciler } from './codes/outbox/outbox.reconciler.ts';
 import { type OutboxRelay, startOutboxRelay } from './codes/outbox/outbox.relay.ts';
 import type { GatewayConfig } from './config.ts';
@@ -36,7 +37,8 @@ export function createDeliveryQueues(redis: Redis, prefix: string, log: Logger):
 
 /**
  * Creates the clients (Postgres pool, one fail-fast Redis connection shared by the rate limiter
- * and the queue producers) and starts the outbox relay, its reconciler and the purge.
+ * and the queue producers) and starts the outbox relay, its reconciler, the purge and the
+ * kill switches' reader (after its first read).
  */
 export async function createGatewayDeps(config: GatewayConfig, log: Logger): Promise<RunningGatewayDeps> {
   const keys = await createGatewayKeys(config);
@@ -84,6 +86,11 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     unverifiedAccountSeconds: config.UNVERIFIED_ACCOUNT_TTL_SECONDS,
   });
   const passwords = createPasswordHasher(config);
+  const killSwitches = await startKillSwitches({
+    db,
+    log: log.child({ component: 'kill-switches' }),
+    intervalMs: config.KILL_SWITCH_REFRESH_MS,
+  });
   const deps: RunningGatewayDeps = {
     config,
     db,
@@ -92,6 +99,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     relay,
     reconciler,
     purge,
+    killSwitches,
     keys,
     passwords,
     drain: createDrain(),
@@ -102,6 +110,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
       log: log.child({ component: 'metrics' }),
       collectTimeoutMs: config.METRICS_COLLECT_TIMEOUT_MS,
       passwordHashLoad: passwords.load,
+      killSwitches: killSwitches.switches,
     }),
     tracing: createTracing({ service: 'gateway', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }),
   };
@@ -120,11 +129,12 @@ export async function closeRedis(redis: Redis): Promise<void> {
 }
 
 /**
- * Stops the purge timer, the reconciler and the relay, then closes queues, Redis and the Postgres
- * pool, in that order.
+ * Stops the purge timer, the kill switches' reader, the reconciler and the relay, then closes
+ * queues, Redis and the Postgres pool, in that order.
  */
 export async function closeGatewayDeps(deps: RunningGatewayDeps): Promise<void> {
   deps.purge.stop();
+  await deps.killSwitches.stop();
   await deps.reconciler.stop();
   await deps.relay.stop();
   await Promise.all(Object.values(deps.queues).map((queue) => queue.close()));

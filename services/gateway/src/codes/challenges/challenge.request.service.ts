@@ -66,6 +66,9 @@ export async function requestChallenge(
     });
   }
   const to = normalizeRecipient(request.channel, request.to);
+  // An operator's kill switch (channel, SMS country, provider): refused before anything is written.
+  const suspended = deps.killSwitches.refusal(request.channel, to);
+  if (suspended !== null) throw suspended;
   const at = now(deps);
   const id = randomUUID();
   const template = request.template ?? 'otp-code';

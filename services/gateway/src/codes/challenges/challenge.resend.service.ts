@@ -3,6 +3,7 @@ import { generateNumericCode, hashCode, keepRecentHashes, open, PublicError, sec
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
+import { resendRefusal } from '../kill-switches.ts';
 import { assertUsable } from './challenge.guards.ts';
 import { deliveryOutboxRow } from './challenge.outbox.ts';
 import { recipientLimits, recipientRefusal } from './recipient-limits.ts';
@@ -27,6 +28,9 @@ export async function resendChallenge(
 ): Promise<ResentChallenge> {
   const { config, keys } = deps;
   const at = now(deps);
+  // An operator's kill switch: refused before the challenge is locked or anything written.
+  const suspended = await resendRefusal(deps, id);
+  if (suspended !== null) throw suspended;
   const resent = await inTransaction(deps.db, async (trx) => {
     const row = await lockChallengeForUpdate(trx, id);
     assertUsable(row, at);

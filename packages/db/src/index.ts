@@ -5,6 +5,7 @@ export * from './delivery-attempt.repository.ts';
 export * from './delivery-outbox.repository.ts';
 export * from './delivery-status.repository.ts';
 export * from './email-identity.repository.ts';
+export * from './kill-switch.repository.ts';
 export * from './mfa-token.repository.ts';
 export * from './notification.repository.ts';
 export * from './otp-challenge.repository.ts';

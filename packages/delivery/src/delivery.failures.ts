@@ -1,6 +1,6 @@
 import type { DeliveryFailureCode } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
-import { RateLimitError, UnrecoverableError } from 'bullmq';
+import { DelayedError, RateLimitError, UnrecoverableError } from 'bullmq';
 import type { AttemptFields } from './attempt.recorder.ts';
 import { DeliveryError, redactRecipients } from './delivery.error.ts';
 import { type DeliveryMetrics, SEND_OUTCOME_OF_KIND } from './delivery.metrics.ts';
@@ -100,11 +100,13 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
 /**
  * What reaches BullMQ (failedReason, stacktrace) is a code, never an arbitrary message: an
  * unexpected error (Postgres down, a bug) is logged here and replaced by `worker_error`, retried.
+ * `DelayedError` is not a failure: a kill switch put the job back to wait (kill-switch.hold.ts).
  */
 export function sanitizeJobError(error: unknown, log: Logger, metrics: DeliveryMetrics): Error {
   if (
     error instanceof UnrecoverableError ||
     error instanceof RateLimitError ||
+    error instanceof DelayedError ||
     error instanceof RetryableDeliveryFailure
   ) {
     return error;

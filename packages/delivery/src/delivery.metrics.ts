@@ -22,12 +22,14 @@ export const OWN_SEND_OUTCOMES = ['invalid_payload', 'worker_error'] as const sa
 
 /**
  * How one processing of a delivery job ended, as `otp_sends_total{outcome}`: `sent`, the label
- * of an error's kind, or one of the codes above. `sent`, `temporary_failure`,
- * `permanent_failure`, `rate_limited` and `skipped` are also the outcomes of `delivery_attempts`
- * rows; the others have no row of their own (or share `temporary_failure`).
+ * of an error's kind, one of the codes above, or `held` (a kill switch put it back to wait).
+ * `sent`, `temporary_failure`, `permanent_failure`, `rate_limited` and `skipped` are also the
+ * outcomes of `delivery_attempts` rows; the others have no row of their own (or share
+ * `temporary_failure`).
  */
 export type SendOutcome =
   | 'sent'
+  | 'held'
   | (typeof SEND_OUTCOME_OF_KIND)[DeliveryOutcomeKind]
   | (typeof OWN_SEND_OUTCOMES)[number];
 

@@ -13,6 +13,8 @@ import { attemptRecorder } from './attempt.recorder.ts';
 import { asDeliveryError, handleFailure, refuse } from './delivery.failures.ts';
 import { messageComposer, openEnvelope } from './delivery.message.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
+import { holdIfSwitchedOff, smsCountryOfJob } from './kill-switch.hold.ts';
+import type { KillSwitchWatch } from './kill-switch.watch.ts';
 import { processNotice } from './notice.processor.ts';
 import type { DeliverySender, MessageRenderers } from './sender.port.ts';
 import { writeBack } from './write-back.ts';
@@ -39,13 +41,20 @@ export interface DeliveryProcessorDeps {
   authFailurePauseMs: number;
   /** How long the outcome of an accepted send is retried into Postgres before giving up. */
   writeBackTimeoutMs: number;
+  /** The operator's kill switches, as last read; a send one stops waits (`holdIfSwitchedOff`). */
+  killSwitches: Pick<KillSwitchWatch, 'firstRead' | 'off'>;
+  killSwitchHoldMs: number;
 }
 
 export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
-  return async function processDelivery(job: Job<unknown, DeliveryJobResult>): Promise<DeliveryJobResult> {
+  return async function processDelivery(
+    job: Job<unknown, DeliveryJobResult>,
+    /** The worker's lock on the job, to put it back to wait while a kill switch holds it. */
+    token?: string,
+  ): Promise<DeliveryJobResult> {
     const data = job.data;
     // A security notice (version 3): no challenge; only a worker with notice templates sends it.
-    if (isNoticeJobData(data)) return processNotice(deps, job, data);
+    if (isNoticeJobData(data)) return processNotice(deps, job, data, token);
     // Of a version or shape this worker does not know (a newer gateway's), or for the other queue.
     if (!isDeliveryJobData(data) || data.channel !== deps.channel) refuse(deps.metrics);
     // Naming a template this worker does not render (account-exists on the SMS queue).
@@ -80,6 +89,17 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       log.info({ reason }, 'delivery skipped');
       return { skipped: reason };
     }
+    // After the check above, so a held job whose code expired meanwhile is skipped, not held again.
+    await holdIfSwitchedOff(
+      deps,
+      job,
+      token,
+      {
+        channel,
+        country: () => challenge.sms_country ?? smsCountryOfJob(deps.keyRing, data),
+      },
+      log,
+    );
 
     await moveDelivery(deps.db, challengeId, sendNumber, 'taken');
     const started = performance.now();

@@ -21,6 +21,7 @@ import { sanitizeJobError } from './delivery.failures.ts';
 import { createDeliveryMetrics } from './delivery.metrics.ts';
 import { createDeliveryProcessor, type DeliveryJobResult } from './delivery.processor.ts';
 import { traceDelivery } from './delivery.span.ts';
+import { type KillSwitchWatch, startKillSwitchWatch } from './kill-switch.watch.ts';
 import type { DeliverySender, MessageRenderers } from './sender.port.ts';
 import { recordStalledJob } from './stalled.recorder.ts';
 
@@ -55,11 +56,17 @@ export interface DeliveryWorkerDeps {
   authFailurePauseMs?: number;
   /** How long an accepted send's outcome is retried into Postgres (default 60 s). */
   writeBackTimeoutMs?: number;
+  /** How often the kill switches are read from Postgres (default 2 s). */
+  killSwitchRefreshMs?: number;
+  /** How long a job a kill switch stops waits before it is looked at again (default 10 s). */
+  killSwitchHoldMs?: number;
   now?: () => Date;
 }
 
 export interface DeliveryWorker {
   readonly worker: Worker<unknown, DeliveryJobResult>;
+  /** The kill switches as this worker last read them; `refresh()` reads them now (tests). */
+  readonly killSwitches: Pick<KillSwitchWatch, 'off' | 'refresh'>;
   isRunning(): boolean;
   /** Stops taking jobs, lets in-flight ones finish (up to `closeTimeoutMs`), releases connections. */
   close(): Promise<void>;
@@ -104,7 +111,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const queue = QUEUE_NAMES[deps.channel];
   const log = deps.log.child({ queue });
   const connection = createWorkerRedis(deps.redisUrl, log, `${queue}-worker`);
-  const worker = new Worker<unknown, DeliveryJobResult>(queue, async (job) => processDelivery(job), {
+  const worker = new Worker<unknown, DeliveryJobResult>(queue, async (job, token) => processDelivery(job, token), {
     connection,
     prefix: deps.prefix,
     autorun: false,
@@ -128,6 +135,11 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     channel: deps.channel,
     provider: deps.sender.provider,
   });
+  const killSwitches = startKillSwitchWatch({
+    db: deps.db,
+    log: log.child({ component: 'kill-switches' }),
+    intervalMs: deps.killSwitchRefreshMs ?? 2000,
+  });
   const processJob = createDeliveryProcessor({
     channel: deps.channel,
     db: deps.db,
@@ -142,12 +154,14 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     rateLimit: (ms) => limiter.rateLimit(ms),
     authFailurePauseMs: deps.authFailurePauseMs ?? 60_000,
     writeBackTimeoutMs: deps.writeBackTimeoutMs ?? 60_000,
+    killSwitches,
+    killSwitchHoldMs: deps.killSwitchHoldMs ?? 10_000,
   });
   const tracing = deps.tracing ?? disabledTracing;
-  async function processDelivery(job: Job<unknown, DeliveryJobResult>): Promise<DeliveryJobResult> {
+  async function processDelivery(job: Job<unknown, DeliveryJobResult>, token?: string): Promise<DeliveryJobResult> {
     return traceDelivery(tracing, { queue, provider: deps.sender.provider, job }, async () => {
       try {
-        return await processJob(job);
+        return await processJob(job, token);
       } catch (error) {
         throw sanitizeJobError(error, log.child(jobFields(job)), metrics);
       }
@@ -206,12 +220,14 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       await settlesWithin(worker.close(true), FORCE_CLOSE_GRACE_MS);
     }
     await settlesWithin(limiter.close(), FORCE_CLOSE_GRACE_MS);
+    await killSwitches.stop();
     await deps.sender.close?.();
     connection.disconnect();
     log.info('worker closed');
   }
   return {
     worker,
+    killSwitches,
     isRunning: () => worker.isRunning(),
     close: () => {
       closing ??= close();

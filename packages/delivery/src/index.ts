@@ -3,6 +3,7 @@ export type { SendOutcome } from './delivery.metrics.ts';
 export type { DeliveryJobResult } from './delivery.processor.ts';
 export * from './delivery.worker.ts';
 export * from './dev-outbox.ts';
+export * from './kill-switch.watch.ts';
 export * from './retry-failed.ts';
 export type * from './sender.port.ts';
 export * from './stalled.recorder.ts';

@@ -4,6 +4,7 @@ import type { Job } from 'bullmq';
 import { asDeliveryError, handleFailure, refuse } from './delivery.failures.ts';
 import { openSealed, unfit } from './delivery.message.ts';
 import type { DeliveryJobResult, DeliveryProcessorDeps } from './delivery.processor.ts';
+import { holdIfSwitchedOff } from './kill-switch.hold.ts';
 import { writeBack } from './write-back.ts';
 
 /** Opens a notice's envelope: an address and what happened, nothing else (never a code). */
@@ -23,6 +24,7 @@ export async function processNotice(
   deps: DeliveryProcessorDeps,
   job: Job<unknown, DeliveryJobResult>,
   data: NoticeJobData,
+  token: string | undefined,
 ): Promise<DeliveryJobResult> {
   // Notices are email only; a worker without notice templates (SMS) can never send one.
   const renderers = deps.renderers.notices;
@@ -44,6 +46,8 @@ export async function processNotice(
     log.info({ reason }, 'notice skipped');
     return { skipped: reason };
   }
+  // A notice is an email like any other: the `email` and `provider:smtp` switches hold it too.
+  await holdIfSwitchedOff(deps, job, token, { channel: data.channel }, log);
 
   const started = performance.now();
   let providerMessageId: string | null;

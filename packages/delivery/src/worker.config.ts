@@ -48,6 +48,20 @@ export const workerConfigFields = {
     60_000,
     'When the provider refuses our credentials (SMTP 535, Twilio 20003), how long the queue pauses before trying again',
   ),
+  KILL_SWITCH_REFRESH_MS: Type.Integer({
+    minimum: 50,
+    maximum: 60_000,
+    default: 2000,
+    description: 'How often each worker reads the kill switches from Postgres (a switch holds jobs within this)',
+  }),
+  KILL_SWITCH_HOLD_MS: Type.Integer({
+    minimum: 100,
+    maximum: 600_000,
+    default: 10_000,
+    description:
+      'How long a job a kill switch stops waits before it is looked at again (the queue pauses for a channel or ' +
+      'provider, the job alone is delayed for a country); a switch turned on again releases jobs within this',
+  }),
   SHUTDOWN_TIMEOUT_MS: Milliseconds(
     20_000,
     'On SIGTERM, how long in-flight jobs may run before they are handed back; the process exits at most 5 s later',

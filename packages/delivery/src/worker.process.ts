@@ -28,6 +28,8 @@ export interface WorkerProcessConfig {
   WORKER_LOCK_DURATION_MS: number;
   WORKER_STALLED_INTERVAL_MS: number;
   PROVIDER_AUTH_PAUSE_MS: number;
+  KILL_SWITCH_REFRESH_MS: number;
+  KILL_SWITCH_HOLD_MS: number;
   keyRing: KeyRing;
 }
 
@@ -45,6 +47,8 @@ export type CommonWorkerDeps = Pick<
   | 'stalledIntervalMs'
   | 'closeTimeoutMs'
   | 'authFailurePauseMs'
+  | 'killSwitchRefreshMs'
+  | 'killSwitchHoldMs'
 >;
 
 export interface WorkerProcessOptions<C extends WorkerProcessConfig> {
@@ -100,6 +104,8 @@ export async function runWorkerProcess<C extends WorkerProcessConfig>(options: W
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     authFailurePauseMs: config.PROVIDER_AUTH_PAUSE_MS,
+    killSwitchRefreshMs: config.KILL_SWITCH_REFRESH_MS,
+    killSwitchHoldMs: config.KILL_SWITCH_HOLD_MS,
   });
   const ops = await startOpsServer({
     host: config.OPS_HOST,

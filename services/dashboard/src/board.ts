@@ -53,8 +53,16 @@ export interface DeliveryBoard {
   close(): Promise<void>;
 }
 
+export interface DeliveryBoardOptions {
+  redis: Redis;
+  prefix: string;
+  log: Logger;
+  /** Pages of the dashboard beside the board, in the board's header menu (the kill switches). */
+  links?: Array<{ text: string; url: string }>;
+}
+
 /** bull-board over the `email` and `sms` delivery queues, sharing one Redis connection. */
-export function createDeliveryBoard(options: { redis: Redis; prefix: string; log: Logger }): DeliveryBoard {
+export function createDeliveryBoard(options: DeliveryBoardOptions): DeliveryBoard {
   const make = (channel: Channel) => {
     const queue = new Queue(QUEUE_NAMES[channel], { connection: options.redis, prefix: options.prefix });
     queue.on('error', (error: Error) =>
@@ -78,7 +86,12 @@ export function createDeliveryBoard(options: { redis: Redis; prefix: string; log
     ],
     serverAdapter,
     options: {
-      uiConfig: { boardTitle: 'OTP delivery queues', hideDocsLink: true, sortQueues: false },
+      uiConfig: {
+        boardTitle: 'OTP delivery queues',
+        hideDocsLink: true,
+        sortQueues: false,
+        ...(options.links === undefined || options.links.length === 0 ? {} : { miscLinks: options.links }),
+      },
     },
   });
   return {

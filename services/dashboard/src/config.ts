@@ -11,6 +11,14 @@ export const DashboardConfigSchema = Type.Object({
   TRUST_PROXY: TrustProxy('dashboard'),
   REDIS_URL: RedisUrl,
   QUEUE_PREFIX: QueuePrefix,
+  DATABASE_URL: Type.Optional(
+    Type.String({
+      pattern: '^postgres(ql)?://',
+      description:
+        'Postgres, for the read-only kill switches page (/kill-switches, linked from the board); only SELECT on ' +
+        'kill_switches is needed. Unset: no such page',
+    }),
+  ),
   LOG_LEVEL: LogLevel,
   DASHBOARD_USER: Type.Optional(
     Type.String({

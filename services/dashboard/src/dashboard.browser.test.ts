@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setKillSwitch } from '@otp/db';
 import { REPO_ROOT } from '@otp/testkit';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,5 +109,28 @@ describe('queue dashboard in Chromium', () => {
 
     const text = await page.content();
     for (const secret of scenario.secrets()) expect(text.toLowerCase()).not.toContain(secret.toLowerCase());
+  });
+
+  it("opens the kill switches page from the board's menu, showing what is off and who switched it", async () => {
+    await setKillSwitch(scenario.gateway.deps.db, 'country:GB', true, 'ops-browser-test');
+    const browser = await openBrowser({ username: TEST_AUTH.basic.user, password: TEST_AUTH.basic.password });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(`${baseUrl}/`);
+    await expect.poll(() => page.title(), { timeout: 30_000 }).toBe('OTP delivery queues');
+    // The header's last menu holds the board's links to the dashboard's other pages.
+    await page.locator('header button[aria-haspopup="menu"]').last().click();
+    await page.getByRole('menuitem', { name: 'Kill switches' }).click();
+    await page.waitForURL(`${baseUrl}/kill-switches`, { timeout: 30_000 });
+
+    const row = page.getByRole('row', { name: /country:GB/ });
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.getByRole('cell').allInnerTexts()).toEqual([
+      'country:GB',
+      'off',
+      expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/),
+      'ops-browser-test',
+    ]);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-kill-switches.png') });
   });
 });

@@ -1,3 +1,4 @@
+import type { Database, Kysely } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import {
   createMetricsRegistry,
@@ -12,6 +13,7 @@ import type { Redis } from 'ioredis';
 import { requireOperator } from './auth.ts';
 import { createDeliveryBoard } from './board.ts';
 import type { DashboardAuth } from './config.ts';
+import { KILL_SWITCHES_PATH, killSwitchRoutes } from './kill-switches.page.ts';
 
 export interface DashboardDeps {
   /** A fail-fast connection (createProducerRedis): the board's queues and the readiness ping share it. */
@@ -26,6 +28,11 @@ export interface DashboardDeps {
   log: Logger;
   /** Where /metrics reads from; a fresh registry with default process metrics when not given. */
   metrics?: Registry;
+  /**
+   * Postgres (DATABASE_URL), for the read-only kill switches page; unset: no such page or link.
+   * The caller owns (and closes) it.
+   */
+  db?: Kysely<Database>;
 }
 
 const PROBE_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
@@ -45,7 +52,12 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
   });
   const registry = deps.metrics ?? createMetricsRegistry('dashboard');
   instrumentHttp(app, registry);
-  const board = createDeliveryBoard({ redis: deps.redis, prefix: deps.prefix, log: deps.log });
+  const board = createDeliveryBoard({
+    redis: deps.redis,
+    prefix: deps.prefix,
+    log: deps.log,
+    links: deps.db === undefined ? [] : [{ text: 'Kill switches', url: KILL_SWITCHES_PATH }],
+  });
   app.addHook('onClose', () => board.close());
 
   app.setNotFoundHandler((_request, reply) => {
@@ -83,6 +95,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       }
     });
     await operators.register(board.plugin);
+    if (deps.db !== undefined) await operators.register(killSwitchRoutes(deps.db));
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -1,6 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { freePort, REPO_ROOT, type RedisServer, startRedisServer, testRedisUrl, uniqueQueuePrefix } from '@otp/testkit';
+import {
+  freePort,
+  REPO_ROOT,
+  type RedisServer,
+  startRedisServer,
+  testRedisUrl,
+  uniqueQueuePrefix,
+  useTestDatabase,
+} from '@otp/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicHeader } from './testing/index.ts';
@@ -46,6 +54,8 @@ async function waitUntilReady(url: string, started: Run): Promise<void> {
 }
 
 let evicting: RedisServer;
+// For the kill switches page (DATABASE_URL).
+const database = useTestDatabase();
 
 beforeAll(async () => {
   evicting = await startRedisServer(['--maxmemory-policy', 'allkeys-lru']);
@@ -86,12 +96,16 @@ describe('dashboard process', () => {
       DASHBOARD_PORT: String(port),
       DASHBOARD_USER: 'ops',
       DASHBOARD_PASSWORD: PASSWORD,
+      DATABASE_URL: database.url,
     });
     try {
       await waitUntilReady(`${base}/health/ready`, started);
       expect((await fetch(`${base}/api/queues`)).status).toBe(401);
-      const signedIn = await fetch(`${base}/api/queues`, { headers: { authorization: basicHeader('ops', PASSWORD) } });
+      const operator = { authorization: basicHeader('ops', PASSWORD) };
+      const signedIn = await fetch(`${base}/api/queues`, { headers: operator });
       expect(signedIn.status).toBe(200);
+      const switches = await fetch(`${base}/kill-switches.json`, { headers: operator });
+      expect(await switches.json()).toEqual({ killSwitches: [] });
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toContain('process_cpu_seconds_total{service="dashboard"}');
       expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/api\/queues"/);

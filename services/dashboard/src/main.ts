@@ -1,4 +1,5 @@
 // The queue dashboard process. All behaviour lives in buildDashboard (dashboard.ts); this file wires it.
+import { createDb } from '@otp/db';
 import { trustProxySetting } from '@otp/domain';
 import {
   createLogger,
@@ -25,6 +26,11 @@ const log = createLogger({ service, level: config.LOG_LEVEL });
 const redis = createProducerRedis(config.REDIS_URL, log, service);
 // Retrying a job into a Redis that evicts keys would lose it again: refuse, like the other services.
 guardAgainstEviction(redis, log, service);
+// Optional: only the kill switches page reads Postgres, one small query per view.
+const db =
+  config.DATABASE_URL === undefined
+    ? undefined
+    : createDb({ url: config.DATABASE_URL, poolSize: 2, applicationName: service });
 
 const app = await buildDashboard({
   redis,
@@ -36,6 +42,7 @@ const app = await buildDashboard({
     windowSeconds: config.DASHBOARD_SIGN_IN_WINDOW_SECONDS,
   },
   log,
+  ...(db === undefined ? {} : { db }),
 });
 await app.listen({ host: config.DASHBOARD_HOST, port: config.DASHBOARD_PORT });
 log.info(
@@ -43,6 +50,7 @@ log.info(
     url: `http://${config.DASHBOARD_HOST}:${config.DASHBOARD_PORT}/`,
     queuePrefix: config.QUEUE_PREFIX,
     auth: Object.keys(dashboardAuth(config)),
+    killSwitchesPage: db !== undefined,
   },
   'dashboard started',
 );
@@ -51,6 +59,7 @@ onShutdownSignal(
   async () => {
     await app.close();
     redis.disconnect();
+    await db?.destroy();
   },
   { log, deadlineMs: config.SHUTDOWN_TIMEOUT_MS },
 );

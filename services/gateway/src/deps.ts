@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FactorVerifier } from './accounts/auth/factor.port.ts';
 import type { PasswordHasher } from './accounts/auth/password.service.ts';
+import type { KillSwitches } from './codes/kill-switches.ts';
 import type { OutboxRelay } from './codes/outbox/outbox.relay.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Drain } from './http/drain.ts';
@@ -22,6 +23,8 @@ export interface GatewayDeps {
   redis: Redis;
   /** Delivery queues by channel (producers only). */
   queues: Record<Channel, Queue>;
+  /** The operator's kill switches as last read: code requests and resends they stop answer 503. */
+  killSwitches: KillSwitches;
   /** Moves outbox rows to the queues; routes nudge it after a commit. */
   relay: Pick<OutboxRelay, 'nudge'>;
   keys: GatewayKeys;

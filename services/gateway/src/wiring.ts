@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createPasswordHasher } from './accounts/auth/password.service.ts';
 import { authenticatorFactors } from './accounts/factors/authenticator.verifier.ts';
+import { startKillSwitches } from './codes/kill-switches.ts';
 import { type OutboxReconciler, startOutboxReconciler } from './codes/outbox/outbox.reconciler.ts';
 import { type OutboxRelay, startOutboxRelay } from './codes/outbox/outbox.relay.ts';
 import { type ConversionBreaker, startConversionBreaker } from './codes/sms/conversion-breaker.ts';
@@ -39,7 +40,8 @@ export function createDeliveryQueues(redis: Redis, prefix: string, log: Logger):
 
 /**
  * Creates the clients (Postgres pool, one fail-fast Redis connection shared by the rate limiter
- * and the queue producers) and starts the outbox relay, its reconciler and the purge.
+ * and the queue producers) and starts the outbox relay, its reconciler, the purge and the
+ * kill switches' reader (after its first read).
  */
 export async function createGatewayDeps(config: GatewayConfig, log: Logger): Promise<RunningGatewayDeps> {
   const keys = await createGatewayKeys(config);
@@ -87,6 +89,11 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     unverifiedAccountSeconds: config.UNVERIFIED_ACCOUNT_TTL_SECONDS,
   });
   const passwords = createPasswordHasher(config);
+  const killSwitches = await startKillSwitches({
+    db,
+    log: log.child({ component: 'kill-switches' }),
+    intervalMs: config.KILL_SWITCH_REFRESH_MS,
+  });
   const deps: Omit<RunningGatewayDeps, 'breaker'> = {
     config,
     db,
@@ -95,6 +102,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     relay,
     reconciler,
     purge,
+    killSwitches,
     keys,
     passwords,
     drain: createDrain(),
@@ -111,6 +119,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
         // Reads deps at each scrape, so a clock a test sets later applies to the budget's day too.
         clock: () => now(deps),
       },
+      killSwitches: killSwitches.switches,
     }),
     tracing: createTracing({ service: 'gateway', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }),
   };
@@ -141,12 +150,13 @@ export async function closeRedis(redis: Redis): Promise<void> {
 }
 
 /**
- * Stops the purge timer, the reconciler and the relay, then closes queues, Redis and the Postgres
- * pool, in that order.
+ * Stops the purge timer, the kill switches' reader, the reconciler and the relay, then closes
+ * queues, Redis and the Postgres pool, in that order.
  */
 export async function closeGatewayDeps(deps: RunningGatewayDeps): Promise<void> {
   deps.purge.stop();
   await deps.breaker.stop();
+  await deps.killSwitches.stop();
   await deps.reconciler.stop();
   await deps.relay.stop();
   await Promise.all(Object.values(deps.queues).map((queue) => queue.close()));

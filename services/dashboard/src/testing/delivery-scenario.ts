@@ -254,6 +254,8 @@ async function playDeliveryScenario(
     // The tests send many wrong credentials on purpose; the throttle has its own test.
     signInThrottle: { maxFailures: 10_000, windowSeconds: 60 },
     log: logs.logger('dashboard'),
+    // The kill switches page reads the gateway's database.
+    db: database.db,
   });
 
   return {

@@ -1,4 +1,4 @@
-import { type Database, type Kysely, oldestPendingOutboxAgeSeconds } from '@otp/db';
+import { type Database, type KillSwitch, type Kysely, oldestPendingOutboxAgeSeconds } from '@otp/db';
 import type { Channel, CodeMetricEvent, Purpose } from '@otp/domain';
 import { createMetricsRegistry, type Logger, type Registry, withinTimeout } from '@otp/runtime';
 import type { Queue } from 'bullmq';
@@ -37,13 +37,16 @@ export interface GatewayMetricsOptions {
   passwordHashLoad?: () => { running: number; waiting: number };
   /** The SMS budgets and the clock of the SMS gauges. */
   sms: Pick<SmsMetricsOptions, 'dailyBudget' | 'countryBudgets' | 'clock'>;
+  /** The kill switches as this replica last read them. */
+  killSwitches?: () => readonly KillSwitch[];
 }
 
 /**
  * The gateway's registry: default process metrics, code events, human checks (the HTTP request
  * durations are added by `instrumentHttp` when the app is built), and two
  * gauges read when Prometheus scrapes: the depth of both delivery queues (every replica reports
- * the same numbers: aggregate with max()) and the age of the oldest pending outbox row.
+ * the same numbers: aggregate with max()) and the age of the oldest pending outbox row. The
+ * password hasher's load and the kill switches are taken from this process when scraped.
  */
 export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMetrics {
   const registry = createMetricsRegistry('gateway');
@@ -110,6 +113,22 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
         const load = passwordHashLoad();
         this.set({ state: 'running' }, load.running);
         this.set({ state: 'waiting' }, load.waiting);
+      },
+    });
+  }
+
+  const { killSwitches } = options;
+  if (killSwitches !== undefined) {
+    new Gauge({
+      name: 'otp_kill_switch_off',
+      help: 'Kill switches as this replica enforces them: 1 switched off (sends refused and held), 0 on again',
+      labelNames: ['target'] as const,
+      registers: [registry],
+      collect() {
+        // What the replica acts on, not a fresh read: a replica that cannot read Postgres shows
+        // the state it keeps enforcing.
+        this.reset();
+        for (const row of killSwitches()) this.set({ target: row.target }, row.off ? 1 : 0);
       },
     });
   }

@@ -23,7 +23,7 @@ import {
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
-import { allowedSmsDestination, assertSmsNotSuspended, takeSmsSend } from '../sms/sms-guard.ts';
+import { admitSms, assertEmailSwitchedOn, takeSmsSend } from '../sms/sms-guard.ts';
 import { deliveryOutboxRow } from './challenge.outbox.ts';
 import { recipientLimits, recipientRefusal } from './recipient-limits.ts';
 
@@ -69,12 +69,11 @@ export async function requestChallenge(
   }
   const to = normalizeRecipient(request.channel, request.to);
   const at = now(deps);
-  // SMS meet the defences against pumping before anything is written (see sms-guard.ts).
+  // Before anything is written: an SMS meets the defences against pumping (sms-guard.ts), an
+  // email the operator's kill switches.
   let destination: SmsDestination | undefined;
-  if (request.channel === 'sms') {
-    destination = allowedSmsDestination(deps, to);
-    await assertSmsNotSuspended(deps, destination, at);
-  }
+  if (request.channel === 'sms') destination = await admitSms(deps, to, at);
+  else assertEmailSwitchedOn(deps, to);
   const id = randomUUID();
   const template = request.template ?? 'otp-code';
   const hash = recipientHash(keys.codeHmacKey, request.channel, to);

@@ -11,7 +11,7 @@ import {
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
-import { allowedSmsDestination, assertSmsNotSuspended, takeSmsSend } from '../sms/sms-guard.ts';
+import { admitSms, assertEmailSwitchedOn, takeSmsSend } from '../sms/sms-guard.ts';
 import { assertUsable } from './challenge.guards.ts';
 import { deliveryOutboxRow } from './challenge.outbox.ts';
 import { recipientLimits, recipientRefusal } from './recipient-limits.ts';
@@ -45,11 +45,10 @@ export async function resendChallenge(
       throw new PublicError('resend_too_soon', { retryAfterSeconds: secondsUntil(row.resend_available_at, at) });
     }
     const to = open(keys.envelopes, row.recipient_sealed, `recipient:${id}`) as string;
-    // A resend is an SMS like any other: today's policy, suspensions and counters apply to it.
-    if (row.channel === 'sms') {
-      destination = allowedSmsDestination(deps, to);
-      await assertSmsNotSuspended(deps, destination, at);
-    }
+    // A resend is a message like any other: today's policy, kill switches, suspensions and
+    // counters apply to it (refused here, the transaction writes nothing).
+    if (row.channel === 'sms') destination = await admitSms(deps, to, at);
+    else assertEmailSwitchedOn(deps, to);
     // The window row is locked after the challenge's, the order the verification statement uses;
     // the SMS counters after both.
     const limits = recipientLimits(config, at);

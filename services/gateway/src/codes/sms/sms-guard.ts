@@ -59,6 +59,32 @@ export function smsRules(config: GatewayConfig): SmsRules {
 type Deps = Pick<GatewayDeps, 'config' | 'metrics' | 'db'>;
 
 /**
+ * The checks an SMS meets before anything is written, in order: where SMS may go, the operator's
+ * kill switches (`sms`, its country, every SMS provider), the conversion breaker's suspensions.
+ * Returns the destination the counters are then taken for (`takeSmsSend`).
+ */
+export async function admitSms(
+  deps: Deps & Pick<GatewayDeps, 'killSwitches'>,
+  e164: string,
+  at: Date,
+): Promise<SmsDestination> {
+  const destination = allowedSmsDestination(deps, e164);
+  const switchedOff = deps.killSwitches.refusal('sms', e164);
+  if (switchedOff !== null) {
+    deps.metrics.sms.refused('channel_suspended', destination.country);
+    throw switchedOff;
+  }
+  await assertSmsNotSuspended(deps, destination, at);
+  return destination;
+}
+
+/** An email meets only the kill switches (`email`, every email provider). */
+export function assertEmailSwitchedOn(deps: Pick<GatewayDeps, 'killSwitches'>, address: string): void {
+  const switchedOff = deps.killSwitches.refusal('email', address);
+  if (switchedOff !== null) throw switchedOff;
+}
+
+/**
  * The destination of an SMS to a normalised number, once the policy allows it; otherwise 400
  * recipient_not_allowed, the same answer whatever the reason (a client learns nothing about why a
  * number is refused that it could use to pick the next one).

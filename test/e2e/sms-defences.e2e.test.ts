@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSystem, startSystem } from './system.ts';
 
@@ -105,5 +107,30 @@ describe('SMS defences across two gateway processes', () => {
       .where('type', '=', 'sms.suspended')
       .execute();
     expect(events.map((event) => (event.details as { key: string }).key)).toContain('44-7400');
+  });
+
+  it("switches France off on both processes with the operator's command, and on again", async () => {
+    const killSwitch = (state: 'on' | 'off') =>
+      promisify(execFile)(
+        process.execPath,
+        ['--experimental-strip-types', 'services/gateway/src/ops/ops.cli.ts', 'kill-switch', 'country:FR', state],
+        { env: { PATH: process.env.PATH ?? '', ENV_FILE: '', DATABASE_URL: system.database.url } },
+      );
+    /** Both processes' answers for a French number, once both agree on `code` (within 10 s). */
+    const answersFor = async (code: string) => {
+      const deadline = Date.now() + 10_000;
+      let answers: Array<Awaited<ReturnType<typeof requestSms>>> = [];
+      do {
+        answers = await Promise.all(system.baseUrls.map((url) => requestSms(url, '+33656000001')));
+        if (answers.every((answer) => answer.code === code)) break;
+        await pause(200);
+      } while (Date.now() < deadline);
+      return answers.map((answer) => `${answer.status} ${answer.code}`);
+    };
+    await killSwitch('off');
+    expect(await answersFor('channel_suspended')).toEqual(['503 channel_suspended', '503 channel_suspended']);
+    await killSwitch('on');
+    // France is back: its requests meet the spent budget again.
+    expect(await answersFor('sms_budget_exhausted')).toEqual(['503 sms_budget_exhausted', '503 sms_budget_exhausted']);
   });
 });

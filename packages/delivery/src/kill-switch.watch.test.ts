@@ -1,29 +1,23 @@
 import { createDb, type Database, type Kysely, setKillSwitch } from '@otp/db';
-import { startTcpProxy, type TcpProxy, useTestDatabase } from '@otp/testkit';
+import { useProxiedDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KillSwitchWatch, startKillSwitchWatch } from './kill-switch.watch.ts';
 import { captureLogs } from './testing/index.ts';
 
 // Every replica's copy of the kill switches: when Postgres cannot be read it keeps enforcing what
 // it last saw, says so once, and catches up when Postgres is back.
-const database = useTestDatabase();
+const { database, proxy, url } = useProxiedDatabase();
 const logs = captureLogs('kill-switch-test', 'info');
-let proxy: TcpProxy;
 let proxied: Kysely<Database>;
 let watch: KillSwitchWatch;
 
-beforeAll(async () => {
-  const url = new URL(database.url);
-  proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-  url.hostname = proxy.host;
-  url.port = String(proxy.port);
-  proxied = createDb({ url: url.toString(), poolSize: 1, connectionTimeoutMs: 500, statementTimeoutMs: 500 });
+beforeAll(() => {
+  proxied = createDb({ url: url(), poolSize: 1, connectionTimeoutMs: 500, statementTimeoutMs: 500 });
 });
 
 afterAll(async () => {
   await watch?.stop();
   await proxied?.destroy();
-  await proxy?.close();
 });
 
 const said = (msg: string) => logs.records.filter((record) => record.msg === msg);
@@ -46,7 +40,7 @@ describe('the kill switch watch', () => {
     ]);
     expect(said('kill switch on again: sends resume')).toEqual([]);
 
-    proxy.cut();
+    proxy().cut();
     await setKillSwitch(database.db, 'sms', false, 'ops-alice');
     await watch.refresh();
     await watch.refresh();
@@ -55,7 +49,7 @@ describe('the kill switch watch', () => {
       expect.objectContaining({ level: 50, off: ['sms'] }),
     ]);
 
-    proxy.restore();
+    proxy().restore();
     await watch.refresh();
     expect([...watch.off()]).toEqual([]);
     expect(said('kill switches readable again')).toHaveLength(1);

@@ -1,4 +1,5 @@
 import { useFixture } from './fixture.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 import { createTestDatabase, type TestDatabase } from './test-env.ts';
 
 /**
@@ -19,4 +20,33 @@ export function useTestDatabase(): TestDatabase {
     },
     drop: () => current().drop(),
   };
+}
+
+export interface ProxiedDatabase {
+  database: TestDatabase;
+  /** The proxy between the services under test and the database: `stall()`, `cut()`, `restore()`. */
+  proxy(): TcpProxy;
+  /** The database's connection string through the proxy (give it to the services under test). */
+  url(): string;
+}
+
+/**
+ * A test database reached through a loopback TCP proxy, so a test can stall or cut Postgres
+ * under the services while it still reads the rows itself through `database.db`. Set up in
+ * `beforeAll`, torn down in `afterAll`, where it is called.
+ */
+export function useProxiedDatabase(): ProxiedDatabase {
+  const database = useTestDatabase();
+  const current = useFixture(
+    'useProxiedDatabase()',
+    async () => {
+      const url = new URL(database.url);
+      const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+      url.hostname = proxy.host;
+      url.port = String(proxy.port);
+      return { proxy, url: url.toString() };
+    },
+    ({ proxy }) => proxy.close(),
+  );
+  return { database, proxy: () => current().proxy, url: () => current().url };
 }

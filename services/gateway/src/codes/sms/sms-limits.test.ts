@@ -1,5 +1,5 @@
-import { parseExposition, sampleValue, startTcpProxy, type TcpProxy, useTestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseExposition, sampleValue, useProxiedDatabase } from '@otp/testkit';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { resend } from '../../testing/flows.ts';
 import { useTestGateway, useTestReplica } from '../../testing/gateway.fixture.ts';
 import { post, uniqueEmail } from '../../testing/gateway.harness.ts';
@@ -150,35 +150,22 @@ describe('the daily SMS budget', () => {
 });
 
 describe('SMS while the counters cannot be read (Postgres stalled)', () => {
-  const database = useTestDatabase();
-  let proxy: TcpProxy;
-  let proxiedUrl: string;
-
-  beforeAll(async () => {
-    const url = new URL(database.url);
-    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    url.hostname = proxy.host;
-    url.port = String(proxy.port);
-    proxiedUrl = url.toString();
-  });
-  afterAll(async () => {
-    await proxy?.close();
-  });
+  const { database, proxy, url } = useProxiedDatabase();
 
   const { gateway } = useTestGateway(
     () => ({
-      env: { ...OPEN_LIMITS, DATABASE_URL: proxiedUrl, DATABASE_TIMEOUT_MS: '500', SMS_ALLOWED_COUNTRIES: 'GB' },
+      env: { ...OPEN_LIMITS, DATABASE_URL: url(), DATABASE_TIMEOUT_MS: '500', SMS_ALLOWED_COUNTRIES: 'GB' },
     }),
     database,
   );
 
   it('answers 503 service_unavailable with Retry-After and sends nothing uncounted', async () => {
-    proxy.stall();
+    proxy().stall();
     const answer = await post(gateway.app, '/v1/otp/challenges', { channel: 'sms', to: '+447400123456' });
     expect(answer.status).toBe(503);
     expect(answer.body.code).toBe('service_unavailable');
     expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0);
-    proxy.restore();
+    proxy().restore();
     expect(await gateway.inspect.sms.getJobCounts()).toMatchObject({ waiting: 0, delayed: 0, active: 0 });
     // Whatever was sent is counted: as many units as sends.
     const sends = await database.db.selectFrom('delivery_outbox').select('id').where('channel', '=', 'sms').execute();

@@ -22,6 +22,12 @@ function freshSecrets(): Record<string, string> {
   };
 }
 
+/**
+ * Required settings with no safe production default, and the value a development machine gets
+ * (`.env.example` carries the same, with why): SMS to every country's test numbers.
+ */
+const REQUIRED_DEVELOPMENT_SETTINGS: Record<string, string> = { SMS_ALLOWED_COUNTRIES: '*' };
+
 /** Replaces the value of `name` in an env file's text, or appends the variable when absent. */
 function setVariable(text: string, name: string, value: string): string {
   const line = new RegExp(`^${name}=.*$`, 'm');
@@ -39,7 +45,10 @@ function ensureEnvFile(root: string): Record<string, string | undefined> {
     // A .env written before a release that added a secret lacks it: fill in only those.
     let text = readFileSync(envPath, 'utf8');
     const present = parseEnv(text);
-    const added = Object.entries(freshSecrets()).filter(([name]) => !present[name]);
+    // Settings a later release made required get their development value the same way.
+    const added = Object.entries({ ...freshSecrets(), ...REQUIRED_DEVELOPMENT_SETTINGS }).filter(
+      ([name]) => !present[name],
+    );
     for (const [name, value] of added) text = setVariable(text, name, value);
     if (added.length > 0) {
       writeFileSync(envPath, text, { mode: 0o600 });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { type SiteverifyFake, startSiteverifyFake } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSystem, startSystem } from './system.ts';
 
@@ -7,11 +8,11 @@ import { type RunningSystem, startSystem } from './system.ts';
 // worker sending to the Twilio-shaped fake: what the provider is handed is what the limits allow.
 let system: RunningSystem;
 
-async function requestSms(baseUrl: string, to: string) {
+async function requestSms(baseUrl: string, to: string, extra: Record<string, unknown> = {}) {
   const response = await fetch(`${baseUrl}/v1/otp/challenges`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ channel: 'sms', to }),
+    body: JSON.stringify({ channel: 'sms', to, ...extra }),
     signal: AbortSignal.timeout(15_000),
   });
   const body = (await response.json()) as Record<string, unknown>;
@@ -132,5 +133,44 @@ describe('SMS defences across two gateway processes', () => {
     await killSwitch('on');
     // France is back: its requests meet the spent budget again.
     expect(await answersFor('sms_budget_exhausted')).toEqual(['503 sms_budget_exhausted', '503 sms_budget_exhausted']);
+  });
+});
+
+describe('the human check across two gateway processes', () => {
+  const SECRET = 'e2e-captcha-secret';
+  let captchaSystem: RunningSystem;
+  let siteverify: SiteverifyFake;
+
+  beforeAll(async () => {
+    siteverify = await startSiteverifyFake({ secret: SECRET });
+    captchaSystem = await startSystem(
+      {
+        SMS_ALLOWED_COUNTRIES: 'GB',
+        CAPTCHA_PROVIDER: 'hcaptcha',
+        CAPTCHA_SECRET: SECRET,
+        CAPTCHA_VERIFY_URL: siteverify.url,
+        CAPTCHA_MODE: 'sms',
+      },
+      {},
+      { gateways: 2 },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await captchaSystem?.stop();
+    await siteverify?.close();
+  });
+
+  it('asks both for a token, and a token used at one is refused at the other', async () => {
+    const [first, second] = captchaSystem.baseUrls as [string, string];
+    const answer = async (url: string, extra: Record<string, unknown> = {}) => {
+      const { status, code } = await requestSms(url, '+447400123456', extra);
+      return `${status} ${code ?? ''}`.trim();
+    };
+    expect([await answer(first), await answer(second)]).toEqual(['400 captcha_required', '400 captcha_required']);
+    const token = siteverify.issue();
+    expect(await answer(first, { captchaToken: token })).toBe('202');
+    expect(await answer(second, { captchaToken: token })).toBe('400 captcha_failed');
+    expect(captchaSystem.twilio.requests).toBeLessThanOrEqual(1);
   });
 });

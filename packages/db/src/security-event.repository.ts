@@ -43,3 +43,12 @@ export async function countSecurityEventsSince(
   const row = await query.executeTakeFirstOrThrow();
   return Number(row.count);
 }
+
+/**
+ * Deletes audit events recorded before `before`. One statement, like the other purges: the
+ * index on `created_at` makes it a range scan, and a replica racing it deletes nothing twice.
+ */
+export async function deleteSecurityEventsBefore(db: Db, before: Date): Promise<number> {
+  const result = await db.deleteFrom('security_events').where('created_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -312,6 +312,12 @@ export const GatewayConfigSchema = Type.Object({
   }),
   PURGE_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 300_000, description: 'How often expired data is purged' }),
   EXPIRED_RETENTION_SECONDS: Seconds(86_400, 'How long a challenge is kept after it expired before it is purged'),
+  SECURITY_EVENTS_RETENTION_DAYS: Type.Integer({
+    minimum: 1,
+    default: 90,
+    description:
+      'How many days the audit trail (security_events) is kept; the purge never deletes what the sign-in limit still counts (SIGN_IN_FAILURE_WINDOW_SECONDS)',
+  }),
   UNVERIFIED_ACCOUNT_TTL_SECONDS: Seconds(
     604_800,
     'An account registered with a password whose email nobody verified is deleted this long after its latest registration',

@@ -87,6 +87,11 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     retentionSeconds: config.EXPIRED_RETENTION_SECONDS,
     recipientWindowSeconds: config.OTP_RECIPIENT_WINDOW_SECONDS,
     unverifiedAccountSeconds: config.UNVERIFIED_ACCOUNT_TTL_SECONDS,
+    // The sign-in limit's Postgres fallback counts failures over its window: never purge those.
+    securityEventSeconds: Math.max(
+      config.SECURITY_EVENTS_RETENTION_DAYS * 86_400,
+      config.SIGN_IN_FAILURE_WINDOW_SECONDS,
+    ),
   });
   const passwords = createPasswordHasher(config);
   const killSwitches = await startKillSwitches({

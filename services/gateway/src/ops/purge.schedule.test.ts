@@ -1,4 +1,4 @@
-import { findChallenge, sql } from '@otp/db';
+import { type Database, findChallenge, type Kysely, sql } from '@otp/db';
 import { describe, expect, it } from 'vitest';
 import { loginTokens, registerUser } from '../testing/accounts.ts';
 import { useTestGateway } from '../testing/gateway.fixture.ts';
@@ -38,6 +38,7 @@ describe('the purge of expired data', () => {
       unverifiedAccounts: 0,
       notifications: 0,
       smsCounters: 0,
+      securityEvents: 0,
     });
     expect(await findChallenge(database.db, old)).toBeUndefined();
     expect(await findChallenge(database.db, recentlyExpired)).toBeDefined();
@@ -86,4 +87,40 @@ describe('the purge of expired data', () => {
     expect(refreshed.status).toBe(200);
     expect((await post(gateway.app, '/v1/auth/refresh', { refreshToken: ended.refreshToken })).status).toBe(401);
   });
+
+  it('deletes audit events older than SECURITY_EVENTS_RETENTION_DAYS and keeps newer ones', async () => {
+    await insertEvents(database.db, ['91 days', '89 days', '1 minute']);
+
+    expect((await gateway.deps.purge.runOnce()).securityEvents).toBe(1);
+    expect(await eventAges(database.db)).toEqual(['1 minute', '89 days']);
+  });
 });
+
+describe('the purge of audit events under a short retention', () => {
+  // A one-day retention with a two-day failed sign-in window: the window wins, so the sign-in
+  // limit's Postgres fallback still counts every failure it should.
+  const { gateway, database } = useTestGateway({
+    env: { SECURITY_EVENTS_RETENTION_DAYS: '1', SIGN_IN_FAILURE_WINDOW_SECONDS: '172800' },
+  });
+
+  it('never deletes events the failed sign-in window still counts', async () => {
+    await insertEvents(database.db, ['3 days', '36 hours', '1 minute']);
+
+    expect((await gateway.deps.purge.runOnce()).securityEvents).toBe(1);
+    expect(await eventAges(database.db)).toEqual(['1 minute', '36 hours']);
+  });
+});
+
+/** Audit rows of a marker type, backdated by each interval (kept in their details). */
+async function insertEvents(db: Kysely<Database>, ages: string[]): Promise<void> {
+  for (const age of ages) {
+    await sql`INSERT INTO security_events (type, details, created_at)
+      VALUES ('test.purge', ${JSON.stringify({ age })}, now() - ${age}::interval)`.execute(db);
+  }
+}
+
+async function eventAges(db: Kysely<Database>): Promise<string[]> {
+  const rows = await sql<{ age: string }>`SELECT details->>'age' AS age
+    FROM security_events WHERE type = 'test.purge' ORDER BY created_at DESC`.execute(db);
+  return rows.rows.map((row) => row.age);
+}

@@ -2,6 +2,7 @@ import {
   type Database,
   deleteEndedRefreshTokens,
   deleteEndedSessions,
+  deleteSecurityEventsBefore,
   deleteUnverifiedAccounts,
   type Kysely,
   purgeExpiredChallenges,
@@ -25,6 +26,11 @@ export interface PurgeScheduleOptions {
   recipientWindowSeconds: number;
   /** Accounts whose email was never verified go this long after their latest registration. */
   unverifiedAccountSeconds: number;
+  /**
+   * How long the audit trail is kept (SECURITY_EVENTS_RETENTION_DAYS, but never less than the
+   * failed sign-in window its Postgres fallback counts over).
+   */
+  securityEventSeconds: number;
   clock?: () => Date;
 }
 
@@ -41,6 +47,8 @@ export interface PurgeOutcome {
   notifications: number;
   /** SMS counters of windows (hours, days) that ended over a day ago. */
   smsCounters: number;
+  /** Audit events (security_events) older than their retention. */
+  securityEvents: number;
 }
 
 export interface PurgeSchedule {
@@ -57,7 +65,7 @@ const SESSION_MEMORY_SECONDS = 365 * 86_400;
  * sessions a year after they ended, per-recipient windows nobody used within the window unless
  * their failure window is still running (the row is then the recipient's count of wrong codes, or
  * its lock), accounts whose email nobody verified, security notices older than the retention
- * (with their outbox rows), and the SMS counters of ended windows. Every replica runs it; the deletes are idempotent, so replicas racing
+ * (with their outbox rows), the SMS counters of ended windows, and audit events older than theirs. Every replica runs it; the deletes are idempotent, so replicas racing
  * do no harm.
  */
 export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule {
@@ -84,6 +92,7 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
     const notifications = await purgeOldNotifications(db, retainedSince);
     // A day's window starts at most a day before it ends: two days back, every window has ended.
     const smsCounters = await purgeSmsCounters(db, new Date(at - 2 * 86_400_000));
+    const securityEvents = await deleteSecurityEventsBefore(db, new Date(at - options.securityEventSeconds * 1000));
     const outcome = {
       smsCounters,
       challenges,
@@ -93,6 +102,7 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
       mfaTokens,
       unverifiedAccounts,
       notifications,
+      securityEvents,
     };
     if (Object.values(outcome).some((count) => count > 0)) log.info(outcome, 'purged expired data');
     return outcome;

@@ -7,6 +7,16 @@ export async function findUserById(db: Db, id: string): Promise<User | undefined
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Sets (or, with null, clears) the account's display name; undefined when the account is gone. */
+export async function setUserName(db: Db, id: string, name: string | null): Promise<User | undefined> {
+  return db
+    .updateTable('users')
+    .set({ name, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
 }

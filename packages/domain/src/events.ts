@@ -113,6 +113,11 @@ export const EVENT_TYPES = {
     description:
       'The owner proved an address that someone had registered without verifying it: what the registrant set was removed (`password`, `phone`, `factors`, `recoveryCodes`) and its `sessions` revoked.',
   },
+  'user.name_changed': {
+    level: 'info',
+    audit: true,
+    description: 'The signed-in user set or removed their display name (`cleared`); the name itself is not recorded.',
+  },
   'sign_in.succeeded': {
     level: 'info',
     audit: true,

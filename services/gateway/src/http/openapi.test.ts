@@ -25,6 +25,7 @@ describe('the API description', () => {
         'GET /health/live',
         'GET /health/ready',
         'GET /v1/me',
+        'PATCH /v1/me',
         'GET /v1/otp/challenges/{id}',
         'POST /v1/otp/challenges',
         'POST /v1/otp/challenges/{id}/resend',

@@ -29,6 +29,8 @@ export async function rowCounts(db: Kysely<Database>): Promise<Record<string, nu
 
 export interface BadInput {
   name: string;
+  /** POST unless said otherwise. */
+  method?: 'POST' | 'PATCH';
   url: string;
   /** A value is sent as JSON; a string is sent as is. */
   body: unknown;
@@ -43,7 +45,7 @@ export function bad(
   name: string,
   url: string,
   body: unknown,
-  expected: Partial<Pick<BadInput, 'code' | 'status' | 'contentType' | 'authorization'>> = {},
+  expected: Partial<Pick<BadInput, 'code' | 'status' | 'contentType' | 'authorization' | 'method'>> = {},
 ): BadInput {
   return { name, url, body, code: 'validation_failed', status: 400, ...expected };
 }
@@ -55,7 +57,7 @@ export async function expectRefusedWithoutWrites(gateway: TestGateway, db: Kysel
     const headers: Record<string, string> = { 'content-type': item.contentType ?? 'application/json' };
     if (item.authorization !== undefined) headers.authorization = item.authorization;
     const response = await gateway.app.inject({
-      method: 'POST',
+      method: item.method ?? 'POST',
       url: item.url,
       headers,
       payload: typeof item.body === 'string' ? item.body : JSON.stringify(item.body),

@@ -116,9 +116,23 @@ export interface CallOptions {
   remoteAddress?: string;
 }
 
-export async function post(app: FastifyInstance, url: string, payload?: unknown, options: CallOptions = {}) {
+export function post(app: FastifyInstance, url: string, payload?: unknown, options: CallOptions = {}) {
+  return send(app, 'POST', url, payload, options);
+}
+
+export function patch(app: FastifyInstance, url: string, payload?: unknown, options: CallOptions = {}) {
+  return send(app, 'PATCH', url, payload, options);
+}
+
+async function send(
+  app: FastifyInstance,
+  method: 'POST' | 'PATCH',
+  url: string,
+  payload: unknown,
+  options: CallOptions,
+) {
   const response = await app.inject({
-    method: 'POST',
+    method,
     url,
     ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
     headers: options.headers ?? {},

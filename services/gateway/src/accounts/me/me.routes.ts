@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { countRemainingRecoveryCodes, findUserById, listEnabledFactors } from '@otp/db';
+import { countRemainingRecoveryCodes, findUserById, listEnabledFactors, setUserName, type User } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import Type from 'typebox';
 import { presentRequested } from '../../codes/challenges/challenge.presenter.ts';
@@ -7,14 +7,14 @@ import { requestChallenge } from '../../codes/challenges/challenge.request.servi
 import { ChallengeCreated } from '../../codes/challenges/challenge.schemas.ts';
 import { codeSignInLockedUntil } from '../../codes/challenges/recipient-limits.ts';
 import { type GatewayDeps, now } from '../../deps.ts';
-import { recordEvent } from '../../events/record-event.ts';
+import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { problemResponses } from '../../http/schemas.ts';
 import { authenticate, requireRecentSignIn } from '../auth/authenticate.ts';
 import { presentMe } from '../users/user.presenter.ts';
-import { MeView } from '../users/user.schemas.ts';
+import { MeView, ProfileBody } from '../users/user.schemas.ts';
 
 const PhoneBody = Type.Object(
   {
@@ -42,17 +42,48 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
       },
       preHandler: authenticate(deps),
     },
+    async (request) => presentAccount(await findUserById(deps.db, request.userId as string)),
+  );
+
+  // Not a credential: no recent sign-in and no notice, as a stolen token changing the name
+  // neither locks the owner out nor hides anything from them (GET /v1/me shows it).
+  app.patch(
+    '/me',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Set or remove the display name',
+        security: BEARER_SECURITY,
+        body: ProfileBody,
+        response: { 200: MeView, ...problemResponses(400, 401, 413, 415) },
+      },
+      preHandler: authenticate(deps),
+    },
     async (request) => {
-      const user = await findUserById(deps.db, request.userId as string);
-      // A valid token for an account that no longer exists is as good as no token.
-      if (user === undefined) throw new PublicError('unauthorized', { detail: 'the account no longer exists' });
-      return presentMe(user, {
-        enabled: (await listEnabledFactors(deps.db, user.id)).map((factor) => factor.kind),
-        recoveryCodesRemaining: await countRemainingRecoveryCodes(deps.db, user.id),
-        codeSignInLockedUntil: await codeSignInLockedUntil(deps, user, now(deps)),
+      const userId = request.userId as string;
+      const name = request.body.name?.trim() ?? null;
+      const context = requestContext(request, deps);
+      const user = await inTransaction(deps.db, async (trx) => {
+        const updated = await setUserName(trx, userId, name);
+        if (updated !== undefined) {
+          await recordEvent(trx, context, 'user.name_changed', { userId, details: { cleared: name === null } });
+        }
+        return updated;
       });
+      return presentAccount(user);
     },
   );
+
+  /** The signed-in account as GET /v1/me shows it. */
+  async function presentAccount(user: User | undefined): Promise<MeView> {
+    // A valid token for an account that no longer exists is as good as no token.
+    if (user === undefined) throw new PublicError('unauthorized', { detail: 'the account no longer exists' });
+    return presentMe(user, {
+      enabled: (await listEnabledFactors(deps.db, user.id)).map((factor) => factor.kind),
+      recoveryCodesRemaining: await countRemainingRecoveryCodes(deps.db, user.id),
+      codeSignInLockedUntil: await codeSignInLockedUntil(deps, user, now(deps)),
+    });
+  }
 
   // Verifying the code (POST /v1/otp/challenges/:id/verify) sets the phone on this account, or
   // answers 409 phone_taken, without saying which account, when another one holds the number.

@@ -23,6 +23,7 @@ export interface MeFacts {
 export function presentMe(user: User, facts: MeFacts): MeView {
   return {
     ...presentUser(user),
+    name: user.name,
     factors: { totp: facts.enabled.includes('totp'), hotp: facts.enabled.includes('hotp') },
     recoveryCodesRemaining: facts.recoveryCodesRemaining,
     codeSignInLockedUntil: facts.codeSignInLockedUntil?.toISOString() ?? null,

@@ -23,6 +23,7 @@ export const TokensAndUser = Type.Object({ user: UserView, tokens: Tokens }, { d
 export const MeView = Type.Object(
   {
     ...UserView.properties,
+    name: Type.Union([Type.String(), Type.Null()], { description: 'The display name; null when none is set' }),
     factors: Type.Object({ totp: Type.Boolean(), hotp: Type.Boolean() }),
     recoveryCodesRemaining: Type.Integer({ minimum: 0 }),
     codeSignInLockedUntil: Type.Union([Timestamp, Type.Null()], {
@@ -34,3 +35,27 @@ export const MeView = Type.Object(
   { description: 'The signed-in user' },
 );
 export type MeView = Static<typeof MeView>;
+
+// Control characters, line and paragraph separators, and the bidirectional embeddings, overrides
+// and isolates (U+202A-202E, U+2066-2069): a name is shown back by clients (and later by
+// operators' tools), where these would break lines or reorder the text around it. Joiners
+// (U+200C, U+200D) stay: scripts and emoji need them.
+const NAME_REFUSED = String.raw`\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069`;
+
+export const ProfileBody = Type.Object(
+  {
+    name: Type.Union([
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        // At least one character that is not white space: the name is stored trimmed.
+        pattern: `^(?=.*\\S)[^${NAME_REFUSED}]*$`,
+        description:
+          'The display name, 1-100 characters with at least one that is not white space, no control or ' +
+          'bidirectional-override characters; stored without surrounding white space',
+      }),
+      Type.Null({ description: 'Removes the name' }),
+    ]),
+  },
+  { additionalProperties: false },
+);

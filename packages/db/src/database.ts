@@ -168,7 +168,7 @@ export interface SessionTable {
   /** The client's IPv6 /64 (its start address) or IPv4 address; NULL for sessions from before this table. */
   client_network: string | null;
   revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
-  /** Why: `logout`, `reuse_detected`, `before_sessions`. */
+  /** Why: `logout`, `reuse_detected`, `before_sessions`, `claimed`, `ended_by_user`, `logout_all`. */
   revoked_reason: string | null;
 }
 

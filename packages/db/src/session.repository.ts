@@ -66,6 +66,74 @@ export async function revokeSession(trx: Db, id: string, at: Date, reason: strin
   return Number(result.numUpdatedRows);
 }
 
+/**
+ * The account's sessions that can still be used, most recently used first: not revoked, before
+ * their absolute end, and with a refresh token that has not idled out (one that has can never be
+ * refreshed again). `currentId`, the caller's own session, is listed whatever its refresh token
+ * says: its access token still works.
+ */
+export async function listLiveSessions(db: Db, userId: string, at: Date, currentId: string | null): Promise<Session[]> {
+  return db
+    .selectFrom('sessions as s')
+    .selectAll('s')
+    .where('s.user_id', '=', userId)
+    .where('s.revoked_at', 'is', null)
+    .where('s.expires_at', '>', at)
+    .where((eb) => {
+      const refreshable = eb.exists(
+        eb
+          .selectFrom('refresh_tokens as t')
+          .select('t.id')
+          .whereRef('t.family_id', '=', 's.id')
+          .where('t.revoked_at', 'is', null)
+          .where('t.expires_at', '>', at),
+      );
+      return currentId === null ? refreshable : eb.or([eb('s.id', '=', currentId), refreshable]);
+    })
+    .orderBy('s.last_used_at', 'desc')
+    .orderBy('s.id')
+    .execute();
+}
+
+/**
+ * Revokes every session of the account not revoked yet and every refresh token of it still live
+ * (families from before sessions had rows included). The sessions are locked first, in id order,
+ * as a rotation locks its one session (lockSession): a rotation in flight finishes first and its
+ * successor is revoked below, one that waited finds its session revoked, and two of these at once
+ * take the locks in the same order instead of deadlocking. Call inside a transaction. Returns
+ * the ids of the sessions it ended and how many tokens it revoked.
+ */
+export async function revokeUserSessions(
+  trx: Db,
+  userId: string,
+  at: Date,
+  reason: string,
+): Promise<{ sessionIds: string[]; tokens: number }> {
+  const locked = await trx
+    .selectFrom('sessions')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  const sessionIds = locked.map((row) => row.id);
+  if (sessionIds.length > 0) {
+    await trx
+      .updateTable('sessions')
+      .set({ revoked_at: at, revoked_reason: reason })
+      .where('id', 'in', sessionIds)
+      .execute();
+  }
+  const tokens = await trx
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: at })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return { sessionIds, tokens: Number(tokens.numUpdatedRows) };
+}
+
 export interface DeviceHistory {
   /** Sessions of the account used since `since` on this user agent and network. */
   seenRecently: boolean;

@@ -173,6 +173,18 @@ export const EVENT_TYPES = {
     audit: true,
     description: 'A sign-out ended a session (`sessionId`, `revoked`: its tokens revoked).',
   },
+  'session.ended_by_user': {
+    level: 'info',
+    audit: true,
+    description:
+      'The signed-in user ended one of their sessions by its id (`sessionId`; `current`: the one they called from; `revoked`: its tokens revoked).',
+  },
+  'session.logged_out_all': {
+    level: 'warn',
+    audit: true,
+    description:
+      'The signed-in user ended every session of the account (`sessionIds`; `revoked`: their tokens revoked), their own included.',
+  },
   'factor.changed': {
     level: 'info',
     audit: true,

@@ -11,6 +11,7 @@ import { hotpRoutes } from './accounts/factors/hotp.routes.ts';
 import { recoveryCodeRoutes } from './accounts/factors/recovery-codes.routes.ts';
 import { totpRoutes } from './accounts/factors/totp.routes.ts';
 import { meRoutes } from './accounts/me/me.routes.ts';
+import { sessionsRoutes } from './accounts/me/sessions.routes.ts';
 import { challengeRoutes } from './codes/challenges/challenge.routes.ts';
 import { twilioStatusRoutes } from './codes/webhooks/twilio-status.routes.ts';
 import { corsOrigins } from './config.ts';
@@ -79,6 +80,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, { prefix: '/v1', deps, limits });
   await app.register(challengeRoutes, { prefix: '/v1', deps, limits, purposes: challengePurposes(deps) });
   await app.register(meRoutes, { prefix: '/v1', deps, limits });
+  await app.register(sessionsRoutes, { prefix: '/v1', deps, limits });
   await app.register(totpRoutes, { prefix: '/v1', deps, limits });
   await app.register(hotpRoutes, { prefix: '/v1', deps, limits });
   await app.register(recoveryCodeRoutes, { prefix: '/v1', deps, limits });

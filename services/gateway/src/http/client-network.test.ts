@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientNetwork } from './client-network.ts';
+import { clientNetwork, networkPrefix } from './client-network.ts';
 
 describe('clientNetwork', () => {
   it('keeps an IPv4 address whole', () => {
@@ -15,5 +15,13 @@ describe('clientNetwork', () => {
 
   it('reads an IPv4-mapped IPv6 address as the IPv4 address', () => {
     expect(clientNetwork('::ffff:203.0.113.7')).toBe('203.0.113.7');
+  });
+});
+
+describe('networkPrefix', () => {
+  it('shows an IPv4 client as its /24 and an IPv6 client as its /64, never the address', () => {
+    expect(networkPrefix(clientNetwork('203.0.113.77'))).toBe('203.0.113.0/24');
+    expect(networkPrefix(clientNetwork('::ffff:198.51.100.9'))).toBe('198.51.100.0/24');
+    expect(networkPrefix(clientNetwork('2001:db8:1:2:aaaa:bbbb:cccc:dddd'))).toBe('2001:db8:1:2::/64');
   });
 });

@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { normalizeIP } from '@fastify/rate-limit';
 
 /**
@@ -8,4 +9,15 @@ import { normalizeIP } from '@fastify/rate-limit';
  */
 export function clientNetwork(ip: string): string {
   return normalizeIP(ip, 64);
+}
+
+/**
+ * What a client is shown of a stored network (`clientNetwork`): an IPv6 /64 as is, an IPv4
+ * address only as its /24 (`203.0.113.0/24`). A full IPv4 address often names one household or
+ * one phone; the /24 still tells an owner "my provider, my city" from "somewhere else", which
+ * is what a sessions list is for.
+ */
+export function networkPrefix(network: string): string {
+  if (isIPv4(network)) return `${network.split('.').slice(0, 3).join('.')}.0/24`;
+  return `${network}/64`;
 }

@@ -3,7 +3,16 @@ import type { GatewayDeps } from '../../deps.ts';
 import { requestContext } from '../../events/request-context.ts';
 import { createHumanCheck } from '../../http/captcha.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
-import { loginSchema, logoutSchema, mfaSchema, refreshSchema, registerSchema } from './auth.schemas.ts';
+import { logoutAll } from '../me/sessions.service.ts';
+import {
+  loginSchema,
+  logoutAllSchema,
+  logoutSchema,
+  mfaSchema,
+  refreshSchema,
+  registerSchema,
+} from './auth.schemas.ts';
+import { authenticate } from './authenticate.ts';
 import { signInWithPassword } from './login.service.ts';
 import { completeMfa } from './mfa.service.ts';
 import { logout, refreshTokens } from './refresh.service.ts';
@@ -15,7 +24,7 @@ export interface AuthRoutesOptions {
   limits: RateLimitHooks;
 }
 
-/** Registration, password sign-in, the MFA step, refresh-token rotation and logout. */
+/** Registration, password sign-in, the MFA step, refresh-token rotation and logout (here or everywhere). */
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { deps, limits }) => {
   const throttle = createSignInThrottle(deps);
   const humanCheck = createHumanCheck(deps, limits);
@@ -48,4 +57,15 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     await logout(deps, requestContext(request, deps), request.body.refreshToken);
     return reply.code(204).send(null);
   });
+
+  // No recent sign-in needed: a user who fears a stolen token must be able to do this at once,
+  // and a thief who does it ends their own session with the owner's.
+  app.post(
+    '/auth/logout-all',
+    { schema: logoutAllSchema, onRequest: limits.verifications, preHandler: authenticate(deps) },
+    async (request, reply) => {
+      await logoutAll(deps, requestContext(request, deps), request.userId as string);
+      return reply.code(204).send(null);
+    },
+  );
 };

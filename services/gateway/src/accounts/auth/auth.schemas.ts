@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { BEARER_SECURITY } from '../../http/openapi.ts';
 import { CaptchaToken, EmailInput, problemResponses, Uuid } from '../../http/schemas.ts';
 import { Tokens, TokensAndUser } from '../users/user.schemas.ts';
 
@@ -106,5 +107,15 @@ export const logoutSchema = {
   response: {
     204: Type.Null({ description: 'Signed out (also for an unknown token)' }),
     ...problemResponses(400, 413, 415, 429),
+  },
+};
+
+export const logoutAllSchema = {
+  tags: ['auth'],
+  summary: "Sign out everywhere: end every session of the account, the caller's own included",
+  security: BEARER_SECURITY,
+  response: {
+    204: Type.Null({ description: 'Every session ended: their refresh tokens and access tokens stop working' }),
+    ...problemResponses(401, 429),
   },
 };

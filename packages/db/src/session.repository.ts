@@ -66,6 +66,37 @@ export async function revokeSession(trx: Db, id: string, at: Date, reason: strin
   return Number(result.numUpdatedRows);
 }
 
+/**
+ * Revokes every live session of an account but `keep` (the caller's own, or null for all), and
+ * every live refresh token outside `keep`'s family, sessions or not (families from before the
+ * sessions table have no row). The sessions first: a refresh holding one's lock finishes before
+ * this UPDATE takes it, so the token it issued is live, and revoked, when the second statement
+ * runs; a refresh that comes after finds its session revoked. Returns how many sessions ended.
+ */
+export async function revokeUserSessions(
+  trx: Db,
+  userId: string,
+  at: Date,
+  reason: string,
+  keep: string | null,
+): Promise<number> {
+  let sessions = trx
+    .updateTable('sessions')
+    .set({ revoked_at: at, revoked_reason: reason })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null);
+  if (keep !== null) sessions = sessions.where('id', '<>', keep);
+  const ended = await sessions.executeTakeFirst();
+  let tokens = trx
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: at })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null);
+  if (keep !== null) tokens = tokens.where('family_id', '<>', keep);
+  await tokens.execute();
+  return Number(ended.numUpdatedRows);
+}
+
 export interface DeviceHistory {
   /** Sessions of the account used since `since` on this user agent and network. */
   seenRecently: boolean;

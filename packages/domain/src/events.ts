@@ -196,6 +196,13 @@ export const EVENT_TYPES = {
     description: 'A new set of recovery codes replaced the old one.',
     notice: 'recovery-codes-regenerated',
   },
+  'password.changed': {
+    level: 'info',
+    audit: true,
+    description:
+      'The password was set or changed (`how`: change, first, with the account signed in), or reset with an emailed code (`how`: reset); `sessionsRevoked`: the other sign-ins (every one, for a reset) ended.',
+    notice: 'password-changed',
+  },
   'phone.verification_requested': {
     level: 'info',
     audit: true,

@@ -104,6 +104,28 @@ export function isDeliveryJobData(value: unknown): value is DeliveryJobData {
   return jobDataValidator.Check(value);
 }
 
+/** The notices version 3 carries: those of the release that introduced notices. */
+const NOTICE_TEMPLATES_V3 = [
+  'new-sign-in',
+  'phone-changed',
+  'factor-changed',
+  'recovery-codes-regenerated',
+  'factor-locked',
+  'session-revoked',
+] as const satisfies ReadonlyArray<(typeof NOTICE_TEMPLATES)[number]>;
+
+const noticeFields = {
+  kind: Type.Literal('notice'),
+  notificationId: Type.String({ format: 'uuid' }),
+  channel: Type.Literal('email'),
+  locale: Type.String({ maxLength: 35 }),
+  toMasked: Type.String(),
+  requestedAt: Type.String({ format: 'date-time' }),
+  requestId: Type.Optional(Type.String({ maxLength: 128 })),
+  traceparent: Type.Optional(Type.String({ pattern: TRACEPARENT_PATTERN })),
+  envelope: Type.String({ pattern: '^v1\\.' }),
+};
+
 /**
  * Version 3: a security notice (packages/domain/src/notices.ts), an email about the account to
  * its verified address. No challenge: the notice is a `notifications` row (`notificationId`), the
@@ -112,22 +134,30 @@ export function isDeliveryJobData(value: unknown): value is DeliveryJobData {
  * job as `invalid_payload`: upgrade every worker before the gateways (docs/operating.md).
  */
 export const NoticeJobDataV3 = Type.Object(
-  {
-    v: Type.Literal(3),
-    kind: Type.Literal('notice'),
-    notificationId: Type.String({ format: 'uuid' }),
-    template: Type.Enum(NOTICE_TEMPLATES),
-    channel: Type.Literal('email'),
-    locale: Type.String({ maxLength: 35 }),
-    toMasked: Type.String(),
-    requestedAt: Type.String({ format: 'date-time' }),
-    requestId: Type.Optional(Type.String({ maxLength: 128 })),
-    traceparent: Type.Optional(Type.String({ pattern: TRACEPARENT_PATTERN })),
-    envelope: Type.String({ pattern: '^v1\\.' }),
-  },
+  { v: Type.Literal(3), template: Type.Enum(NOTICE_TEMPLATES_V3), ...noticeFields },
   { additionalProperties: false },
 );
-export type NoticeJobData = Static<typeof NoticeJobDataV3>;
+
+/**
+ * Version 4, for notices: version 3 plus `password-changed` (and its `how` fact). A worker of
+ * the release before fails only these as `invalid_payload`; the other notices stay version 3.
+ */
+export const NoticeJobDataV4 = Type.Object(
+  { v: Type.Literal(4), template: Type.Enum(NOTICE_TEMPLATES), ...noticeFields },
+  { additionalProperties: false },
+);
+export type NoticeJobData = Static<typeof NoticeJobDataV3> | Static<typeof NoticeJobDataV4>;
+
+/** The version the gateway writes for each notice: the oldest that carries it (as for codes). */
+export const NOTICE_JOB_VERSION = {
+  'new-sign-in': 3,
+  'phone-changed': 3,
+  'factor-changed': 3,
+  'recovery-codes-regenerated': 3,
+  'factor-locked': 3,
+  'session-revoked': 3,
+  'password-changed': 4,
+} as const satisfies Record<(typeof NOTICE_TEMPLATES)[number], NoticeJobData['v']>;
 
 /**
  * What a notice shows, sealed in its envelope with the address. Never a code, a token or a full
@@ -135,7 +165,9 @@ export type NoticeJobData = Static<typeof NoticeJobDataV3>;
  * - `at`: when it happened (every notice);
  * - `factorKind`, `change`: which factor and what happened to it (`factor-changed`);
  * - `phoneMasked`: the new number, last four digits only (`phone-changed`);
- * - `userAgent`, `network`: the device and its network (IPv6 /64, IPv4 address) (`new-sign-in`).
+ * - `userAgent`, `network`: the device and its network (IPv6 /64, IPv4 address) (`new-sign-in`);
+ * - `how`: set for the first time, changed while signed in, or reset by an emailed code, and
+ *   `sessionsRevoked`: the sign-ins that ended with it (`password-changed`, version 4).
  */
 export const NoticeFacts = Type.Object(
   {
@@ -145,6 +177,8 @@ export const NoticeFacts = Type.Object(
     phoneMasked: Type.Optional(Type.String({ pattern: '^\\+\\*+[0-9]{4}$' })),
     userAgent: Type.Optional(Type.String({ maxLength: 512 })),
     network: Type.Optional(Type.String({ maxLength: 64 })),
+    how: Type.Optional(Type.Union([Type.Literal('first'), Type.Literal('change'), Type.Literal('reset')])),
+    sessionsRevoked: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -152,10 +186,10 @@ export type NoticeFacts = Static<typeof NoticeFacts>;
 export const NoticeSecret = Type.Object({ to: Type.String(), facts: NoticeFacts }, { additionalProperties: false });
 export type NoticeSecret = Static<typeof NoticeSecret>;
 
-const noticeDataValidator = Compile(NoticeJobDataV3);
+const noticeDataValidator = Compile(Type.Union([NoticeJobDataV3, NoticeJobDataV4]));
 const noticeSecretValidator = Compile(NoticeSecret);
 
-/** Notice job data (version 3). */
+/** Notice job data (version 3 or 4). */
 export function isNoticeJobData(value: unknown): value is NoticeJobData {
   return noticeDataValidator.Check(value);
 }
@@ -175,7 +209,7 @@ export function noticeEnvelopeContext(notificationId: string): string {
   return `notice:${notificationId}`;
 }
 
-/** Every job a worker may find on its queue: a send of a code (1, 2) or a notice (3). */
+/** Every job a worker may find on its queue: a send of a code (1, 2) or a notice (3, 4). */
 export type AnyDeliveryJobData = DeliveryJobData | NoticeJobData;
 
 /** Whether an opened envelope holds what `template` needs, and nothing more. */

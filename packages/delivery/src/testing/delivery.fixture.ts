@@ -13,6 +13,7 @@ import {
   JOB_NAMES,
   type KeyRing,
   maskRecipient,
+  NOTICE_JOB_VERSION,
   type NoticeTemplate,
   noticeEnvelopeContext,
   noticeJobId,
@@ -158,7 +159,7 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
 
   /**
    * A security notice as the gateway writes it: an account with this verified address, its
-   * `notifications` row, and the version 3 job data (the address and `facts` sealed). `secret`
+   * `notifications` row, and the job data of the template's version (3, or 4 for password-changed) (the address and `facts` sealed). `secret`
    * replaces what is sealed (a broken producer's envelope).
    */
   async function seedNotice(seed: { to: string; template?: NoticeTemplate; secret?: unknown }) {
@@ -170,7 +171,7 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
     await options.db.insertInto('notifications').values({ id, user_id: userId, template }).execute();
     const secret = seed.secret ?? { to: seed.to, facts: { at: new Date().toISOString() } };
     const data = {
-      v: 3,
+      v: NOTICE_JOB_VERSION[template],
       kind: 'notice',
       notificationId: id,
       template,

@@ -34,6 +34,7 @@ describe('the API description', () => {
         'POST /v1/auth/mfa',
         'POST /v1/auth/refresh',
         'POST /v1/auth/logout',
+        'POST /v1/me/password',
         'POST /v1/me/phone',
         'POST /v1/me/totp',
         'POST /v1/me/totp/verify',

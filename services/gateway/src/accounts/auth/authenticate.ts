@@ -47,7 +47,8 @@ export type StepUpAction =
   | 'factor.enrol'
   | 'factor.enable'
   | 'factor.remove'
-  | 'recovery_codes.regenerate';
+  | 'recovery_codes.regenerate'
+  | 'password.change';
 
 /**
  * A preHandler, after `authenticate`, for changes an attacker with a stolen access token must not

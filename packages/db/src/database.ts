@@ -9,7 +9,7 @@ import type {
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /** The message a challenge sends (the delivery job's template). */
-export type ChallengeTemplate = 'otp-code' | 'account-exists';
+export type ChallengeTemplate = 'otp-code' | 'account-exists' | 'reset-no-account';
 
 /** Timestamps: read as Date, written as Date or SQL expressions. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;

@@ -203,6 +203,12 @@ export const EVENT_TYPES = {
       'The password was set or changed (`how`: change, first, with the account signed in), or reset with an emailed code (`how`: reset); `sessionsRevoked`: the other sign-ins (every one, for a reset) ended.',
     notice: 'password-changed',
   },
+  'password.reset_requested': {
+    level: 'info',
+    audit: true,
+    description:
+      'A password reset was asked for an address (`challengeId`, `account`: verified, unverified or none): a code went only to a verified account, a message without one otherwise.',
+  },
   'phone.verification_requested': {
     level: 'info',
     audit: true,

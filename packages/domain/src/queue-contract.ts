@@ -13,16 +13,25 @@ export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
 export const DEFAULT_QUEUE_PREFIX = '{otp}';
 /** W3C trace context header value (version-traceid-parentid-flags). */
 export const TRACEPARENT_PATTERN = '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$';
-export const PURPOSES = ['login', 'verify_email', 'verify_phone'] as const;
+/**
+ * What a code is for. `reset_password` (a password reset by emailed code) is never a purpose of
+ * `POST /v1/otp/challenges` nor verified there: only POST /v1/auth/password/forgot makes one and
+ * only POST /v1/auth/password/reset takes its code, so it can never sign anyone in.
+ */
+export const PURPOSES = ['login', 'verify_email', 'verify_phone', 'reset_password'] as const;
 export type Purpose = (typeof PURPOSES)[number];
+/** The purposes versions 1 and 2 carry (those of the releases before `reset_password`). */
+const PURPOSES_V1 = ['login', 'verify_email', 'verify_phone'] as const satisfies readonly Purpose[];
 
 // Do not rename: live jobs in Redis carry these names in `template`.
-export const DELIVERY_TEMPLATES = ['otp-code', 'account-exists'] as const;
+export const DELIVERY_TEMPLATES = ['otp-code', 'account-exists', 'reset-no-account'] as const;
 /**
  * Which message a job asks for:
- * - `otp-code`: a one-time code (sign-in or verification);
+ * - `otp-code`: a one-time code (sign-in, verification, password reset);
  * - `account-exists`: at registration, to an address whose account is verified already: how to
- *   sign in or reset the password, and never a code.
+ *   sign in or reset the password, and never a code;
+ * - `reset-no-account`: a password reset asked for an address with no verified account: there
+ *   is no password to reset here (register, or finish registering), and never a code.
  */
 export type DeliveryTemplate = (typeof DELIVERY_TEMPLATES)[number];
 
@@ -31,11 +40,11 @@ export type DeliveryTemplate = (typeof DELIVERY_TEMPLATES)[number];
  * (and the code, for `otp-code`) travel inside `envelope` (AES-256-GCM, bound to the job id),
  * which only the gateway and the workers can open.
  */
-const clearFields = {
+const clearFields = (purposes: readonly Purpose[]) => ({
   challengeId: Type.String({ format: 'uuid' }),
   sendNumber: Type.Integer({ minimum: 1 }),
   channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
-  purpose: Type.Enum(PURPOSES),
+  purpose: Type.Enum(purposes),
   locale: Type.String({ maxLength: 35 }),
   toMasked: Type.String(),
   requestedAt: Type.String({ format: 'date-time' }),
@@ -48,11 +57,11 @@ const clearFields = {
    */
   traceparent: Type.Optional(Type.String({ pattern: TRACEPARENT_PATTERN })),
   envelope: Type.String({ pattern: '^v1\\.' }),
-};
+});
 
 /** Version 1: a code, nothing else. Still written for `otp-code` and read by every worker. */
 export const DeliveryJobDataV1 = Type.Object(
-  { v: Type.Literal(1), template: Type.Literal('otp-code'), ...clearFields },
+  { v: Type.Literal(1), template: Type.Literal('otp-code'), ...clearFields(PURPOSES_V1) },
   { additionalProperties: false },
 );
 export type DeliveryJobDataV1 = Static<typeof DeliveryJobDataV1>;
@@ -62,24 +71,41 @@ export type DeliveryJobDataV1 = Static<typeof DeliveryJobDataV1>;
  * such a job as `invalid_payload`: upgrade every worker before the gateways (docs/operating.md).
  */
 export const DeliveryJobDataV2 = Type.Object(
-  { v: Type.Literal(2), template: Type.Enum(DELIVERY_TEMPLATES), ...clearFields },
+  { v: Type.Literal(2), template: Type.Enum(['otp-code', 'account-exists']), ...clearFields(PURPOSES_V1) },
   { additionalProperties: false },
 );
 export type DeliveryJobDataV2 = Static<typeof DeliveryJobDataV2>;
 
+/**
+ * Version 4 (3 is the notices'): version 2 plus the `reset_password` purpose and the
+ * `reset-no-account` template. A worker of the release before fails only these jobs as
+ * `invalid_payload`: codes of the other purposes stay version 1, account-exists version 2.
+ */
+export const DeliveryJobDataV4 = Type.Object(
+  { v: Type.Literal(4), template: Type.Enum(DELIVERY_TEMPLATES), ...clearFields(PURPOSES) },
+  { additionalProperties: false },
+);
+export type DeliveryJobDataV4 = Static<typeof DeliveryJobDataV4>;
+
 /** Every version a worker reads. */
-export const DeliveryJobData = Type.Union([DeliveryJobDataV1, DeliveryJobDataV2]);
-export type DeliveryJobData = DeliveryJobDataV1 | DeliveryJobDataV2;
+export const DeliveryJobData = Type.Union([DeliveryJobDataV1, DeliveryJobDataV2, DeliveryJobDataV4]);
+export type DeliveryJobData = DeliveryJobDataV1 | DeliveryJobDataV2 | DeliveryJobDataV4;
 
 /**
  * The version the gateway writes for each template: the oldest that carries it. Codes stay
  * version 1, so a worker of the previous release keeps delivering them while a release rolls
  * out or back; only the new message needs the new workers.
  */
-export const DELIVERY_JOB_VERSION = { 'otp-code': 1, 'account-exists': 2 } as const satisfies Record<
-  DeliveryTemplate,
-  DeliveryJobData['v']
->;
+export const DELIVERY_JOB_VERSION = {
+  'otp-code': 1,
+  'account-exists': 2,
+  'reset-no-account': 4,
+} as const satisfies Record<DeliveryTemplate, DeliveryJobData['v']>;
+
+/** The version of one send: its template's, or 4 for any message of a password reset. */
+export function deliveryJobVersion(template: DeliveryTemplate, purpose: Purpose): DeliveryJobData['v'] {
+  return purpose === 'reset_password' ? 4 : DELIVERY_JOB_VERSION[template];
+}
 
 /**
  * What is sealed inside `envelope`, per template (in every version): an `otp-code` job always
@@ -88,6 +114,7 @@ export const DELIVERY_JOB_VERSION = { 'otp-code': 1, 'account-exists': 2 } as co
 export const DELIVERY_SECRETS = {
   'otp-code': Type.Object({ to: Type.String(), code: Type.String() }, { additionalProperties: false }),
   'account-exists': Type.Object({ to: Type.String() }, { additionalProperties: false }),
+  'reset-no-account': Type.Object({ to: Type.String() }, { additionalProperties: false }),
 } as const;
 export type DeliverySecret<T extends DeliveryTemplate = DeliveryTemplate> = {
   [K in DeliveryTemplate]: Static<(typeof DELIVERY_SECRETS)[K]>;
@@ -97,9 +124,10 @@ const jobDataValidator = Compile(DeliveryJobData);
 const secretValidators = {
   'otp-code': Compile(DELIVERY_SECRETS['otp-code']),
   'account-exists': Compile(DELIVERY_SECRETS['account-exists']),
+  'reset-no-account': Compile(DELIVERY_SECRETS['reset-no-account']),
 };
 
-/** Job data of any version a worker reads (1 or 2). */
+/** Job data of any version of a send a worker reads (1, 2 or 4). */
 export function isDeliveryJobData(value: unknown): value is DeliveryJobData {
   return jobDataValidator.Check(value);
 }
@@ -209,7 +237,7 @@ export function noticeEnvelopeContext(notificationId: string): string {
   return `notice:${notificationId}`;
 }
 
-/** Every job a worker may find on its queue: a send of a code (1, 2) or a notice (3, 4). */
+/** Every job a worker may find on its queue: a send (1, 2, 4) or a notice (3, 4). */
 export type AnyDeliveryJobData = DeliveryJobData | NoticeJobData;
 
 /** Whether an opened envelope holds what `template` needs, and nothing more. */

@@ -9,6 +9,7 @@ import * as registration from './2026_12_04_0003_registration.ts';
 import * as sessions from './2026_12_05_0001_sessions.ts';
 import * as notifications from './2026_12_05_0002_notifications.ts';
 import * as smsDefences from './2026_12_06_0001_sms_defences.ts';
+import * as resetPassword from './2026_12_06_0003_reset_password.ts';
 
 /** Every migration, by name; names sort in the order they run. Add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_05_0001_sessions': sessions,
   '2026_12_05_0002_notifications': notifications,
   '2026_12_06_0001_sms_defences': smsDefences,
+  '2026_12_06_0003_reset_password': resetPassword,
 };

@@ -2,11 +2,11 @@ import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { type Database, insertChallenge, type Kysely, sql } from '@otp/db';
 import {
   type Channel,
-  DELIVERY_JOB_VERSION,
   type DeliveryStatus,
   type DeliveryTemplate,
   deliveryJobId,
   deliveryJobOptions,
+  deliveryJobVersion,
   envelopeContext,
   generateNumericCode,
   hashCode,
@@ -127,7 +127,7 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
     const secret =
       challenge.template === 'otp-code' ? { to: challenge.to, code: challenge.code } : { to: challenge.to };
     return {
-      v: DELIVERY_JOB_VERSION[challenge.template],
+      v: deliveryJobVersion(challenge.template, challenge.purpose),
       challengeId: challenge.id,
       sendNumber: challenge.sendNumber,
       channel: options.channel,

@@ -32,6 +32,8 @@ describe('the API description', () => {
         'POST /v1/auth/register',
         'POST /v1/auth/login',
         'POST /v1/auth/mfa',
+        'POST /v1/auth/password/forgot',
+        'POST /v1/auth/password/reset',
         'POST /v1/auth/refresh',
         'POST /v1/auth/logout',
         'POST /v1/me/password',

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
-import { problemResponses } from '../../http/schemas.ts';
+import { CaptchaToken, EmailInput, problemResponses, Uuid } from '../../http/schemas.ts';
 import { PASSWORD_MIN_LENGTH, Password } from './auth.schemas.ts';
 
 export const changePasswordSchema = {
@@ -24,3 +24,40 @@ export const changePasswordSchema = {
     ...problemResponses(400, 401, 413, 415, 429),
   },
 };
+
+export const forgotPasswordSchema = {
+  tags: ['auth'],
+  summary: 'Ask for a password reset code by email',
+  description:
+    'Answers alike for every address (202 and a challenge id), and sends a message to every address: a ' +
+    'reset_password code to an account whose email is verified, otherwise an email saying there is no password to ' +
+    'reset, with no code. Limited per client and per address like any code request.',
+  body: Type.Object({ email: EmailInput, captchaToken: Type.Optional(CaptchaToken) }, { additionalProperties: false }),
+  response: {
+    202: Type.Object({ challengeId: Uuid }, { description: 'Accepted: a message is on its way to the address' }),
+    ...problemResponses(400, 413, 415, 429),
+  },
+};
+
+export function resetPasswordSchema(codeLength: number) {
+  return {
+    tags: ['auth'],
+    summary: 'Set a new password with a reset code',
+    description:
+      'Takes only a code of a reset_password challenge (any other challenge: 400 validation_failed). Sets the ' +
+      'password and ends every session of the account; signs no one in, and the second factor stays: the next ' +
+      'sign-in still asks for it. Wrong codes count like any code: invalid_code, too_many_attempts, recipient_locked.',
+    body: Type.Object(
+      {
+        challengeId: Uuid,
+        code: Type.String({ pattern: `^[0-9]{${codeLength}}$`, description: `The ${codeLength}-digit code` }),
+        newPassword: Password(PASSWORD_MIN_LENGTH),
+      },
+      { additionalProperties: false },
+    ),
+    response: {
+      204: Type.Null({ description: 'The password is set; every session of the account is signed out' }),
+      ...problemResponses(400, 404, 410, 413, 415, 429),
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import { findUserByEmail, revokeUserSessions, setPasswordHash } from '@otp/db';
+import { findChallenge, findUserByEmail, revokeUserSessions, setPasswordHash } from '@otp/db';
 import { normalizeEmail, PublicError } from '@otp/domain';
 import Type from 'typebox';
 import type { ChallengePurposes } from '../../codes/challenges/challenge.purpose.port.ts';
@@ -61,7 +61,7 @@ function normalOrSame(address: string): string {
  * sessions ends. Nothing else changes: its factors stay, and no one is signed in, so the
  * next sign-in still asks for the second factor.
  */
-function resetPurpose(passwordHash: string): ChallengePurposes {
+function resetPurpose(passwordHash: string | null): ChallengePurposes {
   return {
     answer: Type.Null(),
     purposes: ['reset_password'],
@@ -71,6 +71,8 @@ function resetPurpose(passwordHash: string): ChallengePurposes {
         // The account went since the code was sent: the code is void.
         throw new PublicError('challenge_expired', { detail: 'the account of this address is gone' });
       }
+      // Unreachable: a challenge that was not worth hashing for is refused before its purpose applies.
+      if (passwordHash === null) throw new Error('reset reached without a hashed password');
       await setPasswordHash(trx, user.id, passwordHash);
       const sessionsRevoked = await revokeUserSessions(trx, user.id, at, 'password_reset', null);
       await recordEvent(trx, context, 'password.changed', {
@@ -86,14 +88,21 @@ function resetPurpose(passwordHash: string): ChallengePurposes {
  * POST /v1/auth/password/reset: the code is checked exactly as any code (verifyChallenge: the
  * attempt counted first, the recipient's failure budget, a conditional consume, so of concurrent
  * resets with one code exactly one wins). Only a reset_password challenge is taken: any other
- * answers 400 validation_failed before an attempt is counted. The new password is hashed first,
- * outside the transaction (behind the hashing bound: 503 when it is full).
+ * answers 400 validation_failed before an attempt is counted.
+ *
+ * The new password is hashed before the check, outside its transaction (behind the hashing
+ * bound: 503 when it is full), but only for a pending reset challenge that has a code: anything
+ * else is refused by verifyChallenge before the hash would be used, so a stranger with made-up
+ * ids cannot make the gateway run Argon2.
  */
 export async function resetPassword(
   deps: GatewayDeps,
   context: RequestContext,
   input: { challengeId: string; code: string; newPassword: string },
 ): Promise<void> {
-  const passwordHash = await deps.passwords.hash(input.newPassword);
+  const target = await findChallenge(deps.db, input.challengeId);
+  const resettable =
+    target?.purpose === 'reset_password' && target.status === 'pending' && target.code_hashes.length > 0;
+  const passwordHash = resettable ? await deps.passwords.hash(input.newPassword) : null;
   await verifyChallenge(deps, resetPurpose(passwordHash), input.challengeId, input.code, context);
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { login, loginTokens, refresh, registerUnverified, registerUser } from '../../testing/accounts.ts';
 import { deliveredCode, deliveredSend, deliveryJob } from '../../testing/delivered-code.ts';
 import { pinClock, totpAt, userWithTotp } from '../../testing/factors.ts';
-import { requestCode, verify, wrongCode } from '../../testing/flows.ts';
+import { requestCode, resend, verify, wrongCode } from '../../testing/flows.ts';
 import { useTestGateway } from '../../testing/gateway.fixture.ts';
 import { bearer, get, post, uniqueEmail } from '../../testing/gateway.harness.ts';
 
@@ -154,6 +154,36 @@ describe('password reset by emailed code', () => {
     const unknown = await forgot(uniqueEmail('reset-nobody'));
     const refused = await reset(String(unknown.body.challengeId), code);
     expect(refused.body.code).toBe('invalid_code');
+    const madeUp = await reset('7d1f3c2a-5b6e-4f70-8a91-b2c3d4e5f607', code);
+    expect(madeUp.status).toBe(404);
+    expect(madeUp.body.code).toBe('challenge_not_found');
+  });
+
+  it('resends a reset message as it was: a new code for a verified account, still none otherwise', async () => {
+    const cooledDown = (id: string) =>
+      gateway.deps.db
+        .updateTable('otp_challenges')
+        .set({ resend_available_at: new Date(Date.now() - 1000) })
+        .where('id', '=', id)
+        .execute();
+    const { email } = await registerUser(gateway, 'reset-resend');
+    const { challengeId } = await forgotCode(email);
+    await cooledDown(challengeId);
+    expect((await resend(gateway, challengeId)).status).toBe(202);
+    const second = await deliveredCode(gateway, challengeId, 2);
+    expect((await deliveryJob(gateway, challengeId, 2)).data).toMatchObject({ v: 4, purpose: 'reset_password' });
+    expect((await get(gateway.app, `/v1/otp/challenges/${challengeId}`)).body).toMatchObject({
+      purpose: 'reset_password',
+    });
+
+    const unknown = await forgot(uniqueEmail('reset-resend-nobody'));
+    const noneId = String(unknown.body.challengeId);
+    await cooledDown(noneId);
+    expect((await resend(gateway, noneId)).status).toBe(202);
+    expect(await deliveredSend(gateway, noneId, 2)).toMatchObject({ template: 'reset-no-account' });
+    expect((await deliveryJob(gateway, noneId, 2)).data).toMatchObject({ v: 4 });
+
+    expect((await reset(challengeId, second)).status).toBe(204);
   });
 
   it('lets exactly one of concurrent resets with the same code win', async () => {

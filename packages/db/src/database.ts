@@ -168,7 +168,7 @@ export interface SessionTable {
   /** The client's IPv6 /64 (its start address) or IPv4 address; NULL for sessions from before this table. */
   client_network: string | null;
   revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
-  /** Why: `logout`, `reuse_detected`, `before_sessions`. */
+  /** Why: `logout`, `reuse_detected`, `before_sessions`, `password_changed`, `password_reset`. */
   revoked_reason: string | null;
 }
 

@@ -121,7 +121,8 @@ export const EVENT_TYPES = {
   'sign_in.failed': {
     level: 'warn',
     audit: true,
-    description: 'A password sign-in failed (`reason`: unknown_account, wrong_password).',
+    description:
+      'A password sign-in failed (`reason`: unknown_account, wrong_password), or a wrong current password at a password change (`method`: password_change): counted alike.',
   },
   'sign_in.unverified': {
     level: 'warn',

@@ -9,7 +9,7 @@ import type {
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /** The message a challenge sends (the delivery job's template). */
-export type ChallengeTemplate = 'otp-code' | 'account-exists';
+export type ChallengeTemplate = 'otp-code' | 'account-exists' | 'reset-no-account';
 
 /** Timestamps: read as Date, written as Date or SQL expressions. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -168,7 +168,7 @@ export interface SessionTable {
   /** The client's IPv6 /64 (its start address) or IPv4 address; NULL for sessions from before this table. */
   client_network: string | null;
   revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
-  /** Why: `logout`, `reuse_detected`, `before_sessions`, `claimed`, `ended_by_user`, `logout_all`. */
+  /** Why: `logout`, `reuse_detected`, `before_sessions`, `claimed`, `ended_by_user`, `logout_all`, `password_changed`, `password_reset`. */
   revoked_reason: string | null;
 }
 

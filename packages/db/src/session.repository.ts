@@ -96,8 +96,9 @@ export async function listLiveSessions(db: Db, userId: string, at: Date, current
 }
 
 /**
- * Revokes every session of the account not revoked yet and every refresh token of it still live
- * (families from before sessions had rows included). The sessions are locked first, in id order,
+ * Revokes every session of the account not revoked yet but `keep` (the caller's own, when a
+ * password change keeps it; null: all), and every refresh token of it still live outside `keep`'s
+ * family (families from before sessions had rows included). The sessions are locked first, in id order,
  * as a rotation locks its one session (lockSession): a rotation in flight finishes first and its
  * successor is revoked below, one that waited finds its session revoked, and two of these at once
  * take the locks in the same order instead of deadlocking. Call inside a transaction. Returns
@@ -108,15 +109,11 @@ export async function revokeUserSessions(
   userId: string,
   at: Date,
   reason: string,
+  keep: string | null = null,
 ): Promise<{ sessionIds: string[]; tokens: number }> {
-  const locked = await trx
-    .selectFrom('sessions')
-    .select('id')
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .orderBy('id')
-    .forUpdate()
-    .execute();
+  let sessions = trx.selectFrom('sessions').select('id').where('user_id', '=', userId).where('revoked_at', 'is', null);
+  if (keep !== null) sessions = sessions.where('id', '<>', keep);
+  const locked = await sessions.orderBy('id').forUpdate().execute();
   const sessionIds = locked.map((row) => row.id);
   if (sessionIds.length > 0) {
     await trx
@@ -125,13 +122,14 @@ export async function revokeUserSessions(
       .where('id', 'in', sessionIds)
       .execute();
   }
-  const tokens = await trx
+  let tokens = trx
     .updateTable('refresh_tokens')
     .set({ revoked_at: at })
     .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return { sessionIds, tokens: Number(tokens.numUpdatedRows) };
+    .where('revoked_at', 'is', null);
+  if (keep !== null) tokens = tokens.where('family_id', '<>', keep);
+  const revoked = await tokens.executeTakeFirst();
+  return { sessionIds, tokens: Number(revoked.numUpdatedRows) };
 }
 
 export interface DeviceHistory {

@@ -108,3 +108,33 @@ export async function insertUserWithPassword(db: Db, user: NewPasswordUser): Pro
     .returningAll()
     .executeTakeFirst();
 }
+
+/**
+ * Replaces the password if it is still `expected` (the hash the caller checked the current
+ * password against, or null for an account without one): one statement, so of two changes racing
+ * from the same password exactly one wins, and a change never overwrites one it did not see.
+ * Returns whether it did.
+ */
+export async function replacePasswordHash(
+  db: Db,
+  userId: string,
+  expected: string | null,
+  passwordHash: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash, updated_at: sql<Date>`now()` })
+    .where('id', '=', userId)
+    .where(sql<boolean>`password_hash IS NOT DISTINCT FROM ${expected}`)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Sets the password whatever it was (a reset, proven by a code to the verified address). */
+export async function setPasswordHash(db: Db, userId: string, passwordHash: string): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash, updated_at: sql<Date>`now()` })
+    .where('id', '=', userId)
+    .execute();
+}

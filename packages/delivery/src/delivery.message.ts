@@ -44,8 +44,8 @@ export const unfit = () => new DeliveryError('permanent', 'envelope_unreadable')
 
 /**
  * How this worker makes the message a job asks for, or undefined when it has no template for it
- * (`account-exists` on the SMS queue). Version 1 and version 2 jobs differ only in the templates
- * they may name, so the template alone decides.
+ * (`account-exists` on the SMS queue). Versions 1, 2 and 4 differ only in the templates and
+ * purposes they may name, so the template alone decides.
  */
 export function messageComposer(renderers: MessageRenderers, data: DeliveryJobData): MessageComposer | undefined {
   if (data.template === 'otp-code') {
@@ -56,10 +56,12 @@ export function messageComposer(renderers: MessageRenderers, data: DeliveryJobDa
       return { to, ...render({ code, purpose: data.purpose, locale: data.locale, expiresAt, now }) };
     };
   }
-  const render = renderers['account-exists'];
+  // The messages without a code (account-exists, reset-no-account): the address and the locale only.
+  const { template } = data;
+  const render = renderers[template];
   if (render === undefined) return undefined;
   return (opened) => {
-    if (!isDeliverySecret('account-exists', opened)) throw unfit();
+    if (!isDeliverySecret(template, opened)) throw unfit();
     return { to: opened.to, ...render({ locale: data.locale }) };
   };
 }

@@ -100,6 +100,51 @@ describe('version 2 jobs', () => {
   });
 });
 
+describe('version 4 jobs: a password reset', () => {
+  it('delivers a reset code and a reset-no-account message, each as version 4', async () => {
+    const code = await bed.fixture.seedChallenge({ to: 'reset@example.com', purpose: 'reset_password' });
+    const codeJob = await bed.fixture.enqueue(code);
+    const none = await bed.fixture.seedChallenge({
+      to: 'nobody@example.com',
+      purpose: 'reset_password',
+      template: 'reset-no-account',
+    });
+    const noneJob = await bed.fixture.enqueue(none);
+
+    expect(codeJob.data).toMatchObject({ v: 4, template: 'otp-code', purpose: 'reset_password' });
+    expect(noneJob.data).toMatchObject({ v: 4, template: 'reset-no-account' });
+    expect((await bed.fixture.finished(codeJob)).state).toBe('completed');
+    expect((await bed.fixture.finished(noneJob)).state).toBe('completed');
+    expect(sentFor(code.id)).toMatchObject([{ to: 'reset@example.com', text: `Your code is ${code.code}` }]);
+    expect(sentFor(none.id)).toMatchObject([{ to: 'nobody@example.com', text: 'No account to reset here.' }]);
+  });
+
+  it('is refused under versions 1 and 2, which do not carry the purpose: what a previous worker does', async () => {
+    for (const v of [1, 2]) {
+      const challenge = await bed.fixture.seedChallenge({ to: `old-v${v}@example.com`, purpose: 'reset_password' });
+      const data = { ...bed.fixture.jobData(challenge), v };
+      const outcome = await bed.fixture.finished(await bed.fixture.enqueue(challenge, { data }));
+      expect(outcome).toEqual({ state: 'failed', reason: 'invalid_payload' });
+      expect(sentFor(challenge.id)).toEqual([]);
+    }
+  });
+
+  it('refuses a reset-no-account job whose envelope carries a code', async () => {
+    const challenge = await bed.fixture.seedChallenge({
+      to: 'smuggled-reset@example.com',
+      purpose: 'reset_password',
+      template: 'reset-no-account',
+    });
+    const data = {
+      ...bed.fixture.jobData(challenge),
+      envelope: seal(bed.keyRing, { to: challenge.to, code: challenge.code }, envelopeContext(challenge.id, 1)),
+    };
+    const outcome = await bed.fixture.finished(await bed.fixture.enqueue(challenge, { data }));
+    expect(outcome).toEqual({ state: 'failed', reason: 'envelope_unreadable' });
+    expect(sentFor(challenge.id)).toEqual([]);
+  });
+});
+
 describe('an envelope holds exactly what its template needs', () => {
   it('refuses an account-exists job whose envelope carries a code, sending nothing', async () => {
     const challenge = await bed.fixture.seedChallenge({ to: 'smuggled@example.com', template: 'account-exists' });

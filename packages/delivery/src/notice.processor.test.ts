@@ -54,6 +54,20 @@ describe('a notice job', () => {
     expect(await findNotification(bed.database.db, exhausted.id)).toMatchObject({ status: 'sent' });
   });
 
+  it('sends password-changed as version 4, and refuses it under version 3, which does not carry it', async () => {
+    const notice = await bed.fixture.seedNotice({ to: 'pw@example.com', template: 'password-changed' });
+    expect(notice.data.v).toBe(4);
+    expect((await bed.fixture.finished(await bed.fixture.enqueueNotice(notice))).state).toBe('completed');
+    expect(bed.sender.sent.filter((sent) => sent.to === 'pw@example.com')).toHaveLength(1);
+
+    const mislabelled = await bed.fixture.seedNotice({ to: 'pw-v3@example.com', template: 'password-changed' });
+    const outcome = await bed.fixture.finished(
+      await bed.fixture.enqueueNotice({ id: mislabelled.id, data: { ...mislabelled.data, v: 3 } }),
+    );
+    expect(outcome).toEqual({ state: 'failed', reason: 'invalid_payload' });
+    expect(bed.sender.sent.filter((sent) => sent.to === 'pw-v3@example.com')).toHaveLength(0);
+  });
+
   it('refuses an envelope holding a code, and sends nothing', async () => {
     const notice = await bed.fixture.seedNotice({
       to: 'code@example.com',

@@ -50,6 +50,8 @@ export interface TemplateInputs {
   };
   /** No code: the message only says how to sign in or reset the password. */
   'account-exists': { readonly locale: string };
+  /** No code: a password reset for an address without a verified account. */
+  'reset-no-account': { readonly locale: string };
 }
 
 export interface RenderedMessage {
@@ -69,6 +71,7 @@ export type MessageRenderer<T extends DeliveryTemplate = 'otp-code'> = (input: T
 export interface MessageRenderers {
   'otp-code': MessageRenderer<'otp-code'>;
   'account-exists'?: MessageRenderer<'account-exists'>;
+  'reset-no-account'?: MessageRenderer<'reset-no-account'>;
   /** Security notices (email only): a worker without them fails a notice job as `invalid_payload`. */
   notices?: NoticeRenderers;
 }

@@ -9,9 +9,12 @@ export function challengeStatus(stored: StoredChallengeStatus, expiresAt: Date, 
   return stored === 'pending' && expiresAt.getTime() <= now.getTime() ? 'expired' : stored;
 }
 
-/** Which channel a purpose must use: an email is verified by email, a phone by SMS. */
+/**
+ * Which channel a purpose must use: an email is verified by email, a phone by SMS; a password is
+ * reset by a code to the account's email.
+ */
 export function channelAllowedFor(purpose: Purpose, channel: Channel): boolean {
-  if (purpose === 'verify_email') return channel === 'email';
+  if (purpose === 'verify_email' || purpose === 'reset_password') return channel === 'email';
   if (purpose === 'verify_phone') return channel === 'sms';
   return true;
 }

@@ -126,7 +126,8 @@ export const EVENT_TYPES = {
   'sign_in.failed': {
     level: 'warn',
     audit: true,
-    description: 'A password sign-in failed (`reason`: unknown_account, wrong_password).',
+    description:
+      'A password sign-in failed (`reason`: unknown_account, wrong_password), or a wrong current password at a password change (`method`: password_change): counted alike.',
   },
   'sign_in.unverified': {
     level: 'warn',
@@ -212,6 +213,19 @@ export const EVENT_TYPES = {
     audit: true,
     description: 'A new set of recovery codes replaced the old one.',
     notice: 'recovery-codes-regenerated',
+  },
+  'password.changed': {
+    level: 'info',
+    audit: true,
+    description:
+      'The password was set or changed (`how`: change, first, with the account signed in), or reset with an emailed code (`how`: reset); `sessionsRevoked`: the other sign-ins (every one, for a reset) ended.',
+    notice: 'password-changed',
+  },
+  'password.reset_requested': {
+    level: 'info',
+    audit: true,
+    description:
+      'A password reset was asked for an address (`challengeId`, `account`: verified, unverified or none): a code went only to a verified account, a message without one otherwise.',
   },
   'phone.verification_requested': {
     level: 'info',

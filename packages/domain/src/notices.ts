@@ -8,7 +8,9 @@
  * - `factor-changed`: an authenticator app or hardware token was added, enabled or removed;
  * - `recovery-codes-regenerated`: a new set of recovery codes replaced the old one;
  * - `factor-locked`: too many wrong factor codes: they are refused until a recovery code is used;
- * - `session-revoked`: a refresh token was used twice (a stolen copy?): that sign-in was ended.
+ * - `session-revoked`: a refresh token was used twice (a stolen copy?): that sign-in was ended;
+ * - `password-changed`: the password was set, changed or reset (`how` in its facts), and which
+ *   other sign-ins that ended.
  */
 export const NOTICE_TEMPLATES = [
   'new-sign-in',
@@ -17,5 +19,6 @@ export const NOTICE_TEMPLATES = [
   'recovery-codes-regenerated',
   'factor-locked',
   'session-revoked',
+  'password-changed',
 ] as const;
 export type NoticeTemplate = (typeof NOTICE_TEMPLATES)[number];

@@ -5,6 +5,7 @@ import {
   isNoticeJobData,
   isNoticeSecret,
   JOB_NAMES,
+  NOTICE_JOB_VERSION,
   noticeEnvelopeContext,
   noticeJobId,
 } from './queue-contract.ts';
@@ -42,6 +43,18 @@ describe('the notice job contract (version 3)', () => {
     expect(isNoticeJobData({ ...valid, template: 'otp-code' })).toBe(false);
     expect(isNoticeJobData({ ...valid, v: 2 })).toBe(false);
     expect(isNoticeJobData({ ...valid, notificationId: 'nope' })).toBe(false);
+  });
+
+  it('carries password-changed only in version 4, so a worker reading version 3 only refuses just that notice', () => {
+    expect(isNoticeJobData({ ...valid, template: 'password-changed' })).toBe(false);
+    expect(isNoticeJobData({ ...valid, v: 4, template: 'password-changed' })).toBe(true);
+    expect(isNoticeJobData({ ...valid, v: 4 })).toBe(true);
+    expect(NOTICE_JOB_VERSION['password-changed']).toBe(4);
+    expect(NOTICE_JOB_VERSION['factor-changed']).toBe(3);
+    expect(
+      isNoticeSecret({ to: 'a@example.com', facts: { at: secret.facts.at, how: 'reset', sessionsRevoked: 2 } }),
+    ).toBe(true);
+    expect(isNoticeSecret({ to: 'a@example.com', facts: { at: secret.facts.at, how: 'stolen' } })).toBe(false);
   });
 
   it('is no code job: a worker reading versions 1 and 2 only refuses it', () => {

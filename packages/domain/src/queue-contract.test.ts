@@ -4,6 +4,7 @@ import {
   DELIVERY_JOB_VERSION,
   deliveryJobId,
   deliveryJobOptions,
+  deliveryJobVersion,
   envelopeContext,
   isDeliveryJobData,
   isDeliverySecret,
@@ -71,7 +72,21 @@ describe('the delivery job contract', () => {
   });
 
   it('writes the oldest version that carries each template', () => {
-    expect(DELIVERY_JOB_VERSION).toEqual({ 'otp-code': 1, 'account-exists': 2 });
+    expect(DELIVERY_JOB_VERSION).toEqual({ 'otp-code': 1, 'account-exists': 2, 'reset-no-account': 4 });
+  });
+
+  it('carries reset_password and reset-no-account in version 4 only, and writes every reset message as 4', () => {
+    const reset = { ...valid, purpose: 'reset_password' };
+    expect(isDeliveryJobData({ ...reset, v: 1 })).toBe(false);
+    expect(isDeliveryJobData({ ...reset, v: 2 })).toBe(false);
+    expect(isDeliveryJobData({ ...reset, v: 4 })).toBe(true);
+    expect(isDeliveryJobData({ ...valid, v: 2, template: 'reset-no-account' })).toBe(false);
+    expect(isDeliveryJobData({ ...reset, v: 4, template: 'reset-no-account' })).toBe(true);
+    expect(deliveryJobVersion('otp-code', 'reset_password')).toBe(4);
+    expect(deliveryJobVersion('otp-code', 'login')).toBe(1);
+    expect(deliveryJobVersion('account-exists', 'verify_email')).toBe(2);
+    expect(isDeliverySecret('reset-no-account', { to: 'a@b.co' })).toBe(true);
+    expect(isDeliverySecret('reset-no-account', { to: 'a@b.co', code: '1' })).toBe(false);
   });
 
   it('seals a code in every otp-code envelope and never in an account-exists one', () => {

@@ -13,16 +13,25 @@ export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
 export const DEFAULT_QUEUE_PREFIX = '{otp}';
 /** W3C trace context header value (version-traceid-parentid-flags). */
 export const TRACEPARENT_PATTERN = '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$';
-export const PURPOSES = ['login', 'verify_email', 'verify_phone'] as const;
+/**
+ * What a code is for. `reset_password` (a password reset by emailed code) is never a purpose of
+ * `POST /v1/otp/challenges` nor verified there: only POST /v1/auth/password/forgot makes one and
+ * only POST /v1/auth/password/reset takes its code, so it can never sign anyone in.
+ */
+export const PURPOSES = ['login', 'verify_email', 'verify_phone', 'reset_password'] as const;
 export type Purpose = (typeof PURPOSES)[number];
+/** The purposes versions 1 and 2 carry (those of the releases before `reset_password`). */
+const PURPOSES_V1 = ['login', 'verify_email', 'verify_phone'] as const satisfies readonly Purpose[];
 
 // Do not rename: live jobs in Redis carry these names in `template`.
-export const DELIVERY_TEMPLATES = ['otp-code', 'account-exists'] as const;
+export const DELIVERY_TEMPLATES = ['otp-code', 'account-exists', 'reset-no-account'] as const;
 /**
  * Which message a job asks for:
- * - `otp-code`: a one-time code (sign-in or verification);
+ * - `otp-code`: a one-time code (sign-in, verification, password reset);
  * - `account-exists`: at registration, to an address whose account is verified already: how to
- *   sign in or reset the password, and never a code.
+ *   sign in or reset the password, and never a code;
+ * - `reset-no-account`: a password reset asked for an address with no verified account: there
+ *   is no password to reset here (register, or finish registering), and never a code.
  */
 export type DeliveryTemplate = (typeof DELIVERY_TEMPLATES)[number];
 
@@ -31,11 +40,11 @@ export type DeliveryTemplate = (typeof DELIVERY_TEMPLATES)[number];
  * (and the code, for `otp-code`) travel inside `envelope` (AES-256-GCM, bound to the job id),
  * which only the gateway and the workers can open.
  */
-const clearFields = {
+const clearFields = (purposes: readonly Purpose[]) => ({
   challengeId: Type.String({ format: 'uuid' }),
   sendNumber: Type.Integer({ minimum: 1 }),
   channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
-  purpose: Type.Enum(PURPOSES),
+  purpose: Type.Enum(purposes),
   locale: Type.String({ maxLength: 35 }),
   toMasked: Type.String(),
   requestedAt: Type.String({ format: 'date-time' }),
@@ -48,11 +57,11 @@ const clearFields = {
    */
   traceparent: Type.Optional(Type.String({ pattern: TRACEPARENT_PATTERN })),
   envelope: Type.String({ pattern: '^v1\\.' }),
-};
+});
 
 /** Version 1: a code, nothing else. Still written for `otp-code` and read by every worker. */
 export const DeliveryJobDataV1 = Type.Object(
-  { v: Type.Literal(1), template: Type.Literal('otp-code'), ...clearFields },
+  { v: Type.Literal(1), template: Type.Literal('otp-code'), ...clearFields(PURPOSES_V1) },
   { additionalProperties: false },
 );
 export type DeliveryJobDataV1 = Static<typeof DeliveryJobDataV1>;
@@ -62,24 +71,41 @@ export type DeliveryJobDataV1 = Static<typeof DeliveryJobDataV1>;
  * such a job as `invalid_payload`: upgrade every worker before the gateways (docs/operating.md).
  */
 export const DeliveryJobDataV2 = Type.Object(
-  { v: Type.Literal(2), template: Type.Enum(DELIVERY_TEMPLATES), ...clearFields },
+  { v: Type.Literal(2), template: Type.Enum(['otp-code', 'account-exists']), ...clearFields(PURPOSES_V1) },
   { additionalProperties: false },
 );
 export type DeliveryJobDataV2 = Static<typeof DeliveryJobDataV2>;
 
+/**
+ * Version 4 (3 is the notices'): version 2 plus the `reset_password` purpose and the
+ * `reset-no-account` template. A worker of the release before fails only these jobs as
+ * `invalid_payload`: codes of the other purposes stay version 1, account-exists version 2.
+ */
+export const DeliveryJobDataV4 = Type.Object(
+  { v: Type.Literal(4), template: Type.Enum(DELIVERY_TEMPLATES), ...clearFields(PURPOSES) },
+  { additionalProperties: false },
+);
+export type DeliveryJobDataV4 = Static<typeof DeliveryJobDataV4>;
+
 /** Every version a worker reads. */
-export const DeliveryJobData = Type.Union([DeliveryJobDataV1, DeliveryJobDataV2]);
-export type DeliveryJobData = DeliveryJobDataV1 | DeliveryJobDataV2;
+export const DeliveryJobData = Type.Union([DeliveryJobDataV1, DeliveryJobDataV2, DeliveryJobDataV4]);
+export type DeliveryJobData = DeliveryJobDataV1 | DeliveryJobDataV2 | DeliveryJobDataV4;
 
 /**
  * The version the gateway writes for each template: the oldest that carries it. Codes stay
  * version 1, so a worker of the previous release keeps delivering them while a release rolls
  * out or back; only the new message needs the new workers.
  */
-export const DELIVERY_JOB_VERSION = { 'otp-code': 1, 'account-exists': 2 } as const satisfies Record<
-  DeliveryTemplate,
-  DeliveryJobData['v']
->;
+export const DELIVERY_JOB_VERSION = {
+  'otp-code': 1,
+  'account-exists': 2,
+  'reset-no-account': 4,
+} as const satisfies Record<DeliveryTemplate, DeliveryJobData['v']>;
+
+/** The version of one send: its template's, or 4 for any message of a password reset. */
+export function deliveryJobVersion(template: DeliveryTemplate, purpose: Purpose): DeliveryJobData['v'] {
+  return purpose === 'reset_password' ? 4 : DELIVERY_JOB_VERSION[template];
+}
 
 /**
  * What is sealed inside `envelope`, per template (in every version): an `otp-code` job always
@@ -88,6 +114,7 @@ export const DELIVERY_JOB_VERSION = { 'otp-code': 1, 'account-exists': 2 } as co
 export const DELIVERY_SECRETS = {
   'otp-code': Type.Object({ to: Type.String(), code: Type.String() }, { additionalProperties: false }),
   'account-exists': Type.Object({ to: Type.String() }, { additionalProperties: false }),
+  'reset-no-account': Type.Object({ to: Type.String() }, { additionalProperties: false }),
 } as const;
 export type DeliverySecret<T extends DeliveryTemplate = DeliveryTemplate> = {
   [K in DeliveryTemplate]: Static<(typeof DELIVERY_SECRETS)[K]>;
@@ -97,12 +124,35 @@ const jobDataValidator = Compile(DeliveryJobData);
 const secretValidators = {
   'otp-code': Compile(DELIVERY_SECRETS['otp-code']),
   'account-exists': Compile(DELIVERY_SECRETS['account-exists']),
+  'reset-no-account': Compile(DELIVERY_SECRETS['reset-no-account']),
 };
 
-/** Job data of any version a worker reads (1 or 2). */
+/** Job data of any version of a send a worker reads (1, 2 or 4). */
 export function isDeliveryJobData(value: unknown): value is DeliveryJobData {
   return jobDataValidator.Check(value);
 }
+
+/** The notices version 3 carries: those of the release that introduced notices. */
+const NOTICE_TEMPLATES_V3 = [
+  'new-sign-in',
+  'phone-changed',
+  'factor-changed',
+  'recovery-codes-regenerated',
+  'factor-locked',
+  'session-revoked',
+] as const satisfies ReadonlyArray<(typeof NOTICE_TEMPLATES)[number]>;
+
+const noticeFields = {
+  kind: Type.Literal('notice'),
+  notificationId: Type.String({ format: 'uuid' }),
+  channel: Type.Literal('email'),
+  locale: Type.String({ maxLength: 35 }),
+  toMasked: Type.String(),
+  requestedAt: Type.String({ format: 'date-time' }),
+  requestId: Type.Optional(Type.String({ maxLength: 128 })),
+  traceparent: Type.Optional(Type.String({ pattern: TRACEPARENT_PATTERN })),
+  envelope: Type.String({ pattern: '^v1\\.' }),
+};
 
 /**
  * Version 3: a security notice (packages/domain/src/notices.ts), an email about the account to
@@ -112,22 +162,30 @@ export function isDeliveryJobData(value: unknown): value is DeliveryJobData {
  * job as `invalid_payload`: upgrade every worker before the gateways (docs/operating.md).
  */
 export const NoticeJobDataV3 = Type.Object(
-  {
-    v: Type.Literal(3),
-    kind: Type.Literal('notice'),
-    notificationId: Type.String({ format: 'uuid' }),
-    template: Type.Enum(NOTICE_TEMPLATES),
-    channel: Type.Literal('email'),
-    locale: Type.String({ maxLength: 35 }),
-    toMasked: Type.String(),
-    requestedAt: Type.String({ format: 'date-time' }),
-    requestId: Type.Optional(Type.String({ maxLength: 128 })),
-    traceparent: Type.Optional(Type.String({ pattern: TRACEPARENT_PATTERN })),
-    envelope: Type.String({ pattern: '^v1\\.' }),
-  },
+  { v: Type.Literal(3), template: Type.Enum(NOTICE_TEMPLATES_V3), ...noticeFields },
   { additionalProperties: false },
 );
-export type NoticeJobData = Static<typeof NoticeJobDataV3>;
+
+/**
+ * Version 4, for notices: version 3 plus `password-changed` (and its `how` fact). A worker of
+ * the release before fails only these as `invalid_payload`; the other notices stay version 3.
+ */
+export const NoticeJobDataV4 = Type.Object(
+  { v: Type.Literal(4), template: Type.Enum(NOTICE_TEMPLATES), ...noticeFields },
+  { additionalProperties: false },
+);
+export type NoticeJobData = Static<typeof NoticeJobDataV3> | Static<typeof NoticeJobDataV4>;
+
+/** The version the gateway writes for each notice: the oldest that carries it (as for codes). */
+export const NOTICE_JOB_VERSION = {
+  'new-sign-in': 3,
+  'phone-changed': 3,
+  'factor-changed': 3,
+  'recovery-codes-regenerated': 3,
+  'factor-locked': 3,
+  'session-revoked': 3,
+  'password-changed': 4,
+} as const satisfies Record<(typeof NOTICE_TEMPLATES)[number], NoticeJobData['v']>;
 
 /**
  * What a notice shows, sealed in its envelope with the address. Never a code, a token or a full
@@ -135,7 +193,9 @@ export type NoticeJobData = Static<typeof NoticeJobDataV3>;
  * - `at`: when it happened (every notice);
  * - `factorKind`, `change`: which factor and what happened to it (`factor-changed`);
  * - `phoneMasked`: the new number, last four digits only (`phone-changed`);
- * - `userAgent`, `network`: the device and its network (IPv6 /64, IPv4 address) (`new-sign-in`).
+ * - `userAgent`, `network`: the device and its network (IPv6 /64, IPv4 address) (`new-sign-in`);
+ * - `how`: set for the first time, changed while signed in, or reset by an emailed code, and
+ *   `sessionsRevoked`: the sign-ins that ended with it (`password-changed`, version 4).
  */
 export const NoticeFacts = Type.Object(
   {
@@ -145,6 +205,8 @@ export const NoticeFacts = Type.Object(
     phoneMasked: Type.Optional(Type.String({ pattern: '^\\+\\*+[0-9]{4}$' })),
     userAgent: Type.Optional(Type.String({ maxLength: 512 })),
     network: Type.Optional(Type.String({ maxLength: 64 })),
+    how: Type.Optional(Type.Union([Type.Literal('first'), Type.Literal('change'), Type.Literal('reset')])),
+    sessionsRevoked: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -152,10 +214,10 @@ export type NoticeFacts = Static<typeof NoticeFacts>;
 export const NoticeSecret = Type.Object({ to: Type.String(), facts: NoticeFacts }, { additionalProperties: false });
 export type NoticeSecret = Static<typeof NoticeSecret>;
 
-const noticeDataValidator = Compile(NoticeJobDataV3);
+const noticeDataValidator = Compile(Type.Union([NoticeJobDataV3, NoticeJobDataV4]));
 const noticeSecretValidator = Compile(NoticeSecret);
 
-/** Notice job data (version 3). */
+/** Notice job data (version 3 or 4). */
 export function isNoticeJobData(value: unknown): value is NoticeJobData {
   return noticeDataValidator.Check(value);
 }
@@ -175,7 +237,7 @@ export function noticeEnvelopeContext(notificationId: string): string {
   return `notice:${notificationId}`;
 }
 
-/** Every job a worker may find on its queue: a send of a code (1, 2) or a notice (3). */
+/** Every job a worker may find on its queue: a send (1, 2, 4) or a notice (3, 4). */
 export type AnyDeliveryJobData = DeliveryJobData | NoticeJobData;
 
 /** Whether an opened envelope holds what `template` needs, and nothing more. */

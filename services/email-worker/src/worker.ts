@@ -2,6 +2,7 @@ import { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker } fro
 import { createAccountExistsEmailTemplate } from './templates/account-exists.template.ts';
 import { createNoticeEmailTemplates } from './templates/notices/notice.templates.ts';
 import { createOtpCodeEmailTemplate } from './templates/otp-code.template.ts';
+import { createResetNoAccountEmailTemplate } from './templates/reset-no-account.template.ts';
 
 export interface EmailWorkerDeps extends Omit<DeliveryWorkerDeps, 'channel' | 'renderers'> {
   /** Product name used in the email. */
@@ -9,7 +10,7 @@ export interface EmailWorkerDeps extends Omit<DeliveryWorkerDeps, 'channel' | 'r
 }
 
 /**
- * Consumes the `email` queue: renders the email the job asks for (`otp-code`, `account-exists`, a security notice)
+ * Consumes the `email` queue: renders the email the job asks for (`otp-code`, `account-exists`, `reset-no-account`, a security notice)
  * and hands it to `deps.sender`.
  */
 export function startWorker(deps: EmailWorkerDeps): DeliveryWorker {
@@ -20,6 +21,7 @@ export function startWorker(deps: EmailWorkerDeps): DeliveryWorker {
     renderers: {
       'otp-code': createOtpCodeEmailTemplate({ appName }),
       'account-exists': createAccountExistsEmailTemplate({ appName }),
+      'reset-no-account': createResetNoAccountEmailTemplate({ appName }),
       notices: createNoticeEmailTemplates({ appName }),
     },
   });

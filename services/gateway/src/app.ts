@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { authRoutes } from './accounts/auth/auth.routes.ts';
 import { challengePurposes } from './accounts/auth/challenge-purposes.ts';
 import { jwksRoutes } from './accounts/auth/jwks.routes.ts';
+import { passwordRoutes } from './accounts/auth/password.routes.ts';
 import { hotpRoutes } from './accounts/factors/hotp.routes.ts';
 import { recoveryCodeRoutes } from './accounts/factors/recovery-codes.routes.ts';
 import { totpRoutes } from './accounts/factors/totp.routes.ts';
@@ -81,6 +82,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   await app.register(challengeRoutes, { prefix: '/v1', deps, limits, purposes: challengePurposes(deps) });
   await app.register(meRoutes, { prefix: '/v1', deps, limits });
   await app.register(sessionsRoutes, { prefix: '/v1', deps, limits });
+  await app.register(passwordRoutes, { prefix: '/v1', deps, limits });
   await app.register(totpRoutes, { prefix: '/v1', deps, limits });
   await app.register(hotpRoutes, { prefix: '/v1', deps, limits });
   await app.register(recoveryCodeRoutes, { prefix: '/v1', deps, limits });

@@ -10,6 +10,7 @@ import * as sessions from './2026_12_05_0001_sessions.ts';
 import * as notifications from './2026_12_05_0002_notifications.ts';
 import * as smsDefences from './2026_12_06_0001_sms_defences.ts';
 import * as securityEventsRetention from './2026_12_06_0002_security_events_retention.ts';
+import * as resetPassword from './2026_12_06_0003_reset_password.ts';
 
 /** Every migration, by name; names sort in the order they run. Add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_05_0002_notifications': notifications,
   '2026_12_06_0001_sms_defences': smsDefences,
   '2026_12_06_0002_security_events_retention': securityEventsRetention,
+  '2026_12_06_0003_reset_password': resetPassword,
 };

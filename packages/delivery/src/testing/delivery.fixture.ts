@@ -2,17 +2,18 @@ import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { type Database, insertChallenge, type Kysely, sql } from '@otp/db';
 import {
   type Channel,
-  DELIVERY_JOB_VERSION,
   type DeliveryStatus,
   type DeliveryTemplate,
   deliveryJobId,
   deliveryJobOptions,
+  deliveryJobVersion,
   envelopeContext,
   generateNumericCode,
   hashCode,
   JOB_NAMES,
   type KeyRing,
   maskRecipient,
+  NOTICE_JOB_VERSION,
   type NoticeTemplate,
   noticeEnvelopeContext,
   noticeJobId,
@@ -126,7 +127,7 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
     const secret =
       challenge.template === 'otp-code' ? { to: challenge.to, code: challenge.code } : { to: challenge.to };
     return {
-      v: DELIVERY_JOB_VERSION[challenge.template],
+      v: deliveryJobVersion(challenge.template, challenge.purpose),
       challengeId: challenge.id,
       sendNumber: challenge.sendNumber,
       channel: options.channel,
@@ -158,7 +159,7 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
 
   /**
    * A security notice as the gateway writes it: an account with this verified address, its
-   * `notifications` row, and the version 3 job data (the address and `facts` sealed). `secret`
+   * `notifications` row, and the job data of the template's version (3, or 4 for password-changed) (the address and `facts` sealed). `secret`
    * replaces what is sealed (a broken producer's envelope).
    */
   async function seedNotice(seed: { to: string; template?: NoticeTemplate; secret?: unknown }) {
@@ -170,7 +171,7 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
     await options.db.insertInto('notifications').values({ id, user_id: userId, template }).execute();
     const secret = seed.secret ?? { to: seed.to, facts: { at: new Date().toISOString() } };
     const data = {
-      v: 3,
+      v: NOTICE_JOB_VERSION[template],
       kind: 'notice',
       notificationId: id,
       template,

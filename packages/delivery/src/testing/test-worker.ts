@@ -23,6 +23,7 @@ export async function startTestDeliveryWorker(
     renderers: {
       'otp-code': ({ code }) => ({ subject: 'Your code', text: `Your code is ${code}` }),
       'account-exists': () => ({ subject: 'Your account', text: 'You have an account already.' }),
+      'reset-no-account': () => ({ subject: 'No account', text: 'No account to reset here.' }),
       notices: Object.fromEntries(
         NOTICE_TEMPLATES.map((template) => [template, () => ({ subject: template, text: `Notice: ${template}` })]),
       ) as unknown as NoticeRenderers,

@@ -29,6 +29,16 @@ describe('otp-code email template', () => {
     expect(render({ ...input, purpose: 'verify_phone' }).subject).toBe('Your Acme verification code');
   });
 
+  it('words a password reset code as one: a new password, and nothing changes if ignored', () => {
+    const message = render({ ...input, purpose: 'reset_password' });
+    expect(message.subject).toBe('Your Acme password reset code');
+    for (const body of [message.text, message.html ?? '']) {
+      expect(body).toContain('choose a new password for Acme');
+      expect(body).toContain('your password stays as it is');
+      expect(body).not.toContain('nobody can sign in without the code');
+    }
+  });
+
   it('says 1 minute, not 0, near the expiry', () => {
     const message = render({ ...input, expiresAt: new Date('2026-01-01T12:00:30Z') });
     expect(message.text).toContain('valid for 1 minute.');

@@ -5,7 +5,7 @@ interface EmailStrings {
   subject: Record<Purpose, (app: string) => string>;
   intro: Record<Purpose, (app: string) => string>;
   expires: (minutes: number) => string;
-  ignore: string;
+  ignore: Record<'default' | 'reset_password', string>;
   neverShare: (app: string) => string;
 }
 
@@ -16,14 +16,19 @@ const STRINGS = {
       login: (app) => `Your ${app} sign-in code`,
       verify_email: (app) => `Confirm your email address for ${app}`,
       verify_phone: (app) => `Your ${app} verification code`,
+      reset_password: (app) => `Your ${app} password reset code`,
     },
     intro: {
       login: (app) => `Use this code to sign in to ${app}:`,
       verify_email: (app) => `Use this code to confirm your email address for ${app}:`,
       verify_phone: (app) => `Use this code to confirm your phone number for ${app}:`,
+      reset_password: (app) => `Use this code to choose a new password for ${app}:`,
     },
     expires: (minutes) => `The code is valid for ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`,
-    ignore: 'If you did not ask for this, ignore this email: nobody can sign in without the code.',
+    ignore: {
+      default: 'If you did not ask for this, ignore this email: nobody can sign in without the code.',
+      reset_password: 'If you did not ask for this, ignore this email: your password stays as it is.',
+    },
     neverShare: (app) => `Never share this code. ${app} will never ask you for it.`,
   },
 } satisfies { en: EmailStrings } & Record<string, EmailStrings>;
@@ -51,7 +56,7 @@ export function createOtpCodeEmailTemplate(options: { appName: string }): Messag
       code: input.code,
       expires: strings.expires(minutesValid(input.expiresAt, input.now)),
       neverShare: strings.neverShare(options.appName),
-      ignore: strings.ignore,
+      ignore: strings.ignore[input.purpose === 'reset_password' ? 'reset_password' : 'default'],
     };
     return {
       subject: strings.subject[input.purpose](options.appName),

@@ -5,8 +5,8 @@ import {
   isNoticeSecret,
   maskEmail,
   maskPhone,
+  NOTICE_JOB_VERSION,
   type NoticeFacts,
-  type NoticeJobData,
   type NoticeTemplate,
   noticeEnvelopeContext,
   noticeJobId,
@@ -40,6 +40,7 @@ export interface NoticeSender {
 
 const FACTOR_KINDS = ['totp', 'hotp'] as const;
 const CHANGES = ['enrolled', 'enabled', 'removed'] as const;
+const PASSWORD_CHANGES = ['first', 'change', 'reset'] as const;
 const oneOf = <T extends string>(values: readonly T[], value: unknown): T | undefined =>
   values.includes(value as T) ? (value as T) : undefined;
 
@@ -55,6 +56,12 @@ export function noticeFacts(request: NoticeRequest, at: Date, phone: string | nu
     const change = oneOf(CHANGES, request.details.change);
     if (factorKind !== undefined) facts.factorKind = factorKind;
     if (change !== undefined) facts.change = change;
+  }
+  if (request.template === 'password-changed') {
+    const how = oneOf(PASSWORD_CHANGES, request.details.how);
+    const revoked = request.details.sessionsRevoked;
+    if (how !== undefined) facts.how = how;
+    if (typeof revoked === 'number' && Number.isInteger(revoked) && revoked >= 0) facts.sessionsRevoked = revoked;
   }
   if (request.template === 'phone-changed' && phone !== null) facts.phoneMasked = maskPhone(phone);
   if (request.template === 'new-sign-in') {
@@ -75,8 +82,9 @@ export function createNoticeSender(deps: Pick<GatewayDeps, 'keys' | 'config' | '
       const secret = { to: address.email, facts: noticeFacts(request, at, address.phone) };
       // The producer checks the contract too: a bad payload fails here, not in a worker.
       if (!isNoticeSecret(secret)) throw new Error('notice secret does not match the contract');
-      const jobData: NoticeJobData = {
-        v: 3,
+      // Typed by the check below: the version follows the template (NOTICE_JOB_VERSION).
+      const jobData: unknown = {
+        v: NOTICE_JOB_VERSION[request.template],
         kind: 'notice',
         notificationId: id,
         template: request.template,

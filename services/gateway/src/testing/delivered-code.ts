@@ -40,7 +40,8 @@ export async function deliveryJob(
 /** What a worker would open for a send, by the message its job asks for. */
 export type DeliveredSend =
   | { template: 'otp-code'; secret: DeliverySecret<'otp-code'> }
-  | { template: 'account-exists'; secret: DeliverySecret<'account-exists'> };
+  | { template: 'account-exists'; secret: DeliverySecret<'account-exists'> }
+  | { template: 'reset-no-account'; secret: DeliverySecret<'reset-no-account'> };
 
 /** The template of a send and its envelope opened (the address, and the code of an `otp-code` send). */
 export async function deliveredSend(gateway: TestGateway, challengeId: string, sendNumber = 1): Promise<DeliveredSend> {
@@ -48,6 +49,8 @@ export async function deliveredSend(gateway: TestGateway, challengeId: string, s
   const opened = open(gateway.ring, job.data.envelope, envelopeContext(challengeId, sendNumber));
   if (job.data.template === 'account-exists') {
     if (isDeliverySecret('account-exists', opened)) return { template: 'account-exists', secret: opened };
+  } else if (job.data.template === 'reset-no-account') {
+    if (isDeliverySecret('reset-no-account', opened)) return { template: 'reset-no-account', secret: opened };
   } else if (isDeliverySecret('otp-code', opened)) {
     return { template: 'otp-code', secret: opened };
   }

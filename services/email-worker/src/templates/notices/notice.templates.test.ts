@@ -12,7 +12,12 @@ describe('security notice email templates', () => {
       expect(message.subject).toContain('Acme');
       for (const body of [message.text, message.html ?? '']) {
         expect(body).toContain('When: 2026-12-05 01:02 UTC');
-        expect(body).toContain('If this was not you, sign in to Acme now and change your password');
+        // Someone who changed the password locked the reader out: that notice says to reset it.
+        expect(body).toContain(
+          template === 'password-changed'
+            ? 'If this was not you, reset your password now'
+            : 'If this was not you, sign in to Acme now and change your password',
+        );
         expect(body).toContain('contact Acme support');
       }
     }
@@ -39,6 +44,16 @@ describe('security notice email templates', () => {
       const withoutTime = `${message.subject}\n${message.text}`.replaceAll('2026-12-05 01:02', '');
       expect(withoutTime).not.toMatch(/\d{4,}/);
     }
+  });
+
+  it('says how the password changed and how many other sign-ins ended', () => {
+    const reset = render['password-changed']({ locale: 'en', facts: { at, how: 'reset', sessionsRevoked: 3 } });
+    expect(reset.subject).toBe('The password of your Acme account was changed');
+    expect(reset.text).toContain('The password was reset, with a code sent to this address, for your Acme account.');
+    expect(reset.text).toContain('3 other sign-ins were ended with it.');
+    const first = render['password-changed']({ locale: 'en', facts: { at, how: 'first', sessionsRevoked: 0 } });
+    expect(first.text).toContain('A password was set for your Acme account.');
+    expect(first.text).not.toContain('ended');
   });
 
   it('escapes a client-chosen user agent in the HTML body', () => {

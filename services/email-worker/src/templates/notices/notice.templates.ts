@@ -2,6 +2,7 @@ import type { NoticeRenderers } from '@otp/delivery';
 import { createFactorChangedEmailTemplate } from './factor-changed.template.ts';
 import { createFactorLockedEmailTemplate } from './factor-locked.template.ts';
 import { createNewSignInEmailTemplate } from './new-sign-in.template.ts';
+import { createPasswordChangedEmailTemplate } from './password-changed.template.ts';
 import { createPhoneChangedEmailTemplate } from './phone-changed.template.ts';
 import { createRecoveryCodesRegeneratedEmailTemplate } from './recovery-codes-regenerated.template.ts';
 import { createSessionRevokedEmailTemplate } from './session-revoked.template.ts';
@@ -19,5 +20,6 @@ export function createNoticeEmailTemplates(options: { appName: string }): Notice
     'recovery-codes-regenerated': createRecoveryCodesRegeneratedEmailTemplate(options),
     'factor-locked': createFactorLockedEmailTemplate(options),
     'session-revoked': createSessionRevokedEmailTemplate(options),
+    'password-changed': createPasswordChangedEmailTemplate(options),
   };
 }

@@ -6,7 +6,7 @@ import { Tokens, TokensAndUser } from '../users/user.schemas.ts';
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
 
-const Password = (minLength: number) =>
+export const Password = (minLength: number) =>
   Type.String({
     minLength,
     maxLength: PASSWORD_MAX_LENGTH,

@@ -48,7 +48,8 @@ export type StepUpAction =
   | 'factor.enable'
   | 'factor.remove'
   | 'recovery_codes.regenerate'
-  | 'session.end_other';
+  | 'session.end_other'
+  | 'password.change';
 
 /**
  * A preHandler, after `authenticate`, for changes an attacker with a stolen access token must not

@@ -104,6 +104,8 @@ export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
     answer: Type.Union([TokensAndUser, MfaRequired, Verified], {
       description: 'Signed in (login), the MFA step is needed (login, account with a factor), or address verified',
     }),
+    // Never reset_password: its code only sets a password (POST /v1/auth/password/reset).
+    purposes: ['login', 'verify_email', 'verify_phone'],
     async apply(trx, challenge, context, at) {
       await claimUnverifiedEmail(trx, challenge, context, at);
       if (challenge.purpose !== 'login') {

@@ -1,10 +1,9 @@
 import type { NewDeliveryOutboxRow } from '@otp/db';
 import {
   type Channel,
-  DELIVERY_JOB_VERSION,
-  type DeliveryJobData,
   type DeliverySecret,
   deliveryJobId,
+  deliveryJobVersion,
   envelopeContext,
   isDeliveryJobData,
   isDeliverySecret,
@@ -40,7 +39,8 @@ export interface CodeSend extends SendFields {
  * already: how to sign in or reset the password. Email only, and never a code.
  */
 export interface AccountExistsSend extends SendFields {
-  template: 'account-exists';
+  /** `reset-no-account`: a password reset for an address without a verified account, likewise. */
+  template: 'account-exists' | 'reset-no-account';
   channel: 'email';
   code?: undefined;
 }
@@ -48,17 +48,18 @@ export interface AccountExistsSend extends SendFields {
 export type SendRequest = CodeSend | AccountExistsSend;
 
 function sealedSecret(send: SendRequest): DeliverySecret {
-  if (send.template !== 'account-exists') return { to: send.to, code: send.code };
+  if (send.template === undefined || send.template === 'otp-code') return { to: send.to, code: send.code };
   // The type says so already; this holds for callers that got around it too.
-  if (send.code !== undefined) throw new Error('an account-exists send never carries a code');
+  if (send.code !== undefined) throw new Error(`an ${send.template} send never carries a code`);
   return { to: send.to };
 }
 
 /**
  * The outbox row of one send. Its job data is what BullMQ will hold: masked fields in clear and
  * the address (and the code, for `otp-code`) sealed under the envelope key, bound to this job id.
- * The contract version is the oldest that carries the template (DELIVERY_JOB_VERSION): codes
- * stay version 1, so workers of the previous release keep delivering them during an upgrade.
+ * The contract version is the oldest that carries the template and purpose (deliveryJobVersion):
+ * codes stay version 1, so workers of the previous release keep delivering them during an
+ * upgrade; only a password reset's messages need version 4.
  */
 export function deliveryOutboxRow(envelopes: KeyRing, send: SendRequest): NewDeliveryOutboxRow {
   const template = send.template ?? 'otp-code';
@@ -78,11 +79,8 @@ export function deliveryOutboxRow(envelopes: KeyRing, send: SendRequest): NewDel
     ...(send.traceparent === undefined ? {} : { traceparent: send.traceparent }),
     envelope: seal(envelopes, secret, envelopeContext(send.challengeId, send.sendNumber)),
   };
-  // Two branches so the type checker pairs each version with the templates it may carry.
-  const jobData: DeliveryJobData =
-    template === 'otp-code'
-      ? { v: DELIVERY_JOB_VERSION[template], template, ...fields }
-      : { v: DELIVERY_JOB_VERSION[template], template, ...fields };
+  // Typed by the check below, which pairs each version with the templates and purposes it carries.
+  const jobData: unknown = { v: deliveryJobVersion(template, send.purpose), template, ...fields };
   if (!isDeliveryJobData(jobData)) throw new Error('delivery job data does not match the queue contract');
   return {
     challenge_id: send.challengeId,

@@ -30,6 +30,12 @@ export interface PurposeOutcome {
 export interface ChallengePurposes {
   /** The schema of the verify route's 200 answer (for validation and the OpenAPI document). */
   readonly answer: TSchema;
+  /**
+   * The purposes this side applies. A challenge of another answers 400 validation_failed before
+   * its attempt is counted or its code compared: a reset code is never taken as a sign-in, nor a
+   * sign-in code as a reset.
+   */
+  readonly purposes: readonly Purpose[];
   apply(
     trx: Kysely<Database>,
     challenge: VerifiedChallenge,

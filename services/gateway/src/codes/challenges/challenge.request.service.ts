@@ -29,8 +29,9 @@ import { recipientLimits, recipientRefusal } from './recipient-limits.ts';
 
 export interface ChallengeRequest {
   /**
-   * The message: a code (`otp-code`, the default), or `account-exists` (email only; no code is
-   * sent, none verifies the challenge: registration's answer for an address with a verified account).
+   * The message: a code (`otp-code`, the default), or `account-exists` / `reset-no-account`
+   * (email only; no code is sent, none verifies the challenge: registration's answer for an
+   * address with a verified account, a reset's for an address without one).
    */
   template?: ChallengeTemplate;
   channel: Channel;
@@ -95,8 +96,8 @@ export async function requestChallenge(
   };
   let outboxRow: NewDeliveryOutboxRow;
   let codeHashes: Buffer[];
-  if (template === 'account-exists') {
-    if (request.channel !== 'email') throw new Error('the account-exists message is an email');
+  if (template !== 'otp-code') {
+    if (request.channel !== 'email') throw new Error(`the ${template} message is an email`);
     outboxRow = deliveryOutboxRow(keys.envelopes, { ...send, template, channel: 'email' });
     codeHashes = [];
   } else {

@@ -58,7 +58,7 @@ export async function resendChallenge(
     if (destination !== undefined) await takeSmsSend(trx, deps, destination, at);
     const sendNumber = row.send_count + 1;
     const resendAvailableAt = new Date(at.getTime() + config.OTP_RESEND_COOLDOWN_SECONDS * 1000);
-    // An account-exists challenge sends its message again and still carries no code.
+    // An account-exists or reset-no-account challenge sends its message again, still without a code.
     const code = row.template === 'otp-code' ? generateNumericCode(config.OTP_CODE_LENGTH) : undefined;
     await recordResend(trx, id, {
       codeHashes:
@@ -82,7 +82,7 @@ export async function resendChallenge(
         traceparent: context.traceparent,
         requestedAt: at,
         ...(code === undefined
-          ? { template: 'account-exists' as const, channel: 'email' as const }
+          ? { template: row.template as 'account-exists' | 'reset-no-account', channel: 'email' as const }
           : { channel: row.channel, code }),
       }),
     );

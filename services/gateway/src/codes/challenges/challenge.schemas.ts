@@ -3,8 +3,13 @@ import Type, { type Static, type TSchema } from 'typebox';
 import { CaptchaToken, IdParams, problemResponses, Timestamp, Uuid } from '../../http/schemas.ts';
 
 export const Channel = Type.Enum(['email', 'sms'], { description: 'How the code is delivered' });
-export const Purpose = Type.Enum([...PURPOSES], {
+/** What POST /v1/otp/challenges offers: never reset_password (POST /v1/auth/password/forgot only). */
+export const Purpose = Type.Enum(['login', 'verify_email', 'verify_phone'] satisfies Array<(typeof PURPOSES)[number]>, {
   description: 'login signs in (creating the account if allowed); verify_* confirm an address',
+});
+/** A challenge's purpose as GET shows it: a password reset's challenge is one too. */
+const AnyPurpose = Type.Enum([...PURPOSES], {
+  description: 'As requested; reset_password for a challenge of POST /v1/auth/password/forgot',
 });
 export const ChallengeStatus = Type.Enum(['pending', 'verified', 'expired', 'locked', 'failed']);
 export const DeliveryStatus = Type.Enum(['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed']);
@@ -51,7 +56,7 @@ export const ChallengeView = Type.Object(
     id: Uuid,
     channel: Channel,
     to: MaskedRecipient,
-    purpose: Purpose,
+    purpose: AnyPurpose,
     status: ChallengeStatus,
     attemptsRemaining: Type.Integer({ minimum: 0 }),
     expiresAt: Timestamp,

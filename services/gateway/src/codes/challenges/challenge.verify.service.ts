@@ -33,6 +33,12 @@ export async function verifyChallenge(
   context: RequestContext,
 ): Promise<unknown> {
   const at = now(deps);
+  // A purpose never changes, so reading it before the counting statement is safe; a missing
+  // challenge goes on to be refused below as before.
+  const target = await findChallenge(deps.db, id);
+  if (target !== undefined && !purposes.purposes.includes(target.purpose)) {
+    throw new PublicError('validation_failed', { detail: `a ${target.purpose} challenge is not verified here` });
+  }
   const limits = recipientLimits(deps.config, at);
   const counted = await countVerificationAttempt(deps.db, id, limits);
   // Nothing was taken and nothing is compared; a locked recipient's refusal writes nothing.

@@ -11,6 +11,11 @@ export function createProducerRedis(url: string, log: Logger, name: string): Red
     // Commands issued in the same tick (a rate-limit check, the relay's job adds) go out in one
     // socket write: socket writes were a third of the gateway's CPU under load.
     enableAutoPipelining: true,
+    // Lua commands that libraries define on their first use (@fastify/rate-limit's, the sign-in
+    // throttle's) go out on their own: an auto-pipeline made before such a command was defined
+    // lacks it, and ioredis then hands replies to the wrong callers and throws `results[i] is not
+    // iterable` outside any request (redis/ioredis#1931; it failed a CI run once).
+    autoPipeliningIgnoredCommands: ['rateLimit', 'rateLimitRead', 'signInReserve', 'signInRelease'],
     maxRetriesPerRequest: 1,
     commandTimeout: 1000,
     connectTimeout: 2000,

@@ -32,10 +32,19 @@ interface ThrottleCommands {
   signInRelease(key: string): Promise<number>;
 }
 
-/** The scripts as commands on this connection (EVALSHA, falling back to EVAL once per script). */
+const withThrottleCommands = new WeakSet<Redis>();
+
+/**
+ * The scripts as commands on this connection (EVALSHA, falling back to EVAL once per script),
+ * defined once per connection however many route groups use the throttle. The connection keeps
+ * them out of auto-pipelining (createProducerRedis says why).
+ */
 function throttleCommands(redis: Redis): ThrottleCommands {
-  redis.defineCommand('signInReserve', RESERVE_ATTEMPT);
-  redis.defineCommand('signInRelease', RELEASE_ATTEMPT);
+  if (!withThrottleCommands.has(redis)) {
+    redis.defineCommand('signInReserve', RESERVE_ATTEMPT);
+    redis.defineCommand('signInRelease', RELEASE_ATTEMPT);
+    withThrottleCommands.add(redis);
+  }
   return redis as unknown as ThrottleCommands;
 }
 

@@ -61,6 +61,7 @@ describe('signing in with a code', () => {
     expect(me.body).toEqual({
       id: user.id,
       email: normalized,
+      name: null,
       phone: null,
       emailVerified: true,
       phoneVerified: false,

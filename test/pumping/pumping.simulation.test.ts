@@ -1,5 +1,5 @@
-import { extractCode } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractCode, useFixture } from '@otp/testkit';
+import { describe, expect, it } from 'vitest';
 import { type RunningSystem, startSystem } from '../e2e/system.ts';
 import { call } from '../security/attacker.ts';
 import {
@@ -28,20 +28,24 @@ import { reportTable } from './report.ts';
 /** The column order of the table. */
 const COUNTRIES = ALLOWED_COUNTRIES.map((plan) => plan.country);
 
+/** A fresh system with the simulation's limits (two gateways, the SMS worker, the Twilio fake) and its ledger. */
+function useSimulation(): () => { system: RunningSystem; ledger: Ledger } {
+  return useFixture(
+    'useSimulation()',
+    async () => {
+      const system = await startSystem(gatewayEnv(), {}, { gateways: 2 });
+      return { system, ledger: new Ledger(system.baseUrls) };
+    },
+    ({ system }) => system.stop().then(() => undefined),
+    120_000,
+  );
+}
+
 describe('SMS pumping: a bot walking number ranges, never verifying', () => {
-  let system: RunningSystem;
-  let ledger: Ledger;
-
-  beforeAll(async () => {
-    system = await startSystem(gatewayEnv(), {}, { gateways: 2 });
-    ledger = new Ledger(system.baseUrls);
-  }, 120_000);
-
-  afterAll(async () => {
-    await system?.stop();
-  });
+  const simulation = useSimulation();
 
   it('hands the provider no more than the range, country and budget limits allow, and nothing it must not', async () => {
+    const { system, ledger } = simulation();
     const forbidden = forbiddenNumbers(3);
     const ranges = ALLOWED_COUNTRIES.flatMap((plan) =>
       plan.prefixes.map((prefix) => mobilesInRange(prefix, plan.length, plan.country, 8)),
@@ -137,19 +141,10 @@ describe('SMS pumping: a bot walking number ranges, never verifying', () => {
 });
 
 describe('SMS pumping: real users of an allowed country', () => {
-  let system: RunningSystem;
-  let ledger: Ledger;
-
-  beforeAll(async () => {
-    system = await startSystem(gatewayEnv(), {}, { gateways: 2 });
-    ledger = new Ledger(system.baseUrls);
-  }, 120_000);
-
-  afterAll(async () => {
-    await system?.stop();
-  });
+  const simulation = useSimulation();
 
   it('are never refused, and every code they receive verifies', async () => {
+    const { system, ledger } = simulation();
     const gb = ALLOWED_COUNTRIES.find((plan) => plan.country === 'GB');
     if (gb === undefined) throw new Error('no GB plan');
     // Twenty people over eight ranges (at most three a range), four of them asking for a resend:

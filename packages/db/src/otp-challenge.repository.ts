@@ -62,6 +62,8 @@ export async function countVerificationAttempt(
   db: Db,
   id: string,
   limits: Pick<RecipientLimits, 'maxFailures' | 'failureWindowEndsAt' | 'at'>,
+  /** The purposes the caller verifies: a challenge of another is refused, nothing counted. */
+  purposes: readonly OtpChallenge['purpose'][],
 ): Promise<CountedAttempt> {
   const at = sql`${limits.at}::timestamptz`;
   const running = sql`w.failure_window_ends_at > ${at}`;
@@ -69,6 +71,7 @@ export async function countVerificationAttempt(
     WITH target AS (
       SELECT id, recipient_hash FROM otp_challenges
       WHERE id = ${id}::uuid AND status = 'pending' AND expires_at > now() AND attempt_count < max_attempts
+        AND purpose = ANY(${[...purposes]}::text[])
       FOR UPDATE
     ), unit AS (
       INSERT INTO otp_recipient_windows AS w (recipient_hash, recent, updated_at, failure_count, failure_window_ends_at)

@@ -1,6 +1,6 @@
 import type { DeliveryFailureCode } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
-import { DelayedError, RateLimitError, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, RateLimitError, UnrecoverableError } from 'bullmq';
 import type { AttemptFields } from './attempt.recorder.ts';
 import { DeliveryError, redactRecipients } from './delivery.error.ts';
 import { type DeliveryMetrics, SEND_OUTCOME_OF_KIND } from './delivery.metrics.ts';
@@ -40,6 +40,22 @@ export interface FailureContext {
   rateLimit(ms: number): Promise<void>;
   /** How long the queue pauses when the provider refuses our credentials. */
   authFailurePauseMs: number;
+}
+
+/** What a processor's settings and the job say about a failed run: all of the context but its log and record. */
+export function jobFailureContext(
+  deps: Pick<FailureContext, 'metrics' | 'rateLimit' | 'authFailurePauseMs'> & { maxRateLimitedStarts: number },
+  job: Job,
+  startedAt: number,
+): Omit<FailureContext, 'log' | 'recordFailure'> {
+  return {
+    metrics: deps.metrics,
+    durationMs: performance.now() - startedAt,
+    lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+    rateLimitExhausted: job.attemptsStarted > deps.maxRateLimitedStarts,
+    rateLimit: deps.rateLimit,
+    authFailurePauseMs: deps.authFailurePauseMs,
+  };
 }
 
 const DEFAULT_RETRY_AFTER_MS = 1000;

@@ -10,7 +10,7 @@ import {
 import type { Logger } from '@otp/runtime';
 import type { Job } from 'bullmq';
 import { attemptRecorder } from './attempt.recorder.ts';
-import { asDeliveryError, handleFailure, refuse } from './delivery.failures.ts';
+import { asDeliveryError, handleFailure, jobFailureContext, refuse } from './delivery.failures.ts';
 import { messageComposer, openEnvelope } from './delivery.message.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
 import { holdIfSwitchedOff, smsCountryOfJob } from './kill-switch.hold.ts';
@@ -129,12 +129,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
           const move = final ? 'failed' : 'retry_scheduled';
           await moveDelivery(deps.db, challengeId, sendNumber, move, { lastError: fields.errorCode });
         },
-        metrics: deps.metrics,
-        durationMs: performance.now() - started,
-        lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
-        rateLimitExhausted: job.attemptsStarted > deps.maxRateLimitedStarts,
-        rateLimit: deps.rateLimit,
-        authFailurePauseMs: deps.authFailurePauseMs,
+        ...jobFailureContext(deps, job, started),
       });
     }
 

@@ -1,7 +1,7 @@
 import { findNotification, markNotificationSent, recordNotificationFailure } from '@otp/db';
 import { isNoticeSecret, type NoticeJobData, type NoticeSecret, noticeEnvelopeContext } from '@otp/domain';
 import type { Job } from 'bullmq';
-import { asDeliveryError, handleFailure, refuse } from './delivery.failures.ts';
+import { asDeliveryError, handleFailure, jobFailureContext, refuse } from './delivery.failures.ts';
 import { openSealed, unfit } from './delivery.message.ts';
 import type { DeliveryJobResult, DeliveryProcessorDeps } from './delivery.processor.ts';
 import { holdIfSwitchedOff } from './kill-switch.hold.ts';
@@ -70,12 +70,7 @@ export async function processNotice(
       recordFailure: async (_outcome, fields, { final, paused }) => {
         if (!paused) await recordNotificationFailure(deps.db, notificationId, fields.errorCode, final);
       },
-      metrics: deps.metrics,
-      durationMs: performance.now() - started,
-      lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
-      rateLimitExhausted: job.attemptsStarted > deps.maxRateLimitedStarts,
-      rateLimit: deps.rateLimit,
-      authFailurePauseMs: deps.authFailurePauseMs,
+      ...jobFailureContext(deps, job, started),
     });
   }
 

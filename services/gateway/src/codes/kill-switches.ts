@@ -1,6 +1,6 @@
 import type { Database, KillSwitch, Kysely } from '@otp/db';
 import { startKillSwitchWatch } from '@otp/delivery';
-import { CHANNEL_PROVIDERS, type Channel, PublicError, smsDestination, switchedOffTarget } from '@otp/domain';
+import { CHANNEL_PROVIDERS, type Channel, PublicError, switchedOffTarget } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 
 // The operator's kill switches as this replica enforces them (docs/sms-fraud.md, "Kill
@@ -15,10 +15,10 @@ export const KILL_SWITCH_RETRY_AFTER_SECONDS = 60;
 
 export interface KillSwitches {
   /**
-   * Why a send on `channel` to `to` (normalised) is refused now, or null when no switch stops it:
-   * the channel off, the number's country off (SMS), or every provider of the channel off.
+   * Why a send on `channel` (an SMS: to a number of `country`) is refused now, or null when no
+   * switch stops it: the channel off, the country off (SMS), or every provider of the channel off.
    */
-  refusal(channel: Channel, to: string): PublicError | null;
+  refusal(channel: Channel, country?: string): PublicError | null;
   /** Every switch as last read, off or on again (the `otp_kill_switch_off` gauge). */
   switches(): readonly KillSwitch[];
   /** Reads the table now (tests; the timer does it every KILL_SWITCH_REFRESH_MS). */
@@ -38,13 +38,12 @@ export async function startKillSwitches(options: {
   const watch = startKillSwitchWatch(options);
   await watch.firstRead;
   return {
-    refusal(channel, to) {
+    refusal(channel, country) {
       const off = watch.off();
       if (off.size === 0) return null;
       const target = switchedOffTarget(off, {
         channel,
-        // The range digits do not change the country.
-        country: channel === 'sms' ? smsDestination(to, 1).country : undefined,
+        country: channel === 'sms' ? country : undefined,
         // The gateway cannot know which worker takes the job: refused only when none could send it.
         providers: CHANNEL_PROVIDERS[channel],
       });

@@ -74,7 +74,7 @@ export async function requestChallenge(
   // email the operator's kill switches.
   let destination: SmsDestination | undefined;
   if (request.channel === 'sms') destination = await admitSms(deps, to, at);
-  else assertEmailSwitchedOn(deps, to);
+  else assertEmailSwitchedOn(deps);
   const id = randomUUID();
   const template = request.template ?? 'otp-code';
   const hash = recipientHash(keys.codeHmacKey, request.channel, to);

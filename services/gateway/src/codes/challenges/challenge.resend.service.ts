@@ -48,7 +48,7 @@ export async function resendChallenge(
     // A resend is a message like any other: today's policy, kill switches, suspensions and
     // counters apply to it (refused here, the transaction writes nothing).
     if (row.channel === 'sms') destination = await admitSms(deps, to, at);
-    else assertEmailSwitchedOn(deps, to);
+    else assertEmailSwitchedOn(deps);
     // The window row is locked after the challenge's, the order the verification statement uses;
     // the SMS counters after both.
     const limits = recipientLimits(config, at);

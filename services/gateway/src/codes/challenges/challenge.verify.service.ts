@@ -33,18 +33,17 @@ export async function verifyChallenge(
   context: RequestContext,
 ): Promise<unknown> {
   const at = now(deps);
-  // A purpose never changes, so reading it before the counting statement is safe; a missing
-  // challenge goes on to be refused below as before.
-  const target = await findChallenge(deps.db, id);
-  if (target !== undefined && !purposes.purposes.includes(target.purpose)) {
-    throw new PublicError('validation_failed', { detail: `a ${target.purpose} challenge is not verified here` });
-  }
   const limits = recipientLimits(deps.config, at);
-  const counted = await countVerificationAttempt(deps.db, id, limits);
+  // A challenge of a purpose this side does not apply is refused by the counting statement
+  // itself (nothing counted), and told apart from other refusals below.
+  const counted = await countVerificationAttempt(deps.db, id, limits, purposes.purposes);
   // Nothing was taken and nothing is compared; a locked recipient's refusal writes nothing.
   if (counted.outcome === 'recipient_locked') throw await recipientLockedError(deps.db, counted.recipientHash, limits);
   if (counted.outcome === 'challenge_refused') {
     const row = await findChallenge(deps.db, id);
+    if (row !== undefined && !purposes.purposes.includes(row.purpose)) {
+      throw new PublicError('validation_failed', { detail: `a ${row.purpose} challenge is not verified here` });
+    }
     // The database refused the attempt; if our clock disagrees, the database's expiry wins.
     const refusal = unusableChallenge(row, at) ?? new PublicError('challenge_expired');
     if (row !== undefined) {

@@ -69,7 +69,7 @@ export async function admitSms(
   at: Date,
 ): Promise<SmsDestination> {
   const destination = allowedSmsDestination(deps, e164);
-  const switchedOff = deps.killSwitches.refusal('sms', e164);
+  const switchedOff = deps.killSwitches.refusal('sms', destination.country);
   if (switchedOff !== null) {
     deps.metrics.sms.refused('channel_suspended', destination.country);
     throw switchedOff;
@@ -79,8 +79,8 @@ export async function admitSms(
 }
 
 /** An email meets only the kill switches (`email`, every email provider). */
-export function assertEmailSwitchedOn(deps: Pick<GatewayDeps, 'killSwitches'>, address: string): void {
-  const switchedOff = deps.killSwitches.refusal('email', address);
+export function assertEmailSwitchedOn(deps: Pick<GatewayDeps, 'killSwitches'>): void {
+  const switchedOff = deps.killSwitches.refusal('email');
   if (switchedOff !== null) throw switchedOff;
 }
 
@@ -93,7 +93,7 @@ export function allowedSmsDestination(deps: Pick<Deps, 'config' | 'metrics'>, e1
   const destination = smsDestination(e164, deps.config.SMS_RANGE_DIGITS);
   deps.metrics.sms.requested(destination.country);
   const refusal = smsRefusal(smsRules(deps.config).policy, destination);
-  if (refusal !== null) throw refuse(deps, 'recipient_not_allowed', destination, { detail: undefined });
+  if (refusal !== null) throw refuse(deps, 'recipient_not_allowed', destination, {});
   return destination;
 }
 

@@ -242,7 +242,8 @@ export const EVENT_TYPES = {
   'email.change_requested': {
     level: 'info',
     audit: true,
-    description: 'A signed-in user asked to move the account to another email address: a change_email code went there (`challengeId`).',
+    description:
+      'A signed-in user asked to move the account to another email address: a change_email code went there (`challengeId`).',
   },
   'email.changed': {
     level: 'info',

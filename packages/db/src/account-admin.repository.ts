@@ -96,7 +96,11 @@ export interface RecipientChallenge {
 }
 
 /** The newest challenges sent to a recipient (its keyed hash), newest first. */
-export async function listChallengesByRecipient(db: Db, recipientHash: Buffer, limit: number): Promise<RecipientChallenge[]> {
+export async function listChallengesByRecipient(
+  db: Db,
+  recipientHash: Buffer,
+  limit: number,
+): Promise<RecipientChallenge[]> {
   return db
     .selectFrom('otp_challenges as c')
     .leftJoinLateral(
@@ -140,7 +144,11 @@ export interface AccessState {
  * The state an access token is checked against, in one query; undefined when the account is gone.
  * `sessionId` null (a token from before sessions) asks about the account alone.
  */
-export async function findAccessState(db: Db, userId: string, sessionId: string | null): Promise<AccessState | undefined> {
+export async function findAccessState(
+  db: Db,
+  userId: string,
+  sessionId: string | null,
+): Promise<AccessState | undefined> {
   const row = await db
     .selectFrom('users as u')
     .leftJoin('sessions as s', (join) =>

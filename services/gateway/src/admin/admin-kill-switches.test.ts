@@ -11,7 +11,10 @@ describe('admin: kill switches', () => {
 
   it('lists, switches off and back on, and records who did', async () => {
     expect((await adminCall(gateway, 'GET', '/admin/v1/kill-switches')).body).toEqual({ switches: [] });
-    const off = await adminCall(gateway, 'PUT', '/admin/v1/kill-switches/SMS', { payload: { on: false }, actor: 'Linus' });
+    const off = await adminCall(gateway, 'PUT', '/admin/v1/kill-switches/SMS', {
+      payload: { on: false },
+      actor: 'Linus',
+    });
     expect(off.status).toBe(200);
     expect(off.body).toEqual({
       target: 'sms',
@@ -25,9 +28,13 @@ describe('admin: kill switches', () => {
 
     const country = await adminCall(gateway, 'PUT', '/admin/v1/kill-switches/country:gb', { payload: { on: false } });
     expect(country.body).toMatchObject({ target: 'country:GB', on: false, changedBy: `admin:${TEST_ADMIN_OPERATOR}` });
-    expect((await adminCall(gateway, 'PUT', '/admin/v1/kill-switches/sms', { payload: { on: true } })).body.on).toBe(true);
+    expect((await adminCall(gateway, 'PUT', '/admin/v1/kill-switches/sms', { payload: { on: true } })).body.on).toBe(
+      true,
+    );
     const list = await adminCall(gateway, 'GET', '/admin/v1/kill-switches');
-    expect((list.body.switches as Array<{ target: string; on: boolean }>).map(({ target, on }) => [target, on])).toEqual([
+    expect(
+      (list.body.switches as Array<{ target: string; on: boolean }>).map(({ target, on }) => [target, on]),
+    ).toEqual([
       ['country:GB', false],
       ['sms', true],
     ]);

@@ -43,12 +43,19 @@ describe('admin: recipients', () => {
     const address = normalizeEmail(email);
     sender.failNext(new DeliveryError('permanent', 'smtp_rejected', { detail: `550 no such user <${address}>` }));
     const refused = await requested(email);
-    await vi.waitFor(async () => expect((await lookUp(email)).body.challenges).toMatchObject([{ delivery: { status: 'failed' } }]), {
-      timeout: 10_000,
-    });
+    await vi.waitFor(
+      async () => expect((await lookUp(email)).body.challenges).toMatchObject([{ delivery: { status: 'failed' } }]),
+      {
+        timeout: 10_000,
+      },
+    );
     const delivered = await requested(email);
     await vi.waitFor(
-      async () => expect((await lookUp(email)).body.challenges).toMatchObject([{ id: delivered, delivery: { status: 'sent' } }, {}]),
+      async () =>
+        expect((await lookUp(email)).body.challenges).toMatchObject([
+          { id: delivered, delivery: { status: 'sent' } },
+          {},
+        ]),
       { timeout: 10_000 },
     );
 
@@ -87,7 +94,12 @@ describe('admin: recipients', () => {
 
   it('finds nothing for an address never sent to, and answers 400 to a bad one', async () => {
     expect((await lookUp('+14155550123')).body).toEqual({ challenges: [] });
-    for (const url of ['/admin/v1/recipients', '/admin/v1/recipients?to=nobody', '/admin/v1/recipients?to=%2B1', '/admin/v1/recipients?to=a@b.c&x=1']) {
+    for (const url of [
+      '/admin/v1/recipients',
+      '/admin/v1/recipients?to=nobody',
+      '/admin/v1/recipients?to=%2B1',
+      '/admin/v1/recipients?to=a@b.c&x=1',
+    ]) {
       const response = await adminCall(gateway, 'GET', url);
       expect(response.status, url).toBe(400);
       expect(response.body.code).toBe('validation_failed');

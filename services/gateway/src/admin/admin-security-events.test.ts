@@ -15,7 +15,12 @@ describe('admin: security events', () => {
     await gateway.deps.db
       .insertInto('security_events')
       .values(
-        Array.from({ length: count }, (_, seq) => ({ type, user_id: null, ip: '192.0.2.1', details: JSON.stringify({ seq }) })),
+        Array.from({ length: count }, (_, seq) => ({
+          type,
+          user_id: null,
+          ip: '192.0.2.1',
+          details: JSON.stringify({ seq }),
+        })),
       )
       .execute();
   }
@@ -47,13 +52,21 @@ describe('admin: security events', () => {
     const exported = await adminCall(gateway, 'GET', '/admin/v1/security-events/export?type=test.paged');
     expect(exported.status).toBe(200);
     expect(exported.contentType).toMatch(/^application\/x-ndjson/);
-    const lines = exported.text.trimEnd().split('\n').map((line) => JSON.parse(line) as Item);
+    const lines = exported.text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Item);
     expect(lines).toHaveLength(26);
     const all = await adminCall(gateway, 'GET', '/admin/v1/security-events?type=test.paged&limit=500');
     expect(lines).toEqual(all.body.items);
 
     const [read] = await auditRows(gateway, 'admin.security_events_read');
-    expect(read?.details).toEqual({ operator: TEST_ADMIN_OPERATOR, actor: null, filters: { type: 'test.paged' }, count: 5 });
+    expect(read?.details).toEqual({
+      operator: TEST_ADMIN_OPERATOR,
+      actor: null,
+      filters: { type: 'test.paged' },
+      count: 5,
+    });
     const [exportedEvent] = await auditRows(gateway, 'admin.security_events_exported');
     expect(exportedEvent?.details).toMatchObject({ operator: TEST_ADMIN_OPERATOR, filters: { type: 'test.paged' } });
   });
@@ -61,7 +74,10 @@ describe('admin: security events', () => {
   it('exports more than one query page, streamed', async () => {
     await seed(1203, 'test.bulk');
     const exported = await adminCall(gateway, 'GET', '/admin/v1/security-events/export?type=test.bulk');
-    const ids = exported.text.trimEnd().split('\n').map((line) => Number((JSON.parse(line) as Item).id));
+    const ids = exported.text
+      .trimEnd()
+      .split('\n')
+      .map((line) => Number((JSON.parse(line) as Item).id));
     expect(ids).toHaveLength(1203);
     expect(new Set(ids).size).toBe(1203);
   });
@@ -69,11 +85,19 @@ describe('admin: security events', () => {
   it('filters by user, type and time', async () => {
     const since = new Date(Date.now() - 60_000).toISOString();
     await adminCall(gateway, 'GET', `/admin/v1/users/${userId}`); // 404: records nothing
-    const user = await gateway.deps.db.insertInto('users').values({ email: 'filter@example.com' }).returning('id').executeTakeFirstOrThrow();
+    const user = await gateway.deps.db
+      .insertInto('users')
+      .values({ email: 'filter@example.com' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await adminCall(gateway, 'GET', `/admin/v1/users/${user.id}`);
     const byUser = await adminCall(gateway, 'GET', `/admin/v1/security-events?userId=${user.id}&since=${since}`);
     expect((byUser.body.items as Item[]).map((item) => item.type)).toEqual(['admin.user_viewed']);
-    const future = await adminCall(gateway, 'GET', `/admin/v1/security-events?since=${new Date(Date.now() + 60_000).toISOString()}`);
+    const future = await adminCall(
+      gateway,
+      'GET',
+      `/admin/v1/security-events?since=${new Date(Date.now() + 60_000).toISOString()}`,
+    );
     expect(future.body).toEqual({ items: [], nextCursor: null });
     const past = await adminCall(gateway, 'GET', `/admin/v1/security-events?until=2000-01-01T00:00:00Z`);
     expect(past.body.items).toEqual([]);

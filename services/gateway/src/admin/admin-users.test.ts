@@ -19,7 +19,11 @@ describe('admin: users', () => {
 
   it('finds an account by email or phone, normalised, and records the lookup masked', async () => {
     const { email, userId } = await registerUser(gateway, 'Search');
-    const found = await adminCall(gateway, 'GET', `/admin/v1/users?email=${encodeURIComponent(`  ${email.toUpperCase()} `.trim())}`);
+    const found = await adminCall(
+      gateway,
+      'GET',
+      `/admin/v1/users?email=${encodeURIComponent(`  ${email.toUpperCase()} `.trim())}`,
+    );
     expect(found.status, JSON.stringify(found.body)).toBe(200);
     expect(found.body.users).toEqual([
       {
@@ -39,7 +43,13 @@ describe('admin: users', () => {
     const rows = await auditRows(gateway, 'admin.users_searched');
     expect(rows.map((row) => row.details)).toEqual([
       { operator: TEST_ADMIN_OPERATOR, actor: null, by: 'email', recipient: expect.stringContaining('*'), found: true },
-      { operator: TEST_ADMIN_OPERATOR, actor: null, by: 'phone', recipient: expect.stringContaining('*'), found: false },
+      {
+        operator: TEST_ADMIN_OPERATOR,
+        actor: null,
+        by: 'phone',
+        recipient: expect.stringContaining('*'),
+        found: false,
+      },
     ]);
     expect(JSON.stringify(rows)).not.toContain(normalizeEmail(email));
     expect(JSON.stringify(rows)).not.toContain('4155550999');
@@ -58,7 +68,9 @@ describe('admin: users', () => {
       expect(response.status, url).toBe(400);
       expect(response.body.code).toBe('validation_failed');
     }
-    expect((await adminCall(gateway, 'POST', '/admin/v1/users/not-a-uuid/disable')).body.code).toBe('validation_failed');
+    expect((await adminCall(gateway, 'POST', '/admin/v1/users/not-a-uuid/disable')).body.code).toBe(
+      'validation_failed',
+    );
     for (const path of ['', '/disable', '/enable', '/revoke-sessions', '/reset-factors', '/unlock']) {
       const response = await adminCall(gateway, path === '' ? 'GET' : 'POST', `/admin/v1/users/${UNKNOWN}${path}`);
       expect(response.status, path).toBe(404);
@@ -101,10 +113,21 @@ describe('admin: users', () => {
   it('reset-factors removes TOTP/HOTP and recovery codes: the next sign-in needs no MFA step', async () => {
     const at = pinClock(gateway);
     const user = await userWithTotp(gateway, at, 'reset');
-    expect((await post(gateway.app, '/v1/auth/login', { email: user.email, password: 'correct horse battery staple' })).body.mfaRequired).toBe(true);
+    expect(
+      (await post(gateway.app, '/v1/auth/login', { email: user.email, password: 'correct horse battery staple' })).body
+        .mfaRequired,
+    ).toBe(true);
     expect((await adminCall(gateway, 'POST', `/admin/v1/users/${user.userId}/reset-factors`)).status).toBe(204);
-    const factors = await gateway.deps.db.selectFrom('user_factors').select('id').where('user_id', '=', user.userId).execute();
-    const codes = await gateway.deps.db.selectFrom('recovery_codes').select('id').where('user_id', '=', user.userId).execute();
+    const factors = await gateway.deps.db
+      .selectFrom('user_factors')
+      .select('id')
+      .where('user_id', '=', user.userId)
+      .execute();
+    const codes = await gateway.deps.db
+      .selectFrom('recovery_codes')
+      .select('id')
+      .where('user_id', '=', user.userId)
+      .execute();
     expect([factors.length, codes.length]).toEqual([0, 0]);
     await loginTokens(gateway, user.email);
     const [row] = await auditRows(gateway, 'admin.factors_reset', user.userId);
@@ -121,7 +144,10 @@ describe('admin: users', () => {
     const user = await userWithTotp(gateway, at, 'unlock');
     // Two wrong factor codes (FACTOR_LOCKOUT_FAILURES 2) lock the authenticator codes.
     for (let i = 0; i < 2; i++) {
-      const first = await post(gateway.app, '/v1/auth/login', { email: user.email, password: 'correct horse battery staple' });
+      const first = await post(gateway.app, '/v1/auth/login', {
+        email: user.email,
+        password: 'correct horse battery staple',
+      });
       const wrong = wrongCode(totpAt(user.secret, at), totpAt(user.secret, at, -1), totpAt(user.secret, at, 1));
       const refused = await post(gateway.app, '/v1/auth/mfa', { mfaToken: first.body.mfaToken, code: wrong });
       expect(refused.status).toBe(400);

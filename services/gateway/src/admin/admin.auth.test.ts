@@ -46,7 +46,11 @@ describe('admin API keys', () => {
       expect(response.body.code).toBe('unauthorized');
       expect(response.headers['www-authenticate']).toBe('Bearer');
     }
-    const basic = await gateway.admin.inject({ method: 'GET', url: users, headers: { authorization: `Basic ${alice.key}` } });
+    const basic = await gateway.admin.inject({
+      method: 'GET',
+      url: users,
+      headers: { authorization: `Basic ${alice.key}` },
+    });
     expect(basic.statusCode).toBe(401);
 
     // Bob's key works where its entry is configured, and not on a gateway started without it.
@@ -75,13 +79,17 @@ describe('admin API keys', () => {
   it('gives a network that keeps failing 429 rate_limited, even with a right key, and leaves others alone', async () => {
     const address = '203.0.113.77';
     for (let i = 0; i < 5; i++) {
-      expect((await adminCall(gateway, 'GET', users, { key: 'x'.repeat(30), remoteAddress: address })).status).toBe(401);
+      expect((await adminCall(gateway, 'GET', users, { key: 'x'.repeat(30), remoteAddress: address })).status).toBe(
+        401,
+      );
     }
     const limited = await adminCall(gateway, 'GET', users, { key: alice.key, remoteAddress: address });
     expect(limited.status).toBe(429);
     expect(limited.body.code).toBe('rate_limited');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    expect((await adminCall(gateway, 'GET', users, { key: alice.key, remoteAddress: '203.0.113.78' })).status).toBe(200);
+    expect((await adminCall(gateway, 'GET', users, { key: alice.key, remoteAddress: '203.0.113.78' })).status).toBe(
+      200,
+    );
   });
 
   it('refuses an X-Operator-Name that is not one short line with 400 validation_failed', async () => {
@@ -110,9 +118,9 @@ describe('admin API keys', () => {
     expect(paths.every((path) => path.startsWith('/admin/v1/'))).toBe(true);
 
     const publicDocument = await get(gateway.app, '/openapi.json');
-    expect(Object.keys(publicDocument.body.paths as Record<string, unknown>).some((path) => path.includes('admin'))).toBe(
-      false,
-    );
+    expect(
+      Object.keys(publicDocument.body.paths as Record<string, unknown>).some((path) => path.includes('admin')),
+    ).toBe(false);
     for (const url of ['/admin/v1/users?email=a@example.com', '/admin/v1/kill-switches', '/admin/openapi.json']) {
       const response = await gateway.app.inject({
         method: 'GET',

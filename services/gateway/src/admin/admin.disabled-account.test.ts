@@ -16,7 +16,8 @@ describe('a disabled account', () => {
     env: { SIGN_IN_FAILURES_PER_ACCOUNT: '1000', SIGN_IN_FAILURES_PER_IP: '1000', OTP_RECIPIENT_LIMIT: '100' },
   });
 
-  const disable = (userId: string) => adminCall(gateway, 'POST', `/admin/v1/users/${userId}/disable`, { actor: 'Ops Person' });
+  const disable = (userId: string) =>
+    adminCall(gateway, 'POST', `/admin/v1/users/${userId}/disable`, { actor: 'Ops Person' });
   const enable = (userId: string) => adminCall(gateway, 'POST', `/admin/v1/users/${userId}/enable`);
 
   it('is refused at password sign-in, code sign-in, refresh and with its access token; enable restores sign-in', async () => {
@@ -47,7 +48,12 @@ describe('a disabled account', () => {
       .execute();
     expect(live).toEqual([]);
     const [disabled] = await auditRows(gateway, 'admin.user_disabled', userId);
-    expect(disabled?.details).toMatchObject({ operator: TEST_ADMIN_OPERATOR, actor: 'Ops Person', wasDisabled: false, revoked: 1 });
+    expect(disabled?.details).toMatchObject({
+      operator: TEST_ADMIN_OPERATOR,
+      actor: 'Ops Person',
+      wasDisabled: false,
+      revoked: 1,
+    });
     const refusals = await auditRows(gateway, 'sign_in.disabled', userId);
     expect(refusals.map((row) => row.details.method).sort()).toEqual(['password', 'refresh']);
     const detail = await adminCall(gateway, 'GET', `/admin/v1/users/${userId}`);
@@ -81,7 +87,9 @@ describe('a disabled account', () => {
     await gateway.deps.db.updateTable('users').set({ disabled_at: new Date() }).where('id', '=', user.userId).execute();
     const refused = await post(gateway.app, '/v1/auth/mfa', { mfaToken: second.body.mfaToken, code });
     expect([refused.status, refused.body.code]).toEqual([403, 'account_disabled']);
-    expect((await auditRows(gateway, 'sign_in.disabled', user.userId)).map((row) => row.details.method)).toEqual(['mfa']);
+    expect((await auditRows(gateway, 'sign_in.disabled', user.userId)).map((row) => row.details.method)).toEqual([
+      'mfa',
+    ]);
   });
 
   it('makes a sign-in that read the account before a disable committed wait for it, then refuses it', async () => {

@@ -37,7 +37,10 @@ export async function adminCall(
     headers: response.headers,
     contentType,
     text: response.body,
-    body: /^application\/(problem\+)?json/.test(contentType) && response.body !== '' ? (JSON.parse(response.body) as Record<string, unknown>) : {},
+    body:
+      /^application\/(problem\+)?json/.test(contentType) && response.body !== ''
+        ? (JSON.parse(response.body) as Record<string, unknown>)
+        : {},
   };
 }
 

@@ -1,4 +1,11 @@
-import { consumeMfaToken, countMfaAttempt, type Database, insertMfaToken, type Kysely, lockUserForSignIn } from '@otp/db';
+import {
+  consumeMfaToken,
+  countMfaAttempt,
+  type Database,
+  insertMfaToken,
+  type Kysely,
+  lockUserForSignIn,
+} from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';

@@ -149,15 +149,17 @@ export async function findAccessState(
   userId: string,
   sessionId: string | null,
 ): Promise<AccessState | undefined> {
+  if (sessionId === null) {
+    const user = await db.selectFrom('users').select('disabled_at').where('id', '=', userId).executeTakeFirst();
+    return user === undefined ? undefined : { disabled: user.disabled_at !== null, session: 'live' };
+  }
   const row = await db
     .selectFrom('users as u')
-    .leftJoin('sessions as s', (join) =>
-      join.onRef('s.user_id', '=', 'u.id').on('s.id', '=', sessionId ?? '00000000-0000-0000-0000-000000000000'),
-    )
+    .leftJoin('sessions as s', (join) => join.onRef('s.user_id', '=', 'u.id').on('s.id', '=', sessionId))
     .select(['u.disabled_at', 's.id as session_id', 's.revoked_at'])
     .where('u.id', '=', userId)
     .executeTakeFirst();
   if (row === undefined) return undefined;
   const session = row.session_id === null ? 'missing' : row.revoked_at === null ? 'live' : 'revoked';
-  return { disabled: row.disabled_at !== null, session: sessionId === null ? 'live' : session };
+  return { disabled: row.disabled_at !== null, session };
 }

@@ -64,6 +64,12 @@ export class OtpStackContainer {
   }
 
   /** Extra environment of one service; it wins over what the module sets. */
+  /** ADMIN_API_KEYS entries (`name:hash`, as `ops admin-key` prints them) instead of the stack's own key. */
+  withAdminApiKeys(entries: string): this {
+    this.#options.adminApiKeys = entries;
+    return this;
+  }
+
   withEnvironment(service: OtpService, environment: Record<string, string>): this {
     this.#options.environment = {
       ...this.#options.environment,

@@ -189,6 +189,7 @@ const gateway = await startProcess(
     ...common,
     HOST: '127.0.0.1',
     PORT: String(gatewayPort),
+    ADMIN_PORT: '3902',
     ...benchKeys(),
     SMS_ALLOWED_COUNTRIES: '*',
     // The SMS limits out of the way: their counters still run, which is what the SMS series measures.

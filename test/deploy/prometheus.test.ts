@@ -175,6 +175,7 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
             ...shared,
             HOST: '127.0.0.1',
             PORT: String(gatewayPort),
+            ADMIN_PORT: String(await freePort()),
             CODE_HMAC_KEY: testSecret(),
             FACTOR_KEYS: testKeyRing('prometheus-factor'),
             SMS_ALLOWED_COUNTRIES: '*',

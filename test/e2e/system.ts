@@ -85,10 +85,11 @@ export async function startSystem(
     ...gatewayEnv,
   };
   const services = await Promise.all([
-    ...gatewayPorts.map((port) =>
+    ...gatewayPorts.map(async (port) =>
       startService({
         name: 'gateway',
-        env: { ...gatewayShared, PORT: String(port) },
+        // Each replica's admin listener on a port of its own too (default 3002 for every one).
+        env: { ...gatewayShared, PORT: String(port), ADMIN_PORT: String(await freePort()) },
         readyUrl: `http://127.0.0.1:${port}/health/ready`,
       }),
     ),

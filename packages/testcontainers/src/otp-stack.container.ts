@@ -4,6 +4,7 @@ import { LogBuffer } from './log-buffer.ts';
 import { stackSecrets } from './secrets.ts';
 import { openNetwork } from './stack-network.ts';
 import {
+  ADMIN_PORT,
   checkOptions,
   DEFAULT_IMAGES,
   HOSTNAMES,
@@ -63,6 +64,12 @@ export class OtpStackContainer {
   }
 
   /** Extra environment of one service; it wins over what the module sets. */
+  /** ADMIN_API_KEYS entries (`name:hash`, as `ops admin-key` prints them) instead of the stack's own key. */
+  withAdminApiKeys(entries: string): this {
+    this.#options.adminApiKeys = entries;
+    return this;
+  }
+
   withEnvironment(service: OtpService, environment: Record<string, string>): this {
     this.#options.environment = {
       ...this.#options.environment,
@@ -156,7 +163,8 @@ export class OtpStackContainer {
         await migrate.stop();
       })();
       const ready = Promise.all([migrated, redis]);
-      const gateway = ready.then(() => run('gateway', own.gateway));
+      // The admin API's port too: tests of an operator's tool call it from the host.
+      const gateway = ready.then(() => run('gateway', own.gateway, (c) => c.withExposedPorts(ADMIN_PORT)));
       const emailWorker = Promise.all([ready, maildev]).then(() => run('emailWorker', own.emailWorker));
       const smsWorker = Promise.all([ready, smsInbox]).then(() => run('smsWorker', own.smsWorker));
       // Every start settles before a failure is reported, so the cleanup leaves none behind.
@@ -181,6 +189,8 @@ export class OtpStackContainer {
         stop: stopAll,
         connection: {
           gatewayUrl: urlOf(await gateway, 3000),
+          adminUrl: urlOf(await gateway, ADMIN_PORT),
+          adminApiKey: options.adminApiKeys === undefined ? secrets.adminApiKey : null,
           issuer: environment.gateway.JWT_ISSUER ?? '',
           audience: environment.gateway.JWT_AUDIENCE ?? '',
           codeLength: Number(environment.gateway.OTP_CODE_LENGTH ?? 6),

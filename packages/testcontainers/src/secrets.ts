@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, randomBytes } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, randomBytes } from 'node:crypto';
 
 /** Every secret a stack's services share. Test values: never use them for anything real. */
 export interface StackSecrets {
@@ -9,6 +9,8 @@ export interface StackSecrets {
   jwtPrivateKeyPem: string;
   twilioAccountSid: string;
   twilioAuthToken: string;
+  /** The stack's own admin API key (configured as `testcontainers` unless `adminApiKeys` is given). */
+  adminApiKey: string;
 }
 
 // PKCS#8 wrapping of a raw 32-byte Ed25519 seed (RFC 8410): the DER header before the seed.
@@ -41,5 +43,11 @@ export function stackSecrets(reuseKey?: string): StackSecrets {
     jwtPrivateKeyPem,
     twilioAccountSid: `AC${bytes('twilio-sid', 16).toString('hex')}`,
     twilioAuthToken: bytes('twilio-token', 16).toString('hex'),
+    adminApiKey: `otpa_${bytes('admin-key', 32).toString('base64url')}`,
   };
+}
+
+/** The ADMIN_API_KEYS entry of a key (`name:` and the base64url SHA-256 of the key), as the gateway reads it. */
+export function adminKeyEntry(name: string, key: string): string {
+  return `${name}:${createHash('sha256').update(key, 'utf8').digest('base64url')}`;
 }

@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { stackSecrets } from './secrets.ts';
+import { adminKeyEntry, stackSecrets } from './secrets.ts';
 import { checkOptions, stackEnvironment } from './stack-options.ts';
 
 describe('stack options', () => {
@@ -17,6 +17,18 @@ describe('stack options', () => {
     expect(new Set([env.gateway.DATABASE_URL, env.emailWorker.DATABASE_URL, env.migrate.DATABASE_URL]).size).toBe(1);
     expect(env.smsWorker.ENVELOPE_KEYS).toBe(env.gateway.ENVELOPE_KEYS);
     expect(env.smsInbox.SMS_INBOX_AUTH_TOKEN).toBe(env.smsWorker.TWILIO_AUTH_TOKEN);
+  });
+
+  it("configures the admin API with the stack's own key, or with the entries given", () => {
+    const own = stackEnvironment({}, secrets).gateway;
+    expect(own.ADMIN_PORT).toBe('3002');
+    expect(own.ADMIN_API_KEYS).toBe(adminKeyEntry('testcontainers', secrets.adminApiKey));
+    expect(own.ADMIN_API_KEYS).not.toContain(secrets.adminApiKey);
+    expect(secrets.adminApiKey).toMatch(/^otpa_[A-Za-z0-9_-]{43}$/);
+    const given = adminKeyEntry('dashboard', 'otpa_some-other-key-of-24-chars');
+    expect(stackEnvironment({ adminApiKeys: given }, secrets).gateway.ADMIN_API_KEYS).toBe(given);
+    expect(() => checkOptions({ adminApiKeys: given })).not.toThrow();
+    expect(() => checkOptions({ adminApiKeys: 'otpa_not-an-entry' })).toThrow(/adminApiKeys/);
   });
 
   it('maps code length, TTL, limits and sign-up onto the gateway variables', () => {

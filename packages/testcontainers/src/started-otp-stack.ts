@@ -19,6 +19,10 @@ export interface SignInResult {
 /** Where a started stack answers: plain data, so a global setup can `provide` it to test files. */
 export interface OtpStackConnection {
   gatewayUrl: string;
+  /** The gateway's admin API (docs/administration.md), e.g. `http://localhost:32772`. */
+  adminUrl: string;
+  /** The stack's own admin API key; null when `adminApiKeys` configured others. */
+  adminApiKey: string | null;
   issuer: string;
   audience: string;
   codeLength: number;
@@ -64,6 +68,10 @@ export class OtpStackClient implements OtpStackConnection {
   readonly gatewayUrl: string;
   /** The public keys that verify access tokens. */
   readonly jwksUrl: string;
+  /** The admin API (`Authorization: Bearer <adminApiKey>`), never exposed outside a real deployment. */
+  readonly adminUrl: string;
+  /** The stack's own admin API key; null when the stack was given `adminApiKeys`. */
+  readonly adminApiKey: string | null;
   /** `iss` of the access tokens (the gateway's address inside the stack). */
   readonly issuer: string;
   /** `aud` of the access tokens. */
@@ -83,6 +91,8 @@ export class OtpStackClient implements OtpStackConnection {
   constructor(connection: OtpStackConnection) {
     this.gatewayUrl = connection.gatewayUrl;
     this.jwksUrl = `${connection.gatewayUrl}/.well-known/jwks.json`;
+    this.adminUrl = connection.adminUrl;
+    this.adminApiKey = connection.adminApiKey;
     this.issuer = connection.issuer;
     this.audience = connection.audience;
     this.databaseUrl = connection.databaseUrl;
@@ -94,8 +104,20 @@ export class OtpStackClient implements OtpStackConnection {
 
   /** The connection as plain data, for `project.provide`. */
   connection(): OtpStackConnection {
-    const { gatewayUrl, issuer, audience, codeLength, mailDevUrl, smsInboxUrl, databaseUrl, redisUrl } = this;
-    return { gatewayUrl, issuer, audience, codeLength, mailDevUrl, smsInboxUrl, databaseUrl, redisUrl };
+    const { gatewayUrl, adminUrl, adminApiKey, issuer, audience, codeLength } = this;
+    const { mailDevUrl, smsInboxUrl, databaseUrl, redisUrl } = this;
+    return {
+      gatewayUrl,
+      adminUrl,
+      adminApiKey,
+      issuer,
+      audience,
+      codeLength,
+      mailDevUrl,
+      smsInboxUrl,
+      databaseUrl,
+      redisUrl,
+    };
   }
 
   #messages(to: string): Promise<DeliveredMessage[]> {

@@ -127,7 +127,8 @@ export type NotificationStatus = 'queued' | 'sent' | 'failed';
 /** One security notice (packages/domain/src/notices.ts): the worker's record of whether it went out. */
 export interface NotificationTable {
   id: string;
-  user_id: string;
+  /** NULL once the account is deleted (its last notice outlives it). */
+  user_id: string | null;
   template: NoticeTemplate;
   channel: ColumnType<'email', 'email' | undefined, never>;
   status: ColumnType<NotificationStatus, NotificationStatus | undefined, NotificationStatus>;

@@ -90,6 +90,35 @@ export async function setVerifiedPhone(db: Db, userId: string, phone: string): P
   return result.numUpdatedRows === 1n;
 }
 
+/**
+ * Moves the account to a proven email address, verified now. False when another account holds
+ * the address: found by the statement's own check, or by the unique index when a sign-up took it
+ * between that check and the write (then the transaction is aborted: the caller throws).
+ */
+export async function moveUserEmail(db: Db, userId: string, email: string): Promise<boolean> {
+  try {
+    const result = await db
+      .updateTable('users')
+      .set({ email, email_verified_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+      .where('id', '=', userId)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('users as other')
+              .select('other.id')
+              .where('other.email', '=', email)
+              .where('other.id', '<>', userId),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '23505') return false;
+    throw error;
+  }
+}
+
 export interface NewPasswordUser {
   email: string;
   passwordHash: string;

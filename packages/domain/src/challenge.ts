@@ -14,7 +14,9 @@ export function challengeStatus(stored: StoredChallengeStatus, expiresAt: Date, 
  * reset by a code to the account's email.
  */
 export function channelAllowedFor(purpose: Purpose, channel: Channel): boolean {
-  if (purpose === 'verify_email' || purpose === 'reset_password') return channel === 'email';
+  if (purpose === 'verify_email' || purpose === 'reset_password' || purpose === 'change_email') {
+    return channel === 'email';
+  }
   if (purpose === 'verify_phone') return channel === 'sms';
   return true;
 }

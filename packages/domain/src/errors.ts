@@ -62,6 +62,8 @@ export const ERROR_CODES = {
   signup_disabled: { status: 403, title: 'Sign-up is disabled' },
   /** A verify_phone code for a number that another account already holds. */
   phone_taken: { status: 409, title: 'Phone number belongs to another account' },
+  /** A change_email code for an address that another account took meanwhile (never says which). */
+  email_taken: { status: 409, title: 'Email address belongs to another account' },
   /** Password sign-in failed: unknown email and wrong password alike (never says which). */
   invalid_credentials: { status: 401, title: 'Invalid email or password' },
   /** Password sign-in with the right password to an account whose email is not verified yet: verify it first. */

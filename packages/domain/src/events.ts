@@ -239,6 +239,25 @@ export const EVENT_TYPES = {
     description: 'A new phone number was verified on the account (`replaced`: whether one was there before).',
     notice: 'phone-changed',
   },
+  'email.change_requested': {
+    level: 'info',
+    audit: true,
+    description: 'A signed-in user asked to move the account to another email address: a change_email code went there (`challengeId`).',
+  },
+  'email.changed': {
+    level: 'info',
+    audit: true,
+    description:
+      'The account moved to another, proven email address (`challengeId`, `emailMasked`: the new one, masked); the notice goes to the old address.',
+    notice: 'email-changed',
+  },
+  'user.deleted': {
+    level: 'info',
+    audit: true,
+    description:
+      'The account was deleted (`by`: user or operator) with its personal data (counts removed in the details); its earlier events keep only an anonymised form. The last notice goes to the verified address.',
+    notice: 'account-deleted',
+  },
 
   // Operator commands (recorded by the command, in the transaction of its change).
   'user.email_conflict_resolved': {

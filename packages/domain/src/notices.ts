@@ -10,7 +10,13 @@
  * - `factor-locked`: too many wrong factor codes: they are refused until a recovery code is used;
  * - `session-revoked`: a refresh token was used twice (a stolen copy?): that sign-in was ended;
  * - `password-changed`: the password was set, changed or reset (`how` in its facts), and which
- *   other sign-ins that ended.
+ *   other sign-ins that ended;
+ * - `email-changed`: the account moved to another email address (shown masked); sent to the old
+ *   address, the one that no longer receives anything else;
+ * - `account-deleted`: the account and its data were deleted (by its user or an operator), the
+ *   last message it gets;
+ * - `factors-reset`: an operator removed the account's authenticator apps, hardware tokens and
+ *   recovery codes (a user who lost them all asked support to get back in).
  */
 export const NOTICE_TEMPLATES = [
   'new-sign-in',
@@ -20,5 +26,8 @@ export const NOTICE_TEMPLATES = [
   'factor-locked',
   'session-revoked',
   'password-changed',
+  'email-changed',
+  'account-deleted',
+  'factors-reset',
 ] as const;
 export type NoticeTemplate = (typeof NOTICE_TEMPLATES)[number];

@@ -17,11 +17,15 @@ export const TRACEPARENT_PATTERN = '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a
  * What a code is for. `reset_password` (a password reset by emailed code) is never a purpose of
  * `POST /v1/otp/challenges` nor verified there: only POST /v1/auth/password/forgot makes one and
  * only POST /v1/auth/password/reset takes its code, so it can never sign anyone in.
+ * `change_email` (a code to the new address of POST /v1/me/email) is made only by that route and
+ * verified at POST /v1/otp/challenges/:id/verify, where it moves its own account to the address.
  */
-export const PURPOSES = ['login', 'verify_email', 'verify_phone', 'reset_password'] as const;
+export const PURPOSES = ['login', 'verify_email', 'verify_phone', 'reset_password', 'change_email'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 /** The purposes versions 1 and 2 carry (those of the releases before `reset_password`). */
 const PURPOSES_V1 = ['login', 'verify_email', 'verify_phone'] as const satisfies readonly Purpose[];
+/** The purposes version 4 carries (the release before `change_email`). */
+const PURPOSES_V4 = [...PURPOSES_V1, 'reset_password'] as const satisfies readonly Purpose[];
 
 // Do not rename: live jobs in Redis carry these names in `template`.
 export const DELIVERY_TEMPLATES = ['otp-code', 'account-exists', 'reset-no-account'] as const;
@@ -82,14 +86,24 @@ export type DeliveryJobDataV2 = Static<typeof DeliveryJobDataV2>;
  * `invalid_payload`: codes of the other purposes stay version 1, account-exists version 2.
  */
 export const DeliveryJobDataV4 = Type.Object(
-  { v: Type.Literal(4), template: Type.Enum(DELIVERY_TEMPLATES), ...clearFields(PURPOSES) },
+  { v: Type.Literal(4), template: Type.Enum(DELIVERY_TEMPLATES), ...clearFields(PURPOSES_V4) },
   { additionalProperties: false },
 );
 export type DeliveryJobDataV4 = Static<typeof DeliveryJobDataV4>;
 
+/**
+ * Version 5: version 4 plus the `change_email` purpose. A worker of the release before fails
+ * only these jobs as `invalid_payload`; every other send keeps its older version.
+ */
+export const DeliveryJobDataV5 = Type.Object(
+  { v: Type.Literal(5), template: Type.Enum(DELIVERY_TEMPLATES), ...clearFields(PURPOSES) },
+  { additionalProperties: false },
+);
+export type DeliveryJobDataV5 = Static<typeof DeliveryJobDataV5>;
+
 /** Every version a worker reads. */
-export const DeliveryJobData = Type.Union([DeliveryJobDataV1, DeliveryJobDataV2, DeliveryJobDataV4]);
-export type DeliveryJobData = DeliveryJobDataV1 | DeliveryJobDataV2 | DeliveryJobDataV4;
+export const DeliveryJobData = Type.Union([DeliveryJobDataV1, DeliveryJobDataV2, DeliveryJobDataV4, DeliveryJobDataV5]);
+export type DeliveryJobData = DeliveryJobDataV1 | DeliveryJobDataV2 | DeliveryJobDataV4 | DeliveryJobDataV5;
 
 /**
  * The version the gateway writes for each template: the oldest that carries it. Codes stay
@@ -102,8 +116,12 @@ export const DELIVERY_JOB_VERSION = {
   'reset-no-account': 4,
 } as const satisfies Record<DeliveryTemplate, DeliveryJobData['v']>;
 
-/** The version of one send: its template's, or 4 for any message of a password reset. */
+/**
+ * The version of one send: its template's, 4 for any message of a password reset, 5 for a code
+ * to a new email address.
+ */
 export function deliveryJobVersion(template: DeliveryTemplate, purpose: Purpose): DeliveryJobData['v'] {
+  if (purpose === 'change_email') return 5;
   return purpose === 'reset_password' ? 4 : DELIVERY_JOB_VERSION[template];
 }
 
@@ -127,7 +145,7 @@ const secretValidators = {
   'reset-no-account': Compile(DELIVERY_SECRETS['reset-no-account']),
 };
 
-/** Job data of any version of a send a worker reads (1, 2 or 4). */
+/** Job data of any version of a send a worker reads (1, 2, 4 or 5). */
 export function isDeliveryJobData(value: unknown): value is DeliveryJobData {
   return jobDataValidator.Check(value);
 }
@@ -166,15 +184,34 @@ export const NoticeJobDataV3 = Type.Object(
   { additionalProperties: false },
 );
 
+/** The notices version 4 carries: version 3's and `password-changed`. */
+const NOTICE_TEMPLATES_V4 = [
+  ...NOTICE_TEMPLATES_V3,
+  'password-changed',
+] as const satisfies ReadonlyArray<(typeof NOTICE_TEMPLATES)[number]>;
+
 /**
  * Version 4, for notices: version 3 plus `password-changed` (and its `how` fact). A worker of
  * the release before fails only these as `invalid_payload`; the other notices stay version 3.
  */
 export const NoticeJobDataV4 = Type.Object(
-  { v: Type.Literal(4), template: Type.Enum(NOTICE_TEMPLATES), ...noticeFields },
+  { v: Type.Literal(4), template: Type.Enum(NOTICE_TEMPLATES_V4), ...noticeFields },
   { additionalProperties: false },
 );
-export type NoticeJobData = Static<typeof NoticeJobDataV3> | Static<typeof NoticeJobDataV4>;
+
+/**
+ * Version 5, for notices: version 4 plus `email-changed` (with its `emailMasked` fact),
+ * `account-deleted` and `factors-reset`. A worker of the release before fails only these as
+ * `invalid_payload`; the other notices keep their versions.
+ */
+export const NoticeJobDataV5 = Type.Object(
+  { v: Type.Literal(5), template: Type.Enum(NOTICE_TEMPLATES), ...noticeFields },
+  { additionalProperties: false },
+);
+export type NoticeJobData =
+  | Static<typeof NoticeJobDataV3>
+  | Static<typeof NoticeJobDataV4>
+  | Static<typeof NoticeJobDataV5>;
 
 /** The version the gateway writes for each notice: the oldest that carries it (as for codes). */
 export const NOTICE_JOB_VERSION = {
@@ -185,6 +222,9 @@ export const NOTICE_JOB_VERSION = {
   'factor-locked': 3,
   'session-revoked': 3,
   'password-changed': 4,
+  'email-changed': 5,
+  'account-deleted': 5,
+  'factors-reset': 5,
 } as const satisfies Record<(typeof NOTICE_TEMPLATES)[number], NoticeJobData['v']>;
 
 /**
@@ -195,7 +235,9 @@ export const NOTICE_JOB_VERSION = {
  * - `phoneMasked`: the new number, last four digits only (`phone-changed`);
  * - `userAgent`, `network`: the device and its network (IPv6 /64, IPv4 address) (`new-sign-in`);
  * - `how`: set for the first time, changed while signed in, or reset by an emailed code, and
- *   `sessionsRevoked`: the sign-ins that ended with it (`password-changed`, version 4).
+ *   `sessionsRevoked`: the sign-ins that ended with it (`password-changed`, version 4);
+ * - `emailMasked`: the account's new address, masked (`email-changed`, version 5; sent to the
+ *   old address).
  */
 export const NoticeFacts = Type.Object(
   {
@@ -207,6 +249,7 @@ export const NoticeFacts = Type.Object(
     network: Type.Optional(Type.String({ maxLength: 64 })),
     how: Type.Optional(Type.Union([Type.Literal('first'), Type.Literal('change'), Type.Literal('reset')])),
     sessionsRevoked: Type.Optional(Type.Integer({ minimum: 0 })),
+    emailMasked: Type.Optional(Type.String({ maxLength: 320, pattern: '^[^@]{1,2}\\*{3}@[^@]+$' })),
   },
   { additionalProperties: false },
 );
@@ -214,10 +257,10 @@ export type NoticeFacts = Static<typeof NoticeFacts>;
 export const NoticeSecret = Type.Object({ to: Type.String(), facts: NoticeFacts }, { additionalProperties: false });
 export type NoticeSecret = Static<typeof NoticeSecret>;
 
-const noticeDataValidator = Compile(Type.Union([NoticeJobDataV3, NoticeJobDataV4]));
+const noticeDataValidator = Compile(Type.Union([NoticeJobDataV3, NoticeJobDataV4, NoticeJobDataV5]));
 const noticeSecretValidator = Compile(NoticeSecret);
 
-/** Notice job data (version 3 or 4). */
+/** Notice job data (version 3, 4 or 5). */
 export function isNoticeJobData(value: unknown): value is NoticeJobData {
   return noticeDataValidator.Check(value);
 }
@@ -237,7 +280,7 @@ export function noticeEnvelopeContext(notificationId: string): string {
   return `notice:${notificationId}`;
 }
 
-/** Every job a worker may find on its queue: a send (1, 2, 4) or a notice (3, 4). */
+/** Every job a worker may find on its queue: a send (1, 2, 4, 5) or a notice (3, 4, 5). */
 export type AnyDeliveryJobData = DeliveryJobData | NoticeJobData;
 
 /** Whether an opened envelope holds what `template` needs, and nothing more. */

@@ -11,6 +11,7 @@ import * as notifications from './2026_12_05_0002_notifications.ts';
 import * as smsDefences from './2026_12_06_0001_sms_defences.ts';
 import * as securityEventsRetention from './2026_12_06_0002_security_events_retention.ts';
 import * as resetPassword from './2026_12_06_0003_reset_password.ts';
+import * as accountLifecycle from './2026_12_07_0001_account_lifecycle.ts';
 
 /** Every migration, by name; names sort in the order they run. Add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0001_sms_defences': smsDefences,
   '2026_12_06_0002_security_events_retention': securityEventsRetention,
   '2026_12_06_0003_reset_password': resetPassword,
+  '2026_12_07_0001_account_lifecycle': accountLifecycle,
 };

@@ -5,7 +5,7 @@ interface EmailStrings {
   subject: Record<Purpose, (app: string) => string>;
   intro: Record<Purpose, (app: string) => string>;
   expires: (minutes: number) => string;
-  ignore: Record<'default' | 'reset_password', string>;
+  ignore: Record<'default' | 'reset_password' | 'change_email', string>;
   neverShare: (app: string) => string;
 }
 
@@ -17,17 +17,20 @@ const STRINGS = {
       verify_email: (app) => `Confirm your email address for ${app}`,
       verify_phone: (app) => `Your ${app} verification code`,
       reset_password: (app) => `Your ${app} password reset code`,
+      change_email: (app) => `Confirm your new email address for ${app}`,
     },
     intro: {
       login: (app) => `Use this code to sign in to ${app}:`,
       verify_email: (app) => `Use this code to confirm your email address for ${app}:`,
       verify_phone: (app) => `Use this code to confirm your phone number for ${app}:`,
       reset_password: (app) => `Use this code to choose a new password for ${app}:`,
+      change_email: (app) => `Use this code to move your ${app} account to this email address:`,
     },
     expires: (minutes) => `The code is valid for ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`,
     ignore: {
       default: 'If you did not ask for this, ignore this email: nobody can sign in without the code.',
       reset_password: 'If you did not ask for this, ignore this email: your password stays as it is.',
+      change_email: 'If you did not ask for this, ignore this email: no account moves to this address without the code.',
     },
     neverShare: (app) => `Never share this code. ${app} will never ask you for it.`,
   },
@@ -56,7 +59,7 @@ export function createOtpCodeEmailTemplate(options: { appName: string }): Messag
       code: input.code,
       expires: strings.expires(minutesValid(input.expiresAt, input.now)),
       neverShare: strings.neverShare(options.appName),
-      ignore: strings.ignore[input.purpose === 'reset_password' ? 'reset_password' : 'default'],
+      ignore: strings.ignore[input.purpose === 'reset_password' || input.purpose === 'change_email' ? input.purpose : 'default'],
     };
     return {
       subject: strings.subject[input.purpose](options.appName),

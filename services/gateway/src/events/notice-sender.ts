@@ -64,6 +64,11 @@ export function noticeFacts(request: NoticeRequest, at: Date, phone: string | nu
     if (typeof revoked === 'number' && Number.isInteger(revoked) && revoked >= 0) facts.sessionsRevoked = revoked;
   }
   if (request.template === 'phone-changed' && phone !== null) facts.phoneMasked = maskPhone(phone);
+  if (request.template === 'email-changed') {
+    // Masked by the caller (never a full address in the details); checked again by the contract.
+    const masked = request.details.emailMasked;
+    if (typeof masked === 'string') facts.emailMasked = masked;
+  }
   if (request.template === 'new-sign-in') {
     if (request.userAgent !== null) facts.userAgent = request.userAgent.slice(0, 512);
     facts.network = clientNetwork(request.ip);

@@ -1,6 +1,9 @@
 import type { NoticeRenderers } from '@otp/delivery';
+import { createAccountDeletedEmailTemplate } from './account-deleted.template.ts';
+import { createEmailChangedEmailTemplate } from './email-changed.template.ts';
 import { createFactorChangedEmailTemplate } from './factor-changed.template.ts';
 import { createFactorLockedEmailTemplate } from './factor-locked.template.ts';
+import { createFactorsResetEmailTemplate } from './factors-reset.template.ts';
 import { createNewSignInEmailTemplate } from './new-sign-in.template.ts';
 import { createPasswordChangedEmailTemplate } from './password-changed.template.ts';
 import { createPhoneChangedEmailTemplate } from './phone-changed.template.ts';
@@ -21,5 +24,8 @@ export function createNoticeEmailTemplates(options: { appName: string }): Notice
     'factor-locked': createFactorLockedEmailTemplate(options),
     'session-revoked': createSessionRevokedEmailTemplate(options),
     'password-changed': createPasswordChangedEmailTemplate(options),
+    'email-changed': createEmailChangedEmailTemplate(options),
+    'account-deleted': createAccountDeletedEmailTemplate(options),
+    'factors-reset': createFactorsResetEmailTemplate(options),
   };
 }

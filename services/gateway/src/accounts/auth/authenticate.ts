@@ -44,6 +44,7 @@ export function authenticate(deps: GatewayDeps) {
 /** The changes that need a recent sign-in, as the `action` of `session.reauthentication_required`. */
 export type StepUpAction =
   | 'phone.change'
+  | 'email.change'
   | 'factor.enrol'
   | 'factor.enable'
   | 'factor.remove'

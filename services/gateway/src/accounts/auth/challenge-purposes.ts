@@ -5,12 +5,13 @@ import {
   findUserByPhone,
   type Kysely,
   markEmailVerified,
+  moveUserEmail,
   removeUnverifiedSettings,
   setVerifiedPhone,
   upsertUserWithVerifiedEmail,
   upsertUserWithVerifiedPhone,
 } from '@otp/db';
-import { normalizeRecipient, PublicError } from '@otp/domain';
+import { maskEmail, normalizeRecipient, PublicError } from '@otp/domain';
 import Type from 'typebox';
 import type { ChallengePurposes, VerifiedChallenge } from '../../codes/challenges/challenge.purpose.port.ts';
 import type { GatewayDeps } from '../../deps.ts';
@@ -99,15 +100,43 @@ async function markVerified(
   await recordEvent(trx, context, 'phone.changed', { userId, details: { replaced: previous !== null } });
 }
 
+/**
+ * change_email: the account that asked (POST /v1/me/email sets user_id) moves to the proven
+ * address, or 409 email_taken, without saying which account, when another holds it (also one
+ * registered and not verified: that registration's own code, or its expiry, frees it). The event
+ * is recorded before the move, so its notice goes to the old address, the one that loses the
+ * account; the new one is only named in it, masked.
+ */
+async function moveEmail(trx: Kysely<Database>, challenge: VerifiedChallenge, context: RequestContext): Promise<void> {
+  const { userId } = challenge;
+  // Only /v1/me/email makes a change_email challenge, always with its account.
+  if (userId === null) throw new PublicError('validation_failed', { detail: 'the challenge belongs to no account' });
+  const email = provenAddress(challenge);
+  const before = await findUserById(trx, userId);
+  if (before === undefined) throw new PublicError('unauthorized', { detail: 'the account no longer exists' });
+  if (before.email === email && before.email_verified_at !== null) return;
+  const holder = await findUserByEmail(trx, email);
+  if (holder !== undefined && holder.id !== userId) throw new PublicError('email_taken');
+  await recordEvent(trx, context, 'email.changed', {
+    userId,
+    details: { challengeId: challenge.id, emailMasked: maskEmail(email), replaced: before.email !== null },
+  });
+  if (!(await moveUserEmail(trx, userId, email))) throw new PublicError('email_taken');
+}
+
 export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
   return {
     answer: Type.Union([TokensAndUser, MfaRequired, Verified], {
       description: 'Signed in (login), the MFA step is needed (login, account with a factor), or address verified',
     }),
     // Never reset_password: its code only sets a password (POST /v1/auth/password/reset).
-    purposes: ['login', 'verify_email', 'verify_phone'],
+    purposes: ['login', 'verify_email', 'verify_phone', 'change_email'],
     async apply(trx, challenge, context, at) {
       await claimUnverifiedEmail(trx, challenge, context, at);
+      if (challenge.purpose === 'change_email') {
+        await moveEmail(trx, challenge, context);
+        return { answer: { verified: true }, userId: challenge.userId };
+      }
       if (challenge.purpose !== 'login') {
         await markVerified(trx, challenge, context);
         return { answer: { verified: true }, userId: challenge.userId };

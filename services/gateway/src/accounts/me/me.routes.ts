@@ -11,7 +11,7 @@ import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import { requestContext } from '../../events/request-context.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
-import { problemResponses } from '../../http/schemas.ts';
+import { EmailInput, problemResponses } from '../../http/schemas.ts';
 import { authenticate, requireRecentSignIn } from '../auth/authenticate.ts';
 import { presentMe } from '../users/user.presenter.ts';
 import { MeView, ProfileBody } from '../users/user.schemas.ts';
@@ -26,6 +26,8 @@ const PhoneBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const EmailBody = Type.Object({ email: EmailInput }, { additionalProperties: false });
 
 export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: RateLimitHooks }> = async (
   app,
@@ -115,6 +117,46 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
         context,
       );
       await recordEvent(deps.db, context, 'phone.verification_requested', {
+        userId,
+        details: { challengeId: requested.id },
+      });
+      return reply.code(202).send(presentRequested(requested));
+    },
+  );
+
+  // A credential: whoever holds the account's address can sign in with it and reset its password,
+  // so the move needs a recent sign-in and a code to the new address. Verifying the code (POST
+  // /v1/otp/challenges/:id/verify) moves the account, or answers 409 email_taken. The code goes
+  // out even when another account holds the address, so the answer here never says whether it
+  // does: only the address's owner, who gets the code, learns it at the verify step.
+  app.post(
+    '/me/email',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Change the email address: sends a change_email code to the new one',
+        security: BEARER_SECURITY,
+        body: EmailBody,
+        response: { 202: ChallengeCreated, ...problemResponses(400, 401, 413, 415, 429) },
+      },
+      onRequest: limits.codeRequests,
+      preHandler: [authenticate(deps), requireRecentSignIn(deps, 'email.change')],
+    },
+    async (request, reply) => {
+      const userId = request.userId as string;
+      const context = requestContext(request, deps);
+      const requested = await requestChallenge(
+        deps,
+        {
+          channel: 'email',
+          to: request.body.email,
+          purpose: 'change_email',
+          locale: deps.config.DEFAULT_LOCALE,
+          userId,
+        },
+        context,
+      );
+      await recordEvent(deps.db, context, 'email.change_requested', {
         userId,
         details: { challengeId: requested.id },
       });

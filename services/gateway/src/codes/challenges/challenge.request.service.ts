@@ -65,7 +65,7 @@ export async function requestChallenge(
   const { config, keys } = deps;
   if (!channelAllowedFor(request.purpose, request.channel)) {
     throw new PublicError('validation_failed', {
-      detail: `body.purpose ${request.purpose} needs channel ${request.purpose === 'verify_email' ? 'email' : 'sms'}`,
+      detail: `body.purpose ${request.purpose} needs channel ${request.purpose === 'verify_phone' ? 'sms' : 'email'}`,
     });
   }
   const to = normalizeRecipient(request.channel, request.to);

@@ -14,7 +14,7 @@ import {
 } from '@otp/db';
 import { type Channel, deliveryJobId, noticeJobId, recipientHash } from '@otp/domain';
 import type { GatewayDeps } from '../../deps.ts';
-import { onCommit } from '../../events/record-event.ts';
+import { onCommit, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 
 type Deps = Pick<GatewayDeps, 'keys' | 'queues'>;
@@ -51,6 +51,8 @@ interface QueuedJob {
  * notices; every challenge of the account or sent to one of its addresses (found by the keyed
  * hash they are stored under, whoever asked for them: the address is the person's data), with
  * outbox rows, delivery attempts and the addresses' limit windows. Its audit rows stay, anonymised.
+ * It records `user.deleted`, whose notice (`account-deleted`) is the last message to the account's
+ * verified address.
  * After the commit, the queue jobs of the removed challenges and notices are removed too; a job a
  * worker is running at that moment may still send, and any job left finds its row gone and
  * completes without sending. docs/accounts-and-factors.md ("Account deletion") lists every table.
@@ -62,8 +64,8 @@ export async function deleteAccount(
   trx: Kysely<Database>,
   deps: Deps,
   userId: string,
-  _context: RequestContext,
-  _request: DeletionRequest,
+  context: RequestContext,
+  request: DeletionRequest,
 ): Promise<DeletedAccount | undefined> {
   const user = await lockUserForDeletion(trx, userId);
   if (user === undefined) return undefined;
@@ -80,6 +82,26 @@ export async function deleteAccount(
   const notifications = await deleteUserNotifications(trx, userId);
   const removed = await deleteUserChallenges(trx, userId, hashes);
   const recipientWindows = await deleteRecipientWindows(trx, hashes);
+  const removedCounts = {
+    ...credentials,
+    notifications: notifications.length,
+    challenges: removed.challenges.length,
+    outboxRows: removed.outboxRows,
+    deliveryAttempts: removed.deliveryAttempts,
+    recipientWindows,
+  };
+  // Recorded while the user row is still there: the notice sender reads the verified address
+  // from it. The notice's row outlives the account (its user id becomes NULL with the row), and
+  // its job is the one job of the account left in the queue: the address only sealed, masked.
+  await recordEvent(trx, context, 'user.deleted', {
+    userId,
+    details: {
+      by: request.by,
+      ...(request.operator === undefined ? {} : { operator: request.operator }),
+      ...removedCounts,
+    },
+  });
+  // After the event, so its own row is anonymised too (its details, counts, are kept).
   const anonymisedEvents = await anonymiseUserEvents(trx, userId, 'user.deleted');
   await deleteUserRow(trx, userId);
 
@@ -92,16 +114,8 @@ export async function deleteAccount(
     ),
     ...notifications.map((id) => ({ channel: 'email' as const, jobId: noticeJobId(id) })),
   ];
-  onCommit(trx, () => removeJobs(deps, _context, jobs));
-  return {
-    ...credentials,
-    notifications: notifications.length,
-    challenges: removed.challenges.length,
-    outboxRows: removed.outboxRows,
-    deliveryAttempts: removed.deliveryAttempts,
-    recipientWindows,
-    anonymisedEvents,
-  };
+  onCommit(trx, () => removeJobs(deps, context, jobs));
+  return { ...removedCounts, anonymisedEvents };
 }
 
 /**

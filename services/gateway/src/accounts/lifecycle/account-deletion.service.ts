@@ -71,7 +71,7 @@ export async function deleteAccount(
   if (user === undefined) return undefined;
   // Rotations in flight hold their session's lock: this waits for them, and then for every other
   // transaction that has inserted a row referencing the user, before anything else is deleted.
-  await deleteUserSessions(trx, userId);
+  const sessions = await deleteUserSessions(trx, userId);
   await holdUserAgainstReferences(trx, userId);
 
   const hashes = [
@@ -84,6 +84,8 @@ export async function deleteAccount(
   const recipientWindows = await deleteRecipientWindows(trx, hashes);
   const removedCounts = {
     ...credentials,
+    // Those deleted under their locks, and any a sign-in committed before the row was held.
+    sessions: sessions + credentials.sessions,
     notifications: notifications.length,
     challenges: removed.challenges.length,
     outboxRows: removed.outboxRows,

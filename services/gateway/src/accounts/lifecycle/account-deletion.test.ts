@@ -47,6 +47,18 @@ describe('DELETE /v1/me: a user deletes their account', () => {
     expect(me.body.factors).toMatchObject({ totp: false, hotp: false });
   });
 
+  it("removes a code someone else asked for to the account's address: the address is the person's data", async () => {
+    const { email } = await registerUser(gateway, 'del-theirs');
+    const { accessToken } = await loginTokens(gateway, email);
+    // Asked for without signing in: the challenge names no account, only the address's keyed hash.
+    const theirs = await requestCode(gateway, { channel: 'email', to: email, purpose: 'login' });
+    expect((await deleteMe(accessToken)).status).toBe(204);
+
+    const after = await verify(gateway, theirs.id, theirs.code);
+    expect(after.status).toBe(404);
+    expect(after.body.code).toBe('challenge_not_found');
+  });
+
   it('asks an account with TOTP for a code: missing 400, wrong invalid_factor_code (counted), right 204', async () => {
     const at = pinClock(gateway);
     try {

@@ -242,7 +242,8 @@ export const EVENT_TYPES = {
   'email.change_requested': {
     level: 'info',
     audit: true,
-    description: 'A signed-in user asked to move the account to another email address: a change_email code went there (`challengeId`).',
+    description:
+      'A signed-in user asked to move the account to another email address: a change_email code went there (`challengeId`).',
   },
   'email.changed': {
     level: 'info',
@@ -255,7 +256,7 @@ export const EVENT_TYPES = {
     level: 'info',
     audit: true,
     description:
-      'The account was deleted (`by`: user or operator) with its personal data (counts removed in the details); its earlier events keep only an anonymised form. The last notice goes to the verified address.',
+      'The account was deleted (`by`: user, or operator with `operator` naming them) with its personal data; the details count what was removed (`sessions`, `refreshTokens`, `mfaTokens`, `factors`, `recoveryCodes`, `notifications`, `challenges`, `outboxRows`, `deliveryAttempts`, `recipientWindows`). This row and every earlier one of the account are kept anonymised: no user id, IP, user agent or request id, and no details but these counts. The last notice goes to the verified address.',
     notice: 'account-deleted',
   },
 

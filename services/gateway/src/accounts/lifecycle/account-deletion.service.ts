@@ -129,6 +129,7 @@ export async function deleteAccount(
  * here is logged, never thrown: the deletion has committed.
  */
 async function removeJobs(deps: Deps, context: RequestContext, jobs: QueuedJob[]): Promise<void> {
+  if (jobs.length === 0) return;
   const results = await Promise.allSettled(jobs.map((job) => deps.queues[job.channel].remove(job.jobId)));
   const failed = results.filter((result) => result.status === 'rejected').length;
   const kept = results.filter((result) => result.status === 'fulfilled' && result.value === 0).length;

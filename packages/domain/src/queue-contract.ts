@@ -185,10 +185,9 @@ export const NoticeJobDataV3 = Type.Object(
 );
 
 /** The notices version 4 carries: version 3's and `password-changed`. */
-const NOTICE_TEMPLATES_V4 = [
-  ...NOTICE_TEMPLATES_V3,
-  'password-changed',
-] as const satisfies ReadonlyArray<(typeof NOTICE_TEMPLATES)[number]>;
+const NOTICE_TEMPLATES_V4 = [...NOTICE_TEMPLATES_V3, 'password-changed'] as const satisfies ReadonlyArray<
+  (typeof NOTICE_TEMPLATES)[number]
+>;
 
 /**
  * Version 4, for notices: version 3 plus `password-changed` (and its `how` fact). A worker of

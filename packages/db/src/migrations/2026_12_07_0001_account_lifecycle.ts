@@ -32,7 +32,9 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`DELETE FROM notifications WHERE user_id IS NULL`.execute(db);
   await sql`ALTER TABLE notifications ALTER COLUMN user_id SET NOT NULL,
     DROP CONSTRAINT notifications_user_id_fkey,
-    ADD CONSTRAINT notifications_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE`.execute(db);
+    ADD CONSTRAINT notifications_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE`.execute(
+    db,
+  );
   await sql`DELETE FROM otp_challenges WHERE purpose = 'change_email'`.execute(db);
   await sql`ALTER TABLE otp_challenges DROP CONSTRAINT otp_challenges_purpose_check,
     ADD CONSTRAINT otp_challenges_purpose_check

@@ -30,7 +30,8 @@ const STRINGS = {
     ignore: {
       default: 'If you did not ask for this, ignore this email: nobody can sign in without the code.',
       reset_password: 'If you did not ask for this, ignore this email: your password stays as it is.',
-      change_email: 'If you did not ask for this, ignore this email: no account moves to this address without the code.',
+      change_email:
+        'If you did not ask for this, ignore this email: no account moves to this address without the code.',
     },
     neverShare: (app) => `Never share this code. ${app} will never ask you for it.`,
   },
@@ -59,7 +60,10 @@ export function createOtpCodeEmailTemplate(options: { appName: string }): Messag
       code: input.code,
       expires: strings.expires(minutesValid(input.expiresAt, input.now)),
       neverShare: strings.neverShare(options.appName),
-      ignore: strings.ignore[input.purpose === 'reset_password' || input.purpose === 'change_email' ? input.purpose : 'default'],
+      ignore:
+        strings.ignore[
+          input.purpose === 'reset_password' || input.purpose === 'change_email' ? input.purpose : 'default'
+        ],
     };
     return {
       subject: strings.subject[input.purpose](options.appName),

@@ -42,6 +42,7 @@ describe('the API description', () => {
         'POST /v1/auth/password/reset',
         'POST /v1/auth/refresh',
         'POST /v1/auth/logout',
+        'POST /v1/me/email',
         'POST /v1/me/password',
         'POST /v1/me/phone',
         'POST /v1/me/totp',

@@ -14,7 +14,7 @@ const STRINGS: { en: NoticeStrings } & Record<string, NoticeStrings> = {
     // The reader has lost the account's address: "sign in and change it" is no longer open to
     // them, so the only way back is support.
     ifNotYou: [
-      `If this was not you, someone who could sign in to your account has moved it to their address. Contact ${app} support now and answer from this address.`,
+      `If this was not you, someone who could sign in to your account has moved it to their address: contact ${app} support now, and write from this address.`,
       `We will never ask you for a code or a password by email.`,
     ],
   }),

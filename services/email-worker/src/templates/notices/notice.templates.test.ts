@@ -13,10 +13,14 @@ describe('security notice email templates', () => {
       for (const body of [message.text, message.html ?? '']) {
         expect(body).toContain('When: 2026-12-05 01:02 UTC');
         // Someone who changed the password locked the reader out: that notice says to reset it.
+        // The old address of a moved account, and a deleted account, have nothing to sign in to.
+        const ifNotYou: Partial<Record<(typeof NOTICE_TEMPLATES)[number], string>> = {
+          'password-changed': 'If this was not you, reset your password now',
+          'email-changed': 'If this was not you, someone who could sign in to your account has moved it',
+          'account-deleted': 'If this was not you, contact Acme support',
+        };
         expect(body).toContain(
-          template === 'password-changed'
-            ? 'If this was not you, reset your password now'
-            : 'If this was not you, sign in to Acme now and change your password',
+          ifNotYou[template] ?? 'If this was not you, sign in to Acme now and change your password',
         );
         expect(body).toContain('contact Acme support');
       }
@@ -54,6 +58,19 @@ describe('security notice email templates', () => {
     const first = render['password-changed']({ locale: 'en', facts: { at, how: 'first', sessionsRevoked: 0 } });
     expect(first.text).toContain('A password was set for your Acme account.');
     expect(first.text).not.toContain('ended');
+  });
+
+  it('tells the old address where the account went, masked; says a deletion is the last message; names what a factor reset removed', () => {
+    const moved = render['email-changed']({ locale: 'en', facts: { at, emailMasked: 'a***@new.example' } });
+    expect(moved.subject).toBe('The email address of your Acme account was changed');
+    expect(moved.text).toContain('New address: a***@new.example');
+    expect(moved.text).toContain('This address no longer signs in to it');
+    const deleted = render['account-deleted']({ locale: 'en', facts: { at } });
+    expect(deleted.subject).toBe('Your Acme account was deleted');
+    expect(deleted.text).toContain('This is the last message you get about it.');
+    const reset = render['factors-reset']({ locale: 'en', facts: { at } });
+    expect(reset.subject).toBe('The sign-in methods of your Acme account were reset');
+    expect(reset.text).toContain('removed the authenticator apps, hardware tokens and recovery codes');
   });
 
   it('escapes a client-chosen user agent in the HTML body', () => {

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import { CaptchaToken, EmailInput, problemResponses, Uuid } from '../../http/schemas.ts';
-import { Tokens, TokensAndUser } from '../users/user.schemas.ts';
+import { DisplayName, Tokens, TokensAndUser } from '../users/user.schemas.ts';
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
@@ -37,7 +37,7 @@ export const registerSchema = {
     {
       email: EmailInput,
       password: Password(PASSWORD_MIN_LENGTH),
-      name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      name: Type.Optional(DisplayName),
       captchaToken: Type.Optional(CaptchaToken),
     },
     { additionalProperties: false },

@@ -36,7 +36,11 @@ export async function register(
   // Hashed whatever the address, so a verified address costs the time a new one does.
   const passwordHash = await deps.passwords.hash(input.password);
   const challengeId = await inTransaction(deps.db, async (trx) => {
-    const { user, outcome } = await registerPasswordAccount(trx, { email, passwordHash, name: input.name ?? null });
+    const { user, outcome } = await registerPasswordAccount(trx, {
+      email,
+      passwordHash,
+      name: input.name?.trim() ?? null,
+    });
     const challenge = await requestChallenge(
       deps,
       {

@@ -13,6 +13,26 @@ describe('POST /v1/auth/register', () => {
     database.db.selectFrom('users').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirstOrThrow();
   const register = (email: string, password = PASSWORD) => post(gateway.app, '/v1/auth/register', { email, password });
 
+  it('takes a name by the same rule as PATCH /v1/me: stored trimmed; control or bidi characters refused, nothing written', async () => {
+    const email = uniqueEmail('named');
+    const named = await post(gateway.app, '/v1/auth/register', { email, password: PASSWORD, name: '  Ada Lovelace ' });
+    expect(named.status).toBe(202);
+    expect((await userRow(email)).name).toBe('Ada Lovelace');
+
+    for (const name of ['Ada\u202Eecalevol', 'line\nbreak', '   ', 'x'.repeat(101)]) {
+      const refusedEmail = uniqueEmail('badname');
+      const refused = await post(gateway.app, '/v1/auth/register', { email: refusedEmail, password: PASSWORD, name });
+      expect(refused.status, JSON.stringify(name)).toBe(400);
+      expect(refused.body.code).toBe('validation_failed');
+      const written = await database.db
+        .selectFrom('users')
+        .select('id')
+        .where('email', '=', normalizeEmail(refusedEmail))
+        .execute();
+      expect(written).toEqual([]);
+    }
+  });
+
   it('creates an unverified account with an Argon2id hash and sends a verify_email code', async () => {
     const { email, userId, challengeId } = await registerUnverified(gateway);
     const row = await userRow(email);

@@ -42,20 +42,18 @@ export type MeView = Static<typeof MeView>;
 // (U+200C, U+200D) stay: scripts and emoji need them.
 const NAME_REFUSED = String.raw`\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069`;
 
+/** A display name as registration and PATCH /v1/me take it: one rule for both. */
+export const DisplayName = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  // At least one character that is not white space: the name is stored trimmed.
+  pattern: `^(?=.*\\S)[^${NAME_REFUSED}]*$`,
+  description:
+    'The display name, 1-100 characters with at least one that is not white space, no control or ' +
+    'bidirectional-override characters; stored without surrounding white space',
+});
+
 export const ProfileBody = Type.Object(
-  {
-    name: Type.Union([
-      Type.String({
-        minLength: 1,
-        maxLength: 100,
-        // At least one character that is not white space: the name is stored trimmed.
-        pattern: `^(?=.*\\S)[^${NAME_REFUSED}]*$`,
-        description:
-          'The display name, 1-100 characters with at least one that is not white space, no control or ' +
-          'bidirectional-override characters; stored without surrounding white space',
-      }),
-      Type.Null({ description: 'Removes the name' }),
-    ]),
-  },
+  { name: Type.Union([DisplayName, Type.Null({ description: 'Removes the name' })]) },
   { additionalProperties: false },
 );

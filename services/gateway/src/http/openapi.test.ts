@@ -27,7 +27,6 @@ describe('the API description', () => {
         'GET /v1/me',
         'PATCH /v1/me',
         'DELETE /v1/me',
-        'POST /v1/me/email',
         'GET /v1/me/sessions',
         'DELETE /v1/me/sessions/{id}',
         'POST /v1/auth/logout-all',

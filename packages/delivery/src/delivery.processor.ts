@@ -145,6 +145,13 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       // recorded and skips it; and a retried write-back does not record the send twice.
       () =>
         deps.db.transaction().execute(async (trx) => {
+          // Deleted while it was being sent (its account was deleted): there is nothing to record
+          // the send on, and retrying the write would only fail the foreign key until the timeout.
+          // A deletion between this read and the insert fails it once; the retry ends here.
+          if ((await findChallenge(trx, challengeId)) === undefined) {
+            log.info('challenge deleted during the send: nothing recorded');
+            return;
+          }
           await attemptRecorder(trx, attempt)('sent', { providerMessageId, durationMs });
           await moveDelivery(trx, challengeId, sendNumber, 'sent', { providerMessageId, lastError: null });
         }),

@@ -86,6 +86,11 @@ export const ERROR_CODES = {
   factor_already_enabled: { status: 409, title: 'Factor already enabled' },
   /** The account has no such factor (or none pending to verify, or none enabled to check). */
   factor_not_found: { status: 404, title: 'Factor not found' },
+  /**
+   * DELETE /v1/me for an account with an authenticator factor (or recovery codes) without `code` or
+   * `recoveryCode`: deleting an account takes the same second factor as signing in to it.
+   */
+  factor_proof_required: { status: 400, title: 'Second-factor proof required' },
   /** Too many consecutive wrong factor codes: codes are refused until a recovery code is used. */
   factor_locked: { status: 403, title: 'Authenticator codes locked; use a recovery code' },
   /** The refresh token is unknown, expired, revoked or was already used (then its family is revoked). */

@@ -262,7 +262,7 @@ export const EVENT_TYPES = {
     level: 'info',
     audit: true,
     description:
-      'The account was deleted (`by`: user or operator) with its personal data (counts removed in the details); its earlier events keep only an anonymised form. The last notice goes to the verified address.',
+      'The account was deleted (`by`: user, or operator with `operator` naming them) with its personal data; the details count what was removed (`sessions`, `refreshTokens`, `mfaTokens`, `factors`, `recoveryCodes`, `notifications`, `challenges`, `outboxRows`, `deliveryAttempts`, `recipientWindows`). This row and every earlier one of the account are kept anonymised: no user id, IP, user agent or request id, and no details but these counts. The last notice goes to the verified address.',
     notice: 'account-deleted',
   },
 
@@ -290,6 +290,12 @@ export const EVENT_TYPES = {
     audit: true,
     description:
       'An operator disabled the account: every sign-in and access token is refused (403 account_disabled); `sessionIds` ended, `revoked` refresh tokens.',
+  },
+  'admin.user_deleted': {
+    level: 'warn',
+    audit: true,
+    description:
+      'An operator deleted an account (`challenges`, `sessions` removed); names no account: the anonymised `user.deleted` row beside it holds the counts.',
   },
   'admin.user_enabled': {
     level: 'warn',

@@ -11,6 +11,7 @@ import { passwordRoutes } from './accounts/auth/password.routes.ts';
 import { hotpRoutes } from './accounts/factors/hotp.routes.ts';
 import { recoveryCodeRoutes } from './accounts/factors/recovery-codes.routes.ts';
 import { totpRoutes } from './accounts/factors/totp.routes.ts';
+import { accountDeletionRoutes } from './accounts/lifecycle/account-deletion.routes.ts';
 import { meRoutes } from './accounts/me/me.routes.ts';
 import { sessionsRoutes } from './accounts/me/sessions.routes.ts';
 import { challengeRoutes } from './codes/challenges/challenge.routes.ts';
@@ -86,6 +87,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   await app.register(totpRoutes, { prefix: '/v1', deps, limits });
   await app.register(hotpRoutes, { prefix: '/v1', deps, limits });
   await app.register(recoveryCodeRoutes, { prefix: '/v1', deps, limits });
+  await app.register(accountDeletionRoutes, { prefix: '/v1', deps, limits });
   await app.register(twilioStatusRoutes, { prefix: '/v1', deps });
   await app.ready();
   return app;

@@ -8,6 +8,7 @@ import { recordAdminEvent } from './admin.events.ts';
 import { ADMIN_SECURITY } from './admin.openapi.ts';
 import { AdminUserDetail, UserSearchAnswer, UserSearchQuery } from './admin-users.schemas.ts';
 import {
+  deleteUser,
   disableUser,
   enableUser,
   presentAdminUser,
@@ -101,4 +102,21 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps }> =
       },
     );
   }
+
+  app.delete(
+    '/users/:id',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Delete the account and its personal data, as DELETE /v1/me does; the user gets a last notice',
+        security: ADMIN_SECURITY,
+        params: IdParams,
+        response: { 204: Type.Null(), ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      await deleteUser(deps, request, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
 };

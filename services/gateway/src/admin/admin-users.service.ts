@@ -16,9 +16,11 @@ import {
 } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import type { FastifyRequest } from 'fastify';
+import { deleteAccount } from '../accounts/lifecycle/account-deletion.service.ts';
 import { codeSignInLockedUntil, storedRecipientHash } from '../codes/challenges/recipient-limits.ts';
 import { type GatewayDeps, now } from '../deps.ts';
 import { inTransaction } from '../events/record-event.ts';
+import { requestContext } from '../events/request-context.ts';
 import { networkPrefix } from '../http/client-network.ts';
 import { recordAdminEvent } from './admin.events.ts';
 import type { AdminUser, AdminUserDetail } from './admin-users.schemas.ts';
@@ -169,6 +171,27 @@ export async function unlockUser(deps: GatewayDeps, request: FastifyRequest, use
     await recordAdminEvent(trx, deps, request, 'admin.user_unlocked', {
       userId,
       details: { factorLock, recipients },
+    });
+    return true;
+  });
+}
+
+/**
+ * Deletes the account as DELETE /v1/me does (deleteAccount: every personal datum, the audit trail
+ * anonymised, the account-deleted notice), with `by: operator` naming the key. The operator's own
+ * audit row, `admin.user_deleted`, names no account: the id would tie the anonymised trail back
+ * to the person.
+ */
+export async function deleteUser(deps: GatewayDeps, request: FastifyRequest, userId: string): Promise<void> {
+  const operator = request.admin?.operator;
+  await onAccount(deps, async (trx) => {
+    const deleted = await deleteAccount(trx, deps, userId, requestContext(request, deps), {
+      by: 'operator',
+      ...(operator === undefined ? {} : { operator }),
+    });
+    if (deleted === undefined) return undefined;
+    await recordAdminEvent(trx, deps, request, 'admin.user_deleted', {
+      details: { challenges: deleted.challenges, sessions: deleted.sessions },
     });
     return true;
   });

@@ -6,6 +6,7 @@ import { pinClock, totpAt, userWithTotp } from '../testing/factors.ts';
 import { requestCode, verify, wrongCode } from '../testing/flows.ts';
 import { useTestGateway } from '../testing/gateway.fixture.ts';
 import { bearer, get, post, TEST_ADMIN_OPERATOR } from '../testing/gateway.harness.ts';
+import { findInDatabase } from '../testing/personal-data.ts';
 
 // Support's routes about one account: find it, see it, and the changes (each recorded with the
 // operator who made it, in the transaction of the change).
@@ -178,5 +179,33 @@ describe('admin: users', () => {
     expect((await verify(gateway, again.id, again.code)).body.mfaRequired).toBe(true);
     const [row] = await auditRows(gateway, 'admin.user_unlocked', user.userId);
     expect(row?.details).toEqual({ operator: TEST_ADMIN_OPERATOR, actor: null, factorLock: true, recipients: 1 });
+  });
+
+  it('deletes an account as DELETE /v1/me does, recorded with the operator and naming no account; then 404', async () => {
+    const { email, userId } = await registerUser(gateway, 'AdminDelete');
+    const { accessToken } = await loginTokens(gateway, email);
+    const deleted = await adminCall(gateway, 'DELETE', `/admin/v1/users/${userId}`, { actor: 'Grace at support' });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
+
+    expect((await get(gateway.app, '/v1/me', bearer(accessToken))).status).toBe(401);
+    // Nothing of the account is left where it could be found by its id or address, but the last
+    // notice's row (no user id) and the anonymised audit trail.
+    expect(await findInDatabase(gateway.deps.db, [userId, normalizeEmail(email)])).toEqual([]);
+    const ownRows = (await auditRows(gateway, 'admin.user_deleted')).filter(
+      (row) => (row.details as { actor?: string }).actor === 'Grace at support',
+    );
+    expect(ownRows).toHaveLength(1);
+    expect(ownRows[0]?.user_id).toBeNull();
+    expect(ownRows[0]?.details).toMatchObject({ operator: TEST_ADMIN_OPERATOR, actor: 'Grace at support' });
+    const userDeleted = (await auditRows(gateway, 'user.deleted')).filter(
+      (row) => (row.details as { by?: string }).by === 'operator',
+    );
+    expect(userDeleted.length).toBeGreaterThan(0);
+    expect(userDeleted.every((row) => row.user_id === null && row.ip === null)).toBe(true);
+
+    const again = await adminCall(gateway, 'DELETE', `/admin/v1/users/${userId}`);
+    expect(again.status).toBe(404);
+    expect((await adminCall(gateway, 'DELETE', `/admin/v1/users/${userId}`, { key: null })).status).toBe(401);
+    expect((await adminCall(gateway, 'DELETE', '/admin/v1/users/not-a-uuid')).status).toBe(400);
   });
 });

@@ -20,20 +20,32 @@ export type FieldsOf<T extends EventType> = T extends CodeEventType
 
 // The log lines and counters of events recorded in a transaction wait for its commit: a
 // rolled-back change did not happen, and must not be reported as if it had.
-const afterCommit = new WeakMap<Kysely<Database>, Array<() => void>>();
+const afterCommit = new WeakMap<Kysely<Database>, Array<() => void | Promise<void>>>();
 
 /**
  * Runs `work` in one transaction. The events it records are written in that transaction and
  * logged and counted once it has committed.
  */
 export async function inTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-  const reports: Array<() => void> = [];
+  const reports: Array<() => void | Promise<void>> = [];
   const result = await db.transaction().execute((trx) => {
     afterCommit.set(trx, reports);
     return work(trx);
   });
-  for (const report of reports) report();
+  for (const report of reports) await report();
   return result;
+}
+
+/**
+ * Runs `work` once the transaction `trx` (opened by inTransaction) has committed, before
+ * inTransaction returns; never when it rolls back. For what must follow a change only if it
+ * happened, outside Postgres (removing the queue jobs of deleted rows). `work` must not throw:
+ * the change has committed, so it catches and logs its own failures.
+ */
+export function onCommit(trx: Kysely<Database>, work: () => Promise<void>): void {
+  const reports = afterCommit.get(trx);
+  if (reports === undefined) throw new Error('onCommit needs a transaction opened by inTransaction');
+  reports.push(work);
 }
 
 /**

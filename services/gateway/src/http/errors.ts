@@ -37,6 +37,16 @@ function validationDetail(error: FastifyError): string {
   return `${where} ${first.message ?? 'is invalid'}`;
 }
 
+/**
+ * A write that referenced an account deleted meanwhile (a sign-in, refresh or event racing
+ * DELETE /v1/me): Postgres refused it by the foreign key to `users` (SQLSTATE 23503 on a
+ * `*_user_id_fkey` constraint) and nothing was written. The answer is a token of no account's.
+ */
+function isAccountGone(error: FastifyError): boolean {
+  const constraint = (error as { constraint?: unknown }).constraint;
+  return error.code === '23503' && typeof constraint === 'string' && constraint.endsWith('_user_id_fkey');
+}
+
 /** Maps anything thrown while handling a request to the one error class clients see. */
 export function toPublicError(error: FastifyError): PublicError {
   if (error instanceof PublicError) return error;
@@ -45,6 +55,7 @@ export function toPublicError(error: FastifyError): PublicError {
   if (byCode !== undefined) return new PublicError(byCode);
   if (error instanceof SyntaxError && error.statusCode === 400) return new PublicError('malformed_body');
   if (isDatabaseUnavailable(error)) return new PublicError('service_unavailable', { retryAfterSeconds: 5 });
+  if (isAccountGone(error)) return new PublicError('unauthorized', { detail: 'the account no longer exists' });
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new PublicError(BY_STATUS[status] ?? 'validation_failed');
   return new PublicError('internal_error');

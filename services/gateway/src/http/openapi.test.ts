@@ -26,6 +26,7 @@ describe('the API description', () => {
         'GET /health/ready',
         'GET /v1/me',
         'PATCH /v1/me',
+        'DELETE /v1/me',
         'GET /v1/me/sessions',
         'DELETE /v1/me/sessions/{id}',
         'POST /v1/auth/logout-all',

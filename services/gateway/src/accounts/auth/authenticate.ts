@@ -52,7 +52,8 @@ export type StepUpAction =
   | 'factor.remove'
   | 'recovery_codes.regenerate'
   | 'session.end_other'
-  | 'password.change';
+  | 'password.change'
+  | 'account.delete';
 
 /**
  * A preHandler, after `authenticate`, for changes an attacker with a stolen access token must not

@@ -28,6 +28,8 @@ export interface UserTable {
   factor_failures: Generated<number>;
   /** The verify_email challenge of the latest registration while the email is unverified. */
   registration_challenge_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Set by an operator (admin API): every sign-in and access token of the account is refused; null: enabled. */
+  disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

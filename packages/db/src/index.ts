@@ -1,4 +1,5 @@
 export { Kysely, sql } from 'kysely';
+export * from './account-admin.repository.ts';
 export * from './connection.ts';
 export type * from './database.ts';
 export * from './delivery-attempt.repository.ts';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from './database.ts';
+import type { Database, SecurityEvent } from './database.ts';
 
 type Db = Kysely<Database>;
 
@@ -51,4 +51,47 @@ export async function countSecurityEventsSince(
 export async function deleteSecurityEventsBefore(db: Db, before: Date): Promise<number> {
   const result = await db.deleteFrom('security_events').where('created_at', '<', before).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** Which events a page or an export of the audit trail holds. */
+export interface SecurityEventFilter {
+  userId?: string | undefined;
+  type?: string | undefined;
+  /** Recorded at or after. */
+  since?: Date | undefined;
+  /** Recorded before. */
+  until?: Date | undefined;
+}
+
+export interface SecurityEventPage {
+  rows: SecurityEvent[];
+  /** The id of the last row when more may follow; undefined at the end. */
+  nextBefore: string | undefined;
+}
+
+/**
+ * One page of the audit trail, newest first, by keyset: the rows with an id below `before` (the
+ * last id of the previous page). Ids come from one identity sequence, so a page never repeats or
+ * skips a row however many are written meanwhile (new rows have larger ids and are not in a walk
+ * already begun). Reads `limit + 1` rows to know whether another page follows.
+ */
+export async function listSecurityEvents(
+  db: Db,
+  filter: SecurityEventFilter,
+  before: string | undefined,
+  limit: number,
+): Promise<SecurityEventPage> {
+  let query = db.selectFrom('security_events').selectAll();
+  if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+  if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+  if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
+  if (filter.until !== undefined) query = query.where('created_at', '<', filter.until);
+  if (before !== undefined) query = query.where('id', '<', before);
+  const rows = await query
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  return { rows: page, nextBefore: more ? page[page.length - 1]?.id : undefined };
 }

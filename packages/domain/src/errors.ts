@@ -66,6 +66,11 @@ export const ERROR_CODES = {
   email_taken: { status: 409, title: 'Email address belongs to another account' },
   /** Password sign-in failed: unknown email and wrong password alike (never says which). */
   invalid_credentials: { status: 401, title: 'Invalid email or password' },
+  /**
+   * An operator disabled the account (admin API): every sign-in (password, after the password is
+   * checked; code; MFA step; refresh) and every access token is refused until it is enabled again.
+   */
+  account_disabled: { status: 403, title: 'Account disabled' },
   /** Password sign-in with the right password to an account whose email is not verified yet: verify it first. */
   email_not_verified: { status: 403, title: 'Email address not verified' },
   /**

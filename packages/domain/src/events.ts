@@ -134,6 +134,12 @@ export const EVENT_TYPES = {
     audit: true,
     description: 'A right password for an account whose email is not verified: refused (403 email_not_verified).',
   },
+  'sign_in.disabled': {
+    level: 'warn',
+    audit: true,
+    description:
+      'A right password, a completed MFA step or a refresh for an account an operator disabled: refused (403 account_disabled; `method`). A code sign-in refused so rolls back with its challenge and records nothing.',
+  },
   'sign_in.throttled': {
     level: 'warn',
     audit: true,
@@ -257,6 +263,80 @@ export const EVENT_TYPES = {
     description:
       'The account was deleted (`by`: user or operator) with its personal data (counts removed in the details); its earlier events keep only an anonymised form. The last notice goes to the verified address.',
     notice: 'account-deleted',
+  },
+
+  // The operators' admin API (services/gateway/src/admin/): every call, in the transaction of its
+  // change. `operator` is the API key's name, `actor` the person the dashboard says is signed in
+  // (X-Operator-Name, null when not sent). An address looked up is recorded only masked.
+  'admin.unauthorized': {
+    level: 'warn',
+    audit: true,
+    description:
+      'An admin API call was refused (401): no key, a malformed one or one that is not configured (`reason`: missing, malformed, unknown), from `network`. The key presented is never recorded.',
+  },
+  'admin.users_searched': {
+    level: 'info',
+    audit: true,
+    description: 'An operator looked accounts up by address (`by`: email or phone; `recipient`: masked; `found`).',
+  },
+  'admin.user_viewed': {
+    level: 'info',
+    audit: true,
+    description: "An operator read an account's details: factors, sessions, recent security events.",
+  },
+  'admin.user_disabled': {
+    level: 'warn',
+    audit: true,
+    description:
+      'An operator disabled the account: every sign-in and access token is refused (403 account_disabled); `sessionIds` ended, `revoked` refresh tokens.',
+  },
+  'admin.user_enabled': {
+    level: 'warn',
+    audit: true,
+    description: 'An operator enabled a disabled account again (`wasDisabled`: whether it was).',
+  },
+  'admin.sessions_revoked': {
+    level: 'warn',
+    audit: true,
+    description: "An operator ended every session of the account (`sessionIds`; `revoked`: their refresh tokens).",
+  },
+  'admin.factors_reset': {
+    level: 'warn',
+    audit: true,
+    description:
+      'An operator removed the TOTP/HOTP factors (`factors`) and recovery codes (`recoveryCodes`) of the account and ended its factor lock: it signs in with its first factor alone until it enrols again.',
+  },
+  'admin.user_unlocked': {
+    level: 'warn',
+    audit: true,
+    description:
+      "An operator ended the account's factor lock (`factorLock`: whether there was one) and the wrong-code locks of its email address and phone number (`recipients`: windows reset).",
+  },
+  'admin.recipient_looked_up': {
+    level: 'info',
+    audit: true,
+    description:
+      'An operator listed the challenges sent to an address (`channel`, `recipient`: masked, `found`).',
+  },
+  'admin.security_events_read': {
+    level: 'info',
+    audit: true,
+    description: 'An operator read a page of the audit trail (`filters`, `count`).',
+  },
+  'admin.security_events_exported': {
+    level: 'info',
+    audit: true,
+    description: 'An operator began an NDJSON export of the audit trail (`filters`).',
+  },
+  'admin.kill_switches_viewed': {
+    level: 'info',
+    audit: true,
+    description: 'An operator read the kill switches.',
+  },
+  'admin.kill_switch_set': {
+    level: 'warn',
+    audit: true,
+    description: 'An operator switched a kill switch (`target`) off or back on (`on`).',
   },
 
   // Operator commands (recorded by the command, in the transaction of its change).

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, trustProxySetting } from '@otp/domain';
 import { testKeyRing, testSecret } from '@otp/testkit';
 import { describe, expect, it } from 'vitest';
+import { generateAdminKey } from './admin/admin.keys.ts';
 import { parseGatewayConfig } from './config.ts';
 import { ed25519Pem } from './testing/gateway.harness.ts';
 
@@ -173,6 +174,29 @@ describe('gateway configuration', () => {
       expect.stringMatching(/^SHUTDOWN_DRAIN_MS: .*SHUTDOWN_TIMEOUT_MS/),
     ]);
     expect(problemsOf({ ...required(), SHUTDOWN_DRAIN_MS: '-1' }).join('\n')).toMatch(/SHUTDOWN_DRAIN_MS/);
+  });
+
+  it('takes the admin API keys as name:hash entries and stops on a malformed one, naming ADMIN_API_KEYS', () => {
+    const config = parseGatewayConfig(required());
+    expect(config).toMatchObject({ ADMIN_PORT: 3002, ADMIN_API_KEYS: '', ADMIN_AUTH_FAILURES_PER_MINUTE: 20 });
+    expect(config.ADMIN_HOST).toBeUndefined();
+    const alice = generateAdminKey('alice');
+    const bob = generateAdminKey('support.bob-2');
+    expect(() => parseGatewayConfig({ ...required(), ADMIN_API_KEYS: `${alice.entry}, ${bob.entry}` })).not.toThrow();
+    const hash = alice.entry.split(':')[1] as string;
+    for (const bad of [
+      'alice', // no hash
+      `Alice:${hash}`, // upper case in the name
+      `alice:${hash.slice(1)}`, // a hash of the wrong length
+      `alice:${hash}:x`,
+      `alice:${hash},alice:${bob.entry.split(':')[1]}`, // a name twice
+      `alice:${hash},`, // an empty entry
+      alice.key, // the key itself instead of its entry
+    ]) {
+      const problems = problemsOf({ ...required(), ADMIN_API_KEYS: bad });
+      expect(problems.map((problem) => problem.split(':')[0]), bad).toEqual(['ADMIN_API_KEYS']);
+      expect(problems.join('\n')).not.toContain(hash);
+    }
   });
 
   it('accepts the signing key on one line with literal \\n sequences', () => {

@@ -19,6 +19,7 @@ import {
 } from '@otp/domain';
 import Type, { type Static } from 'typebox';
 import { parsePublicKeyPem, parseSigningKeyPem } from './accounts/auth/signing-key.ts';
+import { parseAdminApiKeys } from './admin/admin.keys.ts';
 import { CONNECTION_CLOSE_WAIT_MS } from './http/drain.ts';
 import { parseCodeHmacKey } from './keys.ts';
 
@@ -32,6 +33,25 @@ const PerMinute = (value: number, description: string) => Type.Integer({ minimum
 export const GatewayConfigSchema = Type.Object({
   HOST: Type.String({ default: '0.0.0.0', minLength: 1, description: 'Address the HTTP server binds to' }),
   PORT: Port(3000, 'HTTP port of the gateway'),
+  ADMIN_PORT: Port(
+    3002,
+    "HTTP port of the operators' admin API (docs/administration.md); keep it off the public network",
+  ),
+  ADMIN_HOST: Type.Optional(
+    Type.String({ minLength: 1, description: 'Address the admin API binds to; unset: the same as HOST' }),
+  ),
+  ADMIN_API_KEYS: Type.String({
+    default: '',
+    description:
+      'Keys of the admin API: comma-separated name:hash entries, the hash being the base64url SHA-256 of the key ' +
+      '(`pnpm --filter @otp/gateway ops admin-key <name>` makes one); empty: the admin API answers every call 401',
+  }),
+  ADMIN_AUTH_FAILURES_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    default: 20,
+    description:
+      'Refused admin API calls (no key, a wrong one) per client network per minute; past it 429 rate_limited, even with a right key',
+  }),
   LOG_LEVEL: LogLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: OtlpEndpoint,
   DATABASE_URL: PostgresUrl,
@@ -366,6 +386,7 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Gat
     ['ENVELOPE_KEYS', () => parseKeyRing(config.ENVELOPE_KEYS)],
     ['FACTOR_KEYS', () => parseKeyRing(config.FACTOR_KEYS)],
     ['JWT_PRIVATE_KEY', () => parseSigningKeyPem(config.JWT_PRIVATE_KEY)],
+    ['ADMIN_API_KEYS', () => parseAdminApiKeys(config.ADMIN_API_KEYS)],
   ];
   checks.push([
     'SHUTDOWN_DRAIN_MS',

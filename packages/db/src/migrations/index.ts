@@ -12,6 +12,7 @@ import * as smsDefences from './2026_12_06_0001_sms_defences.ts';
 import * as securityEventsRetention from './2026_12_06_0002_security_events_retention.ts';
 import * as resetPassword from './2026_12_06_0003_reset_password.ts';
 import * as accountLifecycle from './2026_12_07_0001_account_lifecycle.ts';
+import * as accountDisabled from './2026_12_07_0002_account_disabled.ts';
 
 /** Every migration, by name; names sort in the order they run. Add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0002_security_events_retention': securityEventsRetention,
   '2026_12_06_0003_reset_password': resetPassword,
   '2026_12_07_0001_account_lifecycle': accountLifecycle,
+  '2026_12_07_0002_account_disabled': accountDisabled,
 };

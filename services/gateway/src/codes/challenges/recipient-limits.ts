@@ -80,7 +80,7 @@ export async function recipientRefusal(
 }
 
 /** The keyed hash a challenge to this stored address would have (as stored if it no longer parses). */
-function storedRecipientHash(deps: GatewayDeps, channel: Channel, stored: string): Buffer {
+export function storedRecipientHash(deps: GatewayDeps, channel: Channel, stored: string): Buffer {
   let normalized = stored;
   try {
     normalized = normalizeRecipient(channel, stored);

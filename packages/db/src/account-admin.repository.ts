@@ -1,0 +1,130 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, User } from './database.ts';
+
+// What the operators' admin API changes on an account (services/gateway/src/admin/), and the one
+// check every sign-in makes against it. Each change runs in the caller's transaction, beside the
+// audit row that records it.
+
+type Db = Kysely<Database>;
+
+/**
+ * The account for a sign-in that is about to start a session, share-locked (`FOR SHARE`) for the
+ * rest of the transaction, or undefined when it is gone. A disable takes the row's write lock
+ * (`setUserDisabled`) before it revokes the sessions, so the two are ordered: a sign-in that
+ * locked first commits its session before the disable revokes every session, and one that waited
+ * reads `disabled_at` as the disable committed it. Either way no session outlives a disable.
+ */
+export async function lockUserForSignIn(trx: Db, userId: string): Promise<User | undefined> {
+  return trx.selectFrom('users').selectAll().where('id', '=', userId).forShare().executeTakeFirst();
+}
+
+/**
+ * Disables the account (`disabledAt` a time; one already disabled keeps its first time) or enables
+ * it (null). Returns whether it was disabled before, or undefined when there is no such account.
+ * The UPDATE holds the row's lock to the end of the transaction (see `lockUserForSignIn`).
+ */
+export async function setUserDisabled(
+  trx: Db,
+  userId: string,
+  disabledAt: Date | null,
+): Promise<{ wasDisabled: boolean } | undefined> {
+  const result = await sql<{ was_disabled: boolean }>`
+    UPDATE users AS u
+    SET disabled_at = CASE WHEN ${disabledAt}::timestamptz IS NULL THEN NULL
+                           ELSE coalesce(old.disabled_at, ${disabledAt}::timestamptz) END,
+        updated_at = now()
+    FROM (SELECT id, disabled_at FROM users WHERE id = ${userId}::uuid FOR UPDATE) AS old
+    WHERE u.id = old.id
+    RETURNING old.disabled_at IS NOT NULL AS was_disabled
+  `.execute(trx);
+  const row = result.rows[0];
+  return row === undefined ? undefined : { wasDisabled: row.was_disabled };
+}
+
+/** Removes the account's TOTP/HOTP factors, its recovery codes and pending MFA tokens, and ends its factor lock. */
+export async function removeFactors(trx: Db, userId: string): Promise<{ factors: number; recoveryCodes: number }> {
+  const factors = await trx.deleteFrom('user_factors').where('user_id', '=', userId).executeTakeFirst();
+  const codes = await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).executeTakeFirst();
+  // An mfaToken handed out before the reset names methods that no longer exist.
+  await trx.deleteFrom('mfa_tokens').where('user_id', '=', userId).execute();
+  await trx.updateTable('users').set({ factor_failures: 0 }).where('id', '=', userId).execute();
+  return { factors: Number(factors.numDeletedRows), recoveryCodes: Number(codes.numDeletedRows) };
+}
+
+/** Pending mfaTokens of the account are spent: a disabled account must not finish a sign-in begun before. */
+export async function deleteMfaTokens(trx: Db, userId: string): Promise<void> {
+  await trx.deleteFrom('mfa_tokens').where('user_id', '=', userId).execute();
+}
+
+/**
+ * Ends the failure windows of these recipients (their wrong-code locks); returns how many rows
+ * counted failures. The message window (`recent`) stays: an unlock is not a licence to send more.
+ */
+export async function clearRecipientFailures(trx: Db, recipientHashes: Buffer[]): Promise<number> {
+  if (recipientHashes.length === 0) return 0;
+  const result = await trx
+    .updateTable('otp_recipient_windows')
+    .set({ failure_count: 0, failure_window_ends_at: null })
+    .where('recipient_hash', 'in', recipientHashes)
+    .where((eb) => eb.or([eb('failure_count', '>', 0), eb('failure_window_ends_at', 'is not', null)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** The account's factors, enabled or pending, oldest first. */
+export async function listFactors(db: Db, userId: string) {
+  return db
+    .selectFrom('user_factors')
+    .select(['kind', 'created_at', 'enabled_at'])
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .execute();
+}
+
+/** A challenge sent to a recipient, with its delivery and the provider of its latest attempt. */
+export interface RecipientChallenge {
+  id: string;
+  purpose: string;
+  channel: string;
+  status: string;
+  created_at: Date;
+  delivery_status: string;
+  delivery_attempts: number;
+  delivery_last_error: string | null;
+  provider: string | null;
+  last_error_code: string | null;
+}
+
+/** The newest challenges sent to a recipient (its keyed hash), newest first. */
+export async function listChallengesByRecipient(db: Db, recipientHash: Buffer, limit: number): Promise<RecipientChallenge[]> {
+  return db
+    .selectFrom('otp_challenges as c')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('delivery_attempts as a')
+          .select(['a.provider', 'a.error_code'])
+          .whereRef('a.challenge_id', '=', 'c.id')
+          .orderBy('a.id', 'desc')
+          .limit(1)
+          .as('last'),
+      (join) => join.onTrue(),
+    )
+    .select([
+      'c.id',
+      'c.purpose',
+      'c.channel',
+      'c.status',
+      'c.created_at',
+      'c.delivery_status',
+      'c.delivery_attempts',
+      'c.delivery_last_error',
+      'last.provider',
+      'last.error_code as last_error_code',
+    ])
+    .where('c.recipient_hash', '=', recipientHash)
+    .orderBy('c.created_at', 'desc')
+    .orderBy('c.id', 'desc')
+    .limit(limit)
+    .execute();
+}

@@ -81,12 +81,35 @@ async function openUser(id, notice) {
         u.sessions.map((s) => [when(s.createdAt), when(s.lastUsedAt), s.userAgent ?? '-', s.ipPrefix ?? '-'])),
       el('h4', {}, 'Recent security events'),
       u.recentSecurityEvents.length === 0 ? el('p', {}, 'None.') : eventsTable(u.recentSecurityEvents),
+      olderEvents(u.id),
     );
     panel.hidden = false;
   } catch (error) {
     panel.hidden = false;
     say(panel, error.message, true);
   }
+}
+
+/** The account's whole audit trail, a page of 50 at a time (the detail shows the latest 20). */
+function olderEvents(id) {
+  const box = el('div', {});
+  const more = (cursor) => {
+    const button = el('button', { type: 'button' }, cursor ? 'More events' : 'All events');
+    button.addEventListener('click', async () => {
+      button.remove();
+      try {
+        const page = await api('GET', '/lookup/api/users/' + encodeURIComponent(id) + '/events' +
+          (cursor ? '?cursor=' + encodeURIComponent(cursor) : ''));
+        box.append(eventsTable(page.items));
+        if (page.nextCursor) box.append(more(page.nextCursor));
+      } catch (error) {
+        box.append(el('p', { class: 'error', role: 'alert' }, error.message));
+      }
+    });
+    return button;
+  };
+  box.append(more(null));
+  return box;
 }
 
 async function act(action, label, question) {

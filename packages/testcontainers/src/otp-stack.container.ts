@@ -5,6 +5,7 @@ import { stackSecrets } from './secrets.ts';
 import { openNetwork } from './stack-network.ts';
 import {
   checkOptions,
+  DASHBOARD_USER,
   DEFAULT_IMAGES,
   HOSTNAMES,
   type OtpService,
@@ -21,6 +22,7 @@ const HEALTH: Partial<Record<OtpService, { port: number; path: string }>> = {
   gateway: { port: 3000, path: '/health/ready' },
   emailWorker: { port: 3101, path: '/health/ready' },
   smsWorker: { port: 3102, path: '/health/ready' },
+  dashboard: { port: 3001, path: '/health/ready' },
 };
 
 /**
@@ -59,6 +61,12 @@ export class OtpStackContainer {
 
   withSignUp(enabled: boolean): this {
     this.#options.signUp = enabled;
+    return this;
+  }
+
+  /** Also runs the queue dashboard, its Lookup page calling the gateway's admin API. */
+  withDashboard(enabled = true): this {
+    this.#options.dashboard = enabled;
     return this;
   }
 
@@ -159,6 +167,8 @@ export class OtpStackContainer {
       const gateway = ready.then(() => run('gateway', own.gateway));
       const emailWorker = Promise.all([ready, maildev]).then(() => run('emailWorker', own.emailWorker));
       const smsWorker = Promise.all([ready, smsInbox]).then(() => run('smsWorker', own.smsWorker));
+      // Not after the gateway: the board works without it, and the Lookup page says when it is away.
+      const dashboard = options.dashboard === true ? ready.then(() => run('dashboard', own.dashboard)) : undefined;
       // Every start settles before a failure is reported, so the cleanup leaves none behind.
       const results = await Promise.allSettled([
         postgres,
@@ -169,6 +179,7 @@ export class OtpStackContainer {
         gateway,
         emailWorker,
         smsWorker,
+        dashboard,
       ]);
       const failed = results.find((result) => result.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
@@ -188,6 +199,11 @@ export class OtpStackContainer {
           smsInboxUrl: urlOf(await smsInbox, 1081),
           databaseUrl: `postgres://otp:${encodeURIComponent(secrets.postgresPassword)}@${await hostAndPort(postgres, 5432)}/otp`,
           redisUrl: `redis://${await hostAndPort(redis, 6379)}`,
+          adminApiKey: secrets.adminApiKey,
+          dashboard:
+            dashboard === undefined
+              ? null
+              : { url: urlOf(await dashboard, 3001), user: DASHBOARD_USER, password: secrets.dashboardPassword },
         },
       });
     } catch (error) {

@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, randomBytes } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, randomBytes } from 'node:crypto';
 
 /** Every secret a stack's services share. Test values: never use them for anything real. */
 export interface StackSecrets {
@@ -9,6 +9,11 @@ export interface StackSecrets {
   jwtPrivateKeyPem: string;
   twilioAccountSid: string;
   twilioAuthToken: string;
+  /** The key the dashboard (and a test) calls the gateway's admin API with. */
+  adminApiKey: string;
+  /** Its ADMIN_API_KEYS entry: `dashboard:` and the base64url SHA-256 of the key. */
+  adminApiKeyEntry: string;
+  dashboardPassword: string;
 }
 
 // PKCS#8 wrapping of a raw 32-byte Ed25519 seed (RFC 8410): the DER header before the seed.
@@ -33,6 +38,8 @@ export function stackSecrets(reuseKey?: string): StackSecrets {
   })
     .export({ format: 'pem', type: 'pkcs8' })
     .toString();
+  // As `ops admin-key` makes one (services/gateway/src/admin/admin.keys.ts): otpa_ and 32 bytes.
+  const adminApiKey = `otpa_${bytes('admin-api-key', 32).toString('base64url')}`;
   return {
     postgresPassword: bytes('postgres', 16).toString('hex'),
     codeHmacKey: bytes('code-hmac', 32).toString('base64'),
@@ -41,5 +48,8 @@ export function stackSecrets(reuseKey?: string): StackSecrets {
     jwtPrivateKeyPem,
     twilioAccountSid: `AC${bytes('twilio-sid', 16).toString('hex')}`,
     twilioAuthToken: bytes('twilio-token', 16).toString('hex'),
+    adminApiKey,
+    adminApiKeyEntry: `dashboard:${createHash('sha256').update(adminApiKey).digest('base64url')}`,
+    dashboardPassword: bytes('dashboard', 16).toString('hex'),
   };
 }

@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { stackSecrets } from './secrets.ts';
 import { checkOptions, stackEnvironment } from './stack-options.ts';
@@ -47,6 +47,21 @@ describe('stack options', () => {
     expect(env.gateway.OTP_CODE_LENGTH).toBe('7');
     expect(env.gateway.X).toBe('y');
     expect(env.emailWorker).not.toHaveProperty('X');
+  });
+
+  it("gives the dashboard the gateway's admin API and a key whose hash is the gateway's entry", () => {
+    const env = stackEnvironment({ dashboard: true }, secrets);
+    expect(env.dashboard).toMatchObject({
+      ADMIN_API_URL: 'http://gateway:3002',
+      ADMIN_API_KEY: secrets.adminApiKey,
+      REDIS_URL: env.smsWorker.REDIS_URL,
+      DATABASE_URL: env.gateway.DATABASE_URL,
+    });
+    const hash = createHash('sha256').update(String(env.dashboard.ADMIN_API_KEY)).digest('base64url');
+    expect(env.gateway.ADMIN_API_KEYS).toBe(`dashboard:${hash}`);
+    // The gateway holds only the hash; the key itself is the dashboard's alone.
+    expect(JSON.stringify(env.gateway)).not.toContain(secrets.adminApiKey);
+    expect(env.dashboard.ADMIN_API_KEY).toMatch(/^otpa_[A-Za-z0-9_-]{43}$/);
   });
 
   it('refuses a bad option by name before anything starts', () => {

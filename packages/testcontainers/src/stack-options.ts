@@ -2,7 +2,7 @@ import { MAX_CODE_LENGTH, MIN_CODE_LENGTH } from '@otp/domain';
 import type { StackSecrets } from './secrets.ts';
 
 /** The containers of a stack that run this project's own images. */
-export const OWN_SERVICES = ['migrate', 'gateway', 'emailWorker', 'smsWorker', 'smsInbox'] as const;
+export const OWN_SERVICES = ['migrate', 'gateway', 'emailWorker', 'smsWorker', 'smsInbox', 'dashboard'] as const;
 export type OwnService = (typeof OWN_SERVICES)[number];
 
 /** Every container of a stack. */
@@ -16,6 +16,7 @@ export const DOCKERFILE_TARGETS: Record<OwnService, string> = {
   emailWorker: 'email-worker',
   smsWorker: 'sms-worker',
   smsInbox: 'sms-inbox',
+  dashboard: 'dashboard',
 };
 
 /** Hostnames inside the stack's network (the compose file's service names). */
@@ -28,6 +29,7 @@ export const HOSTNAMES: Record<OtpService, string> = {
   emailWorker: 'email-worker',
   smsWorker: 'sms-worker',
   smsInbox: 'sms-inbox',
+  dashboard: 'dashboard',
 };
 
 export const DEFAULT_IMAGES = {
@@ -62,6 +64,11 @@ export interface OtpStackOptions {
   limits?: OtpStackLimits;
   /** Whether a login code for an unknown address creates the account (SIGNUP_ENABLED; default true). */
   signUp?: boolean;
+  /**
+   * Also start the queue dashboard (default false), with its kill switches page and its Lookup
+   * page over the gateway's admin API, which it calls with a key generated for the stack.
+   */
+  dashboard?: boolean;
   /**
    * Countries SMS may go to (SMS_ALLOWED_COUNTRIES): ISO 3166-1 alpha-2 codes separated by commas,
    * or `*` (the default here: a test stack sends to any country's test numbers).
@@ -132,9 +139,13 @@ const INTERNAL = {
     `postgres://otp:${encodeURIComponent(secrets.postgresPassword)}@${HOSTNAMES.postgres}:5432/otp`,
   redisUrl: `redis://${HOSTNAMES.redis}:6379`,
   gatewayUrl: `http://${HOSTNAMES.gateway}:3000`,
+  adminApiUrl: `http://${HOSTNAMES.gateway}:3002`,
   smsInboxUrl: `http://${HOSTNAMES.smsInbox}:1081`,
   smtpUrl: `smtp://${HOSTNAMES.maildev}:1025`,
 };
+
+/** The dashboard's basic sign-in user; the password is one of the stack's secrets. */
+export const DASHBOARD_USER = 'operator';
 
 /** The sender number of SMS: Twilio's magic test number that always succeeds. */
 const TWILIO_FROM = '+15005550006';
@@ -178,6 +189,8 @@ export function stackEnvironment(
       SMS_ALLOWED_COUNTRIES: options.smsAllowedCountries ?? '*',
       // No load balancer in front to notice a draining replica: stop at once.
       SHUTDOWN_DRAIN_MS: '0',
+      // The admin API (ADMIN_PORT 3002) takes the stack's key: the dashboard's, and the test's.
+      ADMIN_API_KEYS: secrets.adminApiKeyEntry,
       ...defined({
         OTP_CODE_LENGTH: options.codeLength,
         OTP_TTL_SECONDS: options.codeTtlSeconds,
@@ -199,6 +212,15 @@ export function stackEnvironment(
       TWILIO_FROM,
       TWILIO_API_BASE_URL: INTERNAL.smsInboxUrl,
       TWILIO_STATUS_CALLBACK_URL: `${INTERNAL.gatewayUrl}/v1/webhooks/twilio/status`,
+    },
+    dashboard: {
+      REDIS_URL: INTERNAL.redisUrl,
+      LOG_LEVEL: 'info',
+      DASHBOARD_USER: DASHBOARD_USER,
+      DASHBOARD_PASSWORD: secrets.dashboardPassword,
+      DATABASE_URL: INTERNAL.databaseUrl(secrets),
+      ADMIN_API_URL: INTERNAL.adminApiUrl,
+      ADMIN_API_KEY: secrets.adminApiKey,
     },
   };
   for (const service of SERVICES) base[service] = { ...base[service], ...options.environment?.[service] };

@@ -26,6 +26,13 @@ export interface OtpStackConnection {
   smsInboxUrl: string;
   databaseUrl: string;
   redisUrl: string;
+  /**
+   * A key of the gateway's admin API (`Authorization: Bearer`), the one the dashboard uses. The
+   * admin listener (port 3002) is inside the stack's network only.
+   */
+  adminApiKey: string;
+  /** The queue dashboard and its basic sign-in, when the stack runs one (`withDashboard()`); else null. */
+  dashboard: { url: string; user: string; password: string } | null;
 }
 
 export interface StartedOtpStackParts {
@@ -77,6 +84,9 @@ export class OtpStackClient implements OtpStackConnection {
   /** The Twilio-shaped SMS inbox (`GET /messages`). */
   readonly smsInboxUrl: string;
   readonly codeLength: number;
+  readonly adminApiKey: string;
+  /** The queue dashboard (bull-board, kill switches, Lookup) and its sign-in; null without `withDashboard()`. */
+  readonly dashboard: { url: string; user: string; password: string } | null;
   /** Messages `waitForCode` has already returned. */
   readonly #handedOut = new Set<string>();
 
@@ -90,12 +100,26 @@ export class OtpStackClient implements OtpStackConnection {
     this.mailDevUrl = connection.mailDevUrl;
     this.smsInboxUrl = connection.smsInboxUrl;
     this.codeLength = connection.codeLength;
+    this.adminApiKey = connection.adminApiKey;
+    this.dashboard = connection.dashboard;
   }
 
   /** The connection as plain data, for `project.provide`. */
   connection(): OtpStackConnection {
     const { gatewayUrl, issuer, audience, codeLength, mailDevUrl, smsInboxUrl, databaseUrl, redisUrl } = this;
-    return { gatewayUrl, issuer, audience, codeLength, mailDevUrl, smsInboxUrl, databaseUrl, redisUrl };
+    const { adminApiKey, dashboard } = this;
+    return {
+      gatewayUrl,
+      issuer,
+      audience,
+      codeLength,
+      mailDevUrl,
+      smsInboxUrl,
+      databaseUrl,
+      redisUrl,
+      adminApiKey,
+      dashboard,
+    };
   }
 
   #messages(to: string): Promise<DeliveredMessage[]> {

@@ -234,7 +234,9 @@ describe('Kubernetes manifests', () => {
           if (ref !== undefined) {
             expect(ref.name).toBe(secret?.metadata.name);
             expect(keys).toContain(ref.key);
-          } else if (!['JWT_ISSUER', 'PUBLIC_BASE_URL', 'TWILIO_STATUS_CALLBACK_URL', 'ADMIN_API_URL'].includes(variable.name)) {
+          } else if (
+            !['JWT_ISSUER', 'PUBLIC_BASE_URL', 'TWILIO_STATUS_CALLBACK_URL', 'ADMIN_API_URL'].includes(variable.name)
+          ) {
             expect(variable.name, `${manifest.metadata.name}: ${variable.name} must come from the Secret`).not.toMatch(
               secretLike,
             );

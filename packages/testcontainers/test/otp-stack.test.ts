@@ -110,7 +110,9 @@ describe('OtpStackContainer', () => {
 
     const page = await fetch(`${dashboard.url}/lookup`, { headers: { authorization } });
     expect(page.status).toBe(200);
-    const found = await fetch(`${dashboard.url}/lookup/api/users?q=grace%40example.com`, { headers: { authorization } });
+    const found = await fetch(`${dashboard.url}/lookup/api/users?q=grace%40example.com`, {
+      headers: { authorization },
+    });
     expect(found.status).toBe(200);
     expect(await found.json()).toMatchObject({ users: [{ id: user.id, email: 'grace@example.com' }] });
 

@@ -55,7 +55,8 @@ export function createAdminApiClient(settings: AdminApiSettings): AdminApiClient
         const text = await response.text();
         return { status: response.status, body: parseJson(text) };
       } catch (error) {
-        const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${settings.timeoutMs} ms` : causeOf(error);
+        const reason =
+          (error as Error).name === 'TimeoutError' ? `no answer within ${settings.timeoutMs} ms` : causeOf(error);
         throw new AdminApiUnavailable(`admin API ${method} ${path.split('/').slice(0, 2).join('/')}: ${reason}`);
       }
     },

@@ -33,7 +33,7 @@ export const DashboardConfigSchema = Type.Object({
       maxLength: 256,
       pattern: '^[\\x21-\\x7e]+$',
       description:
-        'The admin API key the dashboard calls with (its hash is an entry of the gateway\'s ADMIN_API_KEYS); set with ' +
+        "The admin API key the dashboard calls with (its hash is an entry of the gateway's ADMIN_API_KEYS); set with " +
         'ADMIN_API_URL. Never sent to the browser',
     }),
   ),

@@ -150,7 +150,7 @@ describe('queue dashboard in Chromium', () => {
     const row = page.getByRole('row', { name: new RegExp(user.email.split('@')[0] ?? '', 'i') });
     await row.getByRole('button', { name: 'Open' }).click();
     await expect.poll(() => page.locator('#user-state').textContent(), { timeout: 30_000 }).toBe('enabled');
-    expect(await page.locator('#user-detail').innerText()).toContain(user.userId);
+    expect(await page.locator('#user-detail').textContent()).toContain(user.userId);
 
     // Disabling asks first; the browser's confirm dialog is accepted.
     page.once('dialog', (dialog) => void dialog.accept());

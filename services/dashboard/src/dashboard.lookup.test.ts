@@ -9,7 +9,8 @@ import { OPERATOR, TEST_AUTH, useTestDashboard } from './testing/index.ts';
 const key = testAdminKey('dashboard');
 const { gateway, database } = useTestGateway({ env: { ADMIN_API_KEYS: key.entry } });
 const adminApi = useTestAdminApi(gateway);
-const client = (url: string, apiKey = key.key, timeoutMs = 5000) => createAdminApiClient({ url, key: apiKey, timeoutMs });
+const client = (url: string, apiKey = key.key, timeoutMs = 5000) =>
+  createAdminApiClient({ url, key: apiKey, timeoutMs });
 const dashboard = useTestDashboard(() => ({ adminApi: client(adminApi.url) }));
 // Nothing listens on port 1: the admin API is down.
 const adminDown = useTestDashboard(() => ({ adminApi: client('http://127.0.0.1:1', key.key, 1000) }));
@@ -76,7 +77,12 @@ describe('the Lookup page', () => {
     expect(detail.statusCode).toBe(200);
     expect(detail.headers['cache-control']).toBe('no-store');
     const body = detail.json();
-    expect(body).toMatchObject({ id: user.userId, factors: [], recoveryCodesRemaining: 0, codeSignInLockedUntil: null });
+    expect(body).toMatchObject({
+      id: user.userId,
+      factors: [],
+      recoveryCodesRemaining: 0,
+      codeSignInLockedUntil: null,
+    });
     expect(body.sessions).toHaveLength(1);
 
     const [searched] = await auditOf('admin.users_searched', user.userId);
@@ -99,7 +105,11 @@ describe('the Lookup page', () => {
 
   it('disables and enables an account from its own page, audited under the operator', async () => {
     const user = await registerUser(gateway, 'lookup-disable');
-    const disabled = await call({ method: 'POST', url: `/lookup/api/users/${user.userId}/disable`, headers: SAME_ORIGIN });
+    const disabled = await call({
+      method: 'POST',
+      url: `/lookup/api/users/${user.userId}/disable`,
+      headers: SAME_ORIGIN,
+    });
     expect(disabled.statusCode).toBe(204);
     const after = await call({ method: 'GET', url: `/lookup/api/users/${user.userId}` });
     expect(after.json().disabledAt).toEqual(expect.any(String));
@@ -107,7 +117,11 @@ describe('the Lookup page', () => {
     expect(event?.details).toMatchObject({ operator: 'dashboard', actor: TEST_AUTH.basic.user });
 
     for (const action of ['enable', 'revoke-sessions', 'unlock', 'reset-factors']) {
-      const response = await call({ method: 'POST', url: `/lookup/api/users/${user.userId}/${action}`, headers: SAME_ORIGIN });
+      const response = await call({
+        method: 'POST',
+        url: `/lookup/api/users/${user.userId}/${action}`,
+        headers: SAME_ORIGIN,
+      });
       expect(response.statusCode, action).toBe(204);
     }
     expect((await call({ method: 'GET', url: `/lookup/api/users/${user.userId}` })).json().disabledAt).toBeNull();
@@ -182,13 +196,16 @@ describe('the Lookup page', () => {
   it('answers 503 when the admin API cannot be reached, and the board keeps working', async () => {
     const response = await call({ method: 'GET', url: '/lookup/api/users?q=a@example.org' }, adminDown.app);
     expect(response.statusCode).toBe(503);
-    expect(response.json()).toMatchObject({ code: 'service_unavailable', detail: 'The admin API cannot be reached now.' });
+    expect(response.json()).toMatchObject({
+      code: 'service_unavailable',
+      detail: 'The admin API cannot be reached now.',
+    });
     expect((await call({ method: 'GET', url: '/lookup' }, adminDown.app)).statusCode).toBe(200);
     expect((await call({ method: 'GET', url: '/api/queues' }, adminDown.app)).statusCode).toBe(200);
     expect((await call({ method: 'GET', url: '/' }, adminDown.app)).statusCode).toBe(200);
   });
 
-  it('answers 502 when the admin API refuses the dashboard\'s key', async () => {
+  it("answers 502 when the admin API refuses the dashboard's key", async () => {
     const response = await call({ method: 'GET', url: '/lookup/api/users?q=a@example.org' }, wrongKey.app);
     expect(response.statusCode).toBe(502);
     expect(response.json()).toMatchObject({ code: 'upstream_failed' });

@@ -71,7 +71,9 @@ function mapError(answer: AdminApiAnswer, notFound: string): PublicError {
     });
   }
   if (answer.status === 429) {
-    return new PublicError('service_unavailable', { detail: 'The admin API is limiting calls; try again in a minute.' });
+    return new PublicError('service_unavailable', {
+      detail: 'The admin API is limiting calls; try again in a minute.',
+    });
   }
   return new PublicError('upstream_failed', { detail: `The admin API failed (HTTP ${answer.status}).` });
 }
@@ -91,7 +93,10 @@ export function lookupRoutes(client: AdminApiClient) {
       } catch (error) {
         if (!(error instanceof AdminApiUnavailable)) throw error;
         request.log.error({ err: { message: error.message } }, 'admin API unavailable');
-        return problem(reply, new PublicError('service_unavailable', { detail: 'The admin API cannot be reached now.' }));
+        return problem(
+          reply,
+          new PublicError('service_unavailable', { detail: 'The admin API cannot be reached now.' }),
+        );
       }
       if (answer.status >= 200 && answer.status < 300) {
         return answer.status === 204 ? reply.code(204).send() : reply.send(answer.body);
@@ -158,7 +163,9 @@ export function lookupRoutes(client: AdminApiClient) {
       handle(async (request, reply) => {
         if (!sameOrigin(request)) {
           request.log.warn({ route: request.routeOptions.url }, 'cross-site dashboard action refused');
-          throw new PublicError('cross_site_request', { detail: "Actions are taken only from the dashboard's own page." });
+          throw new PublicError('cross_site_request', {
+            detail: "Actions are taken only from the dashboard's own page.",
+          });
         }
         const { action = '' } = request.params as { action?: string };
         if (!LOOKUP_ACTIONS.has(action)) return problem(reply, new PublicError('not_found'));

@@ -31,7 +31,11 @@ export async function listenAdminApi(gateway: TestGateway): Promise<TestAdminApi
  * fixture, so call it after `useTestGateway`), closed in `afterAll` before the gateway.
  */
 export function useTestAdminApi(gateway: TestGateway): TestAdminApi {
-  const current = useFixture('useTestAdminApi()', () => listenAdminApi(gateway), (api) => api.close());
+  const current = useFixture(
+    'useTestAdminApi()',
+    () => listenAdminApi(gateway),
+    (api) => api.close(),
+  );
   return {
     get app() {
       return current().app;

@@ -96,7 +96,11 @@ export interface RecipientChallenge {
 }
 
 /** The newest challenges sent to a recipient (its keyed hash), newest first. */
-export async function listChallengesByRecipient(db: Db, recipientHash: Buffer, limit: number): Promise<RecipientChallenge[]> {
+export async function listChallengesByRecipient(
+  db: Db,
+  recipientHash: Buffer,
+  limit: number,
+): Promise<RecipientChallenge[]> {
   return db
     .selectFrom('otp_challenges as c')
     .leftJoinLateral(
@@ -127,4 +131,33 @@ export async function listChallengesByRecipient(db: Db, recipientHash: Buffer, l
     .orderBy('c.id', 'desc')
     .limit(limit)
     .execute();
+}
+
+/** What an access token's check needs: whether the account is disabled, and its session's state. */
+export interface AccessState {
+  disabled: boolean;
+  /** The session named by the token: live, revoked, or missing (no row, or another account's). */
+  session: 'live' | 'revoked' | 'missing';
+}
+
+/**
+ * The state an access token is checked against, in one query; undefined when the account is gone.
+ * `sessionId` null (a token from before sessions) asks about the account alone.
+ */
+export async function findAccessState(
+  db: Db,
+  userId: string,
+  sessionId: string | null,
+): Promise<AccessState | undefined> {
+  const row = await db
+    .selectFrom('users as u')
+    .leftJoin('sessions as s', (join) =>
+      join.onRef('s.user_id', '=', 'u.id').on('s.id', '=', sessionId ?? '00000000-0000-0000-0000-000000000000'),
+    )
+    .select(['u.disabled_at', 's.id as session_id', 's.revoked_at'])
+    .where('u.id', '=', userId)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  const session = row.session_id === null ? 'missing' : row.revoked_at === null ? 'live' : 'revoked';
+  return { disabled: row.disabled_at !== null, session: sessionId === null ? 'live' : session };
 }

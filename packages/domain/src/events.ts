@@ -298,7 +298,7 @@ export const EVENT_TYPES = {
   'admin.sessions_revoked': {
     level: 'warn',
     audit: true,
-    description: "An operator ended every session of the account (`sessionIds`; `revoked`: their refresh tokens).",
+    description: 'An operator ended every session of the account (`sessionIds`; `revoked`: their refresh tokens).',
   },
   'admin.factors_reset': {
     level: 'warn',
@@ -315,8 +315,7 @@ export const EVENT_TYPES = {
   'admin.recipient_looked_up': {
     level: 'info',
     audit: true,
-    description:
-      'An operator listed the challenges sent to an address (`channel`, `recipient`: masked, `found`).',
+    description: 'An operator listed the challenges sent to an address (`channel`, `recipient`: masked, `found`).',
   },
   'admin.security_events_read': {
     level: 'info',

@@ -4,6 +4,7 @@ import { LogBuffer } from './log-buffer.ts';
 import { stackSecrets } from './secrets.ts';
 import { openNetwork } from './stack-network.ts';
 import {
+  ADMIN_PORT,
   checkOptions,
   DASHBOARD_USER,
   DEFAULT_IMAGES,
@@ -164,7 +165,8 @@ export class OtpStackContainer {
         await migrate.stop();
       })();
       const ready = Promise.all([migrated, redis]);
-      const gateway = ready.then(() => run('gateway', own.gateway));
+      // The admin API's port too: tests of an operator's tool call it from the host.
+      const gateway = ready.then(() => run('gateway', own.gateway, (c) => c.withExposedPorts(ADMIN_PORT)));
       const emailWorker = Promise.all([ready, maildev]).then(() => run('emailWorker', own.emailWorker));
       const smsWorker = Promise.all([ready, smsInbox]).then(() => run('smsWorker', own.smsWorker));
       // Not after the gateway: the board works without it, and the Lookup page says when it is away.
@@ -192,6 +194,8 @@ export class OtpStackContainer {
         stop: stopAll,
         connection: {
           gatewayUrl: urlOf(await gateway, 3000),
+          adminUrl: urlOf(await gateway, ADMIN_PORT),
+          adminApiKey: options.adminApiKeys === undefined ? secrets.adminApiKey : null,
           issuer: environment.gateway.JWT_ISSUER ?? '',
           audience: environment.gateway.JWT_AUDIENCE ?? '',
           codeLength: Number(environment.gateway.OTP_CODE_LENGTH ?? 6),
@@ -199,7 +203,6 @@ export class OtpStackContainer {
           smsInboxUrl: urlOf(await smsInbox, 1081),
           databaseUrl: `postgres://otp:${encodeURIComponent(secrets.postgresPassword)}@${await hostAndPort(postgres, 5432)}/otp`,
           redisUrl: `redis://${await hostAndPort(redis, 6379)}`,
-          adminApiKey: secrets.adminApiKey,
           dashboard:
             dashboard === undefined
               ? null

@@ -9,10 +9,10 @@ export interface StackSecrets {
   jwtPrivateKeyPem: string;
   twilioAccountSid: string;
   twilioAuthToken: string;
-  /** The key the dashboard (and a test) calls the gateway's admin API with. */
+  /** The stack's own admin API key (configured as `testcontainers` unless `adminApiKeys` is given). */
   adminApiKey: string;
-  /** Its ADMIN_API_KEYS entry: `dashboard:` and the base64url SHA-256 of the key. */
-  adminApiKeyEntry: string;
+  /** The key the dashboard (`withDashboard()`) calls the admin API with, configured as `dashboard`. */
+  dashboardAdminKey: string;
   dashboardPassword: string;
 }
 
@@ -38,8 +38,6 @@ export function stackSecrets(reuseKey?: string): StackSecrets {
   })
     .export({ format: 'pem', type: 'pkcs8' })
     .toString();
-  // As `ops admin-key` makes one (services/gateway/src/admin/admin.keys.ts): otpa_ and 32 bytes.
-  const adminApiKey = `otpa_${bytes('admin-api-key', 32).toString('base64url')}`;
   return {
     postgresPassword: bytes('postgres', 16).toString('hex'),
     codeHmacKey: bytes('code-hmac', 32).toString('base64'),
@@ -48,8 +46,13 @@ export function stackSecrets(reuseKey?: string): StackSecrets {
     jwtPrivateKeyPem,
     twilioAccountSid: `AC${bytes('twilio-sid', 16).toString('hex')}`,
     twilioAuthToken: bytes('twilio-token', 16).toString('hex'),
-    adminApiKey,
-    adminApiKeyEntry: `dashboard:${createHash('sha256').update(adminApiKey).digest('base64url')}`,
+    adminApiKey: `otpa_${bytes('admin-key', 32).toString('base64url')}`,
+    dashboardAdminKey: `otpa_${bytes('dashboard-admin-key', 32).toString('base64url')}`,
     dashboardPassword: bytes('dashboard', 16).toString('hex'),
   };
+}
+
+/** The ADMIN_API_KEYS entry of a key (`name:` and the base64url SHA-256 of the key), as the gateway reads it. */
+export function adminKeyEntry(name: string, key: string): string {
+  return `${name}:${createHash('sha256').update(key, 'utf8').digest('base64url')}`;
 }

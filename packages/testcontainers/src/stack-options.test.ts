@@ -1,6 +1,6 @@
-import { createHash, createPrivateKey } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { stackSecrets } from './secrets.ts';
+import { adminKeyEntry, stackSecrets } from './secrets.ts';
 import { checkOptions, stackEnvironment } from './stack-options.ts';
 
 describe('stack options', () => {
@@ -17,6 +17,18 @@ describe('stack options', () => {
     expect(new Set([env.gateway.DATABASE_URL, env.emailWorker.DATABASE_URL, env.migrate.DATABASE_URL]).size).toBe(1);
     expect(env.smsWorker.ENVELOPE_KEYS).toBe(env.gateway.ENVELOPE_KEYS);
     expect(env.smsInbox.SMS_INBOX_AUTH_TOKEN).toBe(env.smsWorker.TWILIO_AUTH_TOKEN);
+  });
+
+  it("configures the admin API with the stack's own key, or with the entries given", () => {
+    const own = stackEnvironment({}, secrets).gateway;
+    expect(own.ADMIN_PORT).toBe('3002');
+    expect(own.ADMIN_API_KEYS).toBe(adminKeyEntry('testcontainers', secrets.adminApiKey));
+    expect(own.ADMIN_API_KEYS).not.toContain(secrets.adminApiKey);
+    expect(secrets.adminApiKey).toMatch(/^otpa_[A-Za-z0-9_-]{43}$/);
+    const given = adminKeyEntry('dashboard', 'otpa_some-other-key-of-24-chars');
+    expect(stackEnvironment({ adminApiKeys: given }, secrets).gateway.ADMIN_API_KEYS).toBe(given);
+    expect(() => checkOptions({ adminApiKeys: given })).not.toThrow();
+    expect(() => checkOptions({ adminApiKeys: 'otpa_not-an-entry' })).toThrow(/adminApiKeys/);
   });
 
   it('maps code length, TTL, limits and sign-up onto the gateway variables', () => {
@@ -49,19 +61,23 @@ describe('stack options', () => {
     expect(env.emailWorker).not.toHaveProperty('X');
   });
 
-  it("gives the dashboard the gateway's admin API and a key whose hash is the gateway's entry", () => {
+  it("gives the dashboard the gateway's admin API and a key of its own, whose hash the gateway holds", () => {
     const env = stackEnvironment({ dashboard: true }, secrets);
     expect(env.dashboard).toMatchObject({
       ADMIN_API_URL: 'http://gateway:3002',
-      ADMIN_API_KEY: secrets.adminApiKey,
+      ADMIN_API_KEY: secrets.dashboardAdminKey,
       REDIS_URL: env.smsWorker.REDIS_URL,
       DATABASE_URL: env.gateway.DATABASE_URL,
     });
-    const hash = createHash('sha256').update(String(env.dashboard.ADMIN_API_KEY)).digest('base64url');
-    expect(env.gateway.ADMIN_API_KEYS).toBe(`dashboard:${hash}`);
+    expect(env.gateway.ADMIN_API_KEYS).toBe(
+      `${adminKeyEntry('testcontainers', secrets.adminApiKey)},${adminKeyEntry('dashboard', secrets.dashboardAdminKey)}`,
+    );
     // The gateway holds only the hash; the key itself is the dashboard's alone.
-    expect(JSON.stringify(env.gateway)).not.toContain(secrets.adminApiKey);
-    expect(env.dashboard.ADMIN_API_KEY).toMatch(/^otpa_[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(env.gateway)).not.toContain(secrets.dashboardAdminKey);
+    expect(secrets.dashboardAdminKey).toMatch(/^otpa_[A-Za-z0-9_-]{43}$/);
+    expect(secrets.dashboardAdminKey).not.toBe(secrets.adminApiKey);
+    // Without a dashboard the gateway takes only the stack's own key.
+    expect(stackEnvironment({}, secrets).gateway.ADMIN_API_KEYS).not.toContain('dashboard:');
   });
 
   it('refuses a bad option by name before anything starts', () => {

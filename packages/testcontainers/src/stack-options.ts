@@ -1,5 +1,5 @@
 import { MAX_CODE_LENGTH, MIN_CODE_LENGTH } from '@otp/domain';
-import type { StackSecrets } from './secrets.ts';
+import { adminKeyEntry, type StackSecrets } from './secrets.ts';
 
 /** The containers of a stack that run this project's own images. */
 export const OWN_SERVICES = ['migrate', 'gateway', 'emailWorker', 'smsWorker', 'smsInbox', 'dashboard'] as const;
@@ -18,6 +18,9 @@ export const DOCKERFILE_TARGETS: Record<OwnService, string> = {
   smsInbox: 'sms-inbox',
   dashboard: 'dashboard',
 };
+
+/** The gateway's admin API port inside the stack (ADMIN_PORT). */
+export const ADMIN_PORT = 3002;
 
 /** Hostnames inside the stack's network (the compose file's service names). */
 export const HOSTNAMES: Record<OtpService, string> = {
@@ -103,6 +106,11 @@ export interface OtpStackOptions {
   audience?: string;
   /** Bound on each container's start (default 120 s). */
   startupTimeoutMs?: number;
+  /**
+   * ADMIN_API_KEYS of the gateway's admin API (`name:hash` entries, as `ops admin-key` prints
+   * them). Default: one key of the stack's own, named `testcontainers`, given as `adminApiKey`.
+   */
+  adminApiKeys?: string;
 }
 
 function integerIn(name: string, value: number | undefined, minimum: number, maximum = Number.MAX_SAFE_INTEGER) {
@@ -129,6 +137,14 @@ export function checkOptions(options: OtpStackOptions): void {
   integerIn('limits.codeRequestsPerMinute', limits.codeRequestsPerMinute, 1);
   integerIn('limits.verificationsPerMinute', limits.verificationsPerMinute, 1);
   integerIn('startupTimeoutMs', options.startupTimeoutMs, 1000);
+  if (
+    options.adminApiKeys !== undefined &&
+    !/^[a-z0-9._-]{1,64}:[A-Za-z0-9_-]{43}(,[a-z0-9._-]{1,64}:[A-Za-z0-9_-]{43})*$/.test(options.adminApiKeys)
+  ) {
+    throw new RangeError(
+      'OtpStack option adminApiKeys: name:hash entries separated by commas (ops admin-key prints one)',
+    );
+  }
   if (options.reuseKey !== undefined && !/^[a-z0-9][a-z0-9_.-]{0,40}$/.test(options.reuseKey)) {
     throw new RangeError('OtpStack option reuseKey: lower-case letters, digits, ".", "_" and "-" (at most 41)');
   }
@@ -139,7 +155,8 @@ const INTERNAL = {
     `postgres://otp:${encodeURIComponent(secrets.postgresPassword)}@${HOSTNAMES.postgres}:5432/otp`,
   redisUrl: `redis://${HOSTNAMES.redis}:6379`,
   gatewayUrl: `http://${HOSTNAMES.gateway}:3000`,
-  adminApiUrl: `http://${HOSTNAMES.gateway}:3002`,
+  adminPort: ADMIN_PORT,
+  adminApiUrl: `http://${HOSTNAMES.gateway}:${ADMIN_PORT}`,
   smsInboxUrl: `http://${HOSTNAMES.smsInbox}:1081`,
   smtpUrl: `smtp://${HOSTNAMES.maildev}:1025`,
 };
@@ -189,8 +206,12 @@ export function stackEnvironment(
       SMS_ALLOWED_COUNTRIES: options.smsAllowedCountries ?? '*',
       // No load balancer in front to notice a draining replica: stop at once.
       SHUTDOWN_DRAIN_MS: '0',
-      // The admin API (ADMIN_PORT 3002) takes the stack's key: the dashboard's, and the test's.
-      ADMIN_API_KEYS: secrets.adminApiKeyEntry,
+      ADMIN_PORT: String(INTERNAL.adminPort),
+      // The stack's own key (or the caller's entries), and the dashboard's key when it runs one.
+      ADMIN_API_KEYS: [
+        options.adminApiKeys ?? adminKeyEntry('testcontainers', secrets.adminApiKey),
+        ...(options.dashboard === true ? [adminKeyEntry('dashboard', secrets.dashboardAdminKey)] : []),
+      ].join(','),
       ...defined({
         OTP_CODE_LENGTH: options.codeLength,
         OTP_TTL_SECONDS: options.codeTtlSeconds,
@@ -220,7 +241,7 @@ export function stackEnvironment(
       DASHBOARD_PASSWORD: secrets.dashboardPassword,
       DATABASE_URL: INTERNAL.databaseUrl(secrets),
       ADMIN_API_URL: INTERNAL.adminApiUrl,
-      ADMIN_API_KEY: secrets.adminApiKey,
+      ADMIN_API_KEY: secrets.dashboardAdminKey,
     },
   };
   for (const service of SERVICES) base[service] = { ...base[service], ...options.environment?.[service] };

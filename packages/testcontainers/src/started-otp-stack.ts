@@ -19,6 +19,10 @@ export interface SignInResult {
 /** Where a started stack answers: plain data, so a global setup can `provide` it to test files. */
 export interface OtpStackConnection {
   gatewayUrl: string;
+  /** The gateway's admin API (docs/administration.md), e.g. `http://localhost:32772`. */
+  adminUrl: string;
+  /** The stack's own admin API key; null when `adminApiKeys` configured others. */
+  adminApiKey: string | null;
   issuer: string;
   audience: string;
   codeLength: number;
@@ -26,11 +30,6 @@ export interface OtpStackConnection {
   smsInboxUrl: string;
   databaseUrl: string;
   redisUrl: string;
-  /**
-   * A key of the gateway's admin API (`Authorization: Bearer`), the one the dashboard uses. The
-   * admin listener (port 3002) is inside the stack's network only.
-   */
-  adminApiKey: string;
   /** The queue dashboard and its basic sign-in, when the stack runs one (`withDashboard()`); else null. */
   dashboard: { url: string; user: string; password: string } | null;
 }
@@ -71,6 +70,10 @@ export class OtpStackClient implements OtpStackConnection {
   readonly gatewayUrl: string;
   /** The public keys that verify access tokens. */
   readonly jwksUrl: string;
+  /** The admin API (`Authorization: Bearer <adminApiKey>`), never exposed outside a real deployment. */
+  readonly adminUrl: string;
+  /** The stack's own admin API key; null when the stack was given `adminApiKeys`. */
+  readonly adminApiKey: string | null;
   /** `iss` of the access tokens (the gateway's address inside the stack). */
   readonly issuer: string;
   /** `aud` of the access tokens. */
@@ -84,7 +87,6 @@ export class OtpStackClient implements OtpStackConnection {
   /** The Twilio-shaped SMS inbox (`GET /messages`). */
   readonly smsInboxUrl: string;
   readonly codeLength: number;
-  readonly adminApiKey: string;
   /** The queue dashboard (bull-board, kill switches, Lookup) and its sign-in; null without `withDashboard()`. */
   readonly dashboard: { url: string; user: string; password: string } | null;
   /** Messages `waitForCode` has already returned. */
@@ -93,6 +95,8 @@ export class OtpStackClient implements OtpStackConnection {
   constructor(connection: OtpStackConnection) {
     this.gatewayUrl = connection.gatewayUrl;
     this.jwksUrl = `${connection.gatewayUrl}/.well-known/jwks.json`;
+    this.adminUrl = connection.adminUrl;
+    this.adminApiKey = connection.adminApiKey;
     this.issuer = connection.issuer;
     this.audience = connection.audience;
     this.databaseUrl = connection.databaseUrl;
@@ -100,16 +104,17 @@ export class OtpStackClient implements OtpStackConnection {
     this.mailDevUrl = connection.mailDevUrl;
     this.smsInboxUrl = connection.smsInboxUrl;
     this.codeLength = connection.codeLength;
-    this.adminApiKey = connection.adminApiKey;
     this.dashboard = connection.dashboard;
   }
 
   /** The connection as plain data, for `project.provide`. */
   connection(): OtpStackConnection {
-    const { gatewayUrl, issuer, audience, codeLength, mailDevUrl, smsInboxUrl, databaseUrl, redisUrl } = this;
-    const { adminApiKey, dashboard } = this;
+    const { gatewayUrl, adminUrl, adminApiKey, issuer, audience, codeLength } = this;
+    const { mailDevUrl, smsInboxUrl, databaseUrl, redisUrl } = this;
     return {
       gatewayUrl,
+      adminUrl,
+      adminApiKey,
       issuer,
       audience,
       codeLength,
@@ -117,7 +122,6 @@ export class OtpStackClient implements OtpStackConnection {
       smsInboxUrl,
       databaseUrl,
       redisUrl,
-      adminApiKey,
       dashboard,
     };
   }

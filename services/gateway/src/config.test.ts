@@ -194,7 +194,10 @@ describe('gateway configuration', () => {
       alice.key, // the key itself instead of its entry
     ]) {
       const problems = problemsOf({ ...required(), ADMIN_API_KEYS: bad });
-      expect(problems.map((problem) => problem.split(':')[0]), bad).toEqual(['ADMIN_API_KEYS']);
+      expect(
+        problems.map((problem) => problem.split(':')[0]),
+        bad,
+      ).toEqual(['ADMIN_API_KEYS']);
       expect(problems.join('\n')).not.toContain(hash);
     }
   });

@@ -1,5 +1,7 @@
 // The gateway's package entry: what other packages, scripts and tests may use of it.
 export { createPasswordHasher, type PasswordHasher } from './accounts/auth/password.service.ts';
+export { buildAdminApp } from './admin/admin.app.ts';
+export { generateAdminKey, hashAdminKey } from './admin/admin.keys.ts';
 export { buildApp } from './app.ts';
 export {
   type OutboxReconciler,

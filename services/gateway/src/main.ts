@@ -1,6 +1,7 @@
 // The gateway process: read config, create clients, start the relay, listen, stop gracefully.
 import { setTimeout } from 'node:timers/promises';
 import { createLogger, exitOnConfigError, guardAgainstEviction, onShutdownSignal, readEnvironment } from '@otp/runtime';
+import { buildAdminApp } from './admin/admin.app.ts';
 import { buildApp } from './app.ts';
 import { type GatewayConfig, parseGatewayConfig } from './config.ts';
 import { CONNECTION_CLOSE_WAIT_MS, stopAccepting } from './http/drain.ts';
@@ -18,6 +19,8 @@ const log = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
 const deps = await createGatewayDeps(config, log);
 guardAgainstEviction(deps.redis, log, 'gateway');
 const app = await buildApp(deps);
+// The operators' admin API on a port of its own (docs/administration.md), never balanced publicly.
+const admin = await buildAdminApp(deps);
 
 onShutdownSignal(
   async (signal) => {
@@ -32,9 +35,10 @@ onShutdownSignal(
       log.info('not accepting connections; serving those open until their clients close them');
       await stopAccepting(app.server, deps.drain, CONNECTION_CLOSE_WAIT_MS);
     }
-    // Close what connections are left and let in-flight requests finish, then stop the relay
-    // (its drain in progress completes) and close queues, Redis and the pool.
-    await app.close();
+    // Close what connections are left and let in-flight requests finish (the admin API's too: no
+    // balancer stands before it, so it has no drain), then stop the relay (its drain in progress
+    // completes) and close queues, Redis and the pool.
+    await Promise.all([app.close(), admin.close()]);
     await closeGatewayDeps(deps);
   },
   // One deadline for the whole stop, drain included (the config keeps the drain shorter).
@@ -42,3 +46,4 @@ onShutdownSignal(
 );
 
 await app.listen({ host: config.HOST, port: config.PORT });
+await admin.listen({ host: config.ADMIN_HOST ?? config.HOST, port: config.ADMIN_PORT });

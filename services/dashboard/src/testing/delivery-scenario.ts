@@ -267,7 +267,7 @@ async function playDeliveryScenario(
     jobs[channel].active.push(job.id);
   }
 
-  const admin = await listenAdminApi(gateway);
+  const adminUrl = await listenAdminApi(gateway);
   const dashboard = await startTestDashboard({
     prefix,
     // The tests send many wrong credentials on purpose; the throttle has its own test.
@@ -275,7 +275,7 @@ async function playDeliveryScenario(
     log: logs.logger('dashboard'),
     // The kill switches page reads the gateway's database.
     db: database.db,
-    adminApi: createAdminApiClient({ url: admin.url, key: adminKey, timeoutMs: 5000 }),
+    adminApi: createAdminApiClient({ url: adminUrl, key: adminKey, timeoutMs: 5000 }),
   });
 
   return {
@@ -290,7 +290,6 @@ async function playDeliveryScenario(
     secrets: () => [...secrets],
     async close() {
       await dashboard.close();
-      await admin.close();
       await Promise.all(holders.map((worker) => worker.close(true)));
       holderConnection.disconnect();
       await Promise.all([smtp.close(), twilio.close()]);

@@ -11,7 +11,9 @@ import { ADMIN_SECURITY } from './admin.openapi.ts';
 
 const SwitchState = Type.Object({
   target: Type.String({ description: `${KILL_SWITCH_TARGET_FORMS.join(', ')} (XX: ISO 3166-1 alpha-2)` }),
-  on: Type.Boolean({ description: 'false: switched off (requests refused with 503 channel_suspended, queued sends held)' }),
+  on: Type.Boolean({
+    description: 'false: switched off (requests refused with 503 channel_suspended, queued sends held)',
+  }),
   changedAt: Timestamp,
   changedBy: Type.Union([Type.String(), Type.Null()]),
 });

@@ -26,7 +26,9 @@ const RecipientChallenge = Type.Object({
   id: Uuid,
   purpose: Type.String(),
   channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
-  status: Type.String({ description: 'pending, verified, locked or failed (expired ones stay pending past expiresAt)' }),
+  status: Type.String({
+    description: 'pending, verified, locked or failed (expired ones stay pending past expiresAt)',
+  }),
   createdAt: Timestamp,
   delivery: Type.Object({
     status: Type.String({ description: 'The delivery lifecycle status (docs/reliability.md)' }),

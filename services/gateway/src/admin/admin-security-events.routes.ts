@@ -30,7 +30,10 @@ const PageQuery = Type.Object(
     ),
     // A query string is text and the app does not coerce types: the number is checked by pattern.
     limit: Type.Optional(
-      Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `Events per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT})` }),
+      Type.String({
+        pattern: '^[1-9][0-9]{0,2}$',
+        description: `Events per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT})`,
+      }),
     ),
   },
   { additionalProperties: false },
@@ -50,7 +53,9 @@ type AuditEvent = Static<typeof AuditEvent>;
 const Page = Type.Object(
   {
     items: Type.Array(AuditEvent),
-    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null: the last page' }),
+    nextCursor: Type.Union([Type.String(), Type.Null()], {
+      description: 'Pass as cursor for the next page; null: the last page',
+    }),
   },
   { description: 'Events newest first' },
 );
@@ -63,7 +68,8 @@ function encodeCursor(id: string): string {
 
 function decodeCursor(cursor: string): string {
   const id = /^v1:([1-9][0-9]{0,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))?.[1];
-  if (id === undefined) throw new PublicError('validation_failed', { detail: 'querystring.cursor is not a cursor this API gave' });
+  if (id === undefined)
+    throw new PublicError('validation_failed', { detail: 'querystring.cursor is not a cursor this API gave' });
   return id;
 }
 
@@ -113,7 +119,8 @@ export const adminSecurityEventRoutes: FastifyPluginAsyncTypebox<{ deps: Gateway
     async (request) => {
       const { cursor, limit, ...filters } = request.query;
       const size = limit === undefined ? DEFAULT_LIMIT : Number(limit);
-      if (size > MAX_LIMIT) throw new PublicError('validation_failed', { detail: `querystring.limit must be at most ${MAX_LIMIT}` });
+      if (size > MAX_LIMIT)
+        throw new PublicError('validation_failed', { detail: `querystring.limit must be at most ${MAX_LIMIT}` });
       const before = cursor === undefined ? undefined : decodeCursor(cursor);
       const page = await listSecurityEvents(deps.db, filterOf(filters), before, size);
       await recordAdminEvent(deps.db, deps, request, 'admin.security_events_read', {

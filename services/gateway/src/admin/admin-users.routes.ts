@@ -54,11 +54,16 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps }> =
       }
       const channel: Channel = email === undefined ? 'sms' : 'email';
       const address = normalizedOr400(channel, (email ?? phone) as string, channel === 'email' ? 'email' : 'phone');
-      const user = channel === 'email' ? await findUserByEmail(deps.db, address) : await findUserByPhone(deps.db, address);
+      const user =
+        channel === 'email' ? await findUserByEmail(deps.db, address) : await findUserByPhone(deps.db, address);
       // The operator sees the address they asked about; the audit row keeps it masked.
       await recordAdminEvent(deps.db, deps, request, 'admin.users_searched', {
         userId: user?.id ?? null,
-        details: { by: channel === 'email' ? 'email' : 'phone', recipient: maskRecipient(channel, address), found: user !== undefined },
+        details: {
+          by: channel === 'email' ? 'email' : 'phone',
+          recipient: maskRecipient(channel, address),
+          found: user !== undefined,
+        },
       });
       return { users: user === undefined ? [] : [presentAdminUser(user)] };
     },

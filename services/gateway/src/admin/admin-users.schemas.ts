@@ -53,7 +53,8 @@ export const AdminUserDetail = Type.Object(
     sessions: Type.Array(AdminSession, { description: 'Sessions that can still be used, most recently used first' }),
     recentSecurityEvents: Type.Array(AdminSecurityEventOfUser, { description: 'The latest 20, newest first' }),
     codeSignInLockedUntil: Type.Union([Timestamp, Type.Null()], {
-      description: 'Until when email and SMS codes of the account are refused after too many wrong ones; null: not locked',
+      description:
+        'Until when email and SMS codes of the account are refused after too many wrong ones; null: not locked',
     }),
   },
   { description: 'An account as support sees it' },

@@ -85,7 +85,6 @@ export async function viewUser(deps: GatewayDeps, request: FastifyRequest, userI
 /** Runs `change` on an existing account in one transaction; 404 when there is none. */
 async function onAccount<T>(
   deps: GatewayDeps,
-  userId: string,
   change: (trx: Kysely<Database>, at: Date) => Promise<T | undefined>,
 ): Promise<T> {
   const result = await inTransaction(deps.db, (trx) => change(trx, now(deps)));
@@ -100,7 +99,7 @@ async function onAccount<T>(
  * account_disabled.
  */
 export async function disableUser(deps: GatewayDeps, request: FastifyRequest, userId: string): Promise<void> {
-  await onAccount(deps, userId, async (trx, at) => {
+  await onAccount(deps, async (trx, at) => {
     const changed = await setUserDisabled(trx, userId, at);
     if (changed === undefined) return undefined;
     const { sessionIds, tokens } = await revokeUserSessions(trx, userId, at, 'disabled');
@@ -115,7 +114,7 @@ export async function disableUser(deps: GatewayDeps, request: FastifyRequest, us
 
 /** Enables the account again; the user signs in afresh (nothing revoked comes back). */
 export async function enableUser(deps: GatewayDeps, request: FastifyRequest, userId: string): Promise<void> {
-  await onAccount(deps, userId, async (trx) => {
+  await onAccount(deps, async (trx) => {
     const changed = await setUserDisabled(trx, userId, null);
     if (changed === undefined) return undefined;
     await recordAdminEvent(trx, deps, request, 'admin.user_enabled', {
@@ -128,7 +127,7 @@ export async function enableUser(deps: GatewayDeps, request: FastifyRequest, use
 
 /** Ends every session of the account (a stolen device, a user locked out of their own). */
 export async function revokeSessions(deps: GatewayDeps, request: FastifyRequest, userId: string): Promise<void> {
-  await onAccount(deps, userId, async (trx, at) => {
+  await onAccount(deps, async (trx, at) => {
     if ((await findUserById(trx, userId)) === undefined) return undefined;
     const { sessionIds, tokens } = await revokeUserSessions(trx, userId, at, 'revoked_by_operator');
     await recordAdminEvent(trx, deps, request, 'admin.sessions_revoked', {
@@ -144,7 +143,7 @@ export async function revokeSessions(deps: GatewayDeps, request: FastifyRequest,
  * their codes, once support has checked who they are) and ends the factor lock.
  */
 export async function resetFactors(deps: GatewayDeps, request: FastifyRequest, userId: string): Promise<void> {
-  await onAccount(deps, userId, async (trx) => {
+  await onAccount(deps, async (trx) => {
     if ((await findUserById(trx, userId)) === undefined) return undefined;
     const removed = await removeFactors(trx, userId);
     await recordAdminEvent(trx, deps, request, 'admin.factors_reset', { userId, details: removed });
@@ -157,7 +156,7 @@ export async function resetFactors(deps: GatewayDeps, request: FastifyRequest, u
  * locks of its email address and phone number (their recipient windows' failure counts).
  */
 export async function unlockUser(deps: GatewayDeps, request: FastifyRequest, userId: string): Promise<void> {
-  await onAccount(deps, userId, async (trx) => {
+  await onAccount(deps, async (trx) => {
     const user = await findUserById(trx, userId);
     if (user === undefined) return undefined;
     const factorLock = user.factor_failures >= deps.config.FACTOR_LOCKOUT_FAILURES;

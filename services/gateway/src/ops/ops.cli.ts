@@ -10,6 +10,7 @@ interface OpsCommand {
 }
 
 const COMMANDS: Record<string, () => Promise<OpsCommand>> = {
+  'admin-key': () => import('./admin-key.cli.ts'),
   'kill-switch': () => import('./kill-switch.cli.ts'),
 };
 

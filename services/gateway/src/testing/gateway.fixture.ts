@@ -74,6 +74,9 @@ function lateGateway(current: () => TestGateway): TestGateway {
     get app() {
       return current().app;
     },
+    get admin() {
+      return current().admin;
+    },
     get deps() {
       return current().deps;
     },

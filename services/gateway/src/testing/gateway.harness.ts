@@ -7,6 +7,8 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import type { FactorVerifier } from '../accounts/auth/factor.port.ts';
+import { buildAdminApp } from '../admin/admin.app.ts';
+import { hashAdminKey } from '../admin/admin.keys.ts';
 import { buildApp } from '../app.ts';
 import { type GatewayConfig, parseGatewayConfig } from '../config.ts';
 import {
@@ -19,6 +21,8 @@ import {
 
 export interface TestGateway {
   app: FastifyInstance;
+  /** The admin API on the same deps (keys: ADMIN_API_KEYS, by default `TEST_ADMIN_KEY` as test-operator). */
+  admin: FastifyInstance;
   deps: RunningGatewayDeps;
   config: GatewayConfig;
   /** The envelope key ring the gateway seals with (to open jobs as a worker would). */
@@ -42,6 +46,10 @@ export function ed25519Pem(): string {
   return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
+/** The admin API key every test gateway accepts unless its env sets ADMIN_API_KEYS (named test-operator). */
+export const TEST_ADMIN_KEY = 'otpa_test-key-for-the-gateway-harness-only';
+export const TEST_ADMIN_OPERATOR = 'test-operator';
+
 /** Everything the gateway needs, with fresh secrets, a queue prefix of its own and no timer relay. */
 export function testEnvironment(database: TestDatabase, env: Record<string, string> = {}): Record<string, string> {
   return {
@@ -57,6 +65,7 @@ export function testEnvironment(database: TestDatabase, env: Record<string, stri
     RELAY_INTERVAL_MS: '3600000',
     // Tests send to numbers of many countries; the ones about where SMS may go set their own list.
     SMS_ALLOWED_COUNTRIES: '*',
+    ADMIN_API_KEYS: `${TEST_ADMIN_OPERATOR}:${hashAdminKey(TEST_ADMIN_KEY)}`,
     ...env,
   };
 }
@@ -76,16 +85,18 @@ export async function startTestGateway(database: TestDatabase, options: TestGate
   if (options.factors !== undefined) deps.factors = options.factors;
   if (options.waitForRedis !== false) await waitUntilReady(deps.redis);
   const app = await buildApp(deps);
+  const admin = await buildAdminApp(deps);
   const inspectRedis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
   const inspect = createDeliveryQueues(inspectRedis, config.QUEUE_PREFIX, log);
   return {
     app,
+    admin,
     deps,
     config,
     ring: parseKeyRing(config.ENVELOPE_KEYS),
     inspect,
     async close() {
-      await app.close();
+      await Promise.all([app.close(), admin.close()]);
       await closeGatewayDeps(deps);
       // Leave nothing of this test in the shared Redis.
       await Promise.all(Object.values(inspect).map((queue) => queue.obliterate({ force: true })));

@@ -7,6 +7,7 @@
 // The gateway's test harness, for its own tests and for other services' tests (as
 // `@otp/gateway/testing`): a gateway on the test Postgres and Redis, and the flows tests repeat.
 export * from './accounts.ts';
+export * from './admin.ts';
 export * from './admin-api.ts';
 export * from './bad-input.ts';
 export * from './delivered-code.ts';

@@ -1,4 +1,4 @@
-import { findSession } from '@otp/db';
+import { findAccessState } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import type { FastifyRequest } from 'fastify';
 import { type GatewayDeps, now } from '../../deps.ts';
@@ -19,7 +19,8 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /**
  * A preHandler that accepts only a valid Bearer access token of a session that was not revoked
- * (signed out, or ended by a refresh-token reuse), and sets `request.userId` and `request.auth`.
+ * (signed out, or ended by a refresh-token reuse) of an account that is not disabled (403
+ * account_disabled), and sets `request.userId` and `request.auth`.
  */
 export function authenticate(deps: GatewayDeps) {
   const settings = tokenSettings(deps);
@@ -31,11 +32,12 @@ export function authenticate(deps: GatewayDeps) {
     }
     if (claims === undefined)
       throw new PublicError('unauthorized', { detail: 'a valid Bearer access token is required' });
-    if (claims.sessionId !== null) {
-      const session = await findSession(deps.db, claims.sessionId);
-      if (session === undefined || session.revoked_at !== null)
-        throw new PublicError('unauthorized', { detail: 'this sign-in has ended' });
-    }
+    const state = await findAccessState(deps.db, claims.userId, claims.sessionId);
+    if (state === undefined) throw new PublicError('unauthorized', { detail: 'this sign-in has ended' });
+    // Before the session: disabling revokes every session, and the holder of a token should be
+    // told why it stopped working rather than sent to sign in again, which would fail too.
+    if (state.disabled) throw new PublicError('account_disabled');
+    if (state.session !== 'live') throw new PublicError('unauthorized', { detail: 'this sign-in has ended' });
     request.userId = claims.userId;
     request.auth = claims;
   };

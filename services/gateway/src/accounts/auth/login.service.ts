@@ -76,6 +76,13 @@ export async function signInWithPassword(
     await recordEvent(deps.db, context, 'sign_in.unverified', { userId: user.id, details: { method: 'password' } });
     throw new PublicError('email_not_verified', { detail: 'verify the email address with the code sent to it' });
   }
+  // Checked, like the above, only once the password proved right: a stranger learns nothing of it.
+  // (completeFirstFactor checks again under the row's lock, against a disable racing this.)
+  if (user.disabled_at !== null) {
+    await reservation.release();
+    await recordEvent(deps.db, context, 'sign_in.disabled', { userId: user.id, details: { method: 'password' } });
+    throw new PublicError('account_disabled');
+  }
   await reservation.succeeded();
   return inTransaction(deps.db, (trx) =>
     completeFirstFactor(trx, deps, context, presentUser(user), { method: 'password', at }),

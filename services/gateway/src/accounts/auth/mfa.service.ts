@@ -1,4 +1,11 @@
-import { consumeMfaToken, countMfaAttempt, type Database, findUserById, insertMfaToken, type Kysely } from '@otp/db';
+import {
+  consumeMfaToken,
+  countMfaAttempt,
+  type Database,
+  insertMfaToken,
+  type Kysely,
+  lockUserForSignIn,
+} from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
@@ -40,6 +47,10 @@ export async function completeFirstFactor(
   first: FirstFactor,
 ): Promise<SignedIn | MfaRequired> {
   const { method, at } = first;
+  // Share-locked to the commit, so a disable either waits for this sign-in (and then revokes its
+  // session) or has committed before it (and is seen here): no session outlives a disable.
+  const account = await lockUserForSignIn(trx, user.id);
+  if (account?.disabled_at != null) throw new PublicError('account_disabled');
   const methods = await (deps.factors ?? NO_FACTORS).methods(trx, user.id);
   if (methods.length === 0) {
     const { sessionId, tokens } = await startSession(trx, deps, context, user.id, at);
@@ -83,10 +94,13 @@ export async function completeMfa(
     });
     throw new PublicError('invalid_factor_code', { extra: { attemptsRemaining } });
   }
-  return inTransaction(deps.db, async (trx) => {
+  const signedIn = await inTransaction(deps.db, async (trx) => {
     if (!(await consumeMfaToken(trx, tokenHash, at))) throw new PublicError('invalid_mfa_token');
-    const user = await findUserById(trx, counted.user_id);
+    // Locked as in completeFirstFactor, against a disable racing this step.
+    const user = await lockUserForSignIn(trx, counted.user_id);
     if (user === undefined) throw new PublicError('invalid_mfa_token');
+    // The token stays spent: the step cannot be tried again once the account is enabled.
+    if (user.disabled_at !== null) return undefined;
     const { sessionId, tokens } = await startSession(trx, deps, context, user.id, at);
     await recordEvent(trx, context, 'sign_in.succeeded', {
       userId: user.id,
@@ -94,4 +108,7 @@ export async function completeMfa(
     });
     return { user: presentUser(user), tokens };
   });
+  if (signedIn !== undefined) return signedIn;
+  await recordEvent(deps.db, context, 'sign_in.disabled', { userId: counted.user_id, details: { method: 'mfa' } });
+  throw new PublicError('account_disabled');
 }

@@ -3,6 +3,7 @@ import {
   adoptFamily,
   type Database,
   findRefreshTokenByHash,
+  findUserById,
   type Kysely,
   lockSession,
   type RefreshToken,
@@ -26,7 +27,7 @@ async function lockFamilySession(trx: Kysely<Database>, token: RefreshToken): Pr
   return lockSession(trx, token.family_id);
 }
 
-type Rotation = { tokens: Tokens } | { refused: 'unknown' | 'reused' };
+type Rotation = { tokens: Tokens } | { refused: 'unknown' | 'reused' | 'disabled'; userId?: string };
 
 /**
  * Refresh-token rotation, under the session row's lock (`FOR UPDATE`): the token is read again
@@ -61,6 +62,10 @@ export async function refreshTokens(deps: GatewayDeps, context: RequestContext, 
       });
       return { refused: 'reused' };
     }
+    // The disable revokes this session under the same lock; its account is read after the lock,
+    // so a rotation that waited for a disable sees it (one that went first is revoked by it).
+    const account = await findUserById(trx, session.user_id);
+    if (account?.disabled_at != null) return { refused: 'disabled', userId: session.user_id };
     if (session.revoked_at !== null) return { refused: 'unknown' };
     const successorId = randomUUID();
     if ((await retireRefreshToken(trx, tokenHash, successorId, at)) === undefined) return { refused: 'unknown' };
@@ -74,6 +79,13 @@ export async function refreshTokens(deps: GatewayDeps, context: RequestContext, 
     return { tokens: await issueTokensInSession(trx, tokenSettings(deps), position, at, successorId) };
   });
   if ('tokens' in rotation) return rotation.tokens;
+  if (rotation.refused === 'disabled') {
+    await recordEvent(deps.db, context, 'sign_in.disabled', {
+      userId: rotation.userId ?? null,
+      details: { method: 'refresh' },
+    });
+    throw new PublicError('account_disabled');
+  }
   throw new PublicError('invalid_refresh_token');
 }
 

@@ -109,7 +109,7 @@ export class OtpStackClient implements OtpStackConnection {
 
   /** The connection as plain data, for `project.provide`. */
   connection(): OtpStackConnection {
-    const { gatewayUrl, adminUrl, adminApiKey, issuer, audience, codeLength } = this;
+    const { gatewayUrl, adminUrl, adminApiKey, issuer, audience, codeLength, dashboard } = this;
     const { mailDevUrl, smsInboxUrl, databaseUrl, redisUrl } = this;
     return {
       gatewayUrl,

@@ -152,6 +152,20 @@ describe('the Lookup page', () => {
     expect(accepted.statusCode).toBe(204);
   });
 
+  it('refuses a lookup a page on another site makes the browser send, so it writes no audit row', async () => {
+    const user = await registerUser(gateway, 'lookup-cross-site-read');
+    const url = `/lookup/api/users/${user.userId}`;
+    const refused = await call({ method: 'GET', url, headers: { ...OPERATOR, 'sec-fetch-site': 'cross-site' } });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'cross_site_request' });
+    expect(await auditOf('admin.user_viewed', user.userId)).toEqual([]);
+    // Typed into the address bar, or from a client that sends no Sec-Fetch-Site: read.
+    expect((await call({ method: 'GET', url, headers: { ...OPERATOR, 'sec-fetch-site': 'none' } })).statusCode).toBe(
+      200,
+    );
+    expect((await call({ method: 'GET', url })).statusCode).toBe(200);
+  });
+
   it('answers clearly for an unknown account, a bad id, a bad address and an unknown action', async () => {
     const unknown = await call({ method: 'GET', url: '/lookup/api/users/00000000-0000-4000-8000-000000000000' });
     expect(unknown.statusCode).toBe(404);

@@ -60,6 +60,12 @@ export function sameOrigin(request: FastifyRequest): boolean {
   }
 }
 
+/** A browser's own word that the request comes from another site (`Sec-Fetch-Site`). */
+function isFromAnotherSite(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  return site === 'cross-site' || site === 'same-site';
+}
+
 /** What the page is told when the admin API answered an error; the admin API's own 400 details are public. */
 function mapError(answer: AdminApiAnswer, notFound: string): PublicError {
   const detail = (answer.body as { detail?: unknown } | null)?.detail;
@@ -112,6 +118,14 @@ export function lookupRoutes(client: AdminApiClient) {
       (handler: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>) =>
       async (request: FastifyRequest, reply: FastifyReply) => {
         try {
+          // Reads change nothing but each one is an audit row under the operator's name: a page
+          // elsewhere (an <img> pointing here) must not write those rows either. A browser says
+          // where a request comes from; a client that says nothing (curl) may read.
+          if (request.method === 'GET' && isFromAnotherSite(request)) {
+            throw new PublicError('cross_site_request', {
+              detail: "Lookups are made only from the dashboard's own page.",
+            });
+          }
           return await handler(request, reply);
         } catch (error) {
           if (error instanceof PublicError) return problem(reply, error);

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { DashboardConfigSchema } from '@otp/dashboard';
 import { EmailWorkerConfigSchema } from '@otp/email-worker';
 import { GatewayConfigSchema, parseGatewayConfig } from '@otp/gateway';
 import { SmsWorkerConfigSchema } from '@otp/sms-worker';
@@ -233,7 +234,9 @@ describe('Kubernetes manifests', () => {
           if (ref !== undefined) {
             expect(ref.name).toBe(secret?.metadata.name);
             expect(keys).toContain(ref.key);
-          } else if (!['JWT_ISSUER', 'PUBLIC_BASE_URL', 'TWILIO_STATUS_CALLBACK_URL'].includes(variable.name)) {
+          } else if (
+            !['JWT_ISSUER', 'PUBLIC_BASE_URL', 'TWILIO_STATUS_CALLBACK_URL', 'ADMIN_API_URL'].includes(variable.name)
+          ) {
             expect(variable.name, `${manifest.metadata.name}: ${variable.name} must come from the Secret`).not.toMatch(
               secretLike,
             );
@@ -248,6 +251,7 @@ describe('Kubernetes manifests', () => {
       gateway: GatewayConfigSchema,
       'email-worker': EmailWorkerConfigSchema,
       'sms-worker': SmsWorkerConfigSchema,
+      dashboard: DashboardConfigSchema,
     };
     for (const [name, schema] of Object.entries(schemas)) {
       const names = containersOf(deployment(name) as Manifest)[0].env.map(

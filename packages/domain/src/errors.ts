@@ -105,10 +105,21 @@ export const ERROR_CODES = {
   reauthentication_required: { status: 401, title: 'Recent sign-in required' },
   /** A webhook call (Twilio's status callback) without a valid provider signature; nothing changes. */
   invalid_signature: { status: 403, title: 'Invalid request signature' },
+  /**
+   * A changing request (POST) to the dashboard that a browser says came from another site, or
+   * that names no origin: refused so that a page elsewhere cannot act with an operator's
+   * saved sign-in (cross-site request forgery).
+   */
+  cross_site_request: { status: 403, title: 'Cross-site request refused' },
   /** No route matches the method and path. */
   not_found: { status: 404, title: 'Not found' },
   /** A dependency (Postgres) is unavailable, or password hashing is at capacity; retry after `Retry-After`. */
   service_unavailable: { status: 503, title: 'Service unavailable' },
+  /**
+   * A service this one calls answered with something it cannot pass on: the dashboard's Lookup
+   * page when the admin API refuses the dashboard's key or fails (5xx). Unreachable is 503.
+   */
+  upstream_failed: { status: 502, title: 'Upstream service failed' },
   /** Anything unexpected. The detail is never shown; the log has the stack. */
   internal_error: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -78,9 +78,11 @@ export async function resolveOwnImages(options: OtpStackOptions): Promise<Record
   const context = options.build?.context ?? REPOSITORY_ROOT;
   const dockerfile = options.build?.dockerfile ?? 'Dockerfile';
   const repository = options.build?.imageRepository ?? 'otp-testcontainers';
-  const needsBuild = (Object.keys(DOCKERFILE_TARGETS) as OwnService[]).some(
-    (service) => options.images?.[service] === undefined,
+  // The dashboard is built only for a stack that runs it.
+  const wanted = (Object.keys(DOCKERFILE_TARGETS) as OwnService[]).filter(
+    (service) => service !== 'dashboard' || options.dashboard === true,
   );
+  const needsBuild = wanted.some((service) => options.images?.[service] === undefined);
   const tag = needsBuild ? await contextHash(context, dockerfile) : '';
 
   const image = (service: OwnService, after?: Promise<unknown>): Promise<string> => {
@@ -101,6 +103,7 @@ export async function resolveOwnImages(options: OtpStackOptions): Promise<Record
     emailWorker: image('emailWorker', migrate),
     smsWorker: image('smsWorker', migrate),
     smsInbox: image('smsInbox', migrate),
+    dashboard: options.dashboard === true ? image('dashboard', migrate) : Promise.resolve(''),
   };
   // A build may fail before its service is due to start; the start reports it then.
   for (const pending of Object.values(images)) pending.catch(() => undefined);

@@ -6,6 +6,7 @@ import { openNetwork } from './stack-network.ts';
 import {
   ADMIN_PORT,
   checkOptions,
+  DASHBOARD_USER,
   DEFAULT_IMAGES,
   HOSTNAMES,
   type OtpService,
@@ -22,6 +23,7 @@ const HEALTH: Partial<Record<OtpService, { port: number; path: string }>> = {
   gateway: { port: 3000, path: '/health/ready' },
   emailWorker: { port: 3101, path: '/health/ready' },
   smsWorker: { port: 3102, path: '/health/ready' },
+  dashboard: { port: 3001, path: '/health/ready' },
 };
 
 /**
@@ -60,6 +62,12 @@ export class OtpStackContainer {
 
   withSignUp(enabled: boolean): this {
     this.#options.signUp = enabled;
+    return this;
+  }
+
+  /** Also runs the queue dashboard, its Lookup page calling the gateway's admin API. */
+  withDashboard(enabled = true): this {
+    this.#options.dashboard = enabled;
     return this;
   }
 
@@ -167,6 +175,8 @@ export class OtpStackContainer {
       const gateway = ready.then(() => run('gateway', own.gateway, (c) => c.withExposedPorts(ADMIN_PORT)));
       const emailWorker = Promise.all([ready, maildev]).then(() => run('emailWorker', own.emailWorker));
       const smsWorker = Promise.all([ready, smsInbox]).then(() => run('smsWorker', own.smsWorker));
+      // Not after the gateway: the board works without it, and the Lookup page says when it is away.
+      const dashboard = options.dashboard === true ? ready.then(() => run('dashboard', own.dashboard)) : undefined;
       // Every start settles before a failure is reported, so the cleanup leaves none behind.
       const results = await Promise.allSettled([
         postgres,
@@ -177,6 +187,7 @@ export class OtpStackContainer {
         gateway,
         emailWorker,
         smsWorker,
+        dashboard,
       ]);
       const failed = results.find((result) => result.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
@@ -198,6 +209,10 @@ export class OtpStackContainer {
           smsInboxUrl: urlOf(await smsInbox, 1081),
           databaseUrl: `postgres://otp:${encodeURIComponent(secrets.postgresPassword)}@${await hostAndPort(postgres, 5432)}/otp`,
           redisUrl: `redis://${await hostAndPort(redis, 6379)}`,
+          dashboard:
+            dashboard === undefined
+              ? null
+              : { url: urlOf(await dashboard, 3001), user: DASHBOARD_USER, password: secrets.dashboardPassword },
         },
       });
     } catch (error) {

@@ -11,6 +11,9 @@ export interface StackSecrets {
   twilioAuthToken: string;
   /** The stack's own admin API key (configured as `testcontainers` unless `adminApiKeys` is given). */
   adminApiKey: string;
+  /** The key the dashboard (`withDashboard()`) calls the admin API with, configured as `dashboard`. */
+  dashboardAdminKey: string;
+  dashboardPassword: string;
 }
 
 // PKCS#8 wrapping of a raw 32-byte Ed25519 seed (RFC 8410): the DER header before the seed.
@@ -44,6 +47,8 @@ export function stackSecrets(reuseKey?: string): StackSecrets {
     twilioAccountSid: `AC${bytes('twilio-sid', 16).toString('hex')}`,
     twilioAuthToken: bytes('twilio-token', 16).toString('hex'),
     adminApiKey: `otpa_${bytes('admin-key', 32).toString('base64url')}`,
+    dashboardAdminKey: `otpa_${bytes('dashboard-admin-key', 32).toString('base64url')}`,
+    dashboardPassword: bytes('dashboard', 16).toString('hex'),
   };
 }
 

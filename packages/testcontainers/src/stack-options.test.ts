@@ -61,6 +61,25 @@ describe('stack options', () => {
     expect(env.emailWorker).not.toHaveProperty('X');
   });
 
+  it("gives the dashboard the gateway's admin API and a key of its own, whose hash the gateway holds", () => {
+    const env = stackEnvironment({ dashboard: true }, secrets);
+    expect(env.dashboard).toMatchObject({
+      ADMIN_API_URL: 'http://gateway:3002',
+      ADMIN_API_KEY: secrets.dashboardAdminKey,
+      REDIS_URL: env.smsWorker.REDIS_URL,
+      DATABASE_URL: env.gateway.DATABASE_URL,
+    });
+    expect(env.gateway.ADMIN_API_KEYS).toBe(
+      `${adminKeyEntry('testcontainers', secrets.adminApiKey)},${adminKeyEntry('dashboard', secrets.dashboardAdminKey)}`,
+    );
+    // The gateway holds only the hash; the key itself is the dashboard's alone.
+    expect(JSON.stringify(env.gateway)).not.toContain(secrets.dashboardAdminKey);
+    expect(secrets.dashboardAdminKey).toMatch(/^otpa_[A-Za-z0-9_-]{43}$/);
+    expect(secrets.dashboardAdminKey).not.toBe(secrets.adminApiKey);
+    // Without a dashboard the gateway takes only the stack's own key.
+    expect(stackEnvironment({}, secrets).gateway.ADMIN_API_KEYS).not.toContain('dashboard:');
+  });
+
   it('refuses a bad option by name before anything starts', () => {
     expect(() => checkOptions({ codeLength: 5 })).toThrow(/codeLength/);
     expect(() => checkOptions({ codeLength: 11 })).toThrow(/codeLength/);

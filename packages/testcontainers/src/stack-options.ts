@@ -2,7 +2,7 @@ import { MAX_CODE_LENGTH, MIN_CODE_LENGTH } from '@otp/domain';
 import { adminKeyEntry, type StackSecrets } from './secrets.ts';
 
 /** The containers of a stack that run this project's own images. */
-export const OWN_SERVICES = ['migrate', 'gateway', 'emailWorker', 'smsWorker', 'smsInbox'] as const;
+export const OWN_SERVICES = ['migrate', 'gateway', 'emailWorker', 'smsWorker', 'smsInbox', 'dashboard'] as const;
 export type OwnService = (typeof OWN_SERVICES)[number];
 
 /** Every container of a stack. */
@@ -16,6 +16,7 @@ export const DOCKERFILE_TARGETS: Record<OwnService, string> = {
   emailWorker: 'email-worker',
   smsWorker: 'sms-worker',
   smsInbox: 'sms-inbox',
+  dashboard: 'dashboard',
 };
 
 /** The gateway's admin API port inside the stack (ADMIN_PORT). */
@@ -31,6 +32,7 @@ export const HOSTNAMES: Record<OtpService, string> = {
   emailWorker: 'email-worker',
   smsWorker: 'sms-worker',
   smsInbox: 'sms-inbox',
+  dashboard: 'dashboard',
 };
 
 export const DEFAULT_IMAGES = {
@@ -65,6 +67,11 @@ export interface OtpStackOptions {
   limits?: OtpStackLimits;
   /** Whether a login code for an unknown address creates the account (SIGNUP_ENABLED; default true). */
   signUp?: boolean;
+  /**
+   * Also start the queue dashboard (default false), with its kill switches page and its Lookup
+   * page over the gateway's admin API, which it calls with a key generated for the stack.
+   */
+  dashboard?: boolean;
   /**
    * Countries SMS may go to (SMS_ALLOWED_COUNTRIES): ISO 3166-1 alpha-2 codes separated by commas,
    * or `*` (the default here: a test stack sends to any country's test numbers).
@@ -149,9 +156,13 @@ const INTERNAL = {
   redisUrl: `redis://${HOSTNAMES.redis}:6379`,
   gatewayUrl: `http://${HOSTNAMES.gateway}:3000`,
   adminPort: ADMIN_PORT,
+  adminApiUrl: `http://${HOSTNAMES.gateway}:${ADMIN_PORT}`,
   smsInboxUrl: `http://${HOSTNAMES.smsInbox}:1081`,
   smtpUrl: `smtp://${HOSTNAMES.maildev}:1025`,
 };
+
+/** The dashboard's basic sign-in user; the password is one of the stack's secrets. */
+export const DASHBOARD_USER = 'operator';
 
 /** The sender number of SMS: Twilio's magic test number that always succeeds. */
 const TWILIO_FROM = '+15005550006';
@@ -196,7 +207,11 @@ export function stackEnvironment(
       // No load balancer in front to notice a draining replica: stop at once.
       SHUTDOWN_DRAIN_MS: '0',
       ADMIN_PORT: String(INTERNAL.adminPort),
-      ADMIN_API_KEYS: options.adminApiKeys ?? adminKeyEntry('testcontainers', secrets.adminApiKey),
+      // The stack's own key (or the caller's entries), and the dashboard's key when it runs one.
+      ADMIN_API_KEYS: [
+        options.adminApiKeys ?? adminKeyEntry('testcontainers', secrets.adminApiKey),
+        ...(options.dashboard === true ? [adminKeyEntry('dashboard', secrets.dashboardAdminKey)] : []),
+      ].join(','),
       ...defined({
         OTP_CODE_LENGTH: options.codeLength,
         OTP_TTL_SECONDS: options.codeTtlSeconds,
@@ -218,6 +233,15 @@ export function stackEnvironment(
       TWILIO_FROM,
       TWILIO_API_BASE_URL: INTERNAL.smsInboxUrl,
       TWILIO_STATUS_CALLBACK_URL: `${INTERNAL.gatewayUrl}/v1/webhooks/twilio/status`,
+    },
+    dashboard: {
+      REDIS_URL: INTERNAL.redisUrl,
+      LOG_LEVEL: 'info',
+      DASHBOARD_USER: DASHBOARD_USER,
+      DASHBOARD_PASSWORD: secrets.dashboardPassword,
+      DATABASE_URL: INTERNAL.databaseUrl(secrets),
+      ADMIN_API_URL: INTERNAL.adminApiUrl,
+      ADMIN_API_KEY: secrets.dashboardAdminKey,
     },
   };
   for (const service of SERVICES) base[service] = { ...base[service], ...options.environment?.[service] };

@@ -30,6 +30,8 @@ export interface OtpStackConnection {
   smsInboxUrl: string;
   databaseUrl: string;
   redisUrl: string;
+  /** The queue dashboard and its basic sign-in, when the stack runs one (`withDashboard()`); else null. */
+  dashboard: { url: string; user: string; password: string } | null;
 }
 
 export interface StartedOtpStackParts {
@@ -85,6 +87,8 @@ export class OtpStackClient implements OtpStackConnection {
   /** The Twilio-shaped SMS inbox (`GET /messages`). */
   readonly smsInboxUrl: string;
   readonly codeLength: number;
+  /** The queue dashboard (bull-board, kill switches, Lookup) and its sign-in; null without `withDashboard()`. */
+  readonly dashboard: { url: string; user: string; password: string } | null;
   /** Messages `waitForCode` has already returned. */
   readonly #handedOut = new Set<string>();
 
@@ -100,11 +104,12 @@ export class OtpStackClient implements OtpStackConnection {
     this.mailDevUrl = connection.mailDevUrl;
     this.smsInboxUrl = connection.smsInboxUrl;
     this.codeLength = connection.codeLength;
+    this.dashboard = connection.dashboard;
   }
 
   /** The connection as plain data, for `project.provide`. */
   connection(): OtpStackConnection {
-    const { gatewayUrl, adminUrl, adminApiKey, issuer, audience, codeLength } = this;
+    const { gatewayUrl, adminUrl, adminApiKey, issuer, audience, codeLength, dashboard } = this;
     const { mailDevUrl, smsInboxUrl, databaseUrl, redisUrl } = this;
     return {
       gatewayUrl,
@@ -117,6 +122,7 @@ export class OtpStackClient implements OtpStackConnection {
       smsInboxUrl,
       databaseUrl,
       redisUrl,
+      dashboard,
     };
   }
 

@@ -15,7 +15,11 @@ function started(): StartedOtpStack {
 }
 
 beforeAll(async () => {
-  stack = await new OtpStackContainer().withCodeLength(8).withLimits({ codeRequestsPerMinute: 1000 }).start();
+  stack = await new OtpStackContainer()
+    .withCodeLength(8)
+    .withLimits({ codeRequestsPerMinute: 1000 })
+    .withDashboard()
+    .start();
 });
 afterAll(async () => {
   if (!stopped) await stack?.stop();
@@ -96,6 +100,36 @@ describe('OtpStackContainer', () => {
     }
   });
 
+  it("runs the dashboard, whose Lookup page finds an account through the gateway's admin API", async () => {
+    printLogsOnFailure();
+    const otp = started();
+    const { user } = await otp.signIn('grace@example.com');
+    const dashboard = otp.dashboard;
+    if (dashboard === null) throw new Error('withDashboard() gave no dashboard');
+    const authorization = `Basic ${Buffer.from(`${dashboard.user}:${dashboard.password}`).toString('base64')}`;
+
+    const page = await fetch(`${dashboard.url}/lookup`, { headers: { authorization } });
+    expect(page.status).toBe(200);
+    const found = await fetch(`${dashboard.url}/lookup/api/users?q=grace%40example.com`, {
+      headers: { authorization },
+    });
+    expect(found.status).toBe(200);
+    expect(await found.json()).toMatchObject({ users: [{ id: user.id, email: 'grace@example.com' }] });
+
+    // The admin API recorded the search under the dashboard's key and the signed-in operator.
+    const client = new pg.Client({ connectionString: otp.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        "SELECT details FROM security_events WHERE type = 'admin.users_searched' AND user_id = $1",
+        [user.id],
+      );
+      expect(rows).toMatchObject([{ details: { operator: 'dashboard', actor: dashboard.user } }]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it("keeps every service's logs", () => {
     const otp = started();
     expect(otp.logs('migrate')).not.toBe('');
@@ -108,8 +142,8 @@ describe('OtpStackContainer', () => {
     const client = await getContainerRuntimeClient();
     const docker = client.container.dockerode;
     const onNetwork = await docker.listContainers({ all: true, filters: { network: [otp.networkName] } });
-    // Seven services remain: the one-shot migrate container was removed once it had run.
-    expect(onNetwork).toHaveLength(7);
+    // Eight services remain (the dashboard too): the one-shot migrate container was removed once it had run.
+    expect(onNetwork).toHaveLength(8);
 
     stopped = true;
     await otp.stop();

@@ -6,6 +6,19 @@ import type { DashboardAuth } from './config.ts';
 
 const REALM = 'OTP queue dashboard';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by requireOperator once a request signs in: who it is, as the admin API's audit names them. */
+    operator: string | null;
+  }
+}
+
+/**
+ * The name a bearer-token sign-in acts under. The token is one shared secret with no person
+ * behind it, so the audit trail can only say that the token was used.
+ */
+export const TOKEN_OPERATOR = 'dashboard-token';
+
 // Both sides are hashed first so the comparison always runs over 32 bytes: timingSafeEqual needs
 // equal lengths, and comparing lengths first would tell an attacker how long the secret is.
 function digest(value: string): Buffer {
@@ -106,7 +119,11 @@ export function requireOperator(auth: DashboardAuth, throttle?: SignInThrottle) 
       return;
     }
     const result = check(request);
-    if (result.outcome === 'granted') return;
+    if (result.outcome === 'granted') {
+      // Basic sign-in succeeded only if the user name matched, so the configured name is theirs.
+      request.operator = result.method === 'basic' ? (auth.basic?.user ?? null) : TOKEN_OPERATOR;
+      return;
+    }
     if (result.outcome === 'refused') {
       request.log.warn({ route: request.routeOptions.url }, 'dashboard sign-in refused');
       if (throttle !== undefined) {

@@ -1,10 +1,11 @@
 import { ConfigError } from '@otp/domain';
 import { describe, expect, it } from 'vitest';
-import { dashboardAuth, parseDashboardConfig } from './config.ts';
+import { adminApiSettings, dashboardAuth, parseDashboardConfig } from './config.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const PASSWORD = 'a-long-enough-password';
 const TOKEN = 'tok_0123456789abcdef0123456789abcdef';
+const ADMIN_KEY = 'otpa_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG';
 
 function problems(env: Record<string, string | undefined>): string {
   try {
@@ -76,5 +77,37 @@ describe('dashboard configuration', () => {
     expect(found).toContain('REDIS_URL');
     expect(found).not.toContain('short-pw');
     expect(found).not.toContain('tiny-token');
+  });
+
+  it('turns the Lookup page on with the admin API URL and key together, off without either', () => {
+    const off = parseDashboardConfig({ REDIS_URL, DASHBOARD_TOKEN: TOKEN });
+    expect(adminApiSettings(off)).toBeUndefined();
+    const on = parseDashboardConfig({
+      REDIS_URL,
+      DASHBOARD_TOKEN: TOKEN,
+      ADMIN_API_URL: 'http://gateway:3002',
+      ADMIN_API_KEY: ADMIN_KEY,
+    });
+    expect(adminApiSettings(on)).toEqual({ url: 'http://gateway:3002', key: ADMIN_KEY, timeoutMs: 5000 });
+  });
+
+  it('stops at start with one admin API setting and not the other, naming the missing one', () => {
+    const urlOnly = problems({ REDIS_URL, DASHBOARD_TOKEN: TOKEN, ADMIN_API_URL: 'http://gateway:3002' });
+    expect(urlOnly).toContain('ADMIN_API_KEY: required when ADMIN_API_URL is set');
+    const keyOnly = problems({ REDIS_URL, DASHBOARD_TOKEN: TOKEN, ADMIN_API_KEY: ADMIN_KEY });
+    expect(keyOnly).toContain('ADMIN_API_URL: required when ADMIN_API_KEY is set');
+    expect(keyOnly).not.toContain(ADMIN_KEY);
+  });
+
+  it('names a bad admin API URL or a short key without echoing the key', () => {
+    const found = problems({
+      REDIS_URL,
+      DASHBOARD_TOKEN: TOKEN,
+      ADMIN_API_URL: 'gateway:3002/admin',
+      ADMIN_API_KEY: 'short-admin-key',
+    });
+    expect(found).toContain('ADMIN_API_URL');
+    expect(found).toContain('ADMIN_API_KEY');
+    expect(found).not.toContain('short-admin-key');
   });
 });

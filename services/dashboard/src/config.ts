@@ -19,6 +19,30 @@ export const DashboardConfigSchema = Type.Object({
         'kill_switches is needed. Unset: no such page',
     }),
   ),
+  ADMIN_API_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/?#]+/?$',
+      description:
+        "Base URL of the gateway's admin API listener (ADMIN_PORT, e.g. http://gateway:3002), for the Lookup page " +
+        '(/lookup, linked from the board); set with ADMIN_API_KEY. Unset: no such page',
+    }),
+  ),
+  ADMIN_API_KEY: Type.Optional(
+    Type.String({
+      minLength: 24,
+      maxLength: 256,
+      pattern: '^[\\x21-\\x7e]+$',
+      description:
+        "The admin API key the dashboard calls with (its hash is an entry of the gateway's ADMIN_API_KEYS); set with " +
+        'ADMIN_API_URL. Never sent to the browser',
+    }),
+  ),
+  ADMIN_API_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 60_000,
+    default: 5000,
+    description: 'How long the Lookup page waits for an admin API answer before it says the API is unavailable',
+  }),
   LOG_LEVEL: LogLevel,
   DASHBOARD_USER: Type.Optional(
     Type.String({
@@ -69,6 +93,15 @@ export interface DashboardAuth {
   token?: string;
 }
 
+/** The gateway's admin API as the Lookup page calls it (server to server). */
+export interface AdminApiSettings {
+  /** Base URL of the admin listener, e.g. http://gateway:3002. */
+  url: string;
+  /** Sent as `Authorization: Bearer`; stays in this process. */
+  key: string;
+  timeoutMs: number;
+}
+
 /**
  * Parses and checks the dashboard's environment; throws a ConfigError naming each bad variable.
  * The dashboard never runs open: at least one way to sign in must be configured.
@@ -86,8 +119,21 @@ export function parseDashboardConfig(env: Record<string, string | undefined>): D
         'DASHBOARD_TOKEN (bearer), or both; the dashboard never runs without authentication',
     );
   }
+  // Half a setting would leave a Lookup page that can never work: refuse at start instead.
+  if (config.ADMIN_API_URL !== undefined && config.ADMIN_API_KEY === undefined) {
+    problems.push('ADMIN_API_KEY: required when ADMIN_API_URL is set');
+  }
+  if (config.ADMIN_API_KEY !== undefined && config.ADMIN_API_URL === undefined) {
+    problems.push('ADMIN_API_URL: required when ADMIN_API_KEY is set');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Where the Lookup page's admin API is, or undefined when the page is off. */
+export function adminApiSettings(config: DashboardConfig): AdminApiSettings | undefined {
+  if (config.ADMIN_API_URL === undefined || config.ADMIN_API_KEY === undefined) return undefined;
+  return { url: config.ADMIN_API_URL, key: config.ADMIN_API_KEY, timeoutMs: config.ADMIN_API_TIMEOUT_MS };
 }
 
 /** The sign-in methods a parsed configuration enables. */

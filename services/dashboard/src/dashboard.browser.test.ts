@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setKillSwitch } from '@otp/db';
+import { registerUser } from '@otp/gateway/testing';
 import { REPO_ROOT } from '@otp/testkit';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,5 +133,44 @@ describe('queue dashboard in Chromium', () => {
     ]);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-kill-switches.png') });
+  });
+
+  it('finds an account on the Lookup page, shows it, and disables it, audited under the operator', async () => {
+    const user = await registerUser(scenario.gateway, 'browser-lookup');
+    const browser = await openBrowser({ username: TEST_AUTH.basic.user, password: TEST_AUTH.basic.password });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(`${baseUrl}/`);
+    await expect.poll(() => page.title(), { timeout: 30_000 }).toBe('OTP delivery queues');
+    await page.locator('header button[aria-haspopup="menu"]').last().click();
+    await page.getByRole('menuitem', { name: 'Lookup' }).click();
+    await page.waitForURL(`${baseUrl}/lookup`, { timeout: 30_000 });
+
+    await page.getByLabel('Email or phone (+E.164)').first().fill(user.email);
+    await page.getByRole('button', { name: 'Find account' }).click();
+    const row = page.getByRole('row', { name: new RegExp(user.email.split('@')[0] ?? '', 'i') });
+    await row.getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => page.locator('#user-state').textContent(), { timeout: 30_000 }).toBe('enabled');
+    expect(await page.locator('#user-detail').textContent()).toContain(user.userId);
+
+    // Disabling asks first; the browser's confirm dialog is accepted.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await expect
+      .poll(() => page.locator('#user-state').textContent(), { timeout: 30_000 })
+      .toMatch(/^disabled since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+    await page.getByText('Disable: done.').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Enable' }).waitFor({ timeout: 30_000 });
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-lookup.png'), fullPage: true });
+
+    const event = await scenario.gateway.deps.db
+      .selectFrom('security_events')
+      .select('details')
+      .where('type', '=', 'admin.user_disabled')
+      .where('user_id', '=', user.userId)
+      .executeTakeFirstOrThrow();
+    expect(event.details).toMatchObject({ operator: 'dashboard', actor: TEST_AUTH.basic.user });
+    const text = await page.content();
+    for (const secret of scenario.secrets()) expect(text.toLowerCase()).not.toContain(secret.toLowerCase());
   });
 });

@@ -10,10 +10,12 @@ import {
 } from '@otp/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { AdminApiClient } from './admin-api.client.ts';
 import { requireOperator } from './auth.ts';
 import { createDeliveryBoard } from './board.ts';
 import type { DashboardAuth } from './config.ts';
 import { KILL_SWITCHES_PATH, killSwitchRoutes } from './kill-switches.page.ts';
+import { LOOKUP_PATH, lookupRoutes } from './lookup.routes.ts';
 
 export interface DashboardDeps {
   /** A fail-fast connection (createProducerRedis): the board's queues and the readiness ping share it. */
@@ -33,6 +35,8 @@ export interface DashboardDeps {
    * The caller owns (and closes) it.
    */
   db?: Kysely<Database>;
+  /** The gateway's admin API (ADMIN_API_URL and ADMIN_API_KEY), for the Lookup page; unset: no such page or link. */
+  adminApi?: AdminApiClient;
 }
 
 const PROBE_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
@@ -56,10 +60,14 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     redis: deps.redis,
     prefix: deps.prefix,
     log: deps.log,
-    links: deps.db === undefined ? [] : [{ text: 'Kill switches', url: KILL_SWITCHES_PATH }],
+    links: [
+      ...(deps.db === undefined ? [] : [{ text: 'Kill switches', url: KILL_SWITCHES_PATH }]),
+      ...(deps.adminApi === undefined ? [] : [{ text: 'Lookup', url: LOOKUP_PATH }]),
+    ],
   });
   app.addHook('onClose', () => board.close());
 
+  app.decorateRequest('operator', null);
   app.setNotFoundHandler((_request, reply) => {
     const problem = new PublicError('not_found');
     return reply.code(problem.status).type('application/problem+json').send(problem.toProblem());
@@ -96,6 +104,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     });
     await operators.register(board.plugin);
     if (deps.db !== undefined) await operators.register(killSwitchRoutes(deps.db));
+    if (deps.adminApi !== undefined) await operators.register(lookupRoutes(deps.adminApi));
   });
 
   app.addHook('onResponse', async (request, reply) => {

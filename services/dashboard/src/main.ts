@@ -10,7 +10,8 @@ import {
   REPOSITORY_ENV_FILE,
   readEnvironment,
 } from '@otp/runtime';
-import { type DashboardConfig, dashboardAuth, parseDashboardConfig } from './config.ts';
+import { createAdminApiClient } from './admin-api.client.ts';
+import { adminApiSettings, type DashboardConfig, dashboardAuth, parseDashboardConfig } from './config.ts';
 import { buildDashboard } from './dashboard.ts';
 
 const service = 'dashboard';
@@ -32,6 +33,9 @@ const db =
     ? undefined
     : createDb({ url: config.DATABASE_URL, poolSize: 2, applicationName: service });
 
+// Optional: the Lookup page calls the gateway's admin API with its key, server to server.
+const adminApi = adminApiSettings(config);
+
 const app = await buildDashboard({
   redis,
   prefix: config.QUEUE_PREFIX,
@@ -43,6 +47,7 @@ const app = await buildDashboard({
   },
   log,
   ...(db === undefined ? {} : { db }),
+  ...(adminApi === undefined ? {} : { adminApi: createAdminApiClient(adminApi) }),
 });
 await app.listen({ host: config.DASHBOARD_HOST, port: config.DASHBOARD_PORT });
 log.info(
@@ -51,6 +56,8 @@ log.info(
     queuePrefix: config.QUEUE_PREFIX,
     auth: Object.keys(dashboardAuth(config)),
     killSwitchesPage: db !== undefined,
+    // Where the Lookup page's calls go (never the key).
+    lookupPage: adminApi === undefined ? false : adminApi.url,
   },
   'dashboard started',
 );

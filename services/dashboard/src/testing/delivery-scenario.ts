@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type { DeliveryWorker } from '@otp/delivery';
 import { noticeJobId } from '@otp/domain';
 import { createSmtpSender, startWorker as startEmailWorker } from '@otp/email-worker';
-import { deliveredSecret, deliveryJob, post, type TestGateway, useTestGateway } from '@otp/gateway/testing';
+import {
+  deliveredSecret,
+  deliveryJob,
+  listenAdminApi,
+  post,
+  type TestGateway,
+  testAdminKey,
+  useTestGateway,
+} from '@otp/gateway/testing';
 import { createTwilioSender, startWorker as startSmsWorker } from '@otp/sms-worker';
 import {
   type SmtpSink,
@@ -17,6 +25,7 @@ import { type Job, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { vi } from 'vitest';
+import { createAdminApiClient } from '../admin-api.client.ts';
 import { type CapturedLogs, captureLogs } from './captured-logs.ts';
 import { startTestDashboard } from './dashboard.fixture.ts';
 
@@ -76,13 +85,20 @@ function emptyStates(): Record<JobState, string[]> {
  */
 export function useDeliveryScenario(): DeliveryScenario {
   const logs = captureLogs();
+  // The dashboard's Lookup page calls the gateway's admin listener with this key.
+  const adminKey = testAdminKey('dashboard');
   const { gateway, database } = useTestGateway({
     log: logs.logger('gateway'),
-    env: { OTP_CODE_LENGTH: '10', DELIVERY_BACKOFF_MS: '600000', DELIVERY_ATTEMPTS: '3' },
+    env: {
+      OTP_CODE_LENGTH: '10',
+      DELIVERY_BACKOFF_MS: '600000',
+      DELIVERY_ATTEMPTS: '3',
+      ADMIN_API_KEYS: adminKey.entry,
+    },
   });
   const ready = useFixture(
     'useDeliveryScenario()',
-    () => playDeliveryScenario(gateway, database, logs),
+    () => playDeliveryScenario(gateway, database, logs, adminKey.key),
     (played) => played.close(),
     // Some twenty deliveries through real workers, one after the other: past the default hook timeout.
     180_000,
@@ -121,12 +137,14 @@ async function playDeliveryScenario(
   gateway: TestGateway,
   database: TestDatabase,
   logs: CapturedLogs,
+  adminKey: string,
 ): Promise<PlayedScenario> {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
   const [smtp, twilio] = await Promise.all([startSmtpSink(), startTwilioFake({ accountSid, authToken })]);
   const prefix = gateway.config.QUEUE_PREFIX;
-  const secrets = new Set<string>();
+  // The admin API key is a secret too: no answer or log of the dashboard may show it.
+  const secrets = new Set<string>([adminKey]);
   const jobs: Record<Channel, Record<JobState, string[]>> = { email: emptyStates(), sms: emptyStates() };
 
   async function requestCode(channel: Channel): Promise<Job> {
@@ -249,6 +267,7 @@ async function playDeliveryScenario(
     jobs[channel].active.push(job.id);
   }
 
+  const adminUrl = await listenAdminApi(gateway);
   const dashboard = await startTestDashboard({
     prefix,
     // The tests send many wrong credentials on purpose; the throttle has its own test.
@@ -256,6 +275,7 @@ async function playDeliveryScenario(
     log: logs.logger('dashboard'),
     // The kill switches page reads the gateway's database.
     db: database.db,
+    adminApi: createAdminApiClient({ url: adminUrl, key: adminKey, timeoutMs: 5000 }),
   });
 
   return {

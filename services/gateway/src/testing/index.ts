@@ -8,6 +8,7 @@
 // `@otp/gateway/testing`): a gateway on the test Postgres and Redis, and the flows tests repeat.
 export * from './accounts.ts';
 export * from './admin.ts';
+export * from './admin-api.ts';
 export * from './bad-input.ts';
 export * from './delivered-code.ts';
 export * from './factors.ts';

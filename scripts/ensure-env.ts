@@ -1,7 +1,7 @@
 // Prepares a machine for `pnpm dev`: writes .env from .env.example with fresh development secrets
 // when there is none, and creates the Postgres database named by DATABASE_URL when it is missing.
 // Prints what it did, never a secret. Run alone with `node scripts/ensure-env.ts`.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -20,6 +20,17 @@ function freshSecrets(): Record<string, string> {
     // One line: the \n escapes become newlines again when the file is read.
     JWT_PRIVATE_KEY: `"${pem.trim().replaceAll('\n', '\\n')}"`,
   };
+}
+
+/**
+ * The dashboard's Lookup page on a development machine: a fresh admin API key for the dashboard
+ * (ADMIN_API_KEY) and its entry in the gateway's ADMIN_API_KEYS (the key's hash), with the admin
+ * listener's URL. All three or none: a key without its entry is refused.
+ */
+function devAdminAccess(): Record<string, string> {
+  const key = `otpa_${randomBytes(32).toString('base64url')}`;
+  const hash = createHash('sha256').update(key).digest('base64url');
+  return { ADMIN_API_KEYS: `dev-dashboard:${hash}`, ADMIN_API_KEY: key, ADMIN_API_URL: 'http://127.0.0.1:3002' };
 }
 
 /**
@@ -46,9 +57,12 @@ function ensureEnvFile(root: string): Record<string, string | undefined> {
     let text = readFileSync(envPath, 'utf8');
     const present = parseEnv(text);
     // Settings a later release made required get their development value the same way.
-    const added = Object.entries({ ...freshSecrets(), ...REQUIRED_DEVELOPMENT_SETTINGS }).filter(
-      ([name]) => !present[name],
-    );
+    const noAdminAccess = !present.ADMIN_API_KEYS && !present.ADMIN_API_KEY && !present.ADMIN_API_URL;
+    const added = Object.entries({
+      ...freshSecrets(),
+      ...REQUIRED_DEVELOPMENT_SETTINGS,
+      ...(noAdminAccess ? devAdminAccess() : {}),
+    }).filter(([name]) => !present[name]);
     for (const [name, value] of added) text = setVariable(text, name, value);
     if (added.length > 0) {
       writeFileSync(envPath, text, { mode: 0o600 });
@@ -59,7 +73,7 @@ function ensureEnvFile(root: string): Record<string, string | undefined> {
     return parseEnv(text);
   }
   let text = readFileSync(join(root, '.env.example'), 'utf8');
-  const secrets = freshSecrets();
+  const secrets = { ...freshSecrets(), ...devAdminAccess() };
   for (const [name, value] of Object.entries(secrets)) text = setVariable(text, name, value);
   // Connection strings already in the environment (e.g. from CI) are kept in the file as well.
   for (const name of ['DATABASE_URL', 'REDIS_URL']) {

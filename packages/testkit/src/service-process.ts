@@ -25,15 +25,24 @@ export interface StartServiceOptions {
   readyTimeoutMs?: number;
 }
 
+const handedOut = new Set<number>();
+
 /** A free TCP port on the loopback interface. */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+  // The port is free only until someone binds it: a port this process handed out already, and
+  // whose service may not have bound it yet, is never handed out again (a gateway now takes two).
+  for (;;) {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const address = server.address();
+    server.close();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    if (!handedOut.has(address.port)) {
+      handedOut.add(address.port);
+      return address.port;
+    }
+  }
 }
 
 /**

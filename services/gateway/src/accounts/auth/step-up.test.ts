@@ -33,6 +33,11 @@ describe('step-up: changes to how an account signs in need a recent sign-in', ()
     ['DELETE /v1/me/totp', (token) => del(gateway.app, '/v1/me/totp', { code: '123456' }, bearer(token))],
     ['DELETE /v1/me/hotp', (token) => del(gateway.app, '/v1/me/hotp', { code: '123456' }, bearer(token))],
     ['DELETE /v1/me', (token) => del(gateway.app, '/v1/me', {}, bearer(token))],
+    ['POST /v1/me/email', (token) => post(gateway.app, '/v1/me/email', { email: 'moved@example.com' }, bearer(token))],
+    [
+      'POST /v1/me/password',
+      (token) => post(gateway.app, '/v1/me/password', { newPassword: 'a new password here' }, bearer(token)),
+    ],
     [
       'POST /v1/me/recovery-codes',
       (token) => post(gateway.app, '/v1/me/recovery-codes', { code: '123456' }, bearer(token)),

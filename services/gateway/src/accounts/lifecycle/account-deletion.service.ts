@@ -55,7 +55,7 @@ interface QueuedJob {
  * verified address.
  * After the commit, the queue jobs of the removed challenges and notices are removed too; a job a
  * worker is running at that moment may still send, and any job left finds its row gone and
- * completes without sending. docs/accounts-and-factors.md ("Account deletion") lists every table.
+ * completes without sending. docs/account-lifecycle.md ("Deleting the account") lists every table.
  *
  * Concurrency: the row locks are taken so that sign-ins and refreshes racing the deletion leave
  * nothing behind (see lockUserForDeletion and holdUserAgainstReferences).

@@ -1,9 +1,8 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { trustProxySetting } from '@otp/domain';
 import { instrumentHttp, serveMetrics } from '@otp/runtime';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authRoutes } from './accounts/auth/auth.routes.ts';
 import { challengePurposes } from './accounts/auth/challenge-purposes.ts';
 import { jwksRoutes } from './accounts/auth/jwks.routes.ts';
@@ -20,37 +19,18 @@ import { corsOrigins } from './config.ts';
 import type { GatewayDeps } from './deps.ts';
 import { registerDrain } from './http/drain.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { gatewayFastifyOptions } from './http/fastify-options.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerRateLimits } from './http/rate-limit.plugin.ts';
-import { requestIdFor } from './http/request-id.ts';
-import { ANSWER_FORMATS, REQUEST_FORMATS } from './http/schemas.ts';
 import { registerTracing } from './http/tracing.ts';
 import { healthRoutes } from './ops/health.routes.ts';
 
 /** The gateway's HTTP app, with every plugin and route registered explicitly; not listening. */
 export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  const app = Fastify({
-    loggerInstance: deps.log as FastifyBaseLogger,
-    genReqId: requestIdFor,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
-    // X-Forwarded-For is believed only when the socket peer is one of the named proxies.
-    trustProxy: trustProxySetting(config.TRUST_PROXY),
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    ajv: {
-      // Reject rather than repair: unknown properties fail (not stripped) and types are not
-      // coerced, so `{"code": 123456}` is a 400 like any other wrong type. An email address is
-      // checked by the rules that normalise it (`idn-email`, http/schemas.ts).
-      customOptions: {
-        removeAdditional: false,
-        coerceTypes: false,
-        useDefaults: false,
-        allErrors: false,
-        formats: REQUEST_FORMATS,
-      },
-    },
-    serializerOpts: { ajv: { formats: ANSWER_FORMATS } },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify(
+    gatewayFastifyOptions(config, deps.log as FastifyBaseLogger),
+  ).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only: any other body (Fastify also parses text/plain by default) is 415.
   app.removeContentTypeParser('text/plain');

@@ -1,10 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { trustProxySetting } from '@otp/domain';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { GatewayDeps } from '../deps.ts';
 import { registerErrorHandling } from '../http/errors.ts';
-import { requestIdFor } from '../http/request-id.ts';
-import { ANSWER_FORMATS, REQUEST_FORMATS } from '../http/schemas.ts';
+import { gatewayFastifyOptions } from '../http/fastify-options.ts';
 import { adminAuthentication, adminKeyEntries } from './admin.auth.ts';
 import { registerAdminOpenApi } from './admin.openapi.ts';
 import { adminKillSwitchRoutes } from './admin-kill-switches.routes.ts';
@@ -20,24 +18,10 @@ import { adminUserRoutes } from './admin-users.routes.ts';
  */
 export async function buildAdminApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  const app = Fastify({
-    loggerInstance: deps.log.child({ listener: 'admin' }) as FastifyBaseLogger,
-    genReqId: requestIdFor,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
-    trustProxy: trustProxySetting(config.TRUST_PROXY),
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    // As the public app (app.ts): reject rather than repair.
-    ajv: {
-      customOptions: {
-        removeAdditional: false,
-        coerceTypes: false,
-        useDefaults: false,
-        allErrors: false,
-        formats: REQUEST_FORMATS,
-      },
-    },
-    serializerOpts: { ajv: { formats: ANSWER_FORMATS } },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  // As the public app (app.ts): reject rather than repair.
+  const app = Fastify(
+    gatewayFastifyOptions(config, deps.log.child({ listener: 'admin' }) as FastifyBaseLogger),
+  ).withTypeProvider<TypeBoxTypeProvider>();
 
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('admin', null);

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { countRemainingRecoveryCodes, findUserById, listEnabledFactors, setUserName, type User } from '@otp/db';
 import { PublicError } from '@otp/domain';
+import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { presentRequested } from '../../codes/challenges/challenge.presenter.ts';
 import { requestChallenge } from '../../codes/challenges/challenge.request.service.ts';
@@ -87,6 +88,28 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
     });
   }
 
+  /**
+   * A code to an address the signed-in account wants (verify_phone by SMS, change_email by email),
+   * bound to the account, and the event that says it was asked for.
+   */
+  async function codeToNewAddress(
+    request: FastifyRequest,
+    channel: 'sms' | 'email',
+    to: string,
+    event: 'phone.verification_requested' | 'email.change_requested',
+  ) {
+    const userId = request.userId as string;
+    const context = requestContext(request, deps);
+    const purpose = channel === 'sms' ? 'verify_phone' : 'change_email';
+    const requested = await requestChallenge(
+      deps,
+      { channel, to, purpose, locale: deps.config.DEFAULT_LOCALE, userId },
+      context,
+    );
+    await recordEvent(deps.db, context, event, { userId, details: { challengeId: requested.id } });
+    return presentRequested(requested);
+  }
+
   // Verifying the code (POST /v1/otp/challenges/:id/verify) sets the phone on this account, or
   // answers 409 phone_taken, without saying which account, when another one holds the number.
   app.post(
@@ -102,26 +125,8 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
       onRequest: limits.codeRequests,
       preHandler: [authenticate(deps), requireRecentSignIn(deps, 'phone.change')],
     },
-    async (request, reply) => {
-      const userId = request.userId as string;
-      const context = requestContext(request, deps);
-      const requested = await requestChallenge(
-        deps,
-        {
-          channel: 'sms',
-          to: request.body.phone,
-          purpose: 'verify_phone',
-          locale: deps.config.DEFAULT_LOCALE,
-          userId,
-        },
-        context,
-      );
-      await recordEvent(deps.db, context, 'phone.verification_requested', {
-        userId,
-        details: { challengeId: requested.id },
-      });
-      return reply.code(202).send(presentRequested(requested));
-    },
+    async (request, reply) =>
+      reply.code(202).send(await codeToNewAddress(request, 'sms', request.body.phone, 'phone.verification_requested')),
   );
 
   // A credential: whoever holds the account's address can sign in with it and reset its password,
@@ -142,25 +147,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
       onRequest: limits.codeRequests,
       preHandler: [authenticate(deps), requireRecentSignIn(deps, 'email.change')],
     },
-    async (request, reply) => {
-      const userId = request.userId as string;
-      const context = requestContext(request, deps);
-      const requested = await requestChallenge(
-        deps,
-        {
-          channel: 'email',
-          to: request.body.email,
-          purpose: 'change_email',
-          locale: deps.config.DEFAULT_LOCALE,
-          userId,
-        },
-        context,
-      );
-      await recordEvent(deps.db, context, 'email.change_requested', {
-        userId,
-        details: { challengeId: requested.id },
-      });
-      return reply.code(202).send(presentRequested(requested));
-    },
+    async (request, reply) =>
+      reply.code(202).send(await codeToNewAddress(request, 'email', request.body.email, 'email.change_requested')),
   );
 };

@@ -30,6 +30,14 @@ describe('mapping errors to problems', () => {
     }
   });
 
+  it('turns a transaction Postgres aborted (deadlock, serialization conflict) into 503: the same request may be sent again', () => {
+    for (const code of ['40P01', '40001']) {
+      const mapped = toPublicError(fault('deadlock detected', { code }));
+      expect(mapped.code, code).toBe('service_unavailable');
+      expect(mapped.retryAfterSeconds).toBe(1);
+    }
+  });
+
   it('answers anything else as a generic 500 that says nothing of the cause', () => {
     const mapped = toPublicError(fault('duplicate key value violates unique constraint', { code: '23505' }));
     expect(mapped.code).toBe('internal_error');

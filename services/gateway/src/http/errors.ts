@@ -47,6 +47,15 @@ function isAccountGone(error: FastifyError): boolean {
   return error.code === '23503' && typeof constraint === 'string' && constraint.endsWith('_user_id_fkey');
 }
 
+/**
+ * Postgres aborted the transaction to break a deadlock (40P01) or a serialization conflict
+ * (40001): nothing of it was written, and the same request sent again succeeds. Rare, e.g. a
+ * refresh racing the deletion of its account; answered 503 with Retry-After, not a 500.
+ */
+function isTransactionConflict(error: FastifyError): boolean {
+  return error.code === '40P01' || error.code === '40001';
+}
+
 /** Maps anything thrown while handling a request to the one error class clients see. */
 export function toPublicError(error: FastifyError): PublicError {
   if (error instanceof PublicError) return error;
@@ -56,6 +65,7 @@ export function toPublicError(error: FastifyError): PublicError {
   if (error instanceof SyntaxError && error.statusCode === 400) return new PublicError('malformed_body');
   if (isDatabaseUnavailable(error)) return new PublicError('service_unavailable', { retryAfterSeconds: 5 });
   if (isAccountGone(error)) return new PublicError('unauthorized', { detail: 'the account no longer exists' });
+  if (isTransactionConflict(error)) return new PublicError('service_unavailable', { retryAfterSeconds: 1 });
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new PublicError(BY_STATUS[status] ?? 'validation_failed');
   return new PublicError('internal_error');

@@ -41,21 +41,6 @@ export async function setUserDisabled(
   return row === undefined ? undefined : { wasDisabled: row.was_disabled };
 }
 
-/** Removes the account's TOTP/HOTP factors, its recovery codes and pending MFA tokens, and ends its factor lock. */
-export async function removeFactors(trx: Db, userId: string): Promise<{ factors: number; recoveryCodes: number }> {
-  const factors = await trx.deleteFrom('user_factors').where('user_id', '=', userId).executeTakeFirst();
-  const codes = await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).executeTakeFirst();
-  // An mfaToken handed out before the reset names methods that no longer exist.
-  await trx.deleteFrom('mfa_tokens').where('user_id', '=', userId).execute();
-  await trx.updateTable('users').set({ factor_failures: 0 }).where('id', '=', userId).execute();
-  return { factors: Number(factors.numDeletedRows), recoveryCodes: Number(codes.numDeletedRows) };
-}
-
-/** Pending mfaTokens of the account are spent: a disabled account must not finish a sign-in begun before. */
-export async function deleteMfaTokens(trx: Db, userId: string): Promise<void> {
-  await trx.deleteFrom('mfa_tokens').where('user_id', '=', userId).execute();
-}
-
 /**
  * Ends the failure windows of these recipients (their wrong-code locks); returns how many rows
  * counted failures. The message window (`recent`) stays: an unlock is not a licence to send more.

@@ -55,3 +55,8 @@ export async function purgeExpiredMfaTokens(db: Db, before: Date): Promise<numbe
   const result = await db.deleteFrom('mfa_tokens').where('expires_at', '<', before).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** Spends the account's pending mfaTokens: a sign-in begun before a disable or a factor reset cannot finish. */
+export async function deleteMfaTokens(db: Db, userId: string): Promise<void> {
+  await db.deleteFrom('mfa_tokens').where('user_id', '=', userId).execute();
+}

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, User } from './database.ts';
+import { removeAllFactors } from './user-factor.repository.ts';
 
 type Db = Kysely<Database>;
 
@@ -82,14 +83,11 @@ export async function removeUnverifiedSettings(db: Db, user: User, at: Date): Pr
       phone: null,
       phone_verified_at: null,
       registration_challenge_id: null,
-      factor_failures: 0,
       updated_at: sql<Date>`now()`,
     })
     .where('id', '=', user.id)
     .execute();
-  const factors = await db.deleteFrom('user_factors').where('user_id', '=', user.id).executeTakeFirst();
-  const codes = await db.deleteFrom('recovery_codes').where('user_id', '=', user.id).executeTakeFirst();
-  await db.deleteFrom('mfa_tokens').where('user_id', '=', user.id).execute();
+  const { factors, recoveryCodes } = await removeAllFactors(db, user.id);
   // Sessions first: the UPDATE takes each row's lock, as a rotation does (lockSession), so a
   // rotation in flight finishes before this and its successor is revoked below, or waits and
   // finds its session revoked.
@@ -108,8 +106,8 @@ export async function removeUnverifiedSettings(db: Db, user: User, at: Date): Pr
   return {
     password: user.password_hash !== null,
     phone: user.phone !== null,
-    factors: Number(factors.numDeletedRows),
-    recoveryCodes: Number(codes.numDeletedRows),
+    factors,
+    recoveryCodes,
     sessions: Number(sessions.numUpdatedRows),
   };
 }

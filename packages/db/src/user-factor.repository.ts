@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, FactorKind, UserFactor } from './database.ts';
+import { deleteMfaTokens } from './mfa-token.repository.ts';
 
 type Db = Kysely<Database>;
 
@@ -125,4 +126,17 @@ export async function resetFactorFailures(db: Db, userId: string): Promise<void>
     .where('id', '=', userId)
     .where('factor_failures', '>', 0)
     .execute();
+}
+
+/**
+ * Removes the account's TOTP/HOTP factors, its recovery codes and its pending MFA steps (an
+ * mfaToken names methods that no longer exist), and ends its factor lock: what a claim of an
+ * unverified registration and an operator's reset-factors both take away.
+ */
+export async function removeAllFactors(db: Db, userId: string): Promise<{ factors: number; recoveryCodes: number }> {
+  const factors = await db.deleteFrom('user_factors').where('user_id', '=', userId).executeTakeFirst();
+  const codes = await db.deleteFrom('recovery_codes').where('user_id', '=', userId).executeTakeFirst();
+  await deleteMfaTokens(db, userId);
+  await resetFactorFailures(db, userId);
+  return { factors: Number(factors.numDeletedRows), recoveryCodes: Number(codes.numDeletedRows) };
 }

@@ -68,45 +68,32 @@ export async function markEmailVerified(db: Db, email: string): Promise<void> {
 }
 
 /**
- * Sets an account's phone number, proven by an SMS code (verify_phone). Changes nothing and
- * returns false when another account already holds the number.
+ * Sets a proven address on the account, verified now, unless another account holds it: false
+ * then, found by the statement's own check, or by the column's unique index when another account
+ * took the address between that check and the write (the transaction is then aborted: the caller
+ * throws, 409).
  */
-export async function setVerifiedPhone(db: Db, userId: string, phone: string): Promise<boolean> {
-  const result = await db
-    .updateTable('users')
-    .set({ phone, phone_verified_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
-    .where('id', '=', userId)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('users as other')
-            .select('other.id')
-            .where('other.phone', '=', phone)
-            .where('other.id', '<>', userId),
-        ),
-      ),
-    )
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}
-
-/**
- * Moves the account to a proven email address, verified now. False when another account holds
- * the address: found by the statement's own check, or by the unique index when a sign-up took it
- * between that check and the write (then the transaction is aborted: the caller throws).
- */
-export async function moveUserEmail(db: Db, userId: string, email: string): Promise<boolean> {
+async function setVerifiedAddress(
+  db: Db,
+  userId: string,
+  column: 'email' | 'phone',
+  address: string,
+): Promise<boolean> {
+  const verified =
+    column === 'email'
+      ? { email: address, email_verified_at: sql<Date>`now()` }
+      : { phone: address, phone_verified_at: sql<Date>`now()` };
   try {
     const result = await db
       .updateTable('users')
-      .set({ email, email_verified_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+      .set({ ...verified, updated_at: sql<Date>`now()` })
       .where('id', '=', userId)
       .where(({ not, exists, selectFrom }) =>
         not(
           exists(
             selectFrom('users as other')
               .select('other.id')
-              .where('other.email', '=', email)
+              .where(`other.${column}`, '=', address)
               .where('other.id', '<>', userId),
           ),
         ),
@@ -117,6 +104,16 @@ export async function moveUserEmail(db: Db, userId: string, email: string): Prom
     if ((error as { code?: unknown }).code === '23505') return false;
     throw error;
   }
+}
+
+/** Sets the account's verified phone (POST /v1/me/phone's code); false when another account holds it. */
+export async function setVerifiedPhone(db: Db, userId: string, phone: string): Promise<boolean> {
+  return setVerifiedAddress(db, userId, 'phone', phone);
+}
+
+/** Moves the account to a proven email address (a change_email code); false when another account holds it. */
+export async function moveUserEmail(db: Db, userId: string, email: string): Promise<boolean> {
+  return setVerifiedAddress(db, userId, 'email', email);
 }
 
 export interface NewPasswordUser {

@@ -16,6 +16,7 @@ import { createDeliveryBoard } from './board.ts';
 import type { DashboardAuth } from './config.ts';
 import { KILL_SWITCHES_PATH, killSwitchRoutes } from './kill-switches.page.ts';
 import { LOOKUP_PATH, lookupRoutes } from './lookup.routes.ts';
+import { sendProblem } from './problem.ts';
 
 export interface DashboardDeps {
   /** A fail-fast connection (createProducerRedis): the board's queues and the readiness ping share it. */
@@ -69,8 +70,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
 
   app.decorateRequest('operator', null);
   app.setNotFoundHandler((_request, reply) => {
-    const problem = new PublicError('not_found');
-    return reply.code(problem.status).type('application/problem+json').send(problem.toProblem());
+    return sendProblem(reply, new PublicError('not_found'));
   });
 
   app.get('/health/live', async () => ({ status: 'ok' }));

@@ -1,6 +1,7 @@
 import { type Database, type KillSwitch, type Kysely, listKillSwitches } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { sendProblem } from './problem.ts';
 
 // The operator's kill switches, read-only (docs/sms-fraud.md, "Kill switches"): what is switched
 // off, since when and by whom, read from Postgres at each view. Changing one stays a deliberate
@@ -87,8 +88,7 @@ export function killSwitchRoutes(db: Kysely<Database>) {
       const switches = await read(reply);
       reply.header('cache-control', 'no-store');
       if (switches === undefined) {
-        const problem = new PublicError('service_unavailable');
-        return reply.code(problem.status).type('application/problem+json').send(problem.toProblem());
+        return sendProblem(reply, new PublicError('service_unavailable'));
       }
       return reply.send({ killSwitches: switches });
     });

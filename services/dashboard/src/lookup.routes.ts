@@ -2,6 +2,7 @@ import { PublicError } from '@otp/domain';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AdminApiAnswer, type AdminApiClient, AdminApiUnavailable, type AdminCall } from './admin-api.client.ts';
 import { lookupPage } from './lookup.page.ts';
+import { sendProblem } from './problem.ts';
 
 // The Lookup page (docs/operating.md, "The Lookup page"): support's questions ("who holds this
 // address?", "did this number get a code?") answered through the gateway's admin API, which
@@ -17,11 +18,6 @@ export const LOOKUP_ACTIONS = new Set(['disable', 'enable', 'revoke-sessions', '
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CURSOR = /^[A-Za-z0-9_-]{1,64}$/;
-
-function problem(reply: FastifyReply, error: PublicError): FastifyReply {
-  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-  return reply.code(error.status).type('application/problem+json').send(error.toProblem());
-}
 
 const invalid = (detail: string) => new PublicError('validation_failed', { detail });
 
@@ -99,7 +95,7 @@ export function lookupRoutes(client: AdminApiClient) {
       } catch (error) {
         if (!(error instanceof AdminApiUnavailable)) throw error;
         request.log.error({ err: { message: error.message } }, 'admin API unavailable');
-        return problem(
+        return sendProblem(
           reply,
           new PublicError('service_unavailable', { detail: 'The admin API cannot be reached now.' }),
         );
@@ -110,7 +106,7 @@ export function lookupRoutes(client: AdminApiClient) {
       if (answer.status >= 500 || answer.status === 401) {
         request.log.error({ status: answer.status, path: call.path.split('/')[1] }, 'admin API call failed');
       }
-      return problem(reply, mapError(answer, call.notFound ?? 'not found'));
+      return sendProblem(reply, mapError(answer, call.notFound ?? 'not found'));
     }
 
     /** Runs a handler, answering the PublicErrors it throws (bad input) as problem+json. */
@@ -128,7 +124,7 @@ export function lookupRoutes(client: AdminApiClient) {
           }
           return await handler(request, reply);
         } catch (error) {
-          if (error instanceof PublicError) return problem(reply, error);
+          if (error instanceof PublicError) return sendProblem(reply, error);
           throw error;
         }
       };
@@ -182,7 +178,7 @@ export function lookupRoutes(client: AdminApiClient) {
           });
         }
         const { action = '' } = request.params as { action?: string };
-        if (!LOOKUP_ACTIONS.has(action)) return problem(reply, new PublicError('not_found'));
+        if (!LOOKUP_ACTIONS.has(action)) return sendProblem(reply, new PublicError('not_found'));
         const path = `/users/${userId(request)}/${action}`;
         return forward(request, reply, { method: 'POST', path, notFound: 'No such user.' });
       }),

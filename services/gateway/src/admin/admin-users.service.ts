@@ -8,7 +8,7 @@ import {
   listFactors,
   listLiveSessions,
   listSecurityEvents,
-  removeFactors,
+  removeAllFactors,
   resetFactorFailures,
   revokeUserSessions,
   setUserDisabled,
@@ -17,7 +17,7 @@ import {
 import { PublicError } from '@otp/domain';
 import type { FastifyRequest } from 'fastify';
 import { deleteAccount } from '../accounts/lifecycle/account-deletion.service.ts';
-import { codeSignInLockedUntil, storedRecipientHash } from '../codes/challenges/recipient-limits.ts';
+import { accountRecipientHashes, codeSignInLockedUntil } from '../codes/challenges/recipient-limits.ts';
 import { type GatewayDeps, now } from '../deps.ts';
 import { inTransaction } from '../events/record-event.ts';
 import { requestContext } from '../events/request-context.ts';
@@ -147,7 +147,7 @@ export async function revokeSessions(deps: GatewayDeps, request: FastifyRequest,
 export async function resetFactors(deps: GatewayDeps, request: FastifyRequest, userId: string): Promise<void> {
   await onAccount(deps, async (trx) => {
     if ((await findUserById(trx, userId)) === undefined) return undefined;
-    const removed = await removeFactors(trx, userId);
+    const removed = await removeAllFactors(trx, userId);
     await recordAdminEvent(trx, deps, request, 'admin.factors_reset', { userId, details: removed });
     return true;
   });
@@ -163,11 +163,7 @@ export async function unlockUser(deps: GatewayDeps, request: FastifyRequest, use
     if (user === undefined) return undefined;
     const factorLock = user.factor_failures >= deps.config.FACTOR_LOCKOUT_FAILURES;
     await resetFactorFailures(trx, userId);
-    const hashes = [
-      ...(user.email === null ? [] : [storedRecipientHash(deps, 'email', user.email)]),
-      ...(user.phone === null ? [] : [storedRecipientHash(deps, 'sms', user.phone)]),
-    ];
-    const recipients = await clearRecipientFailures(trx, hashes);
+    const recipients = await clearRecipientFailures(trx, accountRecipientHashes(deps, user));
     await recordAdminEvent(trx, deps, request, 'admin.user_unlocked', {
       userId,
       details: { factorLock, recipients },

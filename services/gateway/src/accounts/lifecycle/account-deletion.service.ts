@@ -12,7 +12,8 @@ import {
   type Kysely,
   lockUserForDeletion,
 } from '@otp/db';
-import { type Channel, deliveryJobId, noticeJobId, recipientHash } from '@otp/domain';
+import { type Channel, deliveryJobId, noticeJobId } from '@otp/domain';
+import { accountRecipientHashes } from '../../codes/challenges/recipient-limits.ts';
 import type { GatewayDeps } from '../../deps.ts';
 import { onCommit, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
@@ -74,10 +75,7 @@ export async function deleteAccount(
   const sessions = await deleteUserSessions(trx, userId);
   await holdUserAgainstReferences(trx, userId);
 
-  const hashes = [
-    ...(user.email === null ? [] : [recipientHash(deps.keys.codeHmacKey, 'email', user.email)]),
-    ...(user.phone === null ? [] : [recipientHash(deps.keys.codeHmacKey, 'sms', user.phone)]),
-  ];
+  const hashes = accountRecipientHashes(deps, user);
   const credentials = await deleteUserCredentials(trx, userId);
   const notifications = await deleteUserNotifications(trx, userId);
   const removed = await deleteUserChallenges(trx, userId, hashes);

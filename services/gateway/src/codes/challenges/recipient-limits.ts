@@ -80,7 +80,7 @@ export async function recipientRefusal(
 }
 
 /** The keyed hash a challenge to this stored address would have (as stored if it no longer parses). */
-export function storedRecipientHash(deps: GatewayDeps, channel: Channel, stored: string): Buffer {
+export function storedRecipientHash(deps: Pick<GatewayDeps, 'keys'>, channel: Channel, stored: string): Buffer {
   let normalized = stored;
   try {
     normalized = normalizeRecipient(channel, stored);
@@ -88,6 +88,17 @@ export function storedRecipientHash(deps: GatewayDeps, channel: Channel, stored:
     // Stored before a stricter rule: hash it as it is.
   }
   return recipientHash(deps.keys.codeHmacKey, channel, normalized);
+}
+
+/** The keyed hashes of an account's addresses (email, phone), as their challenges and windows are stored under. */
+export function accountRecipientHashes(
+  deps: Pick<GatewayDeps, 'keys'>,
+  account: { email: string | null; phone: string | null },
+): Buffer[] {
+  return [
+    ...(account.email === null ? [] : [storedRecipientHash(deps, 'email', account.email)]),
+    ...(account.phone === null ? [] : [storedRecipientHash(deps, 'sms', account.phone)]),
+  ];
 }
 
 /**
@@ -99,11 +110,7 @@ export async function codeSignInLockedUntil(
   account: { email: string | null; phone: string | null },
   at: Date,
 ): Promise<Date | null> {
-  const hashes = [
-    ...(account.email === null ? [] : [storedRecipientHash(deps, 'email', account.email)]),
-    ...(account.phone === null ? [] : [storedRecipientHash(deps, 'sms', account.phone)]),
-  ];
-  const locks = (await findRecipientWindows(deps.db, hashes))
+  const locks = (await findRecipientWindows(deps.db, accountRecipientHashes(deps, account)))
     .map((row) => lockedUntil(row, deps.config.OTP_RECIPIENT_MAX_FAILURES, at))
     .filter((ends): ends is Date => ends !== null);
   return locks.reduce<Date | null>((later, ends) => (later === null || ends > later ? ends : later), null);

@@ -30,6 +30,8 @@ export interface UserTable {
   registration_challenge_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Set by an operator (admin API): every sign-in and access token of the account is refused; null: enabled. */
   disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The catalogue locale of the last sign-in: the language of notices; null: DEFAULT_LOCALE. */
+  locale: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -121,6 +123,8 @@ export interface DeliveryAttemptTable {
   error_message: string | null;
   provider_message_id: string | null;
   duration_ms: number;
+  /** The catalogue locale the message was written in; null on attempts before it was recorded. */
+  locale: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 
@@ -138,6 +142,8 @@ export interface NotificationTable {
   attempts: Generated<number>;
   provider_message_id: string | null;
   last_error: string | null;
+  /** The catalogue locale the notice was written in, set when it is sent. */
+  locale: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   sent_at: ColumnType<Date | null, never, Date | string | null>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;

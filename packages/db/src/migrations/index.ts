@@ -13,6 +13,7 @@ import * as securityEventsRetention from './2026_12_06_0002_security_events_rete
 import * as resetPassword from './2026_12_06_0003_reset_password.ts';
 import * as accountLifecycle from './2026_12_07_0001_account_lifecycle.ts';
 import * as accountDisabled from './2026_12_07_0002_account_disabled.ts';
+import * as messageLocales from './2026_12_08_0001_message_locales.ts';
 
 /** Every migration, by name; names sort in the order they run. Add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0003_reset_password': resetPassword,
   '2026_12_07_0001_account_lifecycle': accountLifecycle,
   '2026_12_07_0002_account_disabled': accountDisabled,
+  '2026_12_08_0001_message_locales': messageLocales,
 };

@@ -1,0 +1,44 @@
+import { match } from '@formatjs/intl-localematcher';
+import Negotiator from 'negotiator';
+
+/**
+ * The languages a request asks for, best first: its explicit `locale` when it has one, else its
+ * `Accept-Language` header in order of preference (q-values), without `*` and malformed tags.
+ */
+export function requestedLocales(explicit: string | undefined, acceptLanguage: string | undefined): string[] {
+  const wanted =
+    explicit !== undefined
+      ? [explicit]
+      : acceptLanguage === undefined
+        ? []
+        : new Negotiator({ headers: { 'accept-language': acceptLanguage } }).languages();
+  return wanted.flatMap((tag) => {
+    if (tag === '*') return [];
+    try {
+      return Intl.getCanonicalLocales(tag);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * The catalogue locale for what was asked, by the CLDR matching `Intl.LocaleMatcher` specifies
+ * ("best fit", the formatjs implementation): a region falls back to its language (`de-CH` → `de`),
+ * a language to the catalogue's variant of it (`pt` or `pt-PT` → `pt-BR`), a close language to its
+ * neighbour where CLDR says its readers understand it (`gsw` → `de`); anything else to the
+ * default, and that is always in the catalogue.
+ */
+export function matchLocale(requested: readonly string[], available: readonly string[], fallback: string): string {
+  if (requested.length === 0) return fallback;
+  return match(requested, available, fallback, { algorithm: 'best fit' });
+}
+
+/** Whether a directory name is a locale tag in its canonical spelling (`pt-BR`, not `pt_br`). */
+export function isCanonicalLocale(name: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(name)[0] === name;
+  } catch {
+    return false;
+  }
+}

@@ -51,7 +51,7 @@ function htmlOf(parts: readonly Part[], brand: Brand, subject: string, locale: s
         return `<p style="margin:0;color:${colors.muted};font-size:13px">${escapeHtml(part.text)}</p>`;
       case 'code':
         return `<p style="margin:0 0 16px;font-size:32px;font-weight:bold;letter-spacing:6px;font-family:monospace;color:${colors.accent}">${escapeHtml(part.text)}</p>`;
-      case 'facts':
+      default:
         return `<ul style="margin:0 0 16px">${part.lines.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`;
     }
   });

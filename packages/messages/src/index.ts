@@ -11,4 +11,5 @@ export {
 export { type EmailContent, escapeHtml, factTime, type RenderedEmail, renderEmail } from './email.render.ts';
 export { isCanonicalLocale, matchLocale, requestedLocales } from './locale.ts';
 export { CatalogueError, type MessageValues } from './message.compile.ts';
+export { catalogueFromConfig, messageConfigFields } from './message.config.ts';
 export { renderSms, type SmsLayout, type SmsSize, smsSize } from './sms.render.ts';

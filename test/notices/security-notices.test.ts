@@ -15,6 +15,7 @@ import {
   useTestGateway,
   verify,
 } from '@otp/gateway/testing';
+import { loadCatalogue } from '@otp/messages';
 import { startWorker as startSmsWorker } from '@otp/sms-worker';
 import { type ReceivedMail, type SmtpSink, startSmtpSink, useFixture } from '@otp/testkit';
 import type { Job } from 'bullmq';
@@ -48,6 +49,7 @@ describe('security notices', () => {
       startEmailWorker({
         ...workerSettings(),
         appName: 'Acme',
+        catalogue: loadCatalogue({ defaultLocale: 'en' }),
         sender: createSmtpSender({ url: sink().url, from: 'Acme <no-reply@acme.test>' }),
       }),
     (worker) => worker.close(),
@@ -59,6 +61,7 @@ describe('security notices', () => {
       startSmsWorker({
         ...workerSettings(),
         appName: 'Acme',
+        catalogue: loadCatalogue({ defaultLocale: 'en' }),
         webOtpDomain: 'acme.test',
         sender: {
           provider: 'fake',

@@ -45,10 +45,21 @@ export async function findNotification(db: Db, id: string): Promise<Notification
  * write-back (or a duplicate job) changes nothing; a `failed` notice that went out after all is
  * sent. Returns whether it moved.
  */
-export async function markNotificationSent(db: Db, id: string, providerMessageId: string | null): Promise<boolean> {
+export async function markNotificationSent(
+  db: Db,
+  id: string,
+  providerMessageId: string | null,
+  locale: string | null = null,
+): Promise<boolean> {
   const result = await db
     .updateTable('notifications')
-    .set({ status: 'sent', provider_message_id: providerMessageId, sent_at: sql`now()`, updated_at: sql`now()` })
+    .set({
+      status: 'sent',
+      provider_message_id: providerMessageId,
+      locale,
+      sent_at: sql`now()`,
+      updated_at: sql`now()`,
+    })
     .where('id', '=', id)
     .where('status', '<>', 'sent')
     .executeTakeFirst();

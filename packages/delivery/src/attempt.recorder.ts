@@ -16,6 +16,8 @@ export interface AttemptFields {
   errorMessage?: string;
   providerMessageId?: string | null;
   durationMs?: number;
+  /** The catalogue locale of the message, once it was rendered. */
+  locale?: string;
 }
 
 export type RecordAttempt = (outcome: AttemptOutcome, fields?: AttemptFields) => Promise<void>;
@@ -34,6 +36,7 @@ export function attemptRecorder(db: Kysely<Database>, identity: AttemptIdentity)
       error_message: fields.errorMessage ?? null,
       provider_message_id: fields.providerMessageId ?? null,
       duration_ms: Math.round(fields.durationMs ?? 0),
+      locale: fields.locale ?? null,
     });
   };
 }

@@ -104,11 +104,13 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     await moveDelivery(deps.db, challengeId, sendNumber, 'taken');
     const started = performance.now();
     let providerMessageId: string | null;
+    let locale: string | undefined;
     try {
       const { to, ...rendered } = compose(openEnvelope(deps.keyRing, data), {
         expiresAt: challenge.expires_at,
         now: deps.now(),
       });
+      ({ locale } = rendered);
       const message = {
         channel,
         to,
@@ -123,7 +125,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       throw await handleFailure(asDeliveryError(error, log), {
         log,
         recordFailure: async (outcome, fields, { final }) => {
-          await record(outcome, fields);
+          await record(outcome, { ...fields, ...(locale === undefined ? {} : { locale }) });
           // `failed` fails the challenge; both move only a send still in line, so a failure
           // reported late (a duplicate run of the job) never undoes a send another run recorded.
           const move = final ? 'failed' : 'retry_scheduled';
@@ -152,13 +154,17 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
             log.info('challenge deleted during the send: nothing recorded');
             return;
           }
-          await attemptRecorder(trx, attempt)('sent', { providerMessageId, durationMs });
+          await attemptRecorder(trx, attempt)('sent', {
+            providerMessageId,
+            durationMs,
+            ...(locale === undefined ? {} : { locale }),
+          });
           await moveDelivery(trx, challengeId, sendNumber, 'sent', { providerMessageId, lastError: null });
         }),
       deps.writeBackTimeoutMs,
       log,
     );
-    log.info({ provider: deps.sender.provider, durationMs: Math.round(durationMs), written }, 'delivery sent');
+    log.info({ provider: deps.sender.provider, locale, durationMs: Math.round(durationMs), written }, 'delivery sent');
     return { providerMessageId };
   };
 }

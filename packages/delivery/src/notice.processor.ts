@@ -51,9 +51,11 @@ export async function processNotice(
 
   const started = performance.now();
   let providerMessageId: string | null;
+  let locale: string | undefined;
   try {
     const { to, facts } = openNotice(deps, data);
     const rendered = renderers[template]({ locale: data.locale, facts });
+    ({ locale } = rendered);
     ({ providerMessageId } = await deps.sender.send({
       channel: data.channel,
       to,
@@ -80,11 +82,11 @@ export async function processNotice(
   // The provider has it: failing the job now would send it again, so the record is retried.
   const written = await writeBack(
     async () => {
-      await markNotificationSent(deps.db, notificationId, providerMessageId);
+      await markNotificationSent(deps.db, notificationId, providerMessageId, locale ?? null);
     },
     deps.writeBackTimeoutMs,
     log,
   );
-  log.info({ provider: deps.sender.provider, durationMs: Math.round(durationMs), written }, 'notice sent');
+  log.info({ provider: deps.sender.provider, locale, durationMs: Math.round(durationMs), written }, 'notice sent');
   return { providerMessageId };
 }

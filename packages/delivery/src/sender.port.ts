@@ -18,6 +18,8 @@ export interface OutgoingMessage {
   readonly text: string;
   /** Email only. */
   readonly html?: string;
+  /** The catalogue locale the message is written in (an email says it in Content-Language). */
+  readonly locale?: string;
 }
 
 export interface SendResult {
@@ -58,6 +60,8 @@ export interface RenderedMessage {
   subject?: string;
   text: string;
   html?: string;
+  /** The catalogue locale it was written in (the job's, or where it fell back to): recorded on the send. */
+  locale?: string;
 }
 
 /** A channel's template for one job template (`otp-code` unless named). */

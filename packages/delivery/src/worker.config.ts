@@ -9,6 +9,7 @@ import {
   QueuePrefix,
   RedisUrl,
 } from '@otp/domain';
+import { messageConfigFields } from '@otp/messages';
 import Type from 'typebox';
 
 const Milliseconds = (value: number, description: string) =>
@@ -31,8 +32,11 @@ export const workerConfigFields = {
     default: 'OTP',
     minLength: 1,
     maxLength: 64,
-    description: 'Product name shown in messages ("Your OTP code is ...")',
+    description:
+      'Product name shown in messages ("Your OTP code is ..."); a productName in the catalogue\'s brand.json wins. ' +
+      'SMS stay one segment with up to 20 characters',
   }),
+  ...messageConfigFields,
   DEV_OUTBOX_DIR: Type.String({
     default: '.outbox',
     minLength: 1,

@@ -34,10 +34,13 @@ export function matchLocale(requested: readonly string[], available: readonly st
   return match(requested, available, fallback, { algorithm: 'best fit' });
 }
 
-/** Whether a directory name is a locale tag in its canonical spelling (`pt-BR`, not `pt_br`). */
+/**
+ * Whether a directory name is a locale tag in its canonical spelling (`pt-BR`, not `pt-br`) with
+ * an ISO 639 language of two or three letters (`english` is well-formed BCP 47, but no language).
+ */
 export function isCanonicalLocale(name: string): boolean {
   try {
-    return Intl.getCanonicalLocales(name)[0] === name;
+    return Intl.getCanonicalLocales(name)[0] === name && /^[a-z]{2,3}$/.test(new Intl.Locale(name).language);
   } catch {
     return false;
   }

@@ -1,5 +1,7 @@
+import { ConfigError } from '@otp/domain';
 import Type from 'typebox';
 import { type Catalogue, loadCatalogue } from './catalogue.loader.ts';
+import { CatalogueError } from './message.compile.ts';
 
 /** The variables of every service that writes or chooses messages (the gateway and both workers). */
 export const messageConfigFields = {
@@ -20,7 +22,15 @@ export const messageConfigFields = {
   ),
 };
 
-/** The catalogue a service's settings name, read and checked once at start (throws, naming the file). */
+/**
+ * The catalogue a service's settings name, read and checked once at start. A file that cannot be
+ * used is a configuration error naming it, so the service stops as for a bad variable (exit 78).
+ */
 export function catalogueFromConfig(config: { DEFAULT_LOCALE: string; TEMPLATES_DIR?: string | undefined }): Catalogue {
-  return loadCatalogue({ templatesDir: config.TEMPLATES_DIR, defaultLocale: config.DEFAULT_LOCALE });
+  try {
+    return loadCatalogue({ templatesDir: config.TEMPLATES_DIR, defaultLocale: config.DEFAULT_LOCALE });
+  } catch (error) {
+    if (error instanceof CatalogueError) throw new ConfigError([`message catalogue: ${error.message}`]);
+    throw error;
+  }
 }

@@ -1,5 +1,6 @@
 import { readKeyRing, workerConfigFields } from '@otp/delivery';
 import { type KeyRing, Port, parseConfig } from '@otp/domain';
+import { type Catalogue, catalogueFromConfig } from '@otp/messages';
 import Type, { type Static } from 'typebox';
 
 export const EmailWorkerConfigSchema = Type.Object({
@@ -35,10 +36,10 @@ export const EmailWorkerConfigSchema = Type.Object({
   }),
 });
 
-export type EmailWorkerConfig = Static<typeof EmailWorkerConfigSchema> & { keyRing: KeyRing };
+export type EmailWorkerConfig = Static<typeof EmailWorkerConfigSchema> & { keyRing: KeyRing; catalogue: Catalogue };
 
 /** Parses and checks the email worker's environment; throws a ConfigError naming each bad variable. */
 export function parseEmailWorkerConfig(env: Record<string, string | undefined>): EmailWorkerConfig {
   const config = parseConfig(EmailWorkerConfigSchema, env);
-  return { ...config, keyRing: readKeyRing(config) };
+  return { ...config, keyRing: readKeyRing(config), catalogue: catalogueFromConfig(config) };
 }

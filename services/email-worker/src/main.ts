@@ -15,6 +15,7 @@ await runWorkerProcess({
       ...common,
       sender: createEmailSender(config, common.log),
       appName: config.APP_NAME,
+      catalogue: config.catalogue,
       concurrency: config.EMAIL_CONCURRENCY,
       limiter: { max: config.EMAIL_RATE_LIMIT_MAX, duration: config.EMAIL_RATE_LIMIT_DURATION_MS },
     }),

@@ -1,5 +1,6 @@
 import { findChallenge, listDeliveryAttempts } from '@otp/db';
 import { type DeliveryFixture, type PreparedTestBed, prepareDeliveryTestBed } from '@otp/delivery/testing';
+import { loadCatalogue } from '@otp/messages';
 import { extractCode, type SmtpSink, startSmtpSink, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpSender } from './transports/smtp.sender.ts';
@@ -15,7 +16,9 @@ beforeAll(async () => {
   ({ database, fixture } = bed);
   sink = await startSmtpSink();
   const sender = createSmtpSender({ url: sink.url, from: 'Acme <no-reply@acme.test>' });
-  await bed.startWorker({ sender }, (deps) => startWorker({ ...deps, appName: 'Acme' }));
+  await bed.startWorker({ sender }, (deps) =>
+    startWorker({ ...deps, appName: 'Acme', catalogue: loadCatalogue({ defaultLocale: 'en' }) }),
+  );
 });
 
 afterAll(async () => {
@@ -73,8 +76,8 @@ describe('email worker against a real SMTP server', () => {
     expect(outcome.state).toBe('completed');
     expect(mailsTo('retry@example.com')).toHaveLength(1);
     expect(await listDeliveryAttempts(database.db, challenge.id)).toMatchObject([
-      { outcome: 'temporary_failure', error_code: 'smtp_451', provider: 'smtp' },
-      { outcome: 'sent', provider: 'smtp' },
+      { outcome: 'temporary_failure', error_code: 'smtp_451', provider: 'smtp', locale: 'en' },
+      { outcome: 'sent', provider: 'smtp', locale: 'en' },
     ]);
     expect(await findChallenge(database.db, challenge.id)).toMatchObject({
       delivery_status: 'sent',

@@ -1,5 +1,6 @@
 import { readKeyRing, workerConfigFields } from '@otp/delivery';
 import { ConfigError, type KeyRing, Port, parseConfig } from '@otp/domain';
+import { type Catalogue, catalogueFromConfig } from '@otp/messages';
 import Type, { type Static } from 'typebox';
 
 export const SmsWorkerConfigSchema = Type.Object({
@@ -54,6 +55,14 @@ export const SmsWorkerConfigSchema = Type.Object({
     pattern: '^[A-Za-z0-9.-]+(:[0-9]+)?$',
     description: 'Domain of the WebOTP line ending each SMS (@domain #code): the site that reads the code',
   }),
+  SMS_APP_HASH: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9+/]{11}$',
+      description:
+        "Your Android app's 11-character SMS Retriever hash: set, it goes on the line before the WebOTP line, so " +
+        'the app reads the code without the SMS permission (docs/messages.md). Unset: no hash line',
+    }),
+  ),
 });
 
 export interface TwilioSettings {
@@ -68,6 +77,7 @@ export interface TwilioSettings {
 
 export type SmsWorkerConfig = Static<typeof SmsWorkerConfigSchema> & {
   keyRing: KeyRing;
+  catalogue: Catalogue;
   /** Undefined when Twilio is not configured: messages go to the dev outbox. */
   twilio: TwilioSettings | undefined;
 };
@@ -109,5 +119,10 @@ function twilioSettings(config: Parsed): TwilioSettings | undefined {
 /** Parses and checks the SMS worker's environment; throws a ConfigError naming each bad variable. */
 export function parseSmsWorkerConfig(env: Record<string, string | undefined>): SmsWorkerConfig {
   const config = parseConfig(SmsWorkerConfigSchema, env);
-  return { ...config, keyRing: readKeyRing(config), twilio: twilioSettings(config) };
+  return {
+    ...config,
+    keyRing: readKeyRing(config),
+    twilio: twilioSettings(config),
+    catalogue: catalogueFromConfig(config),
+  };
 }

@@ -1,6 +1,7 @@
 // The SMS worker process. All behaviour lives in startWorker (worker.ts); this file wires it.
 import { runWorkerProcess } from '@otp/delivery';
 import { parseSmsWorkerConfig } from './config.ts';
+import { longSmsLocales, type SmsTemplateOptions } from './templates/otp-code.template.ts';
 import { createSmsSender } from './transports/sms-sender.factory.ts';
 import { startWorker } from './worker.ts';
 
@@ -10,13 +11,25 @@ await runWorkerProcess({
   port: (config) => config.SMS_WORKER_PORT,
   concurrency: (config) => config.SMS_CONCURRENCY,
   describe: (config) => ({ provider: config.twilio === undefined ? 'dev-outbox' : 'twilio' }),
-  start: (config, common) =>
-    startWorker({
-      ...common,
-      sender: createSmsSender(config, common.log),
+  start: (config, common) => {
+    const templates: SmsTemplateOptions = {
+      catalogue: config.catalogue,
       appName: config.APP_NAME,
       webOtpDomain: config.WEBOTP_DOMAIN,
+      appHash: config.SMS_APP_HASH,
+    };
+    for (const { locale, segments } of longSmsLocales(templates)) {
+      common.log.warn(
+        { locale, segments, file: config.catalogue.file('sms', 'otp-code', locale) },
+        'a code SMS in this locale can take more than one segment (each one is paid): shorten its wording, APP_NAME or WEBOTP_DOMAIN',
+      );
+    }
+    return startWorker({
+      ...common,
+      ...templates,
+      sender: createSmsSender(config, common.log),
       concurrency: config.SMS_CONCURRENCY,
       limiter: { max: config.SMS_RATE_LIMIT_MAX, duration: config.SMS_RATE_LIMIT_DURATION_MS },
-    }),
+    });
+  },
 });

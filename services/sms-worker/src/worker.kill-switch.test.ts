@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { findChallenge, listDeliveryAttempts, setKillSwitch, sql } from '@otp/db';
 import type { DeliveryWorker } from '@otp/delivery';
 import { type DeliveryFixture, type PreparedTestBed, prepareDeliveryTestBed } from '@otp/delivery/testing';
+import { loadCatalogue } from '@otp/messages';
 import { createMetricsRegistry, type Registry } from '@otp/runtime';
 import { parseExposition, sampleValue, startTwilioFake, type TestDatabase, type TwilioFake } from '@otp/testkit';
 import type { Job } from 'bullmq';
@@ -38,7 +39,13 @@ beforeAll(async () => {
   });
   worker = await bed.startWorker(
     { sender, metricsRegistry: registry, killSwitchRefreshMs: 100, killSwitchHoldMs: 300 },
-    (deps) => startWorker({ ...deps, appName: 'Acme', webOtpDomain: 'otp.example.com' }),
+    (deps) =>
+      startWorker({
+        ...deps,
+        appName: 'Acme',
+        webOtpDomain: 'otp.example.com',
+        catalogue: loadCatalogue({ defaultLocale: 'en' }),
+      }),
   );
 });
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { findChallenge, listDeliveryAttempts } from '@otp/db';
 import { type DeliveryFixture, type PreparedTestBed, prepareDeliveryTestBed } from '@otp/delivery/testing';
+import { loadCatalogue } from '@otp/messages';
 import { extractCode, startTwilioFake, type TestDatabase, type TwilioFake } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTwilioSender } from './transports/twilio.sender.ts';
@@ -26,7 +27,12 @@ beforeAll(async () => {
     statusCallbackUrl: 'https://otp.example.com/v1/webhooks/twilio/status',
   });
   await bed.startWorker({ sender }, (deps) =>
-    startWorker({ ...deps, appName: 'Acme', webOtpDomain: 'otp.example.com' }),
+    startWorker({
+      ...deps,
+      appName: 'Acme',
+      webOtpDomain: 'otp.example.com',
+      catalogue: loadCatalogue({ defaultLocale: 'en' }),
+    }),
   );
 });
 

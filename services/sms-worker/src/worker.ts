@@ -1,12 +1,7 @@
 import { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker } from '@otp/delivery';
-import { createOtpCodeSmsTemplate } from './templates/otp-code.template.ts';
+import { createOtpCodeSmsTemplate, type SmsTemplateOptions } from './templates/otp-code.template.ts';
 
-export interface SmsWorkerDeps extends Omit<DeliveryWorkerDeps, 'channel' | 'renderers'> {
-  /** Product name used in the SMS. */
-  appName: string;
-  /** Domain of the WebOTP line (`@domain #code`). */
-  webOtpDomain: string;
-}
+export interface SmsWorkerDeps extends Omit<DeliveryWorkerDeps, 'channel' | 'renderers'>, SmsTemplateOptions {}
 
 /**
  * Consumes the `sms` queue: renders the `otp-code` SMS and hands it to `deps.sender`. It has no
@@ -14,10 +9,10 @@ export interface SmsWorkerDeps extends Omit<DeliveryWorkerDeps, 'channel' | 'ren
  * `invalid_payload`, a producer bug to see on the dashboard, not a message to improvise.
  */
 export function startWorker(deps: SmsWorkerDeps): DeliveryWorker {
-  const { appName, webOtpDomain, ...workerDeps } = deps;
+  const { appName, webOtpDomain, appHash, catalogue, ...workerDeps } = deps;
   return startDeliveryWorker({
     ...workerDeps,
     channel: 'sms',
-    renderers: { 'otp-code': createOtpCodeSmsTemplate({ appName, webOtpDomain }) },
+    renderers: { 'otp-code': createOtpCodeSmsTemplate({ appName, webOtpDomain, appHash, catalogue }) },
   });
 }

@@ -11,6 +11,7 @@ import {
   testAdminKey,
   useTestGateway,
 } from '@otp/gateway/testing';
+import { loadCatalogue } from '@otp/messages';
 import { createTwilioSender, startWorker as startSmsWorker } from '@otp/sms-worker';
 import {
   type SmtpSink,
@@ -205,6 +206,7 @@ async function playDeliveryScenario(
     keyRing: gateway.ring,
     log: logs.logger(service),
     appName: 'OTP',
+    catalogue: loadCatalogue({ defaultLocale: 'en' }),
     concurrency: 1,
     limiter: { max: 100, duration: 1000 },
     lockDurationMs: 30_000,

@@ -19,6 +19,8 @@ export function mailOptions(message: OutgoingMessage): SendMailOptions {
         : { [NOTIFICATION_HEADER]: message.notificationId }),
       // Ask mail systems not to send vacation or other automatic replies to a no-reply address.
       'Auto-Submitted': 'auto-generated',
+      // The language it is written in (RFC 3282): screen readers and translation offers use it.
+      ...(message.locale === undefined ? {} : { 'Content-Language': message.locale }),
     },
   };
 }

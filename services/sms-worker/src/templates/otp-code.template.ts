@@ -1,25 +1,51 @@
-import { type MessageRenderer, minutesValid, pickLocale } from '@otp/delivery';
+import { type MessageRenderer, minutesValid } from '@otp/delivery';
+import { PURPOSES } from '@otp/domain';
+import { type Catalogue, renderSms, requestedLocales, smsSize } from '@otp/messages';
 
-interface SmsStrings {
-  body: (app: string, code: string, minutes: number) => string;
+export interface SmsTemplateOptions {
+  catalogue: Catalogue;
+  /** APP_NAME: the product name, unless the catalogue's brand.json names one. */
+  appName: string;
+  /** Domain of the WebOTP line (`@domain #code`). */
+  webOtpDomain: string;
+  /** SMS_APP_HASH: the Android SMS Retriever hash, on the line before the WebOTP line. */
+  appHash?: string | undefined;
 }
 
-// One entry per language; a locale without its language here gets English.
-const STRINGS = {
-  en: {
-    body: (app, code, minutes) =>
-      `Your ${app} code is ${code}. It expires in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}. Do not share it.`,
-  },
-} satisfies { en: SmsStrings } & Record<string, SmsStrings>;
+/**
+ * The `otp-code` SMS, from the catalogue in the job's locale (matched as for emails). The last
+ * line is the WebOTP / origin-bound one-time code line (`@domain #code`), so browsers and phones
+ * offer the code only on that site; the app hash, when set, is the line before it.
+ */
+export function createOtpCodeSmsTemplate(options: SmsTemplateOptions): MessageRenderer {
+  const { catalogue, webOtpDomain, appHash } = options;
+  const productName = catalogue.brand.productName ?? options.appName;
+  return (input) =>
+    renderSms(
+      catalogue,
+      'otp-code',
+      catalogue.resolve(requestedLocales(input.locale, undefined)),
+      productName,
+      { code: input.code, values: { purpose: input.purpose, minutes: minutesValid(input.expiresAt, input.now) } },
+      { webOtpDomain, appHash },
+    );
+}
 
 /**
- * The `otp-code` SMS. The last line is the WebOTP / origin-bound one-time code line
- * (`@domain #code`), so browsers and phones offer the code only on that site.
+ * The locales whose code SMS would take more than one segment with these settings, at the
+ * longest code (10 digits) and a validity of two-digit minutes: a longer SMS costs two or more
+ * messages at every send, which an operator should hear of at start.
  */
-export function createOtpCodeSmsTemplate(options: { appName: string; webOtpDomain: string }): MessageRenderer {
-  return (input) => {
-    const strings: SmsStrings = pickLocale(input.locale, STRINGS);
-    const minutes = minutesValid(input.expiresAt, input.now);
-    return { text: `${strings.body(options.appName, input.code, minutes)}\n\n@${options.webOtpDomain} #${input.code}` };
-  };
+export function longSmsLocales(options: SmsTemplateOptions): Array<{ locale: string; segments: number }> {
+  const render = createOtpCodeSmsTemplate(options);
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + 99 * 60_000);
+  return options.catalogue.locales.flatMap((locale) => {
+    const segments = Math.max(
+      ...PURPOSES.map(
+        (purpose) => smsSize(render({ code: '0'.repeat(10), purpose, locale, expiresAt, now }).text).segments,
+      ),
+    );
+    return segments > 1 ? [{ locale, segments }] : [];
+  });
 }

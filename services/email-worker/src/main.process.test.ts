@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DeliveryFixture, type PreparedTestBed, prepareDeliveryTestBed } from '@otp/delivery/testing';
@@ -84,5 +84,25 @@ describe('email worker process', () => {
       readyUrl: `http://127.0.0.1:${badPort}/health/ready`,
     });
     await expect(start).rejects.toThrow(/exited with 78[\s\S]*ENVELOPE_KEYS/);
+  });
+
+  it('refuses to start with a catalogue file it cannot use, naming the file (exit 78)', async () => {
+    const badPort = await freePort();
+    const templates = await mkdtemp(join(tmpdir(), 'otp-templates-'));
+    await mkdir(join(templates, 'de', 'email'), { recursive: true });
+    await writeFile(join(templates, 'de', 'email', 'otp-code.json'), JSON.stringify({ subject: 'Ihr Code' }));
+    const start = startService({
+      name: 'email-worker',
+      env: {
+        DATABASE_URL: database.url,
+        REDIS_URL: testRedisUrl(),
+        ENVELOPE_KEYS: keys,
+        EMAIL_WORKER_PORT: String(badPort),
+        TEMPLATES_DIR: templates,
+      },
+      readyUrl: `http://127.0.0.1:${badPort}/health/ready`,
+    });
+    await expect(start).rejects.toThrow(/exited with 78[\s\S]*de\/email\/otp-code\.json: missing key "intro"/);
+    await rm(templates, { recursive: true, force: true });
   });
 });

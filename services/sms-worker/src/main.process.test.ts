@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type DeliveryFixture, type PreparedTestBed, prepareDeliveryTestBed } from '@otp/delivery/testing';
 import {
   freePort,
@@ -93,5 +96,27 @@ describe('SMS worker process', () => {
       readyUrl: `http://127.0.0.1:${badPort}/health/ready`,
     });
     await expect(start).rejects.toThrow(/exited with 78[\s\S]*TWILIO_AUTH_TOKEN/);
+  });
+
+  it('refuses to start with a catalogue message it cannot render, naming the file (exit 78)', async () => {
+    const badPort = await freePort();
+    const templates = await mkdtemp(join(tmpdir(), 'otp-templates-'));
+    await mkdir(join(templates, 'en', 'sms'), { recursive: true });
+    await writeFile(join(templates, 'en', 'sms', 'otp-code.json'), JSON.stringify({ body: 'Code {code' }));
+    const start = startService({
+      name: 'sms-worker',
+      env: {
+        DATABASE_URL: database.url,
+        REDIS_URL: testRedisUrl(),
+        ENVELOPE_KEYS: keys,
+        SMS_WORKER_PORT: String(badPort),
+        TEMPLATES_DIR: templates,
+      },
+      readyUrl: `http://127.0.0.1:${badPort}/health/ready`,
+    });
+    await expect(start).rejects.toThrow(
+      /exited with 78[\s\S]*en\/sms\/otp-code\.json: "body": not a valid ICU message/,
+    );
+    await rm(templates, { recursive: true, force: true });
   });
 });

@@ -16,6 +16,14 @@ describe('the locale of a message', () => {
     expect(requestedLocales('not a tag', undefined)).toEqual([]);
   });
 
+  it('reads only the head of a long header: a few languages, as browsers send', () => {
+    const long = ['fr', ...Array.from({ length: 2000 }, (_, i) => `de-${String(i).padStart(4, '0')}`)].join(', ');
+    const wanted = requestedLocales(undefined, long);
+    expect(wanted[0]).toBe('fr');
+    expect(wanted.length).toBeLessThanOrEqual(8);
+    expect(matchLocale(['not-a-real-tag-at-all'], shipped, 'en')).toBe('en');
+  });
+
   it('falls back along the chain: region to language, language to its variant, else the default', () => {
     expect(matchLocale(['de-CH'], shipped, 'en')).toBe('de');
     expect(matchLocale(['pt-BR'], shipped, 'en')).toBe('pt-BR');

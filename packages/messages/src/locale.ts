@@ -1,17 +1,24 @@
 import { match } from '@formatjs/intl-localematcher';
 import Negotiator from 'negotiator';
 
+const MAX_HEADER_READ = 256;
+const MAX_LANGUAGES = 8;
+
 /**
  * The languages a request asks for, best first: its explicit `locale` when it has one, else its
  * `Accept-Language` header in order of preference (q-values), without `*` and malformed tags.
  */
 export function requestedLocales(explicit: string | undefined, acceptLanguage: string | undefined): string[] {
+  // Browsers send a few languages in well under 100 characters; a header of thousands costs
+  // milliseconds of parsing per request for nothing, so only its head is read.
   const wanted =
     explicit !== undefined
       ? [explicit]
       : acceptLanguage === undefined
         ? []
-        : new Negotiator({ headers: { 'accept-language': acceptLanguage } }).languages();
+        : new Negotiator({ headers: { 'accept-language': acceptLanguage.slice(0, MAX_HEADER_READ) } })
+            .languages()
+            .slice(0, MAX_LANGUAGES);
   return wanted.flatMap((tag) => {
     if (tag === '*') return [];
     try {
@@ -31,7 +38,12 @@ export function requestedLocales(explicit: string | undefined, acceptLanguage: s
  */
 export function matchLocale(requested: readonly string[], available: readonly string[], fallback: string): string {
   if (requested.length === 0) return fallback;
-  return match(requested, available, fallback, { algorithm: 'best fit' });
+  try {
+    return match(requested, available, fallback, { algorithm: 'best fit' });
+  } catch {
+    // A tag Intl accepts but the matcher cannot place (it throws on those): as if none was asked.
+    return fallback;
+  }
 }
 
 /**

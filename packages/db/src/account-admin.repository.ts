@@ -78,6 +78,9 @@ export interface RecipientChallenge {
   delivery_last_error: string | null;
   provider: string | null;
   last_error_code: string | null;
+  /** The locale chosen at the request, and the one the latest attempt was written in. */
+  locale: string;
+  sent_locale: string | null;
 }
 
 /** The newest challenges sent to a recipient (its keyed hash), newest first. */
@@ -92,7 +95,7 @@ export async function listChallengesByRecipient(
       (eb) =>
         eb
           .selectFrom('delivery_attempts as a')
-          .select(['a.provider', 'a.error_code'])
+          .select(['a.provider', 'a.error_code', 'a.locale'])
           .whereRef('a.challenge_id', '=', 'c.id')
           .orderBy('a.id', 'desc')
           .limit(1)
@@ -110,6 +113,8 @@ export async function listChallengesByRecipient(
       'c.delivery_last_error',
       'last.provider',
       'last.error_code as last_error_code',
+      'c.locale',
+      'last.locale as sent_locale',
     ])
     .where('c.recipient_hash', '=', recipientHash)
     .orderBy('c.created_at', 'desc')

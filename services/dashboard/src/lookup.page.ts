@@ -147,9 +147,9 @@ $('recipient-search').addEventListener('submit', async (event) => {
   try {
     const { challenges } = await api('GET', '/lookup/api/recipients?to=' + encodeURIComponent($('recipient-to').value));
     if (challenges.length === 0) return say(out, 'No code was sent to this address.');
-    out.replaceChildren(table(['Requested', 'Purpose', 'Channel', 'Code', 'Delivery', 'Attempts', 'Last error', 'Provider'],
+    out.replaceChildren(table(['Requested', 'Purpose', 'Channel', 'Code', 'Delivery', 'Attempts', 'Last error', 'Provider', 'Language'],
       challenges.map((c) => [when(c.createdAt), c.purpose, c.channel, c.status, c.delivery.status,
-        c.delivery.attempts, c.delivery.lastError ?? '-', c.delivery.provider ?? '-'])));
+        c.delivery.attempts, c.delivery.lastError ?? '-', c.delivery.provider ?? '-', c.delivery.locale ?? '-'])));
   } catch (error) {
     say(out, error.message, true);
   }

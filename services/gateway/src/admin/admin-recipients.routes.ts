@@ -37,6 +37,10 @@ const RecipientChallenge = Type.Object({
       description: "The stable delivery error code of the last failed attempt (never the provider's text)",
     }),
     provider: Type.Union([Type.String(), Type.Null()], { description: 'Who the latest attempt went to' }),
+    locale: Type.String({
+      description:
+        'The language of the message: the one the latest attempt was written in, before any attempt the one chosen at the request',
+    }),
   }),
 });
 
@@ -84,6 +88,7 @@ export const adminRecipientRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps
             // Both are codes of the delivery error table, never provider text.
             lastError: row.delivery_last_error ?? row.last_error_code,
             provider: row.provider,
+            locale: row.sent_locale ?? row.locale,
           },
         })),
       };

@@ -68,7 +68,7 @@ describe('admin: recipients', () => {
         channel: 'email',
         status: 'pending',
         createdAt: expect.any(String),
-        delivery: { status: 'sent', attempts: 1, lastError: null, provider: 'smtp' },
+        delivery: { status: 'sent', attempts: 1, lastError: null, provider: 'smtp', locale: 'en' },
       },
       {
         id: refused,
@@ -76,7 +76,7 @@ describe('admin: recipients', () => {
         channel: 'email',
         status: 'failed',
         createdAt: expect.any(String),
-        delivery: { status: 'failed', attempts: 1, lastError: 'smtp_rejected', provider: 'smtp' },
+        delivery: { status: 'failed', attempts: 1, lastError: 'smtp_rejected', provider: 'smtp', locale: 'en' },
       },
     ]);
     // The provider's text (which named the address) is never shown, nor the address recorded.

@@ -161,4 +161,8 @@ describe('samples with real values', () => {
     expect(sms('pt-BR', 5)).toBe('Digite 482913 no Acme. Expira em 5 minutos. Nunca o compartilhe.');
     expect(sms('pt-BR', 1)).toBe('Digite 482913 no Acme. Expira em 1 minuto. Nunca o compartilhe.');
   });
+
+  it('French: a fact line puts a no-break space before its colon', () => {
+    expect(render('password-changed', 'fr', { how: 'change', sessionsRevoked: 0 }).text).toMatch(/^Date\u00a0: /m);
+  });
 });

@@ -75,8 +75,14 @@ export const EMAIL_TEMPLATES = {
 
 export type EmailTemplate = keyof typeof EMAIL_TEMPLATES;
 
-/** The labels of the notices' facts, and the words for a fact that is not known. */
-export const NOTICE_FACTS_SPEC: FileSpec = { keys: [...FACT_NAMES, 'unknown'], args: {} };
+/**
+ * The labels of the notices' facts, the words for a fact that is not known, and how a label and
+ * its value make a line (`{label}: {value}`; French typography puts a space before the colon).
+ */
+export const NOTICE_FACTS_SPEC: FileSpec = {
+  keys: [...FACT_NAMES, 'unknown', 'line'],
+  args: { label: text, value: text },
+};
 
 export const SMS_TEMPLATES = {
   'otp-code': {

@@ -101,7 +101,7 @@ export function renderEmail(
       const lines = facts.map((name) => {
         const value = content.facts?.[name];
         const shown = value === undefined ? label('unknown') : name === 'when' ? factTime(value, locale) : value;
-        return `${label(name)}: ${shown}`;
+        return formatKey(labels, 'line', { label: label(name), value: shown }).join(' ');
       });
       return [{ kind: 'facts', lines }];
     }

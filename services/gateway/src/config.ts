@@ -17,6 +17,7 @@ import {
   RedisUrl,
   TrustProxy,
 } from '@otp/domain';
+import { type Catalogue, CatalogueError, catalogueFromConfig, messageConfigFields } from '@otp/messages';
 import Type, { type Static } from 'typebox';
 import { parsePublicKeyPem, parseSigningKeyPem } from './accounts/auth/signing-key.ts';
 import { parseAdminApiKeys } from './admin/admin.keys.ts';
@@ -305,7 +306,8 @@ export const GatewayConfigSchema = Type.Object({
     default: true,
     description: 'Whether a login code for an address without an account creates the account',
   }),
-  DEFAULT_LOCALE: Type.String({ default: 'en', minLength: 2, maxLength: 35, description: 'Locale of messages' }),
+  // The messages' settings, shared with the workers: the gateway chooses each message's locale.
+  ...messageConfigFields,
   DELIVERY_ATTEMPTS: Type.Integer({ minimum: 1, default: 6, description: 'BullMQ attempts per delivery job' }),
   DELIVERY_BACKOFF_MS: Type.Integer({ minimum: 1, default: 2000, description: 'First retry delay of a delivery' }),
   DELIVERY_FAILED_RETENTION_SECONDS: Seconds(
@@ -424,6 +426,21 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Gat
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * The message catalogue the settings name (the shipped one with TEMPLATES_DIR laid over it), read
+ * and checked once at start. A file that cannot be used, or a DEFAULT_LOCALE without a catalogue,
+ * is a ConfigError naming the file or the variable: the gateway stops as for any bad setting
+ * (`exitOnConfigError`), since it would otherwise choose locales no worker can write.
+ */
+export function loadMessageCatalogue(config: GatewayConfig): Catalogue {
+  try {
+    return catalogueFromConfig(config);
+  } catch (error) {
+    if (error instanceof CatalogueError) throw new ConfigError([`message catalogue: ${error.message}`]);
+    throw error;
+  }
 }
 
 /** The comma list of CORS_ORIGINS as an array (empty: no cross-origin access). */

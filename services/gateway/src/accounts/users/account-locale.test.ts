@@ -75,6 +75,22 @@ describe("the account's language", () => {
     expect(await noticeLocales(userId)).toEqual(['fr']);
   });
 
+  it("is already the new sign-in's when that sign-in's own new-device notice is written", async () => {
+    const { email, userId } = await registerUser(gateway, 'device');
+    const from = (agent: string, accept: string): CallOptions => ({
+      headers: { 'user-agent': agent, 'accept-language': accept },
+    });
+    expect((await login(gateway, email, PASSWORD, from('Agent/1', 'fr'))).status).toBe(200);
+    expect((await login(gateway, email, PASSWORD, from('Agent/2', 'de'))).status).toBe(200);
+    const rows = await gateway.deps.db
+      .selectFrom('notifications')
+      .select('template')
+      .where('user_id', '=', userId)
+      .execute();
+    expect(rows.map((row) => row.template)).toEqual(['new-sign-in']);
+    expect(await noticeLocales(userId)).toEqual(['de']);
+  });
+
   it('is written by sign-ins of one account racing each other without a deadlock: the last to commit wins', async () => {
     const { email } = await registerUser(gateway, 'race');
     const languages = ['de', 'fr', 'pt-BR', 'en', 'de', 'fr', 'pt-BR', 'en'];

@@ -19,6 +19,28 @@ export async function lockUserForSignIn(trx: Db, userId: string): Promise<User |
 }
 
 /**
+ * As `lockUserForSignIn`, for a sign-in that completes in this transaction: the same statement
+ * makes its locale the account's language (the notices' one), unless the account is disabled
+ * (that sign-in goes no further). The UPDATE locks the row `FOR NO KEY UPDATE`: the disable is
+ * ordered as above, and sign-ins of one account queue behind each other to their (short) commits;
+ * the `FOR KEY SHARE` that a session's or a token's insert takes does not wait for it. One
+ * statement, not the share lock and then an UPDATE: two sign-ins each holding the share lock
+ * would each wait for the other's to write, a deadlock.
+ */
+export async function lockUserForSignInSettingLocale(
+  trx: Db,
+  userId: string,
+  locale: string,
+): Promise<User | undefined> {
+  return trx
+    .updateTable('users')
+    .set({ locale: sql<string>`CASE WHEN disabled_at IS NULL THEN ${locale}::text ELSE locale END` })
+    .where('id', '=', userId)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
  * Disables the account (`disabledAt` a time; one already disabled keeps its first time) or enables
  * it (null). Returns whether it was disabled before, or undefined when there is no such account.
  * The UPDATE holds the row's lock to the end of the transaction (see `lockUserForSignIn`).

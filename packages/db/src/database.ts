@@ -30,7 +30,7 @@ export interface UserTable {
   registration_challenge_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Set by an operator (admin API): every sign-in and access token of the account is refused; null: enabled. */
   disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-  /** The catalogue locale of the last sign-in: the language of notices; null: DEFAULT_LOCALE. */
+  /** The catalogue locale of the last sign-in (or of the registration): the language of notices; null: DEFAULT_LOCALE. */
   locale: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -189,6 +189,8 @@ export interface MfaTokenTable {
   max_attempts: number;
   expires_at: Timestamp;
   consumed_at: Timestamp | null;
+  /** The catalogue locale of the first step, the account's language once the MFA step completes; null: none recorded. */
+  locale: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 

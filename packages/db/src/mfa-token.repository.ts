@@ -8,6 +8,8 @@ export interface NewMfaToken {
   userId: string;
   maxAttempts: number;
   expiresAt: Date;
+  /** The first step's catalogue locale, for the account once the second step completes. */
+  locale: string;
 }
 
 export async function insertMfaToken(db: Db, token: NewMfaToken): Promise<void> {
@@ -18,6 +20,7 @@ export async function insertMfaToken(db: Db, token: NewMfaToken): Promise<void> 
       user_id: token.userId,
       max_attempts: token.maxAttempts,
       expires_at: token.expiresAt,
+      locale: token.locale,
     })
     .execute();
 }

@@ -3,21 +3,25 @@ import type { Database, NewDeliveryOutboxRow, NewNotification, Notification } fr
 
 type Db = Kysely<Database>;
 
-/** Where an account's notices go: its email once verified, else nowhere (and its phone, for the facts). */
+/**
+ * Where an account's notices go: its email once verified, else nowhere (and its phone, for the
+ * facts), and in what language (its last sign-in's; null: none recorded).
+ */
 export interface NoticeAddress {
   email: string | null;
   phone: string | null;
+  locale: string | null;
 }
 
-/** The account's verified email (null when it has none) and its phone, read in the caller's transaction. */
+/** The account's verified email (null when it has none), its phone and its locale, read in the caller's transaction. */
 export async function findNoticeAddress(db: Db, userId: string): Promise<NoticeAddress | undefined> {
   const row = await db
     .selectFrom('users')
-    .select(['email', 'email_verified_at', 'phone'])
+    .select(['email', 'email_verified_at', 'phone', 'locale'])
     .where('id', '=', userId)
     .executeTakeFirst();
   if (row === undefined) return undefined;
-  return { email: row.email_verified_at === null ? null : row.email, phone: row.phone };
+  return { email: row.email_verified_at === null ? null : row.email, phone: row.phone, locale: row.locale };
 }
 
 /**

@@ -8,11 +8,13 @@ export interface PasswordRegistration {
   email: string;
   passwordHash: string;
   name: string | null;
+  /** The catalogue locale of the registration's message: the account's language until it signs in. */
+  locale: string;
 }
 
 /**
  * What a registration found: `created` a new account; `renewed` an account whose email is not
- * verified yet (its password and name replaced: whoever proves the address decides); `exists` an
+ * verified yet (its password, name and locale replaced: whoever proves the address decides); `exists` an
  * account whose email is verified (left untouched).
  */
 export type RegistrationOutcome = 'created' | 'renewed' | 'exists';
@@ -29,13 +31,19 @@ export async function registerPasswordAccount(
 ): Promise<{ user: User; outcome: RegistrationOutcome }> {
   const written = await db
     .insertInto('users')
-    .values({ email: registration.email, password_hash: registration.passwordHash, name: registration.name })
+    .values({
+      email: registration.email,
+      password_hash: registration.passwordHash,
+      name: registration.name,
+      locale: registration.locale,
+    })
     .onConflict((oc) =>
       oc
         .column('email')
         .doUpdateSet({
           password_hash: registration.passwordHash,
           name: registration.name,
+          locale: registration.locale,
           updated_at: sql<Date>`now()`,
         })
         .where('users.email_verified_at', 'is', null),
@@ -70,8 +78,8 @@ export interface RemovedSettings {
 }
 
 /**
- * Removes what the registrant of an unverified address set: password, name, phone, factors,
- * recovery codes, pending MFA steps, and revokes its sessions. For the owner who proves the
+ * Removes what the registrant of an unverified address set: password, name, language, phone,
+ * factors, recovery codes, pending MFA steps, and revokes its sessions. For the owner who proves the
  * address with a challenge that was not the registration's own. Run it in their transaction.
  */
 export async function removeUnverifiedSettings(db: Db, user: User, at: Date): Promise<RemovedSettings> {
@@ -80,6 +88,7 @@ export async function removeUnverifiedSettings(db: Db, user: User, at: Date): Pr
     .set({
       password_hash: null,
       name: null,
+      locale: null,
       phone: null,
       phone_verified_at: null,
       registration_challenge_id: null,

@@ -1,10 +1,16 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, trustProxySetting } from '@otp/domain';
+import { catalogueFromConfig } from '@otp/messages';
+import { createLogger } from '@otp/runtime';
 import { testKeyRing, testSecret } from '@otp/testkit';
 import { describe, expect, it } from 'vitest';
 import { generateAdminKey } from './admin/admin.keys.ts';
 import { parseGatewayConfig } from './config.ts';
 import { ed25519Pem } from './testing/gateway.harness.ts';
+import { useTestTemplatesDir } from './testing/messages.ts';
+import { createGatewayDeps } from './wiring.ts';
 
 const required = () => ({
   DATABASE_URL: 'postgres://otp@localhost:5432/otp',
@@ -208,5 +214,57 @@ describe('gateway configuration', () => {
     expect(() => parseGatewayConfig({ ...required(), JWT_PRIVATE_KEY: oneLine })).not.toThrow();
     const jsonEncoded = JSON.stringify(ed25519Pem());
     expect(() => parseGatewayConfig({ ...required(), JWT_PRIVATE_KEY: jsonEncoded })).not.toThrow();
+  });
+});
+
+describe('the message catalogue at start', () => {
+  const templates = useTestTemplatesDir(['it']);
+  const broken = useTestTemplatesDir(['fr']);
+  const badFile = join(broken, 'fr', 'email', 'otp-code.json');
+  writeFileSync(badFile, '{ "subject": ');
+
+  /** The problems of loading the catalogue of these settings (a ConfigError, as a bad variable is). */
+  function catalogueProblems(env: Record<string, string>): string[] {
+    try {
+      catalogueFromConfig(parseGatewayConfig({ ...required(), ...env }));
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    throw new Error('expected a ConfigError');
+  }
+
+  it("takes TEMPLATES_DIR's locales beside the shipped ones; DEFAULT_LOCALE may be any of them", () => {
+    const catalogue = catalogueFromConfig(
+      parseGatewayConfig({ ...required(), TEMPLATES_DIR: templates, DEFAULT_LOCALE: 'it' }),
+    );
+    expect(catalogue.locales).toEqual(['de', 'en', 'es', 'fr', 'it', 'pt-BR']);
+    expect(catalogue.resolve(['xx'])).toBe('it');
+  });
+
+  it('stops on a DEFAULT_LOCALE without a catalogue, naming the variable', () => {
+    const problems = catalogueProblems({ DEFAULT_LOCALE: 'nl' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^DEFAULT_LOCALE: nl has no catalogue/);
+  });
+
+  it('stops on a TEMPLATES_DIR that is no folder, or holds a file it cannot use, naming it', () => {
+    expect(catalogueProblems({ TEMPLATES_DIR: join(templates, 'nowhere') })[0]).toMatch(/^TEMPLATES_DIR: /);
+    const problems = catalogueProblems({ TEMPLATES_DIR: broken });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(badFile);
+    mkdirSync(join(templates, 'it', 'push'));
+    try {
+      expect(catalogueProblems({ TEMPLATES_DIR: templates })[0]).toContain(join(templates, 'it', 'push'));
+    } finally {
+      rmdirSync(join(templates, 'it', 'push'));
+    }
+  });
+
+  it('stops building the deps before any client is made', async () => {
+    const config = parseGatewayConfig({ ...required(), TEMPLATES_DIR: broken });
+    await expect(createGatewayDeps(config, createLogger({ service: 'test', level: 'silent' }))).rejects.toThrow(
+      ConfigError,
+    );
   });
 });

@@ -17,6 +17,7 @@ import {
   RedisUrl,
   TrustProxy,
 } from '@otp/domain';
+import { messageConfigFields } from '@otp/messages';
 import Type, { type Static } from 'typebox';
 import { parsePublicKeyPem, parseSigningKeyPem } from './accounts/auth/signing-key.ts';
 import { parseAdminApiKeys } from './admin/admin.keys.ts';
@@ -305,7 +306,8 @@ export const GatewayConfigSchema = Type.Object({
     default: true,
     description: 'Whether a login code for an address without an account creates the account',
   }),
-  DEFAULT_LOCALE: Type.String({ default: 'en', minLength: 2, maxLength: 35, description: 'Locale of messages' }),
+  // The messages' settings, shared with the workers: the gateway chooses each message's locale.
+  ...messageConfigFields,
   DELIVERY_ATTEMPTS: Type.Integer({ minimum: 1, default: 6, description: 'BullMQ attempts per delivery job' }),
   DELIVERY_BACKOFF_MS: Type.Integer({ minimum: 1, default: 2000, description: 'First retry delay of a delivery' }),
   DELIVERY_FAILED_RETENTION_SECONDS: Seconds(

@@ -1,5 +1,6 @@
 import type { Database, Kysely } from '@otp/db';
 import type { Channel } from '@otp/domain';
+import type { Catalogue } from '@otp/messages';
 import type { Logger, Tracing } from '@otp/runtime';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -28,6 +29,11 @@ export interface GatewayDeps {
   /** Moves outbox rows to the queues; routes nudge it after a commit. */
   relay: Pick<OutboxRelay, 'nudge'>;
   keys: GatewayKeys;
+  /**
+   * The message catalogue, read once at start: which locales exist, so each send records the
+   * catalogue locale it asks for (the workers render it).
+   */
+  catalogue: Catalogue;
   /** Argon2id hashing of passwords. */
   passwords: PasswordHasher;
   /** Second factors of the MFA step (TOTP, HOTP, recovery codes); unset: no account has one. */

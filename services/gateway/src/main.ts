@@ -1,5 +1,7 @@
 // The gateway process: read config, create clients, start the relay, listen, stop gracefully.
 import { setTimeout } from 'node:timers/promises';
+import type { Catalogue } from '@otp/messages';
+import { catalogueFromConfig } from '@otp/messages';
 import { createLogger, exitOnConfigError, guardAgainstEviction, onShutdownSignal, readEnvironment } from '@otp/runtime';
 import { buildAdminApp } from './admin/admin.app.ts';
 import { buildApp } from './app.ts';
@@ -8,15 +10,18 @@ import { CONNECTION_CLOSE_WAIT_MS, stopAccepting } from './http/drain.ts';
 import { closeGatewayDeps, createGatewayDeps } from './wiring.ts';
 
 let config: GatewayConfig;
+let catalogue: Catalogue;
 try {
   config = parseGatewayConfig(readEnvironment());
+  // Read with the settings, so a bad message file stops the start as a bad variable does.
+  catalogue = catalogueFromConfig(config);
 } catch (error) {
   exitOnConfigError('gateway', error);
 }
 
 const log = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
 // Creating the deps starts the outbox relay: rows committed before a crash are relayed now.
-const deps = await createGatewayDeps(config, log);
+const deps = await createGatewayDeps(config, log, catalogue);
 guardAgainstEviction(deps.redis, log, 'gateway');
 const app = await buildApp(deps);
 // The operators' admin API on a port of its own (docs/administration.md), never balanced publicly.

@@ -1,5 +1,7 @@
 import { createDb } from '@otp/db';
 import { type Channel, QUEUE_NAMES } from '@otp/domain';
+import type { Catalogue } from '@otp/messages';
+import { catalogueFromConfig } from '@otp/messages';
 import { createProducerRedis, createTracing, type Logger } from '@otp/runtime';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -41,9 +43,14 @@ export function createDeliveryQueues(redis: Redis, prefix: string, log: Logger):
 /**
  * Creates the clients (Postgres pool, one fail-fast Redis connection shared by the rate limiter
  * and the queue producers) and starts the outbox relay, its reconciler, the purge and the
- * kill switches' reader (after its first read).
+ * kill switches' reader (after its first read). `catalogue`: main.ts reads it with the config;
+ * otherwise (tests) it is read here, before any client exists.
  */
-export async function createGatewayDeps(config: GatewayConfig, log: Logger): Promise<RunningGatewayDeps> {
+export async function createGatewayDeps(
+  config: GatewayConfig,
+  log: Logger,
+  catalogue: Catalogue = catalogueFromConfig(config),
+): Promise<RunningGatewayDeps> {
   const keys = await createGatewayKeys(config);
   const db = createDb({
     url: config.DATABASE_URL,
@@ -109,6 +116,7 @@ export async function createGatewayDeps(config: GatewayConfig, log: Logger): Pro
     purge,
     killSwitches,
     keys,
+    catalogue,
     passwords,
     drain: createDrain(),
     log,

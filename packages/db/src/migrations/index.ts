@@ -14,6 +14,7 @@ import * as resetPassword from './2026_12_06_0003_reset_password.ts';
 import * as accountLifecycle from './2026_12_07_0001_account_lifecycle.ts';
 import * as accountDisabled from './2026_12_07_0002_account_disabled.ts';
 import * as messageLocales from './2026_12_08_0001_message_locales.ts';
+import * as mfaTokenLocale from './2026_12_08_0002_mfa_token_locale.ts';
 
 /** Every migration, by name; names sort in the order they run. Add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_0001_account_lifecycle': accountLifecycle,
   '2026_12_07_0002_account_disabled': accountDisabled,
   '2026_12_08_0001_message_locales': messageLocales,
+  '2026_12_08_0002_mfa_token_locale': mfaTokenLocale,
 };

@@ -76,7 +76,7 @@ export function noticeFacts(request: NoticeRequest, at: Date, phone: string | nu
   return facts;
 }
 
-export function createNoticeSender(deps: Pick<GatewayDeps, 'keys' | 'config' | 'relay' | 'clock'>): NoticeSender {
+export function createNoticeSender(deps: Pick<GatewayDeps, 'keys' | 'catalogue' | 'relay' | 'clock'>): NoticeSender {
   return {
     async write(trx, request) {
       const address = await findNoticeAddress(trx, request.userId);
@@ -94,7 +94,9 @@ export function createNoticeSender(deps: Pick<GatewayDeps, 'keys' | 'config' | '
         notificationId: id,
         template: request.template,
         channel: 'email',
-        locale: deps.config.DEFAULT_LOCALE,
+        // The account's language (its last sign-in's), through the catalogue: one since removed
+        // from it falls back to its closest, else DEFAULT_LOCALE, as does an account without one.
+        locale: deps.catalogue.resolve(address.locale === null ? [] : [address.locale]),
         toMasked: maskEmail(address.email),
         requestedAt: at.toISOString(),
         requestId: request.requestId,

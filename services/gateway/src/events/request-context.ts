@@ -20,7 +20,7 @@ export interface RequestContext {
 
 export function requestContext(
   request: FastifyRequest,
-  deps: Pick<GatewayDeps, 'metrics' | 'keys' | 'config' | 'relay' | 'clock'>,
+  deps: Pick<GatewayDeps, 'metrics' | 'keys' | 'catalogue' | 'relay' | 'clock'>,
 ): RequestContext {
   const agent = request.headers['user-agent'];
   return {

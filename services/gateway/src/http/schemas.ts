@@ -50,6 +50,20 @@ export const CaptchaToken = Type.String({
     'Needed when the server asks for a human check: 400 captcha_required without it, captcha_failed when refused',
 });
 
+/**
+ * The language a request's message is asked in (http/locale.ts chooses the catalogue locale). The
+ * pattern only bounds what is stored and logged; any tag the catalogue lacks falls back.
+ */
+export const Locale = Type.String({
+  pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$',
+  maxLength: 35,
+  description:
+    'BCP 47 language tag of the message (de, pt-BR). Wins over the Accept-Language header; without either, the ' +
+    "signed-in account's language (POST /v1/me/*), else the server's DEFAULT_LOCALE. The closest locale the " +
+    'message catalogue has is used (de-CH: de; pt: pt-BR; one it lacks: DEFAULT_LOCALE) and recorded on the ' +
+    'challenge (GET /v1/otp/challenges/{id} shows it; resends keep it)',
+});
+
 export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 date-time (UTC)' });
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { GatewayDeps } from '../../deps.ts';
 import { requestContext } from '../../events/request-context.ts';
 import { createHumanCheck } from '../../http/captcha.ts';
+import { requestLocale } from '../../http/locale.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { logoutAll } from '../me/sessions.service.ts';
 import {
@@ -35,13 +36,17 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       email: request.body.email,
       password: request.body.password,
       name: request.body.name,
-      locale: deps.config.DEFAULT_LOCALE,
+      locale: requestLocale(deps, request, request.body.locale),
     });
     return reply.code(202).send(registered);
   });
 
   app.post('/auth/login', { schema: loginSchema, onRequest: limits.verifications }, async (request) =>
-    signInWithPassword(deps, throttle, requestContext(request, deps), request.body),
+    signInWithPassword(deps, throttle, requestContext(request, deps), {
+      email: request.body.email,
+      password: request.body.password,
+      locale: requestLocale(deps, request, request.body.locale),
+    }),
   );
 
   app.post('/auth/mfa', { schema: mfaSchema, onRequest: limits.verifications }, async (request) => {

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
-import { CaptchaToken, EmailInput, problemResponses, Uuid } from '../../http/schemas.ts';
+import { CaptchaToken, EmailInput, Locale, problemResponses, Uuid } from '../../http/schemas.ts';
 import { DisplayName, Tokens, TokensAndUser } from '../users/user.schemas.ts';
 
 export const PASSWORD_MIN_LENGTH = 8;
@@ -31,13 +31,15 @@ export const registerSchema = {
   description:
     'Answers alike for every address. A new or still unverified account gets a verify_email code (registering ' +
     'again while unverified replaces the password); an address whose account is verified gets an email saying ' +
-    'so, and no code verifies that challenge. Password sign-in works once the address is verified. When password ' +
+    'so, and no code verifies that challenge. Password sign-in works once the address is verified. A new or ' +
+    "unverified account takes the message's locale as its language (security notices use it). When password " +
     'hashing is at capacity: 503 service_unavailable with Retry-After.',
   body: Type.Object(
     {
       email: EmailInput,
       password: Password(PASSWORD_MIN_LENGTH),
       name: Type.Optional(DisplayName),
+      locale: Type.Optional(Locale),
       captchaToken: Type.Optional(CaptchaToken),
     },
     { additionalProperties: false },
@@ -54,8 +56,14 @@ export const loginSchema = {
   description:
     'Unknown email and wrong password answer alike: 401 invalid_credentials. Attempts are limited per address and ' +
     'per client network (an IPv6 /64): 429 sign_in_throttled with Retry-After, without checking the password. ' +
+    "A sign-in that completes (here, or at POST /v1/auth/mfa) sets the account's language, for its security " +
+    "notices, to the closest catalogue locale of the body's locale, else of the Accept-Language header (else " +
+    'DEFAULT_LOCALE). ' +
     'When password hashing is at capacity: 503 service_unavailable with Retry-After.',
-  body: Type.Object({ email: EmailInput, password: Password(1) }, { additionalProperties: false }),
+  body: Type.Object(
+    { email: EmailInput, password: Password(1), locale: Type.Optional(Locale) },
+    { additionalProperties: false },
+  ),
   response: {
     200: Type.Union([TokensAndUser, MfaRequired], { description: 'Signed in, or the MFA step is needed' }),
     ...problemResponses(400, 401, 413, 415, 429),
@@ -67,6 +75,9 @@ const MfaToken = OpaqueToken('The mfaToken from sign-in');
 export const mfaSchema = {
   tags: ['auth'],
   summary: 'Complete sign-in with a second factor',
+  description:
+    "Completes the sign-in begun with a password or a login code; the account's language (for its security " +
+    'notices) becomes that of the first step, not of this request.',
   body: Type.Union([
     Type.Object(
       { mfaToken: MfaToken, code: Type.String({ pattern: '^[0-9]{6,8}$', description: 'Authenticator code' }) },

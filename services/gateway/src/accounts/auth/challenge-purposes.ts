@@ -143,7 +143,10 @@ export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
       }
       // The same account as a password sign-in to this address, and the same MFA step when it has a factor.
       const user = await accountOf(trx, deps, challenge);
-      const answer = await completeFirstFactor(trx, deps, context, user, { method: challenge.channel, at });
+      // The code's language is the sign-in's (resolved again: a challenge of an earlier release may
+      // hold a tag the catalogue lacks).
+      const locale = deps.catalogue.resolve([challenge.locale]);
+      const answer = await completeFirstFactor(trx, deps, context, user, { method: challenge.channel, at, locale });
       return { answer, userId: user.id };
     },
   };

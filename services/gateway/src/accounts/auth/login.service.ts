@@ -32,7 +32,8 @@ export async function signInWithPassword(
   deps: GatewayDeps,
   throttle: SignInThrottle,
   context: RequestContext,
-  input: { email: string; password: string },
+  /** `locale`: the request's catalogue locale, the account's language once the sign-in completes. */
+  input: { email: string; password: string; locale: string },
 ): Promise<SignedIn | MfaRequired> {
   const at = now(deps);
   const email = normalizedOrUndefined(input.email) ?? input.email.trim();
@@ -85,6 +86,6 @@ export async function signInWithPassword(
   }
   await reservation.succeeded();
   return inTransaction(deps.db, (trx) =>
-    completeFirstFactor(trx, deps, context, presentUser(user), { method: 'password', at }),
+    completeFirstFactor(trx, deps, context, presentUser(user), { method: 'password', at, locale: input.locale }),
   );
 }

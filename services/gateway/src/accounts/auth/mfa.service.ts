@@ -5,6 +5,7 @@ import {
   insertMfaToken,
   type Kysely,
   lockUserForSignIn,
+  lockUserForSignInSettingLocale,
 } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
@@ -31,6 +32,11 @@ export interface FirstFactor {
   /** How the user proved who they are: `password`, or the channel of a code (`email`, `sms`). */
   method: string;
   at: Date;
+  /**
+   * The catalogue locale of the sign-in (a code's challenge, a password sign-in's request): the
+   * account's language once the sign-in completes, here or at the MFA step.
+   */
+  locale: string;
 }
 
 /**
@@ -46,12 +52,17 @@ export async function completeFirstFactor(
   user: UserView,
   first: FirstFactor,
 ): Promise<SignedIn | MfaRequired> {
-  const { method, at } = first;
-  // Share-locked to the commit, so a disable either waits for this sign-in (and then revokes its
-  // session) or has committed before it (and is seen here): no session outlives a disable.
-  const account = await lockUserForSignIn(trx, user.id);
-  if (account?.disabled_at != null) throw new PublicError('account_disabled');
+  const { method, at, locale } = first;
+  // The factors before the lock: a sign-in that completes here writes its locale in the statement
+  // that locks the account (lockUserForSignInSettingLocale says why one statement).
   const methods = await (deps.factors ?? NO_FACTORS).methods(trx, user.id);
+  // Locked to the commit, so a disable either waits for this sign-in (and then revokes its
+  // session) or has committed before it (and is seen here): no session outlives a disable.
+  const account =
+    methods.length === 0
+      ? await lockUserForSignInSettingLocale(trx, user.id, locale)
+      : await lockUserForSignIn(trx, user.id);
+  if (account?.disabled_at != null) throw new PublicError('account_disabled');
   if (methods.length === 0) {
     const { sessionId, tokens } = await startSession(trx, deps, context, user.id, at);
     await recordEvent(trx, context, 'sign_in.succeeded', { userId: user.id, details: { method, sessionId } });
@@ -63,6 +74,8 @@ export async function completeFirstFactor(
     userId: user.id,
     maxAttempts: deps.config.MFA_MAX_ATTEMPTS,
     expiresAt: new Date(at.getTime() + deps.config.MFA_TOKEN_TTL_SECONDS * 1000),
+    // The MFA request names no language: the sign-in's is the first step's, carried on the token.
+    locale,
   });
   await recordEvent(trx, context, 'mfa.required', { userId: user.id, details: { method, methods } });
   return { mfaRequired: true, mfaToken, methods };
@@ -96,8 +109,12 @@ export async function completeMfa(
   }
   const signedIn = await inTransaction(deps.db, async (trx) => {
     if (!(await consumeMfaToken(trx, tokenHash, at))) throw new PublicError('invalid_mfa_token');
-    // Locked as in completeFirstFactor, against a disable racing this step.
-    const user = await lockUserForSignIn(trx, counted.user_id);
+    // Locked as in completeFirstFactor, against a disable racing this step; the first step's
+    // locale becomes the account's (a token of the previous release has none: it stays as it is).
+    const user =
+      counted.locale === null
+        ? await lockUserForSignIn(trx, counted.user_id)
+        : await lockUserForSignInSettingLocale(trx, counted.user_id, counted.locale);
     if (user === undefined) throw new PublicError('invalid_mfa_token');
     // The token stays spent: the step cannot be tried again once the account is enabled.
     if (user.disabled_at !== null) return undefined;

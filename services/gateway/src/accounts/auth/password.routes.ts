@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { GatewayDeps } from '../../deps.ts';
 import { requestContext } from '../../events/request-context.ts';
 import { createHumanCheck } from '../../http/captcha.ts';
+import { requestLocale } from '../../http/locale.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { authenticate, requireRecentSignIn } from './authenticate.ts';
 import { changePasswordSchema, forgotPasswordSchema, resetPasswordSchema } from './password.schemas.ts';
@@ -26,7 +27,9 @@ export const passwordRoutes: FastifyPluginAsyncTypebox<PasswordRoutesOptions> = 
       await humanCheck(request, { token: request.body.captchaToken, sends: 'email' });
       const requested = await requestPasswordReset(deps, requestContext(request, deps), {
         email: request.body.email,
-        locale: deps.config.DEFAULT_LOCALE,
+        // The request's language only, never the account's: the answer and the challenge (whose
+        // locale GET shows) must be the same whether or not the address has an account.
+        locale: requestLocale(deps, request, request.body.locale),
       });
       return reply.code(202).send(requested);
     },

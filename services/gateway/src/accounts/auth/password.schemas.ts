@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
-import { CaptchaToken, EmailInput, problemResponses, Uuid } from '../../http/schemas.ts';
+import { CaptchaToken, EmailInput, Locale, problemResponses, Uuid } from '../../http/schemas.ts';
 import { PASSWORD_MIN_LENGTH, Password } from './auth.schemas.ts';
 
 export const changePasswordSchema = {
@@ -32,7 +32,10 @@ export const forgotPasswordSchema = {
     'Answers alike for every address (202 and a challenge id), and sends a message to every address: a ' +
     'reset_password code to an account whose email is verified, otherwise an email saying there is no password to ' +
     'reset, with no code. Limited per client and per address like any code request.',
-  body: Type.Object({ email: EmailInput, captchaToken: Type.Optional(CaptchaToken) }, { additionalProperties: false }),
+  body: Type.Object(
+    { email: EmailInput, locale: Type.Optional(Locale), captchaToken: Type.Optional(CaptchaToken) },
+    { additionalProperties: false },
+  ),
   response: {
     202: Type.Object({ challengeId: Uuid }, { description: 'Accepted: a message is on its way to the address' }),
     ...problemResponses(400, 413, 415, 429),

@@ -9,6 +9,7 @@ export interface Registration {
   email: string;
   password: string;
   name: string | undefined;
+  /** The catalogue locale of the message; a new or unverified account keeps it as its language. */
   locale: string;
 }
 
@@ -40,6 +41,7 @@ export async function register(
       email,
       passwordHash,
       name: input.name?.trim() ?? null,
+      locale: input.locale,
     });
     const challenge = await requestChallenge(
       deps,

@@ -10,9 +10,10 @@ import { codeSignInLockedUntil } from '../../codes/challenges/recipient-limits.t
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import { requestContext } from '../../events/request-context.ts';
+import { accountRequestLocale } from '../../http/locale.ts';
 import { BEARER_SECURITY } from '../../http/openapi.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
-import { EmailInput, problemResponses } from '../../http/schemas.ts';
+import { EmailInput, Locale, problemResponses } from '../../http/schemas.ts';
 import { authenticate, requireRecentSignIn } from '../auth/authenticate.ts';
 import { presentMe } from '../users/user.presenter.ts';
 import { MeView, ProfileBody } from '../users/user.schemas.ts';
@@ -24,11 +25,12 @@ const PhoneBody = Type.Object(
       maxLength: 32,
       description: 'Phone number in international format (+ and country code)',
     }),
+    locale: Type.Optional(Locale),
   },
   { additionalProperties: false },
 );
 
-const EmailBody = Type.Object({ email: EmailInput }, { additionalProperties: false });
+const EmailBody = Type.Object({ email: EmailInput, locale: Type.Optional(Locale) }, { additionalProperties: false });
 
 export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: RateLimitHooks }> = async (
   app,
@@ -90,22 +92,26 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
 
   /**
    * A code to an address the signed-in account wants (verify_phone by SMS, change_email by email),
-   * bound to the account, and the event that says it was asked for.
+   * bound to the account, in the language the request names, else the account's; and the event
+   * that says it was asked for.
    */
   async function codeToNewAddress(
     request: FastifyRequest,
     channel: 'sms' | 'email',
     to: string,
+    bodyLocale: string | undefined,
     event: 'phone.verification_requested' | 'email.change_requested',
   ) {
     const userId = request.userId as string;
     const context = requestContext(request, deps);
     const purpose = channel === 'sms' ? 'verify_phone' : 'change_email';
-    const requested = await requestChallenge(
+    const locale = await accountRequestLocale(
       deps,
-      { channel, to, purpose, locale: deps.config.DEFAULT_LOCALE, userId },
-      context,
+      request,
+      bodyLocale,
+      async () => (await findUserById(deps.db, userId))?.locale,
     );
+    const requested = await requestChallenge(deps, { channel, to, purpose, locale, userId }, context);
     await recordEvent(deps.db, context, event, { userId, details: { challengeId: requested.id } });
     return presentRequested(requested);
   }
@@ -125,8 +131,12 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
       onRequest: limits.codeRequests,
       preHandler: [authenticate(deps), requireRecentSignIn(deps, 'phone.change')],
     },
-    async (request, reply) =>
-      reply.code(202).send(await codeToNewAddress(request, 'sms', request.body.phone, 'phone.verification_requested')),
+    async (request, reply) => {
+      const { phone, locale } = request.body;
+      return reply
+        .code(202)
+        .send(await codeToNewAddress(request, 'sms', phone, locale, 'phone.verification_requested'));
+    },
   );
 
   // A credential: whoever holds the account's address can sign in with it and reset its password,
@@ -147,7 +157,9 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps; limits: Ra
       onRequest: limits.codeRequests,
       preHandler: [authenticate(deps), requireRecentSignIn(deps, 'email.change')],
     },
-    async (request, reply) =>
-      reply.code(202).send(await codeToNewAddress(request, 'email', request.body.email, 'email.change_requested')),
+    async (request, reply) => {
+      const { email, locale } = request.body;
+      return reply.code(202).send(await codeToNewAddress(request, 'email', email, locale, 'email.change_requested'));
+    },
   );
 };

@@ -26,6 +26,7 @@ export function presentChallenge(row: OtpChallenge, now: Date): ChallengeView {
     channel: row.channel,
     to: row.recipient_masked,
     purpose: row.purpose,
+    locale: row.locale,
     status: challengeStatus(row.status, row.expires_at, now),
     attemptsRemaining: Math.max(0, row.max_attempts - row.attempt_count),
     expiresAt: row.expires_at.toISOString(),

@@ -12,6 +12,8 @@ export interface VerifiedChallenge {
   userId: string | null;
   /** The normalised address the code went to (opened from the challenge's sealed copy). */
   recipient: string;
+  /** The locale its messages were asked in (a code sign-in makes it the account's). */
+  locale: string;
 }
 
 /** What applying a purpose gives: the verify route's answer, and the account it concerns. */

@@ -37,6 +37,7 @@ export interface ChallengeRequest {
   channel: Channel;
   to: string;
   purpose: Purpose;
+  /** The catalogue locale of its messages (http/locale.ts), recorded on the challenge and in each send. */
   locale: string;
   /** The signed-in account the code is for (verify_phone from /v1/me/phone, verify_email at registration). */
   userId?: string;

@@ -4,6 +4,7 @@ import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { requestContext } from '../../events/request-context.ts';
 import { createHumanCheck } from '../../http/captcha.ts';
+import { requestLocale } from '../../http/locale.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { countSmsCaptchaRefusal, smsCountersPastHalfFor } from '../sms/sms-guard.ts';
 import { presentChallenge, presentRequested, presentResent } from './challenge.presenter.ts';
@@ -51,7 +52,7 @@ export const challengeRoutes: FastifyPluginAsyncTypebox<ChallengeRoutesOptions> 
           channel: request.body.channel,
           to: request.body.to,
           purpose: request.body.purpose ?? 'login',
-          locale: request.body.locale ?? deps.config.DEFAULT_LOCALE,
+          locale: requestLocale(deps, request, request.body.locale),
         },
         requestContext(request, deps),
       );

@@ -1,6 +1,6 @@
 import { PURPOSES } from '@otp/domain';
 import Type, { type Static, type TSchema } from 'typebox';
-import { CaptchaToken, IdParams, problemResponses, Timestamp, Uuid } from '../../http/schemas.ts';
+import { CaptchaToken, IdParams, Locale, problemResponses, Timestamp, Uuid } from '../../http/schemas.ts';
 
 export const Channel = Type.Enum(['email', 'sms'], { description: 'How the code is delivered' });
 /** What POST /v1/otp/challenges offers: never reset_password (POST /v1/auth/password/forgot only). */
@@ -24,9 +24,7 @@ export const RequestChallengeBody = Type.Object(
       description: 'Email address (channel email) or phone number in international format (channel sms)',
     }),
     purpose: Type.Optional(Purpose),
-    locale: Type.Optional(
-      Type.String({ pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$', maxLength: 35, description: 'BCP 47 tag' }),
-    ),
+    locale: Type.Optional(Locale),
     captchaToken: Type.Optional(CaptchaToken),
   },
   { additionalProperties: false },
@@ -57,6 +55,9 @@ export const ChallengeView = Type.Object(
     channel: Channel,
     to: MaskedRecipient,
     purpose: AnyPurpose,
+    locale: Type.String({
+      description: 'The catalogue locale the messages of this challenge are asked in (resends keep it)',
+    }),
     status: ChallengeStatus,
     attemptsRemaining: Type.Integer({ minimum: 0 }),
     expiresAt: Timestamp,

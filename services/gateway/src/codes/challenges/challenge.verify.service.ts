@@ -82,6 +82,7 @@ export async function verifyChallenge(
       purpose: challenge.purpose,
       userId: challenge.user_id,
       recipient,
+      locale: challenge.locale,
     };
     const applied = await purposes.apply(trx, verified, context, at);
     await recordEvent(trx, context, 'code.verified', { userId: applied.userId, details: ref });

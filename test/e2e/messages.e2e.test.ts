@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Catalogue, loadCatalogue, renderEmail, renderSms } from '@otp/messages';
 import { extractCode } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { api, type RunningSystem, startSystem } from './system.ts';
 
 // Messages in the reader's language through real processes: the gateway picks the locale
@@ -51,15 +51,20 @@ describe('messages in the reader’s language, end to end', () => {
     await rm(templates, { recursive: true, force: true });
   });
 
-  const attemptLocale = async (challengeId: string) =>
-    (
-      await system.database.db
-        .selectFrom('delivery_attempts')
-        .select('locale')
-        .where('challenge_id', '=', challengeId)
-        .where('outcome', '=', 'sent')
-        .executeTakeFirstOrThrow()
-    ).locale;
+  // The attempt is recorded just after the provider took the message: wait for it.
+  const attemptLocale = (challengeId: string) =>
+    vi.waitFor(
+      async () =>
+        (
+          await system.database.db
+            .selectFrom('delivery_attempts')
+            .select('locale')
+            .where('challenge_id', '=', challengeId)
+            .where('outcome', '=', 'sent')
+            .executeTakeFirstOrThrow()
+        ).locale,
+      { timeout: 10_000 },
+    );
 
   it('Accept-Language: de-CH gets the German email, recorded as de on the challenge and on the send', async () => {
     const to = `de-${Date.now()}@example.com`;

@@ -1,8 +1,9 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Catalogue, loadCatalogue, renderEmail, renderSms } from '@otp/messages';
-import { extractCode } from '@otp/testkit';
+import { extractCode, freePort, startService, testKeyRing, testRedisUrl, testSecret } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { api, type RunningSystem, startSystem } from './system.ts';
 
@@ -165,5 +166,34 @@ describe('messages in the reader’s language, end to end', () => {
       renderEmail(catalogue, 'password-changed', 'de', PRODUCT, { values: { how: 'change', sessionsRevoked: 0 } })
         .subject,
     );
+  });
+
+  it('a catalogue file the gateway cannot use stops it at start, naming the file (exit 78)', async () => {
+    const broken = await mkdtemp(join(tmpdir(), 'otp-templates-'));
+    await mkdir(join(broken, 'pt-BR', 'email'), { recursive: true });
+    await writeFile(
+      join(broken, 'pt-BR', 'email', 'account-exists.json'),
+      JSON.stringify({ subject: 'Você já tem uma conta no {produto}' }),
+    );
+    const port = await freePort();
+    const start = startService({
+      name: 'gateway',
+      env: {
+        DATABASE_URL: system.database.url,
+        REDIS_URL: testRedisUrl(),
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        ADMIN_PORT: String(await freePort()),
+        CODE_HMAC_KEY: testSecret(),
+        ENVELOPE_KEYS: testKeyRing('e2e'),
+        FACTOR_KEYS: testKeyRing('e2e-factor'),
+        JWT_PRIVATE_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        SMS_ALLOWED_COUNTRIES: '*',
+        TEMPLATES_DIR: broken,
+      },
+      readyUrl: `http://127.0.0.1:${port}/health/ready`,
+    });
+    await expect(start).rejects.toThrow(/exited with 78[\s\S]*pt-BR\/email\/account-exists\.json: /);
+    await rm(broken, { recursive: true, force: true });
   });
 });

@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   checkVariable,
   type KeyRing,
   KeyRingVariable,
@@ -66,6 +67,24 @@ export const workerConfigFields = {
       'How long a job a kill switch stops waits before it is looked at again (the queue pauses for a channel or ' +
       'provider, the job alone is delayed for a country); a switch turned on again releases jobs within this',
   }),
+  PROVIDER_BREAKER_FAILURES: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 5,
+    description:
+      'With more than one provider: consecutive temporary failures that open a provider\'s circuit breaker, so sends ' +
+      'skip it (docs/providers.md)',
+  }),
+  PROVIDER_BREAKER_COOLDOWN_MS: Milliseconds(
+    30_000,
+    'How long an open provider is skipped before one send tries it again (a success closes its breaker)',
+  ),
+  HOOKS_ALLOW_HTTP: Type.Boolean({
+    default: false,
+    description:
+      'Allow a send hook URL over plain http to a host that is not loopback (EMAIL_HOOK_URL, SMS_HOOK_URL); ' +
+      'otherwise https is required',
+  }),
   SHUTDOWN_TIMEOUT_MS: Milliseconds(
     20_000,
     'On SIGTERM, how long in-flight jobs may run before they are handed back; the process exits at most 5 s later',
@@ -74,6 +93,26 @@ export const workerConfigFields = {
 
 /** The extra time the process gets after SHUTDOWN_TIMEOUT_MS to force-close and release its pools. */
 export const SHUTDOWN_GRACE_MS = 5000;
+
+/**
+ * A comma list of provider names (EMAIL_PROVIDERS, SMS_PROVIDERS) in the order sends try them;
+ * undefined when unset. An unknown or repeated name stops the service, naming the variable.
+ */
+export function parseProviderList<P extends string>(
+  name: string,
+  value: string | undefined,
+  known: readonly P[],
+): P[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((part) => part.trim().toLowerCase());
+  const problems: string[] = [];
+  for (const [index, provider] of names.entries()) {
+    if (!known.includes(provider as P)) problems.push(`"${provider}" is not a provider (known: ${known.join(', ')})`);
+    else if (names.indexOf(provider) !== index) problems.push(`"${provider}" is named twice`);
+  }
+  if (problems.length > 0) throw new ConfigError([`${name}: ${problems.join('; ')}`]);
+  return names as P[];
+}
 
 export function readKeyRing(config: { ENVELOPE_KEYS: string }): KeyRing {
   return checkVariable('ENVELOPE_KEYS', () => parseKeyRing(config.ENVELOPE_KEYS));

@@ -9,7 +9,9 @@ await runWorkerProcess({
   parseConfig: parseEmailWorkerConfig,
   port: (config) => config.EMAIL_WORKER_PORT,
   concurrency: (config) => config.EMAIL_CONCURRENCY,
-  describe: (config) => ({ provider: config.SMTP_URL === undefined ? 'dev-outbox' : 'smtp' }),
+  describe: (config) => ({
+    providers: config.providers.length === 0 ? 'dev-outbox' : config.providers.map(({ name }) => name).join(','),
+  }),
   start: (config, common) =>
     startWorker({
       ...common,

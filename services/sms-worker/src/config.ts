@@ -1,4 +1,4 @@
-import { readKeyRing, workerConfigFields } from '@otp/delivery';
+import { checkHookSecret, checkHookUrl, parseProviderList, readKeyRing, workerConfigFields } from '@otp/delivery';
 import { ConfigError, type KeyRing, Port, parseConfig } from '@otp/domain';
 import { type Catalogue, catalogueFromConfig } from '@otp/messages';
 import Type, { type Static } from 'typebox';
@@ -6,6 +6,23 @@ import Type, { type Static } from 'typebox';
 export const SmsWorkerConfigSchema = Type.Object({
   ...workerConfigFields,
   SMS_WORKER_PORT: Port(3102, 'Port of the SMS worker health endpoints (/health/live, /health/ready)'),
+  SMS_PROVIDERS: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'The providers SMS go through, in order, comma-separated: twilio, hook (docs/providers.md). A send moves on ' +
+        'only when one certainly did not take the message. Unset: twilio when it is configured, else the dev outbox',
+    }),
+  ),
+  SMS_HOOK_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description: 'The hook provider: your endpoint, POSTed each SMS signed per Standard Webhooks',
+    }),
+  ),
+  SMS_HOOK_SECRET: Type.Optional(
+    Type.String({ minLength: 1, description: "The hook's signing secret, whsec_<base64> (at least 24 bytes)" }),
+  ),
   TWILIO_ACCOUNT_SID: Type.Optional(
     Type.String({ pattern: '^AC[0-9a-fA-F]{32}$', description: 'Twilio account SID (AC...); unset: dev outbox' }),
   ),
@@ -78,11 +95,45 @@ export interface TwilioSettings {
 export type SmsWorkerConfig = Static<typeof SmsWorkerConfigSchema> & {
   keyRing: KeyRing;
   catalogue: Catalogue;
-  /** Undefined when Twilio is not configured: messages go to the dev outbox. */
+  /** Undefined when Twilio is not configured. */
   twilio: TwilioSettings | undefined;
+  /** In the order sends try them; empty: the dev outbox. */
+  providers: SmsProvider[];
 };
 
 type Parsed = Static<typeof SmsWorkerConfigSchema>;
+
+export const SMS_PROVIDER_NAMES = ['twilio', 'hook'] as const;
+
+export type SmsProvider = { name: 'twilio'; twilio: TwilioSettings } | { name: 'hook'; url: string; secret: string };
+
+// Every provider named must be configured: a typo never silently falls back to the dev outbox.
+function smsProviders(config: Parsed, twilio: TwilioSettings | undefined): SmsProvider[] {
+  const names =
+    parseProviderList('SMS_PROVIDERS', config.SMS_PROVIDERS, SMS_PROVIDER_NAMES) ??
+    (twilio === undefined ? [] : ['twilio' as const]);
+  const problems: string[] = [];
+  const providers = names.flatMap((name): SmsProvider[] => {
+    if (name === 'twilio') {
+      if (twilio !== undefined) return [{ name, twilio }];
+      problems.push('TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM: required when SMS_PROVIDERS names twilio');
+      return [];
+    }
+    if (config.SMS_HOOK_URL === undefined || config.SMS_HOOK_SECRET === undefined) {
+      problems.push('SMS_HOOK_URL, SMS_HOOK_SECRET: required when SMS_PROVIDERS names hook');
+      return [];
+    }
+    return [
+      {
+        name,
+        url: checkHookUrl('SMS_HOOK_URL', config.SMS_HOOK_URL, config.HOOKS_ALLOW_HTTP),
+        secret: checkHookSecret('SMS_HOOK_SECRET', config.SMS_HOOK_SECRET),
+      },
+    ];
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return providers;
+}
 
 // Any TWILIO_* variable means "send through Twilio": then the account, the token and a sender are
 // all required, so a typo never silently falls back to the dev outbox.
@@ -119,10 +170,12 @@ function twilioSettings(config: Parsed): TwilioSettings | undefined {
 /** Parses and checks the SMS worker's environment; throws a ConfigError naming each bad variable. */
 export function parseSmsWorkerConfig(env: Record<string, string | undefined>): SmsWorkerConfig {
   const config = parseConfig(SmsWorkerConfigSchema, env);
+  const twilio = twilioSettings(config);
   return {
     ...config,
     keyRing: readKeyRing(config),
-    twilio: twilioSettings(config),
+    twilio,
+    providers: smsProviders(config, twilio),
     catalogue: catalogueFromConfig(config),
   };
 }

@@ -10,7 +10,9 @@ await runWorkerProcess({
   parseConfig: parseSmsWorkerConfig,
   port: (config) => config.SMS_WORKER_PORT,
   concurrency: (config) => config.SMS_CONCURRENCY,
-  describe: (config) => ({ provider: config.twilio === undefined ? 'dev-outbox' : 'twilio' }),
+  describe: (config) => ({
+    providers: config.providers.length === 0 ? 'dev-outbox' : config.providers.map(({ name }) => name).join(','),
+  }),
   start: (config, common) => {
     const templates: SmsTemplateOptions = {
       catalogue: config.catalogue,

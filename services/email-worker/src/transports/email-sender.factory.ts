@@ -1,14 +1,29 @@
 import { resolve } from 'node:path';
-import type { DeliverySender } from '@otp/delivery';
+import { createHookSender, createProviderChain, type DeliverySender } from '@otp/delivery';
 import type { Logger } from '@otp/runtime';
 import type { EmailWorkerConfig } from '../config.ts';
 import { createDevOutboxEmailSender } from './dev-outbox.sender.ts';
 import { createSmtpSender } from './smtp.sender.ts';
 
-/** SMTP when SMTP_URL is set; otherwise the dev outbox, so the system runs with no mail server. */
+/**
+ * The providers of EMAIL_PROVIDERS in order, behind one sender that fails over between them
+ * (docs/providers.md); one provider is used as it is. None configured: the dev outbox, so the
+ * system runs with no mail server.
+ */
 export function createEmailSender(config: EmailWorkerConfig, log: Logger): DeliverySender {
-  if (config.SMTP_URL !== undefined) return createSmtpSender({ url: config.SMTP_URL, from: config.MAIL_FROM });
-  const dir = resolve(config.DEV_OUTBOX_DIR);
-  log.warn({ dir }, 'SMTP_URL is not set: emails are written to the dev outbox, not sent');
-  return createDevOutboxEmailSender({ dir, from: config.MAIL_FROM, log });
+  if (config.providers.length === 0) {
+    const dir = resolve(config.DEV_OUTBOX_DIR);
+    log.warn({ dir }, 'no email provider is configured: emails are written to the dev outbox, not sent');
+    return createDevOutboxEmailSender({ dir, from: config.MAIL_FROM, log });
+  }
+  const senders = config.providers.map((provider) =>
+    provider.name === 'hook'
+      ? createHookSender({ url: provider.url, secret: provider.secret })
+      : createSmtpSender({ url: provider.url, from: config.MAIL_FROM, provider: provider.name }),
+  );
+  return createProviderChain(senders, {
+    failures: config.PROVIDER_BREAKER_FAILURES,
+    cooldownMs: config.PROVIDER_BREAKER_COOLDOWN_MS,
+    log,
+  });
 }

@@ -1,14 +1,29 @@
 import { resolve } from 'node:path';
-import type { DeliverySender } from '@otp/delivery';
+import { createHookSender, createProviderChain, type DeliverySender } from '@otp/delivery';
 import type { Logger } from '@otp/runtime';
 import type { SmsWorkerConfig } from '../config.ts';
 import { createDevOutboxSmsSender } from './dev-outbox.sender.ts';
 import { createTwilioSender } from './twilio.sender.ts';
 
-/** Twilio when configured; otherwise the dev outbox, so the system runs with no SMS provider. */
+/**
+ * The providers of SMS_PROVIDERS in order, behind one sender that fails over between them
+ * (docs/providers.md); one provider is used as it is. None configured: the dev outbox, so the
+ * system runs with no SMS provider.
+ */
 export function createSmsSender(config: SmsWorkerConfig, log: Logger): DeliverySender {
-  if (config.twilio !== undefined) return createTwilioSender(config.twilio);
-  const dir = resolve(config.DEV_OUTBOX_DIR);
-  log.warn({ dir }, 'Twilio is not configured: SMS are written to the dev outbox, not sent');
-  return createDevOutboxSmsSender({ dir, log });
+  if (config.providers.length === 0) {
+    const dir = resolve(config.DEV_OUTBOX_DIR);
+    log.warn({ dir }, 'no SMS provider is configured: SMS are written to the dev outbox, not sent');
+    return createDevOutboxSmsSender({ dir, log });
+  }
+  const senders = config.providers.map((provider) =>
+    provider.name === 'hook'
+      ? createHookSender({ url: provider.url, secret: provider.secret })
+      : createTwilioSender(provider.twilio),
+  );
+  return createProviderChain(senders, {
+    failures: config.PROVIDER_BREAKER_FAILURES,
+    cooldownMs: config.PROVIDER_BREAKER_COOLDOWN_MS,
+    log,
+  });
 }

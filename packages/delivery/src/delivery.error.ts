@@ -13,6 +13,12 @@ export interface DeliveryErrorOptions {
   retryAfterMs?: number;
   /** Safe, redacted detail for the attempt row, e.g. a provider reply with addresses removed. */
   detail?: string;
+  /**
+   * True when the provider certainly did not accept the message (no connection was made, or it
+   * answered with a refusal and no message id), so sending it elsewhere cannot duplicate it; false
+   * when unknown (a timeout or a reset after the request may have been sent).
+   */
+  notAccepted?: boolean;
 }
 
 /**
@@ -25,6 +31,7 @@ export class DeliveryError extends Error {
   readonly code: DeliveryFailureCode;
   readonly retryAfterMs: number | undefined;
   readonly detail: string | undefined;
+  readonly notAccepted: boolean;
 
   constructor(kind: DeliveryErrorKind, code: DeliveryFailureCode, options: DeliveryErrorOptions = {}) {
     super(code);
@@ -33,6 +40,7 @@ export class DeliveryError extends Error {
     this.code = code;
     this.retryAfterMs = options.retryAfterMs;
     this.detail = options.detail === undefined ? undefined : redactRecipients(options.detail);
+    this.notAccepted = options.notAccepted ?? false;
   }
 }
 

@@ -118,6 +118,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         challengeId,
         sendNumber,
         requestId: data.requestId,
+        purpose: data.purpose,
         ...rendered,
       };
       ({ providerMessageId } = await deps.sender.send(message));

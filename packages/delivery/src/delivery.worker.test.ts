@@ -21,6 +21,7 @@ describe('delivery pipeline: a send goes out once and is recorded', () => {
       to: 'ada@example.com',
       toMasked: 'a***@example.com',
       sendNumber: 1,
+      purpose: 'login',
     });
     expect(message?.text).toBe(`Your code is ${challenge.code}`);
     const row = await findChallenge(bed.database.db, challenge.id);

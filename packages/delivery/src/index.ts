@@ -3,6 +3,8 @@ export type { SendOutcome } from './delivery.metrics.ts';
 export type { DeliveryJobResult } from './delivery.processor.ts';
 export * from './delivery.worker.ts';
 export * from './dev-outbox.ts';
+export * from './hook.config.ts';
+export { createHookSender, type HookSenderOptions } from './hook.sender.ts';
 export * from './kill-switch.watch.ts';
 export * from './retry-failed.ts';
 export type * from './sender.port.ts';

@@ -14,7 +14,12 @@ describe('a notice job', () => {
     const outcome = await bed.fixture.finished(await bed.fixture.enqueueNotice(notice));
     expect(outcome).toEqual({ state: 'completed', value: { providerMessageId: expect.any(String) } });
     const [message] = bed.sender.sent.filter((sent) => sent.notificationId === notice.id);
-    expect(message).toMatchObject({ to: 'ada@example.com', subject: 'session-revoked', toMasked: 'a***@example.com' });
+    expect(message).toMatchObject({
+      to: 'ada@example.com',
+      subject: 'session-revoked',
+      toMasked: 'a***@example.com',
+      purpose: 'session-revoked',
+    });
     expect(message?.challengeId).toBeUndefined();
     const row = await findNotification(bed.database.db, notice.id);
     expect(row).toMatchObject({ status: 'sent', attempts: 0, last_error: null });

@@ -61,6 +61,7 @@ export async function processNotice(
       to,
       toMasked: data.toMasked,
       notificationId,
+      purpose: template,
       ...(data.requestId === undefined ? {} : { requestId: data.requestId }),
       ...rendered,
     }));

@@ -18,6 +18,8 @@ export interface OutgoingMessage {
   readonly text: string;
   /** Email only. */
   readonly html?: string;
+  /** What the message is for: the code's purpose (`login`...), or the notice's template name. */
+  readonly purpose?: string;
   /** The catalogue locale the message is written in (an email says it in Content-Language). */
   readonly locale?: string;
 }

@@ -41,6 +41,25 @@ export const DELIVERY_ERROR_CODES = {
   twilio_5xx: { kind: 'temporary', when: 'Twilio answered with a 5xx status.' },
   twilio_network: { kind: 'temporary', when: 'No HTTP answer from Twilio (refused, reset, timed out).' },
   twilio_error: { kind: 'temporary', when: 'Any other Twilio client failure without an HTTP error.' },
+  hook_429: { kind: 'rate_limited', when: 'The send hook answered 429 Too Many Requests.' },
+  hook_auth: { kind: 'provider_auth', when: 'The send hook refused our signature (HTTP 401 or 403).' },
+  hook_5xx: { kind: 'temporary', when: 'The send hook answered with a 5xx status.' },
+  hook_rejected: {
+    kind: 'permanent',
+    when: 'The send hook refused the message: any other 4xx, or a redirect (never followed).',
+  },
+  hook_connection: {
+    kind: 'temporary',
+    when: 'No connection to the send hook (refused, DNS or TLS failure): the request was never sent.',
+  },
+  hook_timeout: {
+    kind: 'temporary',
+    when: 'The send hook did not answer within its timeout; it may have the message.',
+  },
+  hook_network: {
+    kind: 'temporary',
+    when: 'The connection to the send hook broke after the request may have been sent (reset, closed).',
+  },
   dev_outbox_write: { kind: 'temporary', when: 'The development outbox could not write the message file.' },
   sender_error: { kind: 'temporary', when: 'A sender threw something it had not classified (a bug).' },
   worker_error: { kind: 'temporary', when: 'An error around the send (Postgres away, a bug); job reason only.' },

@@ -62,4 +62,65 @@ describe('email worker configuration', () => {
     expect(found).toContain('SMTP_URL');
     expect(found).toContain('EMAIL_CONCURRENCY');
   });
+
+  describe('providers', () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
+    it('is smtp when SMTP_URL is set, the dev outbox otherwise, with the breaker defaults', () => {
+      expect(parseEmailWorkerConfig(valid).providers).toEqual([]);
+      const config = parseEmailWorkerConfig({ ...valid, SMTP_URL: 'smtp://mail:587' });
+      expect(config.providers).toEqual([{ name: 'smtp', url: 'smtp://mail:587' }]);
+      expect(config).toMatchObject({
+        PROVIDER_BREAKER_FAILURES: 5,
+        PROVIDER_BREAKER_COOLDOWN_MS: 30_000,
+        HOOKS_ALLOW_HTTP: false,
+      });
+    });
+
+    it('takes the order of EMAIL_PROVIDERS, each with its settings', () => {
+      const config = parseEmailWorkerConfig({
+        ...valid,
+        EMAIL_PROVIDERS: 'hook, smtp-fallback,SMTP',
+        SMTP_URL: 'smtp://mail-1:587',
+        SMTP_FALLBACK_URL: 'smtps://mail-2:465',
+        EMAIL_HOOK_URL: 'https://hooks.example/email',
+        EMAIL_HOOK_SECRET: secret,
+      });
+      expect(config.providers).toEqual([
+        { name: 'hook', url: 'https://hooks.example/email', secret },
+        { name: 'smtp-fallback', url: 'smtps://mail-2:465' },
+        { name: 'smtp', url: 'smtp://mail-1:587' },
+      ]);
+    });
+
+    it('names what a listed provider lacks, an unknown or repeated name, and a bad hook', () => {
+      expect(problems({ ...valid, EMAIL_PROVIDERS: 'smtp,smtp-fallback', SMTP_URL: 'smtp://mail:587' })).toContain(
+        'SMTP_FALLBACK_URL: required when EMAIL_PROVIDERS names smtp-fallback',
+      );
+      expect(problems({ ...valid, EMAIL_PROVIDERS: 'smtp' })).toContain('SMTP_URL: required');
+      expect(problems({ ...valid, EMAIL_PROVIDERS: 'sendgrid' })).toContain(
+        'EMAIL_PROVIDERS: "sendgrid" is not a provider',
+      );
+      expect(problems({ ...valid, EMAIL_PROVIDERS: 'smtp,smtp', SMTP_URL: 'smtp://mail:587' })).toContain(
+        'is named twice',
+      );
+      expect(problems({ ...valid, EMAIL_PROVIDERS: 'hook', EMAIL_HOOK_URL: 'https://hooks.example' })).toContain(
+        'EMAIL_HOOK_URL, EMAIL_HOOK_SECRET: required',
+      );
+      const plain = {
+        ...valid,
+        EMAIL_PROVIDERS: 'hook',
+        EMAIL_HOOK_URL: 'http://hooks.example/e',
+        EMAIL_HOOK_SECRET: secret,
+      };
+      expect(problems(plain)).toContain('EMAIL_HOOK_URL');
+      expect(parseEmailWorkerConfig({ ...plain, HOOKS_ALLOW_HTTP: 'true' }).providers).toHaveLength(1);
+      expect(
+        parseEmailWorkerConfig({ ...plain, EMAIL_HOOK_URL: 'http://127.0.0.1:8080/e' }).providers[0],
+      ).toMatchObject({ name: 'hook' });
+      expect(problems({ ...plain, EMAIL_HOOK_URL: 'https://hooks.example', EMAIL_HOOK_SECRET: 'hunter2' })).toContain(
+        'EMAIL_HOOK_SECRET',
+      );
+    });
+  });
 });

@@ -93,7 +93,8 @@ function emailProviders(config: Parsed): EmailProvider[] {
         },
       ];
     }
-    const [variable, url] = name === 'smtp' ? ['SMTP_URL', config.SMTP_URL] : ['SMTP_FALLBACK_URL', config.SMTP_FALLBACK_URL];
+    const [variable, url] =
+      name === 'smtp' ? ['SMTP_URL', config.SMTP_URL] : ['SMTP_FALLBACK_URL', config.SMTP_FALLBACK_URL];
     if (url === undefined) {
       problems.push(`${variable}: required when EMAIL_PROVIDERS names ${name}`);
       return [];

@@ -93,4 +93,34 @@ describe('SMS worker configuration', () => {
     expect(problems({ ...valid, DATABASE_URL: undefined })).toContain('DATABASE_URL');
     expect(problems({ ...valid, ENVELOPE_KEYS: 'k1' })).toContain('ENVELOPE_KEYS');
   });
+
+  describe('providers', () => {
+    const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+    const hook = { SMS_HOOK_URL: 'https://hooks.example/sms', SMS_HOOK_SECRET: secret };
+
+    it('is twilio when it is configured, the dev outbox otherwise', () => {
+      expect(parseSmsWorkerConfig(valid).providers).toEqual([]);
+      expect(parseSmsWorkerConfig({ ...valid, ...twilio }).providers.map(({ name }) => name)).toEqual(['twilio']);
+    });
+
+    it('takes the order of SMS_PROVIDERS, each with its settings', () => {
+      const config = parseSmsWorkerConfig({ ...valid, ...twilio, ...hook, SMS_PROVIDERS: 'twilio,hook' });
+      expect(config.providers.map(({ name }) => name)).toEqual(['twilio', 'hook']);
+      expect(config.providers[1]).toEqual({ name: 'hook', url: 'https://hooks.example/sms', secret });
+      expect(parseSmsWorkerConfig({ ...valid, ...hook, SMS_PROVIDERS: 'hook' }).providers).toHaveLength(1);
+    });
+
+    it('names what a listed provider lacks, and an unknown one', () => {
+      expect(problems({ ...valid, ...hook, SMS_PROVIDERS: 'twilio,hook' })).toContain(
+        'required when SMS_PROVIDERS names twilio',
+      );
+      expect(problems({ ...valid, ...twilio, SMS_PROVIDERS: 'twilio,hook' })).toContain(
+        'SMS_HOOK_URL, SMS_HOOK_SECRET: required',
+      );
+      expect(problems({ ...valid, SMS_PROVIDERS: 'vonage' })).toContain('SMS_PROVIDERS: "vonage" is not a provider');
+      expect(
+        problems({ ...valid, ...hook, SMS_HOOK_URL: 'http://hooks.example/sms', SMS_PROVIDERS: 'hook' }),
+      ).toContain('SMS_HOOK_URL');
+    });
+  });
 });

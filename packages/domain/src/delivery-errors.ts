@@ -41,6 +41,10 @@ export const DELIVERY_ERROR_CODES = {
   twilio_5xx: { kind: 'temporary', when: 'Twilio answered with a 5xx status.' },
   twilio_network: { kind: 'temporary', when: 'No HTTP answer from Twilio (refused, reset, timed out).' },
   twilio_error: { kind: 'temporary', when: 'Any other Twilio client failure without an HTTP error.' },
+  providers_unavailable: {
+    kind: 'temporary',
+    when: "Every provider of the worker's chain is unavailable (breaker open, switched off, or rate limited or refusing our credentials in this attempt); retried with backoff.",
+  },
   dev_outbox_write: { kind: 'temporary', when: 'The development outbox could not write the message file.' },
   sender_error: { kind: 'temporary', when: 'A sender threw something it had not classified (a bug).' },
   worker_error: { kind: 'temporary', when: 'An error around the send (Postgres away, a bug); job reason only.' },

@@ -18,6 +18,8 @@ export interface AttemptFields {
   durationMs?: number;
   /** The catalogue locale of the message, once it was rendered. */
   locale?: string;
+  /** The provider that took or failed this send, when a chain says which (default: the identity's). */
+  provider?: string;
 }
 
 export type RecordAttempt = (outcome: AttemptOutcome, fields?: AttemptFields) => Promise<void>;
@@ -29,7 +31,7 @@ export function attemptRecorder(db: Kysely<Database>, identity: AttemptIdentity)
       challenge_id: identity.challengeId,
       send_number: identity.sendNumber,
       channel: identity.channel,
-      provider: identity.provider,
+      provider: fields.provider ?? identity.provider,
       attempt: identity.attempt,
       outcome,
       error_code: fields.errorCode ?? null,

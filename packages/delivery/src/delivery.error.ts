@@ -14,11 +14,14 @@ export interface DeliveryErrorOptions {
   /** Safe, redacted detail for the attempt row, e.g. a provider reply with addresses removed. */
   detail?: string;
   /**
-   * True when the provider certainly did not accept the message (no connection was made, or it
-   * answered with a refusal and no message id), so sending it elsewhere cannot duplicate it; false
-   * when unknown (a timeout or a reset after the request may have been sent).
+   * The provider certainly did not take the message (connection refused, an SMTP reply before the
+   * end of DATA, an HTTP 429/5xx without a message id), so another provider may be tried at once
+   * without risking a second message. False (the default) when the outcome is unknown: a timeout
+   * or a lost connection after the message was handed over.
    */
   notAccepted?: boolean;
+  /** The provider that failed, set by a provider chain (provider-chain.ts); recorded on the attempt. */
+  provider?: string;
 }
 
 /**
@@ -32,6 +35,7 @@ export class DeliveryError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly detail: string | undefined;
   readonly notAccepted: boolean;
+  readonly provider: string | undefined;
 
   constructor(kind: DeliveryErrorKind, code: DeliveryFailureCode, options: DeliveryErrorOptions = {}) {
     super(code);
@@ -41,6 +45,17 @@ export class DeliveryError extends Error {
     this.retryAfterMs = options.retryAfterMs;
     this.detail = options.detail === undefined ? undefined : redactRecipients(options.detail);
     this.notAccepted = options.notAccepted ?? false;
+    this.provider = options.provider;
+  }
+
+  /** This failure, naming the provider that failed (a chain's record of which one it was). */
+  from(provider: string): DeliveryError {
+    return new DeliveryError(this.kind, this.code, {
+      ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
+      ...(this.detail === undefined ? {} : { detail: this.detail }),
+      notAccepted: this.notAccepted,
+      provider,
+    });
   }
 }
 

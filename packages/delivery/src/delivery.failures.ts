@@ -75,18 +75,27 @@ export function asDeliveryError(error: unknown, log: Logger): DeliveryError {
  * retry), `RateLimitError` (back to wait, no attempt used) or `RetryableDeliveryFailure` (backoff).
  */
 export async function handleFailure(failure: DeliveryError, ctx: FailureContext): Promise<Error> {
-  const { code } = failure;
-  const fields = { errorCode: code, errorMessage: failure.detail, durationMs: ctx.durationMs };
+  const { code, provider } = failure;
+  // `provider`: the one of a chain that failed last (provider-chain.ts); unset for a single sender.
+  const fields = {
+    errorCode: code,
+    errorMessage: failure.detail,
+    durationMs: ctx.durationMs,
+    ...(provider === undefined ? {} : { provider }),
+  };
+  // A chain of several providers never throws these two (it opens the provider's breaker and
+  // moves on): only a single provider pauses the queue.
   const pauses = failure.kind === 'rate_limited' || failure.kind === 'provider_auth';
   const kind = pauses && ctx.rateLimitExhausted ? 'temporary' : failure.kind;
+  const log = provider === undefined ? ctx.log : ctx.log.child({ provider });
   // Counted before the writes below: the provider's answer is a fact even while Postgres is away.
-  ctx.metrics.send(SEND_OUTCOME_OF_KIND[kind]);
+  ctx.metrics.send(SEND_OUTCOME_OF_KIND[kind], provider);
 
   if (kind === 'provider_auth') {
     await ctx.recordFailure('temporary_failure', fields, { final: false, paused: true });
     // The alert: every replica stops sending on this queue for a while; nothing is lost, the jobs
     // wait (within their challenges' lifetime) until the credentials work again.
-    ctx.log.error(
+    log.error(
       { alert: 'provider_auth_failed', code, pauseMs: ctx.authFailurePauseMs },
       'the provider refused our credentials: pausing the queue; fix the provider configuration',
     );
@@ -97,7 +106,7 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
   if (kind === 'rate_limited') {
     const waitMs = Math.max(failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS);
     await ctx.recordFailure('rate_limited', fields, { final: false, paused: true });
-    ctx.log.warn({ code, waitMs }, 'provider rate limit: pausing the queue');
+    log.warn({ code, waitMs }, 'provider rate limit: pausing the queue');
     await ctx.rateLimit(waitMs);
     return new RateLimitError();
   }
@@ -106,10 +115,10 @@ export async function handleFailure(failure: DeliveryError, ctx: FailureContext)
   const outcome = kind === 'permanent' ? 'permanent_failure' : 'temporary_failure';
   await ctx.recordFailure(outcome, fields, { final, paused: false });
   if (kind === 'permanent') {
-    ctx.log.warn({ code }, 'delivery failed permanently');
+    log.warn({ code }, 'delivery failed permanently');
     return new UnrecoverableError(code);
   }
-  ctx.log.warn({ code, final }, final ? 'delivery failed: no attempts left' : 'delivery failed: will retry');
+  log.warn({ code, final }, final ? 'delivery failed: no attempts left' : 'delivery failed: will retry');
   return new RetryableDeliveryFailure(code);
 }
 

@@ -1,5 +1,6 @@
 import type { Channel, DeliveryErrorCode, DeliveryOutcomeKind } from '@otp/domain';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { BreakerState } from './provider-breaker.ts';
 
 /** The `otp_sends_total{outcome}` label of each kind of the domain's delivery error table. */
 export const SEND_OUTCOME_OF_KIND = {
@@ -36,9 +37,10 @@ export type SendOutcome =
 /** The worker's counters, a dependency of the pipeline so tests read them from their own registry. */
 export interface DeliveryMetrics {
   readonly registry: Registry;
-  send(outcome: SendOutcome): void;
+  /** `provider`: the one that took or failed the send, when a chain says (default: the worker's). */
+  send(outcome: SendOutcome, provider?: string): void;
   /** From the request being accepted (job data `requestedAt`) to the provider accepting the message. */
-  delivered(requestedAt: Date, acceptedAt: Date): void;
+  delivered(requestedAt: Date, acceptedAt: Date, provider?: string): void;
 }
 
 // From a fast SMTP relay (well under a second) to a queue that waited out a provider rate limit
@@ -64,10 +66,32 @@ export function createDeliveryMetrics(
   });
   return {
     registry,
-    send: (outcome) => sends.inc({ ...labels, outcome }),
-    delivered: (requestedAt, acceptedAt) => {
+    send: (outcome, provider = labels.provider) => sends.inc({ ...labels, provider, outcome }),
+    delivered: (requestedAt, acceptedAt, provider = labels.provider) => {
       // Clocks of the gateway and the worker may disagree a little: never a negative latency.
-      latency.observe(labels, Math.max(0, (acceptedAt.getTime() - requestedAt.getTime()) / 1000));
+      const seconds = Math.max(0, (acceptedAt.getTime() - requestedAt.getTime()) / 1000);
+      latency.observe({ ...labels, provider }, seconds);
     },
   };
+}
+
+/**
+ * `otp_delivery_provider_breaker_open{channel,provider}` on the worker's registry: 1 while a
+ * provider of the chain is skipped or only tried by one send (open, half-open), 0 when closed.
+ * Returns the chain's `onBreakerChange`. Each worker process reports its own breakers
+ * (provider-breaker.ts says why they are per process): `max by (provider)` over replicas shows
+ * a provider some replica skips.
+ */
+export function createBreakerGauge(
+  registry: Registry,
+  labels: { channel: Channel; providers: readonly string[] },
+): (provider: string, state: BreakerState) => void {
+  const gauge = new Gauge({
+    name: 'otp_delivery_provider_breaker_open',
+    help: "1 while a provider's circuit breaker is open or half-open in this worker (the chain skips it), 0 when closed",
+    labelNames: ['channel', 'provider'] as const,
+    registers: [registry],
+  });
+  for (const provider of labels.providers) gauge.set({ channel: labels.channel, provider }, 0);
+  return (provider, state) => gauge.set({ channel: labels.channel, provider }, state === 'closed' ? 0 : 1);
 }

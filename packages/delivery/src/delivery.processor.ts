@@ -13,7 +13,7 @@ import { attemptRecorder } from './attempt.recorder.ts';
 import { asDeliveryError, handleFailure, jobFailureContext, refuse } from './delivery.failures.ts';
 import { messageComposer, openEnvelope } from './delivery.message.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
-import { holdIfSwitchedOff, smsCountryOfJob } from './kill-switch.hold.ts';
+import { holdIfSwitchedOff, sendContext, smsCountryOfJob } from './kill-switch.hold.ts';
 import type { KillSwitchWatch } from './kill-switch.watch.ts';
 import { processNotice } from './notice.processor.ts';
 import type { DeliverySender, MessageRenderers } from './sender.port.ts';
@@ -21,7 +21,8 @@ import { writeBack } from './write-back.ts';
 
 /** A job's return value, stored in Redis: ids and reasons only. */
 export type DeliveryJobResult =
-  | { providerMessageId: string | null }
+  /** `provider`: which one of a chain took it; only a chain of several providers sets it. */
+  | { providerMessageId: string | null; provider?: string }
   | { skipped: SendRefusal | 'already_sent' | 'notification_missing' };
 
 export interface DeliveryProcessorDeps {
@@ -104,6 +105,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     await moveDelivery(deps.db, challengeId, sendNumber, 'taken');
     const started = performance.now();
     let providerMessageId: string | null;
+    let provider: string | undefined;
     let locale: string | undefined;
     try {
       const { to, ...rendered } = compose(openEnvelope(deps.keyRing, data), {
@@ -121,7 +123,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         purpose: data.purpose,
         ...rendered,
       };
-      ({ providerMessageId } = await deps.sender.send(message));
+      ({ providerMessageId, provider } = await deps.sender.send(message, sendContext(deps)));
     } catch (error) {
       throw await handleFailure(asDeliveryError(error, log), {
         log,
@@ -137,8 +139,8 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     }
 
     const durationMs = performance.now() - started;
-    deps.metrics.send('sent');
-    deps.metrics.delivered(new Date(data.requestedAt), deps.now());
+    deps.metrics.send('sent', provider);
+    deps.metrics.delivered(new Date(data.requestedAt), deps.now(), provider);
     // The provider has the message: from here on, failing the job would send it again. So the
     // outcome is written back with retries (Postgres may be away for a moment) while BullMQ keeps
     // renewing the job's lock, and a write that never succeeds does not fail the job.
@@ -159,13 +161,17 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
             providerMessageId,
             durationMs,
             ...(locale === undefined ? {} : { locale }),
+            ...(provider === undefined ? {} : { provider }),
           });
           await moveDelivery(trx, challengeId, sendNumber, 'sent', { providerMessageId, lastError: null });
         }),
       deps.writeBackTimeoutMs,
       log,
     );
-    log.info({ provider: deps.sender.provider, locale, durationMs: Math.round(durationMs), written }, 'delivery sent');
-    return { providerMessageId };
+    log.info(
+      { provider: provider ?? deps.sender.provider, locale, durationMs: Math.round(durationMs), written },
+      'delivery sent',
+    );
+    return provider === undefined ? { providerMessageId } : { providerMessageId, provider };
   };
 }

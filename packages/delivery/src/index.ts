@@ -1,11 +1,13 @@
 export * from './delivery.error.ts';
-export type { SendOutcome } from './delivery.metrics.ts';
+export { createBreakerGauge, type SendOutcome } from './delivery.metrics.ts';
 export type { DeliveryJobResult } from './delivery.processor.ts';
 export * from './delivery.worker.ts';
 export * from './dev-outbox.ts';
 export * from './hook.config.ts';
 export { createHookSender, type HookSenderOptions } from './hook.sender.ts';
 export * from './kill-switch.watch.ts';
+export type { BreakerState } from './provider-breaker.ts';
+export * from './provider-chain.ts';
 export * from './retry-failed.ts';
 export type * from './sender.port.ts';
 export * from './stalled.recorder.ts';

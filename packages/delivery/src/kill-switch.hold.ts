@@ -10,6 +10,7 @@ import type { Logger } from '@otp/runtime';
 import { DelayedError, type Job, RateLimitError } from 'bullmq';
 import { openEnvelope } from './delivery.message.ts';
 import type { DeliveryProcessorDeps } from './delivery.processor.ts';
+import type { SendContext } from './sender.port.ts';
 
 export interface HeldSend {
   channel: Channel;
@@ -19,9 +20,10 @@ export interface HeldSend {
 
 /**
  * Puts a job back to wait, without using one of its attempts, when a kill switch stops its send;
- * returns when none does. A switched-off channel or provider stops every job of the queue, so the
- * whole queue pauses for `killSwitchHoldMs` (every replica, like a provider's 429): the jobs wait
- * without each being taken and put back in turn. A switched-off country stops only its own jobs:
+ * returns when none does. A switched-off channel, or every provider of the worker's chain (one
+ * of several switched off is skipped by the chain: `sendContext`), stops every job of the queue,
+ * so the whole queue pauses for `killSwitchHoldMs` (every replica, like a provider's 429): the
+ * jobs wait without each being taken and put back in turn. A switched-off country stops only its own jobs:
  * each is delayed by `killSwitchHoldMs` while the others go out. A held job is looked at again
  * after that: sent if its switch is on by then, skipped if its code expired meanwhile.
  */
@@ -39,8 +41,9 @@ export async function holdIfSwitchedOff(
   const target = switchedOffTarget(off, {
     channel: send.channel,
     country: countryMatters ? send.country?.() : undefined,
-    // The worker's own provider: `provider:twilio` does not stop a worker writing to the dev outbox.
-    providers: [deps.sender.provider],
+    // The worker's own providers: `provider:twilio` does not stop a worker writing to the dev
+    // outbox, nor one whose chain can still send through `hook` (the chain skips twilio).
+    providers: deps.sender.providers ?? [deps.sender.provider],
   });
   if (target === undefined) return;
 
@@ -53,6 +56,14 @@ export async function holdIfSwitchedOff(
   }
   await job.moveToDelayed(Date.now() + holdMs, token);
   throw new DelayedError();
+}
+
+/**
+ * What a send is told besides its message: the operator's provider kill switches as last read,
+ * so a chain skips a provider switched off while the others of the chain still send.
+ */
+export function sendContext(deps: Pick<DeliveryProcessorDeps, 'killSwitches'>): SendContext {
+  return { isSwitchedOff: (provider) => deps.killSwitches.off().has(`provider:${provider}`) };
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Job } from 'bullmq';
 import { asDeliveryError, handleFailure, jobFailureContext, refuse } from './delivery.failures.ts';
 import { openSealed, unfit } from './delivery.message.ts';
 import type { DeliveryJobResult, DeliveryProcessorDeps } from './delivery.processor.ts';
-import { holdIfSwitchedOff } from './kill-switch.hold.ts';
+import { holdIfSwitchedOff, sendContext } from './kill-switch.hold.ts';
 import { writeBack } from './write-back.ts';
 
 /** Opens a notice's envelope: an address and what happened, nothing else (never a code). */
@@ -51,20 +51,24 @@ export async function processNotice(
 
   const started = performance.now();
   let providerMessageId: string | null;
+  let provider: string | undefined;
   let locale: string | undefined;
   try {
     const { to, facts } = openNotice(deps, data);
     const rendered = renderers[template]({ locale: data.locale, facts });
     ({ locale } = rendered);
-    ({ providerMessageId } = await deps.sender.send({
-      channel: data.channel,
-      to,
-      toMasked: data.toMasked,
-      notificationId,
-      purpose: template,
-      ...(data.requestId === undefined ? {} : { requestId: data.requestId }),
-      ...rendered,
-    }));
+    ({ providerMessageId, provider } = await deps.sender.send(
+      {
+        channel: data.channel,
+        to,
+        toMasked: data.toMasked,
+        notificationId,
+        purpose: template,
+        ...(data.requestId === undefined ? {} : { requestId: data.requestId }),
+        ...rendered,
+      },
+      sendContext(deps),
+    ));
   } catch (error) {
     throw await handleFailure(asDeliveryError(error, log), {
       log,
@@ -78,8 +82,8 @@ export async function processNotice(
   }
 
   const durationMs = performance.now() - started;
-  deps.metrics.send('sent');
-  deps.metrics.delivered(new Date(data.requestedAt), deps.now());
+  deps.metrics.send('sent', provider);
+  deps.metrics.delivered(new Date(data.requestedAt), deps.now(), provider);
   // The provider has it: failing the job now would send it again, so the record is retried.
   const written = await writeBack(
     async () => {
@@ -88,6 +92,9 @@ export async function processNotice(
     deps.writeBackTimeoutMs,
     log,
   );
-  log.info({ provider: deps.sender.provider, locale, durationMs: Math.round(durationMs), written }, 'notice sent');
-  return { providerMessageId };
+  log.info(
+    { provider: provider ?? deps.sender.provider, locale, durationMs: Math.round(durationMs), written },
+    'notice sent',
+  );
+  return provider === undefined ? { providerMessageId } : { providerMessageId, provider };
 }

@@ -27,6 +27,17 @@ export interface OutgoingMessage {
 export interface SendResult {
   /** The provider's id for the accepted message (SMTP Message-ID, Twilio SID), when it gives one. */
   providerMessageId: string | null;
+  /**
+   * The provider that took the message, when the sender is a chain of several
+   * (provider-chain.ts); a single sender leaves it unset and the pipeline records its `provider`.
+   */
+  provider?: string;
+}
+
+/** What the pipeline tells a sender about one send besides the message. */
+export interface SendContext {
+  /** Whether the operator switched this provider off (`provider:<name>`), as the worker last read. */
+  isSwitchedOff?(provider: string): boolean;
 }
 
 /**
@@ -35,9 +46,14 @@ export interface SendResult {
  * failure means for the job from its `kind`, never from provider text.
  */
 export interface DeliverySender {
-  /** Recorded on each attempt row, e.g. `smtp`, `twilio`, `dev-outbox`. */
+  /**
+   * Recorded on each attempt row, e.g. `smtp`, `twilio`, `dev-outbox`; a chain's is its providers'
+   * names joined with `,` (each send's own provider comes in its SendResult or DeliveryError).
+   */
   readonly provider: string;
-  send(message: OutgoingMessage): Promise<SendResult>;
+  /** A chain's providers, in the order it tries them; unset on a single sender (its `provider`). */
+  readonly providers?: readonly string[];
+  send(message: OutgoingMessage, context?: SendContext): Promise<SendResult>;
   /** Releases pooled connections; called once when the worker closes. */
   close?(): Promise<void>;
 }

@@ -72,7 +72,7 @@ export const workerConfigFields = {
     maximum: 1000,
     default: 5,
     description:
-      'With more than one provider: consecutive temporary failures that open a provider\'s circuit breaker, so sends ' +
+      "With more than one provider: consecutive temporary failures that open a provider's circuit breaker, so sends " +
       'skip it (docs/providers.md)',
   }),
   PROVIDER_BREAKER_COOLDOWN_MS: Milliseconds(

@@ -60,6 +60,10 @@ export const DELIVERY_ERROR_CODES = {
     kind: 'temporary',
     when: 'The connection to the send hook broke after the request may have been sent (reset, closed).',
   },
+  providers_unavailable: {
+    kind: 'temporary',
+    when: "Every provider of the worker's chain is unavailable (breaker open, switched off, or rate limited or refusing our credentials in this attempt); retried with backoff.",
+  },
   dev_outbox_write: { kind: 'temporary', when: 'The development outbox could not write the message file.' },
   sender_error: { kind: 'temporary', when: 'A sender threw something it had not classified (a bug).' },
   worker_error: { kind: 'temporary', when: 'An error around the send (Postgres away, a bug); job reason only.' },

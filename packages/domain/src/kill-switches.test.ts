@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CHANNEL_PROVIDERS, parseKillSwitchTarget, switchedOffTarget } from './kill-switches.ts';
+import {
+  CHANNEL_PROVIDERS,
+  KILL_SWITCH_TARGET_FORMS,
+  parseKillSwitchTarget,
+  switchedOffTarget,
+} from './kill-switches.ts';
 
 describe('parseKillSwitchTarget', () => {
   it('takes channels, countries and the providers of this system, in their stored form', () => {
@@ -9,6 +14,12 @@ describe('parseKillSwitchTarget', () => {
     expect(parseKillSwitchTarget('COUNTRY:fr')).toBe('country:FR');
     expect(parseKillSwitchTarget('provider:twilio')).toBe('provider:twilio');
     expect(parseKillSwitchTarget('Provider:SMTP')).toBe('provider:smtp');
+  });
+
+  it('takes the providers a chain may fall back to', () => {
+    expect(parseKillSwitchTarget('provider:hook')).toBe('provider:hook');
+    expect(parseKillSwitchTarget('PROVIDER:Smtp-Fallback')).toBe('provider:smtp-fallback');
+    expect(KILL_SWITCH_TARGET_FORMS).toEqual(expect.arrayContaining(['provider:hook', 'provider:smtp-fallback']));
   });
 
   it('refuses what would switch nothing off: unknown names, countries without a numbering plan', () => {
@@ -63,5 +74,9 @@ describe('switchedOffTarget', () => {
     expect(
       switchedOffTarget(off('provider:twilio'), { channel: 'sms', providers: ['twilio', 'other'] }),
     ).toBeUndefined();
+    // A worker's chain: stopped only when each of its providers is off.
+    const chain = { channel: 'sms' as const, providers: ['twilio', 'hook'] };
+    expect(switchedOffTarget(off('provider:twilio'), chain)).toBeUndefined();
+    expect(switchedOffTarget(off('provider:twilio', 'provider:hook'), chain)).toBe('provider:twilio');
   });
 });

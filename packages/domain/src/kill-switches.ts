@@ -14,8 +14,16 @@ export const CHANNEL_PROVIDERS = {
   email: ['smtp'],
 } as const satisfies Record<Channel, readonly string[]>;
 
+/**
+ * Providers a worker may also have in its chain (`SMS_PROVIDERS`, `EMAIL_PROVIDERS`): a Standard
+ * Webhooks `hook` and a second SMTP server, `smtp-fallback`. They can be switched off like the
+ * others; they are not in CHANNEL_PROVIDERS, so the gateway still refuses a channel's requests
+ * when its usual providers are all off (it does not know which chain the workers run).
+ */
+export const FALLBACK_PROVIDERS = ['hook', 'smtp-fallback'] as const;
+
 const CHANNELS = Object.keys(CHANNEL_PROVIDERS) as Channel[];
-const PROVIDERS: readonly string[] = Object.values(CHANNEL_PROVIDERS).flat();
+const PROVIDERS: readonly string[] = [...new Set([...Object.values(CHANNEL_PROVIDERS).flat(), ...FALLBACK_PROVIDERS])];
 
 /** The targets as an operator types them; `XX` is an ISO 3166-1 alpha-2 code. */
 export const KILL_SWITCH_TARGET_FORMS: readonly string[] = [

@@ -1,6 +1,6 @@
 import { DELIVERY_ERROR_CODES } from '@otp/domain';
 import { describe, expect, it } from 'vitest';
-import { HIDDEN, publicJobData, redactFailureText, SEALED } from './job-view.ts';
+import { HIDDEN, publicJobData, publicReturnValue, redactFailureText, SEALED } from './job-view.ts';
 
 describe('failed reasons on the board', () => {
   it('shows every delivery error code as it is, and blanks addresses in other text', () => {
@@ -65,5 +65,25 @@ describe('job data on the board', () => {
     expect(publicJobData(notice)).toEqual({ ...notice, envelope: SEALED });
     const leaky = { ...notice, userAgent: 'Mozilla/5.0', phone: '+14155552671', code: '042917' };
     expect(publicJobData(leaky)).toEqual({ ...notice, envelope: SEALED, hiddenFields: ['userAgent', 'phone', 'code'] });
+  });
+});
+
+describe('a delivery job return value on the dashboard', () => {
+  it('shows the provider message id, with the provider of a chain that took it', () => {
+    expect(publicReturnValue({ providerMessageId: 'SM123' })).toEqual({ providerMessageId: 'SM123' });
+    expect(publicReturnValue({ providerMessageId: 'SM123', provider: 'hook' })).toEqual({
+      providerMessageId: 'SM123',
+      provider: 'hook',
+    });
+    expect(publicReturnValue({ providerMessageId: null, provider: 'smtp-fallback' })).toEqual({
+      providerMessageId: null,
+      provider: 'smtp-fallback',
+    });
+  });
+
+  it('hides a provider that is no provider name, or any other field', () => {
+    expect(publicReturnValue({ providerMessageId: 'SM123', provider: 'victim@example.org' })).toBe(HIDDEN);
+    expect(publicReturnValue({ providerMessageId: 'SM123', to: '+14155550100' })).toBe(HIDDEN);
+    expect(publicReturnValue({ providerMessageId: 'SM123', provider: 'hook', to: 'x' })).toBe(HIDDEN);
   });
 });

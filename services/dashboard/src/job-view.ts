@@ -60,13 +60,21 @@ export function publicJobData(data: unknown): Record<string, unknown> | string {
   return shown;
 }
 
-/** A delivery job's return value is `{ providerMessageId }` or `{ skipped }`; anything else is hidden. */
+// A provider's name, as a worker's chain names it (`twilio`, `smtp-fallback`, `hook`).
+const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * A delivery job's return value is `{ providerMessageId }` (plus `provider`, which one of a
+ * worker's chain took it) or `{ skipped }`; anything else is hidden.
+ */
 export function publicReturnValue(value: unknown): unknown {
   if (value === null || value === undefined) return value;
   if (!isRecord(value)) return HIDDEN;
-  const { providerMessageId, skipped } = value;
-  if (Object.keys(value).length === 1 && (typeof providerMessageId === 'string' || providerMessageId === null)) {
-    return { providerMessageId };
+  const { providerMessageId, provider, skipped } = value;
+  const sent = typeof providerMessageId === 'string' || providerMessageId === null;
+  if (Object.keys(value).length === 1 && sent) return { providerMessageId };
+  if (Object.keys(value).length === 2 && sent && typeof provider === 'string' && PROVIDER_NAME.test(provider)) {
+    return { providerMessageId, provider };
   }
   if (Object.keys(value).length === 1 && typeof skipped === 'string') return { skipped: redactRecipients(skipped) };
   return HIDDEN;

@@ -15,7 +15,7 @@ await runWorkerProcess({
   start: (config, common) =>
     startWorker({
       ...common,
-      sender: createEmailSender(config, common.log),
+      sender: createEmailSender(config, common.log, common.metricsRegistry),
       appName: config.APP_NAME,
       catalogue: config.catalogue,
       concurrency: config.EMAIL_CONCURRENCY,

@@ -29,7 +29,7 @@ await runWorkerProcess({
     return startWorker({
       ...common,
       ...templates,
-      sender: createSmsSender(config, common.log),
+      sender: createSmsSender(config, common.log, common.metricsRegistry),
       concurrency: config.SMS_CONCURRENCY,
       limiter: { max: config.SMS_RATE_LIMIT_MAX, duration: config.SMS_RATE_LIMIT_DURATION_MS },
     });

@@ -22,4 +22,36 @@ describe('classifying SMTP failures', () => {
       expect(classified.kind, code).toBe(deliveryErrorEntry(code)?.kind);
     }
   });
+
+  // nodemailer's errors as smtp-connection builds them: `command` is the step in flight.
+  it('says the server certainly did not take the message only when it failed before the message', () => {
+    const cases: Array<[string, Record<string, unknown>, boolean]> = [
+      ['refused connection', { code: 'ESOCKET', originalCode: 'ECONNREFUSED', command: 'CONN' }, true],
+      ['unknown host', { code: 'EDNS', command: 'CONN' }, true],
+      ['connect timeout', { code: 'ETIMEDOUT', timeoutType: 'CONNECT_TIMEOUT', command: 'CONN' }, true],
+      ['greeting timeout', { code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT', command: 'CONN' }, true],
+      [
+        'refused greeting',
+        { code: 'EPROTOCOL', command: 'CONN', responseCode: 421, message: 'Invalid greeting. response=421 busy' },
+        true,
+      ],
+      ['4yz to EHLO', { code: 'ECONNECTION', command: 'EHLO', responseCode: 421 }, true],
+      ['535 to AUTH', { code: 'EAUTH', command: 'AUTH PLAIN', responseCode: 535 }, true],
+      ['4yz to MAIL FROM', { code: 'EENVELOPE', command: 'MAIL FROM', responseCode: 451 }, true],
+      ['4yz to RCPT TO', { code: 'EENVELOPE', command: 'RCPT TO', responseCode: 452 }, true],
+      ['4yz to the DATA command', { code: 'EENVELOPE', command: 'DATA', responseCode: 451 }, true],
+      ['send on a closed connection', { code: 'ECONNECTION', command: 'API' }, true],
+      ['4yz to the end of the message', { code: 'EMESSAGE', command: 'DATA', responseCode: 451 }, false],
+      ['socket timeout', { code: 'ETIMEDOUT', timeoutType: 'SOCKET_TIMEOUT', command: 'CONN' }, false],
+      ['connection closed', { code: 'ECONNECTION', command: 'CONN' }, false],
+      ['421 then closed', { code: 'ECONNECTION', command: 'CONN', responseCode: 421 }, false],
+      ['connection reset', { code: 'ESOCKET', originalCode: 'ECONNRESET', command: 'CONN' }, false],
+      ['unexpected reply', { code: 'EPROTOCOL', command: 'CONN', responseCode: 421 }, false],
+      ['anything else', {}, false],
+    ];
+    for (const [name, failure, notAccepted] of cases) {
+      expect(classifySmtpError(failure).notAccepted, name).toBe(notAccepted);
+    }
+    expect(classifySmtpError(new Error('something else')).notAccepted).toBe(false);
+  });
 });

@@ -70,3 +70,46 @@ describe('SMTP sender classification', () => {
     expect(error).toMatchObject({ kind: 'temporary', code: 'smtp_connection' });
   });
 });
+
+// What a provider chain needs to know of a failure: whether the server certainly did not take
+// the message (try the next server now) or may have (retry this one later).
+describe('SMTP sender: did the server take the message?', () => {
+  it.each([
+    [452, 'rcpt', true],
+    [451, 'data', false],
+  ] as const)('a %i at %s: not accepted is %s', async (responseCode, stage, notAccepted) => {
+    const sender = createSmtpSender({ url: sink.url, from: 'otp@test.local' });
+    sink.failNext(1, responseCode, stage);
+    const error = await failure(sender.send(message('taken@example.com')));
+    await sender.close?.();
+    expect(error).toMatchObject({ kind: 'temporary', code: `smtp_${responseCode}`, notAccepted });
+  });
+
+  it('a refused connection: certainly not accepted', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const sender = createSmtpSender({ url: `smtp://127.0.0.1:${port}`, from: 'otp@test.local' });
+    const error = await failure(sender.send(message('nobody@example.com')));
+    await sender.close?.();
+    expect(error).toMatchObject({ kind: 'temporary', code: 'smtp_connection', notAccepted: true });
+  });
+
+  it('no answer after the whole message was written: unknown, so not "not accepted"', async () => {
+    const sender = createSmtpSender({ url: sink.url, from: 'otp@test.local', socketTimeoutMs: 300 });
+    const hungBefore = sink.hung;
+    sink.hangNext(1);
+    const error = await failure(sender.send(message('hang@example.com')));
+    await sender.close?.();
+    // The sink read the message to its end and never answered.
+    expect(sink.hung).toBe(hungBefore + 1);
+    expect(error).toMatchObject({ kind: 'temporary', code: 'smtp_connection', notAccepted: false });
+  });
+
+  it('is named smtp, or what it is told for a second server of a chain', () => {
+    expect(createSmtpSender({ url: sink.url, from: 'otp@test.local' }).provider).toBe('smtp');
+    const fallback = createSmtpSender({ url: sink.url, from: 'otp@test.local', provider: 'smtp-fallback' });
+    expect(fallback.provider).toBe('smtp-fallback');
+  });
+});

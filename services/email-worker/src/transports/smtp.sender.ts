@@ -8,6 +8,10 @@ export interface SmtpSenderOptions {
   url: string;
   /** The From header, e.g. `OTP <no-reply@otp.local>`. */
   from: string;
+  /** The name recorded for it (default `smtp`); a second server in a chain is `smtp-fallback`. */
+  provider?: string;
+  /** How long the socket may stay silent mid-session (default 30 s; tests shorten it). */
+  socketTimeoutMs?: number;
 }
 
 /** Sends through any SMTP server with a pooled nodemailer transport. */
@@ -20,7 +24,7 @@ export function createSmtpSender(options: SmtpSenderOptions): DeliverySender {
       // longer than its lock; fail and let the backoff retry instead.
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
-      socketTimeout: 30_000,
+      socketTimeout: options.socketTimeoutMs ?? 30_000,
       // debug logs the SMTP conversation, message content (the code) included: keep it off.
       debug: false,
       logger: false,
@@ -28,7 +32,7 @@ export function createSmtpSender(options: SmtpSenderOptions): DeliverySender {
     { from: options.from },
   );
   return {
-    provider: 'smtp',
+    provider: options.provider ?? 'smtp',
     async send(message) {
       const info = await transport.sendMail(mailOptions(message)).catch((error: unknown) => {
         throw classifySmtpError(error);

@@ -23,4 +23,23 @@ describe('classifying Twilio failures', () => {
       expect(classified.kind, code).toBe(deliveryErrorEntry(code)?.kind);
     }
   });
+
+  it('says Twilio certainly did not take the message for an HTTP error answer or a connection never opened', () => {
+    const cases: Array<[string, unknown, boolean]> = [
+      ['429 with Retry-After', new TwilioRateLimitResponse(20429, 2000), true],
+      ['429', { status: 429, code: 20429 }, true],
+      ['401', { status: 401, code: 20003 }, true],
+      ['503', { status: 503, code: 20500 }, true],
+      ['400', { status: 400, code: 21211 }, true],
+      ['refused', { code: 'ECONNREFUSED' }, true],
+      ['unknown host', { code: 'ENOTFOUND' }, true],
+      ['reset after the request', { code: 'ECONNRESET' }, false],
+      ['timed out', { code: 'ECONNABORTED' }, false],
+      ['timed out (ETIMEDOUT)', { code: 'ETIMEDOUT' }, false],
+      ['anything else', new Error('something else'), false],
+    ];
+    for (const [name, failure, notAccepted] of cases) {
+      expect(classifyTwilioError(failure).notAccepted, name).toBe(notAccepted);
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { DeliveryError, type OutgoingMessage } from '@otp/delivery';
 import { startTwilioFake, type TwilioFake } from '@otp/testkit';
@@ -106,5 +107,49 @@ describe('Twilio sender', () => {
     const sender = createTwilioSender({ ...settings, apiBaseUrl: `http://127.0.0.1:${port}` });
     const error = await failure(sender.send(message('+14155550205')));
     expect(error).toMatchObject({ kind: 'temporary', code: 'twilio_network' });
+  });
+});
+
+// What a provider chain needs to know of a failure: whether Twilio certainly did not take the
+// message (try the next provider now) or may have (retry Twilio later).
+describe('Twilio sender: did Twilio take the message?', () => {
+  it.each([
+    [{ status: 429 }, 'rate_limited'],
+    [{ status: 503 }, 'temporary'],
+  ] as const)('an answer of %o without a message: not accepted', async (response, kind) => {
+    twilio.respondNext(response);
+    const error = await failure(createTwilioSender(settings).send(message('+14155550208')));
+    expect(error).toMatchObject({ kind, notAccepted: true });
+  });
+
+  it('a refused connection: not accepted', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const sender = createTwilioSender({ ...settings, apiBaseUrl: `http://127.0.0.1:${port}` });
+    const error = await failure(sender.send(message('+14155550209')));
+    expect(error).toMatchObject({ kind: 'temporary', code: 'twilio_network', notAccepted: true });
+  });
+
+  it('the connection lost after the whole request was sent: unknown, so not "not accepted"', async () => {
+    let received = 0;
+    const dropping = createHttpServer((req) => {
+      req.resume();
+      req.on('end', () => {
+        received += 1;
+        req.socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    const { port } = dropping.address() as { port: number };
+    try {
+      const sender = createTwilioSender({ ...settings, apiBaseUrl: `http://127.0.0.1:${port}` });
+      const error = await failure(sender.send(message('+14155550210')));
+      expect(received).toBe(1);
+      expect(error).toMatchObject({ kind: 'temporary', code: 'twilio_network', notAccepted: false });
+    } finally {
+      await new Promise<void>((resolve) => dropping.close(() => resolve()));
+    }
   });
 });

@@ -1,11 +1,13 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { listDeliveryAttempts } from '@otp/db';
 import { type DeliveryFixture, type PreparedTestBed, prepareDeliveryTestBed } from '@otp/delivery/testing';
 import {
   freePort,
   type ServiceProcess,
   startService,
+  startSmtpSink,
   type TestDatabase,
   testKeyRing,
   testRedisUrl,
@@ -104,5 +106,39 @@ describe('email worker process', () => {
     });
     await expect(start).rejects.toThrow(/exited with 78[\s\S]*de\/email\/otp-code\.json: missing key "intro"/);
     await rm(templates, { recursive: true, force: true });
+  });
+
+  it('builds the provider list of its settings: a primary that refuses connections, the fallback sends', async () => {
+    const [fallback, chainPort, deadPort] = await Promise.all([startSmtpSink(), freePort(), freePort()]);
+    const chained = await startService({
+      name: 'email-worker',
+      env: {
+        DATABASE_URL: database.url,
+        REDIS_URL: testRedisUrl(),
+        QUEUE_PREFIX: bed.prefix,
+        ENVELOPE_KEYS: keys,
+        OPS_HOST: '127.0.0.1',
+        EMAIL_WORKER_PORT: String(chainPort),
+        EMAIL_PROVIDERS: 'smtp,smtp-fallback',
+        SMTP_URL: `smtp://127.0.0.1:${deadPort}`,
+        SMTP_FALLBACK_URL: fallback.url,
+      },
+      readyUrl: `http://127.0.0.1:${chainPort}/health/ready`,
+    });
+    try {
+      const challenge = await fixture.seedChallenge({ to: 'chain@example.com' });
+      const outcome = await fixture.finished(await fixture.enqueue(challenge));
+      expect(outcome.state).toBe('completed');
+      expect(fallback.messages.filter((mail) => mail.to.includes('chain@example.com'))).toHaveLength(1);
+      const attempts = await listDeliveryAttempts(database.db, challenge.id);
+      expect(attempts.map((row) => [row.outcome, row.provider])).toEqual([['sent', 'smtp-fallback']]);
+      const metrics = await (await fetch(`http://127.0.0.1:${chainPort}/metrics`)).text();
+      expect(metrics).toMatch(/otp_delivery_provider_breaker_open\{channel="email",provider="smtp"[^}]*\} 0/);
+      expect(metrics).toMatch(/otp_sends_total\{channel="email",provider="smtp-fallback",outcome="sent"[^}]*\} 1/);
+      expect(chained.logs().join('\n')).toContain('smtp,smtp-fallback');
+    } finally {
+      await chained.stop('SIGTERM');
+      await fallback.close();
+    }
   });
 });

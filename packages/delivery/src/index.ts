@@ -8,6 +8,7 @@ export { createHookSender, type HookSenderOptions } from './hook.sender.ts';
 export * from './kill-switch.watch.ts';
 export type { BreakerState } from './provider-breaker.ts';
 export * from './provider-chain.ts';
+export * from './provider-list.ts';
 export * from './retry-failed.ts';
 export type * from './sender.port.ts';
 export * from './stalled.recorder.ts';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createBreakerGauge, createHookSender, createProviderChain, type DeliverySender } from '@otp/delivery';
+import { createHookSender, type DeliverySender, senderForProviders } from '@otp/delivery';
 import type { Logger } from '@otp/runtime';
 import type { Registry } from 'prom-client';
 import type { EmailWorkerConfig } from '../config.ts';
@@ -7,33 +7,24 @@ import { createDevOutboxEmailSender } from './dev-outbox.sender.ts';
 import { createSmtpSender } from './smtp.sender.ts';
 
 /**
- * The providers of EMAIL_PROVIDERS in order, behind one sender that fails over between them
- * (docs/providers.md); one provider is used as it is. None configured: the dev outbox, so the
- * system runs with no mail server.
+ * The providers of EMAIL_PROVIDERS in order, failing over between them (docs/providers.md). None
+ * configured: the dev outbox, so the system runs with no mail server.
  */
-export function createEmailSender(
-  config: EmailWorkerConfig,
-  log: Logger,
-  /** The worker's metrics registry: with several providers, their breakers' gauge goes there. */
-  registry?: Registry,
-): DeliverySender {
-  if (config.providers.length === 0) {
-    const dir = resolve(config.DEV_OUTBOX_DIR);
-    log.warn({ dir }, 'no email provider is configured: emails are written to the dev outbox, not sent');
-    return createDevOutboxEmailSender({ dir, from: config.MAIL_FROM, log });
-  }
+export function createEmailSender(config: EmailWorkerConfig, log: Logger, registry?: Registry): DeliverySender {
   const senders = config.providers.map((provider) =>
     provider.name === 'hook'
       ? createHookSender({ url: provider.url, secret: provider.secret })
       : createSmtpSender({ url: provider.url, from: config.MAIL_FROM, provider: provider.name }),
   );
-  const names = config.providers.map(({ name }) => name);
-  return createProviderChain(senders, {
-    failures: config.PROVIDER_BREAKER_FAILURES,
-    cooldownMs: config.PROVIDER_BREAKER_COOLDOWN_MS,
+  return senderForProviders(senders, {
+    channel: 'email',
+    breaker: { failures: config.PROVIDER_BREAKER_FAILURES, cooldownMs: config.PROVIDER_BREAKER_COOLDOWN_MS },
     log,
-    ...(registry === undefined || names.length < 2
-      ? {}
-      : { onBreakerChange: createBreakerGauge(registry, { channel: 'email', providers: names }) }),
+    registry,
+    none: () => {
+      const dir = resolve(config.DEV_OUTBOX_DIR);
+      log.warn({ dir }, 'no email provider is configured: emails are written to the dev outbox, not sent');
+      return createDevOutboxEmailSender({ dir, from: config.MAIL_FROM, log });
+    },
   });
 }

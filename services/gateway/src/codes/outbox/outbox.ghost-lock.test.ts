@@ -30,8 +30,11 @@ describe('a relay transaction whose connection stalls for good', () => {
     const requested = await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail('ghost') });
     const id = String(requested.body.challengeId);
     await gateway.deps.relay.drainOnce();
-    // Back to pending, as if its relay had died before adding the job.
-    await sql`UPDATE delivery_outbox SET status = 'pending' WHERE challenge_id = ${id}`.execute(database.db);
+    // Back to pending and due now, as if its relay had died before adding the job (on a loaded
+    // machine the drain may have deferred the row instead, to a later available_at).
+    await sql`UPDATE delivery_outbox SET status = 'pending', available_at = now() WHERE challenge_id = ${id}`.execute(
+      database.db,
+    );
 
     const stalledRelay = ghost.transaction().execute(async (trx) => {
       const claimed = await claimPendingOutbox(trx, 100);

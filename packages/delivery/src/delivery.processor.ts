@@ -128,7 +128,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       throw await handleFailure(asDeliveryError(error, log), {
         log,
         recordFailure: async (outcome, fields, { final }) => {
-          await record(outcome, { ...fields, ...(locale === undefined ? {} : { locale }) });
+          await record(outcome, { ...fields, locale });
           // `failed` fails the challenge; both move only a send still in line, so a failure
           // reported late (a duplicate run of the job) never undoes a send another run recorded.
           const move = final ? 'failed' : 'retry_scheduled';
@@ -160,7 +160,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
           await attemptRecorder(trx, attempt)('sent', {
             providerMessageId,
             durationMs,
-            ...(locale === undefined ? {} : { locale }),
+            locale,
             ...(provider === undefined ? {} : { provider }),
           });
           await moveDelivery(trx, challengeId, sendNumber, 'sent', { providerMessageId, lastError: null });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DeliveryError } from './delivery.error.ts';
 import { createProviderChain, type ProviderChainOptions } from './provider-chain.ts';
 import type { DeliverySender, OutgoingMessage } from './sender.port.ts';
+import { deliveryFailure as failure } from './testing/delivery-failure.ts';
 import { createRecordingSender } from './testing/index.ts';
 
 // The failover core: which provider a send goes to, when it moves on, and each provider's breaker.
@@ -40,15 +41,6 @@ function chainOf(names: string[], options: Partial<ProviderChainOptions> = {}) {
       clock += ms;
     },
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof DeliveryError)) throw new Error('expected a DeliveryError');
-  return error;
 }
 
 describe('a provider chain', () => {

@@ -11,7 +11,7 @@ import {
   SMS_TEMPLATES,
   type SmsTemplate,
 } from './catalogue.spec.ts';
-import { isCanonicalLocale, matchLocale } from './locale.ts';
+import { isCanonicalLocale, matchLocale, requestedLocales } from './locale.ts';
 import { CatalogueError, type CompiledFile, compileFile } from './message.compile.ts';
 
 /** The catalogue this package ships: catalogue/<locale>/{email,sms}/<template>.json and brand.json. */
@@ -38,6 +38,12 @@ export interface Catalogue {
   readonly brand: Brand;
   /** The catalogue locale for the locales asked for, best first (see matchLocale). */
   resolve(requested: readonly string[]): string;
+  /**
+   * The catalogue locale for one stored tag (a job's, a challenge's, an account's), which may
+   * come from an earlier release or a catalogue that has changed since; none or a malformed one
+   * gets DEFAULT_LOCALE.
+   */
+  localeOf(tag: string | null | undefined): string;
   email(template: EmailTemplate, locale: string): CompiledFile;
   noticeFacts(locale: string): CompiledFile;
   sms(template: SmsTemplate, locale: string): CompiledFile;
@@ -144,6 +150,7 @@ export function loadCatalogue(options: CatalogueOptions): Catalogue {
     defaultLocale: options.defaultLocale,
     brand,
     resolve: (requested) => matchLocale(requested, locales, options.defaultLocale),
+    localeOf: (tag) => matchLocale(requestedLocales(tag ?? undefined, undefined), locales, options.defaultLocale),
     email: (template, locale) => get('email', template, locale).file,
     noticeFacts: (locale) => get('email', NOTICE_FACTS, locale).file,
     sms: (template, locale) => get('sms', template, locale).file,

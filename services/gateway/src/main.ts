@@ -1,7 +1,6 @@
 // The gateway process: read config, create clients, start the relay, listen, stop gracefully.
 import { setTimeout } from 'node:timers/promises';
-import type { Catalogue } from '@otp/messages';
-import { catalogueFromConfig } from '@otp/messages';
+import { type Catalogue, catalogueFromConfig } from '@otp/messages';
 import { createLogger, exitOnConfigError, guardAgainstEviction, onShutdownSignal, readEnvironment } from '@otp/runtime';
 import { buildAdminApp } from './admin/admin.app.ts';
 import { buildApp } from './app.ts';

@@ -5,6 +5,7 @@
 // - `services/dashboard/src/testing`: the dashboard (`useTestDashboard`, `useDeliveryScenario`)
 // - `test/e2e/system.ts`: the whole system as real processes
 export * from './delivery.fixture.ts';
+export * from './delivery-failure.ts';
 export * from './log-capture.ts';
 export * from './recording.sender.ts';
 export * from './test-bed.ts';

@@ -1,6 +1,6 @@
 import { type MessageRenderers, minutesValid, type NoticeInput, type NoticeRenderers } from '@otp/delivery';
 import { NOTICE_TEMPLATES } from '@otp/domain';
-import { type Catalogue, type EmailContent, renderEmail, requestedLocales } from '@otp/messages';
+import { type Catalogue, type EmailContent, renderEmail } from '@otp/messages';
 
 export interface EmailTemplateOptions {
   catalogue: Catalogue;
@@ -37,22 +37,23 @@ function noticeContent({ facts }: NoticeInput): EmailContent {
 export function createEmailTemplates(options: EmailTemplateOptions): Required<MessageRenderers> {
   const { catalogue } = options;
   const productName = catalogue.brand.productName ?? options.appName;
-  const localeOf = (tag: string) => catalogue.resolve(requestedLocales(tag, undefined));
   const notices = Object.fromEntries(
     NOTICE_TEMPLATES.map((template) => [
       template,
       (input: NoticeInput) =>
-        renderEmail(catalogue, template, localeOf(input.locale), productName, noticeContent(input)),
+        renderEmail(catalogue, template, catalogue.localeOf(input.locale), productName, noticeContent(input)),
     ]),
   ) as NoticeRenderers;
   return {
     'otp-code': (input) =>
-      renderEmail(catalogue, 'otp-code', localeOf(input.locale), productName, {
+      renderEmail(catalogue, 'otp-code', catalogue.localeOf(input.locale), productName, {
         code: input.code,
         values: { purpose: input.purpose, minutes: minutesValid(input.expiresAt, input.now) },
       }),
-    'account-exists': (input) => renderEmail(catalogue, 'account-exists', localeOf(input.locale), productName, {}),
-    'reset-no-account': (input) => renderEmail(catalogue, 'reset-no-account', localeOf(input.locale), productName, {}),
+    'account-exists': (input) =>
+      renderEmail(catalogue, 'account-exists', catalogue.localeOf(input.locale), productName, {}),
+    'reset-no-account': (input) =>
+      renderEmail(catalogue, 'reset-no-account', catalogue.localeOf(input.locale), productName, {}),
     notices,
   };
 }

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
-import { DeliveryError, type OutgoingMessage } from '@otp/delivery';
+import type { OutgoingMessage } from '@otp/delivery';
+import { deliveryFailure as failure } from '@otp/delivery/testing';
 import { type SmtpSink, startSmtpSink } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpSender } from './smtp.sender.ts';
@@ -22,15 +23,6 @@ const message = (to: string): OutgoingMessage => ({
   text: 'Your code is 123456',
   html: '<p>Your code is 123456</p>',
 });
-
-async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof DeliveryError)) throw new Error('expected a DeliveryError');
-  return error;
-}
 
 // The nodemailer adapter turns real SMTP replies and network errors into delivery failures.
 describe('SMTP sender classification', () => {

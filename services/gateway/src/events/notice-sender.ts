@@ -96,7 +96,7 @@ export function createNoticeSender(deps: Pick<GatewayDeps, 'keys' | 'catalogue' 
         channel: 'email',
         // The account's language (its last sign-in's), through the catalogue: one since removed
         // from it falls back to its closest, else DEFAULT_LOCALE, as does an account without one.
-        locale: deps.catalogue.resolve(address.locale === null ? [] : [address.locale]),
+        locale: deps.catalogue.localeOf(address.locale),
         toMasked: maskEmail(address.email),
         requestedAt: at.toISOString(),
         requestId: request.requestId,

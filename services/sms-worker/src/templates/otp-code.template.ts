@@ -1,6 +1,6 @@
 import { type MessageRenderer, minutesValid } from '@otp/delivery';
 import { PURPOSES } from '@otp/domain';
-import { type Catalogue, renderSms, requestedLocales, smsSize } from '@otp/messages';
+import { type Catalogue, renderSms, smsSize } from '@otp/messages';
 
 export interface SmsTemplateOptions {
   catalogue: Catalogue;
@@ -24,7 +24,7 @@ export function createOtpCodeSmsTemplate(options: SmsTemplateOptions): MessageRe
     renderSms(
       catalogue,
       'otp-code',
-      catalogue.resolve(requestedLocales(input.locale, undefined)),
+      catalogue.localeOf(input.locale),
       productName,
       { code: input.code, values: { purpose: input.purpose, minutes: minutesValid(input.expiresAt, input.now) } },
       { webOtpDomain, appHash },

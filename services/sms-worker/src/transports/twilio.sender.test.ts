@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import { DeliveryError, type OutgoingMessage } from '@otp/delivery';
+import type { OutgoingMessage } from '@otp/delivery';
+import { deliveryFailure as failure } from '@otp/delivery/testing';
 import { startTwilioFake, type TwilioFake } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TwilioSettings } from '../config.ts';
@@ -35,15 +36,6 @@ const message = (to: string): OutgoingMessage => ({
   sendNumber: 1,
   text: 'Your OTP code is 123456.',
 });
-
-async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof DeliveryError)) throw new Error('expected a DeliveryError');
-  return error;
-}
 
 describe('Twilio sender', () => {
   it('sends through a messaging service when one is configured', async () => {

@@ -145,7 +145,7 @@ export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
       const user = await accountOf(trx, deps, challenge);
       // The code's language is the sign-in's (resolved again: a challenge of an earlier release may
       // hold a tag the catalogue lacks).
-      const locale = deps.catalogue.resolve([challenge.locale]);
+      const locale = deps.catalogue.localeOf(challenge.locale);
       const answer = await completeFirstFactor(trx, deps, context, user, { method: challenge.channel, at, locale });
       return { answer, userId: user.id };
     },

@@ -48,9 +48,18 @@ describe('a relay transaction whose connection stalls for good', () => {
       database.db
         .transaction()
         .execute(async (trx) => (await claimPendingOutbox(trx, 100)).map((row) => row.challenge_id));
+    // The gateway's own relay is another relay too: the nudge of the request above may run late
+    // on a loaded machine and claim the row first (it was put back to pending), dispatching it.
+    const dispatchedByGatewayRelay = async () =>
+      (
+        await sql<{ status: string }>`SELECT status FROM delivery_outbox WHERE challenge_id = ${id}`.execute(
+          database.db,
+        )
+      ).rows[0]?.status === 'dispatched';
     let claimedByOther: Array<string | null> = [];
     for (let tries = 0; tries < 100 && !claimedByOther.includes(id); tries++) {
       claimedByOther = await claimable();
+      if (!claimedByOther.includes(id) && (await dispatchedByGatewayRelay())) claimedByOther = [id];
       if (!claimedByOther.includes(id)) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(claimedByOther).toContain(id);

@@ -272,6 +272,35 @@ export interface KillSwitchTable {
   changed_by: string | null;
 }
 
+/** An event for the webhooks, written in the transaction of the change it reports (docs/webhooks.md). */
+export interface EventOutboxTable {
+  /** The event's id: the `webhook-id` of every delivery of it, retries included. */
+  id: string;
+  /** A public event type (WEBHOOK_EVENT_TYPES). */
+  type: string;
+  occurred_at: Timestamp;
+  /** Ids, masked recipients, metadata: never a code, secret or full address. */
+  data: ColumnType<Record<string, unknown>, string, string>;
+  status: ColumnType<'pending' | 'dispatched', 'pending' | undefined, 'dispatched'>;
+  available_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  relay_attempts: Generated<number>;
+  last_error: string | null;
+  dispatched_at: ColumnType<Date | null, never, Date | string>;
+}
+
+/** What Postgres remembers of a configured webhook endpoint: whether it is disabled (410 Gone). */
+export interface WebhookEndpointTable {
+  /** Derived from the URL (`webhookEndpointId`). */
+  id: string;
+  /** The URL's scheme, host and port: the path may hold a token and is never stored. */
+  origin: string;
+  disabled_at: Date | null;
+  disabled_reason: string | null;
+  /** Who enabled or disabled it last: the worker, or the operator's command. */
+  changed_by: string | null;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   users: UserTable;
   otp_challenges: OtpChallengeTable;
@@ -288,6 +317,8 @@ export interface Database {
   kill_switches: KillSwitchTable;
   user_factors: UserFactorTable;
   recovery_codes: RecoveryCodeTable;
+  event_outbox: EventOutboxTable;
+  webhook_endpoints: WebhookEndpointTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -313,4 +344,6 @@ export type SecurityEvent = Selectable<SecurityEventTable>;
 export type NewSecurityEvent = Insertable<SecurityEventTable>;
 export type UserFactor = Selectable<UserFactorTable>;
 export type SmsBreaker = Selectable<SmsBreakerTable>;
+export type EventOutboxRow = Selectable<EventOutboxTable>;
+export type WebhookEndpoint = Selectable<WebhookEndpointTable>;
 export type KillSwitch = Selectable<KillSwitchTable>;

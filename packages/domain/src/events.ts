@@ -1,6 +1,7 @@
 import type { NoticeTemplate } from './notices.ts';
 import type { Purpose } from './queue-contract.ts';
 import type { Channel } from './recipient.ts';
+import type { WebhookRoute } from './webhook-events.ts';
 
 /** How a code event is counted, as `otp_code_events_total{event}`. */
 export type CodeMetricEvent = 'requested' | 'verified' | 'failed' | 'expired' | 'locked' | 'recipient_locked';
@@ -20,6 +21,11 @@ export interface EventTypeEntry {
    * begun).
    */
   notice?: NoticeTemplate;
+  /**
+   * The webhook events it sends (WEBHOOK_EVENT_TYPES), written to the events outbox in the
+   * transaction that records it; a route with `when` applies only to details that match.
+   */
+  webhook?: readonly WebhookRoute[];
 }
 
 /**
@@ -37,6 +43,7 @@ export const EVENT_TYPES = {
     audit: false,
     codeMetric: 'requested',
     description: 'A challenge was accepted (202): its first code is on its way.',
+    webhook: [{ type: 'challenge.requested' }],
   },
   'code.resent': {
     level: 'info',
@@ -48,6 +55,7 @@ export const EVENT_TYPES = {
     audit: true,
     codeMetric: 'verified',
     description: 'A code was right and consumed the challenge.',
+    webhook: [{ type: 'challenge.verified' }],
   },
   'code.failed': {
     level: 'warn',
@@ -68,12 +76,20 @@ export const EVENT_TYPES = {
     codeMetric: 'recipient_locked',
     description:
       "A wrong code used up its recipient's failure budget (`failures`): until `lockedUntil` the address's codes are neither checked nor sent. Recorded once per lock.",
+    webhook: [{ type: 'account.locked', add: { reason: 'code_sign_in_lock' } }],
   },
   'code.expired': {
     level: 'warn',
     audit: true,
     codeMetric: 'expired',
     description: 'A code came for a challenge past its expiry.',
+  },
+  'code.delivery_failed': {
+    level: 'warn',
+    audit: false,
+    description:
+      'A code could not be delivered (`errorCode`): the provider refused it for good or its retries ran out (recorded by the worker), or the carrier reported it undelivered (`status`, by the status callback).',
+    webhook: [{ type: 'challenge.failed' }],
   },
   'code.refused': {
     level: 'warn',
@@ -94,6 +110,13 @@ export const EVENT_TYPES = {
     level: 'info',
     audit: true,
     description: 'An account was created with a password (`method`).',
+    webhook: [{ type: 'user.created' }],
+  },
+  'user.created': {
+    level: 'info',
+    audit: true,
+    description: 'The first code sign-in to an address created its account (`method`: email or sms).',
+    webhook: [{ type: 'user.created' }],
   },
   'user.registration_renewed': {
     level: 'info',
@@ -122,6 +145,7 @@ export const EVENT_TYPES = {
     level: 'info',
     audit: true,
     description: 'A first factor (and the second, when the account has one) signed the user in (`method`).',
+    webhook: [{ type: 'user.signed_in' }],
   },
   'sign_in.failed': {
     level: 'warn',
@@ -174,29 +198,37 @@ export const EVENT_TYPES = {
     description:
       'A refresh token already rotated was presented again (`sessionId`, `revoked`): its session and every token of it are revoked.',
     notice: 'session-revoked',
+    webhook: [{ type: 'refresh_token.reuse_detected' }],
   },
   'session.logged_out': {
     level: 'info',
     audit: true,
     description: 'A sign-out ended a session (`sessionId`, `revoked`: its tokens revoked).',
+    webhook: [{ type: 'session.revoked', add: { reason: 'logout' } }],
   },
   'session.ended_by_user': {
     level: 'info',
     audit: true,
     description:
       'The signed-in user ended one of their sessions by its id (`sessionId`; `current`: the one they called from; `revoked`: its tokens revoked).',
+    webhook: [{ type: 'session.revoked', add: { reason: 'ended_by_user' } }],
   },
   'session.logged_out_all': {
     level: 'warn',
     audit: true,
     description:
       'The signed-in user ended every session of the account (`sessionIds`; `revoked`: their tokens revoked), their own included.',
+    webhook: [{ type: 'session.revoked', add: { reason: 'all_ended_by_user' } }],
   },
   'factor.changed': {
     level: 'info',
     audit: true,
     description: 'A factor was enrolled, enabled or removed (`kind`, `change`).',
     notice: 'factor-changed',
+    webhook: [
+      { type: 'factor.enabled', when: { change: 'enabled' } },
+      { type: 'factor.disabled', when: { change: 'removed' } },
+    ],
   },
   'factor.failed': {
     level: 'warn',
@@ -208,6 +240,7 @@ export const EVENT_TYPES = {
     audit: true,
     description: 'Too many wrong factor codes in a row: codes are refused until a recovery code is used.',
     notice: 'factor-locked',
+    webhook: [{ type: 'account.locked', add: { reason: 'factor_lock' } }],
   },
   'recovery_code.used': {
     level: 'info',
@@ -226,6 +259,7 @@ export const EVENT_TYPES = {
     description:
       'The password was set or changed (`how`: change, first, with the account signed in), or reset with an emailed code (`how`: reset); `sessionsRevoked`: the other sign-ins (every one, for a reset) ended.',
     notice: 'password-changed',
+    webhook: [{ type: 'password.changed' }],
   },
   'password.reset_requested': {
     level: 'info',
@@ -257,6 +291,7 @@ export const EVENT_TYPES = {
     description:
       'The account moved to another, proven email address (`challengeId`, `emailMasked`: the new one, masked); the notice goes to the old address.',
     notice: 'email-changed',
+    webhook: [{ type: 'email.changed' }],
   },
   'user.deleted': {
     level: 'info',
@@ -264,6 +299,7 @@ export const EVENT_TYPES = {
     description:
       'The account was deleted (`by`: user, or operator with `operator` naming them) with its personal data; the details count what was removed (`sessions`, `refreshTokens`, `mfaTokens`, `factors`, `recoveryCodes`, `notifications`, `challenges`, `outboxRows`, `deliveryAttempts`, `recipientWindows`). This row and every earlier one of the account are kept anonymised: no user id, IP, user agent or request id, and no details but these counts. The last notice goes to the verified address.',
     notice: 'account-deleted',
+    webhook: [{ type: 'user.deleted' }],
   },
 
   // The operators' admin API (services/gateway/src/admin/): every call, in the transaction of its
@@ -290,6 +326,7 @@ export const EVENT_TYPES = {
     audit: true,
     description:
       'An operator disabled the account: every sign-in and access token is refused (403 account_disabled); `sessionIds` ended, `revoked` refresh tokens.',
+    webhook: [{ type: 'user.disabled' }],
   },
   'admin.user_deleted': {
     level: 'warn',
@@ -306,6 +343,7 @@ export const EVENT_TYPES = {
     level: 'warn',
     audit: true,
     description: 'An operator ended every session of the account (`sessionIds`; `revoked`: their refresh tokens).',
+    webhook: [{ type: 'session.revoked', add: { reason: 'operator' } }],
   },
   'admin.factors_reset': {
     level: 'warn',
@@ -313,6 +351,7 @@ export const EVENT_TYPES = {
     description:
       'An operator removed the TOTP/HOTP factors (`factors`) and recovery codes (`recoveryCodes`) of the account and ended its factor lock: it signs in with its first factor alone until it enrols again.',
     notice: 'factors-reset',
+    webhook: [{ type: 'factor.disabled', add: { reason: 'operator' } }],
   },
   'admin.user_unlocked': {
     level: 'warn',

@@ -6,6 +6,7 @@ export * from './delivery-lifecycle.ts';
 export * from './envelope.ts';
 export * from './errors.ts';
 export * from './events.ts';
+export * from './webhook-events.ts';
 export * from './kill-switches.ts';
 export * from './notices.ts';
 export * from './otp-code.ts';

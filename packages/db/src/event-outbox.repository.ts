@@ -1,0 +1,114 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, EventOutboxRow } from './database.ts';
+
+type Db = Kysely<Database>;
+
+/** One event as its writer hands it over: the outbox row, but for the relay's bookkeeping. */
+export interface NewEvent {
+  id: string;
+  type: string;
+  occurredAt: Date;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Writes events to the outbox on the caller's handle: inside a transaction they commit with the
+ * change they report, or not at all.
+ */
+export async function insertEvents(db: Db, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db
+    .insertInto('event_outbox')
+    .values(
+      events.map((event) => ({
+        id: event.id,
+        type: event.type,
+        occurred_at: event.occurredAt,
+        data: JSON.stringify(event.data),
+      })),
+    )
+    .execute();
+}
+
+/**
+ * Claims due pending events for this transaction, oldest first. SKIP LOCKED lets the relays of
+ * several webhook-worker replicas work side by side: a row one is relaying is invisible to the
+ * others.
+ */
+export async function claimPendingEvents(trx: Db, limit: number): Promise<EventOutboxRow[]> {
+  return trx
+    .selectFrom('event_outbox')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where('available_at', '<=', sql<Date>`now()`)
+    .orderBy('available_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+export async function markEventsDispatched(trx: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await trx
+    .updateTable('event_outbox')
+    .set({ status: 'dispatched', dispatched_at: sql<Date>`now()` })
+    .where('id', 'in', ids)
+    .execute();
+}
+
+/** Puts events back for a later try after the queue refused them (Redis down). */
+export async function deferEvents(trx: Db, ids: readonly string[], error: string, delayMs: number): Promise<void> {
+  if (ids.length === 0) return;
+  await trx
+    .updateTable('event_outbox')
+    .set((eb) => ({
+      relay_attempts: eb('relay_attempts', '+', 1),
+      last_error: error,
+      available_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`,
+    }))
+    .where('id', 'in', ids)
+    .execute();
+}
+
+/** Makes every deferred event due now (the queue is back). */
+export async function releaseDeferredEvents(db: Db): Promise<number> {
+  const result = await db
+    .updateTable('event_outbox')
+    .set({ available_at: sql<Date>`now()` })
+    .where('status', '=', 'pending')
+    .where('available_at', '>', sql<Date>`now()`)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Age in seconds of the oldest event still waiting for the relay (0 when none). */
+export async function oldestPendingEventAgeSeconds(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('event_outbox')
+    .select(sql<string>`coalesce(extract(epoch FROM now() - min(occurred_at)), 0)`.as('age'))
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  return Number(row.age);
+}
+
+/**
+ * Deletes relayed events that occurred before `dispatchedBefore` (their jobs carry them from
+ * there), and events nobody relayed that occurred before `pendingBefore` (no webhook worker ran
+ * for that long: past it an event is too old to be worth sending). Returns the rows deleted.
+ */
+export async function purgeEventOutbox(
+  db: Db,
+  cutoffs: { dispatchedBefore: Date; pendingBefore: Date },
+): Promise<number> {
+  const result = await db
+    .deleteFrom('event_outbox')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'dispatched'), eb('occurred_at', '<', cutoffs.dispatchedBefore)]),
+        eb('occurred_at', '<', cutoffs.pendingBefore),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

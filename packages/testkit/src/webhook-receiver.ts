@@ -53,7 +53,10 @@ export async function startWebhookReceiver(options: { secret?: string; path?: st
   let port = 0;
   let server: Server | undefined;
 
-  const handler = async (request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse) => {
+  const handler = async (
+    request: import('node:http').IncomingMessage,
+    response: import('node:http').ServerResponse,
+  ) => {
     let body = '';
     for await (const chunk of request) body += chunk;
     const headers = request.headers;

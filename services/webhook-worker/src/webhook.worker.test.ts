@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { insertEvents, listWebhookEndpointStates, enableWebhookEndpoint } from '@otp/db';
+import { enableWebhookEndpoint, insertEvents, listWebhookEndpointStates } from '@otp/db';
 import { WEBHOOK_QUEUE, webhookEndpointId, webhookJobId } from '@otp/domain';
 import { createLogger, createMetricsRegistry } from '@otp/runtime';
 import {
-  sampleValue,
   parseExposition,
+  sampleValue,
   startWebhookReceiver,
   testRedisUrl,
   uniqueQueuePrefix,
@@ -144,7 +144,9 @@ describe('the webhook worker', () => {
     expect(all.requests.filter((request) => request.id === id)).toHaveLength(3);
     const metrics = parseExposition(await registry.metrics());
     const endpoint = webhookEndpointId(all.url);
-    expect(sampleValue(metrics, 'otp_webhook_deliveries_total', { endpoint, outcome: 'dead_letter' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sampleValue(metrics, 'otp_webhook_deliveries_total', { endpoint, outcome: 'dead_letter' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('disables an endpoint that answers 410 for every replica, until it is enabled again', async () => {

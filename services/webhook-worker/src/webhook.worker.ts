@@ -1,6 +1,12 @@
 import type { Database, Kysely } from '@otp/db';
 import { isWebhookJobData, STALLED_TOO_OFTEN, WEBHOOK_QUEUE, type WebhookJobData } from '@otp/domain';
-import { createMetricsRegistry, createProducerRedis, createWorkerRedis, type Logger, type Registry } from '@otp/runtime';
+import {
+  createMetricsRegistry,
+  createProducerRedis,
+  createWorkerRedis,
+  type Logger,
+  type Registry,
+} from '@otp/runtime';
 import { DelayedError, type Job, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { WebhookEndpointConfig } from './config.ts';
 import { type EndpointStates, watchEndpointStates } from './endpoint-states.ts';

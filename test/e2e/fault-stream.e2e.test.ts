@@ -11,12 +11,12 @@ import {
   startSmtpSink,
   startTcpProxy,
   startTwilioFake,
+  startWebhookReceiver,
   type TcpProxy,
   type TestDatabase,
   type TwilioFake,
   testKeyRing,
   testSecret,
-  startWebhookReceiver,
   uniqueQueuePrefix,
   type WebhookReceiver,
 } from '@otp/testkit';
@@ -88,7 +88,9 @@ async function start(name: ServiceName, id: string): Promise<void> {
       ...base,
       ...fast,
       WEBHOOK_WORKER_PORT: String(port),
-      WEBHOOK_ENDPOINTS: JSON.stringify([{ url: receiver.url, secret: receiver.secret, events: ['challenge.requested'] }]),
+      WEBHOOK_ENDPOINTS: JSON.stringify([
+        { url: receiver.url, secret: receiver.secret, events: ['challenge.requested'] },
+      ]),
       WEBHOOK_RELAY_INTERVAL_MS: '200',
       // 100 ms, 600 ms, 2.4 s, 12 s...: a receiver down for seconds is caught up within the test.
       WEBHOOK_RETRY_FIRST_DELAY_MS: '100',
@@ -294,8 +296,7 @@ describe('a steady stream of requests under every fault in turn', () => {
         delivered: accepted.filter((item) => announced().has(item.challengeId)).length,
         lost: accepted.filter((item) => !announced().has(item.challengeId)).length,
         // The same event answered 2xx more than once (a worker killed after the receiver took it).
-        duplicates:
-          receiver.requests.filter((request) => request.status < 300).length - receiver.events().length,
+        duplicates: receiver.requests.filter((request) => request.status < 300).length - receiver.events().length,
         badSignatures: receiver.requests.filter((request) => !request.verified).length,
       },
     };

@@ -75,9 +75,9 @@ describe('webhooks, end to end', () => {
 
     const signedOut = await api(system, 'POST', '/v1/auth/logout', { refreshToken: tokens.refreshToken });
     expect(signedOut.status).toBe(204);
-    const [revoked] = (await all.waitFor((received) => received.some((event) => event.type === 'session.revoked'))).filter(
-      (event) => event.type === 'session.revoked',
-    );
+    const [revoked] = (
+      await all.waitFor((received) => received.some((event) => event.type === 'session.revoked'))
+    ).filter((event) => event.type === 'session.revoked');
     expect(revoked?.data).toMatchObject({ userId, reason: 'logout', sessionId: signedIn?.data.sessionId });
   });
 
@@ -89,9 +89,9 @@ describe('webhooks, end to end', () => {
     expect(requested.status).toBe(202);
     const challengeId = String(requested.body.challengeId);
     await waitForChallenge(system, challengeId, (c) => (c.delivery as { status: string }).status === 'failed');
-    const failed = (
-      await all.waitFor((received) => received.some((event) => event.type === 'challenge.failed'))
-    ).find((event) => event.type === 'challenge.failed');
+    const failed = (await all.waitFor((received) => received.some((event) => event.type === 'challenge.failed'))).find(
+      (event) => event.type === 'challenge.failed',
+    );
     expect(failed).toMatchObject({
       verified: true,
       data: { challengeId, channel: 'sms', purpose: 'login', toMasked: expect.stringMatching(/\*/) },

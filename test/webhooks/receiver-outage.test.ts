@@ -60,7 +60,8 @@ describe('a webhook receiver down for a minute', () => {
     const answered = receiver.requests.filter((request) => request.status < 300);
     expect(answered).toHaveLength(events.length);
     const bodies = new Map<string, Set<string>>();
-    for (const request of receiver.requests) bodies.set(request.id, (bodies.get(request.id) ?? new Set()).add(request.body));
+    for (const request of receiver.requests)
+      bodies.set(request.id, (bodies.get(request.id) ?? new Set()).add(request.body));
     expect([...bodies.values()].every((set) => set.size === 1)).toBe(true);
     console.log(
       `[webhook outage] ${JSON.stringify({ signIns: signedIn.length, events: events.length, requests: receiver.requests.length, caughtUpSeconds })}`,

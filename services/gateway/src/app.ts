@@ -23,6 +23,7 @@ import { gatewayFastifyOptions } from './http/fastify-options.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerRateLimits } from './http/rate-limit.plugin.ts';
 import { registerTracing } from './http/tracing.ts';
+import { PUBLIC_OPERATION_IDS, PUBLIC_SCHEMA_NAMES } from './openapi.names.ts';
 import { healthRoutes } from './ops/health.routes.ts';
 
 /** The gateway's HTTP app, with every plugin and route registered explicitly; not listening. */
@@ -50,7 +51,11 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     exposedHeaders: ['retry-after', 'x-request-id'],
     maxAge: 600,
   });
-  await registerOpenApi(app, config.JWT_ISSUER);
+  await registerOpenApi(app, {
+    operationIds: PUBLIC_OPERATION_IDS,
+    schemas: PUBLIC_SCHEMA_NAMES,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+  });
   // Every answer is timed by route pattern; /metrics is the scrape target (not in the API document).
   instrumentHttp(app, deps.metrics.registry);
   serveMetrics(app, deps.metrics.registry);

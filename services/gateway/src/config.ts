@@ -356,7 +356,8 @@ export const GatewayConfigSchema = Type.Object({
       pattern: '^https?://[^/?#]+(/[^?#]*)?$',
       description:
         'The origin (and path prefix, if any) clients and Twilio call the gateway at, e.g. https://otp.example.com; ' +
-        "webhook signatures are checked against it. Unset: the request's own protocol and Host",
+        'webhook signatures are checked against it, and the OpenAPI document names it in `servers`. Unset: the ' +
+        "request's own protocol and Host, and no `servers` entry",
     }),
   ),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 16_384, description: 'Largest accepted request body' }),

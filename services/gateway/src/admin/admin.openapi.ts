@@ -1,7 +1,36 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { hoistNamedSchemas, nameSchemas, withOperationIds } from '../http/openapi.contract.ts';
+import { Problem } from '../http/schemas.ts';
+import { AdminFactor, AdminSession, AdminUser, AdminUserDetail, UserSearchAnswer } from './admin-users.schemas.ts';
 
 export const ADMIN_SECURITY = [{ adminKey: [] }];
+
+/** The admin API's contract names (http/openapi.contract.ts); published names never change. */
+export const ADMIN_OPERATION_IDS: Readonly<Record<string, string>> = {
+  'GET /admin/v1/users': 'searchUsers',
+  'GET /admin/v1/users/{id}': 'getUser',
+  'POST /admin/v1/users/{id}/disable': 'disableUser',
+  'POST /admin/v1/users/{id}/enable': 'enableUser',
+  'POST /admin/v1/users/{id}/revoke-sessions': 'revokeUserSessions',
+  'POST /admin/v1/users/{id}/reset-factors': 'resetUserFactors',
+  'POST /admin/v1/users/{id}/unlock': 'unlockUser',
+  'DELETE /admin/v1/users/{id}': 'deleteUser',
+  'GET /admin/v1/recipients': 'lookUpRecipient',
+  'GET /admin/v1/security-events': 'listSecurityEvents',
+  'GET /admin/v1/security-events/export': 'exportSecurityEvents',
+  'GET /admin/v1/kill-switches': 'listKillSwitches',
+  'PUT /admin/v1/kill-switches/{target}': 'setKillSwitch',
+};
+
+const ADMIN_SCHEMA_NAMES = {
+  Problem,
+  AdminUser,
+  AdminUserDetail,
+  AdminFactor,
+  AdminSession,
+  UserSearchAnswer,
+};
 
 /**
  * The admin API's own OpenAPI document, generated from its route schemas like the public one
@@ -10,7 +39,10 @@ export const ADMIN_SECURITY = [{ adminKey: [] }];
  * Register before the routes so every one is seen.
  */
 export async function registerAdminOpenApi(app: FastifyInstance): Promise<void> {
+  nameSchemas(ADMIN_SCHEMA_NAMES);
   await app.register(swagger, {
+    transform: withOperationIds(ADMIN_OPERATION_IDS),
+    transformObject: hoistNamedSchemas as never,
     openapi: {
       openapi: '3.1.0',
       info: {

@@ -1,15 +1,30 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import type { TSchema } from 'typebox';
+import { hoistNamedSchemas, nameSchemas, withOperationIds } from './openapi.contract.ts';
 
 export const BEARER_SECURITY = [{ bearerAuth: [] }];
+
+export interface OpenApiContract {
+  /** `METHOD /path` → operationId, for every route the document shows. */
+  operationIds: Readonly<Record<string, string>>;
+  /** The schemas the document names (components.schemas). */
+  schemas: Readonly<Record<string, TSchema>>;
+  /** `servers` of the document; none when unset (clients then resolve paths against where they found it). */
+  publicBaseUrl?: string | undefined;
+}
 
 /**
  * The OpenAPI document is generated from the route schemas (@fastify/swagger) and served at
  * /openapi.json; /docs is Swagger UI over it. Register before the routes so every one is seen.
+ * The committed copy (docs/openapi.json) is checked against it by openapi.contract.test.ts.
  */
-export async function registerOpenApi(app: FastifyInstance, serverUrl: string): Promise<void> {
+export async function registerOpenApi(app: FastifyInstance, contract: OpenApiContract): Promise<void> {
+  nameSchemas(contract.schemas);
   await app.register(swagger, {
+    transform: withOperationIds(contract.operationIds),
+    transformObject: hoistNamedSchemas as never,
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -19,7 +34,7 @@ export async function registerOpenApi(app: FastifyInstance, serverUrl: string): 
           'One-time-password sign-in by email or SMS. Errors are application/problem+json with a stable `code`; ' +
           '429 and 503 responses carry Retry-After.',
       },
-      servers: [{ url: serverUrl }],
+      ...(contract.publicBaseUrl === undefined ? {} : { servers: [{ url: contract.publicBaseUrl }] }),
       tags: [
         { name: 'otp', description: 'Codes delivered by email or SMS' },
         { name: 'auth', description: 'Registration, password sign-in, the MFA step, tokens' },

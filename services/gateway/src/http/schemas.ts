@@ -1,4 +1,4 @@
-import { isEmailAddress } from '@otp/domain';
+import { ERROR_CODES, isEmailAddress } from '@otp/domain';
 import Type from 'typebox';
 
 // Shared atoms of the route schemas: one definition each, so the OpenAPI document and the
@@ -74,7 +74,9 @@ export const Problem = Type.Object(
     type: Type.String({ description: 'Always about:blank: the status and `code` say it all' }),
     title: Type.String(),
     status: Type.Integer(),
-    code: Type.String({ description: 'Stable machine-readable error code; branch on this' }),
+    code: Type.Enum(Object.keys(ERROR_CODES) as Array<keyof typeof ERROR_CODES>, {
+      description: 'Stable machine-readable error code (docs/api.md lists them); branch on this',
+    }),
     detail: Type.Optional(Type.String()),
     attemptsRemaining: Type.Optional(Type.Integer({ minimum: 0 })),
   },

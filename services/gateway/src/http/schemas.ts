@@ -74,7 +74,9 @@ export const Problem = Type.Object(
     type: Type.String({ description: 'Always about:blank: the status and `code` say it all' }),
     title: Type.String(),
     status: Type.Integer(),
-    code: Type.Enum(Object.keys(ERROR_CODES) as Array<keyof typeof ERROR_CODES>, {
+    code: Type.Unsafe<keyof typeof ERROR_CODES>({
+      type: 'string',
+      enum: Object.keys(ERROR_CODES),
       description: 'Stable machine-readable error code (docs/api.md lists them); branch on this',
     }),
     detail: Type.Optional(Type.String()),

@@ -26,8 +26,8 @@ export interface EventFields {
    */
   webhookEvents?: 'written';
   /**
-   * When it happened (the webhook events' `occurredAt`), the change's own clock when it has one
-   * (a pinned test clock, the time its rows were stamped with); now by default.
+   * When it happened (the webhook events' `occurredAt`), when the caller read the time already
+   * for its change; the context's clock otherwise.
    */
   at?: Date;
 }
@@ -93,7 +93,7 @@ export async function recordEvent<T extends EventType>(
   const details = fields.details ?? {};
   const notice = entry.notice !== undefined && fields.notice !== false && userId !== null ? entry.notice : undefined;
   const webhookEvents =
-    fields.webhookEvents === 'written' ? [] : webhookEventsOf(type, { userId, details, at: fields.at ?? new Date() });
+    fields.webhookEvents === 'written' ? [] : webhookEventsOf(type, { userId, details, at: fields.at ?? context.now?.() ?? new Date() });
   // Several rows (audit, notice, webhook events) outside a transaction: one is opened for them,
   // so none is written without the others.
   if ((notice !== undefined || webhookEvents.length > 0) && !db.isTransaction) {

@@ -93,7 +93,9 @@ export async function recordEvent<T extends EventType>(
   const details = fields.details ?? {};
   const notice = entry.notice !== undefined && fields.notice !== false && userId !== null ? entry.notice : undefined;
   const webhookEvents =
-    fields.webhookEvents === 'written' ? [] : webhookEventsOf(type, { userId, details, at: fields.at ?? context.now?.() ?? new Date() });
+    fields.webhookEvents === 'written'
+      ? []
+      : webhookEventsOf(type, { userId, details, at: fields.at ?? context.now?.() ?? new Date() });
   // Several rows (audit, notice, webhook events) outside a transaction: one is opened for them,
   // so none is written without the others.
   if ((notice !== undefined || webhookEvents.length > 0) && !db.isTransaction) {

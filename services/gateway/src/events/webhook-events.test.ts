@@ -137,11 +137,16 @@ describe('webhook events, written with their change', () => {
   it("challenge.failed once when the carrier reports an SMS undelivered, with Twilio's error code", async () => {
     const { id, sid } = await sentSmsChallenge(gateway);
     const { to } = await deliveredSecret(gateway, id);
-    expect((await postCallback(gateway, callbackPath(id), statusParams(sid, 'undelivered', '30003'), authToken)).status).toBe(
-      204,
-    );
+    expect(
+      (await postCallback(gateway, callbackPath(id), statusParams(sid, 'undelivered', '30003'), authToken)).status,
+    ).toBe(204);
     const failed = await eventOf(gateway, 'challenge.failed', { challengeId: id });
-    expect(failed.data).toMatchObject({ channel: 'sms', purpose: 'login', status: 'undelivered', errorCode: 'twilio_30003' });
+    expect(failed.data).toMatchObject({
+      channel: 'sms',
+      purpose: 'login',
+      status: 'undelivered',
+      errorCode: 'twilio_30003',
+    });
     expect(failed.data.toMasked).toEqual(expect.any(String));
     // Twilio retries the callback, and may follow with `failed`: the event is not sent again.
     await postCallback(gateway, callbackPath(id), statusParams(sid, 'undelivered', '30003'), authToken);
@@ -206,9 +211,9 @@ describe('webhook events, written with their change', () => {
     );
     // Every session.
     expect((await post(gateway.app, '/v1/auth/logout-all', undefined, bearer(c.accessToken))).status).toBe(204);
-    expect((await eventOf(gateway, 'session.revoked', { userId, reason: 'all_ended_by_user' })).data.sessionIds).toEqual(
-      expect.any(Array),
-    );
+    expect(
+      (await eventOf(gateway, 'session.revoked', { userId, reason: 'all_ended_by_user' })).data.sessionIds,
+    ).toEqual(expect.any(Array));
     await expectNoSecrets(gateway, [
       normalizeEmail(email),
       newPassword,
@@ -339,7 +344,11 @@ describe('webhook events of a change that rolls back', () => {
   const { gateway } = useTestGateway({ env: { SIGNUP_ENABLED: 'false' } });
 
   it('a code sign-in refused by sign-up being off writes no challenge.verified and no user.created', async () => {
-    const { id, code } = await requestCode(gateway, { channel: 'email', to: uniqueEmail('no-signup'), purpose: 'login' });
+    const { id, code } = await requestCode(gateway, {
+      channel: 'email',
+      to: uniqueEmail('no-signup'),
+      purpose: 'login',
+    });
     const refused = await verify(gateway, id, code);
     expect(refused.body.code).toBe('signup_disabled');
     const types = (await gateway.deps.db.selectFrom('event_outbox').select('type').execute()).map((row) => row.type);

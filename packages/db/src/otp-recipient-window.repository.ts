@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, NewDeliveryOutboxRow, NewOtpChallenge, OtpRecipientWindow } from './database.ts';
+import type { NewEvent } from './event-outbox.repository.ts';
 import { type RecipientLimits, takeMessageSlot } from './recipient-window.sql.ts';
 
 type Db = Kysely<Database>;
@@ -16,14 +17,28 @@ export type { RecipientLimits } from './recipient-window.sql.ts';
  * row is the lock: the upsert serialises concurrent requests for one recipient across replicas,
  * and Postgres re-checks the WHERE against the latest committed version, so the limit is exact.
  * Every value is cast, since in INSERT ... SELECT nothing else gives the parameters their types.
+ *
+ * `events` (the request's webhook events) go to the events outbox in the same statement, from
+ * the challenge's row: no challenge, no event. A data-modifying CTE runs whether or not the rest
+ * of the statement reads it.
  */
 export async function createChallengeWithinRecipientLimit(
   db: Db,
   challenge: NewOtpChallenge & { code_hashes: Buffer[] },
   outbox: NewDeliveryOutboxRow,
   limits: RecipientLimits,
+  events: readonly NewEvent[] = [],
 ): Promise<boolean> {
   const c = challenge;
+  // One jsonb array of the events, read back as rows: any number of them in one parameter.
+  const eventRows = JSON.stringify(
+    events.map((event) => ({
+      id: event.id,
+      type: event.type,
+      occurred_at: event.occurredAt.toISOString(),
+      data: event.data,
+    })),
+  );
   const result = await sql<{ id: string }>`
     WITH slot AS (
       ${takeMessageSlot(c.recipient_hash, limits)}
@@ -42,6 +57,11 @@ export async function createChallengeWithinRecipientLimit(
         ${c.sms_range ?? null}::text
       FROM slot
       RETURNING id
+    ), event AS (
+      INSERT INTO event_outbox (id, type, occurred_at, data)
+      SELECT e.id, e.type, e.occurred_at, e.data
+      FROM challenge,
+        jsonb_to_recordset(${eventRows}::jsonb) AS e(id uuid, type text, occurred_at timestamptz, data jsonb)
     )
     INSERT INTO delivery_outbox (challenge_id, send_number, channel, job_id, job_data)
     SELECT challenge.id, ${outbox.send_number}::int, ${outbox.channel}::text, ${outbox.job_id}::text,

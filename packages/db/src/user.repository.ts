@@ -25,12 +25,27 @@ export async function findUserByPhone(db: Db, phone: string): Promise<User | und
   return db.selectFrom('users').selectAll().where('phone', '=', phone).executeTakeFirst();
 }
 
+/** An upserted account, and whether the upsert created it (the first sign-in to its address). */
+export interface UpsertedUser {
+  user: User;
+  created: boolean;
+}
+
+// A row the INSERT wrote has no deleting or locking transaction yet (xmax 0); a row the ON
+// CONFLICT branch updated carries the updater's id. So the one statement also says which it did.
+const wasInserted = sql<boolean>`(xmax = 0)`.as('created');
+
+function upserted({ created, ...user }: User & { created: boolean }): UpsertedUser {
+  return { user, created };
+}
+
 /**
  * Creates the user for a verified email, or marks an existing one verified. One statement, so two
- * first sign-ins racing for the same address end with one account.
+ * first sign-ins racing for the same address end with one account, and exactly one of them is
+ * told it created it.
  */
-export async function upsertUserWithVerifiedEmail(db: Db, email: string): Promise<User> {
-  return db
+export async function upsertUserWithVerifiedEmail(db: Db, email: string): Promise<UpsertedUser> {
+  const row = await db
     .insertInto('users')
     .values({ email, email_verified_at: sql<Date>`now()` })
     .onConflict((oc) =>
@@ -40,12 +55,14 @@ export async function upsertUserWithVerifiedEmail(db: Db, email: string): Promis
       }),
     )
     .returningAll()
+    .returning(wasInserted)
     .executeTakeFirstOrThrow();
+  return upserted(row);
 }
 
 /** As `upsertUserWithVerifiedEmail`, for a phone number proven by an SMS code. */
-export async function upsertUserWithVerifiedPhone(db: Db, phone: string): Promise<User> {
-  return db
+export async function upsertUserWithVerifiedPhone(db: Db, phone: string): Promise<UpsertedUser> {
+  const row = await db
     .insertInto('users')
     .values({ phone, phone_verified_at: sql<Date>`now()` })
     .onConflict((oc) =>
@@ -55,7 +72,9 @@ export async function upsertUserWithVerifiedPhone(db: Db, phone: string): Promis
       }),
     )
     .returningAll()
+    .returning(wasInserted)
     .executeTakeFirstOrThrow();
+  return upserted(row);
 }
 
 /** Marks an existing account's email verified (a verify_email code); no account, no change. */

@@ -1,4 +1,4 @@
-import { type Database, findChallenge, type Kysely, moveDelivery } from '@otp/db';
+import { type Database, findChallenge, insertEvents, type Kysely, moveDelivery } from '@otp/db';
 import {
   type Channel,
   isDeliveryJobData,
@@ -6,6 +6,7 @@ import {
   type KeyRing,
   type SendRefusal,
   sendRefusal,
+  webhookEventsOf,
 } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 import type { Job } from 'bullmq';
@@ -128,11 +129,30 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       throw await handleFailure(asDeliveryError(error, log), {
         log,
         recordFailure: async (outcome, fields, { final }) => {
-          await record(outcome, { ...fields, locale });
           // `failed` fails the challenge; both move only a send still in line, so a failure
           // reported late (a duplicate run of the job) never undoes a send another run recorded.
-          const move = final ? 'failed' : 'retry_scheduled';
-          await moveDelivery(deps.db, challengeId, sendNumber, move, { lastError: fields.errorCode });
+          if (!final) {
+            await record(outcome, { ...fields, locale });
+            await moveDelivery(deps.db, challengeId, sendNumber, 'retry_scheduled', { lastError: fields.errorCode });
+            return;
+          }
+          // For good: the attempt, the move and the webhook's challenge.failed commit together, and
+          // the event only when this run moved the status (a late duplicate failure moves nothing).
+          await deps.db.transaction().execute(async (trx) => {
+            await attemptRecorder(trx, attempt)(outcome, { ...fields, locale });
+            if (!(await moveDelivery(trx, challengeId, sendNumber, 'failed', { lastError: fields.errorCode }))) return;
+            const details = {
+              challengeId,
+              channel,
+              purpose: challenge.purpose,
+              toMasked: challenge.recipient_masked,
+              errorCode: fields.errorCode,
+            };
+            await insertEvents(
+              trx,
+              webhookEventsOf('code.delivery_failed', { userId: challenge.user_id, details, at: deps.now() }),
+            );
+          });
         },
         ...jobFailureContext(deps, job, started),
       });

@@ -1,5 +1,12 @@
-import { type Database, insertSecurityEvent, type Kysely } from '@otp/db';
-import { type ChallengeRef, type CodeEventType, EVENT_TYPES, type EventType, type EventTypeEntry } from '@otp/domain';
+import { type Database, insertEvents, insertSecurityEvent, type Kysely } from '@otp/db';
+import {
+  type ChallengeRef,
+  type CodeEventType,
+  EVENT_TYPES,
+  type EventType,
+  type EventTypeEntry,
+  webhookEventsOf,
+} from '@otp/domain';
 import type { RequestContext } from './request-context.ts';
 
 export interface EventFields {
@@ -11,6 +18,18 @@ export interface EventFields {
    * enrolment only begun: nothing is protected by it yet).
    */
   notice?: false;
+  /**
+   * `written`: the caller has already written this event's webhook events (the outbox rows of
+   * WEBHOOK_EVENT_TYPES) itself, in the statement of its change (a code request writes them with
+   * its challenge, in one statement that writes nothing when the recipient's limit refuses it), so
+   * this call writes none. Leave it out everywhere else: recordEvent writes them.
+   */
+  webhookEvents?: 'written';
+  /**
+   * When it happened (the webhook events' `occurredAt`), when the caller read the time already
+   * for its change; the context's clock otherwise.
+   */
+  at?: Date;
 }
 
 /** Code events always say which challenge, so they can be counted by channel and purpose. */
@@ -57,6 +76,11 @@ export function onCommit(trx: Kysely<Database>, work: () => Promise<void>): void
  * to the account's verified email: a `notifications` row and its outbox row, in the same
  * transaction as the audit row (a change rolled back sends nothing), the relay nudged after the
  * commit. Outside a transaction such an event opens one for the three rows.
+ *
+ * An event whose type has `webhook` routes writes their events to the events outbox
+ * (`event_outbox`) on the same handle, so they commit with the change or not at all; the webhook
+ * worker's relay sends them. Their data are the details and the account's id: the details' rule
+ * (no code, password, token or full address) is what keeps secrets out of the webhooks.
  */
 export async function recordEvent<T extends EventType>(
   db: Kysely<Database>,
@@ -68,7 +92,13 @@ export async function recordEvent<T extends EventType>(
   const userId = fields.userId ?? null;
   const details = fields.details ?? {};
   const notice = entry.notice !== undefined && fields.notice !== false && userId !== null ? entry.notice : undefined;
-  if (notice !== undefined && !db.isTransaction) {
+  const webhookEvents =
+    fields.webhookEvents === 'written'
+      ? []
+      : webhookEventsOf(type, { userId, details, at: fields.at ?? context.now?.() ?? new Date() });
+  // Several rows (audit, notice, webhook events) outside a transaction: one is opened for them,
+  // so none is written without the others.
+  if ((notice !== undefined || webhookEvents.length > 0) && !db.isTransaction) {
     return inTransaction(db, (trx) => recordEvent(trx, context, type, fields));
   }
   if (entry.audit) {
@@ -81,6 +111,7 @@ export async function recordEvent<T extends EventType>(
       details,
     });
   }
+  await insertEvents(db, webhookEvents);
   const noticeWritten =
     notice !== undefined &&
     userId !== null &&

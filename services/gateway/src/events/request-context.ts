@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
-import type { GatewayDeps } from '../deps.ts';
+import { type GatewayDeps, now } from '../deps.ts';
 import { traceparentFor } from '../http/tracing.ts';
 import type { GatewayMetrics } from '../ops/gateway.metrics.ts';
 import { createNoticeSender, type NoticeSender } from './notice-sender.ts';
@@ -16,6 +16,8 @@ export interface RequestContext {
   metrics: Pick<GatewayMetrics, 'codeEvent'>;
   /** Sends the security notice of an event that has one (`notice` in EVENT_TYPES). */
   notices: NoticeSender;
+  /** The gateway's clock (pinned in tests): when the request's events happened. Now when absent. */
+  now?: () => Date;
 }
 
 export function requestContext(
@@ -32,5 +34,6 @@ export function requestContext(
     log: request.log,
     metrics: deps.metrics,
     notices: createNoticeSender(deps),
+    now: () => now(deps),
   };
 }

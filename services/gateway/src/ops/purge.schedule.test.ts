@@ -39,6 +39,7 @@ describe('the purge of expired data', () => {
       notifications: 0,
       smsCounters: 0,
       securityEvents: 0,
+      webhookEvents: 0,
     });
     expect(await findChallenge(database.db, old)).toBeUndefined();
     expect(await findChallenge(database.db, recentlyExpired)).toBeDefined();
@@ -93,6 +94,27 @@ describe('the purge of expired data', () => {
 
     expect((await gateway.deps.purge.runOnce()).securityEvents).toBe(1);
     expect(await eventAges(database.db)).toEqual(['1 minute', '89 days']);
+  });
+
+  it('deletes relayed webhook events after the retention and unrelayed ones after a week', async () => {
+    const rows = [
+      { age: '2 hours', status: 'dispatched' },
+      { age: '10 minutes', status: 'dispatched' },
+      { age: '8 days', status: 'pending' },
+      { age: '6 days', status: 'pending' },
+    ];
+    for (const { age, status } of rows) {
+      await sql`INSERT INTO event_outbox (id, type, occurred_at, data, status)
+        VALUES (gen_random_uuid(), 'test.purge', now() - ${age}::interval, ${JSON.stringify({ age })}, ${status})`.execute(
+        database.db,
+      );
+    }
+
+    expect((await gateway.deps.purge.runOnce()).webhookEvents).toBe(2);
+    const kept = await sql<{ age: string }>`SELECT data->>'age' AS age FROM event_outbox
+      WHERE type = 'test.purge' ORDER BY occurred_at`.execute(database.db);
+    // A pending event younger than a week waits for its relay, past the challenges' retention.
+    expect(kept.rows.map((row) => row.age)).toEqual(['6 days', '10 minutes']);
   });
 });
 

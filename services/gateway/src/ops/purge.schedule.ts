@@ -5,6 +5,7 @@ import {
   deleteSecurityEventsBefore,
   deleteUnverifiedAccounts,
   type Kysely,
+  purgeEventOutbox,
   purgeExpiredChallenges,
   purgeExpiredMfaTokens,
   purgeOldNotifications,
@@ -49,6 +50,11 @@ export interface PurgeOutcome {
   smsCounters: number;
   /** Audit events (security_events) older than their retention. */
   securityEvents: number;
+  /**
+   * Webhook events (event_outbox): relayed ones older than the retention, and ones never relayed
+   * older than a week.
+   */
+  webhookEvents: number;
 }
 
 export interface PurgeSchedule {
@@ -60,12 +66,21 @@ export interface PurgeSchedule {
 const SESSION_MEMORY_SECONDS = 365 * 86_400;
 
 /**
+ * How long a webhook event waits for a relay before it goes unsent. A week covers a webhook
+ * worker down over a long weekend and the time to notice and fix it; past that an event
+ * ("a code was requested", "signed in") is stale news the receiver can no longer act on, and the
+ * rows (user ids, masked addresses) should not be kept for ever only because no relay runs.
+ */
+const UNRELAYED_EVENT_SECONDS = 7 * 86_400;
+
+/**
  * Deletes expired data on a timer: challenges past their expiry plus the retention (their outbox
  * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention,
  * sessions a year after they ended, per-recipient windows nobody used within the window unless
  * their failure window is still running (the row is then the recipient's count of wrong codes, or
  * its lock), accounts whose email nobody verified, security notices older than the retention
- * (with their outbox rows), the SMS counters of ended windows, and audit events older than theirs. Every replica runs it; the deletes are idempotent, so replicas racing
+ * (with their outbox rows), the SMS counters of ended windows, audit events older than theirs, and webhook events (relayed
+ * ones after the retention, unrelayed ones after a week). Every replica runs it; the deletes are idempotent, so replicas racing
  * do no harm.
  */
 export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule {
@@ -93,6 +108,11 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
     // A day's window starts at most a day before it ends: two days back, every window has ended.
     const smsCounters = await purgeSmsCounters(db, new Date(at - 2 * 86_400_000));
     const securityEvents = await deleteSecurityEventsBefore(db, new Date(at - options.securityEventSeconds * 1000));
+    // A relayed event's jobs carry it from there: its row is kept only as long as a challenge's.
+    const webhookEvents = await purgeEventOutbox(db, {
+      dispatchedBefore: retainedSince,
+      pendingBefore: new Date(at - UNRELAYED_EVENT_SECONDS * 1000),
+    });
     const outcome = {
       smsCounters,
       challenges,
@@ -103,6 +123,7 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
       unverifiedAccounts,
       notifications,
       securityEvents,
+      webhookEvents,
     };
     if (Object.values(outcome).some((count) => count > 0)) log.info(outcome, 'purged expired data');
     return outcome;

@@ -65,15 +65,33 @@ async function claimUnverifiedEmail(
   });
 }
 
-/** login: the account of the proven address, created on first sign-in unless sign-up is off. */
-async function accountOf(trx: Kysely<Database>, deps: GatewayDeps, challenge: VerifiedChallenge): Promise<UserView> {
+/**
+ * login: the account of the proven address, created on first sign-in unless sign-up is off. A
+ * creation is recorded (`user.created`, a webhook's user.created) in the sign-in's transaction.
+ */
+async function accountOf(
+  trx: Kysely<Database>,
+  deps: GatewayDeps,
+  challenge: VerifiedChallenge,
+  context: RequestContext,
+  at: Date,
+): Promise<UserView> {
   const to = provenAddress(challenge);
   const byEmail = challenge.channel === 'email';
   if (!deps.config.SIGNUP_ENABLED) {
     const existing = byEmail ? await findUserByEmail(trx, to) : await findUserByPhone(trx, to);
     if (existing === undefined) throw new PublicError('signup_disabled');
   }
-  const user = byEmail ? await upsertUserWithVerifiedEmail(trx, to) : await upsertUserWithVerifiedPhone(trx, to);
+  const { user, created } = byEmail
+    ? await upsertUserWithVerifiedEmail(trx, to)
+    : await upsertUserWithVerifiedPhone(trx, to);
+  if (created) {
+    await recordEvent(trx, context, 'user.created', {
+      userId: user.id,
+      details: { method: challenge.channel, challengeId: challenge.id },
+      at,
+    });
+  }
   return presentUser(user);
 }
 
@@ -142,7 +160,7 @@ export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
         return { answer: { verified: true }, userId: challenge.userId };
       }
       // The same account as a password sign-in to this address, and the same MFA step when it has a factor.
-      const user = await accountOf(trx, deps, challenge);
+      const user = await accountOf(trx, deps, challenge, context, at);
       // The code's language is the sign-in's (resolved again: a challenge of an earlier release may
       // hold a tag the catalogue lacks).
       const locale = deps.catalogue.localeOf(challenge.locale);

@@ -85,7 +85,14 @@ describe('DELETE /v1/me leaves no personal data of the account', () => {
     gateway.deps.clock = undefined;
     await gateway.deps.relay.drainOnce();
 
-    expect(await findInDatabase(database.db, needles)).toEqual([]);
+    // The one thing left is the account's id in the webhook events (user.deleted, and those before
+    // it not yet relayed): the application is told which of its accounts went by the id it holds.
+    // They hold no address and no hash, and the purge removes them (relayed, after the retention;
+    // never relayed, after a week).
+    const left = await findInDatabase(database.db, needles);
+    expect(left.filter((found) => found.where !== 'event_outbox' || found.needle !== userId)).toEqual([]);
+    const webhookEvents = await database.db.selectFrom('event_outbox').select(['type', 'data']).execute();
+    expect(webhookEvents.find((event) => event.type === 'user.deleted')?.data).toMatchObject({ userId, by: 'user' });
 
     // What stays: the audit rows, anonymised, and the last notice, whose row names no account.
     const last = await database.db

@@ -19,6 +19,7 @@ import {
   recipientHash,
   type SmsDestination,
   seal,
+  webhookEventsOf,
 } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
@@ -139,8 +140,12 @@ export async function requestChallenge(
   // challenge and its delivery request (the outbox) commit together or not at all; a refusal
   // writes nothing. An SMS also takes its units of the SMS counters, after the recipient's window
   // (the order a resend takes them in), in the same transaction: past a limit it all rolls back.
+  // Its webhook events (challenge.requested) go in that statement too: a refused request sends none.
+  const userId = request.userId ?? null;
+  const details = { challengeId: id, channel: request.channel, purpose: request.purpose, toMasked };
+  const events = webhookEventsOf('code.requested', { userId, details, at });
   const write = async (db: Kysely<Database>) => {
-    if (!(await createChallengeWithinRecipientLimit(db, challenge, outboxRow, limits))) {
+    if (!(await createChallengeWithinRecipientLimit(db, challenge, outboxRow, limits, events))) {
       throw await recipientRefusal(db, hash, limits, config.OTP_RECIPIENT_WINDOW_SECONDS);
     }
     if (destination !== undefined) await takeSmsSend(db, deps, destination, at);
@@ -153,9 +158,6 @@ export async function requestChallenge(
 
   // After the commit; the relay works in the background, so the request never waits on Redis.
   if (trx === undefined) deps.relay.nudge();
-  await recordEvent(db, context, 'code.requested', {
-    userId: request.userId ?? null,
-    details: { challengeId: id, channel: request.channel, purpose: request.purpose },
-  });
+  await recordEvent(db, context, 'code.requested', { userId, details, webhookEvents: 'written' });
   return { id, channel: request.channel, toMasked, expiresAt, resendAvailableAt };
 }

@@ -85,7 +85,11 @@ export async function verifyChallenge(
       locale: challenge.locale,
     };
     const applied = await purposes.apply(trx, verified, context, at);
-    await recordEvent(trx, context, 'code.verified', { userId: applied.userId, details: ref });
+    await recordEvent(trx, context, 'code.verified', {
+      userId: applied.userId,
+      details: { ...ref, toMasked: challenge.recipient_masked },
+      at,
+    });
     return applied;
   });
   if (challenge.sms_country !== null) deps.metrics.sms.verified(challenge.sms_country);
@@ -113,6 +117,7 @@ async function recordWrongCode(
     userId: challenge.user_id,
     details: {
       ...ref,
+      toMasked: challenge.recipient_masked,
       failures: counted.recipientFailures,
       lockedUntil: counted.recipientFailureWindowEndsAt.toISOString(),
     },

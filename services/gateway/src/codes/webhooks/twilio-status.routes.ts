@@ -4,6 +4,7 @@ import { PublicError } from '@otp/domain';
 import type { FastifyRequest } from 'fastify';
 import twilio from 'twilio';
 import type { GatewayDeps } from '../../deps.ts';
+import { requestContext } from '../../events/request-context.ts';
 import { twilioStatusSchema } from './twilio-status.schemas.ts';
 import { applyTwilioStatus } from './twilio-status.service.ts';
 
@@ -54,7 +55,7 @@ export const twilioStatusRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps }
           messageStatus: request.body.MessageStatus,
           errorCode: request.body.ErrorCode,
         },
-        request.log,
+        requestContext(request, deps),
       );
       return reply.code(204).send(null);
     },

@@ -1,6 +1,7 @@
-import { type Database, type Kysely, moveDelivery } from '@otp/db';
-import { type TwilioErrorCode, twilioErrorCode } from '@otp/domain';
-import type { FastifyBaseLogger } from 'fastify';
+import { type Database, type Kysely, lockChallengeForUpdate, moveDelivery } from '@otp/db';
+import { type DeliveryStatus, type TwilioErrorCode, twilioErrorCode } from '@otp/domain';
+import { inTransaction, recordEvent } from '../../events/record-event.ts';
+import type { RequestContext } from '../../events/request-context.ts';
 
 /** What one Twilio status report means for the challenge: a provider transition, or nothing. */
 export interface TwilioOutcome {
@@ -37,29 +38,56 @@ export interface TwilioStatusReport {
   errorCode: string | undefined;
 }
 
+// A carrier's report that the message did not arrive: the webhook's challenge.failed.
+const NOT_ARRIVED: readonly DeliveryStatus[] = ['undelivered', 'failed'];
+
 /**
  * Applies one (signature-checked) status report. Returns whether the challenge changed: a report
  * about an older send, another message, or a challenge already delivered changes nothing.
+ *
+ * A move to undelivered or failed records `code.delivery_failed` in the transaction of the move,
+ * once: the challenge's row is locked first, so of two reports that it did not arrive (Twilio
+ * retries its callbacks, and may report undelivered then failed) only the first, which finds the
+ * send not yet reported so, records it.
  */
 export async function applyTwilioStatus(
   db: Kysely<Database>,
   report: TwilioStatusReport,
-  log: FastifyBaseLogger,
+  context: RequestContext,
 ): Promise<boolean> {
-  const context = { challengeId: report.challengeId, sendNumber: report.sendNumber, status: report.messageStatus };
+  const { log } = context;
+  const fields = { challengeId: report.challengeId, sendNumber: report.sendNumber, status: report.messageStatus };
   const outcome = twilioOutcome(report.messageStatus, report.errorCode);
   if (outcome === undefined) {
-    log.debug(context, 'twilio status callback: nothing to record');
+    log.debug(fields, 'twilio status callback: nothing to record');
     return false;
   }
-  // Only about the latest send and the very message the worker recorded for it; the transition
-  // never leaves `delivered` (reports arrive out of order).
-  const changed = await moveDelivery(db, report.challengeId, report.sendNumber, outcome.transition, {
-    aboutMessage: report.messageSid,
-    ...(outcome.lastError === undefined ? {} : { lastError: outcome.lastError }),
+  const changed = await inTransaction(db, async (trx) => {
+    const before = await lockChallengeForUpdate(trx, report.challengeId);
+    if (before === undefined) return false;
+    // Only about the latest send and the very message the worker recorded for it; the transition
+    // never leaves `delivered` (reports arrive out of order).
+    const moved = await moveDelivery(trx, report.challengeId, report.sendNumber, outcome.transition, {
+      aboutMessage: report.messageSid,
+      ...(outcome.lastError === undefined ? {} : { lastError: outcome.lastError }),
+    });
+    if (moved && outcome.transition !== 'delivered' && !NOT_ARRIVED.includes(before.delivery_status)) {
+      await recordEvent(trx, context, 'code.delivery_failed', {
+        userId: before.user_id,
+        details: {
+          challengeId: before.id,
+          channel: before.channel,
+          purpose: before.purpose,
+          toMasked: before.recipient_masked,
+          status: report.messageStatus,
+          ...(outcome.lastError === undefined ? {} : { errorCode: outcome.lastError }),
+        },
+      });
+    }
+    return moved;
   });
   const providerErrorCode = outcome.lastError === undefined ? undefined : report.errorCode;
-  if (changed) log.info({ ...context, providerErrorCode }, 'twilio status callback: delivery status recorded');
-  else log.info({ ...context, providerErrorCode }, 'twilio status callback: stale or unknown message, ignored');
+  if (changed) log.info({ ...fields, providerErrorCode }, 'twilio status callback: delivery status recorded');
+  else log.info({ ...fields, providerErrorCode }, 'twilio status callback: stale or unknown message, ignored');
   return changed;
 }

@@ -37,7 +37,7 @@ describe('accounts and sessions, end to end', () => {
     const verified = await api(system, 'POST', `/v1/otp/challenges/${String(registered.body.challengeId)}/verify`, {
       code,
     });
-    expect(verified.body).toEqual({ verified: true });
+    expect(verified.body).toEqual({ outcome: 'verified', verified: true });
 
     const signedIn = await api(system, 'POST', '/v1/auth/login', { email, password });
     expect(signedIn.status).toBe(200);
@@ -82,7 +82,7 @@ describe('accounts and sessions, end to end', () => {
     const verified = await api(system, 'POST', `/v1/otp/challenges/${String(requested.body.challengeId)}/verify`, {
       code,
     });
-    expect(verified.body).toEqual({ verified: true });
+    expect(verified.body).toEqual({ outcome: 'verified', verified: true });
     expect((await api(system, 'GET', '/v1/me', undefined, accessToken)).body).toMatchObject({
       phone: to,
       phoneVerified: true,

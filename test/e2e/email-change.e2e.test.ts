@@ -40,7 +40,7 @@ describe('email change, end to end', () => {
     const moved = await api(system, 'POST', `/v1/otp/challenges/${String(requested.body.challengeId)}/verify`, {
       code: extractCode(codeMail.text),
     });
-    expect(moved.body).toEqual({ verified: true });
+    expect(moved.body).toEqual({ outcome: 'verified', verified: true });
     const notice = await system.smtp.waitForMail(email, { timeoutMs: 15_000, after });
     expect(notice.subject).toContain('email address of your');
     expect(notice.text).toContain('a***@example.com');

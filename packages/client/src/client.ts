@@ -1,6 +1,6 @@
 import createClient, { type Client } from 'openapi-fetch';
 import type { components, paths } from './api.generated.ts';
-import { OtpApiError, unwrap } from './errors.ts';
+import { notSignedIn, OtpApiError, unwrap } from './errors.ts';
 import { memoryTokenStore, type TokenStore, type Tokens } from './tokens.ts';
 
 type Schemas = components['schemas'];
@@ -48,7 +48,12 @@ export interface OtpClient {
   };
   readonly auth: {
     /** Registers with a password; a code goes to the address (verify it with `codes.verify`). */
-    register(body: { email: string; password: string; name?: string; locale?: string }): Promise<{ challengeId: string }>;
+    register(body: {
+      email: string;
+      password: string;
+      name?: string;
+      locale?: string;
+    }): Promise<{ challengeId: string }>;
     login(email: string, password: string): Promise<SignedIn | MfaRequired>;
     /** The MFA step, with the mfaToken a first factor answered; signs in (tokens kept). */
     mfa(mfaToken: string, factor: SecondFactor): Promise<SignedIn>;
@@ -92,7 +97,7 @@ export function createOtpClient(options: OtpClientOptions): OtpClient {
     refreshing ??= (async () => {
       try {
         const current = await store.get();
-        if (current === undefined) throw new OtpApiError(401, undefined);
+        if (current === undefined) throw notSignedIn();
         const answer = unwrap(await api.POST('/v1/auth/refresh', { body: { refreshToken: current.refreshToken } }));
         await store.set(answer.tokens);
         return answer.tokens;
@@ -106,7 +111,7 @@ export function createOtpClient(options: OtpClientOptions): OtpClient {
   async function authenticated<T>(call: (headers: { authorization: string }) => Promise<T>): Promise<T> {
     const attempt = async () => {
       const tokens = await store.get();
-      if (tokens === undefined) throw new OtpApiError(401, undefined);
+      if (tokens === undefined) throw notSignedIn();
       return call({ authorization: `Bearer ${tokens.accessToken}` });
     };
     let refreshed = false;
@@ -142,10 +147,8 @@ export function createOtpClient(options: OtpClientOptions): OtpClient {
     },
     auth: {
       register: async (body) => unwrap(await api.POST('/v1/auth/register', { body })),
-      login: async (email, password) =>
-        keep(unwrap(await api.POST('/v1/auth/login', { body: { email, password } }))),
-      mfa: async (mfaToken, factor) =>
-        keep(unwrap(await api.POST('/v1/auth/mfa', { body: { mfaToken, ...factor } }))),
+      login: async (email, password) => keep(unwrap(await api.POST('/v1/auth/login', { body: { email, password } }))),
+      mfa: async (mfaToken, factor) => keep(unwrap(await api.POST('/v1/auth/mfa', { body: { mfaToken, ...factor } }))),
       refresh,
       async logout() {
         const tokens = await store.get();

@@ -10,7 +10,8 @@ export type ErrorCode = Problem['code'];
  */
 export class OtpApiError extends Error {
   readonly status: number;
-  readonly code: ErrorCode | 'network_error' | 'unexpected_answer';
+  /** The API's code; `not_signed_in` when a call needs tokens the client does not have. */
+  readonly code: ErrorCode | 'not_signed_in' | 'unexpected_answer';
   readonly problem: Problem | undefined;
   readonly retryAfterSeconds: number | undefined;
 
@@ -18,11 +19,18 @@ export class OtpApiError extends Error {
     super(problem === undefined ? `HTTP ${status}` : `${problem.code}: ${problem.detail ?? problem.title}`);
     this.name = 'OtpApiError';
     this.status = status;
-    this.code = problem?.code ?? (status === 0 ? 'network_error' : 'unexpected_answer');
+    this.code = problem?.code ?? 'unexpected_answer';
     this.problem = problem;
     const seconds = retryAfter === null ? Number.NaN : Number(retryAfter);
     this.retryAfterSeconds = Number.isFinite(seconds) ? seconds : undefined;
   }
+}
+
+/** A call that needs the user's tokens, made while the client has none (signed out). */
+export function notSignedIn(): OtpApiError {
+  const error = new OtpApiError(401, undefined);
+  (error as { code: OtpApiError['code'] }).code = 'not_signed_in';
+  return error;
 }
 
 function isProblem(value: unknown): value is Problem {

@@ -18,6 +18,7 @@ const OpaqueToken = (description: string) =>
 
 export const MfaRequired = Type.Object(
   {
+    outcome: Type.Literal('mfa_required', { description: 'Which answer this is: the MFA step is needed' }),
     mfaRequired: Type.Literal(true),
     mfaToken: OpaqueToken('Single use, short-lived; redeem at POST /v1/auth/mfa with a second factor'),
     methods: Type.Array(Type.Enum(['totp', 'hotp', 'recovery_code'])),

@@ -45,14 +45,14 @@ describe('what a verified code does, by purpose', () => {
     const { id, code } = await requestCode(gateway, { channel: 'email', to: email, purpose: 'verify_email' });
     const verified = await verify(gateway, id, code);
     expect(verified.status).toBe(200);
-    expect(verified.body).toEqual({ verified: true });
+    expect(verified.body).toEqual({ outcome: 'verified', verified: true });
     expect((await usersWith(email))[0]?.email_verified_at).toBeInstanceOf(Date);
   });
 
   it('verify_email for an address without an account creates nothing', async () => {
     const email = uniqueEmail('nobody').toLowerCase();
     const { id, code } = await requestCode(gateway, { channel: 'email', to: email, purpose: 'verify_email' });
-    expect((await verify(gateway, id, code)).body).toEqual({ verified: true });
+    expect((await verify(gateway, id, code)).body).toEqual({ outcome: 'verified', verified: true });
     expect(await usersWith(email)).toEqual([]);
   });
 
@@ -72,7 +72,7 @@ describe('what a verified code does, by purpose', () => {
     // POST /v1/me/phone (a later issue) creates these challenges with the account attached.
     await database.db.updateTable('otp_challenges').set({ user_id: user.id }).where('id', '=', id).execute();
     const verified = await verify(gateway, id, await deliveredCode(gateway, id));
-    expect(verified.body).toEqual({ verified: true });
+    expect(verified.body).toEqual({ outcome: 'verified', verified: true });
     const row = await database.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
     expect(row.phone).toBe('+14155550177');
     expect(row.phone_verified_at).toBeInstanceOf(Date);

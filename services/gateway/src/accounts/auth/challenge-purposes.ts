@@ -26,7 +26,13 @@ import { completeFirstFactor } from './mfa.service.ts';
 // Each runs inside the transaction that consumed the challenge, so a refusal here (sign-up
 // disabled, phone taken) rolls the consumption back too.
 
-export const Verified = Type.Object({ verified: Type.Literal(true) }, { description: 'The address is verified' });
+export const Verified = Type.Object(
+  {
+    outcome: Type.Literal('verified', { description: 'Which answer this is: the address is verified' }),
+    verified: Type.Literal(true),
+  },
+  { description: 'The address is verified' },
+);
 
 /**
  * The proven address in today's normal form: a code requested before an upgrade that changed the
@@ -153,11 +159,11 @@ export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
       await claimUnverifiedEmail(trx, challenge, context, at);
       if (challenge.purpose === 'change_email') {
         await moveEmail(trx, challenge, context);
-        return { answer: { verified: true }, userId: challenge.userId };
+        return { answer: { outcome: 'verified' as const, verified: true as const }, userId: challenge.userId };
       }
       if (challenge.purpose !== 'login') {
         await markVerified(trx, challenge, context);
-        return { answer: { verified: true }, userId: challenge.userId };
+        return { answer: { outcome: 'verified' as const, verified: true as const }, userId: challenge.userId };
       }
       // The same account as a password sign-in to this address, and the same MFA step when it has a factor.
       const user = await accountOf(trx, deps, challenge, context, at);

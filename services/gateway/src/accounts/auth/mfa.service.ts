@@ -18,11 +18,13 @@ import { startSession } from './session.service.ts';
 import { hashOpaqueToken, newOpaqueToken } from './tokens.service.ts';
 
 export interface SignedIn {
+  outcome: 'signed_in';
   user: UserView;
   tokens: Tokens;
 }
 
 export interface MfaRequired {
+  outcome: 'mfa_required';
   mfaRequired: true;
   mfaToken: string;
   methods: FactorMethod[];
@@ -66,7 +68,7 @@ export async function completeFirstFactor(
   if (methods.length === 0) {
     const { sessionId, tokens } = await startSession(trx, deps, context, user.id, at);
     await recordEvent(trx, context, 'sign_in.succeeded', { userId: user.id, details: { method, sessionId } });
-    return { user, tokens };
+    return { outcome: 'signed_in', user, tokens };
   }
   const mfaToken = newOpaqueToken();
   await insertMfaToken(trx, {
@@ -78,7 +80,7 @@ export async function completeFirstFactor(
     locale,
   });
   await recordEvent(trx, context, 'mfa.required', { userId: user.id, details: { method, methods } });
-  return { mfaRequired: true, mfaToken, methods };
+  return { outcome: 'mfa_required', mfaRequired: true, mfaToken, methods };
 }
 
 /**
@@ -123,7 +125,7 @@ export async function completeMfa(
       userId: user.id,
       details: { method: 'mfa', factor: method, sessionId },
     });
-    return { user: presentUser(user), tokens };
+    return { outcome: 'signed_in' as const, user: presentUser(user), tokens };
   });
   if (signedIn !== undefined) return signedIn;
   await recordEvent(deps.db, context, 'sign_in.disabled', { userId: counted.user_id, details: { method: 'mfa' } });

@@ -16,7 +16,12 @@ describe('the MFA step (with the test factor hook)', () => {
     factors.enrol(userId, '246810');
     const response = await login(gateway, email);
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ mfaRequired: true, mfaToken: expect.any(String), methods: ['totp'] });
+    expect(response.body).toEqual({
+      outcome: 'mfa_required',
+      mfaRequired: true,
+      mfaToken: expect.any(String),
+      methods: ['totp'],
+    });
     expect(response.body).not.toHaveProperty('tokens');
     return { mfaToken: String(response.body.mfaToken), userId };
   }

@@ -52,7 +52,7 @@ describe('POST /v1/auth/register', () => {
     const { email, challengeId } = await registerUnverified(gateway);
     expect((await login(gateway, email)).body.code).toBe('email_not_verified');
     const verified = await verify(gateway, challengeId, await deliveredCode(gateway, challengeId));
-    expect(verified.body).toEqual({ verified: true });
+    expect(verified.body).toEqual({ outcome: 'verified', verified: true });
     expect((await userRow(email)).email_verified_at).toBeInstanceOf(Date);
     const signedIn = await login(gateway, email);
     expect(signedIn.status).toBe(200);

@@ -88,7 +88,7 @@ describe('an address registered by someone else', () => {
       to: registrant.email,
       purpose: 'verify_email',
     });
-    expect((await verify(gateway, id, code)).body).toEqual({ verified: true });
+    expect((await verify(gateway, id, code)).body).toEqual({ outcome: 'verified', verified: true });
     const row = await database.db
       .selectFrom('users')
       .selectAll()

@@ -55,7 +55,7 @@ describe('POST /v1/me/email: moving the account to another address', () => {
     expect((await get(gateway.app, '/v1/me', bearer(user.accessToken))).body).toMatchObject({
       email: normalizeEmail(user.email),
     });
-    expect((await verify(gateway, challengeId, sent.code)).body).toEqual({ verified: true });
+    expect((await verify(gateway, challengeId, sent.code)).body).toEqual({ outcome: 'verified', verified: true });
     expect((await get(gateway.app, '/v1/me', bearer(user.accessToken))).body).toMatchObject({
       email: normalizeEmail(next),
       emailVerified: true,

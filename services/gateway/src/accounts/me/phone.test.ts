@@ -26,7 +26,7 @@ describe('POST /v1/me/phone: phone verification', () => {
     expect(secret.to).toBe('+14155550142');
 
     expect((await get(gateway.app, '/v1/me', bearer(accessToken))).body).toMatchObject({ phone: null });
-    expect((await verify(gateway, challengeId, secret.code)).body).toEqual({ verified: true });
+    expect((await verify(gateway, challengeId, secret.code)).body).toEqual({ outcome: 'verified', verified: true });
     expect((await get(gateway.app, '/v1/me', bearer(accessToken))).body).toMatchObject({
       phone: '+14155550142',
       phoneVerified: true,

@@ -18,7 +18,14 @@ export const Tokens = Type.Object({
 });
 export type Tokens = Static<typeof Tokens>;
 
-export const TokensAndUser = Type.Object({ user: UserView, tokens: Tokens }, { description: 'Signed in' });
+export const TokensAndUser = Type.Object(
+  {
+    outcome: Type.Literal('signed_in', { description: 'Which answer this is: signed in, tokens issued' }),
+    user: UserView,
+    tokens: Tokens,
+  },
+  { description: 'Signed in' },
+);
 
 export const MeView = Type.Object(
   {

@@ -88,7 +88,7 @@ export const EVENT_TYPES = {
     level: 'warn',
     audit: false,
     description:
-      'A code could not be delivered (`errorCode`): the provider refused it for good or its retries ran out (recorded by the worker), or the carrier reported it undelivered (`status`, by the status callback).',
+      'A code could not be delivered (`errorCode`, `toMasked`): the provider refused it for good, its retries ran out or its job stalled too often (recorded by the worker or the reconciler), or the carrier reported it undelivered or failed (`status`, by the status callback). Written to the events outbox only (no audit row), once per failed send.',
     webhook: [{ type: 'challenge.failed' }],
   },
   'code.refused': {

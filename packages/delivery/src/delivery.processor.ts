@@ -1,4 +1,4 @@
-import { type Database, findChallenge, insertEvents, type Kysely, moveDelivery } from '@otp/db';
+import { type Database, findChallenge, type Kysely, moveDelivery } from '@otp/db';
 import {
   type Channel,
   isDeliveryJobData,
@@ -6,7 +6,6 @@ import {
   type KeyRing,
   type SendRefusal,
   sendRefusal,
-  webhookEventsOf,
 } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 import type { Job } from 'bullmq';
@@ -14,6 +13,7 @@ import { attemptRecorder } from './attempt.recorder.ts';
 import { asDeliveryError, handleFailure, jobFailureContext, refuse } from './delivery.failures.ts';
 import { messageComposer, openEnvelope } from './delivery.message.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
+import { insertDeliveryFailedEvent } from './delivery-failed.event.ts';
 import { holdIfSwitchedOff, sendContext, smsCountryOfJob } from './kill-switch.hold.ts';
 import type { KillSwitchWatch } from './kill-switch.watch.ts';
 import { processNotice } from './notice.processor.ts';
@@ -141,17 +141,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
           await deps.db.transaction().execute(async (trx) => {
             await attemptRecorder(trx, attempt)(outcome, { ...fields, locale });
             if (!(await moveDelivery(trx, challengeId, sendNumber, 'failed', { lastError: fields.errorCode }))) return;
-            const details = {
-              challengeId,
-              channel,
-              purpose: challenge.purpose,
-              toMasked: challenge.recipient_masked,
-              errorCode: fields.errorCode,
-            };
-            await insertEvents(
-              trx,
-              webhookEventsOf('code.delivery_failed', { userId: challenge.user_id, details, at: deps.now() }),
-            );
+            await insertDeliveryFailedEvent(trx, challenge, fields.errorCode, deps.now());
           });
         },
         ...jobFailureContext(deps, job, started),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { findChallenge, listDeliveryAttempts, moveDelivery, sql } from '@otp/db';
 import { describe, expect, it } from 'vitest';
 import { DeliveryError } from './delivery.error.ts';
+import { recordStalledJob } from './stalled.recorder.ts';
 import { useDeliveryTestBed } from './testing/index.ts';
 
 // A send that fails for good writes the webhook's challenge.failed (from `code.delivery_failed`)
@@ -90,5 +91,26 @@ describe('challenge.failed from the delivery worker', () => {
       'permanent_failure',
     ]);
     expect(await failedEvents(challenge.id)).toHaveLength(0);
+  });
+
+  it('is written once for a job failed as stalled, whether the worker or the reconciler records it, and never over a recorded send', async () => {
+    const challenge = await bed.fixture.seedChallenge({ to: 'stalled@example.com', deliveryStatus: 'sending' });
+    const identity = {
+      challengeId: challenge.id,
+      sendNumber: 1,
+      channel: 'email' as const,
+      provider: 'fake',
+      attempt: 2,
+    };
+    // The worker that saw the stall, then the reconciler finding the same failed job.
+    expect(await recordStalledJob(bed.database.db, identity)).toBe(true);
+    expect(await recordStalledJob(bed.database.db, { ...identity, provider: 'unknown' })).toBe(false);
+    const events = await failedEvents(challenge.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.data).toMatchObject({ errorCode: 'stalled', toMasked: 's***@example.com', channel: 'email' });
+
+    const sent = await bed.fixture.seedChallenge({ to: 'sent-then-stalled@example.com', deliveryStatus: 'sent' });
+    expect(await recordStalledJob(bed.database.db, { ...identity, challengeId: sent.id })).toBe(false);
+    expect(await failedEvents(sent.id)).toHaveLength(0);
   });
 });

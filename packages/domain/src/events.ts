@@ -42,7 +42,7 @@ export const EVENT_TYPES = {
     level: 'info',
     audit: false,
     codeMetric: 'requested',
-    description: 'A challenge was accepted (202): its first code is on its way.',
+    description: 'A challenge was accepted (202): its first code is on its way (`toMasked`: the address, masked).',
     webhook: [{ type: 'challenge.requested' }],
   },
   'code.resent': {
@@ -54,7 +54,7 @@ export const EVENT_TYPES = {
     level: 'info',
     audit: true,
     codeMetric: 'verified',
-    description: 'A code was right and consumed the challenge.',
+    description: 'A code was right and consumed the challenge (`toMasked`).',
     webhook: [{ type: 'challenge.verified' }],
   },
   'code.failed': {
@@ -75,7 +75,7 @@ export const EVENT_TYPES = {
     audit: true,
     codeMetric: 'recipient_locked',
     description:
-      "A wrong code used up its recipient's failure budget (`failures`): until `lockedUntil` the address's codes are neither checked nor sent. Recorded once per lock.",
+      "A wrong code used up its recipient's failure budget (`failures`): until `lockedUntil` the address (`toMasked`) gets no code checked or sent. Recorded once per lock.",
     webhook: [{ type: 'account.locked', add: { reason: 'code_sign_in_lock' } }],
   },
   'code.expired': {
@@ -88,7 +88,7 @@ export const EVENT_TYPES = {
     level: 'warn',
     audit: false,
     description:
-      'A code could not be delivered (`errorCode`): the provider refused it for good or its retries ran out (recorded by the worker), or the carrier reported it undelivered (`status`, by the status callback).',
+      'A code could not be delivered (`errorCode`, `toMasked`): the provider refused it for good, its retries ran out or its job stalled too often (recorded by the worker or the reconciler), or the carrier reported it undelivered or failed (`status`, by the status callback). Written to the events outbox only (no audit row), once per failed send.',
     webhook: [{ type: 'challenge.failed' }],
   },
   'code.refused': {

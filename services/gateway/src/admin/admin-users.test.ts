@@ -189,8 +189,11 @@ describe('admin: users', () => {
 
     expect((await get(gateway.app, '/v1/me', bearer(accessToken))).status).toBe(401);
     // Nothing of the account is left where it could be found by its id or address, but the last
-    // notice's row (no user id) and the anonymised audit trail.
-    expect(await findInDatabase(gateway.deps.db, [userId, normalizeEmail(email)])).toEqual([]);
+    // notice's row (no user id), the anonymised audit trail, and the webhook events, which name
+    // the account by its id only (user.deleted tells the application which one went).
+    const left = await findInDatabase(gateway.deps.db, [userId, normalizeEmail(email)]);
+    expect(left.filter((found) => found.where !== 'event_outbox' || found.needle !== userId)).toEqual([]);
+    expect(left.some((found) => found.text.includes('user.deleted'))).toBe(true);
     const ownRows = (await auditRows(gateway, 'admin.user_deleted')).filter(
       (row) => (row.details as { actor?: string }).actor === 'Grace at support',
     );

@@ -106,6 +106,22 @@ describe('webhook events, written with their change', () => {
     await expectNoSecrets(gateway, [email, code, again.code, refreshToken as string, accessToken as string]);
   });
 
+  it('user.created once when two first code sign-ins to one address race', async () => {
+    const to = uniqueEmail('race');
+    const first = await requestCode(gateway, { channel: 'email', to, purpose: 'login' });
+    const second = await requestCode(gateway, { channel: 'email', to, purpose: 'login' });
+    const answers = await Promise.all([verify(gateway, first.id, first.code), verify(gateway, second.id, second.code)]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    const users = await gateway.deps.db
+      .selectFrom('users')
+      .select('id')
+      .where('email', '=', normalizeEmail(to))
+      .execute();
+    expect(users).toHaveLength(1);
+    expect(await eventsOf(gateway, 'user.created', { userId: users[0]?.id })).toHaveLength(1);
+    expect(await eventsOf(gateway, 'user.signed_in', { userId: users[0]?.id })).toHaveLength(2);
+  });
+
   it('user.created with method sms for a first code sign-in by SMS', async () => {
     const phone = uniquePhone();
     const { id, code } = await requestCode(gateway, { channel: 'sms', to: phone, purpose: 'login' });

@@ -20,7 +20,7 @@ describe('requesting a code does not reveal whether an account exists', () => {
     await sql.raw(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`).execute(database.db);
     await sql
       .raw(
-        `GRANT SELECT, INSERT, UPDATE, DELETE ON otp_challenges, otp_recipient_windows, delivery_outbox, delivery_attempts TO ${role}`,
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON otp_challenges, otp_recipient_windows, delivery_outbox, delivery_attempts, event_outbox TO ${role}`,
       )
       .execute(database.db);
     await sql.raw(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role}`).execute(database.db);

@@ -66,6 +66,11 @@ const KNOWN_METRICS = [
   'otp_sms_budget_remaining',
   'otp_sms_suspended',
   'otp_kill_switch_off',
+  // The webhook worker (docs/webhooks.md).
+  'otp_webhook_deliveries_total',
+  'otp_webhook_endpoint_disabled',
+  'otp_webhook_outbox_oldest_pending_seconds',
+  'otp_webhook_delivery_duration_seconds',
 ];
 /** Metric names in a PromQL expression: a name followed by a selector or a range, or alone in (). */
 function metricNames(promql: string): string[] {
@@ -100,7 +105,13 @@ describe('Prometheus configuration (promtool)', () => {
         .filter((job) => job.dns_sd_configs !== undefined)
         .map((job) => [job.job_name, job.dns_sd_configs?.[0]?.port]),
     );
-    expect(discovered).toEqual({ gateway: 3000, 'email-worker': 3101, 'sms-worker': 3102, dashboard: 3001 });
+    expect(discovered).toEqual({
+      gateway: 3000,
+      'email-worker': 3101,
+      'sms-worker': 3102,
+      'webhook-worker': 3103,
+      dashboard: 3001,
+    });
 
     const rules = parse(readFileSync(join(PROMETHEUS_DIR, 'alerts.yml'), 'utf8')) as {
       groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
@@ -118,6 +129,9 @@ describe('Prometheus configuration (promtool)', () => {
         'OtpSmsBudgetExhausted',
         'OtpSmsBreakerTripped',
         'OtpSmsRefusalSpike',
+        'WebhookEndpointDisabled',
+        'WebhookDeadLetters',
+        'WebhookOutboxBacklog',
       ]),
     );
     const dashboard = JSON.parse(readFileSync(GRAFANA_DASHBOARD, 'utf8')) as {
@@ -134,6 +148,8 @@ describe('Prometheus configuration (promtool)', () => {
         'SMS budget remaining today',
         'SMS suspended by the breaker',
         'Kill switches',
+        'Webhook deliveries by outcome',
+        'Webhook endpoints disabled',
       ]),
     );
     const expressions = [

@@ -8,9 +8,9 @@ export default defineConfig({
       'services/*/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],
-    // The attack suite and the SMS pumping simulation have their own scripts and configs
-    // (pnpm test:security, pnpm test:pumping).
-    exclude: ['**/node_modules/**', 'test/security/**', 'test/pumping/**'],
+    // The attack suite, the SMS pumping simulation and the webhook outage have their own scripts
+    // and configs (pnpm test:security, pnpm test:pumping, pnpm test:webhook-outage).
+    exclude: ['**/node_modules/**', 'test/security/**', 'test/pumping/**', 'test/webhooks/**'],
     globalSetup: ['packages/testkit/src/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -8,6 +8,8 @@ import {
   type DeliveryTransition,
   ERROR_CODES,
   EVENT_TYPES,
+  WEBHOOK_EVENT_TYPES,
+  webhookSources,
 } from '@otp/domain';
 import { code, markdownCell, table, text } from './markdown.ts';
 
@@ -28,6 +30,16 @@ function events(): string {
     markdownCell(entry.description),
   ]);
   return table(['Event', 'Log level', 'Audit row', 'Counted as', 'Notice', 'When'], rows);
+}
+
+function webhookEvents(): string {
+  const sources = webhookSources();
+  const rows = Object.entries(WEBHOOK_EVENT_TYPES).map(([name, entry]) => [
+    code(name),
+    sources[name as keyof typeof sources].map(code).join(', '),
+    markdownCell(entry.description),
+  ]);
+  return table(['Type', 'Sent by', 'When, and its `data`'], rows);
 }
 
 function errorCodes(): string {
@@ -61,6 +73,7 @@ function deliveryTransitions(): string {
 
 export const GENERATED_SECTIONS: readonly GeneratedSection[] = [
   { file: 'docs/accounts-and-factors.md', name: 'events', render: events },
+  { file: 'docs/webhooks.md', name: 'webhook-events', render: webhookEvents },
   { file: 'docs/api.md', name: 'error-codes', render: errorCodes },
   { file: 'docs/reliability.md', name: 'delivery-transitions', render: deliveryTransitions },
   { file: 'docs/reliability.md', name: 'delivery-errors', render: deliveryErrors },

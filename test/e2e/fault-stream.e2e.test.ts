@@ -11,12 +11,14 @@ import {
   startSmtpSink,
   startTcpProxy,
   startTwilioFake,
+  startWebhookReceiver,
   type TcpProxy,
   type TestDatabase,
   type TwilioFake,
   testKeyRing,
   testSecret,
   uniqueQueuePrefix,
+  type WebhookReceiver,
 } from '@otp/testkit';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +28,9 @@ import { deliveryRecords } from './delivery-records.ts';
 // while every fault of the reliability section is injected in turn. At the end every accepted
 // request must have produced its message (none lost), duplicates stay within what at-least-once
 // allows (a worker killed after the provider accepted but before it recorded the send), and each
-// challenge's recorded delivery status must match what the sinks saw.
+// challenge's recorded delivery status must match what the sinks saw. Two webhook workers relay
+// the events beside it to a receiver that is itself down for a while: every accepted request's
+// challenge.requested must reach it too.
 const accountSid = `AC${randomBytes(16).toString('hex')}`;
 const authToken = randomBytes(16).toString('hex');
 let database: TestDatabase;
@@ -34,6 +38,7 @@ let postgres: TcpProxy;
 let redis: RedisServer;
 let smtp: SmtpSink;
 let twilio: TwilioFake;
+let receiver: WebhookReceiver;
 let databaseUrl: string;
 const services = new Map<string, ServiceProcess>();
 const gatewayUrls = new Map<string, string>();
@@ -78,6 +83,17 @@ async function start(name: ServiceName, id: string): Promise<void> {
       TWILIO_AUTH_TOKEN: authToken,
       TWILIO_FROM: '+15005550006',
       TWILIO_API_BASE_URL: twilio.baseUrl,
+    },
+    'webhook-worker': {
+      ...base,
+      ...fast,
+      WEBHOOK_WORKER_PORT: String(port),
+      WEBHOOK_ENDPOINTS: JSON.stringify([
+        { url: receiver.url, secret: receiver.secret, events: ['challenge.requested'] },
+      ]),
+      WEBHOOK_RELAY_INTERVAL_MS: '200',
+      // 100 ms, 600 ms, 2.4 s, 12 s...: a receiver down for seconds is caught up within the test.
+      WEBHOOK_RETRY_FIRST_DELAY_MS: '100',
     },
   };
   const service = await startService({
@@ -182,7 +198,7 @@ beforeAll(async () => {
     startRedisServer(['--maxmemory-policy', 'noeviction']),
     startSmtpSink(),
   ]);
-  twilio = await startTwilioFake({ accountSid, authToken });
+  [twilio, receiver] = await Promise.all([startTwilioFake({ accountSid, authToken }), startWebhookReceiver()]);
   const url = new URL(database.url);
   postgres = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
   url.hostname = postgres.host;
@@ -195,12 +211,14 @@ beforeAll(async () => {
     start('email-worker', 'email-2'),
     start('sms-worker', 'sms-1'),
     start('sms-worker', 'sms-2'),
+    start('webhook-worker', 'webhook-1'),
+    start('webhook-worker', 'webhook-2'),
   ]);
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all([...services.values()].map((service) => service.stop('SIGKILL')));
-  await Promise.all([redis?.stop(), smtp?.close(), twilio?.close(), postgres?.close()]);
+  await Promise.all([redis?.stop(), smtp?.close(), twilio?.close(), postgres?.close(), receiver?.close()]);
   await database?.drop();
 });
 
@@ -220,14 +238,18 @@ describe('a steady stream of requests under every fault in turn', () => {
     await redis.start();
     await pause(1500);
 
-    // A worker of each kind and a gateway killed mid-stream.
-    await Promise.all([kill('email-1'), kill('sms-1'), kill('gateway-1')]);
+    // A worker of each kind and a gateway killed mid-stream; the webhook receiver refuses
+    // connections meanwhile, then answers 503 for a while.
+    await Promise.all([kill('email-1'), kill('sms-1'), kill('webhook-1'), kill('gateway-1'), receiver.stop()]);
     await pause(1000);
+    await receiver.start();
+    receiver.answerWith(503);
 
     // Postgres stalls for a second (requests meanwhile get 503: not accepted).
     postgres.stall();
     await pause(1000);
     postgres.restore();
+    receiver.answerWith(200);
     await pause(1500);
 
     // Enough traffic to mean something however slow the machine is today: the stream goes on, now
@@ -241,6 +263,8 @@ describe('a steady stream of requests under every fault in turn', () => {
     // Everything accepted arrives (bounded wait), then each challenge's status is compared.
     const deadline = Date.now() + 60_000;
     while (accepted.some((item) => received(item) === 0) && Date.now() < deadline) await pause(250);
+    const announced = () => new Set(receiver.events().map((event) => String(event.data.challengeId)));
+    while (accepted.some((item) => !announced().has(item.challengeId)) && Date.now() < deadline) await pause(250);
     const gateway = [...gatewayUrls.values()][0] as string;
     const recordedAsSent = async (item: Accepted) => {
       const response = await fetch(`${gateway}/v1/otp/challenges/${item.challengeId}`);
@@ -268,6 +292,13 @@ describe('a steady stream of requests under every fault in turn', () => {
       duplicatedSends: accepted.filter((item) => received(item) > 1).map((item) => item.channel),
       lost: counts.filter((count) => count === 0).length,
       statusMismatches: mismatched.length,
+      webhooks: {
+        delivered: accepted.filter((item) => announced().has(item.challengeId)).length,
+        lost: accepted.filter((item) => !announced().has(item.challengeId)).length,
+        // The same event answered 2xx more than once (a worker killed after the receiver took it).
+        duplicates: receiver.requests.filter((request) => request.status < 300).length - receiver.events().length,
+        badSignatures: receiver.requests.filter((request) => !request.verified).length,
+      },
     };
     console.log(`[fault stream] ${JSON.stringify(report)}`);
     for (const item of accepted.filter((candidate) => received(candidate) === 0)) {
@@ -295,6 +326,10 @@ describe('a steady stream of requests under every fault in turn', () => {
 
     expect(report.lost).toBe(0);
     expect(report.statusMismatches).toBe(0);
+    expect(report.webhooks.lost).toBe(0);
+    expect(report.webhooks.badSignatures).toBe(0);
+    // At least once: a webhook worker killed between the receiver's answer and its record of it.
+    expect(report.webhooks.duplicates).toBeLessThanOrEqual(20);
     // At least once: only a worker killed between the provider's acceptance and its record of
     // the send can cause a second message, so at most one per job in flight in the two killed
     // workers (concurrency 10 each). Most runs see none.

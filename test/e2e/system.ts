@@ -21,13 +21,16 @@ import {
   uniqueQueuePrefix,
 } from '@otp/testkit';
 
-/** The whole system as real processes: gateway, both workers, an SMTP server, a Twilio fake. */
+/**
+ * The whole system as real processes: gateway, both workers, an SMTP server, a Twilio fake; and
+ * the webhook worker when `webhooks` names its endpoints.
+ */
 export interface RunningSystem {
   baseUrl: string;
   /** Every gateway replica's URL (the first is `baseUrl`). */
   baseUrls: string[];
   /** The workers' ops servers (health and /metrics). */
-  opsUrls: { 'email-worker': string; 'sms-worker': string };
+  opsUrls: { 'email-worker': string; 'sms-worker': string; 'webhook-worker'?: string };
   database: TestDatabase;
   smtp: SmtpSink;
   twilio: TwilioFake;
@@ -40,6 +43,12 @@ export interface RunningSystem {
 export interface SystemOptions {
   /** Gateway replicas on the same database and queues (default 1). */
   gateways?: number;
+  /** Starts the webhook worker with these endpoints (HOOKS_ALLOW_HTTP for loopback receivers is not needed). */
+  webhooks?: {
+    endpoints: Array<{ url: string; secret: string; events: string[] }>;
+    /** Extra settings of the webhook worker (a short retry schedule, say). */
+    env?: Record<string, string>;
+  };
 }
 
 /** `gatewayEnv` goes to the gateways only, `everyServiceEnv` to every service. */
@@ -50,10 +59,11 @@ export async function startSystem(
 ): Promise<RunningSystem> {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
-  const [database, smtp, twilio, emailPort, smsPort, ...gatewayPorts] = await Promise.all([
+  const [database, smtp, twilio, emailPort, smsPort, webhookPort, ...gatewayPorts] = await Promise.all([
     createTestDatabase(),
     startSmtpSink(),
     startTwilioFake({ accountSid, authToken, sendStatusCallbacks: true }),
+    freePort(),
     freePort(),
     freePort(),
     ...Array.from({ length: options.gateways ?? 1 }, () => freePort()),
@@ -113,11 +123,31 @@ export async function startSystem(
       },
       readyUrl: `http://127.0.0.1:${smsPort}/health/ready`,
     }),
+    ...(options.webhooks === undefined
+      ? []
+      : [
+          startService({
+            name: 'webhook-worker',
+            env: {
+              ...shared,
+              OPS_HOST: '127.0.0.1',
+              WEBHOOK_WORKER_PORT: String(webhookPort),
+              WEBHOOK_ENDPOINTS: JSON.stringify(options.webhooks.endpoints),
+              WEBHOOK_RELAY_INTERVAL_MS: '100',
+              ...options.webhooks.env,
+            },
+            readyUrl: `http://127.0.0.1:${webhookPort}/health/ready`,
+          }),
+        ]),
   ]);
   return {
     baseUrl: `http://127.0.0.1:${gatewayPort}`,
     baseUrls: gatewayPorts.map((port) => `http://127.0.0.1:${port}`),
-    opsUrls: { 'email-worker': `http://127.0.0.1:${emailPort}`, 'sms-worker': `http://127.0.0.1:${smsPort}` },
+    opsUrls: {
+      'email-worker': `http://127.0.0.1:${emailPort}`,
+      'sms-worker': `http://127.0.0.1:${smsPort}`,
+      ...(options.webhooks === undefined ? {} : { 'webhook-worker': `http://127.0.0.1:${webhookPort}` }),
+    },
     database,
     smtp,
     twilio,

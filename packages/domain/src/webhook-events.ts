@@ -125,3 +125,41 @@ export function webhookSources(): Record<WebhookEventType, EventType[]> {
 export function webhookEndpointId(url: string): string {
   return `ep_${createHash('sha256').update(url).digest('base64url').slice(0, 16)}`;
 }
+
+// Do not rename: live jobs in Redis use these names.
+export const WEBHOOK_QUEUE = 'webhooks';
+export const WEBHOOK_JOB_NAME = 'deliver';
+
+/**
+ * One event for one endpoint, as the relay puts it on the `webhooks` queue (job id
+ * `<eventId>.<endpointId>`): everything the body is built from, nothing secret. The endpoint's URL
+ * and secret stay in the worker's configuration.
+ */
+export interface WebhookJobData {
+  v: 1;
+  eventId: string;
+  endpointId: string;
+  type: WebhookEventType;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+export function webhookJobId(eventId: string, endpointId: string): string {
+  return `${eventId}.${endpointId}`;
+}
+
+export function isWebhookJobData(value: unknown): value is WebhookJobData {
+  if (typeof value !== 'object' || value === null) return false;
+  const job = value as Record<string, unknown>;
+  return (
+    job.v === 1 &&
+    typeof job.eventId === 'string' &&
+    typeof job.endpointId === 'string' &&
+    typeof job.type === 'string' &&
+    (WEBHOOK_EVENT_NAMES as string[]).includes(job.type) &&
+    typeof job.occurredAt === 'string' &&
+    typeof job.data === 'object' &&
+    job.data !== null &&
+    !Array.isArray(job.data)
+  );
+}

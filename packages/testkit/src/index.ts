@@ -17,3 +17,4 @@ export * from './tcp-proxy.ts';
 export * from './test-env.ts';
 export * from './twilio-fake.ts';
 export * from './twilio-status-callback.ts';
+export * from './webhook-receiver.ts';

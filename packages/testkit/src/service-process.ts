@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository root, where services are started from (as `pnpm dev` and the images do). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export type ServiceName = 'gateway' | 'email-worker' | 'sms-worker' | 'dashboard';
+export type ServiceName = 'gateway' | 'email-worker' | 'sms-worker' | 'webhook-worker' | 'dashboard';
 
 export interface ServiceProcess {
   readonly name: ServiceName;

@@ -2,7 +2,6 @@ import { checkHookSecret, checkHookUrl } from '@otp/delivery';
 import {
   ConfigError,
   LogLevel,
-  OtlpEndpoint,
   Port,
   PostgresUrl,
   parseConfig,
@@ -22,7 +21,6 @@ export const WebhookWorkerConfigSchema = Type.Object({
   REDIS_URL: RedisUrl,
   QUEUE_PREFIX: QueuePrefix,
   LOG_LEVEL: LogLevel,
-  OTEL_EXPORTER_OTLP_ENDPOINT: OtlpEndpoint,
   OPS_HOST: Type.String({
     default: '0.0.0.0',
     minLength: 1,

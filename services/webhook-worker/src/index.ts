@@ -1,1 +1,4 @@
 export * from './config.ts';
+export * from './retry-schedule.ts';
+export * from './webhook.sender.ts';
+export * from './webhook.worker.ts';

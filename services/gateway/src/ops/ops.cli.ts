@@ -12,6 +12,7 @@ interface OpsCommand {
 const COMMANDS: Record<string, () => Promise<OpsCommand>> = {
   'admin-key': () => import('./admin-key.cli.ts'),
   'kill-switch': () => import('./kill-switch.cli.ts'),
+  'webhook-endpoint': () => import('./webhook-endpoint.cli.ts'),
 };
 
 const [name = '', ...args] = process.argv.slice(2);

@@ -23,7 +23,7 @@ import { parse, stringify } from 'yaml';
 
 // The shipped Prometheus configuration, checked by Debian's Prometheus (`apt-get install
 // prometheus`): promtool validates the scrape config and the rules and runs the rules' unit
-// tests; then Prometheus itself scrapes a real gateway and email worker with the shipped jobs
+// tests; then Prometheus itself scrapes a real gateway, email worker and webhook worker with the shipped jobs
 // (their DNS discovery swapped for the processes' loopback addresses) and the shipped rules.
 const execFileAsync = promisify(execFile);
 const PROMETHEUS_DIR = fileURLToPath(new URL('../../deploy/prometheus/', import.meta.url));
@@ -175,7 +175,12 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
     requireDebianPrometheus();
     database = await createTestDatabase();
     dir = await mkdtemp(join(tmpdir(), 'otp-prometheus-'));
-    const [gatewayPort, emailPort, prometheusPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [gatewayPort, emailPort, webhookPort, prometheusPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
     const shared = {
       DATABASE_URL: database.url,
       REDIS_URL: testRedisUrl(),
@@ -207,6 +212,12 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
           env: { ...shared, OPS_HOST: '127.0.0.1', EMAIL_WORKER_PORT: String(emailPort), DEV_OUTBOX_DIR: dir },
           readyUrl: `http://127.0.0.1:${emailPort}/health/ready`,
         }),
+        // No endpoint: its outbox gauge and endpoint metrics are what the webhook alerts read.
+        startService({
+          name: 'webhook-worker',
+          env: { ...shared, OPS_HOST: '127.0.0.1', WEBHOOK_WORKER_PORT: String(webhookPort) },
+          readyUrl: `http://127.0.0.1:${webhookPort}/health/ready`,
+        }),
       ])),
     );
 
@@ -219,6 +230,7 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
     const addresses: Record<string, string> = {
       gateway: `127.0.0.1:${gatewayPort}`,
       'email-worker': `127.0.0.1:${emailPort}`,
+      'webhook-worker': `127.0.0.1:${webhookPort}`,
     };
     const config = {
       global: { ...shipped.global, scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
@@ -269,7 +281,7 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
         .then(async (response) => (await response.json()) as { data: { activeTargets: Target[] } })
         .catch(() => undefined);
       targets = answer?.data.activeTargets ?? [];
-      if (targets.length === 2 && targets.every((target) => target.health !== 'unknown')) break;
+      if (targets.length === 3 && targets.every((target) => target.health !== 'unknown')) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const health = Object.fromEntries(
@@ -278,7 +290,7 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
         `${target.health}${target.lastError ? `: ${target.lastError}` : ''}`,
       ]),
     );
-    expect(health, prometheusLog.join('')).toEqual({ gateway: 'up', 'email-worker': 'up' });
+    expect(health, prometheusLog.join('')).toEqual({ gateway: 'up', 'email-worker': 'up', 'webhook-worker': 'up' });
 
     const rules = (await (await fetch(`${prometheusUrl}/api/v1/rules`)).json()) as {
       data: { groups: Array<{ rules: unknown[] }> };
@@ -297,5 +309,7 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
     expect(await query('max by (scope) (otp_sms_budget_limit{job="gateway"})')).toHaveLength(1);
     const kinds = (await query('max by (kind) (otp_sms_suspended{job="gateway"})')).map((r) => r.metric.kind);
     expect(kinds.sort()).toEqual(['country', 'range']);
+    // The webhook relay's lag, which WebhookOutboxBacklog reads, comes from the webhook worker job.
+    expect(await query('otp_webhook_outbox_oldest_pending_seconds{job="webhook-worker"}')).toHaveLength(1);
   }, 90_000);
 });

@@ -1,9 +1,6 @@
 import { createBullBoard } from '@bull-board/api';
 import { FastifyAdapter } from '@bull-board/fastify';
-import { type Channel, QUEUE_NAMES } from '@otp/domain';
-
-// The webhook worker's queue. TODO(issue 18): import WEBHOOK_QUEUE from @otp/domain once it lands there.
-const WEBHOOK_QUEUE = 'webhooks';
+import { type Channel, QUEUE_NAMES, WEBHOOK_QUEUE } from '@otp/domain';
 
 import type { Logger } from '@otp/runtime';
 import { Queue } from 'bullmq';

@@ -1,6 +1,6 @@
 # Images of the OTP services: one Dockerfile, one target per service.
-#   docker build --target gateway -t otp/gateway .     (also email-worker, sms-worker, dashboard,
-#                                                        migrate, and sms-inbox, a development-only fake)
+#   docker build --target gateway -t otp/gateway .     (also email-worker, sms-worker, webhook-worker,
+#                                                        dashboard, migrate, and sms-inbox, a development-only fake)
 # There is no build step: Node runs the TypeScript sources with its own type stripping, and the
 # workspace packages export their src/index.ts. Plain Dockerfile syntax only (no BuildKit-only
 # features), so the classic builder of older engines builds it too.
@@ -40,8 +40,9 @@ COPY . .
 RUN mkdir .outbox && chown node:node .outbox
 USER node
 
-# Development only: the compose stack's SMS inbox, the test kit's Twilio-shaped server. It needs
-# the test kit's dependencies, which the service images leave out.
+# Development only: the compose stack's SMS inbox, the test kit's Twilio-shaped server (and, with
+# WEBHOOK_INBOX_SECRET, its webhook receiver on 1082). It needs the test kit's dependencies, which
+# the service images leave out.
 FROM pnpm AS sms-inbox-deps
 COPY --from=manifests /manifests/ ./
 RUN pnpm install --prod --frozen-lockfile --filter '@otp/testkit...'
@@ -51,7 +52,7 @@ WORKDIR /app
 COPY --from=sms-inbox-deps /app ./
 COPY . .
 USER node
-EXPOSE 1081
+EXPOSE 1081 1082
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.SMS_INBOX_PORT||1081)+'/health',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "--experimental-strip-types", "packages/testkit/src/sms-inbox.main.ts"]
@@ -72,6 +73,13 @@ EXPOSE 3102
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.SMS_WORKER_PORT||3102)+'/health/ready',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "--experimental-strip-types", "services/sms-worker/src/main.ts"]
+
+# Delivers the events outbox as signed webhooks to WEBHOOK_ENDPOINTS (the `webhooks` queue).
+FROM runtime AS webhook-worker
+EXPOSE 3103
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.WEBHOOK_WORKER_PORT||3103)+'/health/ready',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "--experimental-strip-types", "services/webhook-worker/src/main.ts"]
 
 # The queue dashboard (bull-board). Needs DASHBOARD_USER + DASHBOARD_PASSWORD and/or DASHBOARD_TOKEN.
 FROM runtime AS dashboard

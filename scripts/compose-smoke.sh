@@ -4,8 +4,10 @@
 # services' logs when anything fails, and always removes the containers and their volumes.
 #   bash scripts/compose-smoke.sh
 # Needs Docker Compose v2, and Node.js with the workspace installed (for `pnpm demo`).
-# GATEWAY_HOST_PORT (the load balancer), DASHBOARD_HOST_PORT, MAILDEV_HOST_PORT and
-# SMS_INBOX_HOST_PORT move the published ports (default 3000, 3001, 1080 and 1081).
+# GATEWAY_HOST_PORT (the load balancer), DASHBOARD_HOST_PORT, MAILDEV_HOST_PORT,
+# SMS_INBOX_HOST_PORT and WEBHOOK_INBOX_HOST_PORT move the published ports (default 3000, 3001,
+# 1080, 1081 and 1082). After the demo it checks that its sign-in reached the webhook inbox as a
+# signed user.signed_in event.
 # The `observability` profile (Prometheus, Grafana: registry images) is not started here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +17,7 @@ export GATEWAY_HOST_PORT="${GATEWAY_HOST_PORT:-3000}"
 export DASHBOARD_HOST_PORT="${DASHBOARD_HOST_PORT:-3001}"
 export MAILDEV_HOST_PORT="${MAILDEV_HOST_PORT:-1080}"
 export SMS_INBOX_HOST_PORT="${SMS_INBOX_HOST_PORT:-1081}"
+export WEBHOOK_INBOX_HOST_PORT="${WEBHOOK_INBOX_HOST_PORT:-1082}"
 compose() { docker compose --project-name "$project" "$@"; }
 
 finish() {
@@ -32,7 +35,7 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM # runs finish on Ctrl-C too
 
-echo "compose-smoke: project $project, ports: load balancer $GATEWAY_HOST_PORT, dashboard $DASHBOARD_HOST_PORT, MailDev $MAILDEV_HOST_PORT, SMS inbox $SMS_INBOX_HOST_PORT"
+echo "compose-smoke: project $project, ports: load balancer $GATEWAY_HOST_PORT, dashboard $DASHBOARD_HOST_PORT, MailDev $MAILDEV_HOST_PORT, SMS inbox $SMS_INBOX_HOST_PORT, webhook inbox $WEBHOOK_INBOX_HOST_PORT"
 # The service images differ only in their last layers. Building one first lets the others reuse
 # its layers instead of running the same dependency install several times in parallel.
 compose build migrate
@@ -40,7 +43,7 @@ compose up --build --wait --wait-timeout 300
 compose ps
 
 # Horizontally scaled: two healthy replicas of the gateway and of each worker, behind nginx.
-for service in gateway email-worker sms-worker; do
+for service in gateway email-worker sms-worker webhook-worker; do
   healthy=$(compose ps --status running --format '{{.Health}}' "$service" | grep -c '^healthy$' || true)
   if [ "$healthy" -ne 2 ]; then
     echo "compose-smoke: expected 2 healthy $service replicas, found $healthy" >&2
@@ -61,4 +64,19 @@ DEMO_BASE_URL="http://localhost:$GATEWAY_HOST_PORT" \
   DEMO_SMS_INBOX_URL="http://localhost:$SMS_INBOX_HOST_PORT" \
   DEMO_INBOX=compose \
   pnpm demo
+
+# The demo's sign-in, relayed from the events outbox by a webhook worker and delivered signed to
+# the inbox (which checks the signature with the standardwebhooks package).
+signed_in=0
+for _ in $(seq 1 60); do
+  events=$(curl -fsS --max-time 5 "http://localhost:$WEBHOOK_INBOX_HOST_PORT/webhooks" || echo '[]')
+  signed_in=$(node -e 'const events = JSON.parse(process.argv[1]);
+    process.stdout.write(String(events.filter((e) => e.type === "user.signed_in" && e.verified).length))' "$events")
+  [ "$signed_in" -gt 0 ] && break
+  sleep 0.5
+done
+if [ "$signed_in" -eq 0 ]; then
+  echo "compose-smoke: no signed user.signed_in event reached the webhook inbox; it holds: $events" >&2
+  exit 1
+fi
 echo "compose-smoke: passed"

@@ -1,5 +1,5 @@
 // `pnpm dev`: the whole system on one machine where Postgres and Redis already run. Prepares .env
-// and the database, applies the migrations, then runs the gateway and both workers together,
+// and the database, applies the migrations, then runs the gateway, the workers and the dashboard together,
 // restarting each one when its code changes. `pnpm start` is the same without watching.
 // One Ctrl-C stops everything. In a terminal the JSON logs are printed by pino-pretty behind a
 // coloured name per service; otherwise the services' JSON lines pass through untouched.
@@ -14,6 +14,7 @@ const SERVICES = [
   { name: 'gateway', colour: 'cyan' },
   { name: 'email-worker', colour: 'magenta' },
   { name: 'sms-worker', colour: 'yellow' },
+  { name: 'webhook-worker', colour: 'blue' },
   { name: 'dashboard', colour: 'green' },
 ];
 

@@ -5,6 +5,7 @@ import { DashboardConfigSchema } from '@otp/dashboard';
 import { EmailWorkerConfigSchema } from '@otp/email-worker';
 import { GatewayConfigSchema } from '@otp/gateway';
 import { SmsWorkerConfigSchema } from '@otp/sms-worker';
+import { WebhookWorkerConfigSchema } from '@otp/webhook-worker';
 import { code, table, text } from './markdown.ts';
 
 export const CONFIGURATION_PAGE = new URL('../../docs/configuration.md', import.meta.url);
@@ -58,6 +59,14 @@ const SERVICES: Service[] = [
       '`ENVELOPE_KEYS` is parsed at start too. Setting any `TWILIO_*` variable means sending through Twilio: ' +
       'then `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` and `TWILIO_FROM` or `TWILIO_MESSAGING_SERVICE_SID` are ' +
       'required, so a typo never falls back to the dev outbox.',
+  },
+  {
+    name: 'webhook-worker',
+    title: 'Webhook worker (`services/webhook-worker`)',
+    schema: WebhookWorkerConfigSchema,
+    alsoChecked:
+      '`WEBHOOK_ENDPOINTS` is parsed at start too: each entry needs a `url`, a `secret` and `events`, and a bad ' +
+      'entry stops the worker with its index, never its URL or secret.',
   },
   {
     name: 'dashboard',

@@ -3,6 +3,7 @@ import { DashboardConfigSchema } from '@otp/dashboard';
 import { EmailWorkerConfigSchema } from '@otp/email-worker';
 import { GatewayConfigSchema } from '@otp/gateway';
 import { SmsWorkerConfigSchema } from '@otp/sms-worker';
+import { WebhookWorkerConfigSchema } from '@otp/webhook-worker';
 import { describe, expect, it } from 'vitest';
 
 // .env.example is the operator's list of every setting; it must not drift from the schemas the
@@ -18,6 +19,7 @@ const schemas = {
   gateway: GatewayConfigSchema,
   'email-worker': EmailWorkerConfigSchema,
   'sms-worker': SmsWorkerConfigSchema,
+  'webhook-worker': WebhookWorkerConfigSchema,
   dashboard: DashboardConfigSchema,
 };
 

@@ -3,6 +3,7 @@ import { DashboardConfigSchema } from '@otp/dashboard';
 import { EmailWorkerConfigSchema } from '@otp/email-worker';
 import { GatewayConfigSchema, parseGatewayConfig } from '@otp/gateway';
 import { SmsWorkerConfigSchema } from '@otp/sms-worker';
+import { WebhookWorkerConfigSchema } from '@otp/webhook-worker';
 import { validate as deploymentSchema } from 'kubernetes-models/_schemas/IoK8sApiAppsV1Deployment';
 import { validate as hpaSchema } from 'kubernetes-models/_schemas/IoK8sApiAutoscalingV2HorizontalPodAutoscaler';
 import { validate as jobSchema } from 'kubernetes-models/_schemas/IoK8sApiBatchV1Job';
@@ -170,12 +171,12 @@ describe('Kubernetes manifests', () => {
     expect(() => validateManifest(probeWithoutPort)).toThrow(/port/);
   });
 
-  it('run the gateway, both workers and the dashboard, a migrate Job, an HPA and a PDB for the gateway', () => {
+  it('run the gateway, the three workers and the dashboard, a migrate Job, an HPA and a PDB for the gateway', () => {
     expect(
       ofKind('Deployment')
         .map((manifest) => manifest.metadata.name)
         .sort(),
-    ).toEqual(['dashboard', 'email-worker', 'gateway', 'sms-worker']);
+    ).toEqual(['dashboard', 'email-worker', 'gateway', 'sms-worker', 'webhook-worker']);
     expect(ofKind('Job').map((manifest) => manifest.metadata.name)).toEqual(['otp-migrate']);
     const [hpa] = ofKind('HorizontalPodAutoscaler');
     expect(hpa?.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'gateway' });
@@ -226,7 +227,8 @@ describe('Kubernetes manifests', () => {
     const [secret] = ofKind('Secret');
     const keys = Object.keys(secret?.stringData ?? {});
     for (const value of Object.values(secret?.stringData ?? {})) expect(value).toContain('REPLACE-ME');
-    const secretLike = /KEY|KEYS|TOKEN|PASSWORD|SECRET|_URL$|SID$|^DASHBOARD_USER$/;
+    // WEBHOOK_ENDPOINTS holds the endpoints' signing secrets.
+    const secretLike = /KEY|KEYS|TOKEN|PASSWORD|SECRET|_URL$|SID$|^DASHBOARD_USER$|^WEBHOOK_ENDPOINTS$/;
     for (const manifest of [...ofKind('Deployment'), ...ofKind('Job')]) {
       for (const container of containersOf(manifest)) {
         for (const variable of container.env) {
@@ -251,6 +253,7 @@ describe('Kubernetes manifests', () => {
       gateway: GatewayConfigSchema,
       'email-worker': EmailWorkerConfigSchema,
       'sms-worker': SmsWorkerConfigSchema,
+      'webhook-worker': WebhookWorkerConfigSchema,
       dashboard: DashboardConfigSchema,
     };
     for (const [name, schema] of Object.entries(schemas)) {
@@ -261,6 +264,19 @@ describe('Kubernetes manifests', () => {
         names.filter((variable: string) => !(variable in schema.properties)),
         name,
       ).toEqual([]);
+    }
+  });
+
+  it('give each worker its shutdown deadline, and the 5 s after it, before Kubernetes kills it', () => {
+    for (const name of ['email-worker', 'sms-worker', 'webhook-worker']) {
+      const worker = deployment(name) as Manifest;
+      const timeout = containersOf(worker)[0].env.find(
+        (variable: { name: string }) => variable.name === 'SHUTDOWN_TIMEOUT_MS',
+      )?.value;
+      expect(timeout, name).toBeDefined();
+      expect(worker.spec.template.spec.terminationGracePeriodSeconds * 1000, name).toBeGreaterThan(
+        Number(timeout) + 5000,
+      );
     }
   });
 

@@ -23,7 +23,7 @@ import { parse, stringify } from 'yaml';
 
 // The shipped Prometheus configuration, checked by Debian's Prometheus (`apt-get install
 // prometheus`): promtool validates the scrape config and the rules and runs the rules' unit
-// tests; then Prometheus itself scrapes a real gateway and email worker with the shipped jobs
+// tests; then Prometheus itself scrapes a real gateway, email worker and webhook worker with the shipped jobs
 // (their DNS discovery swapped for the processes' loopback addresses) and the shipped rules.
 const execFileAsync = promisify(execFile);
 const PROMETHEUS_DIR = fileURLToPath(new URL('../../deploy/prometheus/', import.meta.url));
@@ -66,6 +66,11 @@ const KNOWN_METRICS = [
   'otp_sms_budget_remaining',
   'otp_sms_suspended',
   'otp_kill_switch_off',
+  // The webhook worker (docs/webhooks.md).
+  'otp_webhook_deliveries_total',
+  'otp_webhook_endpoint_disabled',
+  'otp_webhook_outbox_oldest_pending_seconds',
+  'otp_webhook_delivery_duration_seconds',
 ];
 /** Metric names in a PromQL expression: a name followed by a selector or a range, or alone in (). */
 function metricNames(promql: string): string[] {
@@ -100,7 +105,13 @@ describe('Prometheus configuration (promtool)', () => {
         .filter((job) => job.dns_sd_configs !== undefined)
         .map((job) => [job.job_name, job.dns_sd_configs?.[0]?.port]),
     );
-    expect(discovered).toEqual({ gateway: 3000, 'email-worker': 3101, 'sms-worker': 3102, dashboard: 3001 });
+    expect(discovered).toEqual({
+      gateway: 3000,
+      'email-worker': 3101,
+      'sms-worker': 3102,
+      'webhook-worker': 3103,
+      dashboard: 3001,
+    });
 
     const rules = parse(readFileSync(join(PROMETHEUS_DIR, 'alerts.yml'), 'utf8')) as {
       groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
@@ -118,6 +129,9 @@ describe('Prometheus configuration (promtool)', () => {
         'OtpSmsBudgetExhausted',
         'OtpSmsBreakerTripped',
         'OtpSmsRefusalSpike',
+        'WebhookEndpointDisabled',
+        'WebhookDeadLetters',
+        'WebhookOutboxBacklog',
       ]),
     );
     const dashboard = JSON.parse(readFileSync(GRAFANA_DASHBOARD, 'utf8')) as {
@@ -134,6 +148,8 @@ describe('Prometheus configuration (promtool)', () => {
         'SMS budget remaining today',
         'SMS suspended by the breaker',
         'Kill switches',
+        'Webhook deliveries by outcome',
+        'Webhook endpoints disabled',
       ]),
     );
     const expressions = [
@@ -159,7 +175,12 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
     requireDebianPrometheus();
     database = await createTestDatabase();
     dir = await mkdtemp(join(tmpdir(), 'otp-prometheus-'));
-    const [gatewayPort, emailPort, prometheusPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [gatewayPort, emailPort, webhookPort, prometheusPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
     const shared = {
       DATABASE_URL: database.url,
       REDIS_URL: testRedisUrl(),
@@ -191,6 +212,12 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
           env: { ...shared, OPS_HOST: '127.0.0.1', EMAIL_WORKER_PORT: String(emailPort), DEV_OUTBOX_DIR: dir },
           readyUrl: `http://127.0.0.1:${emailPort}/health/ready`,
         }),
+        // No endpoint: its outbox gauge and endpoint metrics are what the webhook alerts read.
+        startService({
+          name: 'webhook-worker',
+          env: { ...shared, OPS_HOST: '127.0.0.1', WEBHOOK_WORKER_PORT: String(webhookPort) },
+          readyUrl: `http://127.0.0.1:${webhookPort}/health/ready`,
+        }),
       ])),
     );
 
@@ -203,6 +230,7 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
     const addresses: Record<string, string> = {
       gateway: `127.0.0.1:${gatewayPort}`,
       'email-worker': `127.0.0.1:${emailPort}`,
+      'webhook-worker': `127.0.0.1:${webhookPort}`,
     };
     const config = {
       global: { ...shipped.global, scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
@@ -253,7 +281,7 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
         .then(async (response) => (await response.json()) as { data: { activeTargets: Target[] } })
         .catch(() => undefined);
       targets = answer?.data.activeTargets ?? [];
-      if (targets.length === 2 && targets.every((target) => target.health !== 'unknown')) break;
+      if (targets.length === 3 && targets.every((target) => target.health !== 'unknown')) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const health = Object.fromEntries(
@@ -262,7 +290,7 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
         `${target.health}${target.lastError ? `: ${target.lastError}` : ''}`,
       ]),
     );
-    expect(health, prometheusLog.join('')).toEqual({ gateway: 'up', 'email-worker': 'up' });
+    expect(health, prometheusLog.join('')).toEqual({ gateway: 'up', 'email-worker': 'up', 'webhook-worker': 'up' });
 
     const rules = (await (await fetch(`${prometheusUrl}/api/v1/rules`)).json()) as {
       data: { groups: Array<{ rules: unknown[] }> };
@@ -281,5 +309,7 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
     expect(await query('max by (scope) (otp_sms_budget_limit{job="gateway"})')).toHaveLength(1);
     const kinds = (await query('max by (kind) (otp_sms_suspended{job="gateway"})')).map((r) => r.metric.kind);
     expect(kinds.sort()).toEqual(['country', 'range']);
+    // The webhook relay's lag, which WebhookOutboxBacklog reads, comes from the webhook worker job.
+    expect(await query('otp_webhook_outbox_oldest_pending_seconds{job="webhook-worker"}')).toHaveLength(1);
   }, 90_000);
 });

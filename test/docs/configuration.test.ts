@@ -5,13 +5,20 @@ import { DashboardConfigSchema } from '@otp/dashboard';
 import { EmailWorkerConfigSchema } from '@otp/email-worker';
 import { GatewayConfigSchema } from '@otp/gateway';
 import { SmsWorkerConfigSchema } from '@otp/sms-worker';
+import { WebhookWorkerConfigSchema } from '@otp/webhook-worker';
 import MarkdownIt from 'markdown-it';
 import { describe, expect, it } from 'vitest';
 import { CONFIGURATION_PAGE, renderConfigurationPage } from '../../scripts/docs/configuration.ts';
 import { findMarkdownProblems } from './markdown.check.ts';
 
 const page = renderConfigurationPage();
-const schemas = [GatewayConfigSchema, EmailWorkerConfigSchema, SmsWorkerConfigSchema, DashboardConfigSchema];
+const schemas = [
+  GatewayConfigSchema,
+  EmailWorkerConfigSchema,
+  SmsWorkerConfigSchema,
+  WebhookWorkerConfigSchema,
+  DashboardConfigSchema,
+];
 
 /** Each table row of a Markdown page as the text of its cells, the way a reader sees them. */
 function tableRows(markdown: string): string[][] {

@@ -58,7 +58,7 @@ describe('the Redis eviction guard', () => {
     redis.disconnect();
   });
 
-  it.each(['email-worker', 'sms-worker', 'gateway'] as const)(
+  it.each(['email-worker', 'sms-worker', 'webhook-worker', 'gateway'] as const)(
     'stops the %s with a message saying how to fix it',
     async (name) => {
       const port = await freePort();
@@ -74,6 +74,7 @@ describe('the Redis eviction guard', () => {
         PORT: String(port),
         EMAIL_WORKER_PORT: String(port),
         SMS_WORKER_PORT: String(port),
+        WEBHOOK_WORKER_PORT: String(port),
         HOST: '127.0.0.1',
         OPS_HOST: '127.0.0.1',
       };

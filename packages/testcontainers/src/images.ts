@@ -102,6 +102,7 @@ export async function resolveOwnImages(options: OtpStackOptions): Promise<Record
     gateway: image('gateway', migrate),
     emailWorker: image('emailWorker', migrate),
     smsWorker: image('smsWorker', migrate),
+    webhookWorker: image('webhookWorker', migrate),
     smsInbox: image('smsInbox', migrate),
     dashboard: options.dashboard === true ? image('dashboard', migrate) : Promise.resolve(''),
   };

@@ -12,7 +12,9 @@ import {
   type OtpService,
   type OtpStackLimits,
   type OtpStackOptions,
+  type OtpStackWebhookEndpoint,
   stackEnvironment,
+  WEBHOOK_WORKER_PORT,
 } from './stack-options.ts';
 import { StartedOtpStack } from './started-otp-stack.ts';
 
@@ -23,6 +25,7 @@ const HEALTH: Partial<Record<OtpService, { port: number; path: string }>> = {
   gateway: { port: 3000, path: '/health/ready' },
   emailWorker: { port: 3101, path: '/health/ready' },
   smsWorker: { port: 3102, path: '/health/ready' },
+  webhookWorker: { port: WEBHOOK_WORKER_PORT, path: '/health/ready' },
   dashboard: { port: 3001, path: '/health/ready' },
 };
 
@@ -36,7 +39,7 @@ const HEALTH: Partial<Record<OtpService, { port: number; path: string }>> = {
  * ```
  *
  * One network; Postgres, Redis, MailDev and the SMS inbox; the migration step; the gateway and
- * both workers. Everything starts as soon as what it depends on is healthy.
+ * the three workers (email, SMS, webhooks). Everything starts as soon as what it depends on is healthy.
  */
 export class OtpStackContainer {
   readonly #options: OtpStackOptions;
@@ -71,13 +74,22 @@ export class OtpStackContainer {
     return this;
   }
 
-  /** Extra environment of one service; it wins over what the module sets. */
+  /**
+   * The endpoints the webhook worker sends events to (WEBHOOK_ENDPOINTS), each
+   * `{ url, secret: 'whsec_…', events: ['*'] }`; plain http is allowed in a stack.
+   */
+  withWebhookEndpoints(...endpoints: OtpStackWebhookEndpoint[]): this {
+    this.#options.webhookEndpoints = [...(this.#options.webhookEndpoints ?? []), ...endpoints];
+    return this;
+  }
+
   /** ADMIN_API_KEYS entries (`name:hash`, as `ops admin-key` prints them) instead of the stack's own key. */
   withAdminApiKeys(entries: string): this {
     this.#options.adminApiKeys = entries;
     return this;
   }
 
+  /** Extra environment of one service; it wins over what the module sets. */
   withEnvironment(service: OtpService, environment: Record<string, string>): this {
     this.#options.environment = {
       ...this.#options.environment,
@@ -175,6 +187,7 @@ export class OtpStackContainer {
       const gateway = ready.then(() => run('gateway', own.gateway, (c) => c.withExposedPorts(ADMIN_PORT)));
       const emailWorker = Promise.all([ready, maildev]).then(() => run('emailWorker', own.emailWorker));
       const smsWorker = Promise.all([ready, smsInbox]).then(() => run('smsWorker', own.smsWorker));
+      const webhookWorker = ready.then(() => run('webhookWorker', own.webhookWorker));
       // Not after the gateway: the board works without it, and the Lookup page says when it is away.
       const dashboard = options.dashboard === true ? ready.then(() => run('dashboard', own.dashboard)) : undefined;
       // Every start settles before a failure is reported, so the cleanup leaves none behind.
@@ -187,6 +200,7 @@ export class OtpStackContainer {
         gateway,
         emailWorker,
         smsWorker,
+        webhookWorker,
         dashboard,
       ]);
       const failed = results.find((result) => result.status === 'rejected');
@@ -207,6 +221,7 @@ export class OtpStackContainer {
           codeLength: Number(environment.gateway.OTP_CODE_LENGTH ?? 6),
           mailDevUrl: urlOf(await maildev, 1080),
           smsInboxUrl: urlOf(await smsInbox, 1081),
+          webhookWorkerUrl: urlOf(await webhookWorker, WEBHOOK_WORKER_PORT),
           databaseUrl: `postgres://otp:${encodeURIComponent(secrets.postgresPassword)}@${await hostAndPort(postgres, 5432)}/otp`,
           redisUrl: `redis://${await hostAndPort(redis, 6379)}`,
           dashboard:

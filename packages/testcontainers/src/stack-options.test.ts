@@ -80,6 +80,40 @@ describe('stack options', () => {
     expect(stackEnvironment({}, secrets).gateway.ADMIN_API_KEYS).not.toContain('dashboard:');
   });
 
+  it('gives the webhook worker its endpoints as WEBHOOK_ENDPOINTS with plain http allowed, and none by default', () => {
+    const none = stackEnvironment({}, secrets);
+    expect(none.webhookWorker).toMatchObject({
+      WEBHOOK_ENDPOINTS: '[]',
+      HOOKS_ALLOW_HTTP: 'true',
+      WEBHOOK_WORKER_PORT: '3103',
+      DATABASE_URL: none.gateway.DATABASE_URL,
+      REDIS_URL: none.gateway.REDIS_URL,
+    });
+    // It opens no delivery envelope.
+    expect(none.webhookWorker).not.toHaveProperty('ENVELOPE_KEYS');
+    const endpoint = {
+      url: 'http://receiver:8080/otp-events',
+      secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+      events: ['user.created', 'user.signed_in'],
+    };
+    const env = stackEnvironment(
+      { webhookEndpoints: [endpoint, { ...endpoint, url: 'http://b:1/', events: ['*'] }] },
+      secrets,
+    );
+    expect(JSON.parse(env.webhookWorker.WEBHOOK_ENDPOINTS ?? '')).toEqual([
+      endpoint,
+      { ...endpoint, url: 'http://b:1/', events: ['*'] },
+    ]);
+    expect(() => checkOptions({ webhookEndpoints: [endpoint] })).not.toThrow();
+    expect(() => checkOptions({ webhookEndpoints: [{ ...endpoint, url: 'receiver:8080' }] })).toThrow(
+      /webhookEndpoints\[0\]\.url/,
+    );
+    expect(() => checkOptions({ webhookEndpoints: [endpoint, { ...endpoint, secret: 'hunter2' }] })).toThrow(
+      /webhookEndpoints\[1\]\.secret/,
+    );
+    expect(() => checkOptions({ webhookEndpoints: [{ ...endpoint, events: [] }] })).toThrow(/events/);
+  });
+
   it('refuses a bad option by name before anything starts', () => {
     expect(() => checkOptions({ codeLength: 5 })).toThrow(/codeLength/);
     expect(() => checkOptions({ codeLength: 11 })).toThrow(/codeLength/);

@@ -2,7 +2,15 @@ import { MAX_CODE_LENGTH, MIN_CODE_LENGTH } from '@otp/domain';
 import { adminKeyEntry, type StackSecrets } from './secrets.ts';
 
 /** The containers of a stack that run this project's own images. */
-export const OWN_SERVICES = ['migrate', 'gateway', 'emailWorker', 'smsWorker', 'smsInbox', 'dashboard'] as const;
+export const OWN_SERVICES = [
+  'migrate',
+  'gateway',
+  'emailWorker',
+  'smsWorker',
+  'webhookWorker',
+  'smsInbox',
+  'dashboard',
+] as const;
 export type OwnService = (typeof OWN_SERVICES)[number];
 
 /** Every container of a stack. */
@@ -15,6 +23,7 @@ export const DOCKERFILE_TARGETS: Record<OwnService, string> = {
   gateway: 'gateway',
   emailWorker: 'email-worker',
   smsWorker: 'sms-worker',
+  webhookWorker: 'webhook-worker',
   smsInbox: 'sms-inbox',
   dashboard: 'dashboard',
 };
@@ -31,9 +40,13 @@ export const HOSTNAMES: Record<OtpService, string> = {
   gateway: 'gateway',
   emailWorker: 'email-worker',
   smsWorker: 'sms-worker',
+  webhookWorker: 'webhook-worker',
   smsInbox: 'sms-inbox',
   dashboard: 'dashboard',
 };
+
+/** The webhook worker's health and metrics port inside the stack (WEBHOOK_WORKER_PORT's default). */
+export const WEBHOOK_WORKER_PORT = 3103;
 
 export const DEFAULT_IMAGES = {
   postgres: 'postgres:15-bookworm',
@@ -59,6 +72,20 @@ export interface OtpStackLimits {
   verificationsPerMinute?: number;
 }
 
+/** An endpoint the webhook worker sends events to (an entry of WEBHOOK_ENDPOINTS, docs/webhooks.md). */
+export interface OtpStackWebhookEndpoint {
+  /**
+   * Where the events go. Plain http is allowed in a stack (HOOKS_ALLOW_HTTP): a receiver in a
+   * container on the stack's network (`networkName`), or on the Docker host through that
+   * network's gateway address.
+   */
+  url: string;
+  /** The Standard Webhooks signing secret, `whsec_` and the base64 of at least 24 bytes. */
+  secret: string;
+  /** The event types it takes, or `['*']` for every one. */
+  events: string[];
+}
+
 export interface OtpStackOptions {
   /** Digits per code, 6 to 10 (OTP_CODE_LENGTH; default 6). */
   codeLength?: number;
@@ -77,6 +104,11 @@ export interface OtpStackOptions {
    * or `*` (the default here: a test stack sends to any country's test numbers).
    */
   smsAllowedCountries?: string;
+  /**
+   * The endpoints the webhook worker delivers events to (WEBHOOK_ENDPOINTS; default none: events
+   * are relayed and dropped).
+   */
+  webhookEndpoints?: OtpStackWebhookEndpoint[];
   /** Extra environment per service; it wins over everything the module sets. */
   environment?: Partial<Record<OtpService, Record<string, string>>>;
   /**
@@ -145,8 +177,33 @@ export function checkOptions(options: OtpStackOptions): void {
       'OtpStack option adminApiKeys: name:hash entries separated by commas (ops admin-key prints one)',
     );
   }
+  for (const [index, endpoint] of (options.webhookEndpoints ?? []).entries()) {
+    checkWebhookEndpoint(`webhookEndpoints[${index}]`, endpoint);
+  }
   if (options.reuseKey !== undefined && !/^[a-z0-9][a-z0-9_.-]{0,40}$/.test(options.reuseKey)) {
     throw new RangeError('OtpStack option reuseKey: lower-case letters, digits, ".", "_" and "-" (at most 41)');
+  }
+}
+
+/**
+ * The shape of an endpoint only (the worker checks the rest at start, naming the entry): a
+ * mistyped one fails here by name rather than as a webhook worker that will not become healthy.
+ */
+function checkWebhookEndpoint(name: string, endpoint: OtpStackWebhookEndpoint): void {
+  let protocol = '';
+  try {
+    protocol = new URL(endpoint.url).protocol;
+  } catch {
+    // not a URL: refused below
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new RangeError(`OtpStack option ${name}.url: an http or https URL is required`);
+  }
+  if (typeof endpoint.secret !== 'string' || !endpoint.secret.startsWith('whsec_')) {
+    throw new RangeError(`OtpStack option ${name}.secret: whsec_ and the base64 of at least 24 bytes`);
+  }
+  if (!Array.isArray(endpoint.events) || endpoint.events.length === 0) {
+    throw new RangeError(`OtpStack option ${name}.events: a non-empty list of event types, or ['*']`);
   }
 }
 
@@ -233,6 +290,17 @@ export function stackEnvironment(
       TWILIO_FROM,
       TWILIO_API_BASE_URL: INTERNAL.smsInboxUrl,
       TWILIO_STATUS_CALLBACK_URL: `${INTERNAL.gatewayUrl}/v1/webhooks/twilio/status`,
+    },
+    webhookWorker: {
+      DATABASE_URL: INTERNAL.databaseUrl(secrets),
+      REDIS_URL: INTERNAL.redisUrl,
+      LOG_LEVEL: 'info',
+      WEBHOOK_WORKER_PORT: String(WEBHOOK_WORKER_PORT),
+      WEBHOOK_ENDPOINTS: JSON.stringify(
+        (options.webhookEndpoints ?? []).map(({ url, secret, events }) => ({ url, secret, events })),
+      ),
+      // Test receivers are plain http, on the stack's network or the Docker host.
+      HOOKS_ALLOW_HTTP: 'true',
     },
     dashboard: {
       REDIS_URL: INTERNAL.redisUrl,

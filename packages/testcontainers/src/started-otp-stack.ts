@@ -28,6 +28,8 @@ export interface OtpStackConnection {
   codeLength: number;
   mailDevUrl: string;
   smsInboxUrl: string;
+  /** The webhook worker's health and metrics port, e.g. `http://localhost:32775` (`/metrics`). */
+  webhookWorkerUrl: string;
   databaseUrl: string;
   redisUrl: string;
   /** The queue dashboard and its basic sign-in, when the stack runs one (`withDashboard()`); else null. */
@@ -86,6 +88,8 @@ export class OtpStackClient implements OtpStackConnection {
   readonly mailDevUrl: string;
   /** The Twilio-shaped SMS inbox (`GET /messages`). */
   readonly smsInboxUrl: string;
+  /** The webhook worker's `/health/ready` and `/metrics` (otp_webhook_deliveries_total...). */
+  readonly webhookWorkerUrl: string;
   readonly codeLength: number;
   /** The queue dashboard (bull-board, kill switches, Lookup) and its sign-in; null without `withDashboard()`. */
   readonly dashboard: { url: string; user: string; password: string } | null;
@@ -103,6 +107,7 @@ export class OtpStackClient implements OtpStackConnection {
     this.redisUrl = connection.redisUrl;
     this.mailDevUrl = connection.mailDevUrl;
     this.smsInboxUrl = connection.smsInboxUrl;
+    this.webhookWorkerUrl = connection.webhookWorkerUrl;
     this.codeLength = connection.codeLength;
     this.dashboard = connection.dashboard;
   }
@@ -110,7 +115,7 @@ export class OtpStackClient implements OtpStackConnection {
   /** The connection as plain data, for `project.provide`. */
   connection(): OtpStackConnection {
     const { gatewayUrl, adminUrl, adminApiKey, issuer, audience, codeLength, dashboard } = this;
-    const { mailDevUrl, smsInboxUrl, databaseUrl, redisUrl } = this;
+    const { mailDevUrl, smsInboxUrl, webhookWorkerUrl, databaseUrl, redisUrl } = this;
     return {
       gatewayUrl,
       adminUrl,
@@ -120,6 +125,7 @@ export class OtpStackClient implements OtpStackConnection {
       codeLength,
       mailDevUrl,
       smsInboxUrl,
+      webhookWorkerUrl,
       databaseUrl,
       redisUrl,
       dashboard,

@@ -1,12 +1,19 @@
+import { webhookEndpointId } from '@otp/domain';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { OtpStackContainer, type StartedOtpStack } from '../src/index.ts';
 
-// One stack for the file (seven containers are slow to start on a shared machine), with options
+// One stack for the file (nine containers are slow to start on a shared machine), with options
 // that differ from every default, so the tests show the options reach the services.
 let stack: StartedOtpStack | undefined;
+// Nothing listens there: the test shows the option reaches the worker, not a delivery.
+const WEBHOOK_ENDPOINT = {
+  url: 'http://webhook-receiver:8080/otp-events',
+  secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+  events: ['*'],
+};
 let stopped = false;
 
 function started(): StartedOtpStack {
@@ -19,6 +26,7 @@ beforeAll(async () => {
     .withCodeLength(8)
     .withLimits({ codeRequestsPerMinute: 1000 })
     .withDashboard()
+    .withWebhookEndpoints(WEBHOOK_ENDPOINT)
     .start();
 });
 afterAll(async () => {
@@ -130,6 +138,20 @@ describe('OtpStackContainer', () => {
     }
   });
 
+  it('runs the webhook worker with the endpoints given, ready, its metrics reachable from the test', async () => {
+    printLogsOnFailure();
+    const otp = started();
+
+    const ready = await fetch(`${otp.webhookWorkerUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    const metrics = await (await fetch(`${otp.webhookWorkerUrl}/metrics`)).text();
+    expect(metrics).toContain('otp_webhook_deliveries_total');
+    // Its start names each endpoint by id, never by URL or secret.
+    const id = webhookEndpointId(WEBHOOK_ENDPOINT.url);
+    expect(otp.logs('webhookWorker')).toContain(id);
+    expect(otp.logs('webhookWorker')).not.toContain(WEBHOOK_ENDPOINT.secret);
+  });
+
   it("keeps every service's logs", () => {
     const otp = started();
     expect(otp.logs('migrate')).not.toBe('');
@@ -142,8 +164,9 @@ describe('OtpStackContainer', () => {
     const client = await getContainerRuntimeClient();
     const docker = client.container.dockerode;
     const onNetwork = await docker.listContainers({ all: true, filters: { network: [otp.networkName] } });
-    // Eight services remain (the dashboard too): the one-shot migrate container was removed once it had run.
-    expect(onNetwork).toHaveLength(8);
+    // Nine services remain (the dashboard and the webhook worker too): the one-shot migrate
+    // container was removed once it had run.
+    expect(onNetwork).toHaveLength(9);
 
     stopped = true;
     await otp.stop();

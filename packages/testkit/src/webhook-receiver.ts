@@ -40,23 +40,43 @@ export function webhookSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
+export interface WebhookReceiverOptions {
+  secret?: string;
+  path?: string;
+  /** Defaults to 127.0.0.1 and a free port; the compose stack's inbox listens on 0.0.0.0:1082. */
+  host?: string;
+  port?: number;
+}
+
 /**
  * A webhook receiver on loopback speaking Standard Webhooks: it verifies each request's
  * signature with the standardwebhooks package and keeps what it got. The system's edge, as an
- * application's endpoint would be.
+ * application's endpoint would be. A GET answers the delivered events as JSON (for people and
+ * the compose smoke test); every other request is taken as a delivery.
  */
-export async function startWebhookReceiver(options: { secret?: string; path?: string } = {}): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(options: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
   const secret = options.secret ?? webhookSecret();
   const verifier = new Webhook(secret);
   const requests: ReceivedWebhook[] = [];
   let status = 200;
-  let port = 0;
+  let port = options.port ?? 0;
   let server: Server | undefined;
 
   const handler = async (
     request: import('node:http').IncomingMessage,
     response: import('node:http').ServerResponse,
   ) => {
+    if (request.method === 'GET') {
+      const delivered = events().map(({ id, type, eventTimestamp, verified, data }) => ({
+        id,
+        type,
+        timestamp: eventTimestamp,
+        verified,
+        data,
+      }));
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(delivered));
+      return;
+    }
     let body = '';
     for await (const chunk of request) body += chunk;
     const headers = request.headers;
@@ -96,7 +116,7 @@ export async function startWebhookReceiver(options: { secret?: string; path?: st
     server = createServer((request, response) => {
       handler(request, response).catch(() => response.destroy());
     });
-    server.listen(port, '127.0.0.1');
+    server.listen(port, options.host ?? '127.0.0.1');
     await once(server, 'listening');
     port = (server.address() as AddressInfo).port;
   }

@@ -1,11 +1,13 @@
 import { createBullBoard } from '@bull-board/api';
 import { FastifyAdapter } from '@bull-board/fastify';
-import { type Channel, QUEUE_NAMES } from '@otp/domain';
+import { type Channel, QUEUE_NAMES, WEBHOOK_QUEUE } from '@otp/domain';
+
 import type { Logger } from '@otp/runtime';
 import { Queue } from 'bullmq';
 import type { FastifyPluginCallback } from 'fastify';
 import type { Redis } from 'ioredis';
 import { DeliveryQueueAdapter } from './job-view.ts';
+import { publicWebhookJobData, publicWebhookReturnValue } from './webhook-job-view.ts';
 
 /**
  * The writing actions the board keeps, as `METHOD route`. Reading is always allowed. Retry,
@@ -49,7 +51,7 @@ class DeliveryBoardAdapter extends FastifyAdapter {
 export interface DeliveryBoard {
   /** The bull-board routes (UI, its static files, its /api), to register behind authentication. */
   plugin: FastifyPluginCallback;
-  queues: Record<Channel, Queue>;
+  queues: Record<Channel | 'webhooks', Queue>;
   close(): Promise<void>;
 }
 
@@ -61,16 +63,16 @@ export interface DeliveryBoardOptions {
   links?: Array<{ text: string; url: string }>;
 }
 
-/** bull-board over the `email` and `sms` delivery queues, sharing one Redis connection. */
+/** bull-board over the `email` and `sms` delivery queues and the `webhooks` queue, sharing one Redis connection. */
 export function createDeliveryBoard(options: DeliveryBoardOptions): DeliveryBoard {
-  const make = (channel: Channel) => {
-    const queue = new Queue(QUEUE_NAMES[channel], { connection: options.redis, prefix: options.prefix });
+  const make = (name: string) => {
+    const queue = new Queue(name, { connection: options.redis, prefix: options.prefix });
     queue.on('error', (error: Error) =>
-      options.log.error({ err: { message: error.message }, queue: channel }, 'queue error'),
+      options.log.error({ err: { message: error.message }, queue: name }, 'queue error'),
     );
     return queue;
   };
-  const queues = { email: make('email'), sms: make('sms') };
+  const queues = { email: make(QUEUE_NAMES.email), sms: make(QUEUE_NAMES.sms), webhooks: make(WEBHOOK_QUEUE) };
   const serverAdapter = new DeliveryBoardAdapter();
   serverAdapter.setBasePath('/');
   createBullBoard({
@@ -82,6 +84,12 @@ export function createDeliveryBoard(options: DeliveryBoardOptions): DeliveryBoar
       new DeliveryQueueAdapter(queues.sms, {
         displayName: 'sms',
         description: 'One job per SMS code send (sms-worker, Twilio)',
+      }),
+      new DeliveryQueueAdapter(queues.webhooks, {
+        displayName: 'webhooks',
+        description: 'One job per event per endpoint (webhook-worker); failed = dead letter after 24 h of retries',
+        data: publicWebhookJobData,
+        returnValue: publicWebhookReturnValue,
       }),
     ],
     serverAdapter,

@@ -108,7 +108,7 @@ describe('queue dashboard API', () => {
     for (const channel of ['email', 'sms'] as const) {
       for (const state of STATES) {
         const queues = await listJobs(channel, state);
-        expect(queues.map((queue) => queue.name).sort()).toEqual(['email', 'sms']);
+        expect(queues.map((queue) => queue.name).sort()).toEqual(['email', 'sms', 'webhooks']);
         const queue = queues.find((candidate) => candidate.name === channel);
         const expected = scenario.jobs[channel][state];
         expect(queue?.counts[state], `${channel} ${state}`).toBe(expected.length);

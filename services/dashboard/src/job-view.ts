@@ -107,16 +107,25 @@ function redactFailure<J extends Job>(job: J | undefined): J | undefined {
   return job;
 }
 
+export interface QueueViewOptions {
+  displayName: string;
+  description: string;
+  /** The queue's view of job data and return values; the delivery jobs' views above by default. */
+  data?: (data: unknown) => unknown;
+  returnValue?: (value: unknown) => unknown;
+}
+
 /**
- * bull-board's BullMQ adapter with the views above: data and return values through its
+ * bull-board's BullMQ adapter with the views above (or a queue's own): data and return values through its
  * formatters, failed reasons, stack traces and job logs redacted as they are read. The jobs in
  * Redis are never changed by this (retry and clean act on the job ids).
  */
 export class DeliveryQueueAdapter extends BullMQAdapter {
-  constructor(queue: Queue, options: { displayName: string; description: string }) {
-    super(queue, { readOnlyMode: false, allowRetries: true, ...options });
-    this.setFormatter('data', publicJobData);
-    this.setFormatter('returnValue', publicReturnValue);
+  constructor(queue: Queue, options: QueueViewOptions) {
+    const { data = publicJobData, returnValue = publicReturnValue, ...shown } = options;
+    super(queue, { readOnlyMode: false, allowRetries: true, ...shown });
+    this.setFormatter('data', data);
+    this.setFormatter('returnValue', returnValue);
   }
 
   override async getJob(id: string): Promise<Job | undefined> {

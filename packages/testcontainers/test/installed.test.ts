@@ -58,7 +58,9 @@ afterAll(async () => {
 });
 
 describe('the packs, installed in an application', () => {
-  it('install outside the workspace and run the example of docs/using-it.md', { timeout: 1_200_000 }, async () => {
+  it('install outside the workspace and run the examples of docs/using-it.md and the README', {
+    timeout: 1_200_000,
+  }, async () => {
     const tarballs = (await readdir(packs)).filter((name) => /^otp-(client|testcontainers)-.*\.tgz$/.test(name));
     expect(tarballs.sort()).toEqual([
       expect.stringMatching(/^otp-client-/),
@@ -86,10 +88,17 @@ describe('the packs, installed in an application', () => {
       expect(JSON.stringify(manifest.dependencies ?? {})).not.toContain('workspace:');
     }
 
-    const doc = await readFile(join(root, 'docs/using-it.md'), 'utf8');
-    const example = /Then a test signs a user in[\s\S]*?```ts\n([\s\S]*?)```/.exec(doc)?.[1];
-    expect(example).toBeDefined();
-    await writeFile(join(app, 'sign-in.test.ts'), example ?? '');
+    // The examples as the docs show them: docs/using-it.md's, and the first of this package's README.
+    const usingIt = await readFile(join(root, 'docs/using-it.md'), 'utf8');
+    const readme = await readFile(join(root, 'packages/testcontainers/README.md'), 'utf8');
+    const examples = {
+      'using-it.test.ts': /Then a test signs a user in[\s\S]*?```ts\n([\s\S]*?)```/.exec(usingIt)?.[1],
+      'readme.test.ts': /```ts\n([\s\S]*?)```/.exec(readme)?.[1],
+    };
+    for (const [file, example] of Object.entries(examples)) {
+      expect(example, file).toContain("from '@otp/testcontainers'");
+      await writeFile(join(app, file), example ?? '');
+    }
     const tested = await run('npx', ['vitest', 'run', '--testTimeout=60000'], {
       cwd: app,
       // The machine's "inside a container" marker makes Testcontainers look for the host elsewhere.
@@ -97,6 +106,6 @@ describe('the packs, installed in an application', () => {
       timeoutMs: 1_000_000,
     });
     expect(tested.code, tested.output).toBe(0);
-    expect(tested.output).toMatch(/1 passed/);
+    expect(tested.output).toMatch(/Test Files\s+\S*2 passed/);
   });
 });

@@ -14,6 +14,20 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 let scratch: string;
 let packs: string;
 
+/**
+ * This process's environment as a shell outside the workspace has it: what reaches the registry
+ * (proxy and CA settings) and the container engine stays; what pnpm and vitest set for the
+ * workspace (npm_*, VITEST*) goes, so npm and the scratch vitest see none of it.
+ */
+function outsideEnvironment(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined && !/^(npm_|VITEST|TEST$|NODE_ENV$|NODE_OPTIONS$|PNPM_)/i.test(entry[0]),
+    ),
+  );
+}
+
 function run(
   command: string,
   args: string[],
@@ -25,7 +39,7 @@ function run(
       args,
       {
         cwd: options.cwd,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...options.env },
+        env: { ...outsideEnvironment(), ...options.env },
         timeout: options.timeoutMs,
         maxBuffer: 64 * 1024 * 1024,
       },
@@ -38,7 +52,6 @@ function run(
 async function pack(pkg: string, destination: string): Promise<void> {
   const packed = await run('pnpm', ['pack', '--pack-destination', destination], {
     cwd: join(root, pkg),
-    env: { ...process.env } as Record<string, string>,
     timeoutMs: 180_000,
   });
   if (packed.code !== 0) throw new Error(`pnpm pack in ${pkg} failed:\n${packed.output}`);

@@ -16,6 +16,8 @@ if (!engine.available) {
 }
 
 export default defineConfig({
+  // The example imports the package by its name, as an application does; here that is its source.
+  resolve: { alias: { '@otp/testcontainers': fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     root: fileURLToPath(new URL('.', import.meta.url)),
     include: engine.available ? ['test/**/*.test.ts', 'example/**/*.test.ts'] : [],

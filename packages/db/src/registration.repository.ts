@@ -124,15 +124,27 @@ export async function removeUnverifiedSettings(db: Db, user: User, at: Date): Pr
 /**
  * Deletes accounts whose email was never verified and that nobody registered again since
  * `before` (with their challenges, factors and sessions, by cascade). An account verified by its
- * phone is a real account and stays.
+ * phone is a real account and stays. Each deletion writes `event` to the events outbox in the
+ * same statement (its data: the account's `userId` and `event.data`): registration told the
+ * webhooks the account was created, so they hear it is gone.
  */
-export async function deleteUnverifiedAccounts(db: Db, before: Date): Promise<number> {
-  const result = await db
-    .deleteFrom('users')
-    .where('email', 'is not', null)
-    .where('email_verified_at', 'is', null)
-    .where('phone_verified_at', 'is', null)
-    .where('updated_at', '<', before)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+export async function deleteUnverifiedAccounts(
+  db: Db,
+  before: Date,
+  event: { type: string; data: Record<string, unknown> },
+): Promise<number> {
+  const result = await sql<{ id: string }>`
+    WITH gone AS (
+      DELETE FROM users
+      WHERE email IS NOT NULL AND email_verified_at IS NULL AND phone_verified_at IS NULL
+        AND updated_at < ${before}::timestamptz
+      RETURNING id
+    ), announced AS (
+      INSERT INTO event_outbox (id, type, occurred_at, data)
+      SELECT gen_random_uuid(), ${event.type}::text, now(),
+        jsonb_build_object('userId', gone.id) || ${JSON.stringify(event.data)}::jsonb
+      FROM gone
+    )
+    SELECT id FROM gone`.execute(db);
+  return result.rows.length;
 }

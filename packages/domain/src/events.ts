@@ -297,7 +297,7 @@ export const EVENT_TYPES = {
     level: 'info',
     audit: true,
     description:
-      'The account was deleted (`by`: user, or operator with `operator` naming them) with its personal data; the details count what was removed (`sessions`, `refreshTokens`, `mfaTokens`, `factors`, `recoveryCodes`, `notifications`, `challenges`, `outboxRows`, `deliveryAttempts`, `recipientWindows`). This row and every earlier one of the account are kept anonymised: no user id, IP, user agent or request id, and no details but these counts. The last notice goes to the verified address.',
+      'The account was deleted (`by`: user, or operator with `operator` naming them) with its personal data; the details count what was removed (`sessions`, `refreshTokens`, `mfaTokens`, `factors`, `recoveryCodes`, `notifications`, `challenges`, `outboxRows`, `deliveryAttempts`, `recipientWindows`). This row and every earlier one of the account are kept anonymised: no user id, IP, user agent or request id, and no details but these counts. The last notice goes to the verified address. (The purge of registrations never verified records no row here, and sends the webhook alone, with `by`: expiry.)',
     notice: 'account-deleted',
     webhook: [{ type: 'user.deleted' }],
   },

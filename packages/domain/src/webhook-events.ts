@@ -9,7 +9,8 @@ import { EVENT_TYPES, type EventType, type EventTypeEntry } from './events.ts';
  */
 export const WEBHOOK_EVENT_TYPES = {
   'challenge.requested': {
-    description: 'A code was accepted for delivery (`challengeId`, `channel`, `purpose`, `toMasked`).',
+    description:
+      'A message was accepted for delivery (`challengeId`, `channel`, `purpose`, `toMasked`): a code (`template` otp-code), or a message without one where there is no code to send: `account-exists` (a registration for an address that has an account; `userId` names it) or `reset-no-account` (a reset for an address without one).',
   },
   'challenge.verified': {
     description: 'A right code consumed its challenge (`challengeId`, `channel`, `purpose`, `toMasked`).',
@@ -26,7 +27,8 @@ export const WEBHOOK_EVENT_TYPES = {
     description: 'A sign-in completed, second factor included when the account has one (`method`, `sessionId`).',
   },
   'user.deleted': {
-    description: 'An account was deleted with its personal data (`by`: user or operator).',
+    description:
+      'An account was deleted with its personal data (`by`: user, operator, or expiry: a registration whose address was never verified, purged after UNVERIFIED_ACCOUNT_TTL_SECONDS).',
   },
   'user.disabled': {
     description: 'An operator disabled the account: its sessions ended and every sign-in is refused.',

@@ -1,12 +1,30 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GenericContainer, getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { DOCKERFILE_TARGETS, type OtpStackOptions, type OwnService } from './stack-options.ts';
 
-/** This repository's root: src → package → packages → root. */
+/** This repository's root when the package runs from it: src → package → packages → root. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * Where the images are built from: the options' context, else this repository when the package
+ * runs from a checkout of it. Installed in an application, the package has no sources to build:
+ * the stack then needs a checkout (`build.context`) or the images' tags (`images`).
+ */
+function buildContext(options: OtpStackOptions): string {
+  if (options.build?.context !== undefined) return options.build.context;
+  const dockerfile = options.build?.dockerfile ?? 'Dockerfile';
+  if (existsSync(join(REPOSITORY_ROOT, dockerfile)) && existsSync(join(REPOSITORY_ROOT, 'pnpm-workspace.yaml'))) {
+    return REPOSITORY_ROOT;
+  }
+  throw new Error(
+    '@otp/testcontainers: no image to run. Give the tags of the OTP system images (`images`), or a checkout of its ' +
+      'repository to build them from (`build: { context }`)',
+  );
+}
 
 // Never part of an image (see .dockerignore) and large or ever-changing: left out of the hash.
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git', 'dist', 'coverage', '.outbox']);
@@ -75,7 +93,6 @@ async function buildOnce(name: string, context: string, dockerfile: string, targ
  * take its dependency layers from the cache instead of installing them again in parallel.
  */
 export async function resolveOwnImages(options: OtpStackOptions): Promise<Record<OwnService, Promise<string>>> {
-  const context = options.build?.context ?? REPOSITORY_ROOT;
   const dockerfile = options.build?.dockerfile ?? 'Dockerfile';
   const repository = options.build?.imageRepository ?? 'otp-testcontainers';
   // The dashboard is built only for a stack that runs it.
@@ -83,6 +100,7 @@ export async function resolveOwnImages(options: OtpStackOptions): Promise<Record
     (service) => service !== 'dashboard' || options.dashboard === true,
   );
   const needsBuild = wanted.some((service) => options.images?.[service] === undefined);
+  const context = needsBuild ? buildContext(options) : '';
   const tag = needsBuild ? await contextHash(context, dockerfile) : '';
 
   const image = (service: OwnService, after?: Promise<unknown>): Promise<string> => {

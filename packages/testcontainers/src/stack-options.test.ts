@@ -1,10 +1,15 @@
 import { createPrivateKey } from 'node:crypto';
+import * as domain from '@otp/domain';
 import { describe, expect, it } from 'vitest';
 import { adminKeyEntry, stackSecrets } from './secrets.ts';
-import { checkOptions, stackEnvironment } from './stack-options.ts';
+import { checkOptions, MAX_CODE_LENGTH, MIN_CODE_LENGTH, stackEnvironment } from './stack-options.ts';
 
 describe('stack options', () => {
   const secrets = stackSecrets();
+
+  it("bounds the code length as the gateway does (the published package carries the gateway's bounds)", () => {
+    expect([MIN_CODE_LENGTH, MAX_CODE_LENGTH]).toEqual([domain.MIN_CODE_LENGTH, domain.MAX_CODE_LENGTH]);
+  });
 
   it('leaves the gateway its own defaults when no option is given', () => {
     const env = stackEnvironment({}, secrets);

@@ -1,5 +1,9 @@
-import { MAX_CODE_LENGTH, MIN_CODE_LENGTH } from '@otp/domain';
 import { adminKeyEntry, type StackSecrets } from './secrets.ts';
+
+// The gateway's bounds of OTP_CODE_LENGTH (@otp/domain's MIN_CODE_LENGTH and MAX_CODE_LENGTH, which
+// stack-options.test.ts holds these to): copied, so the published package depends on no workspace package.
+export const MIN_CODE_LENGTH = 6;
+export const MAX_CODE_LENGTH = 10;
 
 /** The containers of a stack that run this project's own images. */
 export const OWN_SERVICES = [
@@ -117,7 +121,10 @@ export interface OtpStackOptions {
    */
   images?: Partial<Record<OtpService, string>>;
   build?: {
-    /** Build context (default: the root of this repository). */
+    /**
+     * Build context: a checkout of the OTP system's repository (default: that repository, when the
+     * package runs from it; an installed package needs this or `images`).
+     */
     context?: string;
     /** Dockerfile, relative to the context (default `Dockerfile`). */
     dockerfile?: string;

@@ -74,7 +74,13 @@ describe('webhook events, written with their change', () => {
     const { id, code } = await requestCode(gateway, { channel: 'email', to, purpose: 'login' });
     const requested = await eventOf(gateway, 'challenge.requested', { challengeId: id });
     // Nobody is signed in: the request names no account.
-    expect(requested.data).toEqual({ challengeId: id, channel: 'email', purpose: 'login', toMasked: maskEmail(email) });
+    expect(requested.data).toEqual({
+      challengeId: id,
+      channel: 'email',
+      purpose: 'login',
+      template: 'otp-code',
+      toMasked: maskEmail(email),
+    });
 
     const signedIn = await verify(gateway, id, code);
     expect(signedIn.status).toBe(200);

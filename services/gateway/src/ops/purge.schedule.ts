@@ -12,6 +12,7 @@ import {
   purgeRecipientWindows,
   purgeSmsCounters,
 } from '@otp/db';
+import { EVENT_TYPES } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 
 export interface PurgeScheduleOptions {
@@ -63,6 +64,8 @@ export interface PurgeSchedule {
 }
 
 /** How long an ended session is kept (the new-device check's memory is 90 days of use). */
+const USER_DELETED_WEBHOOK = EVENT_TYPES['user.deleted'].webhook[0].type;
+
 const SESSION_MEMORY_SECONDS = 365 * 86_400;
 
 /**
@@ -100,9 +103,14 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
     const mfaTokens = await purgeExpiredMfaTokens(db, retainedSince);
     // An ended session is kept a year: it is what the new-device check remembers of the account.
     const sessions = await deleteEndedSessions(db, new Date(at - SESSION_MEMORY_SECONDS * 1000));
+    // user.deleted's public event, as the table routes it, with `by: expiry`.
     const unverifiedAccounts = await deleteUnverifiedAccounts(
       db,
       new Date(at - options.unverifiedAccountSeconds * 1000),
+      {
+        type: USER_DELETED_WEBHOOK,
+        data: { by: 'expiry' },
+      },
     );
     const notifications = await purgeOldNotifications(db, retainedSince);
     // A day's window starts at most a day before it ends: two days back, every window has ended.

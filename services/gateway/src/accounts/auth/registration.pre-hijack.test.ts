@@ -114,5 +114,13 @@ describe('an address registered by someone else', () => {
     const ids = (await database.db.selectFrom('users').select('id').execute()).map((row) => row.id);
     expect(ids).not.toContain(stale.userId);
     expect(ids).toContain(fresh.userId);
+    // Registration told the webhooks the account was created: the purge tells them it is gone.
+    const deleted = await database.db
+      .selectFrom('event_outbox')
+      .select(['type', 'data'])
+      .where('type', '=', 'user.deleted')
+      .execute();
+    expect(deleted.map((row) => row.data)).toContainEqual({ userId: stale.userId, by: 'expiry' });
+    expect(deleted.some((row) => row.data.userId === fresh.userId)).toBe(false);
   });
 });

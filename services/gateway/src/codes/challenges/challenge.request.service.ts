@@ -142,7 +142,9 @@ export async function requestChallenge(
   // (the order a resend takes them in), in the same transaction: past a limit it all rolls back.
   // Its webhook events (challenge.requested) go in that statement too: a refused request sends none.
   const userId = request.userId ?? null;
-  const details = { challengeId: id, channel: request.channel, purpose: request.purpose, toMasked };
+  // The template says whether a code went out (otp-code) or a message without one (account-exists,
+  // reset-no-account), which the webhook's receiver needs to tell apart.
+  const details = { challengeId: id, channel: request.channel, purpose: request.purpose, template, toMasked };
   const events = webhookEventsOf('code.requested', { userId, details, at });
   const write = async (db: Kysely<Database>) => {
     if (!(await createChallengeWithinRecipientLimit(db, challenge, outboxRow, limits, events))) {

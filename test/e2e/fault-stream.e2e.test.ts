@@ -100,6 +100,8 @@ async function start(name: ServiceName, id: string): Promise<void> {
     name,
     env: env[name] as Record<string, string>,
     readyUrl: `http://127.0.0.1:${port}/health/live`,
+    // Eight processes start here while other suites run beside this one on two cores.
+    readyTimeoutMs: 60_000,
   });
   services.set(id, service);
   if (name === 'gateway') gatewayUrls.set(id, `http://127.0.0.1:${port}`);

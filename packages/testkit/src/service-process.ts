@@ -83,7 +83,9 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     },
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
+  // A bound, not a speed check: end-to-end suites start several processes at once, beside other
+  // test files, on two cores (20 s was missed in CI once the suites grew).
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 45_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
       throw new Error(

@@ -49,6 +49,8 @@ export const PUBLIC_OPERATION_IDS: Readonly<Record<string, string>> = {
   'POST /v1/me/hotp/resync': 'resyncHotp',
   'DELETE /v1/me/hotp': 'removeHotp',
   'POST /v1/me/recovery-codes': 'regenerateRecoveryCodes',
+  // Listed only when TWILIO_AUTH_TOKEN is set (so not in the committed document).
+  'POST /v1/webhooks/twilio/status': 'receiveTwilioStatus',
 };
 
 export const PUBLIC_SCHEMA_NAMES: Readonly<Record<string, TSchema>> = {

@@ -4,7 +4,7 @@ import { WEBHOOK_QUEUE, webhookJobId } from '@otp/domain';
 import { createLogger } from '@otp/runtime';
 import { startTcpProxy, type TcpProxy, testRedisUrl, uniqueQueuePrefix, useTestDatabase } from '@otp/testkit';
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseWebhookEndpoints } from './config.ts';
 import { startEventRelay } from './event-relay.ts';
 
@@ -82,8 +82,14 @@ describe('the event relay', () => {
       }
 
       proxy.restore();
-      await database.db.updateTable('event_outbox').set({ available_at: new Date() }).execute();
-      expect(await relay.drainOnce()).toBe(2);
+      // The queue's connection comes back on its own schedule: until then a pass defers again.
+      await vi.waitFor(
+        async () => {
+          await database.db.updateTable('event_outbox').set({ available_at: new Date() }).execute();
+          expect(await relay.drainOnce()).toBe(2);
+        },
+        { timeout: 15_000, interval: 200 },
+      );
       const [all, signIns] = endpoints as [(typeof endpoints)[0], (typeof endpoints)[0]];
       const jobs = await direct.getJobs(['waiting']);
       expect(jobs.map((job) => job.id).sort()).toEqual(

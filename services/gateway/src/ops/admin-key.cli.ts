@@ -3,15 +3,13 @@
 // ADMIN_API_KEYS. The key is shown once and stored nowhere: the gateway keeps only its hash.
 import { parseArgs } from 'node:util';
 import { generateAdminKey } from '../admin/admin.keys.ts';
+import { usageError as usage } from './cli.ts';
 
 export const USAGE = `usage: ops admin-key <name>   make an admin API key: prints the key and its ADMIN_API_KEYS entry
   <name>: who holds it, 1 to 64 of a-z 0-9 . _ - (recorded as the operator of every call made with it)
 `;
 
-function usageError(message: string): number {
-  process.stderr.write(`${message}\n${USAGE}`);
-  return 64; // EX_USAGE
-}
+const usageError = (message: string) => usage(USAGE, message);
 
 /** Runs `ops admin-key` with its arguments; resolves with the exit code. */
 export async function run(args: string[]): Promise<number> {

@@ -2,12 +2,12 @@
 // gateway and worker replica at once (they read the table every KILL_SWITCH_REFRESH_MS). DATABASE_URL
 // from the environment or .env. The change is recorded in the table (who, when) and printed here;
 // the replicas log it when they see it.
-import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createDb, type Database, type KillSwitch, type Kysely, listKillSwitches, setKillSwitch } from '@otp/db';
 import { KILL_SWITCH_TARGET_FORMS, PostgresUrl, parseConfig, parseKillSwitchTarget } from '@otp/domain';
 import { exitOnConfigError, REPOSITORY_ENV_FILE, readEnvironment } from '@otp/runtime';
 import Type from 'typebox';
+import { changedBy, out, usageError as usage } from './cli.ts';
 
 export const USAGE = `usage: ops kill-switch <target> <off|on> [--by <name>]   switch a target off (refused, held) or back on
        ops kill-switch list                                 every switch set so far
@@ -17,21 +17,7 @@ export const USAGE = `usage: ops kill-switch <target> <off|on> [--by <name>]   s
 
 const STATES = { off: true, on: false } as const;
 
-const out = (text: string) => process.stdout.write(`${text}\n`);
-
-function usageError(message: string): number {
-  process.stderr.write(`${message}\n${USAGE}`);
-  return 64; // EX_USAGE
-}
-
-/** The OS user, or a placeholder where the process has no name (a container's numeric user). */
-function osUser(): string {
-  try {
-    return userInfo().username || 'unknown';
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
-}
+const usageError = (message: string) => usage(USAGE, message);
 
 function describe(row: KillSwitch): string {
   const state = row.off ? 'off (requests refused with 503 channel_suspended, queued sends held)' : 'on';
@@ -64,9 +50,8 @@ function parse(args: string[]): Command | number {
   const target = parseKillSwitchTarget(given);
   if (target === undefined) return usageError(`not a kill switch target: ${given}`);
   if (state !== 'off' && state !== 'on') return usageError(`not a state: ${state} (off or on)`);
-  const by = (values.by ?? osUser()).trim();
-  // Free text shown on the dashboard and in logs: one printable line of reasonable length.
-  if (by === '' || by.length > 100 || /\p{Cc}/u.test(by)) return usageError('--by: one line of 1 to 100 characters');
+  const by = changedBy(values.by);
+  if (by === undefined) return usageError('--by: one line of 1 to 100 characters');
   return { list: false, target, off: STATES[state], by };
 }
 

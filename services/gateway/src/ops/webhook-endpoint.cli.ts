@@ -2,7 +2,6 @@
 // that was disabled after it answered 410 Gone. Every webhook-worker replica sees the change
 // within its state refresh (2 s). DATABASE_URL from the environment or .env. The endpoint is named
 // by its id (ep_..., in the worker's logs and metrics) or by its URL as WEBHOOK_ENDPOINTS has it.
-import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   createDb,
@@ -15,6 +14,7 @@ import {
 import { PostgresUrl, parseConfig, webhookEndpointId } from '@otp/domain';
 import { exitOnConfigError, REPOSITORY_ENV_FILE, readEnvironment } from '@otp/runtime';
 import Type from 'typebox';
+import { changedBy, out, usageError as usage } from './cli.ts';
 
 export const USAGE = `usage: ops webhook-endpoint list                              endpoints disabled now or before
        ops webhook-endpoint enable <id|url> [--by <name>]   send to a disabled endpoint again
@@ -22,20 +22,7 @@ export const USAGE = `usage: ops webhook-endpoint list                          
   --by:     who is enabling it, recorded with the change (default: the OS user)
 `;
 
-const out = (text: string) => process.stdout.write(`${text}\n`);
-
-function usageError(message: string): number {
-  process.stderr.write(`${message}\n${USAGE}`);
-  return 64; // EX_USAGE
-}
-
-function osUser(): string {
-  try {
-    return userInfo().username || 'unknown';
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
-}
+const usageError = (message: string) => usage(USAGE, message);
 
 function describe(row: WebhookEndpoint): string {
   const at = (date: Date) => `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
@@ -74,8 +61,8 @@ function parse(args: string[]): Command | number {
       ? webhookEndpointId(endpoint)
       : undefined;
   if (id === undefined) return usageError('not an endpoint id (ep_...) or URL');
-  const by = (values.by ?? osUser()).trim();
-  if (by === '' || by.length > 100 || /\p{Cc}/u.test(by)) return usageError('--by: one line of 1 to 100 characters');
+  const by = changedBy(values.by);
+  if (by === undefined) return usageError('--by: one line of 1 to 100 characters');
   return { list: false, id, by };
 }
 

@@ -94,6 +94,8 @@ async function start(name: ServiceName, id: string): Promise<void> {
       WEBHOOK_RELAY_INTERVAL_MS: '200',
       // 100 ms, 600 ms, 2.4 s, 12 s...: a receiver down for seconds is caught up within the test.
       WEBHOOK_RETRY_FIRST_DELAY_MS: '100',
+      // Redis restarts without persistence below: the jobs it loses are put back within this.
+      WEBHOOK_RECONCILE_INTERVAL_MS: '300',
     },
   };
   const service = await startService({

@@ -68,6 +68,18 @@ export const WebhookWorkerConfigSchema = Type.Object({
     default: 200,
     description: 'Events one relay pass claims at most',
   }),
+  WEBHOOK_RECONCILE_INTERVAL_MS: Milliseconds(
+    5000,
+    600_000,
+    'How often relayed events of the last WEBHOOK_RECONCILE_WINDOW_SECONDS are checked for delivery jobs Redis lost (a restart without persistence), which are added again',
+  ),
+  WEBHOOK_RECONCILE_WINDOW_SECONDS: Type.Integer({
+    minimum: 60,
+    maximum: 3000,
+    default: 900,
+    description:
+      'How far back relayed events are checked for lost jobs (under the hour delivered jobs stay in Redis, so none is sent twice)',
+  }),
   WORKER_LOCK_DURATION_MS: Milliseconds(
     30_000,
     3_600_000,

@@ -4,8 +4,10 @@ import { WEBHOOK_QUEUE, webhookJobId } from '@otp/domain';
 import { createLogger } from '@otp/runtime';
 import { startTcpProxy, type TcpProxy, testRedisUrl, uniqueQueuePrefix, useTestDatabase } from '@otp/testkit';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseWebhookEndpoints } from './config.ts';
+import { startEventReconciler } from './event-reconciler.ts';
 import { startEventRelay } from './event-relay.ts';
 
 // The relay between the events outbox and the `webhooks` queue, with Redis behind a proxy the
@@ -106,6 +108,53 @@ describe('the event relay', () => {
       expect(await direct.getJobCounts('waiting')).toEqual({ waiting: 3 });
     } finally {
       await relay.stop();
+    }
+  });
+
+  it('adds again, under the same id, the jobs of relayed events that Redis lost, and only those', async () => {
+    const redis = new Redis(testRedisUrl());
+    const relay = startEventRelay({
+      db: database.db,
+      queue: direct,
+      endpoints,
+      log,
+      intervalMs: 60_000,
+      batchSize: 100,
+      jobOptions: { attempts: 3 },
+    });
+    const reconciler = startEventReconciler({
+      db: database.db,
+      queue: direct,
+      redis,
+      endpoints,
+      log,
+      intervalMs: 60_000,
+      windowSeconds: 900,
+      batchSize: 100,
+      jobOptions: { attempts: 3 },
+    });
+    try {
+      const id = randomUUID();
+      await insertEvents(database.db, [
+        { id, type: 'user.signed_in', occurredAt: new Date(), data: { userId: 'u-2' } },
+      ]);
+      await relay.drainOnce();
+      const [all, signIns] = endpoints as [(typeof endpoints)[0], (typeof endpoints)[0]];
+      expect(await reconciler.runOnce()).toBe(0);
+      // Redis forgets one of the event's two jobs (a restart without persistence).
+      await direct.remove(webhookJobId(id, signIns.id));
+      expect(await direct.getJob(webhookJobId(id, signIns.id))).toBeUndefined();
+      expect(await reconciler.runOnce()).toBe(1);
+      expect((await direct.getJob(webhookJobId(id, signIns.id)))?.data).toMatchObject({
+        eventId: id,
+        type: 'user.signed_in',
+      });
+      expect((await direct.getJob(webhookJobId(id, all.id)))?.id).toBe(webhookJobId(id, all.id));
+      expect(await reconciler.runOnce()).toBe(0);
+    } finally {
+      await relay.stop();
+      await reconciler.stop();
+      redis.disconnect();
     }
   });
 });

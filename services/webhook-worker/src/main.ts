@@ -44,6 +44,8 @@ const worker = startWebhookWorker({
   retryDelaysMs: retryDelays(config.WEBHOOK_RETRY_FIRST_DELAY_MS),
   relayIntervalMs: config.WEBHOOK_RELAY_INTERVAL_MS,
   relayBatchSize: config.WEBHOOK_RELAY_BATCH,
+  reconcileIntervalMs: config.WEBHOOK_RECONCILE_INTERVAL_MS,
+  reconcileWindowSeconds: config.WEBHOOK_RECONCILE_WINDOW_SECONDS,
   lockDurationMs: config.WORKER_LOCK_DURATION_MS,
   stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
   closeTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,

@@ -10,6 +10,7 @@ import {
 import { DelayedError, type Job, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { WebhookEndpointConfig } from './config.ts';
 import { type EndpointStates, watchEndpointStates } from './endpoint-states.ts';
+import { type EventReconciler, startEventReconciler } from './event-reconciler.ts';
 import { type EventRelay, startEventRelay } from './event-relay.ts';
 import { createHostLimiter } from './host-limiter.ts';
 import { retryDelayMs } from './retry-schedule.ts';
@@ -30,6 +31,9 @@ export interface WebhookWorkerDeps {
   retryDelaysMs: readonly number[];
   relayIntervalMs: number;
   relayBatchSize: number;
+  /** How often, and how far back, relayed events are checked for jobs Redis lost. */
+  reconcileIntervalMs?: number;
+  reconcileWindowSeconds?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   closeTimeoutMs?: number;
@@ -40,6 +44,7 @@ export interface WebhookWorkerDeps {
 export interface WebhookWorker {
   worker: Worker;
   relay: EventRelay;
+  reconciler: EventReconciler;
   states: EndpointStates;
   isRunning(): boolean;
   close(): Promise<void>;
@@ -86,8 +91,9 @@ export function startWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
   const jobOptions: JobsOptions = {
     attempts,
     backoff: { type: 'webhook' },
-    // Delivered jobs go after an hour; failed ones are the dead letter and stay two weeks.
-    removeOnComplete: { age: 3600, count: 10_000 },
+    // Delivered jobs go after an hour (longer than the reconciler looks back, which takes a job
+    // still there for one delivered); failed ones are the dead letter and stay two weeks.
+    removeOnComplete: { age: 3600, count: 1_000_000 },
     removeOnFail: { age: 14 * 86_400, count: 100_000 },
   };
 
@@ -169,6 +175,17 @@ export function startWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
     batchSize: deps.relayBatchSize,
     jobOptions,
   });
+  const reconciler = startEventReconciler({
+    db: deps.db,
+    queue,
+    redis: producer,
+    endpoints: deps.endpoints,
+    log: log.child({ component: 'event-reconciler' }),
+    intervalMs: deps.reconcileIntervalMs ?? 5000,
+    windowSeconds: deps.reconcileWindowSeconds ?? 900,
+    batchSize: Math.max(deps.relayBatchSize, 500),
+    jobOptions,
+  });
   // The first deliveries already know which endpoints are disabled.
   states
     .refresh()
@@ -179,6 +196,7 @@ export function startWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     await relay.stop();
+    await reconciler.stop();
     states.stop();
     if (!(await settlesWithin(worker.close(), deps.closeTimeoutMs ?? 20_000))) {
       log.warn('in-flight deliveries did not finish in time: force-closing');
@@ -192,6 +210,7 @@ export function startWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
   return {
     worker,
     relay,
+    reconciler,
     states,
     isRunning: () => worker.isRunning(),
     close: () => {

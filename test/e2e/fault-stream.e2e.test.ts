@@ -237,6 +237,8 @@ describe('a steady stream of requests under every fault in turn', () => {
     await pause(800);
 
     // Redis restarted without persistence: queued jobs are gone, the outbox must bring them back.
+    // Webhooks delivered by then lose their record too, and the reconciler sends them again.
+    const webhooksBeforeRestart = receiver.events().length;
     await redis.stop();
     await pause(500);
     await redis.start();
@@ -302,6 +304,7 @@ describe('a steady stream of requests under every fault in turn', () => {
         // The same event answered 2xx more than once (a worker killed after the receiver took it).
         duplicates: receiver.requests.filter((request) => request.status < 300).length - receiver.events().length,
         badSignatures: receiver.requests.filter((request) => !request.verified).length,
+        deliveredBeforeRedisRestart: webhooksBeforeRestart,
       },
     };
     console.log(`[fault stream] ${JSON.stringify(report)}`);
@@ -332,8 +335,9 @@ describe('a steady stream of requests under every fault in turn', () => {
     expect(report.statusMismatches).toBe(0);
     expect(report.webhooks.lost).toBe(0);
     expect(report.webhooks.badSignatures).toBe(0);
-    // At least once: a webhook worker killed between the receiver's answer and its record of it.
-    expect(report.webhooks.duplicates).toBeLessThanOrEqual(20);
+    // At least once: the events delivered before Redis forgot them (the reconciler puts their jobs
+    // back), and a webhook worker killed between the receiver's answer and its record of it.
+    expect(report.webhooks.duplicates).toBeLessThanOrEqual(webhooksBeforeRestart + 20);
     // At least once: only a worker killed between the provider's acceptance and its record of
     // the send can cause a second message, so at most one per job in flight in the two killed
     // workers (concurrency 10 each). Most runs see none.

@@ -73,7 +73,8 @@ export interface DeliveryWorker {
 }
 
 const FORCE_CLOSE_GRACE_MS = 2000;
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+/** True once `promise` settled (resolved or rejected) within `ms`; false when the time ran out. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);

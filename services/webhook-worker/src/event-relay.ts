@@ -7,7 +7,7 @@ import {
   markEventsDispatched,
 } from '@otp/db';
 import { WEBHOOK_JOB_NAME, type WebhookEventType, type WebhookJobData, webhookJobId } from '@otp/domain';
-import type { Logger } from '@otp/runtime';
+import { type Logger, withinTimeout } from '@otp/runtime';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { WebhookEndpointConfig } from './config.ts';
 
@@ -53,14 +53,6 @@ export function deliveryJobs(row: EventOutboxRow, endpoints: readonly WebhookEnd
     });
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`queue did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Moves committed events from the events outbox to the `webhooks` queue: one job per event and
  * endpoint, its id made of both, so adding twice (a relay that died between the add and the mark)
@@ -80,7 +72,7 @@ export function startEventRelay(options: EventRelayOptions): EventRelay {
       const ids = rows.map((row) => row.id);
       const jobs = rows.flatMap((row) => deliveryJobs(row, options.endpoints, options.jobOptions));
       try {
-        if (jobs.length > 0) await withTimeout(queue.addBulk(jobs), timeoutMs);
+        if (jobs.length > 0) await withinTimeout(queue.addBulk(jobs), timeoutMs, 'the queue');
       } catch (error) {
         const attempts = Math.max(...rows.map((row) => row.relay_attempts));
         const delayMs = Math.min(MAX_DEFER_MS, 1000 * 2 ** Math.min(attempts, 15));

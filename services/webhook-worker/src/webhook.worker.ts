@@ -1,4 +1,5 @@
 import type { Database, Kysely } from '@otp/db';
+import { settlesWithin } from '@otp/delivery';
 import { isWebhookJobData, STALLED_TOO_OFTEN, WEBHOOK_QUEUE, type WebhookJobData } from '@otp/domain';
 import {
   createMetricsRegistry,
@@ -53,14 +54,6 @@ export interface WebhookWorker {
 /** A job's return value, stored in Redis. */
 export interface WebhookJobResult {
   status: number;
-}
-
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -96,10 +96,14 @@ export async function recordEvent<T extends EventType>(
     fields.webhookEvents === 'written'
       ? []
       : webhookEventsOf(type, { userId, details, at: fields.at ?? context.now?.() ?? new Date() });
-  // Several rows (audit, notice, webhook events) outside a transaction: one is opened for them,
-  // so none is written without the others.
-  if ((notice !== undefined || webhookEvents.length > 0) && !db.isTransaction) {
-    return inTransaction(db, (trx) => recordEvent(trx, context, type, fields));
+  // Several statements (audit row, webhook events, notice) outside a transaction: one is opened
+  // for them, so none is written without the others (a notice is two rows). A single one needs none.
+  const statements = (entry.audit ? 1 : 0) + (webhookEvents.length > 0 ? 1 : 0) + (notice === undefined ? 0 : 2);
+  if (statements > 1 && !db.isTransaction) {
+    return inTransaction(db, async (trx) => {
+      await insertEvents(trx, webhookEvents);
+      await recordEvent(trx, context, type, { ...fields, webhookEvents: 'written' });
+    });
   }
   if (entry.audit) {
     await insertSecurityEvent(db, {

@@ -72,6 +72,8 @@ export interface OtpChallengeTable {
   sms_range: ColumnType<string | null, string | null | undefined, string | null>;
   /** SMS only: when the conversion breaker counted the challenge's outcome; null: not yet. */
   outcome_counted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The server key (its name in API_KEYS) that started it; null: started without a key. */
+  api_key_name: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface OtpRecipientWindowTable {

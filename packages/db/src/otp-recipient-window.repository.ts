@@ -46,7 +46,8 @@ export async function createChallengeWithinRecipientLimit(
       INSERT INTO otp_challenges (
         id, channel, purpose, recipient_hash, recipient_sealed, recipient_masked, locale, user_id,
         code_hashes, template, status, send_count, attempt_count, max_attempts, max_sends, expires_at,
-        resend_available_at, client_ip, delivery_status, delivery_updated_at, created_at, sms_country, sms_range
+        resend_available_at, client_ip, delivery_status, delivery_updated_at, created_at, sms_country, sms_range,
+        api_key_name
       )
       SELECT ${c.id}::uuid, ${c.channel}::text, ${c.purpose}::text, ${c.recipient_hash}::bytea,
         ${c.recipient_sealed}::text, ${c.recipient_masked}::text, ${c.locale}::text, ${c.user_id ?? null}::uuid,
@@ -54,7 +55,7 @@ export async function createChallengeWithinRecipientLimit(
         ${c.max_attempts}::int, ${c.max_sends}::int, ${c.expires_at}::timestamptz,
         ${c.resend_available_at}::timestamptz, ${c.client_ip ?? null}::text, ${c.delivery_status}::text,
         ${c.delivery_updated_at}::timestamptz, ${limits.at}::timestamptz, ${c.sms_country ?? null}::text,
-        ${c.sms_range ?? null}::text
+        ${c.sms_range ?? null}::text, ${c.api_key_name ?? null}::text
       FROM slot
       RETURNING id
     ), event AS (

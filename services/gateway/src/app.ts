@@ -7,6 +7,8 @@ import { authRoutes } from './accounts/auth/auth.routes.ts';
 import { challengePurposes } from './accounts/auth/challenge-purposes.ts';
 import { jwksRoutes } from './accounts/auth/jwks.routes.ts';
 import { passwordRoutes } from './accounts/auth/password.routes.ts';
+import { tokenSettings } from './accounts/auth/tokens.service.ts';
+import { verificationTokenSigner } from './accounts/auth/verification-token.ts';
 import { hotpRoutes } from './accounts/factors/hotp.routes.ts';
 import { recoveryCodeRoutes } from './accounts/factors/recovery-codes.routes.ts';
 import { totpRoutes } from './accounts/factors/totp.routes.ts';
@@ -37,6 +39,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('userId', null);
   app.decorateRequest('auth', null);
+  app.decorateRequest('apiKey', null);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -65,7 +68,13 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { deps });
   await app.register(jwksRoutes, { verifying: deps.keys.verifying });
   await app.register(authRoutes, { prefix: '/v1', deps, limits });
-  await app.register(challengeRoutes, { prefix: '/v1', deps, limits, purposes: challengePurposes(deps) });
+  await app.register(challengeRoutes, {
+    prefix: '/v1',
+    deps,
+    limits,
+    purposes: challengePurposes(deps),
+    verificationTokens: verificationTokenSigner(tokenSettings(deps)),
+  });
   await app.register(meRoutes, { prefix: '/v1', deps, limits });
   await app.register(sessionsRoutes, { prefix: '/v1', deps, limits });
   await app.register(passwordRoutes, { prefix: '/v1', deps, limits });

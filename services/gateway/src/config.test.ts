@@ -6,8 +6,8 @@ import { catalogueFromConfig } from '@otp/messages';
 import { createLogger } from '@otp/runtime';
 import { testKeyRing, testSecret } from '@otp/testkit';
 import { describe, expect, it } from 'vitest';
-import { generateAdminKey } from './admin/admin.keys.ts';
 import { parseGatewayConfig } from './config.ts';
+import { generateAdminKey, generateServerKey, hashKey } from './http/bearer-keys.ts';
 import { ed25519Pem } from './testing/gateway.harness.ts';
 import { useTestTemplatesDir } from './testing/messages.ts';
 import { createGatewayDeps } from './wiring.ts';
@@ -266,5 +266,19 @@ describe('the message catalogue at start', () => {
     await expect(createGatewayDeps(config, createLogger({ service: 'test', level: 'silent' }))).rejects.toThrow(
       ConfigError,
     );
+  });
+
+  it('stops at a bad API_KEYS naming it, never quoting a hash: malformed, a name twice, the JWT_AUDIENCE, an admin key', () => {
+    const shop = generateServerKey('shop');
+    const hash = hashKey(shop.key);
+    const problemOf = (env: Record<string, string>) => problemsOf({ ...required(), ...env }).join('\n');
+    expect(problemOf({ API_KEYS: 'shop' })).toMatch(/^API_KEYS: entry 1 must be name:hash/);
+    expect(problemOf({ API_KEYS: `${shop.entry},${shop.entry}` })).toMatch(/^API_KEYS: the name shop is used twice/);
+    const audience = problemOf({ API_KEYS: `otp:${hash}`, JWT_AUDIENCE: 'otp' });
+    expect(audience).toMatch(/^API_KEYS: the name otp is JWT_AUDIENCE/);
+    const shared = problemOf({ API_KEYS: shop.entry, ADMIN_API_KEYS: `ops:${hash}` });
+    expect(shared).toMatch(/^API_KEYS: the key of shop is also an admin API key/);
+    for (const message of [audience, shared]) expect(message).not.toContain(hash);
+    expect(parseGatewayConfig({ ...required(), API_KEYS: shop.entry }).API_KEYS).toBe(shop.entry);
   });
 });

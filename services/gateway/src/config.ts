@@ -20,7 +20,7 @@ import {
 import { messageConfigFields } from '@otp/messages';
 import Type, { type Static } from 'typebox';
 import { parsePublicKeyPem, parseSigningKeyPem } from './accounts/auth/signing-key.ts';
-import { parseAdminApiKeys } from './admin/admin.keys.ts';
+import { type KeyEntry, parseKeyEntries } from './http/bearer-keys.ts';
 import { CONNECTION_CLOSE_WAIT_MS } from './http/drain.ts';
 import { parseCodeHmacKey } from './keys.ts';
 
@@ -53,6 +53,17 @@ export const GatewayConfigSchema = Type.Object({
     description:
       'Refused admin API calls (no key, a wrong one) per client network per minute; past it 429 rate_limited, even with a right key',
   }),
+  API_KEYS: Type.String({
+    default: '',
+    description:
+      'Server keys of the verification API (docs/verification-api.md): comma-separated name:hash entries, the hash being ' +
+      'the base64url SHA-256 of the key (`pnpm --filter @otp/gateway ops api-key <name>` makes one); the name is the aud ' +
+      'of its verification tokens; empty: no server keys',
+  }),
+  API_KEY_REQUESTS_PER_MINUTE: PerMinute(
+    600,
+    'Code requests, resends and code checks per server key per minute (in place of the per-IP limits for calls made with a key)',
+  ),
   LOG_LEVEL: LogLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: OtlpEndpoint,
   DATABASE_URL: PostgresUrl,
@@ -389,7 +400,8 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Gat
     ['ENVELOPE_KEYS', () => parseKeyRing(config.ENVELOPE_KEYS)],
     ['FACTOR_KEYS', () => parseKeyRing(config.FACTOR_KEYS)],
     ['JWT_PRIVATE_KEY', () => parseSigningKeyPem(config.JWT_PRIVATE_KEY)],
-    ['ADMIN_API_KEYS', () => parseAdminApiKeys(config.ADMIN_API_KEYS)],
+    ['ADMIN_API_KEYS', () => parseKeyEntries(config.ADMIN_API_KEYS)],
+    ['API_KEYS', () => checkServerKeys(config)],
   ];
   checks.push([
     'SHUTDOWN_DRAIN_MS',
@@ -435,4 +447,29 @@ export function corsOrigins(value: string): string[] {
     .split(',')
     .map((part) => part.trim())
     .filter((part) => part !== '');
+}
+
+/**
+ * API_KEYS parses, and no entry can be mistaken for something else: a key's name is the `aud` of
+ * its verification tokens, so it must not be the access tokens' audience (JWT_AUDIENCE), and a key
+ * must not also open the admin API.
+ */
+function checkServerKeys(config: GatewayConfig): void {
+  const servers = parseKeyEntries(config.API_KEYS);
+  let admins: KeyEntry[] = [];
+  try {
+    admins = parseKeyEntries(config.ADMIN_API_KEYS);
+  } catch {
+    // ADMIN_API_KEYS's own check names it.
+  }
+  for (const server of servers) {
+    if (server.name === config.JWT_AUDIENCE) {
+      throw new Error(
+        `the name ${server.name} is JWT_AUDIENCE: a verification token must never look like an access token`,
+      );
+    }
+    if (admins.some((admin) => admin.hash.equals(server.hash))) {
+      throw new Error(`the key of ${server.name} is also an admin API key: give the server a key of its own`);
+    }
+  }
 }

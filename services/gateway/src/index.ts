@@ -1,7 +1,6 @@
 // The gateway's package entry: what other packages, scripts and tests may use of it.
 export { createPasswordHasher, type PasswordHasher } from './accounts/auth/password.service.ts';
 export { buildAdminApp } from './admin/admin.app.ts';
-export { generateAdminKey, hashAdminKey } from './admin/admin.keys.ts';
 export { buildApp } from './app.ts';
 export {
   type OutboxReconciler,
@@ -11,4 +10,5 @@ export {
 export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './codes/outbox/outbox.relay.ts';
 export { type GatewayConfig, GatewayConfigSchema, parseGatewayConfig } from './config.ts';
 export type { GatewayDeps } from './deps.ts';
+export { generateAdminKey, generateServerKey, hashKey } from './http/bearer-keys.ts';
 export { closeGatewayDeps, createDeliveryQueues, createGatewayDeps, type RunningGatewayDeps } from './wiring.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { generateAdminKey } from '../http/bearer-keys.ts';
 import { adminCall, auditRows } from '../testing/admin.ts';
 import { useTestGateway } from '../testing/gateway.fixture.ts';
 import { get, TEST_ADMIN_KEY, TEST_ADMIN_OPERATOR } from '../testing/gateway.harness.ts';
-import { generateAdminKey } from './admin.keys.ts';
 
 // Who may call the admin API: a key whose hash is in ADMIN_API_KEYS, nothing else. Refusals are
 // audited with the client's network and never the key presented; a network that keeps failing

@@ -3,9 +3,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayDeps } from '../deps.ts';
 import { recordEvent } from '../events/record-event.ts';
 import { requestContext } from '../events/request-context.ts';
+import { bearerKey, type KeyEntry, matchKey, parseKeyEntries } from '../http/bearer-keys.ts';
 import { clientNetwork } from '../http/client-network.ts';
 import { rateLimitNamespace } from '../http/rate-limit.plugin.ts';
-import { ADMIN_KEY_MIN_LENGTH, type AdminKeyEntry, matchAdminKey, parseAdminApiKeys } from './admin.keys.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,9 +22,6 @@ export interface AdminCaller {
   actor: string | null;
 }
 
-// A key is one token of printable ASCII (a generated one is `otpa_` + base64url); anything else
-// is malformed and compared with nothing. The upper bound keeps hashing trivially cheap.
-const BEARER = new RegExp(`^Bearer ([\\x21-\\x7e]{${ADMIN_KEY_MIN_LENGTH},256})$`, 'i');
 // Shown in audit queries and the dashboard: one line, no control or bidirectional-override
 // characters (as a display name, accounts/users/user.schemas.ts).
 const ACTOR = /^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]{1,100}$/u;
@@ -39,7 +36,7 @@ type Refusal = 'missing' | 'malformed' | 'unknown';
  * 429 before any key is looked at, so a leaked-but-removed key or a scanner cannot hammer the
  * audit table. Guessing is hopeless anyway (32 random bytes); the limit is about noise.
  */
-export function adminAuthentication(deps: GatewayDeps, entries: readonly AdminKeyEntry[]) {
+export function adminAuthentication(deps: GatewayDeps, entries: readonly KeyEntry[]) {
   const limit = deps.config.ADMIN_AUTH_FAILURES_PER_MINUTE;
   const prefix = `${rateLimitNamespace(deps.config.QUEUE_PREFIX)}admin-auth:`;
 
@@ -76,9 +73,9 @@ export function adminAuthentication(deps: GatewayDeps, entries: readonly AdminKe
     }
     const header = request.headers.authorization;
     if (header === undefined || header === '') return refuse(request, network, 'missing');
-    const key = BEARER.exec(header)?.[1];
+    const key = bearerKey(header);
     if (key === undefined) return refuse(request, network, 'malformed');
-    const operator = matchAdminKey(entries, key);
+    const operator = matchKey(entries, key);
     if (operator === undefined) return refuse(request, network, 'unknown');
     request.admin = { operator, actor: actorOf(request) };
   };
@@ -98,6 +95,6 @@ function actorOf(request: FastifyRequest): string | null {
 }
 
 /** The configured keys, parsed (the config check has already refused a malformed value). */
-export function adminKeyEntries(deps: Pick<GatewayDeps, 'config'>): AdminKeyEntry[] {
-  return parseAdminApiKeys(deps.config.ADMIN_API_KEYS);
+export function adminKeyEntries(deps: Pick<GatewayDeps, 'config'>): KeyEntry[] {
+  return parseKeyEntries(deps.config.ADMIN_API_KEYS);
 }

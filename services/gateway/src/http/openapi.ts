@@ -5,6 +5,8 @@ import type { TSchema } from 'typebox';
 import { hoistNamedSchemas, nameSchemas, withOperationIds } from './openapi.contract.ts';
 
 export const BEARER_SECURITY = [{ bearerAuth: [] }];
+/** The code routes: anonymous (a browser), or a server with its key (the verification API). */
+export const ANONYMOUS_OR_SERVER_KEY: Array<Record<string, string[]>> = [{}, { serverKey: [] }];
 
 export interface OpenApiContract {
   /** `METHOD /path` → operationId, for every route the document shows. */
@@ -45,6 +47,11 @@ export async function registerOpenApi(app: FastifyInstance, contract: OpenApiCon
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token' },
+          serverKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A server key of the verification API (API_KEYS; docs/verification-api.md)',
+          },
         },
       },
     },

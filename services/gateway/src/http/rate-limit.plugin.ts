@@ -10,6 +10,11 @@ export interface RateLimitHooks {
   /** Verifications: RATE_LIMIT_VERIFICATIONS_PER_MINUTE per client IP. */
   verifications: onRequestAsyncHookHandler;
   /**
+   * Calls made with a server key (`request.apiKey`, the verification API): API_KEY_REQUESTS_PER_MINUTE
+   * per key, in place of the per-IP limits, since one server speaks for many users.
+   */
+  serverKeyCalls: onRequestAsyncHookHandler;
+  /**
    * The client network's count of code requests this minute, read without counting (so after
    * `codeRequests` it includes the request itself), and its limit. Unlike the limits, which let
    * requests through when Redis fails, this throws: the human check (captcha.ts) must know that
@@ -43,14 +48,14 @@ export async function registerRateLimits(app: FastifyInstance, deps: GatewayDeps
 
   // Limiters made with app.rateLimit() count by their key alone, not per route, so the two
   // routes of a group (request + resend) share one counter.
-  const counter = (group: string, max: number) => ({
+  const counter = (group: string, max: number, keyOf = (request: FastifyRequest) => clientNetwork(request.ip)) => ({
     max,
     timeWindow: 60_000,
-    keyGenerator: (request: FastifyRequest) => `${group}:${clientNetwork(request.ip)}`,
+    keyGenerator: (request: FastifyRequest) => `${group}:${keyOf(request)}`,
   });
-  const limiter = (group: string, max: number) =>
+  const limiter = (counted: ReturnType<typeof counter>) =>
     app.rateLimit({
-      ...counter(group, max),
+      ...counted,
       errorResponseBuilder: (_request, context) =>
         new PublicError('rate_limited', { retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) }),
     }) as unknown as onRequestAsyncHookHandler;
@@ -60,8 +65,11 @@ export async function registerRateLimits(app: FastifyInstance, deps: GatewayDeps
   const readCodeRequests = app.createRateLimit({ ...codeRequests, skipOnError: false });
 
   return {
-    codeRequests: limiter('codes', codeRequests.max),
-    verifications: limiter('verify', deps.config.RATE_LIMIT_VERIFICATIONS_PER_MINUTE),
+    codeRequests: limiter(codeRequests),
+    verifications: limiter(counter('verify', deps.config.RATE_LIMIT_VERIFICATIONS_PER_MINUTE)),
+    serverKeyCalls: limiter(
+      counter('server-key', deps.config.API_KEY_REQUESTS_PER_MINUTE, (request) => String(request.apiKey)),
+    ),
     async codeRequestsUsed(request) {
       const state = await readCodeRequests(request, { increment: false });
       // Allow-listed clients are never limited (no allow list is configured today).

@@ -10,7 +10,8 @@ interface OpsCommand {
 }
 
 const COMMANDS: Record<string, () => Promise<OpsCommand>> = {
-  'admin-key': () => import('./admin-key.cli.ts'),
+  'admin-key': async () => (await import('./key.cli.ts')).adminKeyCommand,
+  'api-key': async () => (await import('./key.cli.ts')).serverKeyCommand,
   'kill-switch': () => import('./kill-switch.cli.ts'),
   'webhook-endpoint': () => import('./webhook-endpoint.cli.ts'),
 };

@@ -1,5 +1,5 @@
 import { useFixture } from '@otp/testkit';
-import { generateAdminKey } from '../admin/admin.keys.ts';
+import { generateAdminKey } from '../http/bearer-keys.ts';
 import type { TestGateway } from './gateway.harness.ts';
 
 /**

@@ -8,9 +8,9 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import type { FactorVerifier } from '../accounts/auth/factor.port.ts';
 import { buildAdminApp } from '../admin/admin.app.ts';
-import { hashAdminKey } from '../admin/admin.keys.ts';
 import { buildApp } from '../app.ts';
 import { type GatewayConfig, parseGatewayConfig } from '../config.ts';
+import { hashKey } from '../http/bearer-keys.ts';
 import {
   closeGatewayDeps,
   closeRedis,
@@ -65,7 +65,7 @@ export function testEnvironment(database: TestDatabase, env: Record<string, stri
     RELAY_INTERVAL_MS: '3600000',
     // Tests send to numbers of many countries; the ones about where SMS may go set their own list.
     SMS_ALLOWED_COUNTRIES: '*',
-    ADMIN_API_KEYS: `${TEST_ADMIN_OPERATOR}:${hashAdminKey(TEST_ADMIN_KEY)}`,
+    ADMIN_API_KEYS: `${TEST_ADMIN_OPERATOR}:${hashKey(TEST_ADMIN_KEY)}`,
     ...env,
   };
 }

@@ -14,6 +14,7 @@ import {
 import { maskEmail, normalizeRecipient, PublicError } from '@otp/domain';
 import Type from 'typebox';
 import type { ChallengePurposes, VerifiedChallenge } from '../../codes/challenges/challenge.purpose.port.ts';
+import { VerificationToken } from '../../codes/challenges/challenge.schemas.ts';
 import type { GatewayDeps } from '../../deps.ts';
 import { recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
@@ -30,6 +31,7 @@ export const Verified = Type.Object(
   {
     outcome: Type.Literal('verified', { description: 'Which answer this is: the address is verified' }),
     verified: Type.Literal(true),
+    verificationToken: Type.Optional(VerificationToken),
   },
   { description: 'The address is verified' },
 );
@@ -156,6 +158,11 @@ export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
     // Never reset_password: its code only sets a password (POST /v1/auth/password/reset).
     purposes: ['login', 'verify_email', 'verify_phone', 'change_email'],
     async apply(trx, challenge, context, at) {
+      // A server's challenge (the verification API) proves the address to that server alone: it
+      // belongs to no account, so it neither claims a registration nor marks anything verified.
+      if (challenge.apiKey !== null) {
+        return { answer: { outcome: 'verified' as const, verified: true as const }, userId: null };
+      }
       await claimUnverifiedEmail(trx, challenge, context, at);
       if (challenge.purpose === 'change_email') {
         await moveEmail(trx, challenge, context);

@@ -1,5 +1,7 @@
 import type { OtpChallenge } from '@otp/db';
-import { challengeStatus } from '@otp/domain';
+import { challengeStatus, open } from '@otp/domain';
+import { type VerificationTokenSigner, verificationTokenExpiry } from '../../accounts/auth/verification-token.ts';
+import type { GatewayDeps } from '../../deps.ts';
 import type { RequestedChallenge } from './challenge.request.service.ts';
 import type { ResentChallenge } from './challenge.resend.service.ts';
 import type { ChallengeView } from './challenge.schemas.ts';
@@ -37,4 +39,27 @@ export function presentChallenge(row: OtpChallenge, now: Date): ChallengeView {
       updatedAt: row.delivery_updated_at.toISOString(),
     },
   };
+}
+
+/**
+ * The verification token of a server's verified challenge, or undefined: not verified, or its 10
+ * minutes are over (the status still says verified; the token, a portable proof, has run out).
+ */
+export async function verificationTokenOf(
+  deps: Pick<GatewayDeps, 'keys'>,
+  sign: VerificationTokenSigner,
+  row: OtpChallenge,
+  at: Date,
+): Promise<string | undefined> {
+  if (row.api_key_name === null || row.status !== 'verified' || row.verified_at === null) return undefined;
+  if (verificationTokenExpiry(row.verified_at).getTime() <= at.getTime()) return undefined;
+  const to = open(deps.keys.envelopes, row.recipient_sealed, `recipient:${row.id}`) as string;
+  const claims = {
+    apiKey: row.api_key_name,
+    challengeId: row.id,
+    channel: row.channel,
+    to,
+    verifiedAt: row.verified_at,
+  };
+  return sign(claims, at);
 }

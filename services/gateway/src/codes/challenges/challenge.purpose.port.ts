@@ -14,6 +14,8 @@ export interface VerifiedChallenge {
   recipient: string;
   /** The locale its messages were asked in (a code sign-in makes it the account's). */
   locale: string;
+  /** The server key that started it (the verification API): then it belongs to no account and changes none. */
+  apiKey: string | null;
 }
 
 /** What applying a purpose gives: the verify route's answer, and the account it concerns. */

@@ -42,6 +42,8 @@ export interface ChallengeRequest {
   locale: string;
   /** The signed-in account the code is for (verify_phone from /v1/me/phone, verify_email at registration). */
   userId?: string;
+  /** The server key (its API_KEYS name) that asks: the challenge is that server's, and belongs to no account. */
+  apiKey?: string;
 }
 
 export interface RequestedChallenge {
@@ -135,6 +137,7 @@ export async function requestChallenge(
     delivery_updated_at: at,
     sms_country: destination?.country ?? null,
     sms_range: destination?.range ?? null,
+    api_key_name: request.apiKey ?? null,
   };
   // One statement: the per-recipient limits (room for a message, the address not locked), the
   // challenge and its delivery request (the outbox) commit together or not at all; a refusal

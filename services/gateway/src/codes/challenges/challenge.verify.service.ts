@@ -83,6 +83,7 @@ export async function verifyChallenge(
       userId: challenge.user_id,
       recipient,
       locale: challenge.locale,
+      apiKey: challenge.api_key_name,
     };
     const applied = await purposes.apply(trx, verified, context, at);
     await recordEvent(trx, context, 'code.verified', {

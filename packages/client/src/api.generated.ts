@@ -539,7 +539,7 @@ export interface components {
              * @enum {unknown}
              */
             channel: "email" | "sms";
-            /** @description The recipient, masked: j***@example.com or +*******2671 */
+            /** @description The recipient, masked (j***@example.com, +*******2671); in clear to the server key that started the challenge */
             to: string;
             /**
              * @description As requested; reset_password for a challenge of POST /v1/auth/password/forgot
@@ -567,6 +567,8 @@ export interface components {
                  */
                 updatedAt: string;
             };
+            /** @description A JWT (typ verification+jwt, aud the server key's name, sub the challenge id; claims channel, to, verified_at) signed with the access tokens' key, good for 10 minutes after the verification; only with the server key that started the challenge (docs/verification-api.md) */
+            verificationToken?: string;
         };
         /**
          * ChallengeCreated
@@ -606,7 +608,7 @@ export interface components {
             /** @description Email address (channel email) or phone number in international format (channel sms) */
             to: string;
             /**
-             * @description login signs in (creating the account if allowed); verify_* confirm an address
+             * @description login signs in (creating the account if allowed); verify_* confirm an address. Default: login, or with a server key the channel's verify_* (a server key cannot ask for login)
              * @enum {unknown}
              */
             purpose?: "login" | "verify_email" | "verify_phone";
@@ -797,6 +799,8 @@ export interface components {
             outcome: "verified";
             /** @enum {boolean} */
             verified: true;
+            /** @description A JWT (typ verification+jwt, aud the server key's name, sub the challenge id; claims channel, to, verified_at) signed with the access tokens' key, good for 10 minutes after the verification; only with the server key that started the challenge (docs/verification-api.md) */
+            verificationToken?: string;
         };
     };
     responses: never;
@@ -1489,6 +1493,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -1566,6 +1579,15 @@ export interface operations {
             };
             /** @description Invalid request or wrong code */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1686,6 +1708,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -1756,6 +1787,15 @@ export interface operations {
             };
             /** @description Invalid request or wrong code */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -52,14 +52,10 @@ describe('verification API: server keys', () => {
 
   it('refuses a wrong, malformed or foreign Authorization header with 401 on every code route, writing nothing', async () => {
     const before = await challengeCount(gateway);
-    // A signed-in user's access token is no server key either.
-    const signIn = await requestCode(gateway, { channel: 'email', to: uniqueEmail('holder') });
-    const { accessToken } = (await verify(gateway, signIn.id, signIn.code)).body.tokens as { accessToken: string };
     const headers = [
       `Bearer ${generateServerKey('shop').key}`,
       'Bearer short',
       `Basic ${Buffer.from('shop:secret').toString('base64')}`,
-      `Bearer ${accessToken}`,
       '',
     ];
     const email = uniqueEmail('server');
@@ -70,14 +66,25 @@ describe('verification API: server keys', () => {
       expect(asked.body.code).toBe('unauthorized');
       expect(JSON.stringify(asked.body)).not.toContain(authorization.slice(7) || 'no-header');
     }
-    // The login above made one challenge of its own.
-    expect(await challengeCount(gateway)).toBe(before + 1);
+    expect(await challengeCount(gateway)).toBe(before);
     const id = (await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: email }, asShop)).body
       .challengeId as string;
     const wrong = { headers: { authorization: `Bearer ${generateServerKey('x').key}` } };
     expect((await get(gateway.app, `/v1/otp/challenges/${id}`, wrong)).status).toBe(401);
     expect((await verify(gateway, id, '000000', wrong)).status).toBe(401);
     expect((await resend(gateway, id, wrong)).status).toBe(401);
+  });
+
+  it("leaves a user's access token alone, as before server keys: the call is anonymous", async () => {
+    const signIn = await requestCode(gateway, { channel: 'email', to: uniqueEmail('holder') });
+    const { accessToken } = (await verify(gateway, signIn.id, signIn.code)).body.tokens as { accessToken: string };
+    const to = uniqueEmail('next');
+    const asked = await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to }, bearer(accessToken));
+    expect(asked.status).toBe(202);
+    const id = String(asked.body.challengeId);
+    const seen = await get(gateway.app, `/v1/otp/challenges/${id}`, bearer(accessToken));
+    expect(seen.body).toMatchObject({ purpose: 'login', to: asked.body.to });
+    expect((await get(gateway.app, `/v1/otp/challenges/${id}`, asShop)).status).toBe(404);
   });
 
   it('asks for verify_email or verify_phone by channel, and refuses login', async () => {

@@ -22,6 +22,10 @@ export interface CallerHooks {
 }
 
 const noLimit: onRequestAsyncHookHandler = async () => {};
+// A signed-in user's access token (a JWT: base64url JSON header, payload, signature). Clients
+// commonly attach it to every call, and these routes always ignored it; it is no server key, and
+// no server sends one as its key, so it stays ignored rather than refused.
+const ACCESS_TOKEN = /^Bearer eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/i;
 
 /**
  * The verification API's keys (docs/verification-api.md). A challenge route called with
@@ -30,6 +34,7 @@ const noLimit: onRequestAsyncHookHandler = async () => {};
  * Authorization header answers 401 unauthorized: a wrong or revoked key never falls back to an
  * anonymous call, which would quietly give a server a browser's limits and answers. The refusal
  * still counts against the client network's limit, so a scanner is held like any other client.
+ * The one header left alone is a user's access token (a JWT), as before there were server keys.
  */
 export function callerHooks(deps: GatewayDeps, limits: RateLimitHooks): CallerHooks {
   const entries = parseKeyEntries(deps.config.API_KEYS);
@@ -37,7 +42,7 @@ export function callerHooks(deps: GatewayDeps, limits: RateLimitHooks): CallerHo
     (anonymous: onRequestAsyncHookHandler, withKey: onRequestAsyncHookHandler): onRequestAsyncHookHandler =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       const header = request.headers.authorization;
-      if (header === undefined) return anonymous.call(request.server, request, reply);
+      if (header === undefined || ACCESS_TOKEN.test(header)) return anonymous.call(request.server, request, reply);
       const key = bearerKey(header);
       const name = key === undefined ? undefined : matchKey(entries, key);
       if (name === undefined) {

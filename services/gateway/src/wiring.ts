@@ -17,6 +17,7 @@ import { type GatewayDeps, now } from './deps.ts';
 import { createDrain, type Drain } from './http/drain.ts';
 import { createGatewayKeys } from './keys.ts';
 import { createGatewayMetrics } from './ops/gateway.metrics.ts';
+import { dependencyChecks } from './ops/health.routes.ts';
 import { type PurgeSchedule, startPurgeSchedule } from './ops/purge.schedule.ts';
 
 // The top of the gateway's import graph: builds the real dependencies and closes them. Only
@@ -133,6 +134,7 @@ export async function createGatewayDeps(
         clock: () => now(deps),
       },
       killSwitches: killSwitches.switches,
+      dependencies: () => dependencyChecks({ db, redis }),
     }),
     tracing: createTracing({ service: 'gateway', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }),
   };

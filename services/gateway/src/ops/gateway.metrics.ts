@@ -39,6 +39,8 @@ export interface GatewayMetricsOptions {
   sms: Pick<SmsMetricsOptions, 'dailyBudget' | 'countryBudgets' | 'clock'>;
   /** The kill switches as this replica last read them. */
   killSwitches?: () => readonly KillSwitch[];
+  /** Pings Postgres and Redis (as the readiness route does), for `otp_gateway_dependency_up`. */
+  dependencies?: () => Promise<{ postgres: boolean; redis: boolean }>;
 }
 
 /**
@@ -129,6 +131,21 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
         // the state it keeps enforcing.
         this.reset();
         for (const row of killSwitches()) this.set({ target: row.target }, row.off ? 1 : 0);
+      },
+    });
+  }
+
+  const { dependencies } = options;
+  if (dependencies !== undefined) {
+    new Gauge({
+      name: 'otp_gateway_dependency_up',
+      help: 'Whether Postgres and Redis answer a ping from this replica at scrape time (1 up, 0 down); redis 0 with postgres 1 is the degraded state of /health/ready',
+      labelNames: ['dependency'] as const,
+      registers: [registry],
+      async collect() {
+        const up = await dependencies();
+        this.set({ dependency: 'postgres' }, up.postgres ? 1 : 0);
+        this.set({ dependency: 'redis' }, up.redis ? 1 : 0);
       },
     });
   }

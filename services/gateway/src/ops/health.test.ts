@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { startRedisServer } from '@otp/testkit';
+import { describe, expect, it, vi } from 'vitest';
 import { useTestGateway } from '../testing/gateway.fixture.ts';
 import { get, post, startTestGateway, uniqueEmail } from '../testing/gateway.harness.ts';
 
@@ -57,15 +58,43 @@ describe('health', () => {
     }
   });
 
-  it('is not ready (503) when Redis is unreachable', async () => {
-    const broken = await startTestGateway(database, { env: { REDIS_URL: 'redis://127.0.0.1:1' }, waitForRedis: false });
+  it('stays ready (200 degraded) while the real Redis is stopped, still takes codes into the outbox, and says so in a metric', async () => {
+    const redis = await startRedisServer();
+    const degraded = await startTestGateway(database, { env: { REDIS_URL: redis.url } });
+    const dependencyUp = async () =>
+      (await degraded.deps.metrics.registry.getSingleMetricAsString('otp_gateway_dependency_up'))
+        .split('\n')
+        .filter((line) => line.startsWith('otp_gateway_dependency_up{'))
+        .map((line) => line.replace(/,?service="gateway"/, ''))
+        .sort();
     try {
-      expect(await get(broken.app, '/health/ready')).toMatchObject({
-        status: 503,
-        body: { checks: { postgres: 'up', redis: 'down' } },
+      expect(await get(degraded.app, '/health/ready')).toMatchObject({
+        status: 200,
+        body: { status: 'ok', checks: { postgres: 'up', redis: 'up' } },
       });
+      await redis.stop();
+      expect(await get(degraded.app, '/health/ready')).toMatchObject({
+        status: 200,
+        body: { status: 'degraded', checks: { postgres: 'up', redis: 'down' } },
+      });
+      expect(await dependencyUp()).toEqual([
+        'otp_gateway_dependency_up{dependency="postgres"} 1',
+        'otp_gateway_dependency_up{dependency="redis"} 0',
+      ]);
+      // What a ready replica can still do: the code goes to the Postgres outbox, relayed later.
+      const asked = await post(degraded.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail('outage') });
+      expect(asked.status).toBe(202);
+      await redis.start();
+      await vi.waitFor(async () => expect((await get(degraded.app, '/health/ready')).body.status).toBe('ok'), {
+        timeout: 15_000,
+      });
+      expect(await dependencyUp()).toEqual([
+        'otp_gateway_dependency_up{dependency="postgres"} 1',
+        'otp_gateway_dependency_up{dependency="redis"} 1',
+      ]);
     } finally {
-      await broken.close();
+      await degraded.close();
+      await redis.stop();
     }
   });
 });

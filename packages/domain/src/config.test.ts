@@ -1,6 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Type from 'typebox';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, checkVariable, Port, PostgresUrl, parseConfig } from './config.ts';
+import { ConfigError, checkVariable, Port, PostgresUrl, parseConfig, Secret, withSecretFiles } from './config.ts';
 
 const schema = Type.Object({
   DATABASE_URL: PostgresUrl,
@@ -46,5 +49,71 @@ describe('parseConfig', () => {
         throw new Error('too short');
       }),
     ).toThrow(/SECRET_KEY: too short/);
+  });
+});
+
+describe('secrets from files (NAME_FILE)', () => {
+  const secrets = Type.Object(
+    withSecretFiles({
+      DATABASE_URL: PostgresUrl,
+      TOKEN: Secret(Type.String({ minLength: 8 })),
+      NAME: Type.Optional(Type.String()),
+    }),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'otp-secrets-'));
+  const file = (name: string, content: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  };
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      parseConfig(secrets, env);
+    } catch (error) {
+      return error instanceof ConfigError ? error.problems : ['not a ConfigError'];
+    }
+    return [];
+  };
+
+  it('declares NAME_FILE beside each secret, and only there', () => {
+    expect(Object.keys(secrets.properties)).toEqual([
+      'DATABASE_URL',
+      'DATABASE_URL_FILE',
+      'TOKEN',
+      'TOKEN_FILE',
+      'NAME',
+    ]);
+  });
+
+  it('reads a secret from its file, dropping one trailing newline as echo leaves it', () => {
+    const config = parseConfig(secrets, {
+      DATABASE_URL_FILE: file('db', 'postgres://u:p@db/otp\n'),
+      TOKEN_FILE: file('token', 'a-token-value  \r\n'),
+    });
+    expect(config.DATABASE_URL).toBe('postgres://u:p@db/otp');
+    expect(config.TOKEN).toBe('a-token-value  ');
+  });
+
+  it('checks what the file holds like the variable itself, naming the variable and never the value', () => {
+    const found = problemsOf({ DATABASE_URL_FILE: file('bad-db', 'mysql://secret-pass@x\n'), TOKEN: 'long-enough' });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^DATABASE_URL: /);
+    expect(found.join()).not.toContain('secret-pass');
+  });
+
+  it('refuses both NAME and NAME_FILE, and a file it cannot read, naming NAME_FILE', () => {
+    const both = problemsOf({ DATABASE_URL: 'postgres://db/otp', TOKEN: 'long-enough', TOKEN_FILE: file('t', 'x') });
+    expect(both).toEqual(['TOKEN_FILE: TOKEN is set too; set only one of them']);
+    const missing = problemsOf({ DATABASE_URL: 'postgres://db/otp', TOKEN_FILE: join(dir, 'nothing-here') });
+    expect(missing).toEqual(['TOKEN_FILE: cannot read the file (ENOENT)', 'TOKEN: required but not set']);
+  });
+
+  it('takes no NAME_FILE for a variable that is not a secret', () => {
+    const config = parseConfig(secrets, {
+      DATABASE_URL: 'postgres://db/otp',
+      TOKEN: 'long-enough',
+      NAME_FILE: file('n', 'x'),
+    });
+    expect(config.NAME).toBeUndefined();
   });
 });

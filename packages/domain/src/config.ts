@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import Type, { type Static, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 
@@ -17,19 +18,81 @@ export class ConfigError extends Error {
 
 export function parseConfig<S extends TSchema>(schema: S, env: Record<string, string | undefined>): Static<S> {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const fileProblems = readSecretFiles(schema, present);
   const value = Value.Convert(schema, Value.Default(schema, present));
-  const problems = [...Value.Errors(schema, value)]
-    .filter((error) => error.keyword !== 'additionalProperties' && error.keyword !== 'boolean')
-    .map((error) => {
-      const missing =
-        error.keyword === 'required'
-          ? (error.params as { requiredProperties?: string[] }).requiredProperties
-          : undefined;
-      if (missing !== undefined) return `${missing.join(', ')}: required but not set`;
-      return `${error.instancePath.replace(/^\//, '')}: ${error.message}`;
-    });
+  const problems = [
+    ...fileProblems,
+    ...[...Value.Errors(schema, value)]
+      .filter((error) => error.keyword !== 'additionalProperties' && error.keyword !== 'boolean')
+      .map((error) => {
+        const missing =
+          error.keyword === 'required'
+            ? (error.params as { requiredProperties?: string[] }).requiredProperties
+            : undefined;
+        if (missing !== undefined) return `${missing.join(', ')}: required but not set`;
+        return `${error.instancePath.replace(/^\//, '')}: ${error.message}`;
+      }),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
   return Value.Clean(schema, value) as Static<S>;
+}
+
+// Secrets from files, the Docker and Kubernetes secrets convention: a variable marked `Secret`
+// may instead be given as NAME_FILE, the path of a file holding its value (one trailing newline,
+// as editors and `echo` leave it, is dropped). `withSecretFiles` declares the NAME_FILE variables
+// beside their secrets, so the generated docs and .env.example list them.
+
+const SECRET = 'x-secret';
+
+/** Marks a variable as a secret: it may also be given as NAME_FILE. */
+export function Secret<T extends TSchema>(schema: T): T {
+  // Every own property, the non-enumerable ones too: TypeBox marks an optional one that way.
+  return Object.defineProperties(
+    {},
+    { ...Object.getOwnPropertyDescriptors(schema), [SECRET]: { value: true, enumerable: true } },
+  ) as T;
+}
+
+function isSecret(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && (schema as Record<string, unknown>)[SECRET] === true;
+}
+
+/** The properties of a config schema, each secret followed by its NAME_FILE variable. */
+export function withSecretFiles<P extends Record<string, TSchema>>(
+  properties: P,
+): P & Record<`${string}_FILE`, TSchema> {
+  const out: Record<string, TSchema> = {};
+  for (const [name, schema] of Object.entries(properties)) {
+    out[name] = schema;
+    if (!isSecret(schema)) continue;
+    out[`${name}_FILE`] = Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: `Path of a file holding ${name} (Docker and Kubernetes secrets), instead of ${name}; never both`,
+      }),
+    );
+  }
+  return out as P & Record<`${string}_FILE`, TSchema>;
+}
+
+/** Puts each secret's file content in `env` (in place); returns the problems, naming NAME_FILE, never a value. */
+function readSecretFiles(schema: TSchema, env: Record<string, string | undefined>): string[] {
+  const properties = (schema as { properties?: Record<string, TSchema> }).properties ?? {};
+  const problems: string[] = [];
+  for (const [name, property] of Object.entries(properties)) {
+    const path = env[`${name}_FILE`];
+    if (!isSecret(property) || path === undefined) continue;
+    if (env[name] !== undefined) {
+      problems.push(`${name}_FILE: ${name} is set too; set only one of them`);
+      continue;
+    }
+    try {
+      env[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      problems.push(`${name}_FILE: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return problems;
 }
 
 /** Checks one parsed variable further (e.g. a key ring) and names it in the error. */
@@ -48,14 +111,18 @@ export const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 't
 });
 export const Port = (port: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: port, description });
-export const PostgresUrl = Type.String({
-  pattern: '^postgres(ql)?://',
-  description: 'Postgres connection string, e.g. postgres://user:pass@host:5432/db',
-});
-export const RedisUrl = Type.String({
-  pattern: '^rediss?://',
-  description: 'Redis connection string, e.g. redis://host:6379',
-});
+export const PostgresUrl = Secret(
+  Type.String({
+    pattern: '^postgres(ql)?://',
+    description: 'Postgres connection string, e.g. postgres://user:pass@host:5432/db',
+  }),
+);
+export const RedisUrl = Secret(
+  Type.String({
+    pattern: '^rediss?://',
+    description: 'Redis connection string, e.g. redis://host:6379',
+  }),
+);
 export const OtlpEndpoint = Type.Optional(
   Type.String({
     pattern: '^https?://[^/?#]+(/[^?#]*)?$',
@@ -87,7 +154,9 @@ export const QueuePrefix = Type.String({
   description: 'BullMQ key prefix; a {hash tag} keeps each queue in one Redis Cluster slot',
 });
 export const KeyRingVariable = (description: string) =>
-  Type.String({
-    minLength: 1,
-    description: `${description}. Format: id:base64(32 bytes)[,id:base64...]; the first key encrypts`,
-  });
+  Secret(
+    Type.String({
+      minLength: 1,
+      description: `${description}. Format: id:base64(32 bytes)[,id:base64...]; the first key encrypts`,
+    }),
+  );

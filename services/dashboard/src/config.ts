@@ -1,89 +1,109 @@
-import { ConfigError, LogLevel, Port, parseConfig, QueuePrefix, RedisUrl, TrustProxy } from '@otp/domain';
+import {
+  ConfigError,
+  LogLevel,
+  Port,
+  parseConfig,
+  QueuePrefix,
+  RedisUrl,
+  Secret,
+  TrustProxy,
+  withSecretFiles,
+} from '@otp/domain';
 import Type, { type Static } from 'typebox';
 
-export const DashboardConfigSchema = Type.Object({
-  DASHBOARD_HOST: Type.String({
-    default: '0.0.0.0',
-    minLength: 1,
-    description: 'Interface the queue dashboard listens on',
-  }),
-  DASHBOARD_PORT: Port(3001, 'Port of the queue dashboard (UI at /, plus /health/live, /health/ready, /metrics)'),
-  TRUST_PROXY: TrustProxy('dashboard'),
-  REDIS_URL: RedisUrl,
-  QUEUE_PREFIX: QueuePrefix,
-  DATABASE_URL: Type.Optional(
-    Type.String({
-      pattern: '^postgres(ql)?://',
-      description:
-        'Postgres, for the read-only kill switches page (/kill-switches, linked from the board); only SELECT on ' +
-        'kill_switches is needed. Unset: no such page',
-    }),
-  ),
-  ADMIN_API_URL: Type.Optional(
-    Type.String({
-      pattern: '^https?://[^/?#]+/?$',
-      description:
-        "Base URL of the gateway's admin API listener (ADMIN_PORT, e.g. http://gateway:3002), for the Lookup page " +
-        '(/lookup, linked from the board); set with ADMIN_API_KEY. Unset: no such page',
-    }),
-  ),
-  ADMIN_API_KEY: Type.Optional(
-    Type.String({
-      minLength: 24,
-      maxLength: 256,
-      pattern: '^[\\x21-\\x7e]+$',
-      description:
-        "The admin API key the dashboard calls with (its hash is an entry of the gateway's ADMIN_API_KEYS); set with " +
-        'ADMIN_API_URL. Never sent to the browser',
-    }),
-  ),
-  ADMIN_API_TIMEOUT_MS: Type.Integer({
-    minimum: 100,
-    maximum: 60_000,
-    default: 5000,
-    description: 'How long the Lookup page waits for an admin API answer before it says the API is unavailable',
-  }),
-  LOG_LEVEL: LogLevel,
-  DASHBOARD_USER: Type.Optional(
-    Type.String({
+export const DashboardConfigSchema = Type.Object(
+  withSecretFiles({
+    DASHBOARD_HOST: Type.String({
+      default: '0.0.0.0',
       minLength: 1,
-      maxLength: 128,
-      pattern: '^[^:]+$',
-      description: 'User name for HTTP basic sign-in to the dashboard (with DASHBOARD_PASSWORD)',
+      description: 'Interface the queue dashboard listens on',
     }),
-  ),
-  DASHBOARD_PASSWORD: Type.Optional(
-    Type.String({
-      minLength: 12,
-      maxLength: 1024,
-      description: 'Password for HTTP basic sign-in to the dashboard, at least 12 characters (with DASHBOARD_USER)',
+    DASHBOARD_PORT: Port(3001, 'Port of the queue dashboard (UI at /, plus /health/live, /health/ready, /metrics)'),
+    TRUST_PROXY: TrustProxy('dashboard'),
+    REDIS_URL: RedisUrl,
+    QUEUE_PREFIX: QueuePrefix,
+    DATABASE_URL: Secret(
+      Type.Optional(
+        Type.String({
+          pattern: '^postgres(ql)?://',
+          description:
+            'Postgres, for the read-only kill switches page (/kill-switches, linked from the board); only SELECT on ' +
+            'kill_switches is needed. Unset: no such page',
+        }),
+      ),
+    ),
+    ADMIN_API_URL: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^/?#]+/?$',
+        description:
+          "Base URL of the gateway's admin API listener (ADMIN_PORT, e.g. http://gateway:3002), for the Lookup page " +
+          '(/lookup, linked from the board); set with ADMIN_API_KEY. Unset: no such page',
+      }),
+    ),
+    ADMIN_API_KEY: Secret(
+      Type.Optional(
+        Type.String({
+          minLength: 24,
+          maxLength: 256,
+          pattern: '^[\\x21-\\x7e]+$',
+          description:
+            "The admin API key the dashboard calls with (its hash is an entry of the gateway's ADMIN_API_KEYS); set with " +
+            'ADMIN_API_URL. Never sent to the browser',
+        }),
+      ),
+    ),
+    ADMIN_API_TIMEOUT_MS: Type.Integer({
+      minimum: 100,
+      maximum: 60_000,
+      default: 5000,
+      description: 'How long the Lookup page waits for an admin API answer before it says the API is unavailable',
     }),
-  ),
-  DASHBOARD_TOKEN: Type.Optional(
-    Type.String({
-      minLength: 32,
-      maxLength: 1024,
-      pattern: '^[\\x21-\\x7e]+$',
-      description: 'Bearer token accepted by the dashboard (Authorization: Bearer ...), at least 32 characters',
+    LOG_LEVEL: LogLevel,
+    DASHBOARD_USER: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        pattern: '^[^:]+$',
+        description: 'User name for HTTP basic sign-in to the dashboard (with DASHBOARD_PASSWORD)',
+      }),
+    ),
+    DASHBOARD_PASSWORD: Secret(
+      Type.Optional(
+        Type.String({
+          minLength: 12,
+          maxLength: 1024,
+          description: 'Password for HTTP basic sign-in to the dashboard, at least 12 characters (with DASHBOARD_USER)',
+        }),
+      ),
+    ),
+    DASHBOARD_TOKEN: Secret(
+      Type.Optional(
+        Type.String({
+          minLength: 32,
+          maxLength: 1024,
+          pattern: '^[\\x21-\\x7e]+$',
+          description: 'Bearer token accepted by the dashboard (Authorization: Bearer ...), at least 32 characters',
+        }),
+      ),
+    ),
+    DASHBOARD_SIGN_IN_MAX_FAILURES: Type.Integer({
+      minimum: 1,
+      default: 20,
+      description: 'Refused sign-ins from one address, within DASHBOARD_SIGN_IN_WINDOW_SECONDS, before it gets 429',
     }),
-  ),
-  DASHBOARD_SIGN_IN_MAX_FAILURES: Type.Integer({
-    minimum: 1,
-    default: 20,
-    description: 'Refused sign-ins from one address, within DASHBOARD_SIGN_IN_WINDOW_SECONDS, before it gets 429',
+    DASHBOARD_SIGN_IN_WINDOW_SECONDS: Type.Integer({
+      minimum: 1,
+      default: 900,
+      description: 'Window of the refused sign-in count, from the first refusal; the block lasts until it ends',
+    }),
+    SHUTDOWN_TIMEOUT_MS: Type.Integer({
+      minimum: 1,
+      maximum: 3_600_000,
+      default: 20_000,
+      description: 'On SIGTERM, how long open requests may take before the process exits anyway',
+    }),
   }),
-  DASHBOARD_SIGN_IN_WINDOW_SECONDS: Type.Integer({
-    minimum: 1,
-    default: 900,
-    description: 'Window of the refused sign-in count, from the first refusal; the block lasts until it ends',
-  }),
-  SHUTDOWN_TIMEOUT_MS: Type.Integer({
-    minimum: 1,
-    maximum: 3_600_000,
-    default: 20_000,
-    description: 'On SIGTERM, how long open requests may take before the process exits anyway',
-  }),
-});
+);
 
 export type DashboardConfig = Static<typeof DashboardConfigSchema>;
 

@@ -1,61 +1,69 @@
 import { checkHookSecret, checkHookUrl, parseProviderList, readKeyRing, workerConfigFields } from '@otp/delivery';
-import { ConfigError, type KeyRing, Port, parseConfig } from '@otp/domain';
+import { ConfigError, type KeyRing, Port, parseConfig, Secret, withSecretFiles } from '@otp/domain';
 import { type Catalogue, catalogueFromConfig } from '@otp/messages';
 import Type, { type Static } from 'typebox';
 
-export const EmailWorkerConfigSchema = Type.Object({
-  ...workerConfigFields,
-  EMAIL_WORKER_PORT: Port(3101, 'Port of the email worker health endpoints (/health/live, /health/ready)'),
-  SMTP_URL: Type.Optional(
-    Type.String({
-      pattern: '^smtps?://',
-      description:
-        'SMTP server, e.g. smtp://user:pass@host:587 or smtps://host:465; unset: messages go to the dev outbox',
+export const EmailWorkerConfigSchema = Type.Object(
+  withSecretFiles({
+    ...workerConfigFields,
+    EMAIL_WORKER_PORT: Port(3101, 'Port of the email worker health endpoints (/health/live, /health/ready)'),
+    SMTP_URL: Secret(
+      Type.Optional(
+        Type.String({
+          pattern: '^smtps?://',
+          description:
+            'SMTP server, e.g. smtp://user:pass@host:587 or smtps://host:465; unset: messages go to the dev outbox',
+        }),
+      ),
+    ),
+    EMAIL_PROVIDERS: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'The providers emails go through, in order, comma-separated: smtp, smtp-fallback, hook (docs/providers.md). ' +
+          'A send moves on only when one certainly did not take the message. Unset: smtp when SMTP_URL is set, ' +
+          'else the dev outbox',
+      }),
+    ),
+    SMTP_FALLBACK_URL: Secret(
+      Type.Optional(
+        Type.String({ pattern: '^smtps?://', description: 'The smtp-fallback provider: a second SMTP server' }),
+      ),
+    ),
+    EMAIL_HOOK_URL: Type.Optional(
+      Type.String({
+        pattern: '^https?://',
+        description: 'The hook provider: your endpoint, POSTed each email signed per Standard Webhooks',
+      }),
+    ),
+    EMAIL_HOOK_SECRET: Secret(
+      Type.Optional(
+        Type.String({ minLength: 1, description: "The hook's signing secret, whsec_<base64> (at least 24 bytes)" }),
+      ),
+    ),
+    MAIL_FROM: Type.String({
+      default: 'OTP <no-reply@otp.local>',
+      minLength: 3,
+      description: 'From header of every email, e.g. "Acme <no-reply@acme.com>"',
     }),
-  ),
-  EMAIL_PROVIDERS: Type.Optional(
-    Type.String({
-      minLength: 1,
-      description:
-        'The providers emails go through, in order, comma-separated: smtp, smtp-fallback, hook (docs/providers.md). ' +
-        'A send moves on only when one certainly did not take the message. Unset: smtp when SMTP_URL is set, ' +
-        'else the dev outbox',
+    EMAIL_CONCURRENCY: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 10,
+      description: 'Emails one worker process sends at the same time',
     }),
-  ),
-  SMTP_FALLBACK_URL: Type.Optional(
-    Type.String({ pattern: '^smtps?://', description: 'The smtp-fallback provider: a second SMTP server' }),
-  ),
-  EMAIL_HOOK_URL: Type.Optional(
-    Type.String({
-      pattern: '^https?://',
-      description: 'The hook provider: your endpoint, POSTed each email signed per Standard Webhooks',
+    EMAIL_RATE_LIMIT_MAX: Type.Integer({
+      minimum: 1,
+      default: 50,
+      description: 'Emails sent per EMAIL_RATE_LIMIT_DURATION_MS across all replicas (queue-wide limit)',
     }),
-  ),
-  EMAIL_HOOK_SECRET: Type.Optional(
-    Type.String({ minLength: 1, description: "The hook's signing secret, whsec_<base64> (at least 24 bytes)" }),
-  ),
-  MAIL_FROM: Type.String({
-    default: 'OTP <no-reply@otp.local>',
-    minLength: 3,
-    description: 'From header of every email, e.g. "Acme <no-reply@acme.com>"',
+    EMAIL_RATE_LIMIT_DURATION_MS: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: 'Window of the queue-wide email rate limit',
+    }),
   }),
-  EMAIL_CONCURRENCY: Type.Integer({
-    minimum: 1,
-    maximum: 1000,
-    default: 10,
-    description: 'Emails one worker process sends at the same time',
-  }),
-  EMAIL_RATE_LIMIT_MAX: Type.Integer({
-    minimum: 1,
-    default: 50,
-    description: 'Emails sent per EMAIL_RATE_LIMIT_DURATION_MS across all replicas (queue-wide limit)',
-  }),
-  EMAIL_RATE_LIMIT_DURATION_MS: Type.Integer({
-    minimum: 1,
-    default: 1000,
-    description: 'Window of the queue-wide email rate limit',
-  }),
-});
+);
 
 export const EMAIL_PROVIDER_NAMES = ['smtp', 'smtp-fallback', 'hook'] as const;
 

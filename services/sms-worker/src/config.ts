@@ -1,86 +1,90 @@
 import { checkHookSecret, checkHookUrl, parseProviderList, readKeyRing, workerConfigFields } from '@otp/delivery';
-import { ConfigError, type KeyRing, Port, parseConfig } from '@otp/domain';
+import { ConfigError, type KeyRing, Port, parseConfig, Secret, withSecretFiles } from '@otp/domain';
 import { type Catalogue, catalogueFromConfig } from '@otp/messages';
 import Type, { type Static } from 'typebox';
 
-export const SmsWorkerConfigSchema = Type.Object({
-  ...workerConfigFields,
-  SMS_WORKER_PORT: Port(3102, 'Port of the SMS worker health endpoints (/health/live, /health/ready)'),
-  SMS_PROVIDERS: Type.Optional(
-    Type.String({
+export const SmsWorkerConfigSchema = Type.Object(
+  withSecretFiles({
+    ...workerConfigFields,
+    SMS_WORKER_PORT: Port(3102, 'Port of the SMS worker health endpoints (/health/live, /health/ready)'),
+    SMS_PROVIDERS: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'The providers SMS go through, in order, comma-separated: twilio, hook (docs/providers.md). A send moves on ' +
+          'only when one certainly did not take the message. Unset: twilio when it is configured, else the dev outbox',
+      }),
+    ),
+    SMS_HOOK_URL: Type.Optional(
+      Type.String({
+        pattern: '^https?://',
+        description: 'The hook provider: your endpoint, POSTed each SMS signed per Standard Webhooks',
+      }),
+    ),
+    SMS_HOOK_SECRET: Secret(
+      Type.Optional(
+        Type.String({ minLength: 1, description: "The hook's signing secret, whsec_<base64> (at least 24 bytes)" }),
+      ),
+    ),
+    TWILIO_ACCOUNT_SID: Type.Optional(
+      Type.String({ pattern: '^AC[0-9a-fA-F]{32}$', description: 'Twilio account SID (AC...); unset: dev outbox' }),
+    ),
+    TWILIO_AUTH_TOKEN: Secret(Type.Optional(Type.String({ minLength: 1, description: 'Twilio auth token' }))),
+    TWILIO_FROM: Type.Optional(
+      Type.String({ minLength: 1, description: 'Sender: an E.164 number or alphanumeric sender id' }),
+    ),
+    TWILIO_MESSAGING_SERVICE_SID: Type.Optional(
+      Type.String({
+        pattern: '^MG[0-9a-fA-F]{32}$',
+        description: 'Messaging service SID (MG...), instead of TWILIO_FROM',
+      }),
+    ),
+    TWILIO_API_BASE_URL: Type.Optional(
+      Type.String({
+        pattern: '^https?://',
+        description: "Send the Twilio SDK's requests to this origin instead of api.twilio.com (contract tests)",
+      }),
+    ),
+    TWILIO_STATUS_CALLBACK_URL: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^?#]+$',
+        description:
+          "The gateway's public URL of Twilio's status callback, e.g. https://otp.example.com/v1/webhooks/twilio/status; " +
+          'Twilio then reports delivered/undelivered/failed there. Unset: no status callbacks',
+      }),
+    ),
+    SMS_CONCURRENCY: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 10,
+      description: 'SMS one worker process sends at the same time',
+    }),
+    SMS_RATE_LIMIT_MAX: Type.Integer({
+      minimum: 1,
+      default: 10,
+      description: 'SMS sent per SMS_RATE_LIMIT_DURATION_MS across all replicas (queue-wide limit)',
+    }),
+    SMS_RATE_LIMIT_DURATION_MS: Type.Integer({
+      minimum: 1,
+      default: 1000,
+      description: 'Window of the queue-wide SMS rate limit',
+    }),
+    WEBOTP_DOMAIN: Type.String({
+      default: 'localhost',
       minLength: 1,
-      description:
-        'The providers SMS go through, in order, comma-separated: twilio, hook (docs/providers.md). A send moves on ' +
-        'only when one certainly did not take the message. Unset: twilio when it is configured, else the dev outbox',
+      pattern: '^[A-Za-z0-9.-]+(:[0-9]+)?$',
+      description: 'Domain of the WebOTP line ending each SMS (@domain #code): the site that reads the code',
     }),
-  ),
-  SMS_HOOK_URL: Type.Optional(
-    Type.String({
-      pattern: '^https?://',
-      description: 'The hook provider: your endpoint, POSTed each SMS signed per Standard Webhooks',
-    }),
-  ),
-  SMS_HOOK_SECRET: Type.Optional(
-    Type.String({ minLength: 1, description: "The hook's signing secret, whsec_<base64> (at least 24 bytes)" }),
-  ),
-  TWILIO_ACCOUNT_SID: Type.Optional(
-    Type.String({ pattern: '^AC[0-9a-fA-F]{32}$', description: 'Twilio account SID (AC...); unset: dev outbox' }),
-  ),
-  TWILIO_AUTH_TOKEN: Type.Optional(Type.String({ minLength: 1, description: 'Twilio auth token' })),
-  TWILIO_FROM: Type.Optional(
-    Type.String({ minLength: 1, description: 'Sender: an E.164 number or alphanumeric sender id' }),
-  ),
-  TWILIO_MESSAGING_SERVICE_SID: Type.Optional(
-    Type.String({
-      pattern: '^MG[0-9a-fA-F]{32}$',
-      description: 'Messaging service SID (MG...), instead of TWILIO_FROM',
-    }),
-  ),
-  TWILIO_API_BASE_URL: Type.Optional(
-    Type.String({
-      pattern: '^https?://',
-      description: "Send the Twilio SDK's requests to this origin instead of api.twilio.com (contract tests)",
-    }),
-  ),
-  TWILIO_STATUS_CALLBACK_URL: Type.Optional(
-    Type.String({
-      pattern: '^https?://[^?#]+$',
-      description:
-        "The gateway's public URL of Twilio's status callback, e.g. https://otp.example.com/v1/webhooks/twilio/status; " +
-        'Twilio then reports delivered/undelivered/failed there. Unset: no status callbacks',
-    }),
-  ),
-  SMS_CONCURRENCY: Type.Integer({
-    minimum: 1,
-    maximum: 1000,
-    default: 10,
-    description: 'SMS one worker process sends at the same time',
+    SMS_APP_HASH: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9+/]{11}$',
+        description:
+          "Your Android app's 11-character SMS Retriever hash: set, it goes on the line before the WebOTP line, so " +
+          'the app reads the code without the SMS permission (docs/messages.md). Unset: no hash line',
+      }),
+    ),
   }),
-  SMS_RATE_LIMIT_MAX: Type.Integer({
-    minimum: 1,
-    default: 10,
-    description: 'SMS sent per SMS_RATE_LIMIT_DURATION_MS across all replicas (queue-wide limit)',
-  }),
-  SMS_RATE_LIMIT_DURATION_MS: Type.Integer({
-    minimum: 1,
-    default: 1000,
-    description: 'Window of the queue-wide SMS rate limit',
-  }),
-  WEBOTP_DOMAIN: Type.String({
-    default: 'localhost',
-    minLength: 1,
-    pattern: '^[A-Za-z0-9.-]+(:[0-9]+)?$',
-    description: 'Domain of the WebOTP line ending each SMS (@domain #code): the site that reads the code',
-  }),
-  SMS_APP_HASH: Type.Optional(
-    Type.String({
-      pattern: '^[A-Za-z0-9+/]{11}$',
-      description:
-        "Your Android app's 11-character SMS Retriever hash: set, it goes on the line before the WebOTP line, so " +
-        'the app reads the code without the SMS permission (docs/messages.md). Unset: no hash line',
-    }),
-  ),
-});
+);
 
 export interface TwilioSettings {
   accountSid: string;

@@ -7,91 +7,98 @@ import {
   parseConfig,
   QueuePrefix,
   RedisUrl,
+  Secret,
   WEBHOOK_EVENT_NAMES,
   type WebhookEventType,
   webhookEndpointId,
+  withSecretFiles,
 } from '@otp/domain';
 import Type, { type Static } from 'typebox';
 
 const Milliseconds = (value: number, maximum: number, description: string) =>
   Type.Integer({ minimum: 1, maximum, default: value, description });
 
-export const WebhookWorkerConfigSchema = Type.Object({
-  DATABASE_URL: PostgresUrl,
-  REDIS_URL: RedisUrl,
-  QUEUE_PREFIX: QueuePrefix,
-  LOG_LEVEL: LogLevel,
-  OPS_HOST: Type.String({
-    default: '0.0.0.0',
-    minLength: 1,
-    description: 'Interface the health endpoints listen on',
+export const WebhookWorkerConfigSchema = Type.Object(
+  withSecretFiles({
+    DATABASE_URL: PostgresUrl,
+    REDIS_URL: RedisUrl,
+    QUEUE_PREFIX: QueuePrefix,
+    LOG_LEVEL: LogLevel,
+    OPS_HOST: Type.String({
+      default: '0.0.0.0',
+      minLength: 1,
+      description: 'Interface the health endpoints listen on',
+    }),
+    WEBHOOK_WORKER_PORT: Port(3103, 'Port of the webhook worker health endpoints and metrics'),
+    WEBHOOK_ENDPOINTS: Secret(
+      Type.String({
+        default: '[]',
+        description:
+          'The endpoints events are sent to, a JSON array of {"url", "secret", "events"}: url https (http only to ' +
+          'loopback, unless HOOKS_ALLOW_HTTP), secret whsec_<base64> of at least 24 bytes, events a list of event ' +
+          'types or ["*"] (docs/webhooks.md). Empty: events are relayed and dropped',
+      }),
+    ),
+    HOOKS_ALLOW_HTTP: Type.Boolean({
+      default: false,
+      description:
+        'Allow a webhook endpoint over plain http to a host that is not loopback; otherwise https is required',
+    }),
+    WEBHOOK_CONCURRENCY: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 20,
+      description: 'Deliveries one worker process makes at the same time',
+    }),
+    WEBHOOK_TIMEOUT_MS: Milliseconds(10_000, 60_000, 'How long one delivery may take, answer included'),
+    WEBHOOK_HOST_RATE_LIMIT: Type.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 50,
+      description: 'Deliveries per second to one endpoint host, across every replica (more wait their turn)',
+    }),
+    WEBHOOK_RETRY_FIRST_DELAY_MS: Milliseconds(
+      5000,
+      60_000,
+      "The first retry's delay; later ones follow the schedule in docs/webhooks.md, scaled alike (5 s: retries for about 24 hours)",
+    ),
+    WEBHOOK_RELAY_INTERVAL_MS: Type.Integer({
+      minimum: 50,
+      maximum: 60_000,
+      default: 500,
+      description: 'How often the relay looks for new events in the events outbox',
+    }),
+    WEBHOOK_RELAY_BATCH: Type.Integer({
+      minimum: 1,
+      maximum: 5000,
+      default: 200,
+      description: 'Events one relay pass claims at most',
+    }),
+    WEBHOOK_RECONCILE_INTERVAL_MS: Milliseconds(
+      5000,
+      600_000,
+      'How often relayed events of the last WEBHOOK_RECONCILE_WINDOW_SECONDS are checked for delivery jobs Redis lost (a restart without persistence), which are added again',
+    ),
+    WEBHOOK_RECONCILE_WINDOW_SECONDS: Type.Integer({
+      minimum: 60,
+      maximum: 3000,
+      default: 900,
+      description:
+        'How far back relayed events are checked for lost jobs (under the hour delivered jobs stay in Redis, so none is sent twice)',
+    }),
+    WORKER_LOCK_DURATION_MS: Milliseconds(
+      30_000,
+      3_600_000,
+      'How long a job stays locked to its worker without a renewal before it counts as stalled',
+    ),
+    WORKER_STALLED_INTERVAL_MS: Milliseconds(30_000, 3_600_000, 'How often the worker looks for stalled jobs'),
+    SHUTDOWN_TIMEOUT_MS: Milliseconds(
+      20_000,
+      3_600_000,
+      'On SIGTERM, how long in-flight deliveries may run before they are handed back; the process exits at most 5 s later',
+    ),
   }),
-  WEBHOOK_WORKER_PORT: Port(3103, 'Port of the webhook worker health endpoints and metrics'),
-  WEBHOOK_ENDPOINTS: Type.String({
-    default: '[]',
-    description:
-      'The endpoints events are sent to, a JSON array of {"url", "secret", "events"}: url https (http only to ' +
-      'loopback, unless HOOKS_ALLOW_HTTP), secret whsec_<base64> of at least 24 bytes, events a list of event ' +
-      'types or ["*"] (docs/webhooks.md). Empty: events are relayed and dropped',
-  }),
-  HOOKS_ALLOW_HTTP: Type.Boolean({
-    default: false,
-    description: 'Allow a webhook endpoint over plain http to a host that is not loopback; otherwise https is required',
-  }),
-  WEBHOOK_CONCURRENCY: Type.Integer({
-    minimum: 1,
-    maximum: 1000,
-    default: 20,
-    description: 'Deliveries one worker process makes at the same time',
-  }),
-  WEBHOOK_TIMEOUT_MS: Milliseconds(10_000, 60_000, 'How long one delivery may take, answer included'),
-  WEBHOOK_HOST_RATE_LIMIT: Type.Integer({
-    minimum: 1,
-    maximum: 100_000,
-    default: 50,
-    description: 'Deliveries per second to one endpoint host, across every replica (more wait their turn)',
-  }),
-  WEBHOOK_RETRY_FIRST_DELAY_MS: Milliseconds(
-    5000,
-    60_000,
-    "The first retry's delay; later ones follow the schedule in docs/webhooks.md, scaled alike (5 s: retries for about 24 hours)",
-  ),
-  WEBHOOK_RELAY_INTERVAL_MS: Type.Integer({
-    minimum: 50,
-    maximum: 60_000,
-    default: 500,
-    description: 'How often the relay looks for new events in the events outbox',
-  }),
-  WEBHOOK_RELAY_BATCH: Type.Integer({
-    minimum: 1,
-    maximum: 5000,
-    default: 200,
-    description: 'Events one relay pass claims at most',
-  }),
-  WEBHOOK_RECONCILE_INTERVAL_MS: Milliseconds(
-    5000,
-    600_000,
-    'How often relayed events of the last WEBHOOK_RECONCILE_WINDOW_SECONDS are checked for delivery jobs Redis lost (a restart without persistence), which are added again',
-  ),
-  WEBHOOK_RECONCILE_WINDOW_SECONDS: Type.Integer({
-    minimum: 60,
-    maximum: 3000,
-    default: 900,
-    description:
-      'How far back relayed events are checked for lost jobs (under the hour delivered jobs stay in Redis, so none is sent twice)',
-  }),
-  WORKER_LOCK_DURATION_MS: Milliseconds(
-    30_000,
-    3_600_000,
-    'How long a job stays locked to its worker without a renewal before it counts as stalled',
-  ),
-  WORKER_STALLED_INTERVAL_MS: Milliseconds(30_000, 3_600_000, 'How often the worker looks for stalled jobs'),
-  SHUTDOWN_TIMEOUT_MS: Milliseconds(
-    20_000,
-    3_600_000,
-    'On SIGTERM, how long in-flight deliveries may run before they are handed back; the process exits at most 5 s later',
-  ),
-});
+);
 
 /** One configured endpoint, checked. */
 export interface WebhookEndpointConfig {

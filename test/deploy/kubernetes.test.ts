@@ -1,8 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { DashboardConfigSchema } from '@otp/dashboard';
-import { EmailWorkerConfigSchema } from '@otp/email-worker';
+import { EmailWorkerConfigSchema, parseEmailWorkerConfig } from '@otp/email-worker';
 import { GatewayConfigSchema, parseGatewayConfig } from '@otp/gateway';
-import { SmsWorkerConfigSchema } from '@otp/sms-worker';
+import { parseSmsWorkerConfig, SmsWorkerConfigSchema } from '@otp/sms-worker';
+import { testKeyRing, testSecret } from '@otp/testkit';
 import { WebhookWorkerConfigSchema } from '@otp/webhook-worker';
 import { validate as deploymentSchema } from 'kubernetes-models/_schemas/IoK8sApiAppsV1Deployment';
 import { validate as hpaSchema } from 'kubernetes-models/_schemas/IoK8sApiAutoscalingV2HorizontalPodAutoscaler';
@@ -302,5 +304,37 @@ describe('Kubernetes manifests', () => {
       Number(env.SHUTDOWN_TIMEOUT_MS),
     );
     expect(gateway.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+  });
+
+  it('run every service in production mode, and the services accept their env there', () => {
+    const secret = manifests.find((manifest) => manifest.kind === 'Secret')?.stringData ?? {};
+    // The Secret's placeholders, made into values of the right form (as an operator fills them in).
+    const filled: Record<string, string> = {
+      ...secret,
+      CODE_HMAC_KEY: testSecret(),
+      ENVELOPE_KEYS: testKeyRing(),
+      FACTOR_KEYS: testKeyRing('factor'),
+      JWT_PRIVATE_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      ADMIN_API_KEYS: `ops:${'a'.repeat(43)}`,
+      API_KEYS: `shop:${'b'.repeat(43)}`,
+      DATABASE_URL: 'postgres://otp:secret@postgres.example.internal:5432/otp',
+      REDIS_URL: 'redis://redis.example.internal:6379',
+      TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+    };
+    const envOf = (name: string): Record<string, string> =>
+      Object.fromEntries(
+        containersOf(deployment(name) as Manifest)[0].env.map(
+          (variable: { name: string; value?: string; valueFrom?: { secretKeyRef: { key: string } } }) => [
+            variable.name,
+            variable.value ?? filled[variable.valueFrom?.secretKeyRef.key ?? ''] ?? '',
+          ],
+        ),
+      );
+    for (const name of ['gateway', 'email-worker', 'sms-worker', 'webhook-worker', 'dashboard']) {
+      expect(envOf(name).OTP_ENV, name).toBe('production');
+    }
+    expect(parseGatewayConfig(envOf('gateway')).OTP_ENV).toBe('production');
+    expect(parseEmailWorkerConfig(envOf('email-worker')).providers.map((provider) => provider.name)).toEqual(['smtp']);
+    expect(parseSmsWorkerConfig(envOf('sms-worker')).providers.map((provider) => provider.name)).toEqual(['twilio']);
   });
 });

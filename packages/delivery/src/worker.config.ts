@@ -5,6 +5,7 @@ import {
   KeyRingVariable,
   LogLevel,
   OtlpEndpoint,
+  OtpEnv,
   PostgresUrl,
   parseKeyRing,
   QueuePrefix,
@@ -22,6 +23,7 @@ export const workerConfigFields = {
   REDIS_URL: RedisUrl,
   QUEUE_PREFIX: QueuePrefix,
   ENVELOPE_KEYS: KeyRingVariable('Keys that open the delivery envelopes, shared with the gateway'),
+  OTP_ENV: OtpEnv,
   LOG_LEVEL: LogLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: OtlpEndpoint,
   OPS_HOST: Type.String({

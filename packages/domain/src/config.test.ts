@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Type from 'typebox';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, checkVariable, Port, PostgresUrl, parseConfig, Secret, withSecretFiles } from './config.ts';
+import {
+  ConfigError,
+  checkVariable,
+  isLocalHost,
+  Port,
+  PostgresUrl,
+  parseConfig,
+  Secret,
+  withSecretFiles,
+} from './config.ts';
 
 const schema = Type.Object({
   DATABASE_URL: PostgresUrl,
@@ -115,5 +124,30 @@ describe('secrets from files (NAME_FILE)', () => {
       NAME_FILE: file('n', 'x'),
     });
     expect(config.NAME).toBeUndefined();
+  });
+});
+
+describe('isLocalHost', () => {
+  it('knows the names of this machine, in URLs and host:port forms', () => {
+    for (const local of [
+      'http://localhost:3000',
+      'localhost',
+      'app.localhost:8080',
+      'https://127.0.0.1',
+      '127.1.2.3:9',
+      'http://[::1]:3000',
+      '0.0.0.0',
+    ]) {
+      expect(isLocalHost(local), local).toBe(true);
+    }
+    for (const remote of [
+      'https://otp.example.com',
+      'otp.example.com',
+      'localhost.example.com',
+      'http://10.0.0.1',
+      'mylocalhost',
+    ]) {
+      expect(isLocalHost(remote), remote).toBe(false);
+    }
   });
 });

@@ -95,6 +95,48 @@ function readSecretFiles(schema: TSchema, env: Record<string, string | undefined
   return problems;
 }
 
+/**
+ * development (the default) lets a service fall back to what suits a laptop: the dev outbox
+ * (codes written to files), a localhost issuer or WebOTP domain. production refuses each of them
+ * at start, naming the variable, so a deployment never runs on one by accident.
+ */
+export const OtpEnv = Type.Enum(['development', 'production'], {
+  default: 'development',
+  description:
+    'development: the dev defaults apply (the dev outbox without a provider, a localhost issuer or WebOTP domain); ' +
+    'production: each service refuses to start on one of them, naming the variable (docs/production.md)',
+});
+
+const LOCAL_HOSTS = /^(localhost|[^.]+\.localhost|127(\.\d{1,3}){3}|\[?::1\]?|0\.0\.0\.0)$/i;
+
+/** Whether a URL, or a host with an optional port, names this machine (localhost, 127.0.0.0/8, ::1). */
+export function isLocalHost(value: string): boolean {
+  let host = value.replace(/:\d+$/, '');
+  if (value.includes('://')) {
+    try {
+      host = new URL(value).hostname;
+    } catch {
+      return false;
+    }
+  }
+  return LOCAL_HOSTS.test(host);
+}
+
+/**
+ * In production, a ConfigError naming each variable that holds a development default; in
+ * development, nothing. `checks` are [variable, whether it is a development default, what to do].
+ */
+export function refuseDevelopmentDefaults(
+  env: 'development' | 'production',
+  checks: ReadonlyArray<readonly [variable: string, isDevelopmentDefault: boolean, remedy: string]>,
+): void {
+  if (env !== 'production') return;
+  const problems = checks
+    .filter(([, isDefault]) => isDefault)
+    .map(([variable, , remedy]) => `${variable}: ${remedy} (OTP_ENV=production)`);
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
 /** Checks one parsed variable further (e.g. a key ring) and names it in the error. */
 export function checkVariable<T>(name: string, parse: () => T): T {
   try {

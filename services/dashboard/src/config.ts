@@ -1,6 +1,7 @@
 import {
   ConfigError,
   LogLevel,
+  OtpEnv,
   Port,
   parseConfig,
   QueuePrefix,
@@ -58,6 +59,7 @@ export const DashboardConfigSchema = Type.Object(
       default: 5000,
       description: 'How long the Lookup page waits for an admin API answer before it says the API is unavailable',
     }),
+    OTP_ENV: OtpEnv,
     LOG_LEVEL: LogLevel,
     DASHBOARD_USER: Type.Optional(
       Type.String({

@@ -123,4 +123,12 @@ describe('email worker configuration', () => {
       );
     });
   });
+
+  it('refuses the dev outbox in production, naming SMTP_URL; a provider, or development, starts', () => {
+    expect(problems({ ...valid, OTP_ENV: 'production' })).toMatch(
+      /^SMTP_URL: required \(or EMAIL_PROVIDERS\): without a provider, codes go to the dev outbox.*\(OTP_ENV=production\)$/,
+    );
+    expect(problems({ ...valid, OTP_ENV: 'production', SMTP_URL: 'smtps://mail.example.com:465' })).toBe('');
+    expect(parseEmailWorkerConfig({ ...valid, OTP_ENV: 'development' }).providers).toEqual([]);
+  });
 });

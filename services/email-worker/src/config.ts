@@ -1,5 +1,13 @@
 import { checkHookSecret, checkHookUrl, parseProviderList, readKeyRing, workerConfigFields } from '@otp/delivery';
-import { ConfigError, type KeyRing, Port, parseConfig, Secret, withSecretFiles } from '@otp/domain';
+import {
+  ConfigError,
+  type KeyRing,
+  Port,
+  parseConfig,
+  refuseDevelopmentDefaults,
+  Secret,
+  withSecretFiles,
+} from '@otp/domain';
 import { type Catalogue, catalogueFromConfig } from '@otp/messages';
 import Type, { type Static } from 'typebox';
 
@@ -116,10 +124,13 @@ function emailProviders(config: Parsed): EmailProvider[] {
 /** Parses and checks the email worker's environment; throws a ConfigError naming each bad variable. */
 export function parseEmailWorkerConfig(env: Record<string, string | undefined>): EmailWorkerConfig {
   const config = parseConfig(EmailWorkerConfigSchema, env);
-  return {
-    ...config,
-    keyRing: readKeyRing(config),
-    catalogue: catalogueFromConfig(config),
-    providers: emailProviders(config),
-  };
+  const providers = emailProviders(config);
+  refuseDevelopmentDefaults(config.OTP_ENV, [
+    [
+      'SMTP_URL',
+      providers.length === 0,
+      'required (or EMAIL_PROVIDERS): without a provider, codes go to the dev outbox, files on this disk',
+    ],
+  ]);
+  return { ...config, keyRing: readKeyRing(config), catalogue: catalogueFromConfig(config), providers };
 }

@@ -281,4 +281,18 @@ describe('the message catalogue at start', () => {
     for (const message of [audience, shared]) expect(message).not.toContain(hash);
     expect(parseGatewayConfig({ ...required(), API_KEYS: shop.entry }).API_KEYS).toBe(shop.entry);
   });
+
+  it('refuses in production a localhost issuer or public URL, naming each; development keeps the localhost default', () => {
+    const production = { ...required(), OTP_ENV: 'production' };
+    expect(problemsOf(production)).toEqual([
+      "JWT_ISSUER: names localhost: set the gateway's public URL (OTP_ENV=production)",
+    ]);
+    expect(
+      problemsOf({ ...production, JWT_ISSUER: 'https://otp.example.com', PUBLIC_BASE_URL: 'http://127.0.0.1:3000' }),
+    ).toEqual([
+      "PUBLIC_BASE_URL: names localhost: set the gateway's public URL, or leave it unset (OTP_ENV=production)",
+    ]);
+    expect(parseGatewayConfig({ ...production, JWT_ISSUER: 'https://otp.example.com' }).OTP_ENV).toBe('production');
+    expect(parseGatewayConfig(required()).JWT_ISSUER).toBe('http://localhost:3000');
+  });
 });

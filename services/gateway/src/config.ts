@@ -1,11 +1,13 @@
 import {
   ConfigError,
   checkVariable,
+  isLocalHost,
   KeyRingVariable,
   LogLevel,
   MAX_CODE_LENGTH,
   MIN_CODE_LENGTH,
   OtlpEndpoint,
+  OtpEnv,
   Port,
   PostgresUrl,
   parseConfig,
@@ -15,6 +17,7 @@ import {
   parseNumberTypes,
   QueuePrefix,
   RedisUrl,
+  refuseDevelopmentDefaults,
   Secret,
   TrustProxy,
   withSecretFiles,
@@ -71,6 +74,7 @@ export const GatewayConfigSchema = Type.Object(
       600,
       'Code requests, resends and code checks per server key per minute (in place of the per-IP limits for calls made with a key)',
     ),
+    OTP_ENV: OtpEnv,
     LOG_LEVEL: LogLevel,
     OTEL_EXPORTER_OTLP_ENDPOINT: OtlpEndpoint,
     DATABASE_URL: PostgresUrl,
@@ -465,6 +469,14 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Gat
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  refuseDevelopmentDefaults(config.OTP_ENV, [
+    ['JWT_ISSUER', isLocalHost(config.JWT_ISSUER), "names localhost: set the gateway's public URL"],
+    [
+      'PUBLIC_BASE_URL',
+      config.PUBLIC_BASE_URL !== undefined && isLocalHost(config.PUBLIC_BASE_URL),
+      "names localhost: set the gateway's public URL, or leave it unset",
+    ],
+  ]);
   return config;
 }
 

@@ -123,4 +123,16 @@ describe('SMS worker configuration', () => {
       ).toContain('SMS_HOOK_URL');
     });
   });
+
+  it('refuses in production the dev outbox and a localhost WebOTP domain, naming each; development keeps both', () => {
+    const production = { ...valid, OTP_ENV: 'production' };
+    expect(problems(production).split('\n')).toEqual([
+      expect.stringMatching(/^TWILIO_ACCOUNT_SID: required .*dev outbox.*\(OTP_ENV=production\)$/),
+      expect.stringMatching(/^WEBOTP_DOMAIN: names localhost/),
+    ]);
+    expect(problems({ ...production, ...twilio, WEBOTP_DOMAIN: '127.0.0.1:3000' })).toMatch(/^WEBOTP_DOMAIN: /);
+    expect(problems({ ...production, ...twilio, WEBOTP_DOMAIN: 'otp.example.com' })).toBe('');
+    expect(problems({ ...valid, OTP_ENV: 'development' })).toBe('');
+    expect(problems({ ...valid, OTP_ENV: 'staging' })).toMatch(/^OTP_ENV: /);
+  });
 });

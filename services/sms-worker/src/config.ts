@@ -1,5 +1,14 @@
 import { checkHookSecret, checkHookUrl, parseProviderList, readKeyRing, workerConfigFields } from '@otp/delivery';
-import { ConfigError, type KeyRing, Port, parseConfig, Secret, withSecretFiles } from '@otp/domain';
+import {
+  ConfigError,
+  isLocalHost,
+  type KeyRing,
+  Port,
+  parseConfig,
+  refuseDevelopmentDefaults,
+  Secret,
+  withSecretFiles,
+} from '@otp/domain';
 import { type Catalogue, catalogueFromConfig } from '@otp/messages';
 import Type, { type Static } from 'typebox';
 
@@ -175,11 +184,18 @@ function twilioSettings(config: Parsed): TwilioSettings | undefined {
 export function parseSmsWorkerConfig(env: Record<string, string | undefined>): SmsWorkerConfig {
   const config = parseConfig(SmsWorkerConfigSchema, env);
   const twilio = twilioSettings(config);
-  return {
-    ...config,
-    keyRing: readKeyRing(config),
-    twilio,
-    providers: smsProviders(config, twilio),
-    catalogue: catalogueFromConfig(config),
-  };
+  const providers = smsProviders(config, twilio);
+  refuseDevelopmentDefaults(config.OTP_ENV, [
+    [
+      'TWILIO_ACCOUNT_SID',
+      providers.length === 0,
+      'required with TWILIO_AUTH_TOKEN and TWILIO_FROM (or SMS_PROVIDERS): without a provider, codes go to the dev outbox, files on this disk',
+    ],
+    [
+      'WEBOTP_DOMAIN',
+      isLocalHost(config.WEBOTP_DOMAIN),
+      'names localhost: set the domain of the site that reads the code',
+    ],
+  ]);
+  return { ...config, keyRing: readKeyRing(config), twilio, providers, catalogue: catalogueFromConfig(config) };
 }

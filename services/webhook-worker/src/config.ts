@@ -2,6 +2,7 @@ import { checkHookSecret, checkHookUrl } from '@otp/delivery';
 import {
   ConfigError,
   LogLevel,
+  OtpEnv,
   Port,
   PostgresUrl,
   parseConfig,
@@ -23,6 +24,7 @@ export const WebhookWorkerConfigSchema = Type.Object(
     DATABASE_URL: PostgresUrl,
     REDIS_URL: RedisUrl,
     QUEUE_PREFIX: QueuePrefix,
+    OTP_ENV: OtpEnv,
     LOG_LEVEL: LogLevel,
     OPS_HOST: Type.String({
       default: '0.0.0.0',

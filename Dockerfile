@@ -90,7 +90,8 @@ CMD ["node", "--experimental-strip-types", "services/dashboard/src/main.ts"]
 
 # Last, so a plain `docker build .` gives the gateway.
 FROM runtime AS gateway
-EXPOSE 3000
+# The API; the admin API (ADMIN_PORT) and /metrics (GATEWAY_OPS_PORT) are for the cluster only.
+EXPOSE 3000 3002 3100
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "--experimental-strip-types", "services/gateway/src/main.ts"]

@@ -216,6 +216,7 @@ const gateway = await startProcess(
     HOST: '127.0.0.1',
     PORT: String(gatewayPort),
     ADMIN_PORT: '3912',
+    GATEWAY_OPS_PORT: '3913',
     // Load from one address: lift the per-IP and per-recipient limits out of the way (they still run).
     RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '100000000',
     RATE_LIMIT_VERIFICATIONS_PER_MINUTE: '100000000',

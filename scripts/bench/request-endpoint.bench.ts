@@ -190,6 +190,7 @@ const gateway = await startProcess(
     HOST: '127.0.0.1',
     PORT: String(gatewayPort),
     ADMIN_PORT: '3902',
+    GATEWAY_OPS_PORT: '3903',
     ...benchKeys(),
     SMS_ALLOWED_COUNTRIES: '*',
     // The SMS limits out of the way: their counters still run, which is what the SMS series measures.

@@ -56,6 +56,7 @@ const KNOWN_METRICS = [
   'otp_delivery_latency_seconds',
   'otp_queue_jobs',
   'otp_outbox_oldest_pending_seconds',
+  'otp_gateway_dependency_up',
   // The SMS fraud defences (docs/sms-fraud.md).
   'otp_sms_requested_total',
   'otp_sms_refused_total',
@@ -106,7 +107,7 @@ describe('Prometheus configuration (promtool)', () => {
         .map((job) => [job.job_name, job.dns_sd_configs?.[0]?.port]),
     );
     expect(discovered).toEqual({
-      gateway: 3000,
+      gateway: 3100,
       'email-worker': 3101,
       'sms-worker': 3102,
       'webhook-worker': 3103,
@@ -122,6 +123,7 @@ describe('Prometheus configuration (promtool)', () => {
         'OtpTargetDown',
         'OtpGatewayErrorRatio',
         'OtpOutboxRelayLagging',
+        'OtpGatewayRedisDown',
         'OtpQueueFailedJobs',
         'OtpDeliveryFailureRatio',
         'OtpVerificationFailureSpike',
@@ -175,7 +177,8 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
     requireDebianPrometheus();
     database = await createTestDatabase();
     dir = await mkdtemp(join(tmpdir(), 'otp-prometheus-'));
-    const [gatewayPort, emailPort, webhookPort, prometheusPort] = await Promise.all([
+    const [gatewayPort, gatewayOpsPort, emailPort, webhookPort, prometheusPort] = await Promise.all([
+      freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -196,6 +199,7 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
             ...shared,
             HOST: '127.0.0.1',
             PORT: String(gatewayPort),
+            GATEWAY_OPS_PORT: String(gatewayOpsPort),
             ADMIN_PORT: String(await freePort()),
             CODE_HMAC_KEY: testSecret(),
             FACTOR_KEYS: testKeyRing('prometheus-factor'),
@@ -228,7 +232,8 @@ describe('Prometheus scraping the services with the shipped jobs and rules', () 
       scrape_configs: Array<Record<string, unknown> & { job_name: string }>;
     };
     const addresses: Record<string, string> = {
-      gateway: `127.0.0.1:${gatewayPort}`,
+      // The gateway is scraped on its ops port, as the shipped config does.
+      gateway: `127.0.0.1:${gatewayOpsPort}`,
       'email-worker': `127.0.0.1:${emailPort}`,
       'webhook-worker': `127.0.0.1:${webhookPort}`,
     };

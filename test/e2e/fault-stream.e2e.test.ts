@@ -62,6 +62,7 @@ async function start(name: ServiceName, id: string): Promise<void> {
       PORT: String(port),
       // Replicas of this test and systems of other suites run at once: none may take 3002.
       ADMIN_PORT: String(await freePort()),
+      GATEWAY_OPS_PORT: String(await freePort()),
       CODE_HMAC_KEY: secrets.code,
       FACTOR_KEYS: secrets.factor,
       SMS_ALLOWED_COUNTRIES: '*',

@@ -43,6 +43,7 @@ async function gateway(env: Record<string, string> = {}): Promise<{ url: string;
       HOST: '127.0.0.1',
       PORT: String(port),
       ADMIN_PORT: String(await freePort()),
+      GATEWAY_OPS_PORT: String(await freePort()),
       RELAY_INTERVAL_MS: '200',
       // No balancer in front: a stop need not wait for one (rolling-restart.e2e.test.ts does).
       SHUTDOWN_DRAIN_MS: '0',

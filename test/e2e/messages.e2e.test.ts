@@ -184,6 +184,7 @@ describe('messages in the reader’s language, end to end', () => {
         HOST: '127.0.0.1',
         PORT: String(port),
         ADMIN_PORT: String(await freePort()),
+        GATEWAY_OPS_PORT: String(await freePort()),
         CODE_HMAC_KEY: testSecret(),
         ENVELOPE_KEYS: testKeyRing('e2e'),
         FACTOR_KEYS: testKeyRing('e2e-factor'),

@@ -64,7 +64,7 @@ describe('observability across services', () => {
     // The gateway's own lines about the request carry the same id.
     expect(linesOf('gateway', emailChallenge).some((line) => line.requestId === emailRequest)).toBe(true);
 
-    const gateway = await scrapeMetrics(`${system.baseUrl}/metrics`);
+    const gateway = await scrapeMetrics(`${system.gatewayOpsUrls[0]}/metrics`);
     expect(
       sampleValue(gateway, 'otp_code_events_total', { event: 'requested', service: 'gateway', purpose: 'login' }),
     ).toBe(2);

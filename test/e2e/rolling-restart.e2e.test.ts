@@ -45,7 +45,13 @@ async function startReplica(index: number): Promise<ServiceProcess> {
   const replica = replicas[index] as { port: number; process?: ServiceProcess };
   replica.process = await startService({
     name: 'gateway',
-    env: { ...env, DATABASE_URL: database.url, PORT: String(replica.port), ADMIN_PORT: String(await freePort()) },
+    env: {
+      ...env,
+      DATABASE_URL: database.url,
+      PORT: String(replica.port),
+      ADMIN_PORT: String(await freePort()),
+      GATEWAY_OPS_PORT: String(await freePort()),
+    },
     readyUrl: `http://127.0.0.1:${replica.port}/health/ready`,
     readyTimeoutMs: 60_000,
   });

@@ -29,6 +29,8 @@ export interface RunningSystem {
   baseUrl: string;
   /** Every gateway replica's URL (the first is `baseUrl`). */
   baseUrls: string[];
+  /** Every gateway replica's ops listener (/metrics), in the order of `baseUrls`. */
+  gatewayOpsUrls: string[];
   /** The workers' ops servers (health and /metrics). */
   opsUrls: { 'email-worker': string; 'sms-worker': string; 'webhook-worker'?: string };
   database: TestDatabase;
@@ -94,12 +96,18 @@ export async function startSystem(
     SHUTDOWN_DRAIN_MS: '0',
     ...gatewayEnv,
   };
+  const gatewayOpsPorts = await Promise.all(gatewayPorts.map(() => freePort()));
   const services = await Promise.all([
-    ...gatewayPorts.map(async (port) =>
+    ...gatewayPorts.map(async (port, index) =>
       startService({
         name: 'gateway',
-        // Each replica's admin listener on a port of its own too (default 3002 for every one).
-        env: { ...gatewayShared, PORT: String(port), ADMIN_PORT: String(await freePort()) },
+        // Each replica's admin and ops listeners on ports of their own too (default 3002 and 3100 for every one).
+        env: {
+          ...gatewayShared,
+          PORT: String(port),
+          ADMIN_PORT: String(await freePort()),
+          GATEWAY_OPS_PORT: String(gatewayOpsPorts[index]),
+        },
         readyUrl: `http://127.0.0.1:${port}/health/ready`,
       }),
     ),
@@ -143,6 +151,7 @@ export async function startSystem(
   return {
     baseUrl: `http://127.0.0.1:${gatewayPort}`,
     baseUrls: gatewayPorts.map((port) => `http://127.0.0.1:${port}`),
+    gatewayOpsUrls: gatewayOpsPorts.map((port) => `http://127.0.0.1:${port}`),
     opsUrls: {
       'email-worker': `http://127.0.0.1:${emailPort}`,
       'sms-worker': `http://127.0.0.1:${smsPort}`,

@@ -117,7 +117,7 @@ export async function gatewayMetric(
   labels: Record<string, string> = {},
   combine: 'sum' | 'max' = 'sum',
 ): Promise<number> {
-  const scrapes = await Promise.all(system.baseUrls.map((url) => scrapeMetrics(`${url}/metrics`)));
+  const scrapes = await Promise.all(system.gatewayOpsUrls.map((url) => scrapeMetrics(`${url}/metrics`)));
   const values = scrapes.map((families) => sampleValue(families, name, labels));
   return combine === 'sum' ? values.reduce((sum, value) => sum + value, 0) : Math.max(...values);
 }
@@ -137,7 +137,7 @@ export async function waitUntil(what: string, done: () => Promise<boolean>, time
  * `expected` messages. What it then holds is all it will ever be handed for this run.
  */
 export async function drained(system: RunningSystem, expected: number): Promise<void> {
-  const [gateway] = system.baseUrls as [string];
+  const [gateway] = system.gatewayOpsUrls as [string];
   await waitUntil(
     `the SMS queue to drain with ${expected} messages at the provider`,
     async () => {

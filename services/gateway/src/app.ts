@@ -1,7 +1,7 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { instrumentHttp, serveMetrics } from '@otp/runtime';
+import { instrumentHttp } from '@otp/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authRoutes } from './accounts/auth/auth.routes.ts';
 import { challengePurposes } from './accounts/auth/challenge-purposes.ts';
@@ -59,9 +59,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     schemas: PUBLIC_SCHEMA_NAMES,
     publicBaseUrl: config.PUBLIC_BASE_URL,
   });
-  // Every answer is timed by route pattern; /metrics is the scrape target (not in the API document).
+  // Every answer is timed by route pattern; /metrics is served on the ops port (ops/ops.app.ts).
   instrumentHttp(app, deps.metrics.registry);
-  serveMetrics(app, deps.metrics.registry);
   registerTracing(app, deps.tracing);
   const limits = await registerRateLimits(app, deps);
 

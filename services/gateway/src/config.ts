@@ -44,6 +44,13 @@ export const GatewayConfigSchema = Type.Object(
       3002,
       "HTTP port of the operators' admin API (docs/administration.md); keep it off the public network",
     ),
+    GATEWAY_OPS_PORT: Port(
+      3100,
+      "Port of the gateway's /metrics (Prometheus), off the public port; keep it off the public network",
+    ),
+    GATEWAY_OPS_HOST: Type.Optional(
+      Type.String({ minLength: 1, description: 'Address the ops port binds to; unset: the same as HOST' }),
+    ),
     ADMIN_HOST: Type.Optional(
       Type.String({ minLength: 1, description: 'Address the admin API binds to; unset: the same as HOST' }),
     ),

@@ -6,6 +6,7 @@ import { buildAdminApp } from './admin/admin.app.ts';
 import { buildApp } from './app.ts';
 import { type GatewayConfig, parseGatewayConfig } from './config.ts';
 import { CONNECTION_CLOSE_WAIT_MS, stopAccepting } from './http/drain.ts';
+import { buildOpsApp } from './ops/ops.app.ts';
 import { closeGatewayDeps, createGatewayDeps } from './wiring.ts';
 
 let config: GatewayConfig;
@@ -25,6 +26,8 @@ guardAgainstEviction(deps.redis, log, 'gateway');
 const app = await buildApp(deps);
 // The operators' admin API on a port of its own (docs/administration.md), never balanced publicly.
 const admin = await buildAdminApp(deps);
+// /metrics on the ops port, for Prometheus only (GATEWAY_OPS_PORT).
+const ops = await buildOpsApp(deps);
 
 onShutdownSignal(
   async (signal) => {
@@ -42,7 +45,7 @@ onShutdownSignal(
     // Close what connections are left and let in-flight requests finish (the admin API's too: no
     // balancer stands before it, so it has no drain), then stop the relay (its drain in progress
     // completes) and close queues, Redis and the pool.
-    await Promise.all([app.close(), admin.close()]);
+    await Promise.all([app.close(), admin.close(), ops.close()]);
     await closeGatewayDeps(deps);
   },
   // One deadline for the whole stop, drain included (the config keeps the drain shorter).
@@ -51,3 +54,4 @@ onShutdownSignal(
 
 await app.listen({ host: config.HOST, port: config.PORT });
 await admin.listen({ host: config.ADMIN_HOST ?? config.HOST, port: config.ADMIN_PORT });
+await ops.listen({ host: config.GATEWAY_OPS_HOST ?? config.HOST, port: config.GATEWAY_OPS_PORT });

@@ -182,7 +182,7 @@ describe('kill switches', () => {
 
   it('shows each switch in /metrics as otp_kill_switch_off{target}, 1 off and 0 on again', async () => {
     const gauge = async (gateway: TestGateway, target: string) => {
-      const response = await gateway.app.inject({ method: 'GET', url: '/metrics' });
+      const response = await gateway.ops.inject({ method: 'GET', url: '/metrics' });
       return sampleValue(parseExposition(response.body), 'otp_kill_switch_off', { target, service: 'gateway' });
     };
     await switchTo('country:FR', 'off');

@@ -140,7 +140,7 @@ describe('human check, mode always, at two replicas', () => {
 
   it('counts every check by outcome in otp_captcha_checks_total', async () => {
     const count = async (outcome: string) => {
-      const response = await gateway.app.inject({ method: 'GET', url: '/metrics' });
+      const response = await gateway.ops.inject({ method: 'GET', url: '/metrics' });
       return sampleValue(parseExposition(response.body), 'otp_captcha_checks_total', { outcome });
     };
     const before = {

@@ -18,7 +18,7 @@ describe('gateway /metrics', () => {
   const { gateway } = useTestGateway({ env: { OTP_MAX_ATTEMPTS: '2' } });
 
   async function scrape(target: TestGateway = gateway): Promise<Map<string, ParsedFamily>> {
-    const response = await target.app.inject({ method: 'GET', url: '/metrics' });
+    const response = await target.ops.inject({ method: 'GET', url: '/metrics' });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     return parseExposition(response.body);
@@ -37,12 +37,18 @@ describe('gateway /metrics', () => {
       .reduce((total, sample) => total + sample.value, 0);
   }
 
-  it('serves Prometheus text with the default metrics, labelled with the service, and is not in the API document', async () => {
+  it('serves Prometheus text on the ops port only, with the default metrics labelled with the service', async () => {
     const families = await scrape();
     expect(families.get('process_cpu_user_seconds_total')?.metrics[0]?.labels).toEqual({ service: 'gateway' });
     expect(families.get('nodejs_heap_size_used_bytes')?.type).toBe('GAUGE');
+    // Not on the public port (a 404 like any unknown path), nor in its API document.
+    const onPublic = await get(gateway.app, '/metrics');
+    expect(onPublic.status).toBe(404);
+    expect(JSON.stringify(onPublic.body)).not.toContain('process_cpu');
     const openapi = await get(gateway.app, '/openapi.json');
     expect(Object.keys(openapi.body.paths as object)).not.toContain('/metrics');
+    // Nor is anything else served on the ops port.
+    expect((await gateway.ops.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(404);
   });
 
   it('counts a requested code, a wrong code and a verified one, by channel and purpose', async () => {
@@ -90,7 +96,7 @@ describe('gateway /metrics', () => {
 
     expect(await httpCount({ method: 'POST', route: pattern, status_code: '404' })).toBe(before + 1);
     expect(await httpCount({ route: 'unmatched', status_code: '404' })).toBe(unmatchedBefore + 1);
-    const text = (await gateway.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const text = (await gateway.ops.inject({ method: 'GET', url: '/metrics' })).body;
     expect(text).not.toContain(unknownId);
     expect(text).not.toContain('page-4711');
     expect(text).toContain(`route="${pattern}"`);
@@ -152,7 +158,7 @@ describe('gateway /metrics while Redis hangs', () => {
   it('answers within the collect timeout, leaving out the queue series it could not read', async () => {
     try {
       proxy.stall();
-      const response = await gateway.app.inject({ method: 'GET', url: '/metrics' });
+      const response = await gateway.ops.inject({ method: 'GET', url: '/metrics' });
       expect(response.statusCode).toBe(200);
       const families = parseExposition(response.body);
       expect(families.get('otp_queue_jobs')?.metrics ?? []).toEqual([]);

@@ -77,6 +77,9 @@ function lateGateway(current: () => TestGateway): TestGateway {
     get admin() {
       return current().admin;
     },
+    get ops() {
+      return current().ops;
+    },
     get deps() {
       return current().deps;
     },

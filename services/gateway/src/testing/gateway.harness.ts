@@ -11,6 +11,7 @@ import { buildAdminApp } from '../admin/admin.app.ts';
 import { buildApp } from '../app.ts';
 import { type GatewayConfig, parseGatewayConfig } from '../config.ts';
 import { hashKey } from '../http/bearer-keys.ts';
+import { buildOpsApp } from '../ops/ops.app.ts';
 import {
   closeGatewayDeps,
   closeRedis,
@@ -23,6 +24,8 @@ export interface TestGateway {
   app: FastifyInstance;
   /** The admin API on the same deps (keys: ADMIN_API_KEYS, by default `TEST_ADMIN_KEY` as test-operator). */
   admin: FastifyInstance;
+  /** The ops listener on the same deps: `/metrics`. */
+  ops: FastifyInstance;
   deps: RunningGatewayDeps;
   config: GatewayConfig;
   /** The envelope key ring the gateway seals with (to open jobs as a worker would). */
@@ -86,17 +89,19 @@ export async function startTestGateway(database: TestDatabase, options: TestGate
   if (options.waitForRedis !== false) await waitUntilReady(deps.redis);
   const app = await buildApp(deps);
   const admin = await buildAdminApp(deps);
+  const ops = await buildOpsApp(deps);
   const inspectRedis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
   const inspect = createDeliveryQueues(inspectRedis, config.QUEUE_PREFIX, log);
   return {
     app,
     admin,
+    ops,
     deps,
     config,
     ring: parseKeyRing(config.ENVELOPE_KEYS),
     inspect,
     async close() {
-      await Promise.all([app.close(), admin.close()]);
+      await Promise.all([app.close(), admin.close(), ops.close()]);
       await closeGatewayDeps(deps);
       // Leave nothing of this test in the shared Redis.
       await Promise.all(Object.values(inspect).map((queue) => queue.obliterate({ force: true })));

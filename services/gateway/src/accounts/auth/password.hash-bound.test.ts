@@ -73,7 +73,7 @@ describe('the bound on Argon2 (PASSWORD_HASH_CONCURRENCY=1, PASSWORD_HASH_QUEUE=
   });
 
   it('reports the calls running and waiting as a gauge', async () => {
-    const response = await gateway.app.inject({ method: 'GET', url: '/metrics' });
+    const response = await gateway.ops.inject({ method: 'GET', url: '/metrics' });
     expect(response.body).toMatch(/^otp_password_hash_calls\{[^}]*state="running"[^}]*\} 0$/m);
     expect(response.body).toMatch(/^otp_password_hash_calls\{[^}]*state="waiting"[^}]*\} 0$/m);
   });

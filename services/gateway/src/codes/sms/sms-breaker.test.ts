@@ -70,10 +70,10 @@ describe('the conversion breaker', () => {
       minConversion: 0.5,
     });
 
-    const families = parseExposition((await primary.gateway.app.inject({ url: '/metrics' })).body);
+    const families = parseExposition((await primary.gateway.ops.inject({ url: '/metrics' })).body);
     expect(sampleValue(families, 'otp_sms_suspended', { kind: 'range', service: 'gateway' })).toBe(1);
     const trippedHere = (gateway: typeof primary.gateway) =>
-      gateway.app.inject({ url: '/metrics' }).then(
+      gateway.ops.inject({ url: '/metrics' }).then(
         (r) =>
           sampleValue(parseExposition(r.body), 'otp_sms_breaker_trips_total', {
             kind: 'range',

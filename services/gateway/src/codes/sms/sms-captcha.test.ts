@@ -42,7 +42,7 @@ describe('the adaptive human check and the SMS counters', () => {
     expect((await ask(replica.gateway, numbersIn('+447700', 1, 'GB')[0], 6)).status).toBe(202);
 
     const refusals = async (gateway: typeof primary.gateway, reason: string) =>
-      sampleValue(parseExposition((await gateway.app.inject({ url: '/metrics' })).body), 'otp_sms_refused_total', {
+      sampleValue(parseExposition((await gateway.ops.inject({ url: '/metrics' })).body), 'otp_sms_refused_total', {
         reason,
         country: 'GB',
         service: 'gateway',

@@ -109,7 +109,7 @@ describe('the daily SMS budget', () => {
   const replicas = [primary, replica];
 
   async function scrape() {
-    const response = await primary.gateway.app.inject({ method: 'GET', url: '/metrics' });
+    const response = await primary.gateway.ops.inject({ method: 'GET', url: '/metrics' });
     return parseExposition(response.body);
   }
 

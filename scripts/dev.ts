@@ -22,7 +22,7 @@ const watch = !process.argv.includes('--no-watch');
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root); // the services resolve .env and DEV_OUTBOX_DIR from the repository root
 
-await ensureEnv(root);
+await ensureEnv(root, process.env.ENV_FILE || undefined);
 
 // The same command the `migrate` image runs.
 const migration = spawnSync(process.execPath, ['--experimental-strip-types', 'packages/db/src/migrate.cli.ts'], {

@@ -40,7 +40,7 @@ function devAdminAccess(): Record<string, string> {
 const REQUIRED_DEVELOPMENT_SETTINGS: Record<string, string> = { SMS_ALLOWED_COUNTRIES: '*' };
 
 /** Replaces the value of `name` in an env file's text, or appends the variable when absent. */
-function setVariable(text: string, name: string, value: string): string {
+export function setVariable(text: string, name: string, value: string): string {
   const line = new RegExp(`^${name}=.*$`, 'm');
   return line.test(text) ? text.replace(line, () => `${name}=${value}`) : `${text.trimEnd()}\n${name}=${value}\n`;
 }
@@ -49,9 +49,8 @@ function quoteIfNeeded(value: string): string {
   return /[\s#"'\\]/.test(value) ? `'${value}'` : value;
 }
 
-/** Writes .env from .env.example unless .env exists; returns the variables the file now holds. */
-function ensureEnvFile(root: string): Record<string, string | undefined> {
-  const envPath = join(root, '.env');
+/** Writes .env (or `envPath`) from .env.example unless it exists; returns the variables the file now holds. */
+export function ensureEnvFile(root: string, envPath = join(root, '.env')): Record<string, string | undefined> {
   if (existsSync(envPath)) {
     // A .env written before a release that added a secret lacks it: fill in only those.
     let text = readFileSync(envPath, 'utf8');
@@ -124,8 +123,8 @@ async function ensureDatabase(url: URL): Promise<void> {
 }
 
 /** The whole preparation; exits the process with a readable message when Postgres is unusable. */
-export async function ensureEnv(root: string): Promise<void> {
-  const fileVariables = ensureEnvFile(root);
+export async function ensureEnv(root: string, envPath = join(root, '.env')): Promise<void> {
+  const fileVariables = ensureEnvFile(root, envPath);
   const databaseUrl = URL.parse(process.env.DATABASE_URL || fileVariables.DATABASE_URL || '');
   if (databaseUrl === null) {
     console.error('ensure-env: DATABASE_URL (environment or .env) is missing or not a URL');

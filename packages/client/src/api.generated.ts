@@ -28,7 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Postgres and Redis answer and the replica is not stopping (503 otherwise) */
+        /**
+         * Postgres answers and the replica is not stopping (503 otherwise); Redis down is 200 degraded
+         * @description Redis down does not make a replica unready: every replica shares the one Redis, so taking them all out of the load balancer would refuse what they can still do (codes are written to the Postgres outbox and relayed once Redis is back; sign-in, refresh and verification need only Postgres).
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -869,7 +872,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {unknown} */
-                        status: "ok" | "unavailable" | "draining";
+                        status: "ok" | "degraded" | "unavailable" | "draining";
                         checks: {
                             /** @enum {unknown} */
                             postgres: "up" | "down";
@@ -887,7 +890,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {unknown} */
-                        status: "ok" | "unavailable" | "draining";
+                        status: "ok" | "degraded" | "unavailable" | "draining";
                         checks: {
                             /** @enum {unknown} */
                             postgres: "up" | "down";

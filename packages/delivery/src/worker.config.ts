@@ -4,11 +4,11 @@ import {
   type KeyRing,
   KeyRingVariable,
   LogLevel,
-  OtlpEndpoint,
   PostgresUrl,
   parseKeyRing,
   QueuePrefix,
   RedisUrl,
+  tracingConfigFields,
 } from '@otp/domain';
 import { messageConfigFields } from '@otp/messages';
 import Type from 'typebox';
@@ -23,7 +23,7 @@ export const workerConfigFields = {
   QUEUE_PREFIX: QueuePrefix,
   ENVELOPE_KEYS: KeyRingVariable('Keys that open the delivery envelopes, shared with the gateway'),
   LOG_LEVEL: LogLevel,
-  OTEL_EXPORTER_OTLP_ENDPOINT: OtlpEndpoint,
+  ...tracingConfigFields,
   OPS_HOST: Type.String({
     default: '0.0.0.0',
     minLength: 1,

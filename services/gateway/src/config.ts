@@ -5,7 +5,6 @@ import {
   LogLevel,
   MAX_CODE_LENGTH,
   MIN_CODE_LENGTH,
-  OtlpEndpoint,
   Port,
   PostgresUrl,
   parseConfig,
@@ -16,6 +15,7 @@ import {
   QueuePrefix,
   RedisUrl,
   TrustProxy,
+  tracingConfigFields,
 } from '@otp/domain';
 import { messageConfigFields } from '@otp/messages';
 import Type, { type Static } from 'typebox';
@@ -65,7 +65,7 @@ export const GatewayConfigSchema = Type.Object({
     'Code requests, resends and code checks per server key per minute (in place of the per-IP limits for calls made with a key)',
   ),
   LOG_LEVEL: LogLevel,
-  OTEL_EXPORTER_OTLP_ENDPOINT: OtlpEndpoint,
+  ...tracingConfigFields,
   DATABASE_URL: PostgresUrl,
   DATABASE_TIMEOUT_MS: Type.Integer({
     minimum: 100,

@@ -7,6 +7,7 @@ import {
   parseConfig,
   QueuePrefix,
   RedisUrl,
+  tracingConfigFields,
   WEBHOOK_EVENT_NAMES,
   type WebhookEventType,
   webhookEndpointId,
@@ -21,6 +22,7 @@ export const WebhookWorkerConfigSchema = Type.Object({
   REDIS_URL: RedisUrl,
   QUEUE_PREFIX: QueuePrefix,
   LOG_LEVEL: LogLevel,
+  ...tracingConfigFields,
   OPS_HOST: Type.String({
     default: '0.0.0.0',
     minLength: 1,

@@ -97,6 +97,10 @@ describe('observability across services', () => {
     expect(sends(sms, { service: 'sms-worker', channel: 'sms', provider: 'twilio' })).toBe(1);
   });
 
+  /** The SQL or Redis command a span records (the stable attribute name, or the older one). */
+  const statementOf = (span: ReceivedSpan) =>
+    String(span.attributes['db.query.text'] ?? span.attributes['db.statement'] ?? '');
+
   /**
    * The span's ancestors in its trace, nearest first, up to the caller's span (which no service
    * exports), waiting for each to be exported.
@@ -143,6 +147,9 @@ describe('observability across services', () => {
         (span.attributes['db.system'] === 'postgresql' || span.attributes['db.system.name'] === 'postgresql'),
     );
     expect((await ancestorsOf(query, callerSpan)).map((span) => span.spanId)).toContain(server.spanId);
+    // The relay's drain, which the request nudges, is not part of the request's trace.
+    const statements = () => receiver.spans.filter((span) => span.traceId === callerTrace).map(statementOf);
+    expect(statements().filter((text) => /delivery_outbox/.test(text) && /skip locked/.test(text))).toEqual([]);
 
     // BullMQ's processing span in the email worker, carrying the delivery's outcome; through the
     // job's producer span (added by the relay in the request's context) it descends from the request.

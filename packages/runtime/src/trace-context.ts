@@ -18,6 +18,15 @@ export function withTraceparent<T>(traceparent: string | undefined, work: () => 
   return context.with(propagation.extract(ROOT_CONTEXT, { traceparent }), work);
 }
 
+/**
+ * Runs `work` outside any trace. For background work that a request only sets going (the relay's
+ * drain, nudged after a commit, relays the rows of many requests): it would otherwise join the
+ * trace of whichever request nudged it, its SQL shown as that request's.
+ */
+export function outsideTrace<T>(work: () => T): T {
+  return context.with(ROOT_CONTEXT, work);
+}
+
 export { type Span, SpanStatusCode } from '@opentelemetry/api';
 
 /**

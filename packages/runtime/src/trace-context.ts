@@ -1,5 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, type Span, trace } from '@opentelemetry/api';
 
+export { type Span, SpanStatusCode } from '@opentelemetry/api';
+
 // The trace context of work that crosses a Postgres outbox: the request writes a row, the relay
 // adds the job later, outside the request. BullMQ's telemetry links a job to the context active
 // when it is added, so the row carries the request's W3C `traceparent` and the relay makes it
@@ -26,8 +28,6 @@ export function withTraceparent<T>(traceparent: string | undefined, work: () => 
 export function outsideTrace<T>(work: () => T): T {
   return context.with(ROOT_CONTEXT, work);
 }
-
-export { type Span, SpanStatusCode } from '@opentelemetry/api';
 
 /**
  * The span an instrumentation made active (a request's, BullMQ's job processing), for the code to

@@ -7,14 +7,7 @@ import {
   QUEUE_NAMES,
   STALLED_TOO_OFTEN,
 } from '@otp/domain';
-import {
-  createMetricsRegistry,
-  createWorkerRedis,
-  disabledTracing,
-  type Logger,
-  type Registry,
-  type Tracing,
-} from '@otp/runtime';
+import { createMetricsRegistry, createWorkerRedis, type Logger, type Registry, type Tracing } from '@otp/runtime';
 import { type Job, Queue, Worker } from 'bullmq';
 import { redactRecipients } from './delivery.error.ts';
 import { sanitizeJobError } from './delivery.failures.ts';
@@ -41,7 +34,10 @@ export interface DeliveryWorkerDeps {
    * ops server serves at /metrics. Default: a registry of the worker's own that nothing serves.
    */
   metricsRegistry?: Registry;
-  /** One CONSUMER span per processing, child of the gateway's span in the job (default: none). */
+  /**
+   * BullMQ's telemetry when tracing (default: none): one CONSUMER span per processing, in the
+   * trace of the request that asked for the send, carrying the delivery's attributes.
+   */
   tracing?: Tracing;
   concurrency: number;
   /** Queue-wide: holds across every replica of the worker. */
@@ -115,6 +111,7 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const worker = new Worker<unknown, DeliveryJobResult>(queue, async (job, token) => processDelivery(job, token), {
     connection,
     prefix: deps.prefix,
+    ...(deps.tracing?.queueTelemetry === undefined ? {} : { telemetry: deps.tracing.queueTelemetry }),
     autorun: false,
     concurrency: deps.concurrency,
     limiter: deps.limiter,
@@ -158,9 +155,8 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     killSwitches,
     killSwitchHoldMs: deps.killSwitchHoldMs ?? 10_000,
   });
-  const tracing = deps.tracing ?? disabledTracing;
   async function processDelivery(job: Job<unknown, DeliveryJobResult>, token?: string): Promise<DeliveryJobResult> {
-    return traceDelivery(tracing, { queue, provider: deps.sender.provider, job }, async () => {
+    return traceDelivery({ provider: deps.sender.provider, job }, async () => {
       try {
         return await processJob(job, token);
       } catch (error) {

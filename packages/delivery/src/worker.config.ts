@@ -4,12 +4,12 @@ import {
   type KeyRing,
   KeyRingVariable,
   LogLevel,
-  OtlpEndpoint,
   OtpEnv,
   PostgresUrl,
   parseKeyRing,
   QueuePrefix,
   RedisUrl,
+  tracingConfigFields,
 } from '@otp/domain';
 import { messageConfigFields } from '@otp/messages';
 import Type from 'typebox';
@@ -25,7 +25,7 @@ export const workerConfigFields = {
   ENVELOPE_KEYS: KeyRingVariable('Keys that open the delivery envelopes, shared with the gateway'),
   OTP_ENV: OtpEnv,
   LOG_LEVEL: LogLevel,
-  OTEL_EXPORTER_OTLP_ENDPOINT: OtlpEndpoint,
+  ...tracingConfigFields,
   OPS_HOST: Type.String({
     default: '0.0.0.0',
     minLength: 1,

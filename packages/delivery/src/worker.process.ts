@@ -4,7 +4,6 @@ import {
   createLogger,
   createMetricsRegistry,
   createProducerRedis,
-  createTracing,
   exitOnConfigError,
   guardAgainstEviction,
   onShutdownSignal,
@@ -12,6 +11,7 @@ import {
   REPOSITORY_ENV_FILE,
   readEnvironment,
   startOpsServer,
+  type Tracing,
 } from '@otp/runtime';
 import type { DeliveryWorker, DeliveryWorkerDeps } from './delivery.worker.ts';
 import { SHUTDOWN_GRACE_MS } from './worker.config.ts';
@@ -22,7 +22,6 @@ export interface WorkerProcessConfig {
   REDIS_URL: string;
   QUEUE_PREFIX: string;
   LOG_LEVEL: string;
-  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   OPS_HOST: string;
   SHUTDOWN_TIMEOUT_MS: number;
   WORKER_LOCK_DURATION_MS: number;
@@ -53,14 +52,15 @@ export type CommonWorkerDeps = Pick<
 
 export interface WorkerProcessOptions<C extends WorkerProcessConfig> {
   service: string;
+  /** What the worker's main.ts started before importing the rest (`startTracing`). */
+  tracing: Tracing;
   parseConfig(env: Record<string, string | undefined>): C;
   /** The health port and the job concurrency (which sizes the Postgres pool). */
   port(config: C): number;
   concurrency(config: C): number;
   /**
    * Starts the worker with `common` (the clients, with the registry the ops server serves and
-   * the tracing that exports spans when OTEL_EXPORTER_OTLP_ENDPOINT is set, and the settings
-   * every worker reads) plus its own sender, template and limits.
+   * the tracing, and the settings every worker reads) plus its own sender, template and limits.
    */
   start(config: C, common: CommonWorkerDeps): DeliveryWorker;
   /** Extra fields of the "started" log line. */
@@ -91,7 +91,7 @@ export async function runWorkerProcess<C extends WorkerProcessConfig>(options: W
   const healthRedis = createProducerRedis(config.REDIS_URL, log, `${options.service}-health`);
   guardAgainstEviction(healthRedis, log, options.service);
   const metrics = createMetricsRegistry(options.service);
-  const tracing = createTracing({ service: options.service, endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const { tracing } = options;
   const worker = options.start(config, {
     db,
     redisUrl: config.REDIS_URL,

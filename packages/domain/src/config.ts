@@ -165,13 +165,82 @@ export const RedisUrl = Secret(
     description: 'Redis connection string, e.g. redis://host:6379',
   }),
 );
-export const OtlpEndpoint = Type.Optional(
-  Type.String({
-    pattern: '^https?://[^/?#]+(/[^?#]*)?$',
-    description:
-      'OpenTelemetry collector (OTLP/HTTP) to send traces to, e.g. http://otel-collector:4318 (spans go to <it>/v1/traces); unset: no tracing',
-  }),
-);
+const HttpUrl = '^https?://[^/?#]+(/[^?#]*)?$';
+
+/**
+ * The OpenTelemetry variables the services honour. The SDK reads them from the environment itself
+ * (@otp/runtime's tracing.ts); they are declared here so that a bad value stops the start with
+ * its name, and so that .env.example and docs/configuration.md list them. Tracing is on when
+ * either endpoint is set and OTEL_SDK_DISABLED is not true.
+ */
+export const tracingConfigFields = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
+    Type.String({
+      pattern: HttpUrl,
+      description:
+        'OpenTelemetry collector to send traces to, e.g. http://otel-collector:4318 (OTLP/HTTP: spans go to <it>/v1/traces; ' +
+        'grpc: http://otel-collector:4317); unset (and no OTEL_EXPORTER_OTLP_TRACES_ENDPOINT): no tracing, and nothing ' +
+        'of OpenTelemetry is loaded',
+    }),
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(
+    Type.String({
+      pattern: HttpUrl,
+      description:
+        'Where traces go, as a full URL (e.g. http://otel-collector:4318/v1/traces); wins over OTEL_EXPORTER_OTLP_ENDPOINT',
+    }),
+  ),
+  OTEL_EXPORTER_OTLP_PROTOCOL: Type.Optional(
+    Type.Enum(['http/protobuf', 'http/json', 'grpc'], {
+      description: 'OTLP encoding and transport; unset: http/protobuf',
+    }),
+  ),
+  OTEL_EXPORTER_OTLP_HEADERS: Type.Optional(
+    Type.String({
+      description:
+        "Headers sent with each export, key=value pairs separated by commas (e.g. a vendor's API key: treat as a secret)",
+    }),
+  ),
+  OTEL_SERVICE_NAME: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "service.name of the spans; unset: the service's own name (gateway, email-worker, sms-worker, webhook-worker)",
+    }),
+  ),
+  OTEL_RESOURCE_ATTRIBUTES: Type.Optional(
+    Type.String({
+      description:
+        'More resource attributes of the spans, key=value pairs separated by commas, e.g. ' +
+        'deployment.environment.name=production,service.version=1.4.0',
+    }),
+  ),
+  OTEL_TRACES_SAMPLER: Type.Optional(
+    Type.Enum(
+      [
+        'always_on',
+        'always_off',
+        'traceidratio',
+        'parentbased_always_on',
+        'parentbased_always_off',
+        'parentbased_traceidratio',
+      ],
+      {
+        description:
+          "Which traces are kept; unset: parentbased_always_on (all, unless the caller's traceparent says not sampled)",
+      },
+    ),
+  ),
+  OTEL_TRACES_SAMPLER_ARG: Type.Optional(
+    Type.String({
+      pattern: '^(0(\\.\\d+)?|1(\\.0+)?)$',
+      description: 'The ratio kept by the traceidratio samplers, 0 to 1 (e.g. 0.1); unset: 1',
+    }),
+  ),
+  OTEL_SDK_DISABLED: Type.Optional(
+    Type.Boolean({ description: 'true: no tracing even with an endpoint set (nothing of OpenTelemetry is loaded)' }),
+  ),
+};
 /** Proxies whose X-Forwarded-For is believed for the client address (per-IP limits). */
 export const TrustProxy = (service: string) =>
   Type.String({

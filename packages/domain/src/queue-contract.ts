@@ -55,9 +55,10 @@ const clearFields = (purposes: readonly Purpose[]) => ({
   expiresAt: Type.String({ format: 'date-time' }),
   requestId: Type.Optional(Type.String({ maxLength: 128 })),
   /**
-   * The gateway's span (W3C trace context) when it traces (OTEL_EXPORTER_OTLP_ENDPOINT set):
-   * the worker's span becomes its child. Workers that predate this field reject it (the
-   * schema allows no unknown property): upgrade the workers before turning tracing on.
+   * The gateway request's span (W3C trace context) when it traces (OTEL_EXPORTER_OTLP_ENDPOINT
+   * set): the relay adds the job in that context, so BullMQ's spans and the worker's join the
+   * request's trace. Workers that predate this field reject it (the schema allows no unknown
+   * property): upgrade the workers before turning tracing on.
    */
   traceparent: Type.Optional(Type.String({ pattern: TRACEPARENT_PATTERN })),
   envelope: Type.String({ pattern: '^v1\\.' }),

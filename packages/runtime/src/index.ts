@@ -5,4 +5,5 @@ export * from './metrics.ts';
 export * from './ops-server.ts';
 export * from './redis.ts';
 export * from './shutdown.ts';
+export * from './trace-context.ts';
 export * from './tracing.ts';

@@ -1,91 +1,57 @@
-import {
-  type Attributes,
-  defaultTextMapGetter,
-  defaultTextMapSetter,
-  INVALID_SPAN_CONTEXT,
-  isSpanContextValid,
-  ROOT_CONTEXT,
-  type Span,
-  type SpanKind,
-  trace,
-} from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { TRACEPARENT_PATTERN } from '@otp/domain';
-
-export { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-
-/** W3C trace context (`traceparent`), the form a trace travels in between services. */
-const TRACEPARENT = new RegExp(TRACEPARENT_PATTERN);
-
-export interface SpanOptions {
-  kind: SpanKind;
-  /** The caller's span (an HTTP header, a job's data): the new span becomes its child. */
-  traceparent?: string | undefined;
-  attributes?: Attributes;
-}
+import { register } from 'node:module';
+import type { Telemetry } from 'bullmq';
 
 /**
- * OpenTelemetry traces of one service, exported over OTLP/HTTP when an endpoint is configured,
- * and a no-op otherwise (spans that record nothing and propagate nothing). Nothing is registered
- * globally: the tracer and the W3C propagator are used explicitly, so several services can run
- * in one test process and no library is patched behind the code's back.
+ * OpenTelemetry traces of one service, started by the service's `main.ts` before it imports
+ * anything else (see `startTracing`). The instrumentations (Fastify, pg, ioredis, pino) need no
+ * handle; what the code passes on is BullMQ's `telemetry` option and the shutdown.
  */
 export interface Tracing {
   readonly enabled: boolean;
-  startSpan(name: string, options: SpanOptions): Span;
-  /** The span's W3C `traceparent`, to carry to another service; undefined when not tracing. */
-  traceparentOf(span: Span): string | undefined;
-  /** Exports the spans ended so far. */
-  flush(): Promise<void>;
-  /** Flushes and stops exporting (at shutdown). */
+  /** BullMQ's `telemetry` option for every Queue and Worker; undefined when not tracing. */
+  readonly queueTelemetry: Telemetry | undefined;
+  /** Exports the spans ended so far and stops exporting (at shutdown). */
   shutdown(): Promise<void>;
-}
-
-const propagator = new W3CTraceContextPropagator();
-
-function parentContext(traceparent: string | undefined) {
-  if (traceparent === undefined || !TRACEPARENT.test(traceparent)) return ROOT_CONTEXT;
-  return propagator.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter);
 }
 
 export const disabledTracing: Tracing = {
   enabled: false,
-  startSpan: () => trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
-  traceparentOf: () => undefined,
-  flush: async () => {},
+  queueTelemetry: undefined,
   shutdown: async () => {},
 };
 
 /**
- * `endpoint` is OTEL_EXPORTER_OTLP_ENDPOINT (e.g. `http://collector:4318`); spans go to
- * `<endpoint>/v1/traces` as the OTLP specification says for that variable. Unset: no tracing.
+ * The modules the instrumentations patch through the ESM loader hook: CommonJS packages the
+ * services import from ESM. Only these are wrapped (import-in-the-middle would wrap every module
+ * otherwise). Fastify needs none: @fastify/otel subscribes to Fastify's diagnostics channel.
  */
-export function createTracing(options: { service: string; endpoint?: string | undefined }): Tracing {
-  if (options.endpoint === undefined) return disabledTracing;
-  const exporter = new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/+$/, '')}/v1/traces` });
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': options.service }),
-    spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1000 })],
-  });
-  const tracer = provider.getTracer('@otp/runtime');
-  return {
-    enabled: true,
-    startSpan: (name, span) =>
-      tracer.startSpan(
-        name,
-        { kind: span.kind, ...(span.attributes === undefined ? {} : { attributes: span.attributes }) },
-        parentContext(span.traceparent),
-      ),
-    traceparentOf(span) {
-      if (!isSpanContextValid(span.spanContext())) return undefined;
-      const carrier: Record<string, string> = {};
-      propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter);
-      return carrier.traceparent;
-    },
-    flush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
-  };
+const PATCHED_MODULES = ['pg', 'pg-pool', 'ioredis', 'pino'];
+
+/**
+ * On when an OTLP endpoint is set for traces (OTEL_EXPORTER_OTLP_ENDPOINT or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), unless OTEL_SDK_DISABLED is `true` or OTEL_TRACES_EXPORTER
+ * is `none`, as the OpenTelemetry specification defines those variables.
+ */
+export function tracingRequested(env: Record<string, string | undefined>): boolean {
+  const set = (name: string) => (env[name]?.trim() ?? '') !== '';
+  if (!set('OTEL_EXPORTER_OTLP_ENDPOINT') && !set('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')) return false;
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  return env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() !== 'none';
+}
+
+/**
+ * Starts tracing when `env` asks for it, else returns `disabledTracing` having imported nothing
+ * of OpenTelemetry: a service without the variables pays nothing. Call it first in `main.ts` and
+ * import the rest of the service afterwards (dynamic `import()`): the instrumentations patch pg,
+ * ioredis and pino as they are loaded, and Fastify instances as they are created, so only what is
+ * loaded after this call is traced. The SDK reads the standard OTEL_* variables itself
+ * (exporter, protocol, headers, sampler, resource); `service` is the default service.name,
+ * OTEL_SERVICE_NAME wins over it.
+ */
+export async function startTracing(service: string, env: Record<string, string | undefined>): Promise<Tracing> {
+  if (!tracingRequested(env)) return disabledTracing;
+  // Before the SDK module: the hook sees only modules imported after it is registered.
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: PATCHED_MODULES } });
+  const { startSdk } = await import('./tracing.sdk.ts');
+  return startSdk(service);
 }

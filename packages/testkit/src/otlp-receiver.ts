@@ -5,6 +5,8 @@ import { gunzipSync } from 'node:zlib';
 /** One span as an OTLP/HTTP JSON export carries it, with its service's name. */
 export interface ReceivedSpan {
   service: string;
+  /** The attributes of the span's resource (service.name among them). */
+  resource: Record<string, unknown>;
   name: string;
   traceId: string;
   spanId: string;
@@ -41,8 +43,8 @@ async function readBody(request: IncomingMessage): Promise<string> {
 }
 
 /**
- * A small OTLP/HTTP trace receiver (the JSON encoding, what @opentelemetry/exporter-trace-otlp-http
- * sends), standing in for an OpenTelemetry collector in tests.
+ * A small OTLP/HTTP trace receiver, standing in for an OpenTelemetry collector in tests. It reads
+ * the JSON encoding only: services under test run with OTEL_EXPORTER_OTLP_PROTOCOL=http/json.
  */
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
@@ -62,11 +64,13 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }>;
     };
     for (const resourceSpans of payload.resourceSpans ?? []) {
-      const service = String(attributeMap(resourceSpans.resource?.attributes)['service.name'] ?? '');
+      const resource = attributeMap(resourceSpans.resource?.attributes);
+      const service = String(resource['service.name'] ?? '');
       for (const scope of resourceSpans.scopeSpans ?? []) {
         for (const span of scope.spans ?? []) {
           spans.push({
             service,
+            resource,
             name: String(span.name),
             traceId: String(span.traceId),
             spanId: String(span.spanId),

@@ -1,24 +1,8 @@
-// The email worker process. All behaviour lives in startWorker (worker.ts); this file wires it.
-import { runWorkerProcess } from '@otp/delivery';
-import { parseEmailWorkerConfig } from './config.ts';
-import { createEmailSender } from './transports/email-sender.factory.ts';
-import { startWorker } from './worker.ts';
+// The email worker's entry. Tracing starts before the rest of the worker is imported, so the
+// instrumentations patch pg, ioredis and pino as they load (docs/operating.md, traces).
+import { REPOSITORY_ENV_FILE, readEnvironment } from '@otp/runtime/env';
+import { startTracing } from '@otp/runtime/tracing';
 
-await runWorkerProcess({
-  service: 'email-worker',
-  parseConfig: parseEmailWorkerConfig,
-  port: (config) => config.EMAIL_WORKER_PORT,
-  concurrency: (config) => config.EMAIL_CONCURRENCY,
-  describe: (config) => ({
-    providers: config.providers.length === 0 ? 'dev-outbox' : config.providers.map(({ name }) => name).join(','),
-  }),
-  start: (config, common) =>
-    startWorker({
-      ...common,
-      sender: createEmailSender(config, common.log, common.metricsRegistry),
-      appName: config.APP_NAME,
-      catalogue: config.catalogue,
-      concurrency: config.EMAIL_CONCURRENCY,
-      limiter: { max: config.EMAIL_RATE_LIMIT_MAX, duration: config.EMAIL_RATE_LIMIT_DURATION_MS },
-    }),
-});
+const tracing = await startTracing('email-worker', readEnvironment(['.env', REPOSITORY_ENV_FILE]));
+const { runEmailWorker } = await import('./email-worker.process.ts');
+await runEmailWorker(tracing);

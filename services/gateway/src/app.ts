@@ -24,7 +24,6 @@ import { registerErrorHandling } from './http/errors.ts';
 import { gatewayFastifyOptions } from './http/fastify-options.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerRateLimits } from './http/rate-limit.plugin.ts';
-import { registerTracing } from './http/tracing.ts';
 import { PUBLIC_OPERATION_IDS, PUBLIC_SCHEMA_NAMES } from './openapi.names.ts';
 import { healthRoutes } from './ops/health.routes.ts';
 
@@ -61,7 +60,6 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   });
   // Every answer is timed by route pattern; /metrics is served on the ops port (ops/ops.app.ts).
   instrumentHttp(app, deps.metrics.registry);
-  registerTracing(app, deps.tracing);
   const limits = await registerRateLimits(app, deps);
 
   await app.register(healthRoutes, { deps });

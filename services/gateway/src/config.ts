@@ -6,7 +6,6 @@ import {
   LogLevel,
   MAX_CODE_LENGTH,
   MIN_CODE_LENGTH,
-  OtlpEndpoint,
   OtpEnv,
   Port,
   PostgresUrl,
@@ -20,6 +19,7 @@ import {
   refuseDevelopmentDefaults,
   Secret,
   TrustProxy,
+  tracingConfigFields,
   withSecretFiles,
 } from '@otp/domain';
 import { messageConfigFields } from '@otp/messages';
@@ -83,7 +83,7 @@ export const GatewayConfigSchema = Type.Object(
     ),
     OTP_ENV: OtpEnv,
     LOG_LEVEL: LogLevel,
-    OTEL_EXPORTER_OTLP_ENDPOINT: OtlpEndpoint,
+    ...tracingConfigFields,
     DATABASE_URL: PostgresUrl,
     DATABASE_TIMEOUT_MS: Type.Integer({
       minimum: 100,

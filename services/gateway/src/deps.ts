@@ -43,7 +43,7 @@ export interface GatewayDeps {
   log: Logger;
   /** The registry served at /metrics and the counters the routes move. */
   metrics: GatewayMetrics;
-  /** OpenTelemetry spans (a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set). */
+  /** OpenTelemetry, started by main.ts before the rest (disabledTracing unless an OTLP endpoint is set). */
   tracing: Tracing;
   /** Current time; tests may pass their own. */
   clock?: () => Date;

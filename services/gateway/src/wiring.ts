@@ -2,8 +2,8 @@ import { createDb } from '@otp/db';
 import { type Channel, QUEUE_NAMES } from '@otp/domain';
 import type { Catalogue } from '@otp/messages';
 import { catalogueFromConfig } from '@otp/messages';
-import { createProducerRedis, createTracing, type Logger } from '@otp/runtime';
-import { Queue } from 'bullmq';
+import { createProducerRedis, disabledTracing, type Logger, type Tracing } from '@otp/runtime';
+import { Queue, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createPasswordHasher } from './accounts/auth/password.service.ts';
 import { authenticatorFactors } from './accounts/factors/authenticator.verifier.ts';
@@ -32,9 +32,19 @@ export interface RunningGatewayDeps extends GatewayDeps {
   breaker: ConversionBreaker;
 }
 
-export function createDeliveryQueues(redis: Redis, prefix: string, log: Logger): Record<Channel, Queue> {
+/** `telemetry`: BullMQ's spans when tracing (`Tracing.queueTelemetry`), carrying the trace to the job. */
+export function createDeliveryQueues(
+  redis: Redis,
+  prefix: string,
+  log: Logger,
+  telemetry?: Telemetry,
+): Record<Channel, Queue> {
   const make = (channel: Channel) => {
-    const queue = new Queue(QUEUE_NAMES[channel], { connection: redis, prefix });
+    const queue = new Queue(QUEUE_NAMES[channel], {
+      connection: redis,
+      prefix,
+      ...(telemetry === undefined ? {} : { telemetry }),
+    });
     queue.on('error', (error: Error) => log.error({ err: { message: error.message }, queue: channel }, 'queue error'));
     return queue;
   };
@@ -45,12 +55,14 @@ export function createDeliveryQueues(redis: Redis, prefix: string, log: Logger):
  * Creates the clients (Postgres pool, one fail-fast Redis connection shared by the rate limiter
  * and the queue producers) and starts the outbox relay, its reconciler, the purge and the
  * kill switches' reader (after its first read). `catalogue`: main.ts reads it with the config;
- * otherwise (tests) it is read here, before any client exists.
+ * otherwise (tests) it is read here, before any client exists. `tracing`: what main.ts started
+ * (tests: none).
  */
 export async function createGatewayDeps(
   config: GatewayConfig,
   log: Logger,
   catalogue: Catalogue = catalogueFromConfig(config),
+  tracing: Tracing = disabledTracing,
 ): Promise<RunningGatewayDeps> {
   const keys = await createGatewayKeys(config);
   const db = createDb({
@@ -60,7 +72,7 @@ export async function createGatewayDeps(
     connectionTimeoutMs: config.DATABASE_TIMEOUT_MS,
   });
   const redis = createProducerRedis(config.REDIS_URL, log, 'gateway');
-  const queues = createDeliveryQueues(redis, config.QUEUE_PREFIX, log);
+  const queues = createDeliveryQueues(redis, config.QUEUE_PREFIX, log, tracing.queueTelemetry);
   const enqueue = {
     queues,
     jobOptions: {
@@ -136,7 +148,7 @@ export async function createGatewayDeps(
       killSwitches: killSwitches.switches,
       dependencies: () => dependencyChecks({ db, redis }),
     }),
-    tracing: createTracing({ service: 'gateway', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }),
+    tracing,
   };
   const breaker = startConversionBreaker({
     db,

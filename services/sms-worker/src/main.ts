@@ -1,37 +1,8 @@
-// The SMS worker process. All behaviour lives in startWorker (worker.ts); this file wires it.
-import { runWorkerProcess } from '@otp/delivery';
-import { parseSmsWorkerConfig } from './config.ts';
-import { longSmsLocales, type SmsTemplateOptions } from './templates/otp-code.template.ts';
-import { createSmsSender } from './transports/sms-sender.factory.ts';
-import { startWorker } from './worker.ts';
+// The SMS worker's entry. Tracing starts before the rest of the worker is imported, so the
+// instrumentations patch pg, ioredis and pino as they load (docs/operating.md, traces).
+import { REPOSITORY_ENV_FILE, readEnvironment } from '@otp/runtime/env';
+import { startTracing } from '@otp/runtime/tracing';
 
-await runWorkerProcess({
-  service: 'sms-worker',
-  parseConfig: parseSmsWorkerConfig,
-  port: (config) => config.SMS_WORKER_PORT,
-  concurrency: (config) => config.SMS_CONCURRENCY,
-  describe: (config) => ({
-    providers: config.providers.length === 0 ? 'dev-outbox' : config.providers.map(({ name }) => name).join(','),
-  }),
-  start: (config, common) => {
-    const templates: SmsTemplateOptions = {
-      catalogue: config.catalogue,
-      appName: config.APP_NAME,
-      webOtpDomain: config.WEBOTP_DOMAIN,
-      appHash: config.SMS_APP_HASH,
-    };
-    for (const { locale, segments } of longSmsLocales(templates)) {
-      common.log.warn(
-        { locale, segments, file: config.catalogue.file('sms', 'otp-code', locale) },
-        'a code SMS in this locale can take more than one segment (each one is paid): shorten its wording, APP_NAME or WEBOTP_DOMAIN',
-      );
-    }
-    return startWorker({
-      ...common,
-      ...templates,
-      sender: createSmsSender(config, common.log, common.metricsRegistry),
-      concurrency: config.SMS_CONCURRENCY,
-      limiter: { max: config.SMS_RATE_LIMIT_MAX, duration: config.SMS_RATE_LIMIT_DURATION_MS },
-    });
-  },
-});
+const tracing = await startTracing('sms-worker', readEnvironment(['.env', REPOSITORY_ENV_FILE]));
+const { runSmsWorker } = await import('./sms-worker.process.ts');
+await runSmsWorker(tracing);

@@ -9,6 +9,7 @@ import {
   QueuePrefix,
   RedisUrl,
   Secret,
+  tracingConfigFields,
   WEBHOOK_EVENT_NAMES,
   type WebhookEventType,
   webhookEndpointId,
@@ -26,6 +27,7 @@ export const WebhookWorkerConfigSchema = Type.Object(
     QUEUE_PREFIX: QueuePrefix,
     OTP_ENV: OtpEnv,
     LOG_LEVEL: LogLevel,
+    ...tracingConfigFields,
     OPS_HOST: Type.String({
       default: '0.0.0.0',
       minLength: 1,

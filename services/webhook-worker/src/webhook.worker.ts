@@ -7,6 +7,7 @@ import {
   createWorkerRedis,
   type Logger,
   type Registry,
+  type Tracing,
 } from '@otp/runtime';
 import { DelayedError, type Job, type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { WebhookEndpointConfig } from './config.ts';
@@ -25,6 +26,8 @@ export interface WebhookWorkerDeps {
   log: Logger;
   endpoints: readonly WebhookEndpointConfig[];
   metricsRegistry?: Registry;
+  /** BullMQ's telemetry when tracing (default: none): spans for each job added and processed. */
+  tracing?: Tracing;
   concurrency: number;
   timeoutMs: number;
   hostRateLimit: number;
@@ -72,7 +75,8 @@ export function startWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
   // The relay's adds and the limiter fail fast while Redis is away: the relay defers its rows,
   // a delivery fails into its retry.
   const producer = createProducerRedis(deps.redisUrl, log, 'webhooks-relay');
-  const queue = new Queue(WEBHOOK_QUEUE, { connection: producer, prefix: deps.prefix });
+  const telemetry = deps.tracing?.queueTelemetry === undefined ? {} : { telemetry: deps.tracing.queueTelemetry };
+  const queue = new Queue(WEBHOOK_QUEUE, { connection: producer, prefix: deps.prefix, ...telemetry });
   const states = watchEndpointStates({ db: deps.db, log, intervalMs: deps.stateRefreshMs ?? 2000 });
   const limiter = createHostLimiter(producer, { prefix: deps.prefix, perSecond: deps.hostRateLimit });
   const metrics = createWebhookMetrics(deps.metricsRegistry ?? createMetricsRegistry('webhook-worker'), {
@@ -137,6 +141,7 @@ export function startWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
   const worker = new Worker<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, deliver, {
     connection,
     prefix: deps.prefix,
+    ...telemetry,
     autorun: false,
     concurrency: deps.concurrency,
     lockDuration: deps.lockDurationMs ?? 30_000,

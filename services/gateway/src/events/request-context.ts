@@ -1,6 +1,6 @@
+import { activeTraceparent } from '@otp/runtime';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { type GatewayDeps, now } from '../deps.ts';
-import { traceparentFor } from '../http/tracing.ts';
 import type { GatewayMetrics } from '../ops/gateway.metrics.ts';
 import { createNoticeSender, type NoticeSender } from './notice-sender.ts';
 
@@ -9,7 +9,10 @@ export interface RequestContext {
   ip: string;
   userAgent: string | null;
   requestId: string;
-  /** The request's span (W3C trace context) when the gateway traces. */
+  /**
+   * The active span (W3C trace context) when the gateway traces: the outbox row carries it to the
+   * relay, which adds the job in it (see @otp/runtime's trace-context.ts).
+   */
   traceparent?: string | undefined;
   /** The request's logger: its lines carry the request id. */
   log: FastifyBaseLogger;
@@ -30,7 +33,7 @@ export function requestContext(
     // Bounded: the header is client-chosen and lands in a table.
     userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null,
     requestId: request.id,
-    traceparent: traceparentFor(request),
+    traceparent: activeTraceparent(),
     log: request.log,
     metrics: deps.metrics,
     notices: createNoticeSender(deps),

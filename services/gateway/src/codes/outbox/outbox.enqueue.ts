@@ -1,12 +1,15 @@
 import type { DeliveryOutboxRow } from '@otp/db';
 import {
   type Channel,
+  type DeliveryJobData,
   type DeliveryJobOptions,
   deliveryJobOptions,
   isDeliveryJobData,
   isNoticeJobData,
   JOB_NAMES,
+  type NoticeJobData,
 } from '@otp/domain';
+import { withTraceparent } from '@otp/runtime';
 import type { Queue } from 'bullmq';
 
 export interface OutboxEnqueueOptions {
@@ -30,7 +33,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * Adds an outbox row's job to its channel's queue, for the relay (a committed row) and the
  * reconciler (a job Redis lost). Adding twice is harmless: the job id is derived from the
  * challenge and the send number (a notice's from its notification), and BullMQ ignores an id it
- * already has.
+ * already has. The job is added in the trace of the request that wrote the row (its
+ * `traceparent`), so BullMQ's spans, and the worker's, belong to that request's trace.
  */
 export function outboxEnqueuer(options: OutboxEnqueueOptions): (row: DeliveryOutboxRow) => Promise<void> {
   const timeoutMs = options.enqueueTimeoutMs ?? 2000;
@@ -41,6 +45,9 @@ export function outboxEnqueuer(options: OutboxEnqueueOptions): (row: DeliveryOut
     if (!valid) throw new Error('outbox row holds invalid job data');
     const queue = options.queues[row.channel];
     const name = row.kind === 'notice' ? JOB_NAMES.sendNotice : JOB_NAMES.sendCode;
-    await withTimeout(queue.add(name, row.job_data, deliveryJobOptions(row.job_id, options.jobOptions)), timeoutMs);
+    const { traceparent } = row.job_data as DeliveryJobData | NoticeJobData;
+    await withTraceparent(traceparent, () =>
+      withTimeout(queue.add(name, row.job_data, deliveryJobOptions(row.job_id, options.jobOptions)), timeoutMs),
+    );
   };
 }

@@ -7,7 +7,7 @@ import {
   markOutboxDispatched,
   releaseDeferredOutbox,
 } from '@otp/db';
-import type { Logger } from '@otp/runtime';
+import { type Logger, outsideTrace } from '@otp/runtime';
 import { type OutboxEnqueueOptions, outboxEnqueuer } from './outbox.enqueue.ts';
 
 /** While `queuesReady` says false, rows are deferred without a try. */
@@ -86,15 +86,19 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   function nudge(): void {
     if (stopped || queued) return;
     queued = true;
-    chain = chain.then(async () => {
-      queued = false;
-      try {
-        // A full batch means more may be waiting: keep going rather than wait for the timer.
-        if ((await drain()) === batchSize) nudge();
-      } catch (error) {
-        log.warn({ err: { message: (error as Error).message } }, 'outbox drain failed');
-      }
-    });
+    // Outside the nudging request's trace: a drain relays the rows of many requests, and each
+    // row's job is added in its own request's trace (outbox.enqueue.ts).
+    chain = chain.then(() =>
+      outsideTrace(async () => {
+        queued = false;
+        try {
+          // A full batch means more may be waiting: keep going rather than wait for the timer.
+          if ((await drain()) === batchSize) nudge();
+        } catch (error) {
+          log.warn({ err: { message: (error as Error).message } }, 'outbox drain failed');
+        }
+      }),
+    );
   }
 
   function drainOnce(): Promise<number> {

@@ -28,9 +28,8 @@ export function secondFactorMethod(proof: FactorProof): SecondFactorMethod {
   return 'code' in proof ? 'code' : 'recovery_code';
 }
 
-/** The first factor's values, for a method this table knows; an unknown one gives none. */
-export function firstFactorAmr(method: string): string[] {
-  return method in FIRST_FACTOR_AMR ? [...FIRST_FACTOR_AMR[method as FirstFactorMethod]] : [];
+export function firstFactorAmr(method: FirstFactorMethod): string[] {
+  return [...FIRST_FACTOR_AMR[method]];
 }
 
 /**

@@ -13,7 +13,7 @@ import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import type { Tokens, UserView } from '../users/user.schemas.ts';
-import { combineAmr, firstFactorAmr, secondFactorMethod } from './amr.ts';
+import { combineAmr, type FirstFactorMethod, firstFactorAmr, secondFactorMethod } from './amr.ts';
 import { type FactorMethod, type FactorProof, NO_FACTORS } from './factor.port.ts';
 import { startSession } from './session.service.ts';
 import { hashOpaqueToken, newOpaqueToken, verifiedContact } from './tokens.service.ts';
@@ -33,7 +33,7 @@ export interface MfaRequired {
 
 export interface FirstFactor {
   /** How the user proved who they are: `password`, or the channel of a code (`email`, `sms`). */
-  method: string;
+  method: FirstFactorMethod;
   at: Date;
   /**
    * The catalogue locale of the sign-in (a code's challenge, a password sign-in's request): the

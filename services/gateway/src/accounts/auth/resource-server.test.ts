@@ -162,6 +162,11 @@ describe('a rotation that changes the algorithm (EdDSA to ES256)', () => {
         expect(answer.status).toBe(401);
         expect(answer.body.code).toBe('unauthorized');
       }
+      // Well signed, but an amr that is not a list of strings: refused too.
+      const malformed = await new SignJWT({ ...claims(gateway, userId), amr: 'pwd' })
+        .setProtectedHeader({ alg: 'ES256', kid: current.kid, typ: 'at+jwt' })
+        .sign(current.privateKey);
+      expect((await get(gateway.app, '/v1/me', bearer(malformed))).status).toBe(401);
       // The same claims, each key with its own algorithm: accepted (the refusals above are the algorithm's).
       for (const token of [
         await signed(gateway, userId, { alg: 'ES256', kid: current.kid }, current.privateKey),

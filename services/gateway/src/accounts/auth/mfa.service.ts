@@ -65,6 +65,7 @@ export async function completeFirstFactor(
     methods.length === 0
       ? await lockUserForSignInSettingLocale(trx, user.id, locale)
       : await lockUserForSignIn(trx, user.id);
+  // Deleted since it was read (a deletion racing a password sign-in): as an unknown account.
   if (account === undefined) throw new PublicError('invalid_credentials');
   if (account.disabled_at !== null) throw new PublicError('account_disabled');
   const amr = firstFactorAmr(method);

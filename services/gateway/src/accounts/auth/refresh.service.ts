@@ -66,6 +66,7 @@ export async function refreshTokens(deps: GatewayDeps, context: RequestContext, 
     // The disable revokes this session under the same lock; its account is read after the lock,
     // so a rotation that waited for a disable sees it (one that went first is revoked by it).
     const account = await findUserById(trx, session.user_id);
+    // Deleted (its sessions go with it; a rotation that waited for the deletion finds none to sign).
     if (account === undefined) return { refused: 'unknown' };
     if (account.disabled_at !== null) return { refused: 'disabled', userId: session.user_id };
     if (session.revoked_at !== null) return { refused: 'unknown' };

@@ -58,6 +58,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/openid-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Discovery document (issuer, jwks_uri, algorithms)
+         * @description What a resource server needs to verify access tokens: the issuer and where its keys are. Not a full OpenID provider: there is no authorization endpoint and no ID token.
+         */
+        get: operations["getOpenIdConfiguration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/register": {
         parameters: {
             query?: never;
@@ -673,6 +693,22 @@ export interface components {
             methods: ("totp" | "hotp" | "recovery_code")[];
         };
         /**
+         * OpenIdConfiguration
+         * @description OpenID Connect discovery metadata, the part a resource server uses to verify access tokens: this is not an OpenID provider (no authorization endpoint, no ID tokens)
+         */
+        OpenIdConfiguration: {
+            /** @description JWT_ISSUER: the iss of every access token */
+            issuer: string;
+            /** @description Absolute URL of the JWKS (/.well-known/jwks.json) */
+            jwks_uri: string;
+            /** @description Algorithms of the published keys (the signing key first); this issuer signs access tokens only */
+            id_token_signing_alg_values_supported: string[];
+            /** @description public: sub is the account id, the same for every application */
+            subject_types_supported: "public"[];
+            /** @description Claims access tokens may carry */
+            claims_supported: string[];
+        };
+        /**
          * Problem
          * @description Problem details (RFC 9457)
          */
@@ -757,7 +793,7 @@ export interface components {
         };
         /** Tokens */
         Tokens: {
-            /** @description EdDSA-signed JWT (typ at+jwt); verify with /.well-known/jwks.json */
+            /** @description Signed JWT (typ at+jwt; EdDSA, ES256 or RS256 as the server is configured): verify it with the keys of /.well-known/jwks.json (docs/tokens.md) */
             accessToken: string;
             /** @description Opaque; stored only as a hash */
             refreshToken: string;
@@ -918,15 +954,90 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        keys: {
-                            kty: string;
+                        /** @description The signing key first, then the previous one during a rotation */
+                        keys: ({
+                            /** @enum {string} */
+                            kty: "OKP";
                             crv: string;
                             x: string;
+                            /** @description The key's JWK thumbprint (RFC 7638, SHA-256): the kid of its tokens */
                             kid: string;
-                            alg: string;
-                            use: string;
-                        }[];
+                            /** @enum {string} */
+                            alg: "EdDSA";
+                            /**
+                             * @description The key signs (access tokens)
+                             * @enum {string}
+                             */
+                            use: "sig";
+                        } | {
+                            /** @enum {string} */
+                            kty: "EC";
+                            crv: string;
+                            x: string;
+                            y: string;
+                            /** @description The key's JWK thumbprint (RFC 7638, SHA-256): the kid of its tokens */
+                            kid: string;
+                            /** @enum {string} */
+                            alg: "ES256";
+                            /**
+                             * @description The key signs (access tokens)
+                             * @enum {string}
+                             */
+                            use: "sig";
+                        } | {
+                            /** @enum {string} */
+                            kty: "RSA";
+                            n: string;
+                            e: string;
+                            /** @description The key's JWK thumbprint (RFC 7638, SHA-256): the kid of its tokens */
+                            kid: string;
+                            /** @enum {string} */
+                            alg: "RS256";
+                            /**
+                             * @description The key signs (access tokens)
+                             * @enum {string}
+                             */
+                            use: "sig";
+                        })[];
                     };
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Dependency unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOpenIdConfiguration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenID Connect discovery metadata, the part a resource server uses to verify access tokens: this is not an OpenID provider (no authorization endpoint, no ID tokens) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenIdConfiguration"];
                 };
             };
             /** @description Internal error */

@@ -175,6 +175,11 @@ export interface SessionTable {
   expires_at: ColumnType<Date, Date, Date>;
   /** When the user last proved a factor (a password, a code); a refresh never moves it. */
   auth_time: ColumnType<Date, Date, Date>;
+  /**
+   * RFC 8176 values of how the sign-in was proved (`["pwd", "otp", "mfa"]`), carried by every
+   * access token of the session; null for sessions from before tokens had amr (their tokens carry none).
+   */
+  amr: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
   user_agent: string | null;
   /** The client's IPv6 /64 (its start address) or IPv4 address; NULL for sessions from before this table. */
   client_network: string | null;
@@ -193,6 +198,8 @@ export interface MfaTokenTable {
   consumed_at: Timestamp | null;
   /** The catalogue locale of the first step, the account's language once the MFA step completes; null: none recorded. */
   locale: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The first factor's RFC 8176 values, to which the MFA step adds the second's; null: none recorded. */
+  amr: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
   created_at: CreatedAt;
 }
 

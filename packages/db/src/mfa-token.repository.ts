@@ -10,6 +10,8 @@ export interface NewMfaToken {
   expiresAt: Date;
   /** The first step's catalogue locale, for the account once the second step completes. */
   locale: string;
+  /** The first factor's amr values (RFC 8176), completed by the MFA step. */
+  amr: string[];
 }
 
 export async function insertMfaToken(db: Db, token: NewMfaToken): Promise<void> {
@@ -21,6 +23,7 @@ export async function insertMfaToken(db: Db, token: NewMfaToken): Promise<void> 
       max_attempts: token.maxAttempts,
       expires_at: token.expiresAt,
       locale: token.locale,
+      amr: token.amr,
     })
     .execute();
 }

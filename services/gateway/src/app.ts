@@ -63,7 +63,12 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const limits = await registerRateLimits(app, deps);
 
   await app.register(healthRoutes, { deps });
-  await app.register(jwksRoutes, { verifying: deps.keys.verifying });
+  await app.register(jwksRoutes, {
+    verifying: deps.keys.verifying,
+    issuer: config.JWT_ISSUER,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    includeContactClaims: config.JWT_INCLUDE_CONTACT_CLAIMS,
+  });
   await app.register(authRoutes, { prefix: '/v1', deps, limits });
   await app.register(challengeRoutes, {
     prefix: '/v1',

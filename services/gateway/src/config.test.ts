@@ -6,9 +6,10 @@ import { catalogueFromConfig } from '@otp/messages';
 import { createLogger } from '@otp/runtime';
 import { testKeyRing, testSecret } from '@otp/testkit';
 import { describe, expect, it } from 'vitest';
+import { JWT_ALGORITHMS } from './accounts/auth/signing-key.ts';
 import { parseGatewayConfig } from './config.ts';
 import { generateAdminKey, generateServerKey, hashKey } from './http/bearer-keys.ts';
-import { ed25519Pem } from './testing/gateway.harness.ts';
+import { ed25519Pem, publicKeyPem, signingKeyPem } from './testing/gateway.harness.ts';
 import { useTestTemplatesDir } from './testing/messages.ts';
 import { createGatewayDeps } from './wiring.ts';
 
@@ -162,13 +163,53 @@ describe('gateway configuration', () => {
     expect(problemsOf({ ...required(), DATABASE_URL: 'mysql://x' }).join('\n')).toMatch(/DATABASE_URL/);
   });
 
-  it('refuses Argon2id costs under OWASP minimum and a previous key that is not an Ed25519 public key', () => {
+  it('refuses Argon2id costs under OWASP minimum and a previous key that is not a public key', () => {
     expect(problemsOf({ ...required(), PASSWORD_MEMORY_KIB: '4096' }).join('\n')).toMatch(/PASSWORD_MEMORY_KIB/);
     expect(problemsOf({ ...required(), PASSWORD_TIME_COST: '1' }).join('\n')).toMatch(/PASSWORD_TIME_COST/);
     const privatePem = ed25519Pem();
     const problems = problemsOf({ ...required(), JWT_PREVIOUS_PUBLIC_KEY: privatePem }).join('\n');
     expect(problems).toMatch(/JWT_PREVIOUS_PUBLIC_KEY/);
     expect(problems).not.toContain(privatePem.split('\n')[1] as string);
+  });
+
+  it('stops on a signing key of another kind than JWT_ALGORITHM, naming JWT_PRIVATE_KEY and never the key', () => {
+    const pems = { EdDSA: signingKeyPem('EdDSA'), ES256: signingKeyPem('ES256'), RS256: signingKeyPem('RS256') };
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
+    const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
+    for (const alg of JWT_ALGORITHMS) {
+      expect(parseGatewayConfig({ ...required(), JWT_ALGORITHM: alg, JWT_PRIVATE_KEY: pems[alg] }).JWT_ALGORITHM).toBe(
+        alg,
+      );
+      for (const pem of [...Object.values(pems).filter((other) => other !== pems[alg]), p384, rsa1024]) {
+        const problems = problemsOf({ ...required(), JWT_ALGORITHM: alg, JWT_PRIVATE_KEY: pem });
+        expect(problems.map((problem) => problem.split(':')[0])).toEqual(['JWT_PRIVATE_KEY']);
+        expect(problems.join('\n')).not.toContain(pem.split('\n')[1] as string);
+      }
+    }
+    // EdDSA is the default: an EC key alone is refused, as before JWT_ALGORITHM existed.
+    expect(problemsOf({ ...required(), JWT_PRIVATE_KEY: pems.ES256 }).join('\n')).toMatch(/JWT_PRIVATE_KEY.*EdDSA/);
+    expect(problemsOf({ ...required(), JWT_ALGORITHM: 'HS256' }).join('\n')).toMatch(/JWT_ALGORITHM/);
+  });
+
+  it('takes a previous key of any of the three kinds, and refuses another (P-384, RSA under 2048 bits)', () => {
+    for (const alg of JWT_ALGORITHMS) {
+      const previous = publicKeyPem(signingKeyPem(alg));
+      expect(() => parseGatewayConfig({ ...required(), JWT_PREVIOUS_PUBLIC_KEY: previous })).not.toThrow();
+    }
+    for (const pair of [
+      generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+      generateKeyPairSync('rsa', { modulusLength: 1024 }),
+      generateKeyPairSync('ed448'),
+    ]) {
+      const previous = pair.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+      const problems = problemsOf({ ...required(), JWT_PREVIOUS_PUBLIC_KEY: previous });
+      expect(problems.map((problem) => problem.split(':')[0])).toEqual(['JWT_PREVIOUS_PUBLIC_KEY']);
+      expect(problems.join('\n')).not.toContain(previous.split('\n')[1] as string);
+    }
   });
 
   it('keeps the drain period of a rolling restart inside the shutdown deadline', () => {

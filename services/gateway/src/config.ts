@@ -24,7 +24,7 @@ import {
 } from '@otp/domain';
 import { messageConfigFields } from '@otp/messages';
 import Type, { type Static } from 'typebox';
-import { parsePublicKeyPem, parseSigningKeyPem } from './accounts/auth/signing-key.ts';
+import { JWT_ALGORITHMS, parsePublicKeyPem, parseSigningKeyPem } from './accounts/auth/signing-key.ts';
 import { type KeyEntry, parseKeyEntries } from './http/bearer-keys.ts';
 import { CONNECTION_CLOSE_WAIT_MS } from './http/drain.ts';
 import { parseCodeHmacKey } from './keys.ts';
@@ -130,19 +130,39 @@ export const GatewayConfigSchema = Type.Object(
       description:
         'Consecutive failed factor codes per account after which TOTP/HOTP codes are refused until a recovery code is used (NIST SP 800-63B: at most 100)',
     }),
+    JWT_ALGORITHM: Type.Enum([...JWT_ALGORITHMS], {
+      default: 'EdDSA',
+      description:
+        'Algorithm that signs access tokens: EdDSA (Ed25519), ES256 (EC P-256) or RS256 (RSA); JWT_PRIVATE_KEY must be ' +
+        'a key of that kind (docs/tokens.md)',
+    }),
     JWT_PRIVATE_KEY: Secret(
       Type.String({
         minLength: 1,
-        description: 'PKCS#8 PEM of the Ed25519 key that signs access tokens; literal \\n sequences are accepted',
+        description:
+          'PKCS#8 PEM of the key that signs access tokens: Ed25519 for EdDSA, EC P-256 for ES256, RSA of at least 2048 ' +
+          'bits for RS256; literal \\n sequences are accepted',
       }),
     ),
     JWT_PREVIOUS_PUBLIC_KEY: Type.String({
       default: '',
       description:
-        'SPKI PEM of the previous signing key, published in the JWKS and still accepted, so rotating ' +
-        'JWT_PRIVATE_KEY signs nobody out; empty: none',
+        'SPKI PEM of the previous signing key (Ed25519, EC P-256 or RSA: its algorithm is its own), published in the ' +
+        'JWKS and still accepted, so rotating JWT_PRIVATE_KEY, or JWT_ALGORITHM with it, signs nobody out; empty: none',
     }),
-    JWT_ISSUER: Type.String({ default: 'http://localhost:3000', minLength: 1, description: 'iss of access tokens' }),
+    JWT_ISSUER: Type.String({
+      default: 'http://localhost:3000',
+      minLength: 1,
+      description:
+        "iss of access tokens; the gateway's public origin (and path prefix, if any), e.g. https://otp.example.com: " +
+        'the discovery document builds jwks_uri on it',
+    }),
+    JWT_INCLUDE_CONTACT_CLAIMS: Type.Boolean({
+      default: false,
+      description:
+        'Whether access tokens carry the verified email (email, email_verified) and phone (phone_number, ' +
+        'phone_number_verified) of the account; unverified addresses never go in a token',
+    }),
     JWT_AUDIENCE: Type.String({ default: 'otp', minLength: 1, description: 'aud of access tokens' }),
     ACCESS_TOKEN_TTL_SECONDS: Seconds(900, 'Lifetime of an access token'),
     REAUTH_MAX_AGE_SECONDS: Seconds(
@@ -437,7 +457,7 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Gat
     ['CODE_HMAC_KEY', () => parseCodeHmacKey(config.CODE_HMAC_KEY)],
     ['ENVELOPE_KEYS', () => parseKeyRing(config.ENVELOPE_KEYS)],
     ['FACTOR_KEYS', () => parseKeyRing(config.FACTOR_KEYS)],
-    ['JWT_PRIVATE_KEY', () => parseSigningKeyPem(config.JWT_PRIVATE_KEY)],
+    ['JWT_PRIVATE_KEY', () => parseSigningKeyPem(config.JWT_PRIVATE_KEY, config.JWT_ALGORITHM)],
     ['ADMIN_API_KEYS', () => parseKeyEntries(config.ADMIN_API_KEYS)],
     ['API_KEYS', () => checkServerKeys(config)],
   ];

@@ -1,5 +1,13 @@
 // The gateway's package entry: what other packages, scripts and tests may use of it.
+export {
+  combineAmr,
+  FIRST_FACTOR_AMR,
+  type FirstFactorMethod,
+  SECOND_FACTOR_AMR,
+  type SecondFactorMethod,
+} from './accounts/auth/amr.ts';
 export { createPasswordHasher, type PasswordHasher } from './accounts/auth/password.service.ts';
+export { JWT_ALGORITHMS, type JwtAlgorithm } from './accounts/auth/signing-key.ts';
 export { buildAdminApp } from './admin/admin.app.ts';
 export { buildApp } from './app.ts';
 export {

@@ -3,6 +3,7 @@ import { type KeyRing, parseKeyRing } from '@otp/domain';
 import {
   createSigningKey,
   createVerifyingKey,
+  type JwtAlgorithm,
   parsePublicKeyPem,
   type SigningKey,
   type VerifyingKey,
@@ -18,7 +19,10 @@ export interface GatewayKeys {
   readonly factorSecrets: KeyRing;
   /** Signs access tokens. */
   readonly signing: SigningKey;
-  /** Every key that verifies access tokens: the signing key first, then the previous one if any. */
+  /**
+   * Every key that verifies access tokens: the signing key first, then the previous one if any,
+   * each with its own algorithm (a rotation may change it).
+   */
   readonly verifying: readonly VerifyingKey[];
 }
 
@@ -37,12 +41,13 @@ export interface KeySettings {
   CODE_HMAC_KEY: string;
   ENVELOPE_KEYS: string;
   FACTOR_KEYS: string;
+  JWT_ALGORITHM: JwtAlgorithm;
   JWT_PRIVATE_KEY: string;
   JWT_PREVIOUS_PUBLIC_KEY: string;
 }
 
 export async function createGatewayKeys(config: KeySettings): Promise<GatewayKeys> {
-  const signing = await createSigningKey(config.JWT_PRIVATE_KEY);
+  const signing = await createSigningKey(config.JWT_PRIVATE_KEY, config.JWT_ALGORITHM);
   const previous =
     config.JWT_PREVIOUS_PUBLIC_KEY.trim() === ''
       ? []

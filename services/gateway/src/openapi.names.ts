@@ -1,6 +1,7 @@
 import type { TSchema } from 'typebox';
 import { MfaRequired } from './accounts/auth/auth.schemas.ts';
 import { Verified } from './accounts/auth/challenge-purposes.ts';
+import { OpenIdConfiguration } from './accounts/auth/jwks.routes.ts';
 import { HotpEnrolment, TotpEnrolment } from './accounts/factors/factors.schemas.ts';
 import { SessionList, SessionView } from './accounts/me/sessions.schemas.ts';
 import { MeView, ProfileBody, Tokens, TokensAndUser, UserView } from './accounts/users/user.schemas.ts';
@@ -18,6 +19,7 @@ import { Problem } from './http/schemas.ts';
 
 export const PUBLIC_OPERATION_IDS: Readonly<Record<string, string>> = {
   'GET /.well-known/jwks.json': 'getJwks',
+  'GET /.well-known/openid-configuration': 'getOpenIdConfiguration',
   'GET /health/live': 'getLiveness',
   'GET /health/ready': 'getReadiness',
   'POST /v1/otp/challenges': 'requestChallenge',
@@ -70,4 +72,5 @@ export const PUBLIC_SCHEMA_NAMES: Readonly<Record<string, TSchema>> = {
   SessionList,
   TotpEnrolment,
   HotpEnrolment,
+  OpenIdConfiguration,
 };

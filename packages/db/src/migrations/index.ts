@@ -16,6 +16,7 @@ import * as accountDisabled from './2026_12_07_0002_account_disabled.ts';
 import * as messageLocales from './2026_12_08_0001_message_locales.ts';
 import * as mfaTokenLocale from './2026_12_08_0002_mfa_token_locale.ts';
 import * as eventOutbox from './2026_12_09_0001_event_outbox.ts';
+import * as sessionAmr from './2026_12_10_0001_session_amr.ts';
 import * as challengeApiKey from './2026_12_10_0002_challenge_api_key.ts';
 
 /** Every migration, by name; names sort in the order they run. Add new ones at the end. */
@@ -37,5 +38,6 @@ export const migrations: Record<string, Migration> = {
   '2026_12_08_0001_message_locales': messageLocales,
   '2026_12_08_0002_mfa_token_locale': mfaTokenLocale,
   '2026_12_09_0001_event_outbox': eventOutbox,
+  '2026_12_10_0001_session_amr': sessionAmr,
   '2026_12_10_0002_challenge_api_key': challengeApiKey,
 };

@@ -22,6 +22,7 @@ describe('the API description', () => {
     expect(routes.sort()).toEqual(
       [
         'GET /.well-known/jwks.json',
+        'GET /.well-known/openid-configuration',
         'GET /health/live',
         'GET /health/ready',
         'GET /v1/me',

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { type Channel, type KeyRing, parseKeyRing } from '@otp/domain';
 import { createLogger, type Logger } from '@otp/runtime';
@@ -7,6 +7,7 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import type { FactorVerifier } from '../accounts/auth/factor.port.ts';
+import type { JwtAlgorithm } from '../accounts/auth/signing-key.ts';
 import { buildAdminApp } from '../admin/admin.app.ts';
 import { buildApp } from '../app.ts';
 import { type GatewayConfig, parseGatewayConfig } from '../config.ts';
@@ -43,10 +44,28 @@ export interface TestGatewayOptions {
   waitForRedis?: boolean;
   /** Second factors for the MFA step (the test factor hook until real factors exist). */
   factors?: FactorVerifier;
+  /** Listen on this port of 127.0.0.1 too, for clients that speak HTTP (`close()` closes it). */
+  listenPort?: number;
 }
 
 export function ed25519Pem(): string {
   return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+}
+
+/** A fresh PKCS#8 PEM private key for JWT_ALGORITHM `alg` (Ed25519, EC P-256, RSA 2048). */
+export function signingKeyPem(alg: JwtAlgorithm): string {
+  const pair =
+    alg === 'EdDSA'
+      ? generateKeyPairSync('ed25519')
+      : alg === 'ES256'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+}
+
+/** The SPKI PEM public half of a private key PEM: what JWT_PREVIOUS_PUBLIC_KEY takes after a rotation. */
+export function publicKeyPem(privatePem: string): string {
+  return createPublicKey(privatePem).export({ format: 'pem', type: 'spki' }).toString();
 }
 
 /** The admin API key every test gateway accepts unless its env sets ADMIN_API_KEYS (named test-operator). */
@@ -90,6 +109,7 @@ export async function startTestGateway(database: TestDatabase, options: TestGate
   const app = await buildApp(deps);
   const admin = await buildAdminApp(deps);
   const ops = await buildOpsApp(deps);
+  if (options.listenPort !== undefined) await app.listen({ host: '127.0.0.1', port: options.listenPort });
   const inspectRedis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
   const inspect = createDeliveryQueues(inspectRedis, config.QUEUE_PREFIX, log);
   return {

@@ -15,6 +15,7 @@ export * from './factors.ts';
 export * from './flows.ts';
 export * from './gateway.fixture.ts';
 export * from './gateway.harness.ts';
+export * from './listening-gateway.ts';
 export * from './messages.ts';
 export * from './personal-data.ts';
 export * from './test-factors.ts';

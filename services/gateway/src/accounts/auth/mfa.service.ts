@@ -13,9 +13,10 @@ import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import type { Tokens, UserView } from '../users/user.schemas.ts';
+import { combineAmr, type FirstFactorMethod, firstFactorAmr, secondFactorMethod } from './amr.ts';
 import { type FactorMethod, type FactorProof, NO_FACTORS } from './factor.port.ts';
 import { startSession } from './session.service.ts';
-import { hashOpaqueToken, newOpaqueToken } from './tokens.service.ts';
+import { hashOpaqueToken, newOpaqueToken, verifiedContact } from './tokens.service.ts';
 
 export interface SignedIn {
   outcome: 'signed_in';
@@ -32,7 +33,7 @@ export interface MfaRequired {
 
 export interface FirstFactor {
   /** How the user proved who they are: `password`, or the channel of a code (`email`, `sms`). */
-  method: string;
+  method: FirstFactorMethod;
   at: Date;
   /**
    * The catalogue locale of the sign-in (a code's challenge, a password sign-in's request): the
@@ -64,9 +65,13 @@ export async function completeFirstFactor(
     methods.length === 0
       ? await lockUserForSignInSettingLocale(trx, user.id, locale)
       : await lockUserForSignIn(trx, user.id);
-  if (account?.disabled_at != null) throw new PublicError('account_disabled');
+  // Deleted since it was read (a deletion racing a password sign-in): as an unknown account.
+  if (account === undefined) throw new PublicError('invalid_credentials');
+  if (account.disabled_at !== null) throw new PublicError('account_disabled');
+  const amr = firstFactorAmr(method);
   if (methods.length === 0) {
-    const { sessionId, tokens } = await startSession(trx, deps, context, user.id, at);
+    const proof = { userId: user.id, amr, contact: verifiedContact(account) };
+    const { sessionId, tokens } = await startSession(trx, deps, context, proof, at);
     await recordEvent(trx, context, 'sign_in.succeeded', { userId: user.id, details: { method, sessionId } });
     return { outcome: 'signed_in', user, tokens };
   }
@@ -78,6 +83,8 @@ export async function completeFirstFactor(
     expiresAt: new Date(at.getTime() + deps.config.MFA_TOKEN_TTL_SECONDS * 1000),
     // The MFA request names no language: the sign-in's is the first step's, carried on the token.
     locale,
+    // The MFA step adds the second factor's values to these (amr.ts).
+    amr,
   });
   await recordEvent(trx, context, 'mfa.required', { userId: user.id, details: { method, methods } });
   return { outcome: 'mfa_required', mfaRequired: true, mfaToken, methods };
@@ -99,7 +106,7 @@ export async function completeMfa(
   const at = now(deps);
   const counted = await countMfaAttempt(deps.db, tokenHash, at);
   if (counted === undefined) throw new PublicError('invalid_mfa_token');
-  const method = 'code' in proof ? 'code' : 'recovery_code';
+  const method = secondFactorMethod(proof);
   const factors = deps.factors ?? NO_FACTORS;
   if (!(await factors.verify(deps.db, counted.user_id, proof, context))) {
     const attemptsRemaining = Math.max(0, counted.max_attempts - counted.attempt_count);
@@ -120,7 +127,8 @@ export async function completeMfa(
     if (user === undefined) throw new PublicError('invalid_mfa_token');
     // The token stays spent: the step cannot be tried again once the account is enabled.
     if (user.disabled_at !== null) return undefined;
-    const { sessionId, tokens } = await startSession(trx, deps, context, user.id, at);
+    const signIn = { userId: user.id, amr: combineAmr(counted.amr, method), contact: verifiedContact(user) };
+    const { sessionId, tokens } = await startSession(trx, deps, context, signIn, at);
     await recordEvent(trx, context, 'sign_in.succeeded', {
       userId: user.id,
       details: { method: 'mfa', factor: method, sessionId },

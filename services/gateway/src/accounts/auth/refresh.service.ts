@@ -17,7 +17,7 @@ import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import type { Tokens } from '../users/user.schemas.ts';
-import { hashRefreshToken, issueTokensInSession, tokenSettings } from './tokens.service.ts';
+import { hashRefreshToken, issueTokensInSession, tokenSettings, verifiedContact } from './tokens.service.ts';
 
 /** The token's session, locked; a family the previous release wrote without one is adopted first. */
 async function lockFamilySession(trx: Kysely<Database>, token: RefreshToken): Promise<Session | undefined> {
@@ -36,7 +36,8 @@ type Rotation = { tokens: Tokens } | { refused: 'unknown' | 'reused' | 'disabled
  * retired by a rotation is a replay (a stolen copy, or a client bug): the session and every token
  * of it are revoked in that transaction, the owner gets a notice, and the answer is 401. Since a
  * revocation takes the same lock, a rotation in flight cannot leave a live successor behind it.
- * The new access token keeps the session's `auth_time`: refreshing never counts as signing in.
+ * The new access token keeps the session's `auth_time` and `amr`: refreshing never counts as
+ * signing in.
  */
 export async function refreshTokens(deps: GatewayDeps, context: RequestContext, refreshToken: string): Promise<Tokens> {
   const tokenHash = hashRefreshToken(refreshToken);
@@ -65,7 +66,9 @@ export async function refreshTokens(deps: GatewayDeps, context: RequestContext, 
     // The disable revokes this session under the same lock; its account is read after the lock,
     // so a rotation that waited for a disable sees it (one that went first is revoked by it).
     const account = await findUserById(trx, session.user_id);
-    if (account?.disabled_at != null) return { refused: 'disabled', userId: session.user_id };
+    // Deleted (its sessions go with it; a rotation that waited for the deletion finds none to sign).
+    if (account === undefined) return { refused: 'unknown' };
+    if (account.disabled_at !== null) return { refused: 'disabled', userId: session.user_id };
     if (session.revoked_at !== null) return { refused: 'unknown' };
     const successorId = randomUUID();
     if ((await retireRefreshToken(trx, tokenHash, successorId, at)) === undefined) return { refused: 'unknown' };
@@ -75,6 +78,10 @@ export async function refreshTokens(deps: GatewayDeps, context: RequestContext, 
       userId: session.user_id,
       expiresAt: session.expires_at,
       authTime: session.auth_time,
+      // The sign-in's amr (none for a session from before tokens carried it), and the account's
+      // verified addresses as they are now, from the row read above: no extra statement.
+      amr: session.amr,
+      contact: verifiedContact(account),
     };
     return { tokens: await issueTokensInSession(trx, tokenSettings(deps), position, at, successorId) };
   });

@@ -5,7 +5,7 @@ import { recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import { clientNetwork } from '../../http/client-network.ts';
 import type { Tokens } from '../users/user.schemas.ts';
-import { issueTokensInSession, tokenSettings } from './tokens.service.ts';
+import { issueTokensInSession, tokenSettings, type VerifiedContact } from './tokens.service.ts';
 
 /** How long a device (user agent and network) stays known to an account after its last use. */
 export const KNOWN_DEVICE_DAYS = 90;
@@ -15,9 +15,19 @@ export interface StartedSession {
   tokens: Tokens;
 }
 
+/** Who signed in, and how. */
+export interface SignInProof {
+  userId: string;
+  /** RFC 8176 values of every factor proved (amr.ts), kept on the session for its refreshes. */
+  amr: string[];
+  /** The account's verified addresses, read under the sign-in's lock (the optional contact claims). */
+  contact: VerifiedContact;
+}
+
 /**
  * A new sign-in, once the user has proved who they are (a password and any second factor, or a
- * code): a session row, its first refresh token and an access token whose `auth_time` is now.
+ * code): a session row, its first refresh token and an access token whose `auth_time` is now and
+ * whose `amr` says how the user proved it.
  * Call inside the transaction that proves it.
  *
  * A sign-in from a device (user agent and client /64) the account has not used in 90 days records
@@ -29,9 +39,10 @@ export async function startSession(
   trx: Kysely<Database>,
   deps: GatewayDeps,
   context: RequestContext,
-  userId: string,
+  proof: SignInProof,
   at: Date,
 ): Promise<StartedSession> {
+  const { userId, amr, contact } = proof;
   const settings = tokenSettings(deps);
   const device = { userAgent: context.userAgent, clientNetwork: clientNetwork(context.ip) };
   const since = new Date(at.getTime() - KNOWN_DEVICE_DAYS * 86_400_000);
@@ -44,12 +55,14 @@ export async function startSession(
     last_used_at: at,
     expires_at: expiresAt,
     auth_time: at,
+    amr,
     user_agent: device.userAgent,
     client_network: device.clientNetwork,
   });
   if (history.signedInBefore && !history.seenRecently && !history.unknownRecently) {
     await recordEvent(trx, context, 'sign_in.new_device', { userId, details: { sessionId } });
   }
-  const tokens = await issueTokensInSession(trx, settings, { sessionId, userId, expiresAt, authTime: at }, at);
+  const position = { sessionId, userId, expiresAt, authTime: at, amr, contact };
+  const tokens = await issueTokensInSession(trx, settings, position, at);
   return { sessionId, tokens };
 }

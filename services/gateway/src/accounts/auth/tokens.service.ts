@@ -16,6 +16,8 @@ export interface TokenSettings {
   familyTtlSeconds: number;
   /** A refresh token not used for this long expires. */
   idleTtlSeconds: number;
+  /** JWT_INCLUDE_CONTACT_CLAIMS: access tokens carry the account's verified email and phone. */
+  includeContactClaims: boolean;
 }
 
 export function tokenSettings(deps: GatewayDeps): TokenSettings {
@@ -27,6 +29,7 @@ export function tokenSettings(deps: GatewayDeps): TokenSettings {
     accessTtlSeconds: deps.config.ACCESS_TOKEN_TTL_SECONDS,
     familyTtlSeconds: deps.config.REFRESH_TOKEN_TTL_SECONDS,
     idleTtlSeconds: deps.config.REFRESH_TOKEN_IDLE_SECONDS,
+    includeContactClaims: deps.config.JWT_INCLUDE_CONTACT_CLAIMS,
   };
 }
 
@@ -41,17 +44,57 @@ export interface AccessClaims {
   sessionId: string | null;
   /** `auth_time`: when the user last proved a factor; a refresh carries it over unchanged. */
   authTime: Date | null;
+  /**
+   * `amr` (RFC 8176, accounts/auth/amr.ts): how that sign-in was proved; a refresh carries it
+   * over unchanged. Null for a token without it (a session from before tokens carried amr).
+   */
+  amr: readonly string[] | null;
+}
+
+/** The account's verified addresses: what the optional contact claims may say. */
+export interface VerifiedContact {
+  email: string | null;
+  phone: string | null;
+}
+
+/** An account row's verified addresses; an unverified one is never put in a token. */
+export function verifiedContact(user: {
+  email: string | null;
+  email_verified_at: Date | null;
+  phone: string | null;
+  phone_verified_at: Date | null;
+}): VerifiedContact {
+  return {
+    email: user.email_verified_at === null ? null : user.email,
+    phone: user.phone_verified_at === null ? null : user.phone,
+  };
+}
+
+/** OIDC's standard claims for the verified addresses, when JWT_INCLUDE_CONTACT_CLAIMS is on. */
+function contactClaims(settings: TokenSettings, contact: VerifiedContact | null): Record<string, unknown> {
+  if (!settings.includeContactClaims || contact === null) return {};
+  return {
+    ...(contact.email === null ? {} : { email: contact.email, email_verified: true }),
+    ...(contact.phone === null ? {} : { phone_number: contact.phone, phone_number_verified: true }),
+  };
 }
 
 const seconds = (at: Date) => Math.floor(at.getTime() / 1000);
 
-export async function signAccessToken(settings: TokenSettings, claims: AccessClaims, now: Date): Promise<string> {
+export async function signAccessToken(
+  settings: TokenSettings,
+  claims: AccessClaims,
+  now: Date,
+  contact: VerifiedContact | null = null,
+): Promise<string> {
   const issuedAt = seconds(now);
   return new SignJWT({
     ...(claims.sessionId === null ? {} : { sid: claims.sessionId }),
     ...(claims.authTime === null ? {} : { auth_time: seconds(claims.authTime) }),
+    ...(claims.amr === null ? {} : { amr: [...claims.amr] }),
+    ...contactClaims(settings, contact),
   })
-    .setProtectedHeader({ alg: 'EdDSA', typ: ACCESS_TOKEN_TYP, kid: settings.signing.kid })
+    .setProtectedHeader({ alg: settings.signing.alg, typ: ACCESS_TOKEN_TYP, kid: settings.signing.kid })
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
     .setSubject(claims.userId)
@@ -63,29 +106,33 @@ export async function signAccessToken(settings: TokenSettings, claims: AccessCla
 
 /**
  * The claims of a valid access token; throws (any jose error) otherwise. The key is chosen by
- * `kid` among the current and previous keys only, and the algorithm allowlist is EdDSA alone, so
- * `alg: none`, HMAC-with-the-public-key and tokens of unknown keys all fail.
+ * `kid` among the current and previous keys only, and the algorithm allowlist is that key's own
+ * algorithm alone, so `alg: none`, HMAC-with-the-public-key, RS/ES confusion and tokens of
+ * unknown keys all fail.
  */
 export async function verifyAccessToken(settings: TokenSettings, token: string): Promise<AccessClaims> {
   const { kid } = decodeProtectedHeader(token);
   const key = settings.verifying.find((candidate) => candidate.kid === kid);
   if (key === undefined) throw new Error('access token signed by an unknown key');
   const { payload } = await jwtVerify(token, key.publicKey, {
-    algorithms: ['EdDSA'],
+    algorithms: [key.alg],
     issuer: settings.issuer,
     audience: settings.audience,
     typ: ACCESS_TOKEN_TYP,
     requiredClaims: ['sub', 'exp', 'iat', 'jti'],
   });
   if (typeof payload.sub !== 'string') throw new Error('access token without subject');
-  const { sid, auth_time: authTime } = payload;
+  const { sid, auth_time: authTime, amr } = payload;
   if (sid !== undefined && typeof sid !== 'string') throw new Error('access token with a malformed sid');
   if (authTime !== undefined && typeof authTime !== 'number')
     throw new Error('access token with a malformed auth_time');
+  if (amr !== undefined && !(Array.isArray(amr) && amr.every((value) => typeof value === 'string')))
+    throw new Error('access token with a malformed amr');
   return {
     userId: payload.sub,
     sessionId: sid ?? null,
     authTime: authTime === undefined ? null : new Date(authTime * 1000),
+    amr: amr === undefined ? null : (amr as string[]),
   };
 }
 
@@ -108,11 +155,15 @@ export interface SessionPosition {
   /** The session's absolute end. */
   expiresAt: Date;
   authTime: Date;
+  /** The sign-in's amr; null for a session from before tokens carried it (no amr claim). */
+  amr: readonly string[] | null;
+  /** The account's verified addresses now (the contact claims, when they are on). */
+  contact: VerifiedContact;
 }
 
 /**
- * Stores a new refresh token of a session and signs an access token carrying the session's id
- * and auth_time. Its idle deadline is `idleTtlSeconds` from now, never past the session's end.
+ * Stores a new refresh token of a session and signs an access token carrying the session's id,
+ * auth_time and amr (and, with JWT_INCLUDE_CONTACT_CLAIMS, the account's verified addresses). Its idle deadline is `idleTtlSeconds` from now, never past the session's end.
  */
 export async function issueTokensInSession(
   db: Kysely<Database>,
@@ -133,7 +184,12 @@ export async function issueTokensInSession(
     revoked_at: null,
     replaced_by: null,
   });
-  const claims = { userId: session.userId, sessionId: session.sessionId, authTime: session.authTime };
-  const accessToken = await signAccessToken(settings, claims, now);
+  const claims = {
+    userId: session.userId,
+    sessionId: session.sessionId,
+    authTime: session.authTime,
+    amr: session.amr,
+  };
+  const accessToken = await signAccessToken(settings, claims, now, session.contact);
   return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: settings.accessTtlSeconds };
 }

@@ -37,7 +37,7 @@ export function verificationTokenSigner(settings: TokenSettings): VerificationTo
   return async (claims, now) =>
     new SignJWT({ channel: claims.channel, to: claims.to, verified_at: seconds(claims.verifiedAt) })
       .setProtectedHeader({
-        alg: settings.signing.publicJwk.alg,
+        alg: settings.signing.alg,
         typ: VERIFICATION_TOKEN_TYP,
         kid: settings.signing.kid,
       })

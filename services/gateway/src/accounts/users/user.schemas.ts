@@ -11,7 +11,11 @@ export const UserView = Type.Object({
 export type UserView = Static<typeof UserView>;
 
 export const Tokens = Type.Object({
-  accessToken: Type.String({ description: 'EdDSA-signed JWT (typ at+jwt); verify with /.well-known/jwks.json' }),
+  accessToken: Type.String({
+    description:
+      'Signed JWT (typ at+jwt; EdDSA, ES256 or RS256 as the server is configured): verify it with the keys of ' +
+      '/.well-known/jwks.json (docs/tokens.md)',
+  }),
   refreshToken: Type.String({ description: 'Opaque; stored only as a hash' }),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'Seconds until the access token expires' }),

@@ -75,7 +75,8 @@ function pointEnvAtDependencies(envPath: string): string[] {
     changed.push(name);
   }
   for (const group of Object.values(settings.unlessSet)) {
-    if (Object.keys(group).some((name) => present[name])) continue;
+    // `[]` is .env.example's "no endpoints" for WEBHOOK_ENDPOINTS: unset, as far as this goes.
+    if (Object.keys(group).some((name) => present[name] && present[name] !== '[]')) continue;
     for (const [name, value] of Object.entries(group)) text = setVariable(text, name, value);
     changed.push(...Object.keys(group));
   }
@@ -97,7 +98,8 @@ if (import.meta.main) {
     await ensureEnv(root, envPath);
     say(changed.length > 0 ? `set ${changed.join(', ')} in ${envPath}` : `${envPath} already points at them`);
     say(
-      'Postgres, Redis, MailDev (http://localhost:1080) and the SMS inbox (http://localhost:1081/messages) are up; now run: pnpm dev',
+      `Postgres, Redis, MailDev (http://localhost:${port('MAILDEV_HOST_PORT', 1080)}) and the SMS inbox ` +
+        `(http://localhost:${port('SMS_INBOX_HOST_PORT', 1081)}/messages) are up; now run: pnpm dev`,
     );
   } else {
     console.error('usage: pnpm dev:deps [up | down [--volumes]]');

@@ -1,6 +1,8 @@
 // `pnpm db:migrate`: applies pending migrations to DATABASE_URL (read from the environment or .env).
 import { existsSync } from 'node:fs';
+import { ConfigError, PostgresUrl, parseConfig } from '@otp/domain';
 import type { Kysely } from 'kysely';
+import Type from 'typebox';
 import { createDb, migrateToLatest } from './connection.ts';
 import type { Database } from './database.ts';
 import { findEmailIdentityGroups } from './email-identity.repository.ts';
@@ -15,10 +17,15 @@ async function reportEmailIdentity(db: Kysely<Database>): Promise<void> {
   );
 }
 
-if (existsSync('.env')) process.loadEnvFile('.env');
-const url = process.env.DATABASE_URL;
-if (url === undefined || url === '') {
-  process.stderr.write('DATABASE_URL: required but not set\n');
+// ENV_FILE names another file than .env (empty: none), as for the services.
+const envFile = process.env.ENV_FILE ?? '.env';
+if (envFile !== '' && existsSync(envFile)) process.loadEnvFile(envFile);
+let url: string;
+try {
+  // Checked as the services check it; DATABASE_URL_FILE works here too.
+  ({ DATABASE_URL: url } = parseConfig(Type.Object({ DATABASE_URL: PostgresUrl }), process.env));
+} catch (error) {
+  process.stderr.write(`${error instanceof ConfigError ? error.problems.join('\n') : String(error)}\n`);
   process.exit(1);
 }
 const db = createDb({ url, poolSize: 1, statementTimeoutMs: 60_000, applicationName: 'otp-migrate' });

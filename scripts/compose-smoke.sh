@@ -11,6 +11,8 @@
 # The `observability` profile (Prometheus, Grafana: registry images) is not started here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/smoke-lib.sh
+source scripts/smoke-lib.sh
 
 project="otp-smoke-$(date +%s)-$$"
 export GATEWAY_HOST_PORT="${GATEWAY_HOST_PORT:-3000}"
@@ -67,16 +69,5 @@ DEMO_BASE_URL="http://localhost:$GATEWAY_HOST_PORT" \
 
 # The demo's sign-in, relayed from the events outbox by a webhook worker and delivered signed to
 # the inbox (which checks the signature with the standardwebhooks package).
-signed_in=0
-for _ in $(seq 1 60); do
-  events=$(curl -fsS --max-time 5 "http://localhost:$WEBHOOK_INBOX_HOST_PORT/webhooks" || echo '[]')
-  signed_in=$(node -e 'const events = JSON.parse(process.argv[1]);
-    process.stdout.write(String(events.filter((e) => e.type === "user.signed_in" && e.verified).length))' "$events")
-  [ "$signed_in" -gt 0 ] && break
-  sleep 0.5
-done
-if [ "$signed_in" -eq 0 ]; then
-  echo "compose-smoke: no signed user.signed_in event reached the webhook inbox; it holds: $events" >&2
-  exit 1
-fi
+expect_signed_in_event compose-smoke "http://localhost:$WEBHOOK_INBOX_HOST_PORT/webhooks"
 echo "compose-smoke: passed"

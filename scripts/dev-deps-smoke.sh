@@ -11,6 +11,8 @@
 # default ports (3000-3002, 3100-3103).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/smoke-lib.sh
+source scripts/smoke-lib.sh
 
 export COMPOSE_PROJECT_NAME="otp-deps-smoke-$(date +%s)-$$"
 export POSTGRES_HOST_PORT=15432 REDIS_HOST_PORT=16379 MAILDEV_SMTP_HOST_PORT=11025
@@ -64,16 +66,5 @@ DEMO_BASE_URL=http://127.0.0.1:3000 \
   DEMO_INBOX=compose \
   pnpm demo
 
-signed_in=0
-for _ in $(seq 1 60); do
-  events=$(curl -fsS --max-time 5 "http://127.0.0.1:$WEBHOOK_INBOX_HOST_PORT/webhooks" || echo '[]')
-  signed_in=$(node -e 'const events = JSON.parse(process.argv[1]);
-    process.stdout.write(String(events.filter((e) => e.type === "user.signed_in" && e.verified).length))' "$events")
-  [ "$signed_in" -gt 0 ] && break
-  sleep 0.5
-done
-if [ "$signed_in" -eq 0 ]; then
-  echo "dev-deps-smoke: no signed user.signed_in event reached the webhook inbox" >&2
-  exit 1
-fi
+expect_signed_in_event dev-deps-smoke "http://127.0.0.1:$WEBHOOK_INBOX_HOST_PORT/webhooks"
 echo "dev-deps-smoke: passed"

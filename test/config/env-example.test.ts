@@ -1,10 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { DashboardConfigSchema } from '@otp/dashboard';
-import { EmailWorkerConfigSchema } from '@otp/email-worker';
-import { GatewayConfigSchema } from '@otp/gateway';
-import { SmsWorkerConfigSchema } from '@otp/sms-worker';
-import { WebhookWorkerConfigSchema } from '@otp/webhook-worker';
 import { describe, expect, it } from 'vitest';
+import { SERVICE_SCHEMAS } from './service-schemas.ts';
 
 // .env.example is the operator's list of every setting; it must not drift from the schemas the
 // services actually read.
@@ -15,13 +11,7 @@ const documented = new Set(
     .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
     .filter((name): name is string => name !== undefined),
 );
-const schemas = {
-  gateway: GatewayConfigSchema,
-  'email-worker': EmailWorkerConfigSchema,
-  'sms-worker': SmsWorkerConfigSchema,
-  'webhook-worker': WebhookWorkerConfigSchema,
-  dashboard: DashboardConfigSchema,
-};
+const schemas = SERVICE_SCHEMAS;
 
 describe('.env.example', () => {
   it.each(Object.entries(schemas))('lists every variable the %s reads', (_service, schema) => {

@@ -1,24 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DashboardConfigSchema } from '@otp/dashboard';
-import { EmailWorkerConfigSchema } from '@otp/email-worker';
-import { GatewayConfigSchema } from '@otp/gateway';
-import { SmsWorkerConfigSchema } from '@otp/sms-worker';
-import { WebhookWorkerConfigSchema } from '@otp/webhook-worker';
 import MarkdownIt from 'markdown-it';
 import { describe, expect, it } from 'vitest';
 import { CONFIGURATION_PAGE, renderConfigurationPage } from '../../scripts/docs/configuration.ts';
+import { SERVICE_SCHEMAS } from '../config/service-schemas.ts';
 import { findMarkdownProblems } from './markdown.check.ts';
 
 const page = renderConfigurationPage();
-const schemas = [
-  GatewayConfigSchema,
-  EmailWorkerConfigSchema,
-  SmsWorkerConfigSchema,
-  WebhookWorkerConfigSchema,
-  DashboardConfigSchema,
-];
+const schemas = Object.values(SERVICE_SCHEMAS);
 
 /** Each table row of a Markdown page as the text of its cells, the way a reader sees them. */
 function tableRows(markdown: string): string[][] {

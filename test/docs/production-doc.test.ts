@@ -1,21 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { DashboardConfigSchema } from '@otp/dashboard';
-import { EmailWorkerConfigSchema } from '@otp/email-worker';
-import { GatewayConfigSchema } from '@otp/gateway';
-import { SmsWorkerConfigSchema } from '@otp/sms-worker';
-import { WebhookWorkerConfigSchema } from '@otp/webhook-worker';
 import { describe, expect, it } from 'vitest';
+import { SERVICE_SCHEMAS } from '../config/service-schemas.ts';
 
 // docs/production.md against the schemas the services parse: the secrets it lists are the ones
 // that take NAME_FILE, and the ports of its table are the defaults.
 const doc = readFileSync(new URL('../../docs/production.md', import.meta.url), 'utf8');
-const schemas = [
-  GatewayConfigSchema,
-  EmailWorkerConfigSchema,
-  SmsWorkerConfigSchema,
-  WebhookWorkerConfigSchema,
-  DashboardConfigSchema,
-];
+const schemas = Object.values(SERVICE_SCHEMAS);
 const section = (heading: string) => new RegExp(`## ${heading}\\n([\\s\\S]*?)(\\n## |$)`).exec(doc)?.[1] ?? '';
 
 describe('docs/production.md', () => {

@@ -97,7 +97,7 @@ export async function startSystem(
     ...gatewayEnv,
   };
   const gatewayOpsPorts = await Promise.all(gatewayPorts.map(() => freePort()));
-  const services = await Promise.all([
+  const starts = await Promise.allSettled([
     ...gatewayPorts.map(async (port, index) =>
       startService({
         name: 'gateway',
@@ -148,6 +148,15 @@ export async function startSystem(
           }),
         ]),
   ]);
+  const services = starts.flatMap((start) => (start.status === 'fulfilled' ? [start.value] : []));
+  const failed = starts.find((start) => start.status === 'rejected');
+  if (failed !== undefined) {
+    // One service never became ready: stop the ones that did, and the fakes, before saying so,
+    // so a failed start leaves no process behind to hold its ports for the next test.
+    await Promise.all(services.map((service) => service.stop('SIGKILL')));
+    await Promise.all([smtp.close(), twilio.close(), database.drop()]);
+    throw failed.reason;
+  }
   return {
     baseUrl: `http://127.0.0.1:${gatewayPort}`,
     baseUrls: gatewayPorts.map((port) => `http://127.0.0.1:${port}`),

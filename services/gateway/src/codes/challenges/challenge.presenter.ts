@@ -41,19 +41,27 @@ export function presentChallenge(row: OtpChallenge, now: Date): ChallengeView {
   };
 }
 
+/** The challenge's normalised address, opened from its sealed copy (bound to the challenge id). */
+export function recipientOf(
+  deps: Pick<GatewayDeps, 'keys'>,
+  row: Pick<OtpChallenge, 'id' | 'recipient_sealed'>,
+): string {
+  return open(deps.keys.envelopes, row.recipient_sealed, `recipient:${row.id}`) as string;
+}
+
 /**
- * The verification token of a server's verified challenge, or undefined: not verified, or its 10
- * minutes are over (the status still says verified; the token, a portable proof, has run out).
+ * The verification token of a server's verified challenge to `to` (its opened address), or
+ * undefined: not verified, or its 10 minutes are over (the status still says verified; the token,
+ * a portable proof, has run out).
  */
 export async function verificationTokenOf(
-  deps: Pick<GatewayDeps, 'keys'>,
   sign: VerificationTokenSigner,
   row: OtpChallenge,
+  to: string,
   at: Date,
 ): Promise<string | undefined> {
   if (row.api_key_name === null || row.status !== 'verified' || row.verified_at === null) return undefined;
   if (verificationTokenExpiry(row.verified_at).getTime() <= at.getTime()) return undefined;
-  const to = open(deps.keys.envelopes, row.recipient_sealed, `recipient:${row.id}`) as string;
   const claims = {
     apiKey: row.api_key_name,
     challengeId: row.id,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findChallenge, type OtpChallenge } from '@otp/db';
-import { type Channel, open, PublicError, type Purpose } from '@otp/domain';
+import { type Channel, PublicError, type Purpose } from '@otp/domain';
 import type { VerificationTokenSigner } from '../../accounts/auth/verification-token.ts';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { requestContext } from '../../events/request-context.ts';
@@ -8,7 +8,13 @@ import { createHumanCheck } from '../../http/captcha.ts';
 import { requestLocale } from '../../http/locale.ts';
 import type { RateLimitHooks } from '../../http/rate-limit.plugin.ts';
 import { countSmsCaptchaRefusal, smsCountersPastHalfFor } from '../sms/sms-guard.ts';
-import { presentChallenge, presentRequested, presentResent, verificationTokenOf } from './challenge.presenter.ts';
+import {
+  presentChallenge,
+  presentRequested,
+  presentResent,
+  recipientOf,
+  verificationTokenOf,
+} from './challenge.presenter.ts';
 import type { ChallengePurposes } from './challenge.purpose.port.ts';
 import { requestChallenge } from './challenge.request.service.ts';
 import { resendChallenge } from './challenge.resend.service.ts';
@@ -105,7 +111,8 @@ export const challengeRoutes: FastifyPluginAsyncTypebox<ChallengeRoutesOptions> 
       if (apiKey !== null) await serversChallenge(id, apiKey);
       const answer = await verifyChallenge(deps, purposes, id, request.body.code, requestContext(request, deps));
       if (apiKey === null) return answer;
-      const token = await verificationTokenOf(deps, verificationTokens, await serversChallenge(id, apiKey), now(deps));
+      const row = await serversChallenge(id, apiKey);
+      const token = await verificationTokenOf(verificationTokens, row, recipientOf(deps, row), now(deps));
       return { ...(answer as object), ...(token === undefined ? {} : { verificationToken: token }) };
     },
   );
@@ -131,8 +138,8 @@ export const challengeRoutes: FastifyPluginAsyncTypebox<ChallengeRoutesOptions> 
     // The server that started it asked for this address: it gets it in clear, and once the code
     // is verified, a token that says so.
     const row = await serversChallenge(request.params.id, apiKey);
-    const to = open(deps.keys.envelopes, row.recipient_sealed, `recipient:${row.id}`) as string;
-    const token = await verificationTokenOf(deps, verificationTokens, row, at);
+    const to = recipientOf(deps, row);
+    const token = await verificationTokenOf(verificationTokens, row, to, at);
     return { ...presentChallenge(row, at), to, ...(token === undefined ? {} : { verificationToken: token }) };
   });
 };

@@ -6,11 +6,12 @@ import {
   lockExhaustedChallenge,
   resetRecipientFailures,
 } from '@otp/db';
-import { codeMatches, open, PublicError, VALID_SENDS_KEPT } from '@otp/domain';
+import { codeMatches, PublicError, VALID_SENDS_KEPT } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
 import { inTransaction, recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import { unusableChallenge } from './challenge.guards.ts';
+import { recipientOf } from './challenge.presenter.ts';
 import type { ChallengePurposes } from './challenge.purpose.port.ts';
 import { recipientLimits, recipientLockedError } from './recipient-limits.ts';
 
@@ -75,7 +76,7 @@ export async function verifyChallenge(
   await resetRecipientFailures(deps.db, challenge.recipient_hash);
   const outcome = await inTransaction(deps.db, async (trx) => {
     if (!(await consumeChallenge(trx, id))) throw new PublicError('challenge_used');
-    const recipient = open(deps.keys.envelopes, challenge.recipient_sealed, `recipient:${id}`) as string;
+    const recipient = recipientOf(deps, challenge);
     const verified = {
       id,
       channel: challenge.channel,

@@ -1,8 +1,9 @@
 // Shared by the `pnpm bench` scripts: where Postgres and Redis are, a fresh migrated database,
 // the services started as their own processes, keys for them, clean-up and medians.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createDb, migrateToLatest } from '@otp/db';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -52,10 +53,12 @@ export async function startProcess(
   args: string[],
   env: Record<string, string>,
   readyUrl: string,
+  /** Node options before the script, such as --cpu-prof. */
+  nodeOptions: string[] = [],
 ): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', ...args],
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', ...nodeOptions, ...args],
     {
       env: { PATH: process.env.PATH ?? '', ENV_FILE: '', ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -90,7 +93,9 @@ export async function removeQueueKeys(prefix: string): Promise<void> {
   redis.disconnect();
 }
 
+/** The median of `values` (the upper one of an even count); NaN when empty. */
 export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
@@ -100,4 +105,49 @@ export function quantile(values: number[], share: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)] as number;
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+/** CPU time (user + system) process `pid` has used so far, in ms, from /proc/<pid>/stat. */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) in its parentheses; utime and stime are
+  // the 14th and 15th fields of the line, the 12th and 13th after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
+}
+
+/** CPU time of `pid` and of its children that have exited and been waited for, in ms. */
+function processTreeCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / ticks;
+}
+
+/** Peak resident set size of process `pid` so far (VmHWM), in MB. */
+export function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
+  return kb / 1024;
+}
+
+/**
+ * CPU time of every Postgres process of this machine together (the server and its backends), in
+ * ms. A backend that has exited (an idle pooled connection closed) counts in the server's
+ * children's time, so the sum never goes back.
+ */
+export function postgresCpuMs(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      total += processTreeCpuMs(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }

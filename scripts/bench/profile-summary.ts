@@ -1,0 +1,104 @@
+// Summarises a V8 CPU profile (`node --cpu-prof`, or `pnpm bench` with BENCH_CPU_PROF=<dir>):
+// self time by package or file, and the heaviest functions. Not a test.
+//   node --experimental-strip-types scripts/bench/profile-summary.ts <file.cpuprofile> [top=25]
+//   CALLERS_OF=writev,… also lists who calls those functions.
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const [file, topArgument] = process.argv.slice(2);
+if (file === undefined) throw new Error('usage: profile-summary.ts <file.cpuprofile> [top]');
+const top = Number(topArgument ?? 25);
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const selfMs = new Map<number, number>();
+profile.samples.forEach((id, index) => {
+  selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000);
+});
+// Idle time is the process waiting, not working: left out of every share.
+for (const [id] of selfMs) if (byId.get(id)?.callFrame.functionName === '(idle)') selfMs.delete(id);
+const total = [...selfMs.values()].reduce((sum, ms) => sum + ms, 0);
+const parentOf = new Map<number, number>();
+for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+
+/** The package a file belongs to (`fastify`, `@otp/gateway`), or Node's own, or the engine's. */
+function owner(url: string): string {
+  if (url === '') return '(engine: gc, idle, program)';
+  if (url.startsWith('node:')) return url;
+  const modules = url.lastIndexOf('/node_modules/');
+  if (modules >= 0) {
+    const parts = url.slice(modules + '/node_modules/'.length).split('/');
+    return (parts[0] as string).startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] as string);
+  }
+  const ours = /\/(services|packages)\/([^/]+)\/src\/(.*)$/.exec(url);
+  return ours === null ? url : `${ours[1]}/${ours[2]}/${ours[3]}`;
+}
+
+function table(title: string, key: (node: ProfileNode) => string): void {
+  const sums = new Map<string, number>();
+  for (const [id, ms] of selfMs) {
+    const node = byId.get(id) as ProfileNode;
+    sums.set(key(node), (sums.get(key(node)) ?? 0) + ms);
+  }
+  console.log(`\n${title}`);
+  for (const [name, ms] of [...sums].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${ms.toFixed(0).padStart(7)} ms  ${name}`);
+  }
+}
+
+/** Time spent in each of our own functions and everything it called (a recursion counted once). */
+function inclusive(): void {
+  const sums = new Map<string, number>();
+  for (const [id, ms] of selfMs) {
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+      const { functionName, url, lineNumber } = (byId.get(at) as ProfileNode).callFrame;
+      if (!/\/(services|packages)\//.test(url) || url.includes('/node_modules/')) continue;
+      const name = `${functionName || '(anonymous)'} ${owner(url)}:${lineNumber + 1}`;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      sums.set(name, (sums.get(name) ?? 0) + ms);
+    }
+  }
+  console.log('\nour functions, with what they call');
+  for (const [name, ms] of [...sums].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${ms.toFixed(0).padStart(7)} ms  ${name}`);
+  }
+}
+
+/** Who calls `name` (a function's name): its callers' chains, three deep, by time. */
+function callers(name: string): void {
+  const sums = new Map<string, number>();
+  for (const [id, ms] of selfMs) {
+    if ((byId.get(id) as ProfileNode).callFrame.functionName !== name) continue;
+    const chain: string[] = [];
+    for (let at = parentOf.get(id); at !== undefined && chain.length < 4; at = parentOf.get(at)) {
+      const frame = (byId.get(at) as ProfileNode).callFrame;
+      chain.push(`${frame.functionName || '(anonymous)'} ${owner(frame.url)}:${frame.lineNumber + 1}`);
+    }
+    const key = chain.join(' < ');
+    sums.set(key, (sums.get(key) ?? 0) + ms);
+  }
+  console.log(`\ncallers of ${name}`);
+  for (const [chain, ms] of [...sums].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+    console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${chain}`);
+  }
+}
+
+console.log(`${file}: ${total.toFixed(0)} ms working (idle left out)`);
+table('self time by package or file', (node) => owner(node.callFrame.url));
+table('self time by function', (node) => {
+  const { functionName, url, lineNumber } = node.callFrame;
+  return `${functionName || '(anonymous)'} ${owner(url)}:${lineNumber + 1}`;
+});
+inclusive();
+for (const name of (process.env.CALLERS_OF ?? '').split(',').filter(Boolean)) callers(name);

@@ -109,10 +109,19 @@ export async function countVerificationAttempt(
 
 /**
  * Consumes the challenge. The WHERE makes it single-use under concurrency: of several requests
- * holding a correct code, exactly one sees a row come back.
+ * holding a correct code, exactly one sees a row come back. In the same statement, the recipient
+ * `recipientHash` gets its failure count back (resetRecipientFailures), whether or not the
+ * challenge was still there to consume: the code was right.
  */
-export async function consumeChallenge(db: Db, id: string): Promise<boolean> {
+export async function consumeChallenge(db: Db, id: string, recipientHash: Buffer): Promise<boolean> {
   const result = await db
+    .with('reset', (cte) =>
+      cte
+        .updateTable('otp_recipient_windows')
+        .set({ failure_count: 0, failure_window_ends_at: null })
+        .where('recipient_hash', '=', recipientHash)
+        .where('failure_count', '>', 0),
+    )
     .updateTable('otp_challenges')
     .set({ status: 'verified', verified_at: sql<Date>`now()` })
     .where('id', '=', id)

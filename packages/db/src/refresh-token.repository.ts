@@ -1,11 +1,22 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, NewRefreshToken, RefreshToken } from './database.ts';
+import type { Database, NewRefreshToken, NewSession, RefreshToken } from './database.ts';
 
 type Db = Kysely<Database>;
 
-/** Stores a refresh token by its hash only; the token itself is shown once, to the client. */
-export async function insertRefreshToken(db: Db, row: NewRefreshToken): Promise<void> {
-  await db.insertInto('refresh_tokens').values(row).execute();
+/**
+ * Stores a refresh token by its hash only; the token itself is shown once, to the client. With
+ * `session`, the session row it starts goes in the same statement (a sign-in: one round trip).
+ */
+export async function insertRefreshToken(db: Db, row: NewRefreshToken, session?: NewSession): Promise<void> {
+  if (session === undefined) {
+    await db.insertInto('refresh_tokens').values(row).execute();
+    return;
+  }
+  await db
+    .with('session', (cte) => cte.insertInto('sessions').values(session))
+    .insertInto('refresh_tokens')
+    .values(row)
+    .execute();
 }
 
 export async function findRefreshTokenByHash(db: Db, tokenHash: Buffer): Promise<RefreshToken | undefined> {

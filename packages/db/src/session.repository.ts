@@ -1,11 +1,7 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, NewSession, RefreshToken, Session } from './database.ts';
+import type { Database, RefreshToken, Session } from './database.ts';
 
 type Db = Kysely<Database>;
-
-export async function insertSession(db: Db, row: NewSession): Promise<void> {
-  await db.insertInto('sessions').values(row).execute();
-}
 
 export async function findSession(db: Db, id: string): Promise<Session | undefined> {
   return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();

@@ -1,4 +1,4 @@
-import { type Database, insertEvents, insertSecurityEvent, type Kysely } from '@otp/db';
+import { type Database, insertAuditAndEvents, type Kysely } from '@otp/db';
 import {
   type ChallengeRef,
   type CodeEventType,
@@ -96,26 +96,16 @@ export async function recordEvent<T extends EventType>(
     fields.webhookEvents === 'written'
       ? []
       : webhookEventsOf(type, { userId, details, at: fields.at ?? context.now?.() ?? new Date() });
-  // Several statements (audit row, webhook events, notice) outside a transaction: one is opened
-  // for them, so none is written without the others (a notice is two rows). A single one needs none.
-  const statements = (entry.audit ? 1 : 0) + (webhookEvents.length > 0 ? 1 : 0) + (notice === undefined ? 0 : 2);
-  if (statements > 1 && !db.isTransaction) {
-    return inTransaction(db, async (trx) => {
-      await insertEvents(trx, webhookEvents);
-      await recordEvent(trx, context, type, { ...fields, webhookEvents: 'written' });
-    });
+  // The audit row and the webhook events are one statement (insertAuditAndEvents), atomic on its
+  // own. A notice is two more rows: outside a transaction, one is opened for all of them, so none
+  // is written without the others.
+  if (notice !== undefined && !db.isTransaction) {
+    return inTransaction(db, (trx) => recordEvent(trx, context, type, fields));
   }
-  if (entry.audit) {
-    await insertSecurityEvent(db, {
-      type,
-      userId,
-      ip: context.ip,
-      userAgent: context.userAgent,
-      requestId: context.requestId,
-      details,
-    });
-  }
-  await insertEvents(db, webhookEvents);
+  const audit = entry.audit
+    ? { type, userId, ip: context.ip, userAgent: context.userAgent, requestId: context.requestId, details }
+    : undefined;
+  await insertAuditAndEvents(db, audit, webhookEvents);
   const noticeWritten =
     notice !== undefined &&
     userId !== null &&

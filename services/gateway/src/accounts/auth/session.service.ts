@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Database, deviceHistory, insertSession, type Kysely } from '@otp/db';
+import { type Database, deviceHistory, type Kysely } from '@otp/db';
 import type { GatewayDeps } from '../../deps.ts';
 import { recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
@@ -49,7 +49,7 @@ export async function startSession(
   const history = await deviceHistory(trx, userId, device, since);
   const sessionId = randomUUID();
   const expiresAt = new Date(at.getTime() + settings.familyTtlSeconds * 1000);
-  await insertSession(trx, {
+  const row = {
     id: sessionId,
     user_id: userId,
     last_used_at: at,
@@ -58,11 +58,12 @@ export async function startSession(
     amr,
     user_agent: device.userAgent,
     client_network: device.clientNetwork,
-  });
+  };
   if (history.signedInBefore && !history.seenRecently && !history.unknownRecently) {
     await recordEvent(trx, context, 'sign_in.new_device', { userId, details: { sessionId } });
   }
   const position = { sessionId, userId, expiresAt, authTime: at, amr, contact };
-  const tokens = await issueTokensInSession(trx, settings, position, at);
+  // The session's row goes in the statement of its first refresh token.
+  const tokens = await issueTokensInSession(trx, settings, position, at, randomUUID(), row);
   return { sessionId, tokens };
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { type Database, insertRefreshToken, type Kysely } from '@otp/db';
+import { type Database, insertRefreshToken, type Kysely, type NewSession } from '@otp/db';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import type { GatewayDeps } from '../../deps.ts';
 import type { Tokens } from '../users/user.schemas.ts';
@@ -163,7 +163,9 @@ export interface SessionPosition {
 
 /**
  * Stores a new refresh token of a session and signs an access token carrying the session's id,
- * auth_time and amr (and, with JWT_INCLUDE_CONTACT_CLAIMS, the account's verified addresses). Its idle deadline is `idleTtlSeconds` from now, never past the session's end.
+ * auth_time and amr (and, with JWT_INCLUDE_CONTACT_CLAIMS, the account's verified addresses). Its
+ * idle deadline is `idleTtlSeconds` from now, never past the session's end. A sign-in passes the
+ * session's new row as `sessionRow`: it is written in the token's statement.
  */
 export async function issueTokensInSession(
   db: Kysely<Database>,
@@ -171,6 +173,7 @@ export async function issueTokensInSession(
   session: SessionPosition,
   now: Date,
   id: string = randomUUID(),
+  sessionRow?: NewSession,
 ): Promise<Tokens> {
   const refreshToken = newOpaqueToken();
   const idleEnd = now.getTime() + settings.idleTtlSeconds * 1000;
@@ -183,7 +186,7 @@ export async function issueTokensInSession(
     family_expires_at: session.expiresAt,
     revoked_at: null,
     replaced_by: null,
-  });
+  }, sessionRow);
   const claims = {
     userId: session.userId,
     sessionId: session.sessionId,

@@ -2,7 +2,9 @@ import {
   type CountedAttempt,
   consumeChallenge,
   countVerificationAttempt,
+  type Database,
   findChallenge,
+  type Kysely,
   lockExhaustedChallenge,
   resetRecipientFailures,
 } from '@otp/db';
@@ -21,8 +23,8 @@ import { recipientLimits, recipientLockedError } from './recipient-limits.ts';
  * takes its units atomically, so no more than max_attempts codes are ever compared for a
  * challenge, nor more than OTP_RECIPIENT_MAX_FAILURES for an address per failure window, however
  * many arrive at once. 2) Compare keyed hashes in constant time (every kept hash, no early exit).
- * A right code gives the recipient's count back. 3) Consume with a conditional UPDATE and require
- * exactly one changed row: of several requests holding the right code, exactly one gets through.
+ * A right code gives the recipient's count back (in the consuming statement). 3) Consume with a
+ * conditional UPDATE and require exactly one changed row: of several requests holding the right code, exactly one gets through.
  * Its purpose is then applied, through the port, in the transaction that consumed it. Resolves
  * with the purpose's answer.
  */
@@ -72,10 +74,11 @@ export async function verifyChallenge(
     throw new PublicError('too_many_attempts', { extra: { attemptsRemaining: 0 } });
   }
 
-  // The code was right, whatever becomes of the consume below: the address's holder is here.
-  await resetRecipientFailures(deps.db, challenge.recipient_hash);
-  const outcome = await inTransaction(deps.db, async (trx) => {
-    if (!(await consumeChallenge(trx, id))) throw new PublicError('challenge_used');
+  // The code was right, whatever becomes of the consume below: the address's holder is here, and
+  // the recipient gets its failure count back. The consuming statement does that too; should the
+  // transaction roll back (the challenge used meanwhile, sign-up off, a failure), it is done on its own.
+  const consume = async (trx: Kysely<Database>) => {
+    if (!(await consumeChallenge(trx, id, challenge.recipient_hash))) throw new PublicError('challenge_used');
     const recipient = recipientOf(deps, challenge);
     const verified = {
       id,
@@ -93,7 +96,15 @@ export async function verifyChallenge(
       at,
     });
     return applied;
-  });
+  };
+  let outcome: Awaited<ReturnType<typeof consume>>;
+  try {
+    outcome = await inTransaction(deps.db, consume);
+  } catch (error) {
+    // The refusal is the answer; a reset that fails too leaves the count high, which only locks sooner.
+    await resetRecipientFailures(deps.db, challenge.recipient_hash).catch(() => undefined);
+    throw error;
+  }
   if (challenge.sms_country !== null) deps.metrics.sms.verified(challenge.sms_country);
   return outcome.answer;
 }

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, EventOutboxRow } from './database.ts';
-import { insertSecurityEvent, type SecurityEventRow, securityEventValues } from './security-event.repository.ts';
+import { type SecurityEventRow, securityEventValues } from './security-event.repository.ts';
 
 type Db = Kysely<Database>;
 
@@ -31,19 +31,23 @@ function outboxValues(events: readonly NewEvent[]) {
 }
 
 /**
- * One event's rows in ONE statement: its audit row (when it has one) and its webhook events, so
- * they commit together without a transaction of their own, and a recorded event costs one round
- * trip to Postgres instead of two (or four, with BEGIN and COMMIT).
+ * Events' rows in ONE statement: their audit rows and their webhook events, so they commit
+ * together without a transaction of their own, and recording costs one round trip to Postgres
+ * instead of one per table (or four, with BEGIN and COMMIT).
  */
 export async function insertAuditAndEvents(
   db: Db,
-  audit: SecurityEventRow | undefined,
+  audits: readonly SecurityEventRow[],
   events: readonly NewEvent[],
 ): Promise<void> {
-  if (audit === undefined) return insertEvents(db, events);
-  if (events.length === 0) return insertSecurityEvent(db, audit);
+  if (audits.length === 0) return insertEvents(db, events);
+  const auditRows = audits.map(securityEventValues);
+  if (events.length === 0) {
+    await db.insertInto('security_events').values(auditRows).execute();
+    return;
+  }
   await db
-    .with('audit', (cte) => cte.insertInto('security_events').values(securityEventValues(audit)))
+    .with('audit', (cte) => cte.insertInto('security_events').values(auditRows))
     .insertInto('event_outbox')
     .values(outboxValues(events))
     .execute();

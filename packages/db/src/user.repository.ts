@@ -45,19 +45,45 @@ function upserted({ created, ...user }: User & { created: boolean }): UpsertedUs
  * told it created it.
  */
 export async function upsertUserWithVerifiedEmail(db: Db, email: string): Promise<UpsertedUser> {
-  const row = await db
+  return upserted(await verifiedEmailUpsert(db, email).executeTakeFirstOrThrow());
+}
+
+/**
+ * As `upsertUserWithVerifiedEmail`, unless the address belongs to an account registered without
+ * proving it by another challenge than `challengeId` (a registration the caller must claim first):
+ * then nothing changes (the row stays locked to the transaction) and the answer is undefined.
+ * A sign-in's usual case, a verified account or none, is then one statement instead of a read
+ * and a write.
+ */
+export async function upsertUserWithVerifiedEmailUnlessClaimable(
+  db: Db,
+  email: string,
+  challengeId: string,
+): Promise<UpsertedUser | undefined> {
+  const row = await verifiedEmailUpsert(db, email, challengeId).executeTakeFirst();
+  return row === undefined ? undefined : upserted(row);
+}
+
+/** The upsert; with `unlessClaimableBy`, its update only of a verified account or that challenge's registration. */
+function verifiedEmailUpsert(db: Db, email: string, unlessClaimableBy?: string) {
+  return db
     .insertInto('users')
     .values({ email, email_verified_at: sql<Date>`now()` })
-    .onConflict((oc) =>
-      oc.column('email').doUpdateSet({
+    .onConflict((oc) => {
+      const update = oc.column('email').doUpdateSet({
         email_verified_at: sql<Date>`coalesce(users.email_verified_at, now())`,
         updated_at: sql<Date>`now()`,
-      }),
-    )
+      });
+      if (unlessClaimableBy === undefined) return update;
+      return update.where((eb) =>
+        eb.or([
+          eb('users.email_verified_at', 'is not', null),
+          eb('users.registration_challenge_id', '=', unlessClaimableBy),
+        ]),
+      );
+    })
     .returningAll()
-    .returning(wasInserted)
-    .executeTakeFirstOrThrow();
-  return upserted(row);
+    .returning(wasInserted);
 }
 
 /** As `upsertUserWithVerifiedEmail`, for a phone number proven by an SMS code. */

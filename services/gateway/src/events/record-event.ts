@@ -1,4 +1,4 @@
-import { type Database, insertAuditAndEvents, type Kysely } from '@otp/db';
+import { type Database, insertAuditAndEvents, type Kysely, type NewEvent, type SecurityEventRow } from '@otp/db';
 import {
   type ChallengeRef,
   type CodeEventType,
@@ -41,15 +41,43 @@ export type FieldsOf<T extends EventType> = T extends CodeEventType
 // rolled-back change did not happen, and must not be reported as if it had.
 const afterCommit = new WeakMap<Kysely<Database>, Array<() => void | Promise<void>>>();
 
+/** The audit rows and webhook events of a transaction that writes them together at its end. */
+interface HeldRows {
+  audits: SecurityEventRow[];
+  events: NewEvent[];
+}
+const heldRows = new WeakMap<Kysely<Database>, HeldRows>();
+
+export interface TransactionOptions {
+  /**
+   * Hold the audit rows and webhook events of the events recorded in the transaction, and write
+   * them all in one statement when `work` has finished, before the commit: one round trip for
+   * them instead of one per event. Only for work that deletes no account after recording an
+   * event about it (the audit row's account must still exist when it is written); a code's
+   * verification is such work.
+   */
+  holdEventRows?: boolean;
+}
+
 /**
  * Runs `work` in one transaction. The events it records are written in that transaction and
  * logged and counted once it has committed.
  */
-export async function inTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  db: Kysely<Database>,
+  work: (trx: Kysely<Database>) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
   const reports: Array<() => void | Promise<void>> = [];
-  const result = await db.transaction().execute((trx) => {
+  const result = await db.transaction().execute(async (trx) => {
     afterCommit.set(trx, reports);
-    return work(trx);
+    if (!options.holdEventRows) return work(trx);
+    const held: HeldRows = { audits: [], events: [] };
+    heldRows.set(trx, held);
+    const done = await work(trx);
+    heldRows.delete(trx);
+    await insertAuditAndEvents(trx, held.audits, held.events);
+    return done;
   });
   for (const report of reports) await report();
   return result;
@@ -102,10 +130,15 @@ export async function recordEvent<T extends EventType>(
   if (notice !== undefined && !db.isTransaction) {
     return inTransaction(db, (trx) => recordEvent(trx, context, type, fields));
   }
-  const audit = entry.audit
-    ? { type, userId, ip: context.ip, userAgent: context.userAgent, requestId: context.requestId, details }
-    : undefined;
-  await insertAuditAndEvents(db, audit, webhookEvents);
+  const audits = entry.audit
+    ? [{ type, userId, ip: context.ip, userAgent: context.userAgent, requestId: context.requestId, details }]
+    : [];
+  const held = heldRows.get(db);
+  if (held === undefined) await insertAuditAndEvents(db, audits, webhookEvents);
+  else {
+    held.audits.push(...audits);
+    held.events.push(...webhookEvents);
+  }
   const noticeWritten =
     notice !== undefined &&
     userId !== null &&

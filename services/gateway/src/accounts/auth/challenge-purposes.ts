@@ -8,7 +8,9 @@ import {
   moveUserEmail,
   removeUnverifiedSettings,
   setVerifiedPhone,
+  type UpsertedUser,
   upsertUserWithVerifiedEmail,
+  upsertUserWithVerifiedEmailUnlessClaimable,
   upsertUserWithVerifiedPhone,
 } from '@otp/db';
 import { maskEmail, normalizeRecipient, PublicError } from '@otp/domain';
@@ -76,6 +78,8 @@ async function claimUnverifiedEmail(
 /**
  * login: the account of the proven address, created on first sign-in unless sign-up is off. A
  * creation is recorded (`user.created`, a webhook's user.created) in the sign-in's transaction.
+ * An email sign-in with sign-up on first tries the upsert that leaves a registration to claim
+ * alone (one statement for the usual case); only when there is one does it claim it, then upsert.
  */
 async function accountOf(
   trx: Kysely<Database>,
@@ -86,13 +90,19 @@ async function accountOf(
 ): Promise<UserView> {
   const to = provenAddress(challenge);
   const byEmail = challenge.channel === 'email';
-  if (!deps.config.SIGNUP_ENABLED) {
-    const existing = byEmail ? await findUserByEmail(trx, to) : await findUserByPhone(trx, to);
-    if (existing === undefined) throw new PublicError('signup_disabled');
+  let upserted: UpsertedUser | undefined;
+  if (byEmail && deps.config.SIGNUP_ENABLED) {
+    upserted = await upsertUserWithVerifiedEmailUnlessClaimable(trx, to, challenge.id);
   }
-  const { user, created } = byEmail
-    ? await upsertUserWithVerifiedEmail(trx, to)
-    : await upsertUserWithVerifiedPhone(trx, to);
+  if (upserted === undefined) {
+    await claimUnverifiedEmail(trx, challenge, context, at);
+    if (!deps.config.SIGNUP_ENABLED) {
+      const existing = byEmail ? await findUserByEmail(trx, to) : await findUserByPhone(trx, to);
+      if (existing === undefined) throw new PublicError('signup_disabled');
+    }
+    upserted = byEmail ? await upsertUserWithVerifiedEmail(trx, to) : await upsertUserWithVerifiedPhone(trx, to);
+  }
+  const { user, created } = upserted;
   if (created) {
     await recordEvent(trx, context, 'user.created', {
       userId: user.id,
@@ -163,7 +173,8 @@ export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
       if (challenge.apiKey !== null) {
         return { answer: { outcome: 'verified' as const, verified: true as const }, userId: null };
       }
-      await claimUnverifiedEmail(trx, challenge, context, at);
+      // A sign-in claims an unproven registration of its address itself (accountOf).
+      if (challenge.purpose !== 'login') await claimUnverifiedEmail(trx, challenge, context, at);
       if (challenge.purpose === 'change_email') {
         await moveEmail(trx, challenge, context);
         return { answer: { outcome: 'verified' as const, verified: true as const }, userId: challenge.userId };

@@ -99,7 +99,8 @@ export async function verifyChallenge(
   };
   let outcome: Awaited<ReturnType<typeof consume>>;
   try {
-    outcome = await inTransaction(deps.db, consume);
+    // Its events' rows are written together at its end: no account is deleted in it.
+    outcome = await inTransaction(deps.db, consume, { holdEventRows: true });
   } catch (error) {
     // The refusal is the answer; a reset that fails too leaves the count high, which only locks sooner.
     await resetRecipientFailures(deps.db, challenge.recipient_hash).catch(() => undefined);

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createDb, migrateToLatest } from '@otp/db';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -100,4 +101,24 @@ export function quantile(values: number[], share: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)] as number;
+}
+
+/** Linux clock ticks per second of /proc/<pid>/stat's times (`getconf CLK_TCK`: 100 on Linux). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time `pid` has used so far, user + system (utime + stime of /proc/<pid>/stat), in ms. */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: count fields from the `)` that closes it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 (utime) and 15 (stime) of stat(5); after the `)`, field 3 is index 0.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Peak resident memory of `pid` so far (VmHWM of /proc/<pid>/status), in MB. */
+export function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status)?.[1];
+  return kb === undefined ? Number.NaN : Number(kb) / 1024;
 }

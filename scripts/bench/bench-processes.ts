@@ -129,8 +129,8 @@ function processTreeCpuMs(pid: number): number {
 /** Peak resident set size of process `pid` so far (VmHWM), in MB. */
 export function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
-  return kb / 1024;
+  const kb = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status)?.[1];
+  return kb === undefined ? Number.NaN : Number(kb) / 1024;
 }
 
 /**

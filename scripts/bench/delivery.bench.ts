@@ -1,11 +1,16 @@
 // `pnpm bench`, second part: the email worker. Real gateway and email-worker processes, the
 // machine's Postgres and Redis, the test kit's SMTP server in this process. Not a test: no assertions.
 // 1. Throughput: N jobs queued through the gateway while no worker runs, then ONE worker started:
-//    messages per second from its first delivery to its last.
+//    messages per second from its first delivery to its last. In the same round (the order
+//    alternating round by round), its bare equivalent (bare-mail-pool.ts: the same number of
+//    code emails through a nodemailer pool set up as the worker's, at the worker's concurrency)
+//    to the same SMTP server; the ratio worker/bare, and each process's CPU per message and peak
+//    RSS (from /proc).
 // 2. End-to-end latency: gateway and one worker running, code requests at a fixed rate; for each,
 //    the time from sending the request to the message reaching the SMTP server.
 //   BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_ROUNDS (3): as for the request bench
 //   BENCH_DELIVERY_JOBS (3000), BENCH_EMAIL_CONCURRENCY (10), BENCH_LATENCY_RATE (100/s), BENCH_LATENCY_S (10)
+//   BENCH_CPU_PROF=<dir>: the email worker runs under `node --cpu-prof` and writes its profiles there
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +22,8 @@ import {
   benchPrefix,
   freshDatabase,
   median,
+  peakRssMb,
+  processCpuMs,
   quantile,
   redisUrl,
   removeQueueKeys,
@@ -29,8 +36,10 @@ const jobs = Number(process.env.BENCH_DELIVERY_JOBS ?? 3000);
 const concurrency = Number(process.env.BENCH_EMAIL_CONCURRENCY ?? 10);
 const rate = Number(process.env.BENCH_LATENCY_RATE ?? 100);
 const latencySeconds = Number(process.env.BENCH_LATENCY_S ?? 10);
+const cpuProfileDir = process.env.BENCH_CPU_PROF;
 const gatewayPort = 3910;
 const workerPort = 3911;
+const barePort = 3914;
 const prefix = benchPrefix('delivery');
 
 /** When each recipient's message reached the sink (ms, performance clock), fed by the sink's own array. */
@@ -96,6 +105,10 @@ async function requestAll(addresses: string[]): Promise<number> {
   return accepted;
 }
 
+const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+const describeProcess = (run: Throughput) =>
+  `CPU ${run.cpuMsPerMessage.toFixed(3)} ms/msg  peak RSS ${run.peakRssMb.toFixed(0)} MB`;
+
 const databaseUrl = await freshDatabase('otp_bench_delivery');
 const db = createDb({ url: databaseUrl, poolSize: 1 });
 const sink = await startSmtpSink();
@@ -119,7 +132,10 @@ async function outboxDrained(): Promise<boolean> {
 
 function startWorker(): Promise<ChildProcess> {
   return startProcess(
-    ['services/email-worker/src/main.ts'],
+    [
+      ...(cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]),
+      'services/email-worker/src/main.ts',
+    ],
     {
       ...common,
       ENVELOPE_KEYS: keys.ENVELOPE_KEYS,
@@ -137,28 +153,104 @@ interface Throughput {
   perSecond: number;
   fromStart: number;
   delivered: number;
+  /** CPU of the process per message delivered while it was sampled (ms). */
+  cpuMsPerMessage: number;
+  /** The process's VmHWM at the end of the round (MB). */
+  peakRssMb: number;
+  /** How many messages were to arrive (codes the gateway accepted; all, for the bare pool). */
+  expected: number;
 }
 
-/** One round of part 1: fill the queue, then time one worker emptying it into the sink. */
-async function throughputRound(round: number): Promise<Throughput> {
-  const addresses = Array.from({ length: jobs }, (_, i) => `tp${round}-${i}@bench.example.com`);
-  const accepted = await requestAll(addresses);
-  if (!(await outboxDrained())) console.log('  (outbox not drained within 60 s)');
-  const started = performance.now();
-  const worker = await startWorker();
-  const received = () => addresses.filter((address) => arrivals.times.has(address)).length;
-  await arrivals.until(() => arrivals.times.size >= accepted && received() >= accepted, 120_000);
-  await stopProcesses([worker]);
+/** Messages per second at the sink from the first to the last of `addresses` to arrive. */
+function throughputAt(
+  addresses: string[],
+  started: number,
+): Omit<Throughput, 'cpuMsPerMessage' | 'peakRssMb' | 'expected'> {
   const stamps = addresses.flatMap((address) => arrivals.times.get(address) ?? []);
   const first = Math.min(...stamps);
   const last = Math.max(...stamps);
-  arrivals.times.clear();
-  sink.messages.length = 0;
   return {
     perSecond: ((stamps.length - 1) * 1000) / (last - first),
     fromStart: (stamps.length * 1000) / (last - started),
     delivered: stamps.length,
   };
+}
+
+/** Time one worker emptying the queue (`accepted` jobs for `addresses`) into the sink. */
+async function workerThroughput(addresses: string[], accepted: number): Promise<Throughput> {
+  const started = performance.now();
+  const worker = await startWorker();
+  const pid = worker.pid as number;
+  const received = () => addresses.filter((address) => arrivals.times.has(address)).length;
+  // The window starts once the worker is ready: CPU from then on, over the messages that came after.
+  const cpuBefore = processCpuMs(pid);
+  const receivedBefore = received();
+  await arrivals.until(() => arrivals.times.size >= accepted && received() >= accepted, 120_000);
+  const cpuAfter = processCpuMs(pid);
+  const rss = peakRssMb(pid);
+  await stopProcesses([worker]);
+  const figures = throughputAt(addresses, started);
+  return {
+    ...figures,
+    cpuMsPerMessage: (cpuAfter - cpuBefore) / Math.max(1, figures.delivered - receivedBefore),
+    peakRssMb: rss,
+    expected: accepted,
+  };
+}
+
+/** The bare equivalent: the same number of messages through bare-mail-pool.ts's nodemailer pool. */
+async function bareThroughput(round: number): Promise<Throughput> {
+  const addresses = Array.from({ length: jobs }, (_, i) => `bare${round}-${i}@bench.example.com`);
+  const started = performance.now();
+  const bare = await startProcess(
+    ['scripts/bench/bare-mail-pool.ts'],
+    { SMTP_URL: sink.url, BARE_MAIL_PORT: String(barePort), CONCURRENCY: String(concurrency) },
+    `http://127.0.0.1:${barePort}/health/ready`,
+  );
+  const pid = bare.pid as number;
+  const cpuBefore = processCpuMs(pid);
+  const response = await fetch(`http://127.0.0.1:${barePort}/send?count=${jobs}&tag=bare${round}`, { method: 'POST' });
+  const { sent } = (await response.json()) as { sent: number };
+  const received = () => addresses.filter((address) => arrivals.times.has(address)).length;
+  // The size first: counting the round's addresses on every arrival would load the sink's process.
+  await arrivals.until(() => arrivals.times.size >= sent && received() >= sent, 30_000);
+  const cpuAfter = processCpuMs(pid);
+  const rss = peakRssMb(pid);
+  await stopProcesses([bare]);
+  const figures = throughputAt(addresses, started);
+  return {
+    ...figures,
+    cpuMsPerMessage: (cpuAfter - cpuBefore) / Math.max(1, figures.delivered),
+    peakRssMb: rss,
+    expected: jobs,
+  };
+}
+
+/**
+ * One round of part 1: fill the queue, then time one worker emptying it into the sink and the
+ * bare pool sending as many, the order alternating round by round so drift favours neither.
+ */
+async function throughputRound(round: number): Promise<{ worker: Throughput; bare: Throughput }> {
+  const addresses = Array.from({ length: jobs }, (_, i) => `tp${round}-${i}@bench.example.com`);
+  const accepted = await requestAll(addresses);
+  if (!(await outboxDrained())) console.log('  (outbox not drained within 60 s)');
+  const clear = () => {
+    arrivals.times.clear();
+    sink.messages.length = 0;
+  };
+  let worker: Throughput;
+  let bare: Throughput;
+  if (round % 2 === 1) {
+    worker = await workerThroughput(addresses, accepted);
+    clear();
+    bare = await bareThroughput(round);
+  } else {
+    bare = await bareThroughput(round);
+    clear();
+    worker = await workerThroughput(addresses, accepted);
+  }
+  clear();
+  return { worker, bare };
 }
 
 interface Latency {
@@ -227,6 +319,7 @@ const gateway = await startProcess(
   `http://127.0.0.1:${gatewayPort}/health/ready`,
 );
 const throughputRuns: Throughput[] = [];
+const bareRuns: Throughput[] = [];
 const latencyRuns: Latency[] = [];
 let worker: ChildProcess | undefined;
 try {
@@ -234,11 +327,16 @@ try {
     `\ndelivery bench: ${rounds} rounds × ${jobs} queued emails, one email worker (concurrency ${concurrency})`,
   );
   for (let round = 1; round <= rounds; round++) {
-    const figures = await throughputRound(round);
+    const { worker: figures, bare } = await throughputRound(round);
     throughputRuns.push(figures);
+    bareRuns.push(bare);
     console.log(
-      `  round ${round} worker ${figures.perSecond.toFixed(0).padStart(5)} msg/s (first to last)  ${figures.fromStart.toFixed(0)} msg/s (from process start)  delivered ${figures.delivered}/${jobs}`,
+      `  round ${round} worker ${figures.perSecond.toFixed(0).padStart(5)} msg/s (first to last)  ${figures.fromStart.toFixed(0)} msg/s (from process start)  delivered ${figures.delivered}/${figures.expected}  ${describeProcess(figures)}`,
     );
+    console.log(
+      `          bare   ${bare.perSecond.toFixed(0).padStart(5)} msg/s (first to last)  ${bare.fromStart.toFixed(0)} msg/s (from process start)  delivered ${bare.delivered}/${bare.expected}  ${describeProcess(bare)}`,
+    );
+    console.log(`          worker/bare ${percent(figures.perSecond / bare.perSecond)} (target ≥ 80%)`);
   }
   console.log(`end-to-end: ${rounds} rounds × ${rate} requests/s for ${latencySeconds} s, gateway + one email worker`);
   worker = await startWorker();
@@ -257,10 +355,21 @@ try {
 }
 
 const pick = <T>(runs: T[], field: (run: T) => number) => median(runs.map(field));
+const ratios = throughputRuns.map((run, i) => run.perSecond / (bareRuns[i] as Throughput).perSecond);
 const sum = <T>(runs: T[], field: (run: T) => number) => runs.reduce((total, run) => total + field(run), 0);
 console.log('\nmedians');
 console.log(
   `  email worker → SMTP (1 process)  ${pick(throughputRuns, (r) => r.perSecond).toFixed(0)} msg/s  (${pick(throughputRuns, (r) => r.fromStart).toFixed(0)} msg/s counting process start)`,
+);
+console.log(
+  `  bare nodemailer pool → SMTP      ${pick(bareRuns, (r) => r.perSecond).toFixed(0)} msg/s  (${pick(bareRuns, (r) => r.fromStart).toFixed(0)} msg/s counting process start)`,
+);
+console.log(`  worker/bare                      ${percent(median(ratios))} (target ≥ 80%)`);
+console.log(
+  `  CPU per message                  worker ${pick(throughputRuns, (r) => r.cpuMsPerMessage).toFixed(3)} ms  bare ${pick(bareRuns, (r) => r.cpuMsPerMessage).toFixed(3)} ms`,
+);
+console.log(
+  `  peak RSS                         worker ${pick(throughputRuns, (r) => r.peakRssMb).toFixed(0)} MB  bare ${pick(bareRuns, (r) => r.peakRssMb).toFixed(0)} MB`,
 );
 console.log(
   `  request → message at SMTP        p50 ${pick(latencyRuns, (r) => r.p50).toFixed(0)} ms  p99 ${pick(latencyRuns, (r) => r.p99).toFixed(0)} ms at ${rate} req/s` +

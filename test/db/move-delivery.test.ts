@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { findChallenge, insertChallenge, moveDelivery, type OtpChallenge } from '@otp/db';
+import {
+  findChallenge,
+  insertChallenge,
+  listDeliveryAttempts,
+  moveDelivery,
+  type OtpChallenge,
+  recordAttemptAndMove,
+} from '@otp/db';
 import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -97,5 +104,46 @@ describe('moving a delivery', () => {
     const late = { aboutMessage: 'SM-1', lastError: 'twilio_30003' } as const;
     expect(await moveDelivery(database.db, id, 1, 'undelivered', late)).toBe(false);
     expect(await read(id)).toMatchObject({ delivery_status: 'delivered', delivery_last_error: null });
+  });
+
+  // The worker's write-back: the attempt and the move in one statement, both or neither.
+  const sentAttempt = (id: string) =>
+    ({
+      challenge_id: id,
+      send_number: 1,
+      channel: 'email',
+      provider: 'smtp',
+      attempt: 1,
+      outcome: 'sent',
+      error_code: null,
+      error_message: null,
+      provider_message_id: 'm-1',
+      duration_ms: 12,
+      locale: 'en',
+    }) as const;
+
+  it('records the attempt and moves the send in one statement, by the same rules as moveDelivery', async () => {
+    const id = await challenge({ delivery: 'sending' });
+    const moved = await recordAttemptAndMove(database.db, sentAttempt(id), 'sent', { providerMessageId: 'm-1' });
+    expect(moved).toEqual({ outcome: 'recorded', moved: true });
+    expect(await read(id)).toMatchObject({ delivery_status: 'sent', delivery_provider_message_id: 'm-1' });
+    expect(await listDeliveryAttempts(database.db, id)).toMatchObject([
+      { outcome: 'sent', provider_message_id: 'm-1' },
+    ]);
+
+    // A later send superseded this one: the attempt is recorded, the status stays the newer send's.
+    const resent = await challenge({ delivery: 'queued', sendCount: 2 });
+    expect(await recordAttemptAndMove(database.db, sentAttempt(resent), 'sent')).toEqual({
+      outcome: 'recorded',
+      moved: false,
+    });
+    expect(await read(resent)).toMatchObject({ delivery_status: 'queued' });
+    expect(await listDeliveryAttempts(database.db, resent)).toHaveLength(1);
+  });
+
+  it('records nothing and says so when the challenge is gone', async () => {
+    const id = randomUUID();
+    expect(await recordAttemptAndMove(database.db, sentAttempt(id), 'sent')).toEqual({ outcome: 'challenge_missing' });
+    expect(await listDeliveryAttempts(database.db, id)).toEqual([]);
   });
 });

@@ -4,8 +4,9 @@ import {
   type DeliveryTransition,
   type DeliveryTransitionName,
 } from '@otp/domain';
-import { type Kysely, sql } from 'kysely';
-import type { Database } from './database.ts';
+import { type Kysely, type QueryCreator, sql } from 'kysely';
+import pg from 'pg';
+import type { Database, NewDeliveryAttempt } from './database.ts';
 
 type Db = Kysely<Database>;
 
@@ -34,6 +35,18 @@ export async function moveDelivery(
   name: DeliveryTransitionName,
   fields: DeliveryFields = {},
 ): Promise<boolean> {
+  const result = await deliveryMove(db, challengeId, sendNumber, name, fields).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** moveDelivery's UPDATE, unexecuted, so a statement can carry it as a CTE (`recordAttemptAndMove`). */
+function deliveryMove(
+  db: QueryCreator<Database>,
+  challengeId: string,
+  sendNumber: number,
+  name: DeliveryTransitionName,
+  fields: DeliveryFields,
+) {
   const transition: DeliveryTransition = DELIVERY_TRANSITIONS[name];
   let update = db
     .updateTable('otp_challenges')
@@ -59,6 +72,37 @@ export async function moveDelivery(
   if (fields.aboutMessage !== undefined) {
     update = update.where('delivery_provider_message_id', '=', fields.aboutMessage);
   }
-  const result = await update.executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+  return update;
+}
+
+/**
+ * Writes a `delivery_attempts` row and moves the send's delivery status (as moveDelivery) in ONE
+ * statement: the UPDATE is a CTE of the INSERT. A single statement is atomic on its own, so both
+ * land or neither does, as in a transaction, in one round trip instead of BEGIN, INSERT, UPDATE,
+ * COMMIT. Resolves `challenge_missing` when the challenge is gone (deleted, with its account):
+ * the attempt's foreign key fails, the statement rolls back and there is nothing to record on;
+ * otherwise `moved` says whether the status moved (the attempt is recorded either way).
+ */
+export async function recordAttemptAndMove(
+  db: Db,
+  attempt: NewDeliveryAttempt,
+  name: DeliveryTransitionName,
+  fields: DeliveryFields = {},
+): Promise<{ outcome: 'recorded'; moved: boolean } | { outcome: 'challenge_missing' }> {
+  const { challenge_id: challengeId, send_number: sendNumber } = attempt;
+  try {
+    const row = await db
+      .with('moved', (qc) => deliveryMove(qc, challengeId, sendNumber, name, fields).returning('id'))
+      .insertInto('delivery_attempts')
+      .values(attempt)
+      .returning(sql<boolean>`(SELECT count(*) FROM moved) = 1`.as('moved'))
+      .executeTakeFirstOrThrow();
+    return { outcome: 'recorded', moved: row.moved };
+  } catch (error) {
+    // The attempt's one foreign key is its challenge: violated only when the challenge is gone.
+    if (error instanceof pg.DatabaseError && error.code === '23503' && error.table === 'delivery_attempts') {
+      return { outcome: 'challenge_missing' };
+    }
+    throw error;
+  }
 }

@@ -1,4 +1,4 @@
-import { type Database, insertDeliveryAttempt, type Kysely } from '@otp/db';
+import { type Database, insertDeliveryAttempt, type Kysely, type NewDeliveryAttempt } from '@otp/db';
 import type { AttemptOutcome, Channel, DeliveryErrorCode } from '@otp/domain';
 
 export interface AttemptIdentity {
@@ -27,18 +27,27 @@ export type RecordAttempt = (outcome: AttemptOutcome, fields?: AttemptFields) =>
 /** Writes one `delivery_attempts` row per processing of a job, so "was it sent?" needs no Redis. */
 export function attemptRecorder(db: Kysely<Database>, identity: AttemptIdentity): RecordAttempt {
   return async (outcome, fields = {}) => {
-    await insertDeliveryAttempt(db, {
-      challenge_id: identity.challengeId,
-      send_number: identity.sendNumber,
-      channel: identity.channel,
-      provider: fields.provider ?? identity.provider,
-      attempt: identity.attempt,
-      outcome,
-      error_code: fields.errorCode ?? null,
-      error_message: fields.errorMessage ?? null,
-      provider_message_id: fields.providerMessageId ?? null,
-      duration_ms: Math.round(fields.durationMs ?? 0),
-      locale: fields.locale ?? null,
-    });
+    await insertDeliveryAttempt(db, attemptRow(identity, outcome, fields));
+  };
+}
+
+/** The `delivery_attempts` row of one processing (for a statement that writes more than it). */
+export function attemptRow(
+  identity: AttemptIdentity,
+  outcome: AttemptOutcome,
+  fields: AttemptFields = {},
+): NewDeliveryAttempt {
+  return {
+    challenge_id: identity.challengeId,
+    send_number: identity.sendNumber,
+    channel: identity.channel,
+    provider: fields.provider ?? identity.provider,
+    attempt: identity.attempt,
+    outcome,
+    error_code: fields.errorCode ?? null,
+    error_message: fields.errorMessage ?? null,
+    provider_message_id: fields.providerMessageId ?? null,
+    duration_ms: Math.round(fields.durationMs ?? 0),
+    locale: fields.locale ?? null,
   };
 }

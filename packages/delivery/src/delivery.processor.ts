@@ -1,4 +1,4 @@
-import { type Database, findChallenge, type Kysely, moveDelivery } from '@otp/db';
+import { type Database, findChallenge, type Kysely, moveDelivery, recordAttemptAndMove } from '@otp/db';
 import {
   type Channel,
   isDeliveryJobData,
@@ -9,7 +9,7 @@ import {
 } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 import type { Job } from 'bullmq';
-import { attemptRecorder } from './attempt.recorder.ts';
+import { attemptRecorder, attemptRow } from './attempt.recorder.ts';
 import { asDeliveryError, handleFailure, jobFailureContext, refuse } from './delivery.failures.ts';
 import { messageComposer, openEnvelope } from './delivery.message.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
@@ -155,26 +155,26 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     // outcome is written back with retries (Postgres may be away for a moment) while BullMQ keeps
     // renewing the job's lock, and a write that never succeeds does not fail the job.
     const written = await writeBack(
-      // One transaction: the attempt row and the challenge's status land together or not at all.
-      // Another worker that takes this job again (this one died just after) then finds the send
-      // recorded and skips it; and a retried write-back does not record the send twice.
-      () =>
-        deps.db.transaction().execute(async (trx) => {
-          // Deleted while it was being sent (its account was deleted): there is nothing to record
-          // the send on, and retrying the write would only fail the foreign key until the timeout.
-          // A deletion between this read and the insert fails it once; the retry ends here.
-          if ((await findChallenge(trx, challengeId)) === undefined) {
-            log.info('challenge deleted during the send: nothing recorded');
-            return;
-          }
-          await attemptRecorder(trx, attempt)('sent', {
+      // One statement (recordAttemptAndMove): the attempt row and the challenge's status land
+      // together or not at all. Another worker that takes this job again (this one died just
+      // after) then finds the send recorded and skips it; and a retried write-back does not record
+      // the send twice.
+      async () => {
+        const recorded = await recordAttemptAndMove(
+          deps.db,
+          attemptRow(attempt, 'sent', {
             providerMessageId,
             durationMs,
             locale,
             ...(provider === undefined ? {} : { provider }),
-          });
-          await moveDelivery(trx, challengeId, sendNumber, 'sent', { providerMessageId, lastError: null });
-        }),
+          }),
+          'sent',
+          { providerMessageId, lastError: null },
+        );
+        // Deleted while it was being sent (its account was deleted): there is nothing to record
+        // the send on, and retrying the write would only fail the foreign key until the timeout.
+        if (recorded.outcome === 'challenge_missing') log.info('challenge deleted during the send: nothing recorded');
+      },
       deps.writeBackTimeoutMs,
       log,
     );

@@ -9,6 +9,9 @@
 //   BENCH_DATABASE_URL (default TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres)
 //   BENCH_REDIS_URL    (default TEST_REDIS_URL or redis://127.0.0.1:6379)
 //   BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3)
+//   BENCH_ONLY=full,sms,bare,verify,bareVerify,signIn: only those series (to profile one)
+//   BENCH_CPU_PROF=<dir>: the gateway and the bare server write V8 CPU profiles to <dir>/gateway
+//     and <dir>/bare (read them with profile-summary.ts)
 import { createHash, createHmac, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { createDb, sql } from '@otp/db';
 import { hashCode, INITIAL_DELIVERY_STATUS, maskEmail, parseKeyRing, recipientHash, seal } from '@otp/domain';
@@ -320,6 +323,12 @@ async function argon2Loop(stored: string, password: string): Promise<number> {
   return count / duration;
 }
 
+/** With BENCH_CPU_PROF=<dir>, the servers write CPU profiles there (<dir>/gateway, <dir>/bare). */
+function profiled(name: string): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}/${name}`];
+}
+
 const databaseUrl = await resetDatabase();
 const gatewayPort = 3900;
 const barePort = 3901;
@@ -347,12 +356,13 @@ const gateway = await startProcess(
     PASSWORD_HASH_QUEUE: String(connections),
   },
   `http://127.0.0.1:${gatewayPort}/health/ready`,
-  process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`],
+  profiled('gateway'),
 );
 const bare = await startProcess(
   ['scripts/bench/bare-server.ts'],
   { ...common, PORT: String(barePort), CODE_HMAC_KEY: keys.CODE_HMAC_KEY, JWT_PRIVATE_KEY: keys.JWT_PRIVATE_KEY },
   `http://127.0.0.1:${barePort}/health/ready`,
+  profiled('bare'),
 );
 const gatewayPid = gateway.pid as number;
 const barePid = bare.pid as number;

@@ -32,12 +32,12 @@ export async function lockUserForSignInSettingLocale(
   userId: string,
   locale: string,
 ): Promise<User | undefined> {
-  return trx
-    .updateTable('users')
-    .set({ locale: sql<string>`CASE WHEN disabled_at IS NULL THEN ${locale}::text ELSE locale END` })
-    .where('id', '=', userId)
-    .returningAll()
-    .executeTakeFirst();
+  // Raw SQL of constant text: a prepared statement, and no query builder on the sign-in path.
+  const { rows } = await sql<User>`
+    UPDATE users SET locale = CASE WHEN disabled_at IS NULL THEN ${locale}::text ELSE locale END
+    WHERE id = ${userId}::uuid
+    RETURNING *`.execute(trx);
+  return rows[0];
 }
 
 /**

@@ -114,21 +114,16 @@ export async function countVerificationAttempt(
  * challenge was still there to consume: the code was right.
  */
 export async function consumeChallenge(db: Db, id: string, recipientHash: Buffer): Promise<boolean> {
-  const result = await db
-    .with('reset', (cte) =>
-      cte
-        .updateTable('otp_recipient_windows')
-        .set({ failure_count: 0, failure_window_ends_at: null })
-        .where('recipient_hash', '=', recipientHash)
-        .where('failure_count', '>', 0),
+  // Raw SQL of constant text: a prepared statement, and no query builder on the verify path.
+  const result = await sql`
+    WITH reset AS (
+      UPDATE otp_recipient_windows SET failure_count = 0, failure_window_ends_at = NULL
+      WHERE recipient_hash = ${recipientHash}::bytea AND failure_count > 0
     )
-    .updateTable('otp_challenges')
-    .set({ status: 'verified', verified_at: sql<Date>`now()` })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .where('expires_at', '>', sql<Date>`now()`)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+    UPDATE otp_challenges SET status = 'verified', verified_at = now()
+    WHERE id = ${id}::uuid AND status = 'pending' AND expires_at > now()
+  `.execute(db);
+  return result.numAffectedRows === 1n;
 }
 
 /** Locks a pending challenge whose attempt budget is used up. */

@@ -12,21 +12,19 @@ export interface SecurityEventRow {
   details: Record<string, unknown>;
 }
 
-/** The audit row of `event`, as the table spells it. */
-export function securityEventValues(event: SecurityEventRow) {
-  return {
-    type: event.type,
-    user_id: event.userId,
-    ip: event.ip,
-    user_agent: event.userAgent,
-    request_id: event.requestId,
-    details: JSON.stringify(event.details),
-  };
-}
-
 /** Appends one event to the audit trail. */
 export async function insertSecurityEvent(db: Db, event: SecurityEventRow): Promise<void> {
-  await db.insertInto('security_events').values(securityEventValues(event)).execute();
+  await db
+    .insertInto('security_events')
+    .values({
+      type: event.type,
+      user_id: event.userId,
+      ip: event.ip,
+      user_agent: event.userAgent,
+      request_id: event.requestId,
+      details: JSON.stringify(event.details),
+    })
+    .execute();
 }
 
 /** Events of a type since a time, by IP or by user: the fallback counter of failed sign-ins. */

@@ -144,17 +144,15 @@ export async function deviceHistory(
   device: { userAgent: string | null; clientNetwork: string },
   since: Date,
 ): Promise<DeviceHistory> {
-  const recent = sql<boolean>`last_used_at > ${since}`;
-  const row = await db
-    .selectFrom('sessions')
-    .select([
-      sql<boolean>`coalesce(bool_or(${recent} AND user_agent IS NOT DISTINCT FROM ${device.userAgent}
-        AND client_network = ${device.clientNetwork}), false)`.as('seen_recently'),
-      sql<boolean>`coalesce(bool_or(${recent} AND client_network IS NULL), false)`.as('unknown_recently'),
-      sql<boolean>`count(*) > 0`.as('signed_in_before'),
-    ])
-    .where('user_id', '=', userId)
-    .executeTakeFirstOrThrow();
+  // Raw SQL of constant text: a prepared statement, and no query builder on the sign-in path.
+  const { rows } = await sql<{ seen_recently: boolean; unknown_recently: boolean; signed_in_before: boolean }>`
+    SELECT
+      coalesce(bool_or(last_used_at > ${since}::timestamptz AND user_agent IS NOT DISTINCT FROM ${device.userAgent}::text
+        AND client_network = ${device.clientNetwork}::text), false) AS seen_recently,
+      coalesce(bool_or(last_used_at > ${since}::timestamptz AND client_network IS NULL), false) AS unknown_recently,
+      count(*) > 0 AS signed_in_before
+    FROM sessions WHERE user_id = ${userId}::uuid`.execute(db);
+  const row = rows[0] as { seen_recently: boolean; unknown_recently: boolean; signed_in_before: boolean };
   return {
     seenRecently: row.seen_recently,
     unknownRecently: row.unknown_recently,

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database, User } from './database.ts';
 
 type Db = Kysely<Database>;
@@ -45,7 +45,8 @@ function upserted({ created, ...user }: User & { created: boolean }): UpsertedUs
  * told it created it.
  */
 export async function upsertUserWithVerifiedEmail(db: Db, email: string): Promise<UpsertedUser> {
-  return upserted(await verifiedEmailUpsert(db, email).executeTakeFirstOrThrow());
+  const { rows } = await verifiedEmailUpsert(email, sql`true`).execute(db);
+  return upserted(rows[0] as User & { created: boolean });
 }
 
 /**
@@ -60,30 +61,23 @@ export async function upsertUserWithVerifiedEmailUnlessClaimable(
   email: string,
   challengeId: string,
 ): Promise<UpsertedUser | undefined> {
-  const row = await verifiedEmailUpsert(db, email, challengeId).executeTakeFirst();
+  const updateWhen = sql`users.email_verified_at IS NOT NULL OR users.registration_challenge_id = ${challengeId}::uuid`;
+  const { rows } = await verifiedEmailUpsert(email, updateWhen).execute(db);
+  const row = rows[0];
   return row === undefined ? undefined : upserted(row);
 }
 
-/** The upsert; with `unlessClaimableBy`, its update only of a verified account or that challenge's registration. */
-function verifiedEmailUpsert(db: Db, email: string, unlessClaimableBy?: string) {
-  return db
-    .insertInto('users')
-    .values({ email, email_verified_at: sql<Date>`now()` })
-    .onConflict((oc) => {
-      const update = oc.column('email').doUpdateSet({
-        email_verified_at: sql<Date>`coalesce(users.email_verified_at, now())`,
-        updated_at: sql<Date>`now()`,
-      });
-      if (unlessClaimableBy === undefined) return update;
-      return update.where((eb) =>
-        eb.or([
-          eb('users.email_verified_at', 'is not', null),
-          eb('users.registration_challenge_id', '=', unlessClaimableBy),
-        ]),
-      );
-    })
-    .returningAll()
-    .returning(wasInserted);
+/**
+ * The upsert, its update made only `when` holds. Raw SQL of constant text: a prepared statement,
+ * and no query builder on the sign-in path.
+ */
+function verifiedEmailUpsert(email: string, when: RawBuilder<unknown>) {
+  return sql<User & { created: boolean }>`
+    INSERT INTO users (email, email_verified_at) VALUES (${email}::text, now())
+    ON CONFLICT (email) DO UPDATE
+      SET email_verified_at = coalesce(users.email_verified_at, now()), updated_at = now()
+      WHERE ${when}
+    RETURNING *, (xmax = 0) AS created`;
 }
 
 /** As `upsertUserWithVerifiedEmail`, for a phone number proven by an SMS code. */

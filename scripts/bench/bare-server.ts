@@ -7,8 +7,16 @@
 //                          in constant time, then in one transaction consume the challenge, find
 //                          or create the user, insert a session, a refresh token and an outbox
 //                          event; sign an EdDSA access token.
-// Its tables are made by the bench (bareTables in request-endpoint.bench.ts).
-import { createHash, createHmac, createPrivateKey, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+// Its tables are made by the bench (resetDatabase in request-endpoint.bench.ts).
+import {
+  createHash,
+  createHmac,
+  createPrivateKey,
+  randomBytes,
+  randomInt,
+  randomUUID,
+  timingSafeEqual,
+} from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import { Queue } from 'bullmq';
 import Fastify from 'fastify';

@@ -86,7 +86,9 @@ function recipient(channel: 'email' | 'sms'): string {
 async function walPosition(): Promise<bigint> {
   const db = createDb({ url: databaseUrl, poolSize: 1 });
   try {
-    const { rows } = await sql<{ lsn: string }>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS lsn`.execute(db);
+    const { rows } = await sql<{
+      lsn: string;
+    }>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS lsn`.execute(db);
     return BigInt((rows[0] as { lsn: string }).lsn.split('.')[0] as string);
   } finally {
     await db.destroy();
@@ -405,7 +407,9 @@ try {
     }
     if (wanted('verify')) {
       const ids = await gatewayChallengePool(verifyPool);
-      const figures = await withCpu(gatewayPid, () => loadVerify(`http://127.0.0.1:${gatewayPort}/v1/otp/challenges`, ids));
+      const figures = await withCpu(gatewayPid, () =>
+        loadVerify(`http://127.0.0.1:${gatewayPort}/v1/otp/challenges`, ids),
+      );
       runs.verify.push(figures);
       line(round, 'verify', figures);
     }

@@ -1,5 +1,5 @@
 import type { Database, KillSwitch, Kysely } from '@otp/db';
-import { startKillSwitchWatch } from '@otp/delivery';
+import { startKillSwitchWatch } from '@otp/delivery/gateway';
 import { CHANNEL_PROVIDERS, type Channel, PublicError, switchedOffTarget } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 

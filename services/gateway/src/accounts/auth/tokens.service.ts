@@ -177,16 +177,20 @@ export async function issueTokensInSession(
 ): Promise<Tokens> {
   const refreshToken = newOpaqueToken();
   const idleEnd = now.getTime() + settings.idleTtlSeconds * 1000;
-  await insertRefreshToken(db, {
-    id,
-    user_id: session.userId,
-    family_id: session.sessionId,
-    token_hash: hashOpaqueToken(refreshToken),
-    expires_at: new Date(Math.min(idleEnd, session.expiresAt.getTime())),
-    family_expires_at: session.expiresAt,
-    revoked_at: null,
-    replaced_by: null,
-  }, sessionRow);
+  await insertRefreshToken(
+    db,
+    {
+      id,
+      user_id: session.userId,
+      family_id: session.sessionId,
+      token_hash: hashOpaqueToken(refreshToken),
+      expires_at: new Date(Math.min(idleEnd, session.expiresAt.getTime())),
+      family_expires_at: session.expiresAt,
+      revoked_at: null,
+      replaced_by: null,
+    },
+    sessionRow,
+  );
   const claims = {
     userId: session.userId,
     sessionId: session.sessionId,

@@ -9,7 +9,7 @@ import {
   moveDelivery,
   recordNotificationFailure,
 } from '@otp/db';
-import { recordStalledJob } from '@otp/delivery';
+import { recordStalledJob } from '@otp/delivery/gateway';
 import { type Channel, STALLED_TOO_OFTEN } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 import type { Job, Queue } from 'bullmq';

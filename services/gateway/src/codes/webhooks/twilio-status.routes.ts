@@ -2,7 +2,9 @@ import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PublicError } from '@otp/domain';
 import type { FastifyRequest } from 'fastify';
-import twilio from 'twilio';
+// Only the SDK's signature check: the package's entry loads its whole REST client (about 30 MB
+// of the gateway's memory for one HMAC).
+import webhooks from 'twilio/lib/webhooks/webhooks.js';
 import type { GatewayDeps } from '../../deps.ts';
 import { requestContext } from '../../events/request-context.ts';
 import { twilioStatusSchema } from './twilio-status.schemas.ts';
@@ -39,7 +41,7 @@ export const twilioStatusRoutes: FastifyPluginAsyncTypebox<{ deps: GatewayDeps }
         const signature = request.headers['x-twilio-signature'];
         const params = (request.body ?? {}) as Record<string, unknown>;
         const url = calledUrl(request, deps.config.PUBLIC_BASE_URL);
-        if (typeof signature !== 'string' || !twilio.validateRequest(authToken, signature, url, params)) {
+        if (typeof signature !== 'string' || !webhooks.validateRequest(authToken, signature, url, params)) {
           request.log.warn({ route: 'twilio-status' }, 'twilio status callback with a missing or invalid signature');
           throw new PublicError('invalid_signature');
         }

@@ -1,5 +1,7 @@
 // Summarises a V8 CPU profile (`node --cpu-prof`, or `pnpm bench` with BENCH_CPU_PROF=<dir>):
-// self time by package or file, and the heaviest functions. Not a test.
+// time by stage (socket writes and GC by their leaf, the rest by the first known frame up the
+// stack: Postgres, Redis, HTTP, crypto, templates...), self time by package or file, the heaviest
+// functions, and our own functions with what they call. Idle time is left out. Not a test.
 //   node --experimental-strip-types scripts/bench/profile-summary.ts <file.cpuprofile> [top=25]
 //   CALLERS_OF=writev,… also lists who calls those functions.
 import { readFileSync } from 'node:fs';
@@ -41,6 +43,42 @@ function owner(url: string): string {
   }
   const ours = /\/(services|packages)\/([^/]+)\/src\/(.*)$/.exec(url);
   return ours === null ? url : `${ours[1]}/${ours[2]}/${ours[3]}`;
+}
+
+/** Leaves that are the process waiting on the kernel or the engine rather than running our stack. */
+const LEAF_STAGES: Record<string, string> = {
+  writev: 'socket writes (system calls)',
+  writeBuffer: 'socket writes (system calls)',
+  writeUtf8String: 'socket writes (system calls)',
+  '(garbage collector)': 'garbage collector',
+};
+const STAGES: Array<[string, RegExp]> = [
+  ['SMTP: nodemailer', /\/nodemailer\//],
+  ['Postgres client: kysely, pg, packages/db', /\/(pg|pg-protocol|pg-pool|pg-types|postgres-[a-z]+|kysely)\/|packages\/db\//],
+  ['Redis client: bullmq, ioredis', /\/(bullmq|ioredis|redis-parser|msgpackr)\/|@fastify\/rate-limit/],
+  ['tokens: jose', /\/jose\//],
+  ['crypto: HMAC, AES-GCM, random', /node:internal\/crypto|domain\/src\/(envelope|otp-code)/],
+  ['templates: @otp/messages, intl-messageformat', /packages\/messages\/|intl-messageformat|@formatjs/],
+  ['logging: pino', /\/(pino|@pinojs|sonic-boom)/],
+  ['metrics: prom-client', /prom-client/],
+  ['HTTP: fastify, its plugins, validation, serialisation', /\/(fastify|@fastify\/[a-z-]+|helmet|ajv|fast-json-stringify|find-my-way|avvio|light-my-request)\/|node:_http/],
+];
+
+function stageOf(id: number): string {
+  const leaf = (byId.get(id) as ProfileNode).callFrame.functionName;
+  const byLeaf = LEAF_STAGES[leaf];
+  if (byLeaf !== undefined) return byLeaf;
+  const urls: string[] = [];
+  for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+    urls.push((byId.get(at) as ProfileNode).callFrame.url);
+  }
+  for (const url of urls) {
+    for (const [stage, pattern] of STAGES) if (pattern.test(url)) return stage;
+    if (/\/main\.ts$/.test(url)) break;
+    if (/\/(services|packages)\//.test(url) && !url.includes('/node_modules/')) return 'our code (services, packages)';
+  }
+  if (urls.some((url) => /modules\/(esm|cjs)|amaro|\/main\.ts$/.test(url))) return 'start-up: module loading';
+  return leaf.startsWith('(') ? leaf : 'other (Node internals: timers, streams, microtasks)';
 }
 
 function table(title: string, key: (node: ProfileNode) => string): void {
@@ -95,6 +133,7 @@ function callers(name: string): void {
 }
 
 console.log(`${file}: ${total.toFixed(0)} ms working (idle left out)`);
+table('by stage', (node) => stageOf(node.id));
 table('self time by package or file', (node) => owner(node.callFrame.url));
 table('self time by function', (node) => {
   const { functionName, url, lineNumber } = node.callFrame;

@@ -54,14 +54,20 @@ const LEAF_STAGES: Record<string, string> = {
 };
 const STAGES: Array<[string, RegExp]> = [
   ['SMTP: nodemailer', /\/nodemailer\//],
-  ['Postgres client: kysely, pg, packages/db', /\/(pg|pg-protocol|pg-pool|pg-types|postgres-[a-z]+|kysely)\/|packages\/db\//],
+  [
+    'Postgres client: kysely, pg, packages/db',
+    /\/(pg|pg-protocol|pg-pool|pg-types|postgres-[a-z]+|kysely)\/|packages\/db\//,
+  ],
   ['Redis client: bullmq, ioredis', /\/(bullmq|ioredis|redis-parser|msgpackr)\/|@fastify\/rate-limit/],
   ['tokens: jose', /\/jose\//],
   ['crypto: HMAC, AES-GCM, random', /node:internal\/crypto|domain\/src\/(envelope|otp-code)/],
   ['templates: @otp/messages, intl-messageformat', /packages\/messages\/|intl-messageformat|@formatjs/],
   ['logging: pino', /\/(pino|@pinojs|sonic-boom)/],
   ['metrics: prom-client', /prom-client/],
-  ['HTTP: fastify, its plugins, validation, serialisation', /\/(fastify|@fastify\/[a-z-]+|helmet|ajv|fast-json-stringify|find-my-way|avvio|light-my-request)\/|node:_http/],
+  [
+    'HTTP: fastify, its plugins, validation, serialisation',
+    /\/(fastify|@fastify\/[a-z-]+|helmet|ajv|fast-json-stringify|find-my-way|avvio|light-my-request)\/|node:_http/,
+  ],
 ];
 
 function stageOf(id: number): string {

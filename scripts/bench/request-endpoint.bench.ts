@@ -106,6 +106,24 @@ async function withCpu(pid: number, work: () => Promise<Figures & { total: numbe
   return { ...figures, serverCpu, postgresCpu, walBytes: Number((await walPosition()) - wal) / total };
 }
 
+/** What the bench keeps of an autocannon run; `total` is the requests completed. */
+function figuresOf(result: autocannon.Result): Figures & { total: number } {
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    total: result.requests.total,
+  };
+}
+
+/** `count` rows from `make`, written by `write` in batches of `size`. */
+async function inBatches<T>(count: number, size: number, make: () => T, write: (rows: T[]) => Promise<unknown>) {
+  for (let offset = 0; offset < count; offset += size) {
+    await write(Array.from({ length: Math.min(size, count - offset) }, make));
+  }
+}
+
 async function load(url: string, channel: 'email' | 'sms' = 'email'): Promise<Figures & { total: number }> {
   const result = await autocannon({
     url,
@@ -119,13 +137,7 @@ async function load(url: string, channel: 'email' | 'sms' = 'email'): Promise<Fi
       },
     ],
   });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    total: result.requests.total,
-  };
+  return figuresOf(result);
 }
 
 /**
@@ -143,13 +155,7 @@ async function loadVerify(url: string, ids: string[]): Promise<Figures & { total
     body: JSON.stringify({ code: CODE }),
     requests: [{ setupRequest: (request) => ({ ...request, path: `${new URL(url).pathname}/${ids.pop()}/verify` }) }],
   });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    total: result.requests.total,
-  };
+  return figuresOf(result);
 }
 
 /** Every seeded challenge's code: the bench knows the keys, so it writes the hashes itself. */
@@ -166,38 +172,36 @@ async function gatewayChallengePool(count: number): Promise<string[]> {
   const ids: string[] = [];
   const at = new Date();
   const expires = new Date(at.getTime() + 3_600_000);
-  for (let offset = 0; offset < count; offset += 2000) {
-    const rows = Array.from({ length: Math.min(2000, count - offset) }, () => {
-      const id = randomUUID();
-      const to = recipient('email');
-      ids.push(id);
-      return {
-        id,
-        channel: 'email' as const,
-        purpose: 'login' as const,
-        recipient_hash: recipientHash(hmacKey, 'email', to),
-        recipient_sealed: seal(envelopes, to, `recipient:${id}`),
-        recipient_masked: maskEmail(to),
-        locale: 'en',
-        user_id: null,
-        code_hashes: [hashCode(hmacKey, id, CODE)],
-        status: 'pending' as const,
-        send_count: 1,
-        attempt_count: 0,
-        max_attempts: 5,
-        max_sends: 3,
-        expires_at: expires,
-        resend_available_at: at,
-        verified_at: null,
-        client_ip: '127.0.0.1',
-        delivery_status: INITIAL_DELIVERY_STATUS,
-        delivery_last_error: null,
-        delivery_provider_message_id: null,
-        delivery_updated_at: at,
-      };
-    });
-    await db.insertInto('otp_challenges').values(rows).execute();
-  }
+  const row = () => {
+    const id = randomUUID();
+    const to = recipient('email');
+    ids.push(id);
+    return {
+      id,
+      channel: 'email' as const,
+      purpose: 'login' as const,
+      recipient_hash: recipientHash(hmacKey, 'email', to),
+      recipient_sealed: seal(envelopes, to, `recipient:${id}`),
+      recipient_masked: maskEmail(to),
+      locale: 'en',
+      user_id: null,
+      code_hashes: [hashCode(hmacKey, id, CODE)],
+      status: 'pending' as const,
+      send_count: 1,
+      attempt_count: 0,
+      max_attempts: 5,
+      max_sends: 3,
+      expires_at: expires,
+      resend_available_at: at,
+      verified_at: null,
+      client_ip: '127.0.0.1',
+      delivery_status: INITIAL_DELIVERY_STATUS,
+      delivery_last_error: null,
+      delivery_provider_message_id: null,
+      delivery_updated_at: at,
+    };
+  };
+  await inBatches(count, 2000, row, (rows) => db.insertInto('otp_challenges').values(rows).execute());
   await db.destroy();
   return ids;
 }
@@ -207,15 +211,18 @@ async function bareChallengePool(count: number): Promise<string[]> {
   const db = createDb({ url: databaseUrl, poolSize: 1 });
   const hmacKey = Buffer.from(keys.CODE_HMAC_KEY, 'base64');
   const ids: string[] = [];
-  for (let offset = 0; offset < count; offset += 5000) {
-    const batch = Array.from({ length: Math.min(5000, count - offset) }, () => randomUUID());
-    ids.push(...batch);
-    await sql`INSERT INTO bench_bare (id, recipient, code_hash, expires_at)
+  await inBatches(
+    count,
+    5000,
+    () => randomUUID(),
+    (batch) => {
+      ids.push(...batch);
+      const hashes = batch.map((id) => createHmac('sha256', hmacKey).update(`${id}\0${CODE}`).digest());
+      return sql`INSERT INTO bench_bare (id, recipient, code_hash, expires_at)
       SELECT id, 'bare-' || id || '@example.com', hash, now() + interval '1 hour'
-      FROM unnest(${batch}::uuid[], ${batch.map((id) => createHmac('sha256', hmacKey).update(`${id}\0${CODE}`).digest())}::bytea[]) AS t(id, hash)`.execute(
-      db,
-    );
-  }
+      FROM unnest(${batch}::uuid[], ${hashes}::bytea[]) AS t(id, hash)`.execute(db);
+    },
+  );
   await db.destroy();
   return ids;
 }
@@ -239,7 +246,7 @@ async function loadSignIn(url: string, email: string, password: string): Promise
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password }),
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx };
+  return figuresOf(result);
 }
 
 /**
@@ -255,7 +262,7 @@ async function loadRefresh(url: string, pool: string[]): Promise<Figures> {
     headers: { 'content-type': 'application/json' },
     requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify({ refreshToken: pool.pop() }) }) }],
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx };
+  return figuresOf(result);
 }
 
 /** Marks the registered account's address verified, as its code would; returns its id. */
@@ -279,23 +286,21 @@ async function refreshTokenPool(userId: string, count: number): Promise<string[]
   const db = createDb({ url: databaseUrl, poolSize: 2 });
   const tokens: string[] = [];
   const end = new Date(Date.now() + 86_400_000);
-  for (let offset = 0; offset < count; offset += 5000) {
-    const rows = Array.from({ length: Math.min(5000, count - offset) }, () => {
-      const token = randomBytes(32).toString('base64url');
-      tokens.push(token);
-      return {
-        id: randomUUID(),
-        user_id: userId,
-        family_id: randomUUID(),
-        token_hash: createHash('sha256').update(token).digest(),
-        expires_at: end,
-        family_expires_at: end,
-        revoked_at: null,
-        replaced_by: null,
-      };
-    });
-    await db.insertInto('refresh_tokens').values(rows).execute();
-  }
+  const row = () => {
+    const token = randomBytes(32).toString('base64url');
+    tokens.push(token);
+    return {
+      id: randomUUID(),
+      user_id: userId,
+      family_id: randomUUID(),
+      token_hash: createHash('sha256').update(token).digest(),
+      expires_at: end,
+      family_expires_at: end,
+      revoked_at: null,
+      replaced_by: null,
+    };
+  };
+  await inBatches(count, 5000, row, (rows) => db.insertInto('refresh_tokens').values(rows).execute());
   await db.destroy();
   return tokens;
 }

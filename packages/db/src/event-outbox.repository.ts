@@ -31,6 +31,21 @@ function outboxValues(events: readonly NewEvent[]) {
 }
 
 /**
+ * Events as one jsonb array for `jsonb_to_recordset(...) AS e(id uuid, type text, occurred_at
+ * timestamptz, data jsonb)`: any number of them in one parameter of a constant-text statement.
+ */
+export function eventRowsJson(events: readonly NewEvent[]): string {
+  return JSON.stringify(
+    events.map((event) => ({
+      id: event.id,
+      type: event.type,
+      occurred_at: event.occurredAt.toISOString(),
+      data: event.data,
+    })),
+  );
+}
+
+/**
  * Events' rows in ONE statement: their audit rows and their webhook events, so they commit
  * together without a transaction of their own, and recording costs one round trip to Postgres
  * instead of one per table (or four, with BEGIN and COMMIT). The rows travel as two jsonb arrays,
@@ -54,14 +69,7 @@ export async function insertAuditAndEvents(
       details: audit.details,
     })),
   );
-  const eventRows = JSON.stringify(
-    events.map((event) => ({
-      id: event.id,
-      type: event.type,
-      occurred_at: event.occurredAt.toISOString(),
-      data: event.data,
-    })),
-  );
+  const eventRows = eventRowsJson(events);
   await sql`
     WITH audit AS (
       INSERT INTO security_events (type, user_id, ip, user_agent, request_id, details)

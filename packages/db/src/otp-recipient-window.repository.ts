@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, NewDeliveryOutboxRow, NewOtpChallenge, OtpRecipientWindow } from './database.ts';
-import type { NewEvent } from './event-outbox.repository.ts';
+import { eventRowsJson, type NewEvent } from './event-outbox.repository.ts';
 import { type RecipientLimits, takeMessageSlot } from './recipient-window.sql.ts';
 
 type Db = Kysely<Database>;
@@ -31,14 +31,7 @@ export async function createChallengeWithinRecipientLimit(
 ): Promise<boolean> {
   const c = challenge;
   // One jsonb array of the events, read back as rows: any number of them in one parameter.
-  const eventRows = JSON.stringify(
-    events.map((event) => ({
-      id: event.id,
-      type: event.type,
-      occurred_at: event.occurredAt.toISOString(),
-      data: event.data,
-    })),
-  );
+  const eventRows = eventRowsJson(events);
   const result = await sql<{ id: string }>`
     WITH slot AS (
       ${takeMessageSlot(c.recipient_hash, limits)}

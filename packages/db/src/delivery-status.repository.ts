@@ -3,10 +3,11 @@ import {
   type DeliveryErrorCode,
   type DeliveryTransition,
   type DeliveryTransitionName,
+  HANDED_OVER,
 } from '@otp/domain';
 import { type Kysely, type QueryCreator, sql } from 'kysely';
 import pg from 'pg';
-import type { Database, NewDeliveryAttempt } from './database.ts';
+import type { Database, NewDeliveryAttempt, OtpChallenge } from './database.ts';
 
 type Db = Kysely<Database>;
 
@@ -105,4 +106,80 @@ export async function recordAttemptAndMove(
     }
     throw error;
   }
+}
+
+/** The columns of a challenge the delivery worker reads: the refusal rule's, the message's, the failed event's. */
+const CHALLENGE_TO_SEND_COLUMNS = [
+  'id',
+  'channel',
+  'purpose',
+  'recipient_masked',
+  'user_id',
+  'status',
+  'expires_at',
+  'attempt_count',
+  'max_attempts',
+  'send_count',
+  'delivery_status',
+  'sms_country',
+] as const satisfies readonly (keyof OtpChallenge)[];
+
+/** A challenge as the delivery worker reads it (`takeChallengeToSend`): only the columns it uses. */
+export type ChallengeToSend = Pick<OtpChallenge, (typeof CHALLENGE_TO_SEND_COLUMNS)[number]>;
+
+export interface ChallengeTake {
+  /** The row: as the move left it when `taken`, else as the statement read it; undefined when missing. */
+  challenge: ChallengeToSend | undefined;
+  /** Whether this statement moved the send to `sending` (the `taken` transition). */
+  taken: boolean;
+}
+
+/**
+ * The delivery worker's read of a challenge before a send, in one round trip. With `take`, the
+ * same statement also moves the send by the `taken` transition (moveDelivery's conditions), but
+ * only when the row passes the domain's `sendRefusal` at `now` as well, written in SQL: stored
+ * status `pending`, `expires_at` more than 1 ms after `now` (the row reaches JavaScript at
+ * millisecond precision; the margin makes "moved" imply "sendRefusal at `now` allows it" on the
+ * returned row, whatever the microseconds), attempts left, the job's send the latest, not handed
+ * over. When it moved, the row returned is the one the UPDATE saw (RETURNING), so the caller's
+ * `sendRefusal` judges the very version that was moved; when it did not, the row read by the same
+ * statement. A row the SQL refused by the margin alone comes back untaken though `sendRefusal`
+ * may allow it: the caller then moves it as before (`moveDelivery`). Without `take`: the read alone.
+ */
+export async function takeChallengeToSend(
+  db: Db,
+  challengeId: string,
+  sendNumber: number,
+  options: { now: Date; take: boolean },
+): Promise<ChallengeTake> {
+  if (!options.take) {
+    const challenge = await db
+      .selectFrom('otp_challenges')
+      .select(CHALLENGE_TO_SEND_COLUMNS)
+      .where('id', '=', challengeId)
+      .executeTakeFirst();
+    return { challenge, taken: false };
+  }
+  const row = await db
+    .with('taken', (qc) =>
+      deliveryMove(qc, challengeId, sendNumber, 'taken', {})
+        .where('status', '=', 'pending')
+        .where('expires_at', '>', sql<Date>`${options.now}::timestamptz + interval '1 millisecond'`)
+        .where((eb) => eb('attempt_count', '<', eb.ref('max_attempts')))
+        .where('delivery_status', 'not in', HANDED_OVER)
+        .returning(CHALLENGE_TO_SEND_COLUMNS),
+    )
+    .selectFrom('taken')
+    .select([...CHALLENGE_TO_SEND_COLUMNS, sql<boolean>`true`.as('taken')])
+    .unionAll((eb) =>
+      eb
+        .selectFrom('otp_challenges')
+        .select([...CHALLENGE_TO_SEND_COLUMNS, sql<boolean>`false`.as('taken')])
+        .where('id', '=', challengeId)
+        .where(sql<boolean>`NOT EXISTS (SELECT 1 FROM taken)`),
+    )
+    .executeTakeFirst();
+  if (row === undefined) return { challenge: undefined, taken: false };
+  const { taken, ...challenge } = row;
+  return { challenge, taken };
 }

@@ -6,7 +6,10 @@ import {
   moveDelivery,
   type OtpChallenge,
   recordAttemptAndMove,
+  sql,
+  takeChallengeToSend,
 } from '@otp/db';
+import { sendRefusal } from '@otp/domain';
 import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -27,6 +30,9 @@ describe('moving a delivery', () => {
     status?: OtpChallenge['status'];
     sendCount?: number;
     expiresInMs?: number;
+    /** An exact expiry (microseconds kept by Postgres, milliseconds by a Date). */
+    expiresAt?: Date;
+    attempts?: number;
     messageId?: string;
   }
 
@@ -43,11 +49,11 @@ describe('moving a delivery', () => {
       user_id: null,
       code_hashes: [Buffer.from('hash')],
       status: seed.status ?? 'pending',
-      attempt_count: 0,
+      attempt_count: seed.attempts ?? 0,
       send_count: seed.sendCount ?? 1,
       max_attempts: 5,
       max_sends: 5,
-      expires_at: new Date(Date.now() + (seed.expiresInMs ?? 600_000)),
+      expires_at: seed.expiresAt ?? new Date(Date.now() + (seed.expiresInMs ?? 600_000)),
       resend_available_at: new Date(),
       verified_at: null,
       client_ip: null,
@@ -145,5 +151,76 @@ describe('moving a delivery', () => {
     const id = randomUUID();
     expect(await recordAttemptAndMove(database.db, sentAttempt(id), 'sent')).toEqual({ outcome: 'challenge_missing' });
     expect(await listDeliveryAttempts(database.db, id)).toEqual([]);
+  });
+
+  // The worker's read before a send (takeChallengeToSend): with `take`, the send moves to
+  // `sending` in the same statement only when the domain's sendRefusal allows the row returned.
+  describe('taking a challenge to send', () => {
+    const now = new Date();
+    const cases: Array<[string, Seed, number]> = [
+      ['queued, pending', {}, 1],
+      ['sending again (a retry)', { delivery: 'sending' }, 1],
+      ['delivery failed, challenge pending', { delivery: 'failed' }, 1],
+      ['sent already', { delivery: 'sent' }, 1],
+      ['delivered already', { delivery: 'delivered' }, 1],
+      ['undelivered', { delivery: 'undelivered' }, 1],
+      ['verified', { status: 'verified' }, 1],
+      ['locked', { status: 'locked' }, 1],
+      ['failed', { status: 'failed', delivery: 'failed' }, 1],
+      ['attempts used up', { attempts: 5 }, 1],
+      ['one attempt left', { attempts: 4 }, 1],
+      ['expired', { expiresInMs: -1000 }, 1],
+      ['expiring exactly now', { expiresAt: now }, 1],
+      ['superseded by a resend', { sendCount: 2 }, 1],
+      ['a send not made', { sendCount: 1 }, 2],
+      ['far from expiry', { expiresAt: new Date(now.getTime() + 60_000) }, 1],
+    ];
+
+    it.each(cases)('%s: taken exactly when sendRefusal allows it', async (_name, seed, sendNumber) => {
+      const id = await challenge(seed);
+      const before = await read(id);
+      const { challenge: row, taken } = await takeChallengeToSend(database.db, id, sendNumber, { now, take: true });
+      const allowed = sendRefusal(before, sendNumber, now) === undefined;
+      expect(taken).toBe(allowed);
+      expect(sendRefusal(row, sendNumber, now)).toBe(sendRefusal(before, sendNumber, now));
+      const after = await read(id);
+      expect(after.delivery_status).toBe(taken ? 'sending' : before.delivery_status);
+      expect(row).toMatchObject({
+        id,
+        status: before.status,
+        send_count: before.send_count,
+        delivery_status: after.delivery_status,
+      });
+      // The move counts no provider attempt and clears nothing.
+      expect(after.delivery_attempts).toBe(before.delivery_attempts);
+    });
+
+    it('never takes a row sendRefusal refuses at the edge of expiry (microseconds Postgres keeps)', async () => {
+      for (const offsetUs of [-1500, -500, 0, 1, 400, 999, 1000, 1001, 1999, 2500]) {
+        const id = await challenge();
+        await database.db
+          .updateTable('otp_challenges')
+          .set({ expires_at: sql<Date>`${now}::timestamptz + ${offsetUs} * interval '1 microsecond'` })
+          .where('id', '=', id)
+          .execute();
+        const { challenge: row, taken } = await takeChallengeToSend(database.db, id, 1, { now, take: true });
+        if (taken) expect(sendRefusal(row, 1, now)).toBeUndefined();
+        if (offsetUs <= 0) expect(taken).toBe(false);
+        if (offsetUs >= 2000) expect(taken).toBe(true);
+      }
+    });
+
+    it('without take, only reads; a missing challenge is undefined and nothing is taken', async () => {
+      const id = await challenge();
+      expect(await takeChallengeToSend(database.db, id, 1, { now, take: false })).toMatchObject({
+        challenge: { id, delivery_status: 'queued' },
+        taken: false,
+      });
+      expect((await read(id)).delivery_status).toBe('queued');
+      expect(await takeChallengeToSend(database.db, randomUUID(), 1, { now, take: true })).toEqual({
+        challenge: undefined,
+        taken: false,
+      });
+    });
   });
 });

@@ -3,10 +3,12 @@ import {
   type DeliveryErrorCode,
   type DeliveryTransition,
   type DeliveryTransitionName,
+  HANDED_OVER,
 } from '@otp/domain';
 import { type Kysely, type QueryCreator, sql } from 'kysely';
 import pg from 'pg';
-import type { Database, NewDeliveryAttempt } from './database.ts';
+import { compiledOnce } from './compiled-once.ts';
+import type { Database, NewDeliveryAttempt, OtpChallenge } from './database.ts';
 
 type Db = Kysely<Database>;
 
@@ -75,6 +77,42 @@ function deliveryMove(
   return update;
 }
 
+const FIELD_KEYS = ['lastError', 'providerMessageId', 'aboutMessage'] as const;
+type RecordAndMove = (db: Db, ...values: unknown[]) => Promise<{ rows: { moved: boolean }[] }>;
+const recordAndMoveStatements = new Map<string, RecordAndMove>();
+
+/** The attempt's defined values, then the fields' defined values, in the order of their shape. */
+function recordAndMoveValues(attempt: NewDeliveryAttempt, fields: DeliveryFields): unknown[] {
+  const values: unknown[] = [];
+  for (const value of Object.values(attempt)) if (value !== undefined) values.push(value);
+  for (const key of FIELD_KEYS) if (fields[key] !== undefined) values.push(fields[key]);
+  return values;
+}
+
+/**
+ * recordAttemptAndMove's statement for the shape of its arguments (the transition, which
+ * attempt columns and which fields are given), compiled once per shape (compiledOnce).
+ */
+function recordAndMoveStatement(attempt: NewDeliveryAttempt, name: DeliveryTransitionName, fields: DeliveryFields) {
+  const columns = Object.keys(attempt).filter((key) => attempt[key as keyof NewDeliveryAttempt] !== undefined);
+  const given = FIELD_KEYS.filter((key) => fields[key] !== undefined);
+  const shape = `${name}|${columns.join(',')}|${given.join(',')}`;
+  let statement = recordAndMoveStatements.get(shape);
+  if (statement === undefined) {
+    statement = compiledOnce(columns.length + given.length, (db, ...values: unknown[]) => {
+      const row = Object.fromEntries(columns.map((column, i) => [column, values[i]])) as unknown as NewDeliveryAttempt;
+      const slotFields = Object.fromEntries(given.map((key, i) => [key, values[columns.length + i]])) as DeliveryFields;
+      return db
+        .with('moved', (qc) => deliveryMove(qc, row.challenge_id, row.send_number, name, slotFields).returning('id'))
+        .insertInto('delivery_attempts')
+        .values(row)
+        .returning(sql<boolean>`(SELECT count(*) FROM moved) = 1`.as('moved'));
+    }) as RecordAndMove;
+    recordAndMoveStatements.set(shape, statement);
+  }
+  return statement;
+}
+
 /**
  * Writes a `delivery_attempts` row and moves the send's delivery status (as moveDelivery) in ONE
  * statement: the UPDATE is a CTE of the INSERT. A single statement is atomic on its own, so both
@@ -89,14 +127,10 @@ export async function recordAttemptAndMove(
   name: DeliveryTransitionName,
   fields: DeliveryFields = {},
 ): Promise<{ outcome: 'recorded'; moved: boolean } | { outcome: 'challenge_missing' }> {
-  const { challenge_id: challengeId, send_number: sendNumber } = attempt;
   try {
-    const row = await db
-      .with('moved', (qc) => deliveryMove(qc, challengeId, sendNumber, name, fields).returning('id'))
-      .insertInto('delivery_attempts')
-      .values(attempt)
-      .returning(sql<boolean>`(SELECT count(*) FROM moved) = 1`.as('moved'))
-      .executeTakeFirstOrThrow();
+    const row = (await recordAndMoveStatement(attempt, name, fields)(db, ...recordAndMoveValues(attempt, fields)))
+      .rows[0];
+    if (row === undefined) throw new Error('recordAttemptAndMove: no row returned');
     return { outcome: 'recorded', moved: row.moved };
   } catch (error) {
     // The attempt's one foreign key is its challenge: violated only when the challenge is gone.
@@ -105,4 +139,83 @@ export async function recordAttemptAndMove(
     }
     throw error;
   }
+}
+
+/** The columns of a challenge the delivery worker reads: the refusal rule's, the message's, the failed event's. */
+const CHALLENGE_TO_SEND_COLUMNS = [
+  'id',
+  'channel',
+  'purpose',
+  'recipient_masked',
+  'user_id',
+  'status',
+  'expires_at',
+  'attempt_count',
+  'max_attempts',
+  'send_count',
+  'delivery_status',
+  'sms_country',
+] as const satisfies readonly (keyof OtpChallenge)[];
+
+/** A challenge as the delivery worker reads it (`takeChallengeToSend`): only the columns it uses. */
+export type ChallengeToSend = Pick<OtpChallenge, (typeof CHALLENGE_TO_SEND_COLUMNS)[number]>;
+
+export interface ChallengeTake {
+  /** The row: as the move left it when `taken`, else as the statement read it; undefined when missing. */
+  challenge: ChallengeToSend | undefined;
+  /** Whether this statement moved the send to `sending` (the `taken` transition). */
+  taken: boolean;
+}
+
+// The worker's statements before a send, built once (compiledOnce): they run once per job.
+const readToSend = compiledOnce(1, (db, challengeId: string) =>
+  db.selectFrom('otp_challenges').select(CHALLENGE_TO_SEND_COLUMNS).where('id', '=', challengeId),
+);
+const takeToSend = compiledOnce(3, (db, challengeId: string, sendNumber: number, now: Date) =>
+  db
+    .with('taken', (qc) =>
+      deliveryMove(qc, challengeId, sendNumber, 'taken', {})
+        .where('status', '=', 'pending')
+        .where('expires_at', '>', sql<Date>`${now}::timestamptz + interval '1 millisecond'`)
+        .where((eb) => eb('attempt_count', '<', eb.ref('max_attempts')))
+        .where('delivery_status', 'not in', HANDED_OVER)
+        .returning(CHALLENGE_TO_SEND_COLUMNS),
+    )
+    .selectFrom('taken')
+    .select([...CHALLENGE_TO_SEND_COLUMNS, sql<boolean>`true`.as('taken')])
+    .unionAll((eb) =>
+      eb
+        .selectFrom('otp_challenges')
+        .select([...CHALLENGE_TO_SEND_COLUMNS, sql<boolean>`false`.as('taken')])
+        .where('id', '=', challengeId)
+        .where(sql<boolean>`NOT EXISTS (SELECT 1 FROM taken)`),
+    ),
+);
+
+/**
+ * The delivery worker's read of a challenge before a send, in one round trip. With `take`, the
+ * same statement also moves the send by the `taken` transition (moveDelivery's conditions), but
+ * only when the row passes the domain's `sendRefusal` at `now` as well, written in SQL: stored
+ * status `pending`, `expires_at` more than 1 ms after `now` (the row reaches JavaScript at
+ * millisecond precision; the margin makes "moved" imply "sendRefusal at `now` allows it" on the
+ * returned row, whatever the microseconds), attempts left, the job's send the latest, not handed
+ * over. When it moved, the row returned is the one the UPDATE saw (RETURNING), so the caller's
+ * `sendRefusal` judges the very version that was moved; when it did not, the row read by the same
+ * statement. A row the SQL refused by the margin alone comes back untaken though `sendRefusal`
+ * may allow it: the caller then moves it as before (`moveDelivery`). Without `take`: the read alone.
+ */
+export async function takeChallengeToSend(
+  db: Db,
+  challengeId: string,
+  sendNumber: number,
+  options: { now: Date; take: boolean },
+): Promise<ChallengeTake> {
+  if (!options.take) {
+    const [challenge] = (await readToSend(db, challengeId)).rows;
+    return { challenge, taken: false };
+  }
+  const [row] = (await takeToSend(db, challengeId, sendNumber, options.now)).rows;
+  if (row === undefined) return { challenge: undefined, taken: false };
+  const { taken, ...challenge } = row;
+  return { challenge, taken };
 }

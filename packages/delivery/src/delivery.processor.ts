@@ -1,4 +1,4 @@
-import { type Database, findChallenge, type Kysely, moveDelivery, recordAttemptAndMove } from '@otp/db';
+import { type Database, type Kysely, moveDelivery, recordAttemptAndMove, takeChallengeToSend } from '@otp/db';
 import {
   type Channel,
   isDeliveryJobData,
@@ -80,30 +80,40 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     };
     const record = attemptRecorder(deps.db, attempt);
 
-    const challenge = await findChallenge(deps.db, challengeId);
+    // With no kill switch off (as last read) no hold can follow, so the read also moves the send
+    // to `sending` in the same statement, and only when the domain's refusal rule at `now` lets
+    // it go (takeChallengeToSend): one round trip instead of two. Otherwise the read alone, and
+    // the hold check and the move after it, as before: a held job is never taken.
+    await deps.killSwitches.firstRead;
+    const now = deps.now();
+    const take = deps.killSwitches.off().size === 0;
+    const { challenge, taken } = await takeChallengeToSend(deps.db, challengeId, sendNumber, { now, take });
     // Expired, used, locked, failed, superseded by a resend, or handed to the provider already.
-    const skipped = sendRefusal(challenge, sendNumber, deps.now());
+    const skipped = sendRefusal(challenge, sendNumber, now);
     if (challenge === undefined || skipped !== undefined) {
       const reason = skipped ?? 'challenge_missing';
+      // Never expected: the statement takes only a row this rule allows (the very row returned).
+      if (taken) log.warn({ reason }, 'taken by the read, then refused: skipped, left sending');
       // A purged challenge has no row to hang an attempt on (foreign key): the log line is the record.
       if (challenge !== undefined) await record('skipped', { errorCode: reason });
       deps.metrics.send('skipped');
       log.info({ reason }, 'delivery skipped');
       return { skipped: reason };
     }
-    // After the check above, so a held job whose code expired meanwhile is skipped, not held again.
-    await holdIfSwitchedOff(
-      deps,
-      job,
-      token,
-      {
-        channel,
-        country: () => challenge.sms_country ?? smsCountryOfJob(deps.keyRing, data),
-      },
-      log,
-    );
-
-    await moveDelivery(deps.db, challengeId, sendNumber, 'taken');
+    if (!taken) {
+      // After the check above, so a held job whose code expired meanwhile is skipped, not held again.
+      await holdIfSwitchedOff(
+        deps,
+        job,
+        token,
+        {
+          channel,
+          country: () => challenge.sms_country ?? smsCountryOfJob(deps.keyRing, data),
+        },
+        log,
+      );
+      await moveDelivery(deps.db, challengeId, sendNumber, 'taken');
+    }
     const started = performance.now();
     let providerMessageId: string | null;
     let provider: string | undefined;

@@ -50,6 +50,20 @@ describe('the message catalogue', () => {
     expect(catalogue.file('email', 'otp-code', 'en')).toBe(join(SHIPPED_DIR, 'en', 'email', 'otp-code.json'));
   });
 
+  it('matches a tag to a locale the same way on every call (the answer is kept per tag)', () => {
+    const catalogue = loadCatalogue({ defaultLocale: 'en' });
+    for (let round = 0; round < 2; round += 1) {
+      expect(catalogue.localeOf('de-CH')).toBe('de');
+      expect(catalogue.localeOf('pt-BR')).toBe('pt-BR');
+      expect(catalogue.localeOf('xx')).toBe('en');
+      expect(catalogue.localeOf(null)).toBe('en');
+      expect(catalogue.localeOf(undefined)).toBe('en');
+    }
+    // Past the tags it keeps, still answered.
+    for (let i = 0; i < 300; i += 1) expect(catalogue.localeOf(`de-x-t${i}`)).toBe('de');
+    expect(catalogue.localeOf('fr-CA')).toBe('fr');
+  });
+
   it("uses an operator's file in place of the shipped one, and their brand", () => {
     const dir = templatesDir({
       'en/email/otp-code.json': englishOtp,

@@ -17,6 +17,9 @@ import { CatalogueError, type CompiledFile, compileFile } from './message.compil
 /** The catalogue this package ships: catalogue/<locale>/{email,sms}/<template>.json and brand.json. */
 export const SHIPPED_DIR = fileURLToPath(new URL('../catalogue/', import.meta.url));
 
+/** How many distinct tags `localeOf` keeps the answer of. */
+const MAX_CACHED_TAGS = 256;
+
 const NOTICE_FACTS = 'notice-facts';
 const FILES: Record<'email' | 'sms', ReadonlyMap<string, FileSpec>> = {
   email: new Map<string, FileSpec>([...Object.entries(EMAIL_TEMPLATES), [NOTICE_FACTS, NOTICE_FACTS_SPEC]]),
@@ -139,6 +142,10 @@ export function loadCatalogue(options: CatalogueOptions): Catalogue {
     brandPath !== undefined && readable(brandPath) ? parseBrand(brandPath, readFileSync(brandPath, 'utf8')) : undefined,
   );
 
+  // localeOf runs once per message a worker sends; the answer for a tag never changes (the
+  // catalogue is loaded once), so it is kept, for a bounded number of tags: the tags come from
+  // requests, and an unbounded map would grow with whatever clients send.
+  const localeOfTag = new Map<string, string>();
   const get = (channel: Channel, template: string, locale: string) => {
     const entry = compiled.get(`${locale}/${channel}/${template}`);
     if (entry === undefined)
@@ -150,7 +157,15 @@ export function loadCatalogue(options: CatalogueOptions): Catalogue {
     defaultLocale: options.defaultLocale,
     brand,
     resolve: (requested) => matchLocale(requested, locales, options.defaultLocale),
-    localeOf: (tag) => matchLocale(requestedLocales(tag ?? undefined, undefined), locales, options.defaultLocale),
+    localeOf: (tag) => {
+      // null and undefined share a key no tag can be (a tag has no NUL).
+      const key = tag ?? '\u0000';
+      const known = localeOfTag.get(key);
+      if (known !== undefined) return known;
+      const locale = matchLocale(requestedLocales(tag ?? undefined, undefined), locales, options.defaultLocale);
+      if (localeOfTag.size < MAX_CACHED_TAGS) localeOfTag.set(key, locale);
+      return locale;
+    },
     email: (template, locale) => get('email', template, locale).file,
     noticeFacts: (locale) => get('email', NOTICE_FACTS, locale).file,
     sms: (template, locale) => get('sms', template, locale).file,

@@ -24,9 +24,9 @@ import { recipientLimits, recipientLockedError } from './recipient-limits.ts';
  * challenge, nor more than OTP_RECIPIENT_MAX_FAILURES for an address per failure window, however
  * many arrive at once. 2) Compare keyed hashes in constant time (every kept hash, no early exit).
  * A right code gives the recipient's count back (in the consuming statement). 3) Consume with a
- * conditional UPDATE and require exactly one changed row: of several requests holding the right code, exactly one gets through.
- * Its purpose is then applied, through the port, in the transaction that consumed it. Resolves
- * with the purpose's answer.
+ * conditional UPDATE and require exactly one changed row: of several requests holding the right
+ * code, exactly one gets through. Its purpose is then applied, through the port, in the
+ * transaction that consumed it. Resolves with the purpose's answer.
  */
 export async function verifyChallenge(
   deps: GatewayDeps,
@@ -75,8 +75,9 @@ export async function verifyChallenge(
   }
 
   // The code was right, whatever becomes of the consume below: the address's holder is here, and
-  // the recipient gets its failure count back. The consuming statement does that too; should the
-  // transaction roll back (the challenge used meanwhile, sign-up off, a failure), it is done on its own.
+  // the recipient gets its failure count back. The consuming statement does that; should the
+  // transaction roll back (the challenge used meanwhile, sign-up off, a failure), it is done on
+  // its own.
   const consume = async (trx: Kysely<Database>) => {
     if (!(await consumeChallenge(trx, id, challenge.recipient_hash))) throw new PublicError('challenge_used');
     const recipient = recipientOf(deps, challenge);

@@ -13,11 +13,32 @@ export async function findChallenge(db: Db, id: string): Promise<OtpChallenge | 
 }
 
 /** What counting a verification attempt came to. */
+/**
+ * The columns of a challenge a verification reads once its attempt is counted: only these come
+ * back (a sign-in parses every column it is sent, and the row is wide).
+ */
+export const COUNTED_CHALLENGE_COLUMNS = [
+  'id',
+  'channel',
+  'purpose',
+  'recipient_hash',
+  'recipient_sealed',
+  'recipient_masked',
+  'locale',
+  'user_id',
+  'code_hashes',
+  'attempt_count',
+  'max_attempts',
+  'sms_country',
+  'api_key_name',
+] as const satisfies readonly (keyof OtpChallenge)[];
+export type CountedChallenge = Pick<OtpChallenge, (typeof COUNTED_CHALLENGE_COLUMNS)[number]>;
+
 export type CountedAttempt =
   /** The attempt and one unit of the recipient's failure budget are taken: compare the code. */
   | {
       outcome: 'counted';
-      challenge: OtpChallenge;
+      challenge: CountedChallenge;
       /** The recipient's wrong codes counted in its failure window, this unit included. */
       recipientFailures: number;
       recipientFailureWindowEndsAt: Date;
@@ -28,7 +49,7 @@ export type CountedAttempt =
   | { outcome: 'recipient_locked'; recipientHash: Buffer };
 
 /** The challenge's columns (all null when no attempt was counted) and what the statement took. */
-type CountedRow = { [K in keyof OtpChallenge]: OtpChallenge[K] | null } & {
+type CountedRow = { [K in keyof CountedChallenge]: CountedChallenge[K] | null } & {
   target_recipient_hash: Buffer;
   recipient_failures: number | null;
   recipient_failure_window_ends_at: Date | null;
@@ -87,7 +108,7 @@ export async function countVerificationAttempt(
       UPDATE otp_challenges AS c SET attempt_count = c.attempt_count + 1
       FROM target, unit
       WHERE c.id = target.id
-      RETURNING c.*
+      RETURNING ${sql.join(COUNTED_CHALLENGE_COLUMNS.map((column) => sql.ref(`c.${column}`)))}
     )
     SELECT attempt.*, target.recipient_hash AS target_recipient_hash,
       unit.failure_count AS recipient_failures, unit.failure_window_ends_at AS recipient_failure_window_ends_at
@@ -101,7 +122,7 @@ export async function countVerificationAttempt(
   }
   return {
     outcome: 'counted',
-    challenge: challenge as OtpChallenge,
+    challenge: challenge as CountedChallenge,
     recipientFailures: recipient_failures,
     recipientFailureWindowEndsAt: recipient_failure_window_ends_at,
   };

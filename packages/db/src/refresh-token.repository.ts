@@ -1,30 +1,11 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, NewRefreshToken, NewSession, RefreshToken } from './database.ts';
+import type { Database, NewRefreshToken, RefreshToken } from './database.ts';
 
 type Db = Kysely<Database>;
 
-/**
- * Stores a refresh token by its hash only; the token itself is shown once, to the client. With
- * `session`, the session row it starts goes in the same statement (a sign-in: one round trip, in
- * raw SQL of constant text, a prepared statement with no query builder on the sign-in path).
- */
-export async function insertRefreshToken(db: Db, row: NewRefreshToken, session?: NewSession): Promise<void> {
-  if (session === undefined) {
-    await db.insertInto('refresh_tokens').values(row).execute();
-    return;
-  }
-  await sql`
-    WITH session AS (
-      INSERT INTO sessions (id, user_id, last_used_at, expires_at, auth_time, amr, user_agent, client_network)
-      VALUES (${session.id}::uuid, ${session.user_id}::uuid, ${session.last_used_at}::timestamptz,
-        ${session.expires_at}::timestamptz, ${session.auth_time}::timestamptz, ${session.amr ?? null}::text[],
-        ${session.user_agent ?? null}::text, ${session.client_network ?? null}::text)
-    )
-    INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, family_expires_at, revoked_at, replaced_by)
-    VALUES (${row.id}::uuid, ${row.user_id}::uuid, ${row.family_id}::uuid, ${row.token_hash}::bytea,
-      ${row.expires_at}::timestamptz, ${row.family_expires_at}::timestamptz, ${row.revoked_at ?? null}::timestamptz,
-      ${row.replaced_by ?? null}::uuid)
-  `.execute(db);
+/** Stores a refresh token by its hash only; the token itself is shown once, to the client. */
+export async function insertRefreshToken(db: Db, row: NewRefreshToken): Promise<void> {
+  await db.insertInto('refresh_tokens').values(row).execute();
 }
 
 export async function findRefreshTokenByHash(db: Db, tokenHash: Buffer): Promise<RefreshToken | undefined> {

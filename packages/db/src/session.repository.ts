@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database, RefreshToken, Session } from './database.ts';
+import type { Database, NewRefreshToken, NewSession, RefreshToken, Session } from './database.ts';
 
 type Db = Kysely<Database>;
 
@@ -137,21 +137,37 @@ export interface DeviceHistory {
   signedInBefore: boolean;
 }
 
-/** What the account's sessions say about a device: the new-device check's one query. */
-export async function deviceHistory(
+/**
+ * A sign-in's rows in ONE statement: the session, its first refresh token, and what the account's
+ * sessions said about the device before it (the new-device check). Every part of a statement
+ * reads the same snapshot, taken before its writes, so the history never counts the new session.
+ * Raw SQL of constant text: one round trip on the sign-in path, and no query builder.
+ */
+export async function insertSessionWithToken(
   db: Db,
-  userId: string,
-  device: { userAgent: string | null; clientNetwork: string },
+  session: NewSession & { amr: string[] | null; user_agent: string | null; client_network: string | null },
+  token: NewRefreshToken,
   since: Date,
 ): Promise<DeviceHistory> {
-  // Raw SQL of constant text: a prepared statement, and no query builder on the sign-in path.
   const { rows } = await sql<{ seen_recently: boolean; unknown_recently: boolean; signed_in_before: boolean }>`
-    SELECT
-      coalesce(bool_or(last_used_at > ${since}::timestamptz AND user_agent IS NOT DISTINCT FROM ${device.userAgent}::text
-        AND client_network = ${device.clientNetwork}::text), false) AS seen_recently,
-      coalesce(bool_or(last_used_at > ${since}::timestamptz AND client_network IS NULL), false) AS unknown_recently,
-      count(*) > 0 AS signed_in_before
-    FROM sessions WHERE user_id = ${userId}::uuid`.execute(db);
+    WITH history AS (
+      SELECT
+        coalesce(bool_or(last_used_at > ${since}::timestamptz AND user_agent IS NOT DISTINCT FROM ${session.user_agent}::text
+          AND client_network = ${session.client_network}::text), false) AS seen_recently,
+        coalesce(bool_or(last_used_at > ${since}::timestamptz AND client_network IS NULL), false) AS unknown_recently,
+        count(*) > 0 AS signed_in_before
+      FROM sessions WHERE user_id = ${session.user_id}::uuid
+    ), session AS (
+      INSERT INTO sessions (id, user_id, last_used_at, expires_at, auth_time, amr, user_agent, client_network)
+      VALUES (${session.id}::uuid, ${session.user_id}::uuid, ${session.last_used_at}::timestamptz,
+        ${session.expires_at}::timestamptz, ${session.auth_time}::timestamptz, ${session.amr}::text[],
+        ${session.user_agent}::text, ${session.client_network}::text)
+    ), token AS (
+      INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, family_expires_at, revoked_at, replaced_by)
+      VALUES (${token.id}::uuid, ${token.user_id}::uuid, ${token.family_id}::uuid, ${token.token_hash}::bytea,
+        ${token.expires_at}::timestamptz, ${token.family_expires_at}::timestamptz, NULL, NULL)
+    )
+    SELECT * FROM history`.execute(db);
   const row = rows[0] as { seen_recently: boolean; unknown_recently: boolean; signed_in_before: boolean };
   return {
     seenRecently: row.seen_recently,

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type Database, deviceHistory, type Kysely } from '@otp/db';
+import { type Database, insertSessionWithToken, type Kysely } from '@otp/db';
 import type { GatewayDeps } from '../../deps.ts';
 import { recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
 import { clientNetwork } from '../../http/client-network.ts';
 import type { Tokens } from '../users/user.schemas.ts';
-import { issueTokensInSession, tokenSettings, type VerifiedContact } from './tokens.service.ts';
+import { newRefreshToken, tokenPair, tokenSettings, type VerifiedContact } from './tokens.service.ts';
 
 /** How long a device (user agent and network) stays known to an account after its last use. */
 export const KNOWN_DEVICE_DAYS = 90;
@@ -46,7 +46,6 @@ export async function startSession(
   const settings = tokenSettings(deps);
   const device = { userAgent: context.userAgent, clientNetwork: clientNetwork(context.ip) };
   const since = new Date(at.getTime() - KNOWN_DEVICE_DAYS * 86_400_000);
-  const history = await deviceHistory(trx, userId, device, since);
   const sessionId = randomUUID();
   const expiresAt = new Date(at.getTime() + settings.familyTtlSeconds * 1000);
   const row = {
@@ -59,11 +58,13 @@ export async function startSession(
     user_agent: device.userAgent,
     client_network: device.clientNetwork,
   };
+  const position = { sessionId, userId, expiresAt, authTime: at, amr, contact };
+  const { refreshToken, row: tokenRow } = newRefreshToken(settings, position, at);
+  // One statement: the session, its first refresh token, and the device's history before them.
+  const history = await insertSessionWithToken(trx, row, tokenRow, since);
   if (history.signedInBefore && !history.seenRecently && !history.unknownRecently) {
     await recordEvent(trx, context, 'sign_in.new_device', { userId, details: { sessionId } });
   }
-  const position = { sessionId, userId, expiresAt, authTime: at, amr, contact };
-  // The session's row goes in the statement of its first refresh token.
-  const tokens = await issueTokensInSession(trx, settings, position, at, randomUUID(), row);
+  const tokens = await tokenPair(settings, position, at, refreshToken);
   return { sessionId, tokens };
 }

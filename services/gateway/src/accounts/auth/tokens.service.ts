@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { type Database, insertRefreshToken, type Kysely, type NewSession } from '@otp/db';
+import { type Database, insertRefreshToken, type Kysely, type NewRefreshToken } from '@otp/db';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import type { GatewayDeps } from '../../deps.ts';
 import type { Tokens } from '../users/user.schemas.ts';
@@ -162,35 +162,40 @@ export interface SessionPosition {
 }
 
 /**
- * Stores a new refresh token of a session and signs an access token carrying the session's id,
- * auth_time and amr (and, with JWT_INCLUDE_CONTACT_CLAIMS, the account's verified addresses). Its
- * idle deadline is `idleTtlSeconds` from now, never past the session's end. A sign-in passes the
- * session's new row as `sessionRow`: it is written in the token's statement.
+ * A new refresh token of a session (shown once) and its row, stored by hash only. Its idle
+ * deadline is `idleTtlSeconds` from now, never past the session's end.
  */
-export async function issueTokensInSession(
-  db: Kysely<Database>,
+export function newRefreshToken(
   settings: TokenSettings,
   session: SessionPosition,
   now: Date,
   id: string = randomUUID(),
-  sessionRow?: NewSession,
-): Promise<Tokens> {
+): { refreshToken: string; row: NewRefreshToken } {
   const refreshToken = newOpaqueToken();
   const idleEnd = now.getTime() + settings.idleTtlSeconds * 1000;
-  await insertRefreshToken(
-    db,
-    {
-      id,
-      user_id: session.userId,
-      family_id: session.sessionId,
-      token_hash: hashOpaqueToken(refreshToken),
-      expires_at: new Date(Math.min(idleEnd, session.expiresAt.getTime())),
-      family_expires_at: session.expiresAt,
-      revoked_at: null,
-      replaced_by: null,
-    },
-    sessionRow,
-  );
+  const row = {
+    id,
+    user_id: session.userId,
+    family_id: session.sessionId,
+    token_hash: hashOpaqueToken(refreshToken),
+    expires_at: new Date(Math.min(idleEnd, session.expiresAt.getTime())),
+    family_expires_at: session.expiresAt,
+    revoked_at: null,
+    replaced_by: null,
+  };
+  return { refreshToken, row };
+}
+
+/**
+ * The token pair of a stored refresh token: an access token carrying the session's id, auth_time
+ * and amr (and, with JWT_INCLUDE_CONTACT_CLAIMS, the account's verified addresses).
+ */
+export async function tokenPair(
+  settings: TokenSettings,
+  session: SessionPosition,
+  now: Date,
+  refreshToken: string,
+): Promise<Tokens> {
   const claims = {
     userId: session.userId,
     sessionId: session.sessionId,
@@ -199,4 +204,17 @@ export async function issueTokensInSession(
   };
   const accessToken = await signAccessToken(settings, claims, now, session.contact);
   return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: settings.accessTtlSeconds };
+}
+
+/** Stores a new refresh token of a session and signs its access token (newRefreshToken, tokenPair). */
+export async function issueTokensInSession(
+  db: Kysely<Database>,
+  settings: TokenSettings,
+  session: SessionPosition,
+  now: Date,
+  id: string = randomUUID(),
+): Promise<Tokens> {
+  const { refreshToken, row } = newRefreshToken(settings, session, now, id);
+  await insertRefreshToken(db, row);
+  return tokenPair(settings, session, now, refreshToken);
 }

@@ -110,20 +110,25 @@ export function quantile(values: number[], share: number): number {
 /** Clock ticks per second of /proc's CPU times. */
 const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
-/** CPU time (user + system) process `pid` has used so far, in ms, from /proc/<pid>/stat. */
-export function processCpuMs(pid: number): number {
+/**
+ * CPU times of process `pid` from /proc/<pid>/stat, in ms: utime, stime, cutime, cstime (fields
+ * 14 to 17 of the line; counted after the command name, which may hold spaces, from its `)`).
+ */
+function cpuTimesMs(pid: number): number[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) in its parentheses; utime and stime are
-  // the 14th and 15th fields of the line, the 12th and 13th after it.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
+  return fields.slice(11, 15).map((field) => (Number(field) * 1000) / ticks);
+}
+
+/** CPU time (user + system) process `pid` has used so far, in ms. */
+export function processCpuMs(pid: number): number {
+  const [user = 0, system = 0] = cpuTimesMs(pid);
+  return user + system;
 }
 
 /** CPU time of `pid` and of its children that have exited and been waited for, in ms. */
 function processTreeCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / ticks;
+  return cpuTimesMs(pid).reduce((sum, ms) => sum + ms, 0);
 }
 
 /** Peak resident set size of process `pid` so far (VmHWM), in MB. */

@@ -33,6 +33,8 @@ export const COUNTED_CHALLENGE_COLUMNS = [
   'api_key_name',
 ] as const satisfies readonly (keyof OtpChallenge)[];
 export type CountedChallenge = Pick<OtpChallenge, (typeof COUNTED_CHALLENGE_COLUMNS)[number]>;
+/** Their RETURNING list, built once: the counting statement runs on every verification. */
+const countedReturning = sql.join(COUNTED_CHALLENGE_COLUMNS.map((column) => sql.ref(`c.${column}`)));
 
 export type CountedAttempt =
   /** The attempt and one unit of the recipient's failure budget are taken: compare the code. */
@@ -108,7 +110,7 @@ export async function countVerificationAttempt(
       UPDATE otp_challenges AS c SET attempt_count = c.attempt_count + 1
       FROM target, unit
       WHERE c.id = target.id
-      RETURNING ${sql.join(COUNTED_CHALLENGE_COLUMNS.map((column) => sql.ref(`c.${column}`)))}
+      RETURNING ${countedReturning}
     )
     SELECT attempt.*, target.recipient_hash AS target_recipient_hash,
       unit.failure_count AS recipient_failures, unit.failure_window_ends_at AS recipient_failure_window_ends_at

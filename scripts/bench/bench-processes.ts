@@ -4,7 +4,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createDb, migrateToLatest } from '@otp/db';
+import { createDb, migrateToLatest, sql } from '@otp/db';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -143,6 +143,19 @@ export function peakRssMb(pid: number): number {
  * ms. A backend that has exited (an idle pooled connection closed) counts in the server's
  * children's time, so the sum never goes back.
  */
+/** Bytes of WAL the server has written since it began (`pg_current_wal_lsn`), read through `url`. */
+export async function walPosition(url: string): Promise<bigint> {
+  const db = createDb({ url, poolSize: 1 });
+  try {
+    const { rows } = await sql<{
+      lsn: string;
+    }>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS lsn`.execute(db);
+    return BigInt((rows[0] as { lsn: string }).lsn.split('.')[0] as string);
+  } finally {
+    await db.destroy();
+  }
+}
+
 export function postgresCpuMs(): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {

@@ -5,7 +5,8 @@
 //    alternating round by round), its bare equivalent (bare-mail-pool.ts: the same number of
 //    code emails through a nodemailer pool set up as the worker's, at the worker's concurrency)
 //    to the same SMTP server; the ratio worker/bare, and each process's CPU per message and peak
-//    RSS (from /proc).
+//    RSS (from /proc), with every Postgres process's CPU and the WAL written per message over the
+//    same window.
 // 2. End-to-end latency: gateway and one worker running, code requests at a fixed rate; for each,
 //    the time from sending the request to the message reaching the SMTP server.
 //   BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_ROUNDS (3): as for the request bench
@@ -23,6 +24,7 @@ import {
   freshDatabase,
   median,
   peakRssMb,
+  postgresCpuMs,
   processCpuMs,
   quantile,
   redisUrl,
@@ -30,6 +32,7 @@ import {
   rounds,
   startProcess,
   stopProcesses,
+  walPosition,
 } from './bench-processes.ts';
 
 const jobs = Number(process.env.BENCH_DELIVERY_JOBS ?? 3000);
@@ -107,7 +110,7 @@ async function requestAll(addresses: string[]): Promise<number> {
 
 const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
 const describeProcess = (run: Throughput) =>
-  `CPU ${run.cpuMsPerMessage.toFixed(3)} ms/msg  peak RSS ${run.peakRssMb.toFixed(0)} MB`;
+  `CPU ${run.cpuMsPerMessage.toFixed(3)} ms/msg (Postgres ${run.postgresCpuMsPerMessage.toFixed(3)} ms, WAL ${run.walBytesPerMessage.toFixed(0)} B)  peak RSS ${run.peakRssMb.toFixed(0)} MB`;
 
 const databaseUrl = await freshDatabase('otp_bench_delivery');
 const db = createDb({ url: databaseUrl, poolSize: 1 });
@@ -155,6 +158,9 @@ interface Throughput {
   delivered: number;
   /** CPU of the process per message delivered while it was sampled (ms). */
   cpuMsPerMessage: number;
+  /** CPU of every Postgres process, and WAL bytes written, per message over the same window. */
+  postgresCpuMsPerMessage: number;
+  walBytesPerMessage: number;
   /** The process's VmHWM at the end of the round (MB). */
   peakRssMb: number;
   /** How many messages were to arrive (codes the gateway accepted; all, for the bare pool). */
@@ -162,10 +168,7 @@ interface Throughput {
 }
 
 /** Messages per second at the sink from the first to the last of `addresses` to arrive. */
-function throughputAt(
-  addresses: string[],
-  started: number,
-): Omit<Throughput, 'cpuMsPerMessage' | 'peakRssMb' | 'expected'> {
+function throughputAt(addresses: string[], started: number): Pick<Throughput, 'perSecond' | 'fromStart' | 'delivered'> {
   const stamps = addresses.flatMap((address) => arrivals.times.get(address) ?? []);
   const first = Math.min(...stamps);
   const last = Math.max(...stamps);
@@ -176,6 +179,41 @@ function throughputAt(
   };
 }
 
+interface CostSample {
+  cpu: number;
+  postgres: number;
+  wal: bigint;
+}
+
+/** The process's CPU, every Postgres process's CPU and the WAL position, now. */
+async function sampleCosts(pid: number): Promise<CostSample> {
+  return { cpu: processCpuMs(pid), postgres: postgresCpuMs(), wal: await walPosition(databaseUrl) };
+}
+
+/**
+ * What the window since `before` cost per message: `messages` says how many of the round's
+ * messages it covers, once the round's figures are known. Taken when the last message arrived.
+ */
+async function costsSince(
+  before: CostSample,
+  pid: number,
+  messages: (figures: Pick<Throughput, 'delivered'>) => number,
+): Promise<
+  (
+    figures: Pick<Throughput, 'delivered'>,
+  ) => Pick<Throughput, 'cpuMsPerMessage' | 'postgresCpuMsPerMessage' | 'walBytesPerMessage'>
+> {
+  const after = await sampleCosts(pid);
+  return (figures) => {
+    const count = Math.max(1, messages(figures));
+    return {
+      cpuMsPerMessage: (after.cpu - before.cpu) / count,
+      postgresCpuMsPerMessage: (after.postgres - before.postgres) / count,
+      walBytesPerMessage: Number(after.wal - before.wal) / count,
+    };
+  };
+}
+
 /** Time one worker emptying the queue (`accepted` jobs for `addresses`) into the sink. */
 async function workerThroughput(addresses: string[], accepted: number): Promise<Throughput> {
   const started = performance.now();
@@ -183,19 +221,14 @@ async function workerThroughput(addresses: string[], accepted: number): Promise<
   const pid = worker.pid as number;
   const received = () => addresses.filter((address) => arrivals.times.has(address)).length;
   // The window starts once the worker is ready: CPU from then on, over the messages that came after.
-  const cpuBefore = processCpuMs(pid);
+  const before = await sampleCosts(pid);
   const receivedBefore = received();
   await arrivals.until(() => arrivals.times.size >= accepted && received() >= accepted, 120_000);
-  const cpuAfter = processCpuMs(pid);
+  const costs = await costsSince(before, pid, (figures) => figures.delivered - receivedBefore);
   const rss = peakRssMb(pid);
   await stopProcesses([worker]);
   const figures = throughputAt(addresses, started);
-  return {
-    ...figures,
-    cpuMsPerMessage: (cpuAfter - cpuBefore) / Math.max(1, figures.delivered - receivedBefore),
-    peakRssMb: rss,
-    expected: accepted,
-  };
+  return { ...figures, ...costs(figures), peakRssMb: rss, expected: accepted };
 }
 
 /** The bare equivalent: the same number of messages through bare-mail-pool.ts's nodemailer pool. */
@@ -208,22 +241,17 @@ async function bareThroughput(round: number): Promise<Throughput> {
     `http://127.0.0.1:${barePort}/health/ready`,
   );
   const pid = bare.pid as number;
-  const cpuBefore = processCpuMs(pid);
+  const before = await sampleCosts(pid);
   const response = await fetch(`http://127.0.0.1:${barePort}/send?count=${jobs}&tag=bare${round}`, { method: 'POST' });
   const { sent } = (await response.json()) as { sent: number };
   const received = () => addresses.filter((address) => arrivals.times.has(address)).length;
   // The size first: counting the round's addresses on every arrival would load the sink's process.
   await arrivals.until(() => arrivals.times.size >= sent && received() >= sent, 30_000);
-  const cpuAfter = processCpuMs(pid);
+  const costs = await costsSince(before, pid, (figures) => figures.delivered);
   const rss = peakRssMb(pid);
   await stopProcesses([bare]);
   const figures = throughputAt(addresses, started);
-  return {
-    ...figures,
-    cpuMsPerMessage: (cpuAfter - cpuBefore) / Math.max(1, figures.delivered),
-    peakRssMb: rss,
-    expected: jobs,
-  };
+  return { ...figures, ...costs(figures), peakRssMb: rss, expected: jobs };
 }
 
 /**
@@ -367,6 +395,11 @@ console.log(
 console.log(`  worker/bare                      ${percent(median(ratios))} (target ≥ 80%)`);
 console.log(
   `  CPU per message                  worker ${pick(throughputRuns, (r) => r.cpuMsPerMessage).toFixed(3)} ms  bare ${pick(bareRuns, (r) => r.cpuMsPerMessage).toFixed(3)} ms`,
+);
+console.log(
+  // The bare pool uses no database: its figures are what the rest of the machine (autovacuum, the
+  // idle gateway's relay, checkpoints) cost Postgres over its window, the floor of the worker's.
+  `  Postgres per message             worker ${pick(throughputRuns, (r) => r.postgresCpuMsPerMessage).toFixed(3)} ms CPU, ${pick(throughputRuns, (r) => r.walBytesPerMessage).toFixed(0)} B WAL  (the same window's background, during the bare pool: ${pick(bareRuns, (r) => r.postgresCpuMsPerMessage).toFixed(3)} ms, ${pick(bareRuns, (r) => r.walBytesPerMessage).toFixed(0)} B)`,
 );
 console.log(
   `  peak RSS                         worker ${pick(throughputRuns, (r) => r.peakRssMb).toFixed(0)} MB  bare ${pick(bareRuns, (r) => r.peakRssMb).toFixed(0)} MB`,

@@ -30,6 +30,7 @@ import {
   rounds,
   startProcess,
   stopProcesses,
+  walPosition,
 } from './bench-processes.ts';
 
 const duration = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -83,27 +84,15 @@ function recipient(channel: 'email' | 'sms'): string {
     : `+447400${String(sequence % 1_000_000).padStart(6, '0')}`;
 }
 
-async function walPosition(): Promise<bigint> {
-  const db = createDb({ url: databaseUrl, poolSize: 1 });
-  try {
-    const { rows } = await sql<{
-      lsn: string;
-    }>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS lsn`.execute(db);
-    return BigInt((rows[0] as { lsn: string }).lsn.split('.')[0] as string);
-  } finally {
-    await db.destroy();
-  }
-}
-
 /** Runs `work` (a load) and adds what each request cost: CPU of `pid` and of Postgres, WAL bytes. */
 async function withCpu(pid: number, work: () => Promise<Figures & { total: number }>): Promise<Figures> {
-  const wal = await walPosition();
+  const wal = await walPosition(databaseUrl);
   const server = processCpuMs(pid);
   const postgres = postgresCpuMs();
   const { total, ...figures } = await work();
   const serverCpu = (processCpuMs(pid) - server) / total;
   const postgresCpu = (postgresCpuMs() - postgres) / total;
-  return { ...figures, serverCpu, postgresCpu, walBytes: Number((await walPosition()) - wal) / total };
+  return { ...figures, serverCpu, postgresCpu, walBytes: Number((await walPosition(databaseUrl)) - wal) / total };
 }
 
 /** What the bench keeps of an autocannon run; `total` is the requests completed. */

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import type { SmtpSink } from '@otp/testkit';
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A steady stream of email code requests to `gatewayUrl`, one every `everyMs`, until `stop()`.
+ * Keeps the addresses of the requests the gateway accepted (202): each is owed one message.
+ * Refusals (a limiter's Redis away: 503) and timeouts are not accepted, so owed nothing.
+ */
+export function codeStream(gatewayUrl: string, everyMs: number) {
+  const accepted: string[] = [];
+  const acceptedAt: number[] = [];
+  let refused = 0;
+  let running = true;
+  let sequence = 0;
+  const tag = randomBytes(3).toString('hex');
+  const loop = (async () => {
+    while (running) {
+      sequence += 1;
+      const to = `failover-${tag}-${sequence}@example.com`;
+      try {
+        const response = await fetch(`${gatewayUrl}/v1/otp/challenges`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ channel: 'email', to }),
+          signal: AbortSignal.timeout(3000),
+        });
+        await response.arrayBuffer();
+        if (response.status === 202) {
+          accepted.push(to);
+          acceptedAt.push(Date.now());
+        } else refused += 1;
+      } catch {
+        refused += 1;
+      }
+      await pause(everyMs);
+    }
+  })();
+  return {
+    accepted,
+    /** How many requests were accepted after `since` (a Date.now() value). */
+    acceptedSince: (since: number) => acceptedAt.filter((at) => at >= since).length,
+    refused: () => refused,
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/** Messages the sink holds for each address (to count deliveries, losses and duplicates). */
+export function deliveries(smtp: SmtpSink, addresses: readonly string[]): number[] {
+  const counts = new Map<string, number>();
+  for (const mail of smtp.messages) for (const to of mail.to) counts.set(to, (counts.get(to) ?? 0) + 1);
+  return addresses.map((address) => counts.get(address) ?? 0);
+}
+
+/** Waits (at most `ms`) until every accepted address has its message, then says what arrived. */
+export async function settle(smtp: SmtpSink, accepted: readonly string[], refused: number, ms = 90_000) {
+  const deadline = Date.now() + ms;
+  while (deliveries(smtp, accepted).some((count) => count === 0) && Date.now() < deadline) await pause(250);
+  const counts = deliveries(smtp, accepted);
+  return {
+    accepted: accepted.length,
+    refused,
+    delivered: counts.filter((count) => count > 0).length,
+    duplicates: counts.reduce((sum, count) => sum + Math.max(0, count - 1), 0),
+    lost: counts.filter((count) => count === 0).length,
+  };
+}

@@ -1,0 +1,140 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '@otp/testkit';
+import { Redis } from 'ioredis';
+
+/**
+ * A Sentinel-managed Redis of the test's own: one master, one replica and three sentinels, all
+ * `redis-server` processes on loopback ports, quorum two. The sentinels call the master down
+ * after a second without an answer, so a failover completes within a few seconds.
+ */
+export interface SentinelTopology {
+  readonly name: string;
+  /** `host:port,...` of the three sentinels, as REDIS_SENTINELS takes them. */
+  readonly sentinels: string;
+  /** The port of the master the sentinels name now. */
+  masterPort(): Promise<number>;
+  /** SIGKILLs the current master and resolves once the sentinels name another one. */
+  killMaster(): Promise<{ from: number; to: number }>;
+  stop(): Promise<void>;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function startSentinelTopology(name = 'otp'): Promise<SentinelTopology> {
+  const dir = mkdtempSync(join(tmpdir(), 'otp-sentinel-'));
+  const processes = new Map<number, ChildProcess>();
+  const run = (port: number, args: string[]) => {
+    const child = spawn('redis-server', args, { cwd: dir, stdio: 'ignore' });
+    processes.set(port, child);
+  };
+  const ready = async (port: number) => {
+    for (let i = 0; i < 200; i++) {
+      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        if ((await client.ping()) === 'PONG') return;
+      } catch {
+        // not up yet
+      } finally {
+        client.disconnect();
+      }
+      await pause(50);
+    }
+    throw new Error(`redis-server on port ${port} did not start`);
+  };
+  const data = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
+  const [master, replica] = [await freePort(), await freePort()];
+  run(master, ['--port', String(master), ...data]);
+  run(replica, ['--port', String(replica), ...data, '--replicaof', '127.0.0.1', String(master)]);
+  await Promise.all([ready(master), ready(replica)]);
+
+  const sentinelPorts = [await freePort(), await freePort(), await freePort()];
+  for (const port of sentinelPorts) {
+    // Sentinel rewrites its configuration file as it learns the topology: one writable file each.
+    const file = join(dir, `sentinel-${port}.conf`);
+    writeFileSync(
+      file,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `sentinel monitor ${name} 127.0.0.1 ${master} 2`,
+        `sentinel down-after-milliseconds ${name} 1000`,
+        `sentinel failover-timeout ${name} 5000`,
+        `sentinel parallel-syncs ${name} 1`,
+        '',
+      ].join('\n'),
+    );
+    run(port, [file, '--sentinel']);
+  }
+  await Promise.all(sentinelPorts.map(ready));
+
+  const ask = async <T>(command: (sentinel: Redis) => Promise<T>): Promise<T> => {
+    const sentinel = new Redis({ port: sentinelPorts[0], host: '127.0.0.1', maxRetriesPerRequest: 1 });
+    sentinel.on('error', () => {});
+    try {
+      return await command(sentinel);
+    } finally {
+      sentinel.disconnect();
+    }
+  };
+  const masterPort = async () =>
+    Number(
+      ((await ask((s) => s.call('SENTINEL', 'get-master-addr-by-name', name))) as [string, string] | null)?.[1] ?? 0,
+    );
+  // Each sentinel must know the replica and the other two before a failover can be agreed.
+  for (let i = 0; ; i++) {
+    const known = await Promise.all(
+      sentinelPorts.map(async (port) => {
+        const sentinel = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+        sentinel.on('error', () => {});
+        try {
+          const replicas = (await sentinel.call('SENTINEL', 'replicas', name)) as unknown[];
+          const others = (await sentinel.call('SENTINEL', 'sentinels', name)) as unknown[];
+          return replicas.length >= 1 && others.length >= 2;
+        } finally {
+          sentinel.disconnect();
+        }
+      }),
+    );
+    if (known.every(Boolean)) break;
+    if (i > 300) throw new Error('the sentinels did not discover the replica and each other within 30 s');
+    await pause(100);
+  }
+
+  return {
+    name,
+    sentinels: sentinelPorts.map((port) => `127.0.0.1:${port}`).join(','),
+    masterPort,
+    async killMaster() {
+      const from = await masterPort();
+      const child = processes.get(from);
+      if (child === undefined || child.exitCode !== null) throw new Error(`no running master on ${from}`);
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+      for (let i = 0; i < 300; i++) {
+        const to = await masterPort();
+        if (to !== from && to !== 0) return { from, to };
+        await pause(100);
+      }
+      throw new Error('the sentinels named no new master within 30 s');
+    },
+    async stop() {
+      await Promise.all(
+        [...processes.values()]
+          .filter((child) => child.exitCode === null && child.signalCode === null)
+          .map((child) => {
+            const exited = once(child, 'exit');
+            child.kill('SIGKILL');
+            return exited;
+          }),
+      );
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

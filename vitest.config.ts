@@ -8,15 +8,16 @@ export default defineConfig({
       'services/*/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],
-    // The attack suite, the SMS pumping simulation, the webhook outage and the Redis failovers have
-    // their own scripts and configs (pnpm test:security, test:pumping, test:webhook-outage,
-    // test:redis-sentinel).
+    // The attack suite, the SMS pumping simulation, the webhook outage, the Redis failovers and the
+    // PgBouncer runs have their own scripts and configs (pnpm test:security, test:pumping,
+    // test:webhook-outage, test:redis-sentinel, test:pgbouncer).
     exclude: [
       '**/node_modules/**',
       'test/security/**',
       'test/pumping/**',
       'test/webhooks/**',
       'test/redis-sentinel/**',
+      'test/pgbouncer/**',
     ],
     globalSetup: ['packages/testkit/src/global-setup.ts'],
     testTimeout: 30_000,

@@ -51,6 +51,16 @@ export interface SystemOptions {
     /** Extra settings of the webhook worker (a short retry schedule, say). */
     env?: Record<string, string>;
   };
+  /**
+   * Something the services reach Postgres through (a PgBouncer): given the test database's URL,
+   * the URL the services use instead; stopped after the services, before the database is dropped.
+   */
+  databaseFront?: (databaseUrl: string) => Promise<DatabaseFront>;
+}
+
+export interface DatabaseFront {
+  url: string;
+  stop(): Promise<void>;
 }
 
 /** `gatewayEnv` goes to the gateways only, `everyServiceEnv` to every service. */
@@ -71,8 +81,15 @@ export async function startSystem(
     ...Array.from({ length: options.gateways ?? 1 }, () => freePort()),
   ]);
   const gatewayPort = gatewayPorts[0] as number;
+  let front: DatabaseFront | undefined;
+  try {
+    front = await options.databaseFront?.(database.url);
+  } catch (error) {
+    await Promise.all([smtp.close(), twilio.close(), database.drop()]);
+    throw error;
+  }
   const shared = {
-    DATABASE_URL: database.url,
+    DATABASE_URL: front?.url ?? database.url,
     REDIS_URL: testRedisUrl(),
     QUEUE_PREFIX: uniqueQueuePrefix(),
     ENVELOPE_KEYS: testKeyRing('e2e'),
@@ -154,6 +171,7 @@ export async function startSystem(
     // One service never became ready: stop the ones that did, and the fakes, before saying so,
     // so a failed start leaves no process behind to hold its ports for the next test.
     await Promise.all(services.map((service) => service.stop('SIGKILL')));
+    await front?.stop();
     await Promise.all([smtp.close(), twilio.close(), database.drop()]);
     throw failed.reason;
   }
@@ -173,6 +191,7 @@ export async function startSystem(
     logs: () => services.flatMap((service) => service.logs()),
     async stop() {
       const codes = await Promise.all(services.map((service) => service.stop('SIGTERM')));
+      await front?.stop();
       await Promise.all([smtp.close(), twilio.close(), database.drop()]);
       return codes;
     },

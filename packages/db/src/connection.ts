@@ -3,7 +3,8 @@ import { type MigrationResultSet, Migrator, NO_MIGRATIONS } from 'kysely/migrati
 import pg from 'pg';
 import type { Database } from './database.ts';
 import { migrations } from './migrations/index.ts';
-import { preparedStatementPool } from './prepared-pool.ts';
+import { preparedStatementPool, unnamedStatementPool } from './prepared-pool.ts';
+import { TransactionPoolerAdapter, TransactionPoolerDialect } from './transaction-pooler.ts';
 
 // bigint (int8) columns come back as strings by default; ours are ids and counts that fit.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => value);
@@ -27,9 +28,18 @@ export interface DbOptions {
    */
   idleInTransactionTimeoutMs?: number;
   applicationName?: string;
+  /**
+   * 'none' (default): Postgres itself or a session-mode pooler; named prepared statements, the
+   * timeouts sent as connection settings. 'transaction': a transaction-mode pooler (PgBouncer
+   * pool_mode=transaction, RDS Proxy, Supavisor), which keeps no session for a client between
+   * transactions: unnamed statements, the timeouts set inside each transaction
+   * (transaction-pooler.ts).
+   */
+  pooler?: 'none' | 'transaction';
 }
 
 export function createDb(options: DbOptions): Kysely<Database> {
+  if (options.pooler === 'transaction') return createPooledDb(options);
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
@@ -45,6 +55,27 @@ export function createDb(options: DbOptions): Kysely<Database> {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparedStatementPool(pool) }) });
 }
 
+function createPooledDb(options: DbOptions): Kysely<Database> {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
+  // No statement_timeout or idle_in_transaction_session_timeout at start-up: PgBouncer refuses
+  // start-up parameters it does not track, and would not carry them to the server connection that
+  // runs the next transaction anyway. application_name it tracks and sets per client.
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 2000,
+    // The one bound on statements outside a transaction that needs nothing from the server.
+    query_timeout: statementTimeoutMs + 1000,
+    application_name: options.applicationName ?? 'otp',
+  });
+  pool.on('error', () => {});
+  const dialect = new TransactionPoolerDialect(
+    { pool: unnamedStatementPool(pool) },
+    { statementTimeoutMs, idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs ?? 10_000 },
+  );
+  return new Kysely<Database>({ dialect });
+}
+
 export interface MigrationOutcome {
   applied: string[];
 }
@@ -58,9 +89,22 @@ function migrator(db: Kysely<Database>): Migrator {
   return new Migrator({ db, provider: { getMigrations: async () => migrations } });
 }
 
+/**
+ * Runs `step` with a migrator. Through a transaction pooler the whole run is one transaction of
+ * ours, holding the transaction-scoped lock (TransactionPoolerAdapter); a failed migration throws
+ * inside it, so nothing of the run is kept. Otherwise Kysely's own flow, as it always was.
+ */
+async function runMigrator(
+  db: Kysely<Database>,
+  step: (migrator: Migrator) => Promise<MigrationResultSet>,
+): Promise<MigrationOutcome> {
+  if (!(db.getExecutor().adapter instanceof TransactionPoolerAdapter)) return outcome(await step(migrator(db)));
+  return db.transaction().execute(async (trx) => outcome(await step(migrator(trx))));
+}
+
 /** Runs every pending migration; the same code runs in tests, `pnpm db:migrate` and compose. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationOutcome> {
-  return outcome(await migrator(db).migrateToLatest());
+  return runMigrator(db, (m) => m.migrateToLatest());
 }
 
 /**
@@ -73,7 +117,7 @@ export async function migrateToBefore(db: Kysely<Database>, name: string): Promi
     .filter((other) => other < name)
     .sort()
     .at(-1);
-  return outcome(await migrator(db).migrateTo(earlier ?? NO_MIGRATIONS));
+  return runMigrator(db, (m) => m.migrateTo(earlier ?? NO_MIGRATIONS));
 }
 
 /** True when Postgres answers a trivial query; used by readiness checks. */

@@ -12,7 +12,8 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { maskEmail } from '@otp/domain';
+import { ConfigError, DatabasePooler, maskEmail, parseConfig } from '@otp/domain';
+import Type from 'typebox';
 import { createDb } from './connection.ts';
 import { type EmailIdentityAccount, findEmailIdentityGroups, keepEmailIdentity } from './email-identity.repository.ts';
 
@@ -117,7 +118,14 @@ if (url === undefined || url === '') {
   process.stderr.write('DATABASE_URL: required but not set\n');
   process.exit(1);
 }
-const db = createDb({ url, poolSize: 1, statementTimeoutMs: 60_000, applicationName: 'otp-email-conflicts' });
+let pooler: 'none' | 'transaction';
+try {
+  ({ DATABASE_POOLER: pooler } = parseConfig(Type.Object({ DATABASE_POOLER: DatabasePooler }), process.env));
+} catch (error) {
+  process.stderr.write(`${error instanceof ConfigError ? error.problems.join('\n') : String(error)}\n`);
+  process.exit(1);
+}
+const db = createDb({ url, pooler, poolSize: 1, statementTimeoutMs: 60_000, applicationName: 'otp-email-conflicts' });
 try {
   if (options.keep === undefined) await list(db);
   else if (!(await keep(db, options.keep, options.yes === true))) process.exitCode = 1;

@@ -1,6 +1,6 @@
 // `pnpm db:migrate`: applies pending migrations to DATABASE_URL (read from the environment or .env).
 import { existsSync } from 'node:fs';
-import { ConfigError, PostgresUrl, parseConfig } from '@otp/domain';
+import { ConfigError, DatabasePooler, PostgresUrl, parseConfig } from '@otp/domain';
 import type { Kysely } from 'kysely';
 import Type from 'typebox';
 import { createDb, migrateToLatest } from './connection.ts';
@@ -21,14 +21,18 @@ async function reportEmailIdentity(db: Kysely<Database>): Promise<void> {
 const envFile = process.env.ENV_FILE ?? '.env';
 if (envFile !== '' && existsSync(envFile)) process.loadEnvFile(envFile);
 let url: string;
+let pooler: 'none' | 'transaction';
 try {
   // Checked as the services check it; DATABASE_URL_FILE works here too.
-  ({ DATABASE_URL: url } = parseConfig(Type.Object({ DATABASE_URL: PostgresUrl }), process.env));
+  ({ DATABASE_URL: url, DATABASE_POOLER: pooler } = parseConfig(
+    Type.Object({ DATABASE_URL: PostgresUrl, DATABASE_POOLER: DatabasePooler }),
+    process.env,
+  ));
 } catch (error) {
   process.stderr.write(`${error instanceof ConfigError ? error.problems.join('\n') : String(error)}\n`);
   process.exit(1);
 }
-const db = createDb({ url, poolSize: 1, statementTimeoutMs: 60_000, applicationName: 'otp-migrate' });
+const db = createDb({ url, pooler, poolSize: 1, statementTimeoutMs: 60_000, applicationName: 'otp-migrate' });
 try {
   const { applied } = await migrateToLatest(db);
   process.stdout.write(

@@ -23,7 +23,21 @@ export function preparedStatementPool(pool: pg.Pool): PostgresPool {
     if (names.size < MAX_NAMED_TEXTS) names.set(text, name);
     return name;
   };
+  return guardedPool(pool, nameOf);
+}
 
+/**
+ * The same pool without the names, for a transaction-mode pooler (DATABASE_POOLER=transaction):
+ * a named statement is prepared on one server connection, and the pooler may run the next use on
+ * another, where it does not exist (or already exists under another client's use). Parameterised
+ * queries go as pg's unnamed extended protocol (Parse, Bind, Execute, Sync in one message), which
+ * a pooler passes as a unit.
+ */
+export function unnamedStatementPool(pool: pg.Pool): PostgresPool {
+  return guardedPool(pool, undefined);
+}
+
+function guardedPool(pool: pg.Pool, nameOf: ((text: string) => string) | undefined): PostgresPool {
   const guarded = new WeakSet<pg.PoolClient>();
   return {
     options: pool.options,
@@ -47,7 +61,7 @@ export function preparedStatementPool(pool: pg.Pool): PostgresPool {
       };
       const query = (text: unknown, values?: readonly unknown[]) => {
         const result =
-          typeof text === 'string' && values !== undefined && values.length > 0
+          nameOf !== undefined && typeof text === 'string' && values !== undefined && values.length > 0
             ? client.query({ name: nameOf(text), text, values: [...values] })
             : client.query(text as string, values === undefined ? undefined : [...values]);
         return result instanceof Promise ? result.catch(noteBroken) : result;

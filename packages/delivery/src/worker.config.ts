@@ -1,6 +1,7 @@
 import {
   ConfigError,
   checkVariable,
+  DatabasePooler,
   type KeyRing,
   KeyRingVariable,
   LogLevel,
@@ -20,6 +21,7 @@ const Milliseconds = (value: number, description: string) =>
 /** The variables both workers read; each service adds its port, provider and rate-limit settings. */
 export const workerConfigFields = {
   DATABASE_URL: PostgresUrl,
+  DATABASE_POOLER: DatabasePooler,
   REDIS_URL: RedisUrl,
   QUEUE_PREFIX: QueuePrefix,
   ENVELOPE_KEYS: KeyRingVariable('Keys that open the delivery envelopes, shared with the gateway'),

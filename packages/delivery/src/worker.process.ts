@@ -19,6 +19,7 @@ import { SHUTDOWN_GRACE_MS } from './worker.config.ts';
 /** What every worker's parsed configuration has (see `workerConfigFields`). */
 export interface WorkerProcessConfig {
   DATABASE_URL: string;
+  DATABASE_POOLER: 'none' | 'transaction';
   REDIS_URL: string;
   QUEUE_PREFIX: string;
   LOG_LEVEL: string;
@@ -84,6 +85,7 @@ export async function runWorkerProcess<C extends WorkerProcessConfig>(options: W
   const log = createLogger({ service: options.service, level: config.LOG_LEVEL });
   const db = createDb({
     url: config.DATABASE_URL,
+    pooler: config.DATABASE_POOLER,
     poolSize: options.concurrency(config) + 2,
     applicationName: options.service,
   });

@@ -159,6 +159,17 @@ export const PostgresUrl = Secret(
     description: 'Postgres connection string, e.g. postgres://user:pass@host:5432/db',
   }),
 );
+/**
+ * How the services reach Postgres. A transaction-mode pooler hands each transaction to whichever
+ * server connection is free, so nothing may rely on a session outliving its transaction.
+ */
+export const DatabasePooler = Type.Enum(['none', 'transaction'], {
+  default: 'none',
+  description:
+    'none: DATABASE_URL is Postgres itself or a session-mode pooler (named prepared statements, timeouts as ' +
+    'connection settings); transaction: a transaction-mode pooler (PgBouncer pool_mode=transaction, RDS Proxy, ' +
+    'Supavisor): unnamed statements, timeouts set inside each transaction (docs/scaling-postgres.md)',
+});
 export const RedisUrl = Secret(
   Type.String({
     pattern: '^rediss?://',

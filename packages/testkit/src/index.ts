@@ -8,6 +8,7 @@ export * from './codes.ts';
 export * from './database.fixture.ts';
 export * from './fixture.ts';
 export * from './otlp-receiver.ts';
+export * from './pgbouncer.ts';
 export * from './prometheus.ts';
 export * from './redis-server.ts';
 export * from './service-process.ts';

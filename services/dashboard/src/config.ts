@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  DatabasePooler,
   LogLevel,
   OtpEnv,
   Port,
@@ -33,6 +34,7 @@ export const DashboardConfigSchema = Type.Object(
         }),
       ),
     ),
+    DATABASE_POOLER: DatabasePooler,
     ADMIN_API_URL: Type.Optional(
       Type.String({
         pattern: '^https?://[^/?#]+/?$',

@@ -31,7 +31,7 @@ guardAgainstEviction(redis, log, service);
 const db =
   config.DATABASE_URL === undefined
     ? undefined
-    : createDb({ url: config.DATABASE_URL, poolSize: 2, applicationName: service });
+    : createDb({ url: config.DATABASE_URL, pooler: config.DATABASE_POOLER, poolSize: 2, applicationName: service });
 
 // Optional: the Lookup page calls the gateway's admin API with its key, server to server.
 const adminApi = adminApiSettings(config);

@@ -1,6 +1,7 @@
 import {
   ConfigError,
   checkVariable,
+  DatabasePooler,
   isLocalHost,
   KeyRingVariable,
   LogLevel,
@@ -85,6 +86,7 @@ export const GatewayConfigSchema = Type.Object(
     LOG_LEVEL: LogLevel,
     ...tracingConfigFields,
     DATABASE_URL: PostgresUrl,
+    DATABASE_POOLER: DatabasePooler,
     DATABASE_TIMEOUT_MS: Type.Integer({
       minimum: 100,
       default: 2000,

@@ -67,6 +67,7 @@ export async function createGatewayDeps(
   const keys = await createGatewayKeys(config);
   const db = createDb({
     url: config.DATABASE_URL,
+    pooler: config.DATABASE_POOLER,
     applicationName: 'otp-gateway',
     statementTimeoutMs: config.DATABASE_TIMEOUT_MS,
     connectionTimeoutMs: config.DATABASE_TIMEOUT_MS,

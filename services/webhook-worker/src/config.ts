@@ -1,6 +1,7 @@
 import { checkHookSecret, checkHookUrl } from '@otp/delivery';
 import {
   ConfigError,
+  DatabasePooler,
   LogLevel,
   OtpEnv,
   Port,
@@ -23,6 +24,7 @@ const Milliseconds = (value: number, maximum: number, description: string) =>
 export const WebhookWorkerConfigSchema = Type.Object(
   withSecretFiles({
     DATABASE_URL: PostgresUrl,
+    DATABASE_POOLER: DatabasePooler,
     REDIS_URL: RedisUrl,
     QUEUE_PREFIX: QueuePrefix,
     OTP_ENV: OtpEnv,

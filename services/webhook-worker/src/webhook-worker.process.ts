@@ -29,7 +29,12 @@ export async function runWebhookWorker(tracing: Tracing): Promise<void> {
   }
 
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
-  const db = createDb({ url: config.DATABASE_URL, poolSize: 4, applicationName: SERVICE });
+  const db = createDb({
+    url: config.DATABASE_URL,
+    pooler: config.DATABASE_POOLER,
+    poolSize: 4,
+    applicationName: SERVICE,
+  });
   // Readiness pings use a fail-fast connection, so /health/ready answers even while Redis is away.
   const healthRedis = createProducerRedis(config.REDIS_URL, log, `${SERVICE}-health`);
   guardAgainstEviction(healthRedis, log, SERVICE);

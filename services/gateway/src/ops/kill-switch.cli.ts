@@ -4,7 +4,7 @@
 // the replicas log it when they see it.
 import { parseArgs } from 'node:util';
 import { createDb, type Database, type KillSwitch, type Kysely, listKillSwitches, setKillSwitch } from '@otp/db';
-import { KILL_SWITCH_TARGET_FORMS, PostgresUrl, parseConfig, parseKillSwitchTarget } from '@otp/domain';
+import { DatabasePooler, KILL_SWITCH_TARGET_FORMS, PostgresUrl, parseConfig, parseKillSwitchTarget } from '@otp/domain';
 import { exitOnConfigError, REPOSITORY_ENV_FILE, readEnvironment } from '@otp/runtime';
 import Type from 'typebox';
 import { changedBy, out, usageError as usage } from './cli.ts';
@@ -71,14 +71,18 @@ async function execute(db: Kysely<Database>, command: Command): Promise<void> {
 export async function run(args: string[]): Promise<number> {
   const command = parse(args);
   if (typeof command === 'number') return command;
-  let config: { DATABASE_URL: string };
+  let config: { DATABASE_URL: string; DATABASE_POOLER: 'none' | 'transaction' };
   try {
-    config = parseConfig(Type.Object({ DATABASE_URL: PostgresUrl }), readEnvironment(['.env', REPOSITORY_ENV_FILE]));
+    config = parseConfig(
+      Type.Object({ DATABASE_URL: PostgresUrl, DATABASE_POOLER: DatabasePooler }),
+      readEnvironment(['.env', REPOSITORY_ENV_FILE]),
+    );
   } catch (error) {
     exitOnConfigError('ops kill-switch', error);
   }
   const db = createDb({
     url: config.DATABASE_URL,
+    pooler: config.DATABASE_POOLER,
     poolSize: 1,
     statementTimeoutMs: 10_000,
     applicationName: 'otp-ops',

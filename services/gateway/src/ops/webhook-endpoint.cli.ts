@@ -11,7 +11,7 @@ import {
   listWebhookEndpointStates,
   type WebhookEndpoint,
 } from '@otp/db';
-import { PostgresUrl, parseConfig, webhookEndpointId } from '@otp/domain';
+import { DatabasePooler, PostgresUrl, parseConfig, webhookEndpointId } from '@otp/domain';
 import { exitOnConfigError, REPOSITORY_ENV_FILE, readEnvironment } from '@otp/runtime';
 import Type from 'typebox';
 import { changedBy, out, usageError as usage } from './cli.ts';
@@ -87,14 +87,18 @@ async function execute(db: Kysely<Database>, command: Command): Promise<number> 
 export async function run(args: string[]): Promise<number> {
   const command = parse(args);
   if (typeof command === 'number') return command;
-  let config: { DATABASE_URL: string };
+  let config: { DATABASE_URL: string; DATABASE_POOLER: 'none' | 'transaction' };
   try {
-    config = parseConfig(Type.Object({ DATABASE_URL: PostgresUrl }), readEnvironment(['.env', REPOSITORY_ENV_FILE]));
+    config = parseConfig(
+      Type.Object({ DATABASE_URL: PostgresUrl, DATABASE_POOLER: DatabasePooler }),
+      readEnvironment(['.env', REPOSITORY_ENV_FILE]),
+    );
   } catch (error) {
     exitOnConfigError('ops webhook-endpoint', error);
   }
   const db = createDb({
     url: config.DATABASE_URL,
+    pooler: config.DATABASE_POOLER,
     poolSize: 1,
     statementTimeoutMs: 10_000,
     applicationName: 'otp-ops',

@@ -8,7 +8,7 @@ import {
   PostgresUrl,
   parseKeyRing,
   QueuePrefix,
-  RedisUrl,
+  redisConfigFields,
   tracingConfigFields,
 } from '@otp/domain';
 import { messageConfigFields } from '@otp/messages';
@@ -20,7 +20,7 @@ const Milliseconds = (value: number, description: string) =>
 /** The variables both workers read; each service adds its port, provider and rate-limit settings. */
 export const workerConfigFields = {
   DATABASE_URL: PostgresUrl,
-  REDIS_URL: RedisUrl,
+  ...redisConfigFields,
   QUEUE_PREFIX: QueuePrefix,
   ENVELOPE_KEYS: KeyRingVariable('Keys that open the delivery envelopes, shared with the gateway'),
   OTP_ENV: OtpEnv,

@@ -7,7 +7,8 @@ import {
   PostgresUrl,
   parseConfig,
   QueuePrefix,
-  RedisUrl,
+  redisConfigFields,
+  redisConfigProblems,
   Secret,
   tracingConfigFields,
   WEBHOOK_EVENT_NAMES,
@@ -23,7 +24,7 @@ const Milliseconds = (value: number, maximum: number, description: string) =>
 export const WebhookWorkerConfigSchema = Type.Object(
   withSecretFiles({
     DATABASE_URL: PostgresUrl,
-    REDIS_URL: RedisUrl,
+    ...redisConfigFields,
     QUEUE_PREFIX: QueuePrefix,
     OTP_ENV: OtpEnv,
     LOG_LEVEL: LogLevel,
@@ -178,6 +179,6 @@ function checkEvents(name: string, events: unknown): readonly WebhookEventType[]
 
 /** Parses and checks the webhook worker's environment; throws a ConfigError naming each bad variable. */
 export function parseWebhookWorkerConfig(env: Record<string, string | undefined>): WebhookWorkerConfig {
-  const config = parseConfig(WebhookWorkerConfigSchema, env);
+  const config = parseConfig(WebhookWorkerConfigSchema, env, redisConfigProblems);
   return { ...config, endpoints: parseWebhookEndpoints(config.WEBHOOK_ENDPOINTS, config.HOOKS_ALLOW_HTTP) };
 }

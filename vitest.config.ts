@@ -8,9 +8,10 @@ export default defineConfig({
       'services/*/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],
-    // The attack suite, the SMS pumping simulation and the webhook outage have their own scripts
-    // and configs (pnpm test:security, pnpm test:pumping, pnpm test:webhook-outage).
-    exclude: ['**/node_modules/**', 'test/security/**', 'test/pumping/**', 'test/webhooks/**'],
+    // The attack suite, the SMS pumping simulation, the webhook outage and the Redis Cluster suite
+    // have their own scripts and configs (pnpm test:security, pnpm test:pumping,
+    // pnpm test:webhook-outage, pnpm test:redis-cluster).
+    exclude: ['**/node_modules/**', 'test/security/**', 'test/pumping/**', 'test/webhooks/**', 'test/redis-cluster/**'],
     globalSetup: ['packages/testkit/src/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -84,7 +84,7 @@ export async function startRedisCluster(): Promise<RedisClusterUnderTest> {
       );
       // Every replica attached to its master, so a replica can be told to take over.
       await waitFor('three replicas', async () => {
-        const nodes = (await clients[0]?.cluster('NODES')) ?? '';
+        const nodes = String((await clients[0]?.cluster('NODES')) ?? '');
         return nodes.split('\n').filter((line) => line.includes(' slave ')).length === 3;
       });
     } finally {

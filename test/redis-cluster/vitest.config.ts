@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // `pnpm test:redis-cluster`: every Redis use of the system against a Redis Cluster of six local
-// redis-server processes (three masters, one replica each). It starts its own cluster and the
-// whole system, so it has its own script (.ci/run runs it) and the main config excludes this folder.
+// redis-server processes (three masters, one replica each), and the connection factories through a
+// real Sentinel. It starts its own servers and the whole system, so it has its own script (.ci/run
+// runs it) and the main config excludes this folder.
 export default defineConfig({
   test: {
     include: ['test/redis-cluster/**/*.test.ts'],

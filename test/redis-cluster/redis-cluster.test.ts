@@ -176,12 +176,13 @@ describe('the system on a Redis Cluster', () => {
     }
   });
 
-  it('refuses to start when any node of the cluster may evict keys, naming REDIS_CLUSTER_NODES', async () => {
+  it('refuses to start when any master of the cluster may evict keys, naming REDIS_CLUSTER_NODES', async () => {
     expect(await evictionPolicy(client)).toBe('noeviction');
-    // A replica: it becomes a master on failover, so the guard reads every node.
-    const nodes = (client as Cluster).nodes('slave');
-    const replica = new Redis({ host: '127.0.0.1', port: Number(nodes[0]?.options.port) });
-    await replica.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    // One master of three: CONFIG is per node, so the guard asks each.
+    const masters = (client as Cluster).nodes('master');
+    expect(masters).toHaveLength(3);
+    const evicting = masters[1] as Redis;
+    await evicting.config('SET', 'maxmemory-policy', 'allkeys-lru');
     try {
       expect(await evictionPolicy(client)).toBe('allkeys-lru');
       const port = await freePort();
@@ -207,8 +208,7 @@ describe('the system on a Redis Cluster', () => {
       expect(failure.code).toBe(78);
       expect(failure.logs).toContain('REDIS_CLUSTER_NODES: Redis runs with maxmemory-policy allkeys-lru');
     } finally {
-      await replica.config('SET', 'maxmemory-policy', 'noeviction');
-      replica.disconnect();
+      await evicting.config('SET', 'maxmemory-policy', 'noeviction');
     }
   });
 });

@@ -125,12 +125,12 @@ export async function pingRedis(redis: RedisClient): Promise<boolean> {
 
 /**
  * Redis's `maxmemory-policy`, or undefined when the server does not let us read it (managed
- * services often disable CONFIG). On a cluster every node is asked (CONFIG is per node; a replica
- * becomes a master on failover) and the first policy other than noeviction is the answer;
- * undefined when any node does not answer.
+ * services often disable CONFIG). On a cluster each master the client knows is asked (CONFIG is
+ * per node) and the first policy other than noeviction is the answer; undefined when any master
+ * does not answer. (The client holds no connection to replicas; see guardAgainstEviction.)
  */
 export async function evictionPolicy(redis: RedisClient): Promise<string | undefined> {
-  const nodes = redis instanceof Cluster ? redis.nodes('all') : [redis];
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
   try {
     const policies = await Promise.all(
       nodes.map(async (node) => ((await node.config('GET', 'maxmemory-policy')) as string[])[1]),
@@ -146,11 +146,12 @@ export async function evictionPolicy(redis: RedisClient): Promise<string | undef
  * Refuses to run against a Redis that may evict keys: BullMQ loses jobs and locks when Redis
  * evicts ("noeviction is the only setting that guarantees the correct behaviour of the queues").
  * Checked on every (re)connection, since a Redis can come back with another configuration; the
- * process stops saying how to fix it.
+ * process stops saying how to fix it. On a cluster also each node the client adds later: a
+ * replica promoted on failover, or a master added by resharding.
  */
 export function guardAgainstEviction(redis: RedisClient, log: Logger, service: string): void {
-  redis.on('ready', () => {
-    evictionPolicy(redis).then((policy) => {
+  const check = (source: Redis | Cluster) => {
+    evictionPolicy(source).then((policy) => {
       if (policy === undefined) {
         log.warn('could not read Redis maxmemory-policy (CONFIG disabled?): make sure it is noeviction');
       } else if (policy !== 'noeviction') {
@@ -159,7 +160,9 @@ export function guardAgainstEviction(redis: RedisClient, log: Logger, service: s
         process.exit(78); // EX_CONFIG, as for any other bad configuration
       }
     });
-  });
+  };
+  redis.on('ready', () => check(redis));
+  if (redis instanceof Cluster) redis.on('+node', (node: Redis) => check(node));
 }
 
 /** The variable that named this client's Redis, for messages that tell what to fix. */

@@ -165,13 +165,6 @@ export const PostgresUrl = Secret(
     description: 'Postgres connection string, e.g. postgres://user:pass@host:5432/db',
   }),
 );
-export const RedisUrl = Secret(
-  Type.String({
-    pattern: '^rediss?://',
-    description: 'Redis connection string, e.g. redis://host:6379',
-  }),
-);
-
 const HostPortList = '^[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*$';
 
 /**

@@ -1,3 +1,4 @@
+import type { RedisTarget } from '@otp/domain';
 import { Cluster, Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from './logger.ts';
@@ -8,7 +9,11 @@ import { createProducerRedis, createWorkerRedis, type RedisClient } from './redi
 // nothing here waits for a connection.
 const log = createLogger({ service: 'redis-profile-test', level: 'silent' });
 const made: RedisClient[] = [];
-const cluster = { kind: 'cluster', nodes: [{ host: '127.0.0.1', port: 1 }], tls: false } as const;
+const cluster: Extract<RedisTarget, { kind: 'cluster' }> = {
+  kind: 'cluster',
+  nodes: [{ host: '127.0.0.1', port: 1 }],
+  tls: false,
+};
 
 afterEach(() => {
   for (const client of made.splice(0)) client.disconnect();

@@ -46,7 +46,20 @@ beforeAll(async () => {
   );
   client = createProducerRedis(target(), log, 'redis-cluster-test');
   if (client.status !== 'ready') await once(client, 'ready');
+  // The gateway is ready (200 `degraded`) before its cluster client is; until that client is, the
+  // per-IP limit lets requests through uncounted (skipOnError). Start once the gateway says up.
+  await waitForGatewayRedis();
 });
+
+async function waitForGatewayRedis(timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const body = (await (await fetch(`${system.baseUrl}/health/ready`)).json()) as { checks?: { redis?: string } };
+    if (body.checks?.redis === 'up') return;
+    if (Date.now() > until) throw new Error('the gateway never reached the cluster');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 afterAll(async () => {
   try {

@@ -8,14 +8,15 @@ export default defineConfig({
       'services/*/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],
-    // The attack suite, the SMS pumping simulation, the webhook outage, the Redis failovers and the
-    // PgBouncer runs have their own scripts and configs (pnpm test:security, test:pumping,
-    // test:webhook-outage, test:redis-sentinel, test:pgbouncer).
+    // The attack suite, the SMS pumping simulation, the webhook outage, the Redis Cluster and
+    // Sentinel suites and the PgBouncer runs have their own scripts and configs (pnpm test:security,
+    // test:pumping, test:webhook-outage, test:redis-cluster, test:redis-sentinel, test:pgbouncer).
     exclude: [
       '**/node_modules/**',
       'test/security/**',
       'test/pumping/**',
       'test/webhooks/**',
+      'test/redis-cluster/**',
       'test/redis-sentinel/**',
       'test/pgbouncer/**',
     ],

@@ -1,5 +1,5 @@
 import { findNotification } from '@otp/db';
-import { JOB_NAMES, normalizeEmail } from '@otp/domain';
+import { JOB_NAMES, normalizeEmail, redisTarget } from '@otp/domain';
 import { createSmtpSender, startWorker as startEmailWorker } from '@otp/email-worker';
 import {
   bearer,
@@ -27,7 +27,7 @@ describe('security notices', () => {
   const { gateway, database } = useTestGateway();
   const workerSettings = () => ({
     db: gateway.deps.db,
-    redisUrl: gateway.config.REDIS_URL,
+    redisUrl: redisTarget(gateway.config),
     prefix: gateway.config.QUEUE_PREFIX,
     keyRing: gateway.ring,
     log: gateway.deps.log,

@@ -7,7 +7,14 @@ import {
   QUEUE_NAMES,
   STALLED_TOO_OFTEN,
 } from '@otp/domain';
-import { createMetricsRegistry, createWorkerRedis, type Logger, type Registry, type Tracing } from '@otp/runtime';
+import {
+  createMetricsRegistry,
+  createWorkerRedis,
+  type Logger,
+  type RedisWhere,
+  type Registry,
+  type Tracing,
+} from '@otp/runtime';
 import { type Job, Queue, Worker } from 'bullmq';
 import { redactRecipients } from './delivery.error.ts';
 import { sanitizeJobError } from './delivery.failures.ts';
@@ -21,7 +28,8 @@ import { recordStalledJob } from './stalled.recorder.ts';
 export interface DeliveryWorkerDeps {
   channel: Channel;
   db: Kysely<Database>;
-  redisUrl: string;
+  /** A redis:// URL or a RedisTarget (`redisTarget(config)`: one server, a cluster, Sentinel). */
+  redisUrl: RedisWhere;
   /** BullMQ key prefix, the same the producer uses (`{otp}`). */
   prefix: string;
   keyRing: KeyRing;

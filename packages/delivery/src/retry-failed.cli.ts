@@ -1,6 +1,7 @@
 // Retries the failed delivery jobs of one queue whose challenges are still valid:
 //   pnpm --filter @otp/email-worker retry-failed      (or @otp/sms-worker)
-// Reads DATABASE_URL, DATABASE_POOLER, REDIS_URL and QUEUE_PREFIX from the environment or .env.
+// Reads DATABASE_URL, DATABASE_POOLER, the Redis variables (REDIS_URL, or REDIS_CLUSTER_NODES, or
+// REDIS_SENTINELS; docs/scaling-redis.md) and QUEUE_PREFIX from the environment or .env.
 import { fileURLToPath } from 'node:url';
 import { createDb } from '@otp/db';
 import {
@@ -10,7 +11,10 @@ import {
   parseConfig,
   QUEUE_NAMES,
   QueuePrefix,
-  RedisUrl,
+  redisConfigFields,
+  redisConfigProblems,
+  redisTarget,
+  withSecretFiles,
 } from '@otp/domain';
 import { createLogger, createWorkerRedis, exitOnConfigError, readEnvironment } from '@otp/runtime';
 import { Queue } from 'bullmq';
@@ -22,15 +26,21 @@ if (!(channel in QUEUE_NAMES)) {
   process.stderr.write('usage: retry-failed.cli.ts email|sms\n');
   process.exit(64);
 }
-const schema = Type.Object({
-  DATABASE_URL: PostgresUrl,
-  DATABASE_POOLER: DatabasePooler,
-  REDIS_URL: RedisUrl,
-  QUEUE_PREFIX: QueuePrefix,
-});
+const schema = Type.Object(
+  withSecretFiles({
+    DATABASE_URL: PostgresUrl,
+    DATABASE_POOLER: DatabasePooler,
+    ...redisConfigFields,
+    QUEUE_PREFIX: QueuePrefix,
+  }),
+);
 let config: Type.Static<typeof schema>;
 try {
-  config = parseConfig(schema, readEnvironment(['.env', fileURLToPath(new URL('../../../.env', import.meta.url))]));
+  config = parseConfig(
+    schema,
+    readEnvironment(['.env', fileURLToPath(new URL('../../../.env', import.meta.url))]),
+    redisConfigProblems,
+  );
 } catch (error) {
   exitOnConfigError('retry-failed', error);
 }
@@ -41,7 +51,7 @@ const db = createDb({
   poolSize: 1,
   applicationName: 'otp-retry-failed',
 });
-const connection = createWorkerRedis(config.REDIS_URL, log, 'retry-failed');
+const connection = createWorkerRedis(redisTarget(config), log, 'retry-failed');
 const queue = new Queue(QUEUE_NAMES[channel], { connection, prefix: config.QUEUE_PREFIX });
 try {
   const { retried, skipped } = await retryFailedDeliveries(db, queue);

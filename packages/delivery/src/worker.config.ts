@@ -9,7 +9,7 @@ import {
   PostgresUrl,
   parseKeyRing,
   QueuePrefix,
-  RedisUrl,
+  redisConfigFields,
   tracingConfigFields,
 } from '@otp/domain';
 import { messageConfigFields } from '@otp/messages';
@@ -22,7 +22,7 @@ const Milliseconds = (value: number, description: string) =>
 export const workerConfigFields = {
   DATABASE_URL: PostgresUrl,
   DATABASE_POOLER: DatabasePooler,
-  REDIS_URL: RedisUrl,
+  ...redisConfigFields,
   QUEUE_PREFIX: QueuePrefix,
   ENVELOPE_KEYS: KeyRingVariable('Keys that open the delivery envelopes, shared with the gateway'),
   OTP_ENV: OtpEnv,

@@ -1,5 +1,5 @@
 import { createDb, pingDb } from '@otp/db';
-import type { KeyRing } from '@otp/domain';
+import { type KeyRing, redisTarget } from '@otp/domain';
 import {
   createLogger,
   createMetricsRegistry,
@@ -20,7 +20,13 @@ import { SHUTDOWN_GRACE_MS } from './worker.config.ts';
 export interface WorkerProcessConfig {
   DATABASE_URL: string;
   DATABASE_POOLER: 'none' | 'transaction';
-  REDIS_URL: string;
+  REDIS_URL?: string;
+  REDIS_CLUSTER_NODES?: string;
+  REDIS_SENTINELS?: string;
+  REDIS_SENTINEL_NAME?: string;
+  REDIS_USERNAME?: string;
+  REDIS_PASSWORD?: string;
+  REDIS_TLS: boolean;
   QUEUE_PREFIX: string;
   LOG_LEVEL: string;
   OPS_HOST: string;
@@ -90,13 +96,13 @@ export async function runWorkerProcess<C extends WorkerProcessConfig>(options: W
     applicationName: options.service,
   });
   // Readiness pings use a fail-fast connection, so /health/ready answers even while Redis is away.
-  const healthRedis = createProducerRedis(config.REDIS_URL, log, `${options.service}-health`);
+  const healthRedis = createProducerRedis(redisTarget(config), log, `${options.service}-health`);
   guardAgainstEviction(healthRedis, log, options.service);
   const metrics = createMetricsRegistry(options.service);
   const { tracing } = options;
   const worker = options.start(config, {
     db,
-    redisUrl: config.REDIS_URL,
+    redisUrl: redisTarget(config),
     prefix: config.QUEUE_PREFIX,
     keyRing: config.keyRing,
     log,

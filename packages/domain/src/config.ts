@@ -16,7 +16,12 @@ export class ConfigError extends Error {
   }
 }
 
-export function parseConfig<S extends TSchema>(schema: S, env: Record<string, string | undefined>): Static<S> {
+/** `check`: problems of variables together (e.g. `redisConfigProblems`), reported beside the schema's. */
+export function parseConfig<S extends TSchema>(
+  schema: S,
+  env: Record<string, string | undefined>,
+  check?: (value: Record<string, unknown>) => string[],
+): Static<S> {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const fileProblems = readSecretFiles(schema, present);
   const value = Value.Convert(schema, Value.Default(schema, present));
@@ -32,6 +37,7 @@ export function parseConfig<S extends TSchema>(schema: S, env: Record<string, st
         if (missing !== undefined) return `${missing.join(', ')}: required but not set`;
         return `${error.instancePath.replace(/^\//, '')}: ${error.message}`;
       }),
+    ...(check?.(value as Record<string, unknown>) ?? []),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   return Value.Clean(schema, value) as Static<S>;
@@ -170,12 +176,170 @@ export const DatabasePooler = Type.Enum(['none', 'transaction'], {
     'connection settings); transaction: a transaction-mode pooler (PgBouncer pool_mode=transaction, RDS Proxy, ' +
     'Supavisor): unnamed statements, timeouts set inside each transaction (docs/scaling-postgres.md)',
 });
-export const RedisUrl = Secret(
-  Type.String({
-    pattern: '^rediss?://',
-    description: 'Redis connection string, e.g. redis://host:6379',
+
+const HostPortList = '^[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*$';
+
+/**
+ * Where Redis is, for every service that uses it (docs/scaling-redis.md): one server (REDIS_URL),
+ * a Redis Cluster (REDIS_CLUSTER_NODES) or a Sentinel-managed master (REDIS_SENTINELS). Which
+ * one is required is checked by `redisTarget`, since the schema cannot say "one of".
+ */
+export const redisConfigFields = {
+  REDIS_URL: Secret(
+    Type.Optional(
+      Type.String({
+        pattern: '^rediss?://',
+        description:
+          'Redis connection string, e.g. redis://host:6379 (rediss:// for TLS, credentials in the URL); required ' +
+          'unless REDIS_CLUSTER_NODES or REDIS_SENTINELS is set, and then ignored',
+      }),
+    ),
+  ),
+  REDIS_CLUSTER_NODES: Type.Optional(
+    Type.String({
+      pattern: HostPortList,
+      description:
+        'Redis Cluster seed nodes, host:port[,host:port...] (any masters or replicas; the rest are discovered); ' +
+        'set: a cluster client is used and REDIS_URL is ignored. QUEUE_PREFIX must then be a {hash tag}',
+    }),
+  ),
+  REDIS_SENTINELS: Type.Optional(
+    Type.String({
+      pattern: HostPortList,
+      description:
+        'Redis Sentinels, host:port[,host:port...]; set: the master they name REDIS_SENTINEL_NAME is used and ' +
+        'REDIS_URL is ignored. Never together with REDIS_CLUSTER_NODES',
+    }),
+  ),
+  REDIS_SENTINEL_NAME: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'The master group name the Sentinels monitor (sentinel.conf), e.g. mymaster; required with REDIS_SENTINELS',
+    }),
+  ),
+  REDIS_USERNAME: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'ACL user of the cluster nodes or the Sentinel-managed servers (with REDIS_CLUSTER_NODES or REDIS_SENTINELS)',
+    }),
+  ),
+  REDIS_PASSWORD: Secret(
+    Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Password of the cluster nodes or the Sentinel-managed servers (with REDIS_CLUSTER_NODES or REDIS_SENTINELS; ' +
+          'the Sentinels themselves are reached without one)',
+      }),
+    ),
+  ),
+  REDIS_TLS: Type.Boolean({
+    default: false,
+    description:
+      'true: TLS to the cluster nodes or the Sentinel-managed servers, checked against the system CAs (with ' +
+      'REDIS_CLUSTER_NODES or REDIS_SENTINELS; REDIS_URL says rediss:// instead)',
   }),
-);
+};
+
+export interface RedisHostPort {
+  host: string;
+  port: number;
+}
+
+/** What the services connect to, from `redisConfigFields`: one server, a cluster or a Sentinel-managed master. */
+export type RedisTarget =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; nodes: RedisHostPort[]; username?: string; password?: string; tls: boolean }
+  | {
+      kind: 'sentinel';
+      sentinels: RedisHostPort[];
+      name: string;
+      username?: string;
+      password?: string;
+      tls: boolean;
+    };
+
+interface RedisConfig {
+  REDIS_URL?: string;
+  REDIS_CLUSTER_NODES?: string;
+  REDIS_SENTINELS?: string;
+  REDIS_SENTINEL_NAME?: string;
+  REDIS_USERNAME?: string;
+  REDIS_PASSWORD?: string;
+  REDIS_TLS: boolean;
+  QUEUE_PREFIX: string;
+}
+
+/**
+ * A key's (or prefix's) hash tag as Redis Cluster reads it: the text between the first `{` and the
+ * first `}` after it, when not empty; otherwise the whole key is hashed.
+ */
+export function hashTagOf(key: string): string | undefined {
+  const open = key.indexOf('{');
+  if (open < 0) return undefined;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : undefined;
+}
+
+function hostPorts(list: string): RedisHostPort[] {
+  return list.split(',').map((entry) => {
+    const at = entry.lastIndexOf(':');
+    return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
+  });
+}
+
+/**
+ * What is wrong with the Redis variables together, each problem naming its variables (never a
+ * value): the checks the schema cannot express. Precedence: REDIS_CLUSTER_NODES or
+ * REDIS_SENTINELS (both is an error), else REDIS_URL. Takes the value before it is known to match
+ * the schema, so parseConfig reports these beside the schema's own problems.
+ */
+export function redisConfigProblems(config: Partial<RedisConfig>): string[] {
+  const problems: string[] = [];
+  const cluster = config.REDIS_CLUSTER_NODES;
+  const sentinels = config.REDIS_SENTINELS;
+  if (cluster !== undefined && sentinels !== undefined) {
+    problems.push(
+      'REDIS_CLUSTER_NODES, REDIS_SENTINELS: set only one of them (a cluster or a Sentinel-managed master)',
+    );
+  }
+  if (sentinels !== undefined && config.REDIS_SENTINEL_NAME === undefined) {
+    problems.push('REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set');
+  }
+  if (
+    cluster !== undefined &&
+    typeof config.QUEUE_PREFIX === 'string' &&
+    hashTagOf(config.QUEUE_PREFIX) === undefined
+  ) {
+    // BullMQ's scripts touch many keys of a queue at once; on a cluster they must share one slot.
+    problems.push('QUEUE_PREFIX: must contain a {hash tag} with REDIS_CLUSTER_NODES, e.g. {otp}');
+  }
+  if (cluster === undefined && sentinels === undefined && config.REDIS_URL === undefined) {
+    problems.push('REDIS_URL: required but not set (or set REDIS_CLUSTER_NODES or REDIS_SENTINELS)');
+  }
+  return problems;
+}
+
+/** The Redis target a parsed configuration names; a ConfigError when `redisConfigProblems` finds any. */
+export function redisTarget(config: RedisConfig): RedisTarget {
+  const problems = redisConfigProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const auth = {
+    ...(config.REDIS_USERNAME === undefined ? {} : { username: config.REDIS_USERNAME }),
+    ...(config.REDIS_PASSWORD === undefined ? {} : { password: config.REDIS_PASSWORD }),
+    tls: config.REDIS_TLS,
+  };
+  if (config.REDIS_CLUSTER_NODES !== undefined) {
+    return { kind: 'cluster', nodes: hostPorts(config.REDIS_CLUSTER_NODES), ...auth };
+  }
+  if (config.REDIS_SENTINELS !== undefined) {
+    const name = config.REDIS_SENTINEL_NAME as string; // checked above
+    return { kind: 'sentinel', sentinels: hostPorts(config.REDIS_SENTINELS), name, ...auth };
+  }
+  return { kind: 'single', url: config.REDIS_URL as string };
+}
 const HttpUrl = '^https?://[^/?#]+(/[^?#]*)?$';
 
 /**

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { PublicError } from '@otp/domain';
+import type { RedisClient } from '@otp/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { DashboardAuth } from './config.ts';
 
 const REALM = 'OTP queue dashboard';
@@ -80,7 +80,7 @@ const unauthorized = new PublicError('unauthorized', {
  * count is skipped: the board cannot work then anyway.
  */
 export interface SignInThrottle {
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix (the queue prefix: every dashboard of a deployment shares the count). */
   keyPrefix: string;
   maxFailures: number;

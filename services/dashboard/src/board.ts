@@ -2,10 +2,9 @@ import { createBullBoard } from '@bull-board/api';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { type Channel, QUEUE_NAMES, WEBHOOK_QUEUE } from '@otp/domain';
 
-import type { Logger } from '@otp/runtime';
+import type { Logger, RedisClient } from '@otp/runtime';
 import { Queue } from 'bullmq';
 import type { FastifyPluginCallback } from 'fastify';
-import type { Redis } from 'ioredis';
 import { DeliveryQueueAdapter } from './job-view.ts';
 import { publicWebhookJobData, publicWebhookReturnValue } from './webhook-job-view.ts';
 
@@ -56,7 +55,7 @@ export interface DeliveryBoard {
 }
 
 export interface DeliveryBoardOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   log: Logger;
   /** Pages of the dashboard beside the board, in the board's header menu (the kill switches). */

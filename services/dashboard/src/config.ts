@@ -6,7 +6,8 @@ import {
   Port,
   parseConfig,
   QueuePrefix,
-  RedisUrl,
+  redisConfigFields,
+  redisConfigProblems,
   Secret,
   TrustProxy,
   withSecretFiles,
@@ -22,7 +23,7 @@ export const DashboardConfigSchema = Type.Object(
     }),
     DASHBOARD_PORT: Port(3001, 'Port of the queue dashboard (UI at /, plus /health/live, /health/ready, /metrics)'),
     TRUST_PROXY: TrustProxy('dashboard'),
-    REDIS_URL: RedisUrl,
+    ...redisConfigFields,
     QUEUE_PREFIX: QueuePrefix,
     DATABASE_URL: Secret(
       Type.Optional(
@@ -131,7 +132,7 @@ export interface AdminApiSettings {
  * The dashboard never runs open: at least one way to sign in must be configured.
  */
 export function parseDashboardConfig(env: Record<string, string | undefined>): DashboardConfig {
-  const config = parseConfig(DashboardConfigSchema, env);
+  const config = parseConfig(DashboardConfigSchema, env, redisConfigProblems);
   const problems: string[] = [];
   const hasUser = config.DASHBOARD_USER !== undefined;
   const hasPassword = config.DASHBOARD_PASSWORD !== undefined;

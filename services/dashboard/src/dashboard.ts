@@ -5,11 +5,11 @@ import {
   instrumentHttp,
   type Logger,
   pingRedis,
+  type RedisClient,
   type Registry,
   serveMetrics,
 } from '@otp/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { AdminApiClient } from './admin-api.client.ts';
 import { requireOperator } from './auth.ts';
 import { createDeliveryBoard } from './board.ts';
@@ -20,7 +20,7 @@ import { sendProblem } from './problem.ts';
 
 export interface DashboardDeps {
   /** A fail-fast connection (createProducerRedis): the board's queues and the readiness ping share it. */
-  redis: Redis;
+  redis: RedisClient;
   /** The BullMQ prefix the gateway and workers use (QUEUE_PREFIX). */
   prefix: string;
   auth: DashboardAuth;

@@ -1,6 +1,6 @@
 // The queue dashboard process. All behaviour lives in buildDashboard (dashboard.ts); this file wires it.
 import { createDb } from '@otp/db';
-import { trustProxySetting } from '@otp/domain';
+import { redisTarget, trustProxySetting } from '@otp/domain';
 import {
   createLogger,
   createProducerRedis,
@@ -24,7 +24,7 @@ try {
 }
 
 const log = createLogger({ service, level: config.LOG_LEVEL });
-const redis = createProducerRedis(config.REDIS_URL, log, service);
+const redis = createProducerRedis(redisTarget(config), log, service);
 // Retrying a job into a Redis that evicts keys would lose it again: refuse, like the other services.
 guardAgainstEviction(redis, log, service);
 // Optional: only the kill switches page reads Postgres, one small query per view.

@@ -4,6 +4,7 @@ import {
   type KeyRing,
   Port,
   parseConfig,
+  redisConfigProblems,
   refuseDevelopmentDefaults,
   Secret,
   withSecretFiles,
@@ -123,7 +124,7 @@ function emailProviders(config: Parsed): EmailProvider[] {
 
 /** Parses and checks the email worker's environment; throws a ConfigError naming each bad variable. */
 export function parseEmailWorkerConfig(env: Record<string, string | undefined>): EmailWorkerConfig {
-  const config = parseConfig(EmailWorkerConfigSchema, env);
+  const config = parseConfig(EmailWorkerConfigSchema, env, redisConfigProblems);
   const providers = emailProviders(config);
   refuseDevelopmentDefaults(config.OTP_ENV, [
     [

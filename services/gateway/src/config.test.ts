@@ -108,6 +108,28 @@ describe('gateway configuration', () => {
     expect(problemsOf({}).join('\n')).toMatch(/REDIS_URL/);
   });
 
+  it('takes a cluster or Sentinels instead of REDIS_URL, and names the Redis variables that clash', () => {
+    const { REDIS_URL: _omitted, ...rest } = required();
+    expect(parseGatewayConfig({ ...rest, REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7000' })).toMatchObject({
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7000',
+      QUEUE_PREFIX: '{otp}',
+    });
+    expect(
+      problemsOf({ ...rest, REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 'b:2', REDIS_SENTINEL_NAME: 'm' }),
+    ).toEqual(['REDIS_CLUSTER_NODES, REDIS_SENTINELS: set only one of them (a cluster or a Sentinel-managed master)']);
+    expect(problemsOf({ ...rest, REDIS_SENTINELS: 'b:2' })).toEqual([
+      'REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set',
+    ]);
+    expect(problemsOf({ ...rest, REDIS_CLUSTER_NODES: 'no-port' })).toEqual([
+      expect.stringMatching(/^REDIS_CLUSTER_NODES: /),
+    ]);
+    expect(problemsOf({ ...rest, REDIS_CLUSTER_NODES: 'a:1', QUEUE_PREFIX: 'otp' })).toEqual([
+      'QUEUE_PREFIX: must contain a {hash tag} with REDIS_CLUSTER_NODES, e.g. {otp}',
+    ]);
+    // Never the password in a message.
+    expect(problemsOf({ ...rest, REDIS_PASSWORD: 'hunter2-secret' }).join('\n')).not.toContain('hunter2');
+  });
+
   it('will not start without the countries SMS may go to, and names bad SMS settings', () => {
     const { SMS_ALLOWED_COUNTRIES: _omitted, ...rest } = required();
     expect(problemsOf(rest)).toEqual(['SMS_ALLOWED_COUNTRIES: required but not set']);

@@ -16,7 +16,8 @@ import {
   parseKeyRing,
   parseNumberTypes,
   QueuePrefix,
-  RedisUrl,
+  redisConfigFields,
+  redisConfigProblems,
   refuseDevelopmentDefaults,
   Secret,
   TrustProxy,
@@ -93,7 +94,7 @@ export const GatewayConfigSchema = Type.Object(
       description:
         'Bound on each Postgres statement and on getting a connection: a stalled database answers 503, not a hung request',
     }),
-    REDIS_URL: RedisUrl,
+    ...redisConfigFields,
     QUEUE_PREFIX: QueuePrefix,
     TRUST_PROXY: TrustProxy('gateway'),
     CODE_HMAC_KEY: Secret(
@@ -454,7 +455,7 @@ export type GatewayConfig = Static<typeof GatewayConfigSchema>;
  * the process at start with the variable's name (never its value).
  */
 export function parseGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
-  const config = parseConfig(GatewayConfigSchema, env);
+  const config = parseConfig(GatewayConfigSchema, env, redisConfigProblems);
   const checks: Array<[string, () => unknown]> = [
     ['CODE_HMAC_KEY', () => parseCodeHmacKey(config.CODE_HMAC_KEY)],
     ['ENVELOPE_KEYS', () => parseKeyRing(config.ENVELOPE_KEYS)],

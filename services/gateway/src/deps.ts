@@ -1,9 +1,8 @@
 import type { Database, Kysely } from '@otp/db';
 import type { Channel } from '@otp/domain';
 import type { Catalogue } from '@otp/messages';
-import type { Logger, Tracing } from '@otp/runtime';
+import type { Logger, RedisClient, Tracing } from '@otp/runtime';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { FactorVerifier } from './accounts/auth/factor.port.ts';
 import type { PasswordHasher } from './accounts/auth/password.service.ts';
 import type { KillSwitches } from './codes/kill-switches.ts';
@@ -21,7 +20,7 @@ export interface GatewayDeps {
   config: GatewayConfig;
   db: Kysely<Database>;
   /** Fail-fast Redis connection: per-IP rate limits and the readiness check. */
-  redis: Redis;
+  redis: RedisClient;
   /** Delivery queues by channel (producers only). */
   queues: Record<Channel, Queue>;
   /** The operator's kill switches as last read: code requests and resends they stop answer 503. */

@@ -7,6 +7,7 @@ export {
   type SecondFactorMethod,
 } from './accounts/auth/amr.ts';
 export { createPasswordHasher, type PasswordHasher } from './accounts/auth/password.service.ts';
+export { createSignInThrottle, type SignInThrottle } from './accounts/auth/sign-in-throttle.ts';
 export { JWT_ALGORITHMS, type JwtAlgorithm } from './accounts/auth/signing-key.ts';
 export { buildAdminApp } from './admin/admin.app.ts';
 export { buildApp } from './app.ts';
@@ -19,4 +20,5 @@ export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './c
 export { type GatewayConfig, GatewayConfigSchema, parseGatewayConfig } from './config.ts';
 export type { GatewayDeps } from './deps.ts';
 export { generateAdminKey, generateServerKey, hashKey } from './http/bearer-keys.ts';
+export { rateLimitNamespace } from './http/rate-limit.plugin.ts';
 export { closeGatewayDeps, createDeliveryQueues, createGatewayDeps, type RunningGatewayDeps } from './wiring.ts';

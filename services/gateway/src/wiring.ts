@@ -1,10 +1,9 @@
 import { createDb } from '@otp/db';
-import { type Channel, QUEUE_NAMES } from '@otp/domain';
+import { type Channel, QUEUE_NAMES, redisTarget } from '@otp/domain';
 import type { Catalogue } from '@otp/messages';
 import { catalogueFromConfig } from '@otp/messages';
-import { createProducerRedis, disabledTracing, type Logger, type Tracing } from '@otp/runtime';
+import { createProducerRedis, disabledTracing, type Logger, type RedisClient, type Tracing } from '@otp/runtime';
 import { Queue, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { createPasswordHasher } from './accounts/auth/password.service.ts';
 import { authenticatorFactors } from './accounts/factors/authenticator.verifier.ts';
 import { startKillSwitches } from './codes/kill-switches.ts';
@@ -34,7 +33,7 @@ export interface RunningGatewayDeps extends GatewayDeps {
 
 /** `telemetry`: BullMQ's spans when tracing (`Tracing.queueTelemetry`), carrying the trace to the job. */
 export function createDeliveryQueues(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   log: Logger,
   telemetry?: Telemetry,
@@ -72,7 +71,7 @@ export async function createGatewayDeps(
     statementTimeoutMs: config.DATABASE_TIMEOUT_MS,
     connectionTimeoutMs: config.DATABASE_TIMEOUT_MS,
   });
-  const redis = createProducerRedis(config.REDIS_URL, log, 'gateway');
+  const redis = createProducerRedis(redisTarget(config), log, 'gateway');
   const queues = createDeliveryQueues(redis, config.QUEUE_PREFIX, log, tracing.queueTelemetry);
   const enqueue = {
     queues,
@@ -169,7 +168,7 @@ export async function createGatewayDeps(
 }
 
 /** Ends a Redis connection whether or not it ever connected (QUIT needs a live connection). */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'ready') {
     await redis.quit().catch(() => redis.disconnect());
   } else {

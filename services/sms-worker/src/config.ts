@@ -5,6 +5,7 @@ import {
   type KeyRing,
   Port,
   parseConfig,
+  redisConfigProblems,
   refuseDevelopmentDefaults,
   Secret,
   withSecretFiles,
@@ -182,7 +183,7 @@ function twilioSettings(config: Parsed): TwilioSettings | undefined {
 
 /** Parses and checks the SMS worker's environment; throws a ConfigError naming each bad variable. */
 export function parseSmsWorkerConfig(env: Record<string, string | undefined>): SmsWorkerConfig {
-  const config = parseConfig(SmsWorkerConfigSchema, env);
+  const config = parseConfig(SmsWorkerConfigSchema, env, redisConfigProblems);
   const twilio = twilioSettings(config);
   const providers = smsProviders(config, twilio);
   refuseDevelopmentDefaults(config.OTP_ENV, [

@@ -8,7 +8,8 @@ import {
   PostgresUrl,
   parseConfig,
   QueuePrefix,
-  RedisUrl,
+  redisConfigFields,
+  redisConfigProblems,
   Secret,
   tracingConfigFields,
   WEBHOOK_EVENT_NAMES,
@@ -25,7 +26,7 @@ export const WebhookWorkerConfigSchema = Type.Object(
   withSecretFiles({
     DATABASE_URL: PostgresUrl,
     DATABASE_POOLER: DatabasePooler,
-    REDIS_URL: RedisUrl,
+    ...redisConfigFields,
     QUEUE_PREFIX: QueuePrefix,
     OTP_ENV: OtpEnv,
     LOG_LEVEL: LogLevel,
@@ -180,6 +181,6 @@ function checkEvents(name: string, events: unknown): readonly WebhookEventType[]
 
 /** Parses and checks the webhook worker's environment; throws a ConfigError naming each bad variable. */
 export function parseWebhookWorkerConfig(env: Record<string, string | undefined>): WebhookWorkerConfig {
-  const config = parseConfig(WebhookWorkerConfigSchema, env);
+  const config = parseConfig(WebhookWorkerConfigSchema, env, redisConfigProblems);
   return { ...config, endpoints: parseWebhookEndpoints(config.WEBHOOK_ENDPOINTS, config.HOOKS_ALLOW_HTTP) };
 }

@@ -1,7 +1,6 @@
 import { type Database, type EventOutboxRow, type Kysely, sql } from '@otp/db';
-import type { Logger } from '@otp/runtime';
+import type { Logger, RedisClient } from '@otp/runtime';
 import type { JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { WebhookEndpointConfig } from './config.ts';
 import { deliveryJobs } from './event-relay.ts';
 
@@ -9,7 +8,7 @@ export interface EventReconcilerOptions {
   db: Kysely<Database>;
   queue: Queue;
   /** The queue's connection, to ask for the jobs' keys in one round trip. */
-  redis: Redis;
+  redis: RedisClient;
   endpoints: readonly WebhookEndpointConfig[];
   log: Logger;
   intervalMs: number;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@otp/runtime';
 
 export interface HostLimiter {
   /**
@@ -28,10 +28,10 @@ if count <= tonumber(ARGV[1]) then return 0 end
 return 1000 - math.floor(tonumber(now[2]) / 1000)
 `;
 
-type LimiterRedis = Redis & { webhookHostSlot(key: string, perSecond: number): Promise<number> };
+type LimiterRedis = RedisClient & { webhookHostSlot(key: string, perSecond: number): Promise<number> };
 
 /** Deliveries per second to one endpoint host, shared by every replica through Redis. */
-export function createHostLimiter(redis: Redis, options: { prefix: string; perSecond: number }): HostLimiter {
+export function createHostLimiter(redis: RedisClient, options: { prefix: string; perSecond: number }): HostLimiter {
   if (!('webhookHostSlot' in redis)) redis.defineCommand('webhookHostSlot', { numberOfKeys: 1, lua: TAKE_SLOT });
   const limited = redis as LimiterRedis;
   return {

@@ -1,6 +1,7 @@
 // The webhook worker process, imported by main.ts once tracing has started. All behaviour lives
 // in startWebhookWorker (webhook.worker.ts); this file wires it.
 import { createDb, pingDb } from '@otp/db';
+import { redisTarget } from '@otp/domain';
 import {
   createLogger,
   createMetricsRegistry,
@@ -36,12 +37,12 @@ export async function runWebhookWorker(tracing: Tracing): Promise<void> {
     applicationName: SERVICE,
   });
   // Readiness pings use a fail-fast connection, so /health/ready answers even while Redis is away.
-  const healthRedis = createProducerRedis(config.REDIS_URL, log, `${SERVICE}-health`);
+  const healthRedis = createProducerRedis(redisTarget(config), log, `${SERVICE}-health`);
   guardAgainstEviction(healthRedis, log, SERVICE);
   const metrics = createMetricsRegistry(SERVICE);
   const worker = startWebhookWorker({
     db,
-    redisUrl: config.REDIS_URL,
+    redisUrl: redisTarget(config),
     prefix: config.QUEUE_PREFIX,
     log,
     endpoints: config.endpoints,

@@ -6,6 +6,7 @@ import {
   createProducerRedis,
   createWorkerRedis,
   type Logger,
+  type RedisWhere,
   type Registry,
   type Tracing,
 } from '@otp/runtime';
@@ -21,7 +22,8 @@ import { sendWebhook } from './webhook.sender.ts';
 
 export interface WebhookWorkerDeps {
   db: Kysely<Database>;
-  redisUrl: string;
+  /** A redis:// URL or a RedisTarget (`redisTarget(config)`: one server, a cluster, Sentinel). */
+  redisUrl: RedisWhere;
   prefix: string;
   log: Logger;
   endpoints: readonly WebhookEndpointConfig[];

@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { type Channel, type KeyRing, parseKeyRing } from '@otp/domain';
-import { createLogger, type Logger } from '@otp/runtime';
+import { createLogger, type Logger, type RedisClient } from '@otp/runtime';
 import { type TestDatabase, testKeyRing, testRedisUrl, testSecret, uniqueQueuePrefix } from '@otp/testkit';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -92,7 +92,7 @@ export function testEnvironment(database: TestDatabase, env: Record<string, stri
   };
 }
 
-async function waitUntilReady(redis: Redis, timeoutMs = 5000): Promise<void> {
+async function waitUntilReady(redis: RedisClient, timeoutMs = 5000): Promise<void> {
   if (redis.status === 'ready') return;
   await Promise.race([
     once(redis, 'ready'),

@@ -1,6 +1,6 @@
 import { countSecurityEventsSince } from '@otp/db';
 import { PublicError } from '@otp/domain';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@otp/runtime';
 import type { GatewayDeps } from '../../deps.ts';
 import { clientNetwork } from '../../http/client-network.ts';
 import { rateLimitNamespace } from '../../http/rate-limit.plugin.ts';
@@ -32,14 +32,14 @@ interface ThrottleCommands {
   signInRelease(key: string): Promise<number>;
 }
 
-const withThrottleCommands = new WeakSet<Redis>();
+const withThrottleCommands = new WeakSet<RedisClient>();
 
 /**
  * The scripts as commands on this connection (EVALSHA, falling back to EVAL once per script),
  * defined once per connection however many route groups use the throttle. The connection keeps
  * them out of auto-pipelining (createProducerRedis says why).
  */
-function throttleCommands(redis: Redis): ThrottleCommands {
+function throttleCommands(redis: RedisClient): ThrottleCommands {
   if (!withThrottleCommands.has(redis)) {
     redis.defineCommand('signInReserve', RESERVE_ATTEMPT);
     redis.defineCommand('signInRelease', RELEASE_ATTEMPT);

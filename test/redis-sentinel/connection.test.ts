@@ -1,0 +1,75 @@
+import { once } from 'node:events';
+import { redisTarget } from '@otp/domain';
+import {
+  createLogger,
+  createProducerRedis,
+  createWorkerRedis,
+  evictionPolicy,
+  pingRedis,
+  type RedisClient,
+} from '@otp/runtime';
+import { uniqueQueuePrefix } from '@otp/testkit';
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SentinelTopology, startSentinelTopology } from './sentinel.ts';
+
+// REDIS_SENTINELS: the services' connection factories find the master through real Sentinels
+// (redis-server --sentinel) watching a real master, and BullMQ runs a job through it.
+const log = createLogger({ service: 'sentinel-test', level: 'silent' });
+let topology: SentinelTopology;
+const clients: RedisClient[] = [];
+
+beforeAll(async () => {
+  topology = await startSentinelTopology();
+});
+
+afterAll(async () => {
+  for (const client of clients) client.disconnect();
+  await topology?.stop();
+});
+
+describe('Redis through Sentinel', () => {
+  it('reaches the master the Sentinels name: ping, eviction policy and a BullMQ job', async () => {
+    const prefix = uniqueQueuePrefix();
+    const target = redisTarget({
+      // REDIS_URL points nowhere and is ignored.
+      REDIS_URL: 'redis://127.0.0.1:1',
+      REDIS_SENTINELS: topology.sentinels,
+      REDIS_SENTINEL_NAME: topology.name,
+      REDIS_TLS: false,
+      QUEUE_PREFIX: prefix,
+    });
+    const producer = createProducerRedis(target, log, 'sentinel-producer');
+    const consumer = createWorkerRedis(target, log, 'sentinel-worker');
+    const events = createWorkerRedis(target, log, 'sentinel-events');
+    clients.push(producer, consumer, events);
+    if (producer.status !== 'ready') await once(producer, 'ready');
+    expect(await pingRedis(producer)).toBe(true);
+    expect(await evictionPolicy(producer)).toBe('noeviction');
+
+    const queue = new Queue('email', { connection: producer, prefix });
+    const queueEvents = new QueueEvents('email', { connection: events, prefix });
+    const worker = new Worker('email', async (job) => ({ doubled: (job.data as { n: number }).n * 2 }), {
+      connection: consumer,
+      prefix,
+    });
+    try {
+      await queueEvents.waitUntilReady();
+      const job = await queue.add('send', { n: 21 }, { jobId: 'sentinel.1' });
+      expect(await job.waitUntilFinished(queueEvents, 10_000)).toEqual({ doubled: 42 });
+      // The job is in the master Sentinel named.
+      const direct = new Redis({ host: '127.0.0.1', port: await topology.masterPort() });
+      try {
+        expect(await direct.exists(queue.toKey('sentinel.1'))).toBe(1);
+      } finally {
+        direct.disconnect();
+      }
+    } finally {
+      await worker.close();
+      await queueEvents.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+});

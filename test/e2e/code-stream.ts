@@ -4,6 +4,21 @@ import type { SmtpSink } from '@otp/testkit';
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Settings of a system whose Redis fails over during the stream (startSystem's two arguments): a
+ * master that dies takes the jobs not yet copied to its replica with it (replication is
+ * asynchronous), and the relay's reconciler puts back what the promoted replica lacks; a job in
+ * flight then moves on within seconds.
+ */
+export const FAILOVER_SETTINGS = {
+  gateway: {
+    RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '100000',
+    RELAY_RECONCILE_INTERVAL_MS: '300',
+    RELAY_RECONCILE_AFTER_SECONDS: '2',
+  },
+  everyService: { WORKER_LOCK_DURATION_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000' },
+};
+
+/**
  * A steady stream of email code requests to `gatewayUrl`, one every `everyMs`, until `stop()`.
  * Keeps the addresses of the requests the gateway accepted (202): each is owed one message.
  * Refusals (a limiter's Redis away: 503) and timeouts are not accepted, so owed nothing.

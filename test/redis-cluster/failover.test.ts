@@ -1,7 +1,7 @@
 import { uniqueQueuePrefix } from '@otp/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeStream, settle } from '../e2e/code-stream.ts';
+import { codeStream, FAILOVER_SETTINGS, settle } from '../e2e/code-stream.ts';
 import { type RunningSystem, startSystem } from '../e2e/system.ts';
 import { type RedisClusterUnderTest, startRedisCluster } from './cluster.ts';
 
@@ -16,21 +16,11 @@ let system: RunningSystem;
 
 beforeAll(async () => {
   cluster = await startRedisCluster();
-  system = await startSystem(
-    {
-      RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '100000',
-      // A killed master takes the jobs not yet copied to its replica with it: the relay's
-      // reconciler puts back what the promoted replica lacks.
-      RELAY_RECONCILE_INTERVAL_MS: '300',
-      RELAY_RECONCILE_AFTER_SECONDS: '2',
-    },
-    {
-      REDIS_CLUSTER_NODES: cluster.nodes,
-      QUEUE_PREFIX: prefix,
-      WORKER_LOCK_DURATION_MS: '3000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-    },
-  );
+  system = await startSystem(FAILOVER_SETTINGS.gateway, {
+    ...FAILOVER_SETTINGS.everyService,
+    REDIS_CLUSTER_NODES: cluster.nodes,
+    QUEUE_PREFIX: prefix,
+  });
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { createLogger, createProducerRedis, evictionPolicy, type RedisClient } f
 import {
   extractCode,
   freePort,
-  startService,
+  startServiceExpectingExit,
   startWebhookReceiver,
   testRedisUrl,
   uniqueQueuePrefix,
@@ -199,7 +199,7 @@ describe('the system on a Redis Cluster', () => {
     try {
       expect(await evictionPolicy(client)).toBe('allkeys-lru');
       const port = await freePort();
-      const failure = await startService({
+      const failure = await startServiceExpectingExit({
         name: 'email-worker',
         env: {
           DATABASE_URL: system.database.url,
@@ -211,13 +211,7 @@ describe('the system on a Redis Cluster', () => {
         },
         readyUrl: `http://127.0.0.1:${port}/health/live`,
         readyTimeoutMs: 15_000,
-      }).then(
-        async (service) => {
-          const code = await new Promise<number | null>((resolve) => service.process.once('exit', resolve));
-          return { code, logs: service.logs().join('\n') };
-        },
-        (error: Error) => ({ code: Number(/exited with (\d+)/.exec(error.message)?.[1]), logs: error.message }),
-      );
+      });
       expect(failure.code).toBe(78);
       expect(failure.logs).toContain('REDIS_CLUSTER_NODES: Redis runs with maxmemory-policy allkeys-lru');
     } finally {

@@ -1,6 +1,6 @@
 import { uniqueQueuePrefix } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeStream, settle } from '../e2e/code-stream.ts';
+import { codeStream, FAILOVER_SETTINGS, settle } from '../e2e/code-stream.ts';
 import { type RunningSystem, startSystem } from '../e2e/system.ts';
 import { type SentinelTopology, startSentinelTopology } from './sentinel.ts';
 
@@ -15,24 +15,14 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   topology = await startSentinelTopology();
-  system = await startSystem(
-    {
-      RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '100000',
-      // Jobs added just before the kill may not have reached the replica (replication is
-      // asynchronous): the relay's reconciler puts back what the promoted replica lacks.
-      RELAY_RECONCILE_INTERVAL_MS: '300',
-      RELAY_RECONCILE_AFTER_SECONDS: '2',
-    },
-    {
-      // REDIS_URL (the machine's Redis) stays set and must be ignored.
-      REDIS_SENTINELS: topology.sentinels,
-      REDIS_SENTINEL_NAME: topology.name,
-      QUEUE_PREFIX: uniqueQueuePrefix(),
-      LOG_LEVEL: 'warn',
-      WORKER_LOCK_DURATION_MS: '3000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-    },
-  );
+  system = await startSystem(FAILOVER_SETTINGS.gateway, {
+    ...FAILOVER_SETTINGS.everyService,
+    // REDIS_URL (the machine's Redis) stays set and must be ignored.
+    REDIS_SENTINELS: topology.sentinels,
+    REDIS_SENTINEL_NAME: topology.name,
+    QUEUE_PREFIX: uniqueQueuePrefix(),
+    LOG_LEVEL: 'warn',
+  });
 }, 120_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { freePort, startService } from '@otp/testkit';
+import { freePort, startServiceExpectingExit } from '@otp/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evictionPolicy } from '../../packages/runtime/src/redis.ts';
@@ -78,18 +78,12 @@ describe('the Redis eviction guard', () => {
         HOST: '127.0.0.1',
         OPS_HOST: '127.0.0.1',
       };
-      const failure = await startService({
+      const failure = await startServiceExpectingExit({
         name,
         env,
         readyUrl: `http://127.0.0.1:${port}/health/live`,
         readyTimeoutMs: 10_000,
-      }).then(
-        async (service) => {
-          const code = await new Promise<number | null>((resolve) => service.process.once('exit', resolve));
-          return { code, logs: service.logs().join('\n') };
-        },
-        (error: Error) => ({ code: Number(/exited with (\d+)/.exec(error.message)?.[1]), logs: error.message }),
-      );
+      });
       expect(failure.code).toBe(78);
       expect(failure.logs).toContain('maxmemory-policy allkeys-lru');
       expect(failure.logs).toContain('noeviction');

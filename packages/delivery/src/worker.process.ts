@@ -1,5 +1,5 @@
 import { createDb, pingDb } from '@otp/db';
-import { type KeyRing, redisTarget } from '@otp/domain';
+import { type KeyRing, type RedisConfig, redisTarget } from '@otp/domain';
 import {
   createLogger,
   createMetricsRegistry,
@@ -17,17 +17,9 @@ import type { DeliveryWorker, DeliveryWorkerDeps } from './delivery.worker.ts';
 import { SHUTDOWN_GRACE_MS } from './worker.config.ts';
 
 /** What every worker's parsed configuration has (see `workerConfigFields`). */
-export interface WorkerProcessConfig {
+export interface WorkerProcessConfig extends RedisConfig {
   DATABASE_URL: string;
   DATABASE_POOLER: 'none' | 'transaction';
-  REDIS_URL?: string;
-  REDIS_CLUSTER_NODES?: string;
-  REDIS_SENTINELS?: string;
-  REDIS_SENTINEL_NAME?: string;
-  REDIS_USERNAME?: string;
-  REDIS_PASSWORD?: string;
-  REDIS_TLS: boolean;
-  QUEUE_PREFIX: string;
   LOG_LEVEL: string;
   OPS_HOST: string;
   SHUTDOWN_TIMEOUT_MS: number;

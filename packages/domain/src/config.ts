@@ -261,7 +261,8 @@ export type RedisTarget =
       tls: boolean;
     };
 
-interface RedisConfig {
+/** The Redis variables as a parsed configuration holds them (`redisConfigFields` and QUEUE_PREFIX). */
+export interface RedisConfig {
   REDIS_URL?: string;
   REDIS_CLUSTER_NODES?: string;
   REDIS_SENTINELS?: string;

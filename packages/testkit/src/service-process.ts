@@ -103,3 +103,20 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   await service.stop('SIGKILL');
   throw new Error(`${options.name} was not ready within the timeout:\n${service.logs().join('\n')}`);
 }
+
+/**
+ * Starts a service that is expected to stop by itself (a bad configuration, a Redis that may
+ * evict keys): its exit code and what it printed, whether it stopped before its readiness URL
+ * answered or after.
+ */
+export async function startServiceExpectingExit(
+  options: StartServiceOptions,
+): Promise<{ code: number | null; logs: string }> {
+  return startService(options).then(
+    async (service) => {
+      const code = await new Promise<number | null>((resolve) => service.process.once('exit', resolve));
+      return { code, logs: service.logs().join('\n') };
+    },
+    (error: Error) => ({ code: Number(/exited with (\d+)/.exec(error.message)?.[1]), logs: error.message }),
+  );
+}

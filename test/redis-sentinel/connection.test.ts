@@ -73,3 +73,39 @@ describe('Redis through Sentinel', () => {
     }
   });
 });
+
+describe('Sentinels that require a password', () => {
+  it('are reached with REDIS_SENTINEL_PASSWORD, and refuse a client without it', async () => {
+    const guarded = await startSentinelTopology({ sentinelPassword: 'sentinel-secret' });
+    try {
+      const config = {
+        REDIS_SENTINELS: guarded.sentinels,
+        REDIS_SENTINEL_NAME: guarded.name,
+        REDIS_TLS: false,
+        QUEUE_PREFIX: uniqueQueuePrefix(),
+      };
+      const withPassword = createProducerRedis(
+        redisTarget({ ...config, REDIS_SENTINEL_PASSWORD: 'sentinel-secret' }),
+        log,
+        'sentinel-password',
+      );
+      const without = createProducerRedis(redisTarget(config), log, 'sentinel-no-password');
+      clients.push(withPassword, without);
+      if (withPassword.status !== 'ready') await once(withPassword, 'ready');
+      expect(await pingRedis(withPassword)).toBe(true);
+      await withPassword.set(`${config.QUEUE_PREFIX}:probe`, '1');
+      const direct = new Redis({ host: '127.0.0.1', port: await guarded.masterPort() });
+      try {
+        expect(await direct.get(`${config.QUEUE_PREFIX}:probe`)).toBe('1');
+      } finally {
+        direct.disconnect();
+      }
+      // Without the Sentinels' password no master is ever named: the client never becomes ready.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(without.status).not.toBe('ready');
+      expect(await pingRedis(without)).toBe(false);
+    } finally {
+      await guarded.stop();
+    }
+  });
+});

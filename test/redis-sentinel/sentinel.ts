@@ -24,16 +24,23 @@ export interface SentinelTopology {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function startSentinelTopology(name = 'otp'): Promise<SentinelTopology> {
+export interface SentinelTopologyOptions {
+  name?: string;
+  /** The Sentinels' own password (`requirepass`, and `sentinel sentinel-pass` between them). */
+  sentinelPassword?: string;
+}
+
+export async function startSentinelTopology(options: SentinelTopologyOptions = {}): Promise<SentinelTopology> {
+  const { name = 'otp', sentinelPassword } = options;
   const dir = mkdtempSync(join(tmpdir(), 'otp-sentinel-'));
   const processes = new Map<number, ChildProcess>();
   const run = (port: number, args: string[]) => {
     const child = spawn('redis-server', args, { cwd: dir, stdio: 'ignore' });
     processes.set(port, child);
   };
-  const ready = async (port: number) => {
+  const ready = async (port: number, password?: string) => {
     for (let i = 0; i < 200; i++) {
-      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+      const client = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 0 });
       client.on('error', () => {});
       try {
         await client.connect();
@@ -66,16 +73,23 @@ export async function startSentinelTopology(name = 'otp'): Promise<SentinelTopol
         `sentinel down-after-milliseconds ${name} 1000`,
         `sentinel failover-timeout ${name} 5000`,
         `sentinel parallel-syncs ${name} 1`,
+        ...(sentinelPassword === undefined
+          ? []
+          : [`requirepass ${sentinelPassword}`, `sentinel sentinel-pass ${sentinelPassword}`]),
         '',
       ].join('\n'),
     );
     run(port, [file, '--sentinel']);
   }
-  await Promise.all(sentinelPorts.map(ready));
+  await Promise.all(sentinelPorts.map((port) => ready(port, sentinelPassword)));
+  const sentinelClient = (port: number) => {
+    const client = new Redis({ port, host: '127.0.0.1', password: sentinelPassword, maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    return client;
+  };
 
   const ask = async <T>(command: (sentinel: Redis) => Promise<T>): Promise<T> => {
-    const sentinel = new Redis({ port: sentinelPorts[0], host: '127.0.0.1', maxRetriesPerRequest: 1 });
-    sentinel.on('error', () => {});
+    const sentinel = sentinelClient(sentinelPorts[0] as number);
     try {
       return await command(sentinel);
     } finally {
@@ -90,8 +104,7 @@ export async function startSentinelTopology(name = 'otp'): Promise<SentinelTopol
   for (let i = 0; ; i++) {
     const known = await Promise.all(
       sentinelPorts.map(async (port) => {
-        const sentinel = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
-        sentinel.on('error', () => {});
+        const sentinel = sentinelClient(port);
         try {
           const replicas = (await sentinel.call('SENTINEL', 'replicas', name)) as unknown[];
           const others = (await sentinel.call('SENTINEL', 'sentinels', name)) as unknown[];

@@ -231,15 +231,24 @@ export const redisConfigFields = {
         minLength: 1,
         description:
           'Password of the cluster nodes or the Sentinel-managed servers (with REDIS_CLUSTER_NODES or REDIS_SENTINELS; ' +
-          'the Sentinels themselves are reached without one)',
+          'the Sentinels themselves take REDIS_SENTINEL_PASSWORD)',
+      }),
+    ),
+  ),
+  REDIS_SENTINEL_PASSWORD: Secret(
+    Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Password of the Sentinels themselves (their sentinel.conf's requirepass); only with REDIS_SENTINELS",
       }),
     ),
   ),
   REDIS_TLS: Type.Boolean({
     default: false,
     description:
-      'true: TLS to the cluster nodes or the Sentinel-managed servers, checked against the system CAs (with ' +
-      'REDIS_CLUSTER_NODES or REDIS_SENTINELS; REDIS_URL says rediss:// instead)',
+      'true: TLS to the cluster nodes, or to the Sentinels and the servers they name, checked against the system ' +
+      'CAs (with REDIS_CLUSTER_NODES or REDIS_SENTINELS; REDIS_URL says rediss:// instead)',
   }),
 };
 
@@ -256,6 +265,8 @@ export type RedisTarget =
       kind: 'sentinel';
       sentinels: RedisHostPort[];
       name: string;
+      /** The Sentinels' own password (REDIS_SENTINEL_PASSWORD); `password` is the servers'. */
+      sentinelPassword?: string;
       username?: string;
       password?: string;
       tls: boolean;
@@ -267,6 +278,7 @@ export interface RedisConfig {
   REDIS_CLUSTER_NODES?: string;
   REDIS_SENTINELS?: string;
   REDIS_SENTINEL_NAME?: string;
+  REDIS_SENTINEL_PASSWORD?: string;
   REDIS_USERNAME?: string;
   REDIS_PASSWORD?: string;
   REDIS_TLS: boolean;
@@ -309,6 +321,10 @@ export function redisConfigProblems(config: Partial<RedisConfig>): string[] {
   if (sentinels !== undefined && config.REDIS_SENTINEL_NAME === undefined) {
     problems.push('REDIS_SENTINEL_NAME: required when REDIS_SENTINELS is set');
   }
+  if (sentinels === undefined && config.REDIS_SENTINEL_PASSWORD !== undefined) {
+    // A password that would silently go nowhere is a mistake worth stopping for.
+    problems.push('REDIS_SENTINEL_PASSWORD: only with REDIS_SENTINELS');
+  }
   if (
     cluster !== undefined &&
     typeof config.QUEUE_PREFIX === 'string' &&
@@ -337,7 +353,9 @@ export function redisTarget(config: RedisConfig): RedisTarget {
   }
   if (config.REDIS_SENTINELS !== undefined) {
     const name = config.REDIS_SENTINEL_NAME as string; // checked above
-    return { kind: 'sentinel', sentinels: hostPorts(config.REDIS_SENTINELS), name, ...auth };
+    const sentinelPassword =
+      config.REDIS_SENTINEL_PASSWORD === undefined ? {} : { sentinelPassword: config.REDIS_SENTINEL_PASSWORD };
+    return { kind: 'sentinel', sentinels: hostPorts(config.REDIS_SENTINELS), name, ...sentinelPassword, ...auth };
   }
   return { kind: 'single', url: config.REDIS_URL as string };
 }

@@ -51,6 +51,28 @@ describe('the Redis target', () => {
     });
   });
 
+  it("takes the Sentinels' own password apart from the servers', and refuses it without Sentinels", () => {
+    expect(
+      redisTarget({
+        ...base,
+        REDIS_SENTINELS: 's1:26379',
+        REDIS_SENTINEL_NAME: 'mymaster',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
+        REDIS_PASSWORD: 'server-pw',
+      }),
+    ).toEqual({
+      kind: 'sentinel',
+      sentinels: [{ host: 's1', port: 26379 }],
+      name: 'mymaster',
+      sentinelPassword: 'sentinel-pw',
+      password: 'server-pw',
+      tls: false,
+    });
+    expect(problemsOf({ ...base, REDIS_URL: 'redis://h', REDIS_SENTINEL_PASSWORD: 'pw' })).toEqual([
+      'REDIS_SENTINEL_PASSWORD: only with REDIS_SENTINELS',
+    ]);
+  });
+
   it('refuses a cluster and Sentinels together, naming both', () => {
     expect(
       problemsOf({ ...base, REDIS_CLUSTER_NODES: 'a:7000', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }),

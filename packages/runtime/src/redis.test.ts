@@ -55,5 +55,31 @@ describe('the Redis connection profiles', () => {
     ) as Redis;
     made.push(sentinel);
     expect(sentinel.options).toMatchObject({ name: 'otp-master', enableOfflineQueue: false, commandTimeout: 1000 });
+    expect(sentinel.options.sentinelPassword).toBeUndefined();
+    expect(sentinel.options.sentinelTLS).toBeUndefined();
+  });
+
+  it("behind Sentinels, keep the Sentinels' password apart and secure both hops with REDIS_TLS", () => {
+    const sentinel = createWorkerRedis(
+      {
+        kind: 'sentinel',
+        sentinels: [{ host: '127.0.0.1', port: 1 }],
+        name: 'otp-master',
+        sentinelPassword: 'sentinel-pw',
+        password: 'server-pw',
+        tls: true,
+      },
+      log,
+      's',
+    ) as Redis;
+    made.push(sentinel);
+    expect(sentinel.options).toMatchObject({
+      sentinelPassword: 'sentinel-pw',
+      password: 'server-pw',
+      tls: {},
+      sentinelTLS: {},
+      enableTLSForSentinelMode: true,
+      maxRetriesPerRequest: null,
+    });
   });
 });

@@ -29,8 +29,10 @@ function connect(where: RedisWhere, profile: Profile): RedisClient {
       ...auth,
       sentinels: where.sentinels,
       name: where.name,
-      // ioredis drops `tls` behind Sentinel unless told; the Sentinels themselves are plain.
-      ...(where.tls ? { enableTLSForSentinelMode: true } : {}),
+      ...(where.sentinelPassword === undefined ? {} : { sentinelPassword: where.sentinelPassword }),
+      // ioredis drops `tls` behind Sentinel unless told, and reaches the Sentinels with `sentinelTLS`:
+      // one switch for both, as a deployment secures its Sentinels and servers alike.
+      ...(where.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
     });
   }
   const { enableOfflineQueue, enableAutoPipelining, autoPipeliningIgnoredCommands, retryStrategy, ...perNode } =

@@ -1,6 +1,7 @@
 // `pnpm accounts:conflicts`: the accounts whose email address is not in its normal form since
 // addresses have one (docs/operating.md, "Upgrade notes"), mostly accounts that share an address,
-// and their resolution. DATABASE_URL from the environment or .env.
+// and their resolution. DATABASE_URL (or DATABASE_URL_FILE) and DATABASE_POOLER from the environment
+// or .env (ENV_FILE), checked as the services check them.
 //
 //   pnpm accounts:conflicts                          lists them, by address
 //   pnpm accounts:conflicts --keep <userId> [--yes]  keeps that account for its address: deletes
@@ -9,11 +10,10 @@
 // Addresses are printed masked, never whole, though an operator asked: this output ends up in
 // scrollback, CI logs and tickets. The ids are what the command needs; an operator who must write
 // to the person reads the address from the database by id.
-import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, DatabasePooler, maskEmail, parseConfig } from '@otp/domain';
-import Type from 'typebox';
+import { maskEmail } from '@otp/domain';
+import { commandDatabaseSettings } from './cli-database.ts';
 import { createDb } from './connection.ts';
 import { type EmailIdentityAccount, findEmailIdentityGroups, keepEmailIdentity } from './email-identity.repository.ts';
 
@@ -112,19 +112,7 @@ if (options.help === true) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-if (existsSync('.env')) process.loadEnvFile('.env');
-const url = process.env.DATABASE_URL;
-if (url === undefined || url === '') {
-  process.stderr.write('DATABASE_URL: required but not set\n');
-  process.exit(1);
-}
-let pooler: 'none' | 'transaction';
-try {
-  ({ DATABASE_POOLER: pooler } = parseConfig(Type.Object({ DATABASE_POOLER: DatabasePooler }), process.env));
-} catch (error) {
-  process.stderr.write(`${error instanceof ConfigError ? error.problems.join('\n') : String(error)}\n`);
-  process.exit(1);
-}
+const { url, pooler } = commandDatabaseSettings();
 const db = createDb({ url, pooler, poolSize: 1, statementTimeoutMs: 60_000, applicationName: 'otp-email-conflicts' });
 try {
   if (options.keep === undefined) await list(db);

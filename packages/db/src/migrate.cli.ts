@@ -1,8 +1,6 @@
 // `pnpm db:migrate`: applies pending migrations to DATABASE_URL (read from the environment or .env).
-import { existsSync } from 'node:fs';
-import { ConfigError, DatabasePooler, PostgresUrl, parseConfig } from '@otp/domain';
 import type { Kysely } from 'kysely';
-import Type from 'typebox';
+import { commandDatabaseSettings } from './cli-database.ts';
 import { createDb, migrateToLatest } from './connection.ts';
 import type { Database } from './database.ts';
 import { findEmailIdentityGroups } from './email-identity.repository.ts';
@@ -17,21 +15,7 @@ async function reportEmailIdentity(db: Kysely<Database>): Promise<void> {
   );
 }
 
-// ENV_FILE names another file than .env (empty: none), as for the services.
-const envFile = process.env.ENV_FILE ?? '.env';
-if (envFile !== '' && existsSync(envFile)) process.loadEnvFile(envFile);
-let url: string;
-let pooler: 'none' | 'transaction';
-try {
-  // Checked as the services check it; DATABASE_URL_FILE works here too.
-  ({ DATABASE_URL: url, DATABASE_POOLER: pooler } = parseConfig(
-    Type.Object({ DATABASE_URL: PostgresUrl, DATABASE_POOLER: DatabasePooler }),
-    process.env,
-  ));
-} catch (error) {
-  process.stderr.write(`${error instanceof ConfigError ? error.problems.join('\n') : String(error)}\n`);
-  process.exit(1);
-}
+const { url, pooler } = commandDatabaseSettings();
 const db = createDb({ url, pooler, poolSize: 1, statementTimeoutMs: 60_000, applicationName: 'otp-migrate' });
 try {
   const { applied } = await migrateToLatest(db);

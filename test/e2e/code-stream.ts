@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SmtpSink } from '@otp/testkit';
+import { expect } from 'vitest';
+import type { RunningSystem } from './system.ts';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -83,4 +85,38 @@ export async function settle(smtp: SmtpSink, accepted: readonly string[], refuse
     duplicates: counts.reduce((sum, count) => sum + Math.max(0, count - 1), 0),
     lost: counts.filter((count) => count === 0).length,
   };
+}
+
+/**
+ * Streams code requests at `system` (one every 40 ms), calls `fail` once 30 were accepted, and
+ * goes on until 30 more were accepted after it resolved (it resolves once the new master took
+ * over). Prints what arrived under `name` and requires every accepted code delivered, none lost,
+ * and at most one duplicate per job in flight at the switch (concurrency 10). Returns the report.
+ */
+export async function throughFailover<Failover>(
+  system: Pick<RunningSystem, 'baseUrl' | 'smtp'>,
+  name: string,
+  fail: () => Promise<Failover>,
+) {
+  const requests = codeStream(system.baseUrl, 40);
+  // Traffic before the fault, so jobs are queued and in flight when the master goes.
+  while (requests.accepted.length < 30) await pause(100);
+  const failover = await fail();
+  const promotedAt = Date.now();
+  // The services must reconnect to the promoted replica on their own: requests are accepted again.
+  const enough = Date.now() + 60_000;
+  while (requests.acceptedSince(promotedAt) < 30 && Date.now() < enough) await pause(100);
+  await requests.stop();
+  const report = {
+    ...(await settle(system.smtp, requests.accepted, requests.refused())),
+    acceptedAfterFailover: requests.acceptedSince(promotedAt),
+    failover,
+  };
+  console.log(`[${name}] ${JSON.stringify(report)}`);
+  expect(report.acceptedAfterFailover).toBeGreaterThanOrEqual(30);
+  expect(report.lost).toBe(0);
+  expect(report.delivered).toBe(report.accepted);
+  // At least once: only a job in flight at the switch (concurrency 10) can be sent twice.
+  expect(report.duplicates).toBeLessThanOrEqual(10);
+  return report;
 }

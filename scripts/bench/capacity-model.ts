@@ -56,6 +56,8 @@ export interface Sizing {
   smsWorkers: number;
   /** Which bound set the workers: CPU, or the provider's latency at the default concurrency. */
   workersBoundBy: string;
+  /** Email + SMS workers with a concurrency high enough for CPU to be their bound. */
+  cpuBoundWorkers: string;
   postgresCores: number;
   postgresConnections: number;
   statementsPerSecond: number;
@@ -106,7 +108,11 @@ export function size(costs: CostsByKind, extra: Extra, codesPerDay: number): Siz
     const messages = peak * share;
     const byCpu = Math.ceil((messages * cpuMs) / 1000 / a.targetUtilisation);
     const byLatency = Math.ceil(messages / (perWorker * a.targetUtilisation));
-    return { replicas: Math.max(a.minReplicas, byCpu, byLatency), byLatency: byLatency > byCpu };
+    return {
+      replicas: Math.max(a.minReplicas, byCpu, byLatency),
+      byLatency: byLatency > byCpu,
+      cpuBound: Math.max(a.minReplicas, byCpu),
+    };
   };
   const email = workers(1 - a.smsShare, process_(costs.emailMessage));
   const sms = workers(a.smsShare, process_(costs.smsMessage));
@@ -129,6 +135,7 @@ export function size(costs: CostsByKind, extra: Extra, codesPerDay: number): Siz
     emailWorkers: email.replicas,
     smsWorkers: sms.replicas,
     workersBoundBy: email.byLatency || sms.byLatency ? 'provider latency' : 'CPU',
+    cpuBoundWorkers: `${email.cpuBound} + ${sms.cpuBound}`,
     postgresCores,
     postgresConnections: connections,
     statementsPerSecond: peak * perCode(costs, (c) => c.statements),
@@ -207,6 +214,7 @@ export function printModel(costs: CostsByKind, sizings: Sizing[]): void {
     ['peak codes/s', (s) => n(s.peakCodesPerSecond)],
     ['gateway replicas (cores at peak)', (s) => `${s.gatewayReplicas} (${n(s.gatewayCoresAtPeak, 1)})`],
     ['email + SMS workers', (s) => `${s.emailWorkers} + ${s.smsWorkers} (${s.workersBoundBy})`],
+    ['the same with concurrency raised until CPU binds', (s) => s.cpuBoundWorkers],
     ['Postgres cores', (s) => n(s.postgresCores, 1)],
     ['Postgres connections without a pooler', (s) => n(s.postgresConnections)],
     ['statements/s at peak', (s) => n(s.statementsPerSecond)],

@@ -161,6 +161,8 @@ export interface Sample {
   /** Redis commands (commandstats, INFO left out), scripts (EVALSHA/EVAL/FCALL) apart. */
   redisCommands: number;
   redisScripts: number;
+  /** Calls so far of each Redis command. */
+  redisByCommand: Record<string, number>;
   redisMemory: number;
   databaseBytes: number;
   /** Of them, the audit events' table (kept longer than the rest). */
@@ -200,8 +202,10 @@ export async function sample(system: CapacitySystem, processes: Record<string, C
   const stats = await system.redisClient.info('commandstats');
   let redisCommands = 0;
   let redisScripts = 0;
+  const redisByCommand: Record<string, number> = {};
   for (const [, name, calls] of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (name === 'info') continue;
+    if (name === 'info' || name === undefined) continue;
+    redisByCommand[name] = Number(calls);
     redisCommands += Number(calls);
     if (name === 'evalsha' || name === 'eval' || name === 'fcall') redisScripts += Number(calls);
   }
@@ -225,6 +229,7 @@ export async function sample(system: CapacitySystem, processes: Record<string, C
     transactions: Number(row.begins),
     redisCommands,
     redisScripts,
+    redisByCommand,
     redisMemory: memory,
     databaseBytes: Number(row.bytes),
     eventsBytes: Number(row.events),
@@ -274,4 +279,15 @@ export function perUnit(before: Sample, after: Sample, units: number): UnitCosts
     databaseBytes: per(after.databaseBytes - before.databaseBytes),
     eventsBytes: per(after.eventsBytes - before.eventsBytes),
   };
+}
+
+/** The Redis commands of a window per unit, most called first: "evalsha 2.0, hget 3.1, ...". */
+export function commandMix(before: Sample, after: Sample, units: number, top = 8): string {
+  return Object.entries(after.redisByCommand)
+    .map(([name, calls]) => [name, (calls - (before.redisByCommand[name] ?? 0)) / units] as const)
+    .filter(([, perUnit]) => perUnit >= 0.05)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, top)
+    .map(([name, perUnit]) => `${name} ${perUnit.toFixed(1)}`)
+    .join(', ');
 }

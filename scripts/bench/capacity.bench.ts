@@ -26,6 +26,7 @@ import { median, rounds, stopProcesses } from './bench-processes.ts';
 import { type CostsByKind, capacityModel, type Kind, printModel } from './capacity-model.ts';
 import {
   type CapacitySystem,
+  commandMix,
   perUnit,
   type Sample,
   sample,
@@ -110,12 +111,14 @@ const phoneOf = (round: number, i: number) => `+447400${String((round * requests
 
 interface RoundCosts {
   costs: Partial<Record<Kind, UnitCosts>>;
+  /** Redis commands per unit by name (commandMix). */
+  commands: Partial<Record<Kind, string>>;
   failed: number;
 }
 
 /** One round: request, deliver, sign in, refresh; the costs of each window per unit. */
 async function measureRound(system: CapacitySystem, gateway: ChildProcess, url: string, round: number) {
-  const round_: RoundCosts = { costs: {}, failed: 0 };
+  const round_: RoundCosts = { costs: {}, commands: {}, failed: 0 };
   const window = async (
     kind: Kind,
     processes: Record<string, ChildProcess[]>,
@@ -123,7 +126,9 @@ async function measureRound(system: CapacitySystem, gateway: ChildProcess, url: 
   ): Promise<void> => {
     const before: Sample = await sample(system, processes);
     const units = await work();
-    round_.costs[kind] = perUnit(before, await sample(system, processes), units);
+    const after = await sample(system, processes);
+    round_.costs[kind] = perUnit(before, after, units);
+    round_.commands[kind] = commandMix(before, after, units);
   };
   const challenges: string[] = [];
   // Email codes: requested while no worker runs, until the relay has queued them all.
@@ -281,6 +286,8 @@ try {
   const medians = Object.fromEntries(
     (Object.keys(KINDS) as Kind[]).map((kind) => [kind, medianCosts(byRound.flatMap((r) => r.costs[kind] ?? []))]),
   ) as CostsByKind;
+  console.log('  Redis commands per unit, last round (commands called by scripts included):');
+  for (const kind of Object.keys(KINDS) as Kind[]) console.log(`    ${kind}: ${byRound.at(-1)?.commands[kind]}`);
   const redisBytesPerQueuedJob = median(series('emailRequest', (c) => c.redisMemoryBytes));
   console.log(
     `  Redis memory per waiting email job ${fixed(redisBytesPerQueuedJob, 0)} B; database growth per unit (B, of it audit events): ${(

@@ -149,6 +149,7 @@ async function measureRound(system: CapacitySystem, gateway: ChildProcess, url: 
   system.sink.messages.length = 0;
   await system.queues.email.pause();
   const emailWorker = await startEmailWorker(system);
+  children.push(emailWorker);
   await window('emailMessage', { worker: [emailWorker] }, async () => {
     await system.queues.email.resume();
     await deliveredAll(() => system.sink.messages.length, challenges.filter(Boolean).length);
@@ -173,6 +174,7 @@ async function measureRound(system: CapacitySystem, gateway: ChildProcess, url: 
   const smsBefore = system.twilio.messages.length;
   await system.queues.sms.pause();
   const smsWorker = await startSmsWorker(system);
+  children.push(smsWorker);
   await window('smsMessage', { worker: [smsWorker] }, async () => {
     await system.queues.sms.resume();
     await deliveredAll(() => system.twilio.messages.length - smsBefore, smsAccepted);
@@ -232,8 +234,16 @@ function spread(values: number[], digits: number): string {
   return `${fixed(median(values), digits)} (${fixed(Math.min(...values), digits)}–${fixed(Math.max(...values), digits)})`;
 }
 
-const system = await startCapacitySystem();
+/** Every service process started, stopped or not: stopped at the end, or on Ctrl-C. */
 const children: ChildProcess[] = [];
+const system = await startCapacitySystem();
+// Ctrl-C would skip `finally`: stop the services and the private servers first, so no Postgres
+// or Redis of this run outlives it.
+process.once('SIGINT', () => {
+  void stopProcesses(children)
+    .finally(() => system.close())
+    .finally(() => process.exit(130));
+});
 try {
   const { process: gateway, url } = await startGateway(system);
   children.push(gateway);

@@ -1,6 +1,7 @@
 // The capacity model of docs/capacity.md: from the per-unit costs the capacity bench measured,
 // the replicas and server sizes for a number of codes a day. Pure arithmetic; the assumptions are
 // the constants below, each with why.
+import { median } from './bench-processes.ts';
 import type { UnitCosts } from './capacity-system.ts';
 
 export type Kind = 'emailRequest' | 'smsRequest' | 'verify' | 'refresh' | 'emailMessage' | 'smsMessage';
@@ -170,6 +171,22 @@ function bottlenecks(sizing: Omit<Sizing, 'bottlenecks'>): Bottleneck[] {
     },
   ];
   return list.sort((x, y) => y.share - x.share);
+}
+
+/** The model's input: the median of each figure over `list` (rounds), figure by figure. */
+export function medianCosts(list: UnitCosts[]): UnitCosts {
+  const first = list[0] as UnitCosts;
+  const of = (field: (costs: UnitCosts) => number) => median(list.map(field));
+  return {
+    ...(Object.fromEntries(
+      (Object.keys(first) as (keyof UnitCosts)[])
+        .filter((key) => key !== 'processes')
+        .map((key) => [key, of((costs) => costs[key] as number)]),
+    ) as Omit<UnitCosts, 'processes'>),
+    processes: Object.fromEntries(
+      Object.keys(first.processes).map((name) => [name, of((c) => c.processes[name] ?? 0)]),
+    ),
+  };
 }
 
 export const SCALES = [1_000_000, 10_000_000, 100_000_000];

@@ -169,6 +169,7 @@ export interface Sample {
   eventsBytes: number;
 }
 
+// /proc/stat counts in USER_HZ, 100 per second on Linux whatever the kernel's own tick.
 const ticks = 100;
 function machineBusyMs(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] as string;

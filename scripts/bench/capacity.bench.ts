@@ -23,7 +23,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { extractCode } from '../../packages/testkit/src/codes.ts';
 import { median, rounds, stopProcesses } from './bench-processes.ts';
-import { type CostsByKind, capacityModel, type Kind, printModel } from './capacity-model.ts';
+import { type CostsByKind, capacityModel, type Kind, medianCosts, printModel } from './capacity-model.ts';
 import {
   type CapacitySystem,
   commandMix,
@@ -210,22 +210,6 @@ async function measureRound(system: CapacitySystem, gateway: ChildProcess, url: 
     return ok;
   });
   return round_;
-}
-
-/** The median of each figure over `list` (rounds), figure by figure. */
-function medianCosts(list: UnitCosts[]): UnitCosts {
-  const first = list[0] as UnitCosts;
-  const of = (field: (costs: UnitCosts) => number) => median(list.map(field));
-  return {
-    ...(Object.fromEntries(
-      (Object.keys(first) as (keyof UnitCosts)[])
-        .filter((key) => key !== 'processes')
-        .map((key) => [key, of((costs) => costs[key] as number)]),
-    ) as Omit<UnitCosts, 'processes'>),
-    processes: Object.fromEntries(
-      Object.keys(first.processes).map((name) => [name, of((c) => c.processes[name] ?? 0)]),
-    ),
-  };
 }
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '-');

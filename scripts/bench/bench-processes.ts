@@ -18,14 +18,14 @@ export function benchPrefix(name: string): string {
   return `{otp-bench-${name}-${randomBytes(3).toString('hex')}}`;
 }
 
-/** Drops and recreates database `name` on the admin server, migrates it, returns its URL. */
-export async function freshDatabase(name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
+/** Drops and recreates database `name` on `server` (the admin server by default), migrates it, returns its URL. */
+export async function freshDatabase(name: string, server = adminUrl): Promise<string> {
+  const admin = new pg.Client({ connectionString: server });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = new URL(adminUrl);
+  const url = new URL(server);
   url.pathname = `/${name}`;
   const db = createDb({ url: url.toString(), poolSize: 1 });
   await migrateToLatest(db);
@@ -120,6 +120,12 @@ function cpuTimesMs(pid: number): number[] {
   return fields.slice(11, 15).map((field) => (Number(field) * 1000) / ticks);
 }
 
+/** The parent's pid of process `pid` (field 4 of /proc/<pid>/stat). */
+function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
 /** CPU time (user + system) process `pid` has used so far, in ms. */
 export function processCpuMs(pid: number): number {
   const [user = 0, system = 0] = cpuTimesMs(pid);
@@ -138,11 +144,6 @@ export function peakRssMb(pid: number): number {
   return kb === undefined ? Number.NaN : Number(kb) / 1024;
 }
 
-/**
- * CPU time of every Postgres process of this machine together (the server and its backends), in
- * ms. A backend that has exited (an idle pooled connection closed) counts in the server's
- * children's time, so the sum never goes back.
- */
 /** Bytes of WAL the server has written since it began (`pg_current_wal_lsn`), read through `url`. */
 export async function walPosition(url: string): Promise<bigint> {
   const db = createDb({ url, poolSize: 1 });
@@ -156,12 +157,19 @@ export async function walPosition(url: string): Promise<bigint> {
   }
 }
 
-export function postgresCpuMs(): number {
+/**
+ * CPU time of every Postgres process of this machine together (the server and its backends), in
+ * ms. A backend that has exited (an idle pooled connection closed) counts in the server's
+ * children's time, so the sum never goes back. With `postmaster`, only that server and its
+ * children (a private server of a bench, apart from the machine's own).
+ */
+export function postgresCpuMs(postmaster?: number): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      if (postmaster !== undefined && Number(entry) !== postmaster && parentPid(Number(entry)) !== postmaster) continue;
       total += processTreeCpuMs(Number(entry));
     } catch {
       // gone meanwhile

@@ -65,7 +65,8 @@ export interface PurgeOutcome {
 }
 
 export interface PurgeSchedule {
-  runOnce(): Promise<PurgeOutcome>;
+  /** One run now, or as if the clock read `at` (tests: the retention of partitions is days long). */
+  runOnce(at?: Date): Promise<PurgeOutcome>;
   stop(): void;
 }
 
@@ -105,8 +106,8 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
   const { db, log } = options;
   const now = () => options.clock?.() ?? new Date();
 
-  async function runOnce(): Promise<PurgeOutcome> {
-    const at = now().getTime();
+  async function runOnce(when?: Date): Promise<PurgeOutcome> {
+    const at = (when ?? now()).getTime();
     // Each its own transaction (one function call of the database's): the next days first, so a
     // failing drop never keeps the inserts of tomorrow from finding their partition.
     const partitionsCreated = await createHistoryPartitions(db, new Date(at), PARTITION_DAYS_AHEAD);

@@ -1,0 +1,94 @@
+import {
+  findChallenge,
+  insertDeliveryAttempt,
+  insertOutboxMessage,
+  listHistoryPartitions,
+  migrateToLatest,
+  sql,
+} from '@otp/db';
+import { deliveryJobId } from '@otp/domain';
+import { createTestDatabase, type TestDatabase } from '@otp/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countHistory, seededChallengeId, seedHistory } from '../partitions/seed.ts';
+
+// The migration to partitioned history on rows as the previous release wrote them: nothing is
+// copied, today's tables become the legacy partitions, and their old constraints keep guarding
+// their rows. The million-row run with lock timings is `pnpm test:partition-migration`.
+const MIGRATION = '2026_12_11_0001_partitioned_history';
+
+describe(`migration ${MIGRATION}`, () => {
+  let database: TestDatabase;
+  let before: Record<string, number>;
+  let lastAttemptId: number;
+
+  beforeAll(async () => {
+    database = await createTestDatabase({ migrateBefore: MIGRATION });
+    await seedHistory(database.db, { challenges: 300, securityEvents: 200, notices: 20 });
+    before = await countHistory(database.db);
+    const last = await sql<{ id: string }>`SELECT max(id) AS id FROM delivery_attempts`.execute(database.db);
+    lastAttemptId = Number(last.rows[0]?.id);
+    await migrateToLatest(database.db);
+  });
+  afterAll(async () => database?.drop());
+
+  it('keeps every row, each in its legacy partition', async () => {
+    expect(await countHistory(database.db)).toEqual(before);
+    for (const table of ['otp_challenges', 'delivery_outbox', 'delivery_attempts', 'security_events']) {
+      const parts = await sql<{ part: string }>`SELECT DISTINCT tableoid::regclass::text AS part
+        FROM ${sql.table(table)}`.execute(database.db);
+      expect(parts.rows.map((row) => row.part)).toEqual([`${table}_legacy`]);
+    }
+  });
+
+  it('makes the day partitions after the legacy one, the same days for a challenge and its children', async () => {
+    const ranges = async (table: 'otp_challenges' | 'delivery_attempts' | 'delivery_outbox') =>
+      (await listHistoryPartitions(database.db, table)).map((p) => [p.from?.getTime() ?? null, p.to.getTime()]);
+    const days = await ranges('otp_challenges');
+    expect(days.length).toBeGreaterThanOrEqual(4);
+    expect(days[0]?.[0]).toBeNull();
+    expect(await ranges('delivery_attempts')).toEqual(days);
+    expect(await ranges('delivery_outbox')).toEqual(days);
+  });
+
+  it("serves an old challenge: reads, a resend's outbox row and an attempt land beside it", async () => {
+    const id = seededChallengeId(7);
+    expect((await findChallenge(database.db, id))?.id).toBe(id);
+    await insertOutboxMessage(database.db, {
+      challenge_id: id,
+      send_number: 2,
+      channel: 'email',
+      job_id: deliveryJobId(id, 2),
+      job_data: '{}',
+    });
+    await insertDeliveryAttempt(database.db, {
+      challenge_id: id,
+      send_number: 2,
+      channel: 'email',
+      provider: 'smtp',
+      attempt: 1,
+      outcome: 'sent',
+      duration_ms: 1,
+    });
+    const attempt = await sql<{ id: string; part: string }>`SELECT id, tableoid::regclass::text AS part
+      FROM delivery_attempts WHERE challenge_id = ${id} AND send_number = 2`.execute(database.db);
+    // The new parent's identity goes on from the old table's last id.
+    expect(Number(attempt.rows[0]?.id)).toBeGreaterThan(lastAttemptId);
+    expect(attempt.rows[0]?.part).toBe('delivery_attempts_legacy');
+  });
+
+  it("refuses a duplicate send or job id of an old challenge (the legacy partition's old unique constraints)", async () => {
+    const id = seededChallengeId(8);
+    const row = (sendNumber: number, jobId: string) =>
+      insertOutboxMessage(database.db, { challenge_id: id, send_number: sendNumber, channel: 'email', job_id: jobId, job_data: '{}' });
+    await expect(row(1, 'fresh-job-id')).rejects.toThrow(/duplicate key/);
+    await expect(row(2, deliveryJobId(id, 1))).rejects.toThrow(/duplicate key/);
+  });
+
+  it('deletes an old challenge with its outbox rows and attempts (the old foreign keys cascade)', async () => {
+    const id = seededChallengeId(9);
+    await database.db.deleteFrom('otp_challenges').where('id', '=', id).execute();
+    const left = await sql<{ n: string }>`SELECT (SELECT count(*) FROM delivery_outbox WHERE challenge_id = ${id})
+      + (SELECT count(*) FROM delivery_attempts WHERE challenge_id = ${id}) AS n`.execute(database.db);
+    expect(Number(left.rows[0]?.n)).toBe(0);
+  });
+});

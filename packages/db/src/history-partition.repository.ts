@@ -61,12 +61,13 @@ export async function dropExpiredHistoryPartitions(
 
 /**
  * Seconds from now until the newest partition of the challenges or of the security events ends,
- * whichever comes first: at 0, inserts find no partition and fail (`otp_history_partition_horizon_seconds`).
+ * whichever comes first (0 for a table with none): at 0, inserts find no partition and fail
+ * (`otp_history_partition_horizon_seconds`).
  */
 export async function historyPartitionHorizonSeconds(db: Db): Promise<number> {
   const result = await sql<{ horizon: string | null }>`
-    SELECT extract(epoch FROM least(otp_history_partitions_end('otp_challenges'),
-      otp_history_partitions_end('security_events')) - now()) AS horizon`.execute(db);
+    SELECT extract(epoch FROM least(coalesce(otp_history_partitions_end('otp_challenges'), now()),
+      coalesce(otp_history_partitions_end('security_events'), now())) - now()) AS horizon`.execute(db);
   return Number(result.rows[0]?.horizon ?? 0);
 }
 

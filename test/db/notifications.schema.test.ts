@@ -31,9 +31,7 @@ describe('delivery_outbox kinds and notifications', () => {
         owner_created_at)
       VALUES (${kind}, ${challengeId}, ${sendNumber}, ${notificationId}, 'email', ${randomUUID()}, '{}',
         coalesce((SELECT created_at FROM otp_challenges WHERE id = ${challengeId}),
-          (SELECT created_at FROM notifications WHERE id = ${notificationId}), now()))`.execute(
-      database.db,
-    );
+          (SELECT created_at FROM notifications WHERE id = ${notificationId}), now()))`.execute(database.db);
 
   it('takes a code row with its send and a notice row with its notification, and nothing mixed', async () => {
     const { notificationId, challengeId } = await seed();

@@ -79,7 +79,13 @@ describe(`migration ${MIGRATION}`, () => {
   it("refuses a duplicate send or job id of an old challenge (the legacy partition's old unique constraints)", async () => {
     const id = seededChallengeId(8);
     const row = (sendNumber: number, jobId: string) =>
-      insertOutboxMessage(database.db, { challenge_id: id, send_number: sendNumber, channel: 'email', job_id: jobId, job_data: '{}' });
+      insertOutboxMessage(database.db, {
+        challenge_id: id,
+        send_number: sendNumber,
+        channel: 'email',
+        job_id: jobId,
+        job_data: '{}',
+      });
     await expect(row(1, 'fresh-job-id')).rejects.toThrow(/duplicate key/);
     await expect(row(2, deliveryJobId(id, 1))).rejects.toThrow(/duplicate key/);
   });

@@ -62,8 +62,10 @@ describe('partitioned history: the guarantees', () => {
     });
 
   const partitionOf = async (table: string, column: string, id: string) =>
-    (await sql<{ part: string }>`SELECT tableoid::regclass::text AS part FROM ${sql.table(table)}
-      WHERE ${sql.ref(column)} = ${id}::uuid`.execute(database.db)).rows.map((row) => row.part);
+    (
+      await sql<{ part: string }>`SELECT tableoid::regclass::text AS part FROM ${sql.table(table)}
+      WHERE ${sql.ref(column)} = ${id}::uuid`.execute(database.db)
+    ).rows.map((row) => row.part);
 
   it("puts a challenge's outbox rows and attempts in its day's partitions", async () => {
     const day = await firstDay();
@@ -112,7 +114,9 @@ describe('partitioned history: the guarantees', () => {
     expect(await recordAttemptAndMove(database.db, attempt(missing), 'sent')).toEqual({ outcome: 'challenge_missing' });
     await expect(
       sql`INSERT INTO delivery_attempts (challenge_id, challenge_created_at, send_number, channel, provider, attempt, outcome, duration_ms)
-        VALUES (${missing}, ${new Date((await firstDay()) + HOUR)}, 1, 'email', 'smtp', 1, 'sent', 1)`.execute(database.db),
+        VALUES (${missing}, ${new Date((await firstDay()) + HOUR)}, 1, 'email', 'smtp', 1, 'sent', 1)`.execute(
+        database.db,
+      ),
     ).rejects.toThrow(/foreign key/);
   });
 

@@ -30,7 +30,9 @@ export async function seedHistory(db: Kysely<Database>, counts: SeedCounts): Pro
       CASE WHEN i % 3 = 0 THEN 'verified' ELSE 'pending' END, 1, 0, 5, 3,
       t + interval '10 minutes', t + interval '30 seconds', 'sent', t, t
     FROM generate_series(1, ${counts.challenges}::int) AS i,
-      LATERAL (SELECT now() - (i * (172800.0 / ${counts.challenges}::int)) * interval '1 second' AS t) AS at`.execute(db);
+      LATERAL (SELECT now() - (i * (172800.0 / ${counts.challenges}::int)) * interval '1 second' AS t) AS at`.execute(
+    db,
+  );
   await sql`INSERT INTO delivery_outbox (challenge_id, send_number, channel, job_id, job_data, status, dispatched_at, created_at)
     SELECT id, 1, 'email', id::text || '.1', '{}'::jsonb, 'dispatched', created_at, created_at
     FROM otp_challenges`.execute(db);
@@ -41,7 +43,9 @@ export async function seedHistory(db: Kysely<Database>, counts: SeedCounts): Pro
       now() - (i % 48) * interval '1 hour'
     FROM generate_series(1, ${counts.notices}::int) AS i`.execute(db);
   await sql`INSERT INTO delivery_outbox (kind, notification_id, channel, job_id, job_data, status, created_at)
-    SELECT 'notice', id, 'email', 'notice.' || id, '{}'::jsonb, 'dispatched', created_at FROM notifications`.execute(db);
+    SELECT 'notice', id, 'email', 'notice.' || id, '{}'::jsonb, 'dispatched', created_at FROM notifications`.execute(
+    db,
+  );
   await sql`INSERT INTO security_events (type, user_id, ip, details, created_at)
     SELECT 'login.failed', NULL, '192.0.2.' || (i % 250), '{}'::jsonb,
       now() - (i * (90 * 86400.0 / ${counts.securityEvents}::int)) * interval '1 second'

@@ -80,11 +80,15 @@ async function convert(db: Kysely<any>, table: string, key: string, bound: strin
   }
   for (const clause of parentClauses) await sql`ALTER TABLE ${t} ${sql.raw(clause)}`.execute(db);
   const check = sql.id(`${legacy}_bound`);
-  await sql`ALTER TABLE ${l} ADD CONSTRAINT ${check} CHECK (${k} < ${sql.lit(bound)}::timestamptz) NOT VALID`.execute(db);
+  await sql`ALTER TABLE ${l} ADD CONSTRAINT ${check} CHECK (${k} < ${sql.lit(bound)}::timestamptz) NOT VALID`.execute(
+    db,
+  );
   await sql`ALTER TABLE ${l} VALIDATE CONSTRAINT ${check}`.execute(db);
   await sql`ALTER TABLE ${t} ATTACH PARTITION ${l} FOR VALUES FROM (MINVALUE) TO (${sql.lit(bound)})`.execute(db);
   await sql`ALTER TABLE ${l} DROP CONSTRAINT ${check}`.execute(db);
-  const hasId = await sql<{ yes: boolean }>`SELECT pg_get_serial_sequence(${legacy}, 'id') IS NOT NULL AS yes`.execute(db);
+  const hasId = await sql<{ yes: boolean }>`SELECT pg_get_serial_sequence(${legacy}, 'id') IS NOT NULL AS yes`.execute(
+    db,
+  );
   if (hasId.rows[0]?.yes === true) {
     // The parent's identity hands out ids after the old table's last one.
     await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'),

@@ -117,7 +117,9 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     async collect() {
       this.reset();
       try {
-        this.set(await withinTimeout(historyPartitionHorizonSeconds(options.db), collectTimeoutMs, 'partition horizon'));
+        this.set(
+          await withinTimeout(historyPartitionHorizonSeconds(options.db), collectTimeoutMs, 'partition horizon'),
+        );
       } catch (error) {
         log.warn({ err: { message: (error as Error).message } }, 'metrics: partition horizon unavailable');
       }

@@ -46,9 +46,7 @@ describe('the history partitions', () => {
     expect(await stillThere(database.db, early)).toBe(false);
     expect(await stillThere(database.db, late)).toBe(true);
     expect((await ends(database.db, 'delivery_outbox'))[0]).toBe(second.to.getTime());
-    expect((await gateway.deps.purge.runOnce(new Date(second.to.getTime() + 6 * HOUR + 60_000))).challengeDays).toBe(
-      1,
-    );
+    expect((await gateway.deps.purge.runOnce(new Date(second.to.getTime() + 6 * HOUR + 60_000))).challengeDays).toBe(1);
     expect(await stillThere(database.db, late)).toBe(false);
   });
 });
@@ -73,7 +71,7 @@ describe('the history partitions run out', () => {
     expect(Number(written.rows[0]?.n)).toBe(0);
 
     await gateway.deps.purge.runOnce();
-    expect(horizon(await scrape(gateway))).toBeGreaterThan((PARTITION_DAYS_AHEAD - 1) * DAY / 1000);
+    expect(horizon(await scrape(gateway))).toBeGreaterThan(((PARTITION_DAYS_AHEAD - 1) * DAY) / 1000);
     const accepted = await post(gateway.app, '/v1/otp/challenges', { channel: 'email', to: uniqueEmail('part') });
     expect(accepted.status).toBe(202);
   });

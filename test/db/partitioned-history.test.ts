@@ -41,6 +41,7 @@ describe('partitioned history: the guarantees', () => {
       code_hashes: [Buffer.from('h')],
       status: 'pending',
       send_count: 1,
+      attempt_count: 0,
       max_attempts: 5,
       max_sends: 3,
       expires_at: new Date(createdAt.getTime() + 600_000),

@@ -1,22 +1,16 @@
 import {
   claimPendingOutbox,
   createDb,
+  type Database,
   dropExpiredHistoryPartitions,
   findChallenge,
   insertDeliveryAttempt,
+  type Kysely,
   listHistoryPartitions,
   migrateToLatest,
   sql,
 } from '@otp/db';
 import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import type {
-  KyselyPlugin,
-  PluginTransformQueryArgs,
-  PluginTransformResultArgs,
-  QueryResult,
-  RootOperationNode,
-  UnknownRow,
-} from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countHistory, seededChallengeId, seedHistory } from './seed.ts';
@@ -114,15 +108,17 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(3)} s`;
 }
 
+type KyselyPlugin = Parameters<Kysely<Database>['withPlugin']>[0];
+
 /** Times each statement: from Kysely handing it to the driver to its result coming back. */
 function timing(into: { sql: string; ms: number }[]): KyselyPlugin {
-  const started = new WeakMap<object, { at: number; node: RootOperationNode }>();
+  const started = new WeakMap<object, { at: number; node: unknown }>();
   return {
-    transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    transformQuery(args) {
       started.set(args.queryId, { at: performance.now(), node: args.node });
       return args.node;
     },
-    async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    async transformResult(args) {
       const start = started.get(args.queryId);
       if (start !== undefined) {
         into.push({ sql: render(start.node), ms: performance.now() - start.at });

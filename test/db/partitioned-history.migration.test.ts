@@ -90,6 +90,35 @@ describe(`migration ${MIGRATION}`, () => {
     await expect(row(2, deliveryJobId(id, 1))).rejects.toThrow(/duplicate key/);
   });
 
+  it("takes the previous release's writes (no partition key) into the legacy partition until its bound", async () => {
+    const id = seededChallengeId(10);
+    await sql`INSERT INTO delivery_outbox (challenge_id, send_number, channel, job_id, job_data)
+      VALUES (${id}, 2, 'email', ${deliveryJobId(id, 2)}, '{}')`.execute(database.db);
+    await sql`INSERT INTO delivery_attempts (challenge_id, send_number, channel, provider, attempt, outcome, duration_ms)
+      VALUES (${id}, 1, 'email', 'smtp', 2, 'sent', 1)`.execute(database.db);
+    const parts = await sql<{ part: string }>`SELECT tableoid::regclass::text AS part FROM delivery_outbox
+      WHERE challenge_id = ${id} UNION ALL SELECT tableoid::regclass::text FROM delivery_attempts
+      WHERE challenge_id = ${id} AND attempt = 2`.execute(database.db);
+    expect(parts.rows.map((row) => row.part).sort()).toEqual([
+      'delivery_attempts_legacy',
+      'delivery_outbox_legacy',
+      'delivery_outbox_legacy',
+    ]);
+    // A challenge of a day partition: its keyless rows would be refused by the legacy partition's
+    // old foreign key, so the previous release must be gone before the legacy bound passes.
+    const [, day] = await listHistoryPartitions(database.db, 'otp_challenges');
+    const late = seededChallengeId(999_999);
+    await sql`INSERT INTO otp_challenges (id, channel, purpose, recipient_hash, recipient_sealed, recipient_masked,
+      locale, code_hashes, status, send_count, max_attempts, max_sends, expires_at, resend_available_at,
+      delivery_status, delivery_updated_at, created_at)
+      VALUES (${late}, 'email', 'login', '\\x00', 's', 'a***@example.org', 'en', '{}', 'pending', 1, 5, 3,
+        now(), now(), 'sent', now(), ${day?.from})`.execute(database.db);
+    await expect(
+      sql`INSERT INTO delivery_outbox (challenge_id, send_number, channel, job_id, job_data)
+        VALUES (${late}, 1, 'email', ${deliveryJobId(late, 1)}, '{}')`.execute(database.db),
+    ).rejects.toThrow(/foreign key/);
+  });
+
   it('deletes an old challenge with its outbox rows and attempts (the old foreign keys cascade)', async () => {
     const id = seededChallengeId(9);
     await database.db.deleteFrom('otp_challenges').where('id', '=', id).execute();

@@ -73,11 +73,10 @@ async function convert(db: Kysely<any>, table: string, key: string, bound: strin
   }
   await sql`CREATE TABLE ${t} (LIKE ${l} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY)
     PARTITION BY RANGE (${k})`.execute(db);
-  if (key !== 'created_at') {
-    // Every writer sets the key from the owner's row; the default served the old rows only.
-    await sql`ALTER TABLE ${t} ALTER COLUMN ${k} DROP DEFAULT`.execute(db);
-    await sql`ALTER TABLE ${l} ALTER COLUMN ${k} DROP DEFAULT`.execute(db);
-  }
+  // The key's default ('-infinity', copied by LIKE) stays on the parent: this release's writers
+  // always set the key from the owner's row, but the previous release's gateways and workers do
+  // not, and their rows then land in the legacy partition beside the old rows, guarded by its old
+  // foreign keys, until its bound (the next midnight, UTC) passes; after it they fail.
   for (const clause of parentClauses) await sql`ALTER TABLE ${t} ${sql.raw(clause)}`.execute(db);
   const check = sql.id(`${legacy}_bound`);
   await sql`ALTER TABLE ${l} ADD CONSTRAINT ${check} CHECK (${k} < ${sql.lit(bound)}::timestamptz) NOT VALID`.execute(

@@ -234,7 +234,6 @@ END $$;
 export async function down(db: Kysely<any>): Promise<void> {
   // Back to plain tables: the rows are copied (a down migration is for development, not for a
   // production table of millions of rows).
-  await sql`DROP INDEX notifications_id_created_at`.execute(db);
   for (const [table, key] of [
     ['security_events', 'created_at'],
     ['delivery_outbox', 'owner_created_at'],
@@ -251,6 +250,8 @@ export async function down(db: Kysely<any>): Promise<void> {
     await sql`DROP TABLE ${sql.id(table)} CASCADE`.execute(db);
     await sql`ALTER TABLE ${sql.id(`${table}_plain`)} RENAME TO ${sql.id(table)}`.execute(db);
   }
+  // The partitions' foreign keys to notifications went with them.
+  await sql`DROP INDEX notifications_id_created_at`.execute(db);
   const statements = `
     ALTER TABLE otp_challenges ADD PRIMARY KEY (id),
       ADD FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;

@@ -405,7 +405,7 @@ export const GatewayConfigSchema = Type.Object(
     }),
     EXPIRED_RETENTION_SECONDS: Seconds(
       86_400,
-      "How long a challenge is kept after it expired; its day (a partition, with its outbox rows and delivery attempts) is dropped once its day has ended and every challenge of it expired this long ago, so a challenge is kept up to a day longer",
+      'How long a challenge is kept after it expired; its day (a partition, with its outbox rows and delivery attempts) is dropped once its day has ended and every challenge of it expired this long ago, so a challenge is kept up to a day longer',
     ),
     SECURITY_EVENTS_RETENTION_DAYS: Type.Integer({
       minimum: 1,

@@ -3,6 +3,7 @@ import {
   insertDeliveryAttempt,
   insertOutboxMessage,
   listHistoryPartitions,
+  migrateToBefore,
   migrateToLatest,
   sql,
 } from '@otp/db';
@@ -125,5 +126,18 @@ describe(`migration ${MIGRATION}`, () => {
     const left = await sql<{ n: string }>`SELECT (SELECT count(*) FROM delivery_outbox WHERE challenge_id = ${id})
       + (SELECT count(*) FROM delivery_attempts WHERE challenge_id = ${id}) AS n`.execute(database.db);
     expect(Number(left.rows[0]?.n)).toBe(0);
+  });
+
+  it('goes down to plain tables with every row, and up again', async () => {
+    const partitioned = await countHistory(database.db);
+    await migrateToBefore(database.db, MIGRATION);
+    expect(await countHistory(database.db)).toEqual(partitioned);
+    const kinds = await sql<{ relkind: string }>`SELECT DISTINCT relkind FROM pg_class
+      WHERE relname IN ('otp_challenges', 'delivery_attempts', 'delivery_outbox', 'security_events')`.execute(
+      database.db,
+    );
+    expect(kinds.rows.map((row) => row.relkind)).toEqual(['r']);
+    await migrateToLatest(database.db);
+    expect(await countHistory(database.db)).toEqual(partitioned);
   });
 });

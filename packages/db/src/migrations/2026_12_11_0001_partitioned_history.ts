@@ -31,10 +31,16 @@ import { type Kysely, sql } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   // One statement each: a named prepared statement holds one command.
   for (const statement of FUNCTIONS.split(/\n\n(?=-- )/)) await sql.raw(statement).execute(db);
-  // The first boundaries after now: the legacy partitions end there, new ones start there.
+  // The first boundaries after now (or after the newest row, should one be dated later): the
+  // legacy partitions end there, new ones start there. Read before any table is renamed, so the
+  // scan of otp_challenges (no index on created_at) blocks no writer.
   const bounds = await sql<{ day: string; week: string }>`
-    SELECT (date_trunc('day', now(), 'UTC') + interval '24 hours')::text AS day,
-      (date_trunc('week', now(), 'UTC') + interval '168 hours')::text AS week`.execute(db);
+    SELECT (greatest(date_trunc('day', now(), 'UTC'),
+        (SELECT date_trunc('day', max(created_at), 'UTC') FROM otp_challenges)) + interval '24 hours')::text AS day,
+      (greatest(date_trunc('week', now(), 'UTC'),
+        (SELECT date_trunc('week', max(created_at), 'UTC') FROM security_events)) + interval '168 hours')::text AS week`.execute(
+    db,
+  );
   const { day, week } = bounds.rows[0] as { day: string; week: string };
 
   // otp_challenges.user_id: the account's challenges go with it.

@@ -9,8 +9,9 @@ export default defineConfig({
       'test/**/*.test.ts',
     ],
     // The attack suite, the SMS pumping simulation, the webhook outage, the Redis Cluster and
-    // Sentinel suites and the PgBouncer runs have their own scripts and configs (pnpm test:security,
-    // test:pumping, test:webhook-outage, test:redis-cluster, test:redis-sentinel, test:pgbouncer).
+    // Sentinel suites, the PgBouncer runs and the million-row partition migration have their own
+    // scripts and configs (pnpm test:security, test:pumping, test:webhook-outage, test:redis-cluster,
+    // test:redis-sentinel, test:pgbouncer, test:partition-migration).
     exclude: [
       '**/node_modules/**',
       'test/security/**',
@@ -19,6 +20,7 @@ export default defineConfig({
       'test/redis-cluster/**',
       'test/redis-sentinel/**',
       'test/pgbouncer/**',
+      'test/partitions/**',
     ],
     globalSetup: ['packages/testkit/src/global-setup.ts'],
     testTimeout: 30_000,

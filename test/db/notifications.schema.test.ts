@@ -27,18 +27,20 @@ describe('delivery_outbox kinds and notifications', () => {
   }
 
   const insert = (kind: string, challengeId: string | null, sendNumber: number | null, notificationId: string | null) =>
-    sql`INSERT INTO delivery_outbox (kind, challenge_id, send_number, notification_id, channel, job_id, job_data)
-      VALUES (${kind}, ${challengeId}, ${sendNumber}, ${notificationId}, 'email', ${randomUUID()}, '{}')`.execute(
-      database.db,
-    );
+    sql`INSERT INTO delivery_outbox (kind, challenge_id, send_number, notification_id, channel, job_id, job_data,
+        owner_created_at)
+      VALUES (${kind}, ${challengeId}, ${sendNumber}, ${notificationId}, 'email', ${randomUUID()}, '{}',
+        coalesce((SELECT created_at FROM otp_challenges WHERE id = ${challengeId}),
+          (SELECT created_at FROM notifications WHERE id = ${notificationId}), now()))`.execute(database.db);
 
   it('takes a code row with its send and a notice row with its notification, and nothing mixed', async () => {
     const { notificationId, challengeId } = await seed();
     await insert('code', challengeId, 1, null);
     await insert('notice', null, null, notificationId);
-    // Old gateways write code rows without naming the kind: it defaults to code.
-    await sql`INSERT INTO delivery_outbox (challenge_id, send_number, channel, job_id, job_data)
-      VALUES (${challengeId}, 2, 'email', ${randomUUID()}, '{}')`.execute(database.db);
+    // A code row that does not name its kind: it defaults to code.
+    await sql`INSERT INTO delivery_outbox (challenge_id, send_number, channel, job_id, job_data, owner_created_at)
+      VALUES (${challengeId}, 2, 'email', ${randomUUID()}, '{}',
+        (SELECT created_at FROM otp_challenges WHERE id = ${challengeId}))`.execute(database.db);
 
     for (const refused of [
       () => insert('code', null, null, notificationId),

@@ -56,6 +56,7 @@ const KNOWN_METRICS = [
   'otp_delivery_latency_seconds',
   'otp_queue_jobs',
   'otp_outbox_oldest_pending_seconds',
+  'otp_history_partition_horizon_seconds',
   'otp_gateway_dependency_up',
   // The SMS fraud defences (docs/sms-fraud.md).
   'otp_sms_requested_total',

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createDb, type Database, type Kysely, migrateToLatest, sql } from '@otp/db';
+import {
+  createDb,
+  createHistoryPartitions,
+  type Database,
+  dropExpiredHistoryPartitions,
+  type Kysely,
+  listHistoryPartitions,
+  migrateToLatest,
+  sql,
+} from '@otp/db';
 import { createTestDatabase, type PgBouncer, startPgBouncer, type TestDatabase } from '@otp/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +120,21 @@ describe('DATABASE_POOLER=transaction through PgBouncer in transaction mode', ()
       .rollback()
       .execute()
       .catch(() => {});
+  });
+
+  it('keeps the history partitions (create ahead, drop old) from two replicas at once, each in one transaction', async () => {
+    const replicas = [through(), through()];
+    const at = new Date(Date.now() + 30 * 86_400_000);
+    const created = await Promise.all(replicas.map((db) => createHistoryPartitions(db, at, 7)));
+    // The advisory lock is the transaction's: the replicas take turns, and the second finds them made.
+    expect(created.sort((a, b) => a - b)[0]).toBe(0);
+    expect(created[1]).toBeGreaterThan(0);
+    const later = new Date(at.getTime() + 400 * 86_400_000);
+    const dropped = await Promise.all(replicas.map((db) => dropExpiredHistoryPartitions(db, later, later, later)));
+    expect(dropped.map((d) => d.challengeDays).sort((a, b) => a - b)[0]).toBe(0);
+    expect(await listHistoryPartitions(database.db, 'otp_challenges')).toEqual([]);
+    // Back to a week ahead of now, for the tests after this one.
+    await createHistoryPartitions(replicas[0] as Kysely<Database>, new Date(), 7);
   });
 
   it('takes the migration lock for the transaction only, so no server connection keeps it', async () => {

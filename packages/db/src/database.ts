@@ -111,6 +111,11 @@ export interface DeliveryOutboxTable {
   available_at: ColumnType<Date, Date | string | undefined, Date | string>;
   dispatched_at: Timestamp | null;
   created_at: CreatedAt;
+  /**
+   * The partition key: the created_at of the row's challenge (a code) or notification (a notice),
+   * set by the repositories from that row; a partition's foreign keys hold it to the owner's.
+   */
+  owner_created_at: ColumnType<Date, Date | undefined, never>;
 }
 
 export interface DeliveryAttemptTable {
@@ -128,6 +133,8 @@ export interface DeliveryAttemptTable {
   /** The catalogue locale the message was written in; null on attempts before it was recorded. */
   locale: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
+  /** The partition key: the challenge's created_at, set by the repositories from the challenge's row. */
+  challenge_created_at: ColumnType<Date, Date | undefined, never>;
 }
 
 export type NotificationStatus = 'queued' | 'sent' | 'failed';

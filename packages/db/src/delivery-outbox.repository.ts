@@ -3,9 +3,20 @@ import type { CodeOutboxRow, Database, DeliveryOutboxRow, NewDeliveryOutboxRow }
 
 type Db = Kysely<Database>;
 
-/** Written in the same transaction as the challenge (or its resend): the transactional outbox. */
+/**
+ * Written in the same transaction as the challenge (or its resend): the transactional outbox. The
+ * partition key is the challenge's created_at, read from its row: one challenge's sends share a
+ * partition, whose unique indexes then refuse a second row for a send (or a job id).
+ */
 export async function insertOutboxMessage(trx: Db, row: NewDeliveryOutboxRow): Promise<void> {
-  await trx.insertInto('delivery_outbox').values(row).execute();
+  const challengeId = row.challenge_id ?? null;
+  await trx
+    .insertInto('delivery_outbox')
+    .values({
+      ...row,
+      owner_created_at: sql<Date>`(SELECT created_at FROM otp_challenges WHERE id = ${challengeId}::uuid)`,
+    })
+    .execute();
 }
 
 /**

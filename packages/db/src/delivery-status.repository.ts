@@ -9,6 +9,7 @@ import { type Kysely, type QueryCreator, sql } from 'kysely';
 import pg from 'pg';
 import { compiledOnce } from './compiled-once.ts';
 import type { Database, NewDeliveryAttempt, OtpChallenge } from './database.ts';
+import { challengeCreatedAt } from './delivery-attempt.repository.ts';
 
 type Db = Kysely<Database>;
 
@@ -105,7 +106,7 @@ function recordAndMoveStatement(attempt: NewDeliveryAttempt, name: DeliveryTrans
       return db
         .with('moved', (qc) => deliveryMove(qc, row.challenge_id, row.send_number, name, slotFields).returning('id'))
         .insertInto('delivery_attempts')
-        .values(row)
+        .values({ ...row, challenge_created_at: challengeCreatedAt(row.challenge_id) })
         .returning(sql<boolean>`(SELECT count(*) FROM moved) = 1`.as('moved'));
     }) as RecordAndMove;
     recordAndMoveStatements.set(shape, statement);
@@ -133,12 +134,21 @@ export async function recordAttemptAndMove(
     if (row === undefined) throw new Error('recordAttemptAndMove: no row returned');
     return { outcome: 'recorded', moved: row.moved };
   } catch (error) {
-    // The attempt's one foreign key is its challenge: violated only when the challenge is gone.
-    if (error instanceof pg.DatabaseError && error.code === '23503' && error.table === 'delivery_attempts') {
-      return { outcome: 'challenge_missing' };
-    }
+    if (isChallengeMissing(error)) return { outcome: 'challenge_missing' };
     throw error;
   }
+}
+
+/**
+ * The attempt's challenge is gone (deleted, with its account): its partition key came back NULL,
+ * which no partition takes (23514 on delivery_attempts), or the challenge went between the read
+ * of the key and the insert, and the partition's foreign key to it failed (23503 on one of
+ * delivery_attempts' partitions, or on delivery_attempts_legacy by its old foreign key).
+ */
+function isChallengeMissing(error: unknown): boolean {
+  if (!(error instanceof pg.DatabaseError)) return false;
+  if (error.code === '23514') return error.table === 'delivery_attempts';
+  return error.code === '23503' && error.table?.startsWith('delivery_attempts') === true;
 }
 
 /** The columns of a challenge the delivery worker reads: the refusal rule's, the message's, the failed event's. */

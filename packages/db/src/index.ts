@@ -8,6 +8,7 @@ export * from './delivery-outbox.repository.ts';
 export * from './delivery-status.repository.ts';
 export * from './email-identity.repository.ts';
 export * from './event-outbox.repository.ts';
+export * from './history-partition.repository.ts';
 export * from './kill-switch.repository.ts';
 export * from './mfa-token.repository.ts';
 export * from './notification.repository.ts';

@@ -36,7 +36,13 @@ export async function insertNotice(
   await trx.insertInto('notifications').values(notification).execute();
   await trx
     .insertInto('delivery_outbox')
-    .values({ ...outbox, kind: 'notice', notification_id: notification.id })
+    .values({
+      ...outbox,
+      kind: 'notice',
+      notification_id: notification.id,
+      // The partition key: the notification's created_at (a partition's foreign key holds it to it).
+      owner_created_at: sql<Date>`(SELECT created_at FROM notifications WHERE id = ${notification.id}::uuid)`,
+    })
     .execute();
 }
 

@@ -183,9 +183,3 @@ export async function recordResend(trx: Db, id: string, update: ResendUpdate): P
     .where('id', '=', id)
     .execute();
 }
-
-/** Deletes challenges that expired more than `olderThan` ago (their outbox and attempts cascade). */
-export async function purgeExpiredChallenges(db: Db, before: Date): Promise<number> {
-  const result = await db.deleteFrom('otp_challenges').where('expires_at', '<', before).executeTakeFirst();
-  return Number(result.numDeletedRows);
-}

@@ -50,16 +50,16 @@ export async function createChallengeWithinRecipientLimit(
         ${c.delivery_updated_at}::timestamptz, ${limits.at}::timestamptz, ${c.sms_country ?? null}::text,
         ${c.sms_range ?? null}::text, ${c.api_key_name ?? null}::text
       FROM slot
-      RETURNING id
+      RETURNING id, created_at
     ), event AS (
       INSERT INTO event_outbox (id, type, occurred_at, data)
       SELECT e.id, e.type, e.occurred_at, e.data
       FROM challenge,
         jsonb_to_recordset(${eventRows}::jsonb) AS e(id uuid, type text, occurred_at timestamptz, data jsonb)
     )
-    INSERT INTO delivery_outbox (challenge_id, send_number, channel, job_id, job_data)
-    SELECT challenge.id, ${outbox.send_number}::int, ${outbox.channel}::text, ${outbox.job_id}::text,
-      ${outbox.job_data}::jsonb
+    INSERT INTO delivery_outbox (challenge_id, owner_created_at, send_number, channel, job_id, job_data)
+    SELECT challenge.id, challenge.created_at, ${outbox.send_number}::int, ${outbox.channel}::text,
+      ${outbox.job_id}::text, ${outbox.job_data}::jsonb
     FROM challenge
     RETURNING challenge_id AS id
   `.execute(db);

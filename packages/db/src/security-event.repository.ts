@@ -44,15 +44,6 @@ export async function countSecurityEventsSince(
   return Number(row.count);
 }
 
-/**
- * Deletes audit events recorded before `before`. One statement, like the other purges: the
- * index on `created_at` makes it a range scan, and a replica racing it deletes nothing twice.
- */
-export async function deleteSecurityEventsBefore(db: Db, before: Date): Promise<number> {
-  const result = await db.deleteFrom('security_events').where('created_at', '<', before).executeTakeFirst();
-  return Number(result.numDeletedRows);
-}
-
 /** Which events a page or an export of the audit trail holds. */
 export interface SecurityEventFilter {
   userId?: string | undefined;

@@ -400,14 +400,18 @@ export const GatewayConfigSchema = Type.Object(
     PURGE_INTERVAL_MS: Type.Integer({
       minimum: 1000,
       default: 300_000,
-      description: 'How often expired data is purged',
+      description:
+        'How often expired data is purged and the partitions of the history tables are made a week ahead (docs/scaling-postgres.md, "Partitioned history")',
     }),
-    EXPIRED_RETENTION_SECONDS: Seconds(86_400, 'How long a challenge is kept after it expired before it is purged'),
+    EXPIRED_RETENTION_SECONDS: Seconds(
+      86_400,
+      'How long a challenge is kept after it expired; its day (a partition, with its outbox rows and delivery attempts) is dropped once its day has ended and every challenge of it expired this long ago, so a challenge is kept up to a day longer',
+    ),
     SECURITY_EVENTS_RETENTION_DAYS: Type.Integer({
       minimum: 1,
       default: 90,
       description:
-        'How many days the audit trail (security_events) is kept; the purge never deletes what the sign-in limit still counts (SIGN_IN_FAILURE_WINDOW_SECONDS)',
+        'How many days the audit trail (security_events) is kept: a week of events (a partition) is dropped once it ended this long ago, so an event is kept up to 7 days longer; never before the sign-in limit stops counting it (SIGN_IN_FAILURE_WINDOW_SECONDS)',
     }),
     UNVERIFIED_ACCOUNT_TTL_SECONDS: Seconds(
       604_800,

@@ -18,6 +18,7 @@ import * as mfaTokenLocale from './2026_12_08_0002_mfa_token_locale.ts';
 import * as eventOutbox from './2026_12_09_0001_event_outbox.ts';
 import * as sessionAmr from './2026_12_10_0001_session_amr.ts';
 import * as challengeApiKey from './2026_12_10_0002_challenge_api_key.ts';
+import * as partitionedHistory from './2026_12_11_0001_partitioned_history.ts';
 
 /** Every migration, by name; names sort in the order they run. Add new ones at the end. */
 export const migrations: Record<string, Migration> = {
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_09_0001_event_outbox': eventOutbox,
   '2026_12_10_0001_session_amr': sessionAmr,
   '2026_12_10_0002_challenge_api_key': challengeApiKey,
+  '2026_12_11_0001_partitioned_history': partitionedHistory,
 };

@@ -1,4 +1,10 @@
-import { type Database, type KillSwitch, type Kysely, oldestPendingOutboxAgeSeconds } from '@otp/db';
+import {
+  type Database,
+  historyPartitionHorizonSeconds,
+  type KillSwitch,
+  type Kysely,
+  oldestPendingOutboxAgeSeconds,
+} from '@otp/db';
 import type { Channel, CodeMetricEvent, Purpose } from '@otp/domain';
 import { createMetricsRegistry, type Logger, type Registry, withinTimeout } from '@otp/runtime';
 import type { Queue } from 'bullmq';
@@ -100,6 +106,22 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
         this.set(await withinTimeout(oldestPendingOutboxAgeSeconds(options.db), collectTimeoutMs, 'outbox lag'));
       } catch (error) {
         log.warn({ err: { message: (error as Error).message } }, 'metrics: outbox lag unavailable');
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'otp_history_partition_horizon_seconds',
+    help: 'Seconds until the newest partition of otp_challenges or security_events ends: at 0, codes and audit events can no longer be written (the maintenance keeps a week ahead)',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        this.set(
+          await withinTimeout(historyPartitionHorizonSeconds(options.db), collectTimeoutMs, 'partition horizon'),
+        );
+      } catch (error) {
+        log.warn({ err: { message: (error as Error).message } }, 'metrics: partition horizon unavailable');
       }
     },
   });

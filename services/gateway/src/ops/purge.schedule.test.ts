@@ -1,4 +1,4 @@
-import { type Database, findChallenge, type Kysely, sql } from '@otp/db';
+import { type Database, findChallenge, type Kysely, listHistoryPartitions, sql } from '@otp/db';
 import { describe, expect, it } from 'vitest';
 import { loginTokens, registerUser } from '../testing/accounts.ts';
 import { useTestGateway } from '../testing/gateway.fixture.ts';
@@ -15,7 +15,7 @@ describe('the purge of expired data', () => {
     return String(response.body.challengeId);
   }
 
-  it('deletes challenges past expiry plus retention, with their outbox rows, and stale windows', async () => {
+  it('keeps expired challenges until their whole day is out of retention, and deletes stale windows', async () => {
     const [old, recentlyExpired, live] = [await requestChallenge(), await requestChallenge(), await requestChallenge()];
     await sql`UPDATE otp_challenges SET expires_at = now() - interval '2 hours' WHERE id = ${old}`.execute(database.db);
     await sql`UPDATE otp_challenges SET expires_at = now() - interval '10 minutes' WHERE id = ${recentlyExpired}`.execute(
@@ -30,7 +30,8 @@ describe('the purge of expired data', () => {
     const outcome = await gateway.deps.purge.runOnce();
 
     expect(outcome).toEqual({
-      challenges: 1,
+      partitionsCreated: expect.any(Number),
+      challengeDays: 0,
       recipientWindows: 2,
       refreshTokens: 0,
       sessions: 0,
@@ -38,17 +39,15 @@ describe('the purge of expired data', () => {
       unverifiedAccounts: 0,
       notifications: 0,
       smsCounters: 0,
-      securityEvents: 0,
+      securityEventWeeks: 0,
       webhookEvents: 0,
     });
-    expect(await findChallenge(database.db, old)).toBeUndefined();
-    expect(await findChallenge(database.db, recentlyExpired)).toBeDefined();
-    expect(await findChallenge(database.db, live)).toBeDefined();
+    // Retention drops whole days of challenges (history-partitions.test.ts): today's day has not
+    // ended, so the one expired past the retention is kept with the others until it does.
+    for (const id of [old, recentlyExpired, live]) expect(await findChallenge(database.db, id)).toBeDefined();
     const outbox = await database.db.selectFrom('delivery_outbox').select('challenge_id').execute();
-    expect(outbox.map((row) => row.challenge_id).sort()).toEqual([recentlyExpired, live].sort());
-    // The gateway still answers for what is kept, and 404 for what is gone.
-    expect((await gateway.app.inject({ url: `/v1/otp/challenges/${recentlyExpired}` })).json().status).toBe('expired');
-    expect((await gateway.app.inject({ url: `/v1/otp/challenges/${old}` })).statusCode).toBe(404);
+    expect(outbox.map((row) => row.challenge_id).sort()).toEqual([old, recentlyExpired, live].sort());
+    expect((await gateway.app.inject({ url: `/v1/otp/challenges/${old}` })).json().status).toBe('expired');
   });
 
   it('keeps a stale window while its failure window runs: it holds a count of wrong codes or a lock', async () => {
@@ -89,11 +88,16 @@ describe('the purge of expired data', () => {
     expect((await post(gateway.app, '/v1/auth/refresh', { refreshToken: ended.refreshToken })).status).toBe(401);
   });
 
-  it('deletes audit events older than SECURITY_EVENTS_RETENTION_DAYS and keeps newer ones', async () => {
+  it('drops a week of audit events once it ended SECURITY_EVENTS_RETENTION_DAYS ago, and keeps it before', async () => {
     await insertEvents(database.db, ['91 days', '89 days', '1 minute']);
+    // Every row above is in the week the migration found (its legacy partition); the week ends
+    // on a Monday, and the week's rows go together 90 days after it.
+    const weekEnds = await firstWeekEnd(database.db);
 
-    expect((await gateway.deps.purge.runOnce()).securityEvents).toBe(1);
-    expect(await eventAges(database.db)).toEqual(['1 minute', '89 days']);
+    expect((await gateway.deps.purge.runOnce(new Date(weekEnds + 89 * DAY))).securityEventWeeks).toBe(0);
+    expect(await eventAges(database.db)).toEqual(['1 minute', '89 days', '91 days']);
+    expect((await gateway.deps.purge.runOnce(new Date(weekEnds + 90 * DAY + 60_000))).securityEventWeeks).toBe(1);
+    expect(await eventAges(database.db)).toEqual([]);
   });
 
   it('deletes relayed webhook events after the retention and unrelayed ones after a week', async () => {
@@ -125,13 +129,26 @@ describe('the purge of audit events under a short retention', () => {
     env: { SECURITY_EVENTS_RETENTION_DAYS: '1', SIGN_IN_FAILURE_WINDOW_SECONDS: '172800' },
   });
 
-  it('never deletes events the failed sign-in window still counts', async () => {
+  it('never drops events the failed sign-in window still counts', async () => {
     await insertEvents(database.db, ['3 days', '36 hours', '1 minute']);
+    const weekEnds = await firstWeekEnd(database.db);
 
-    expect((await gateway.deps.purge.runOnce()).securityEvents).toBe(1);
-    expect(await eventAges(database.db)).toEqual(['1 minute', '36 hours']);
+    // A day of retention has passed since the week ended, not the two-day window: kept.
+    expect((await gateway.deps.purge.runOnce(new Date(weekEnds + 36 * HOUR))).securityEventWeeks).toBe(0);
+    expect(await eventAges(database.db)).toEqual(['1 minute', '36 hours', '3 days']);
+    expect((await gateway.deps.purge.runOnce(new Date(weekEnds + 49 * HOUR))).securityEventWeeks).toBe(1);
   });
 });
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** The end of the first partition of security_events (the legacy one, in a fresh database). */
+async function firstWeekEnd(db: Kysely<Database>): Promise<number> {
+  const [first] = await listHistoryPartitions(db, 'security_events');
+  if (first === undefined) throw new Error('security_events has no partition');
+  return first.to.getTime();
+}
 
 /** Audit rows of a marker type, backdated by each interval (kept in their details). */
 async function insertEvents(db: Kysely<Database>, ages: string[]): Promise<void> {

@@ -1,12 +1,12 @@
 import {
+  createHistoryPartitions,
   type Database,
   deleteEndedRefreshTokens,
   deleteEndedSessions,
-  deleteSecurityEventsBefore,
   deleteUnverifiedAccounts,
+  dropExpiredHistoryPartitions,
   type Kysely,
   purgeEventOutbox,
-  purgeExpiredChallenges,
   purgeExpiredMfaTokens,
   purgeOldNotifications,
   purgeRecipientWindows,
@@ -37,7 +37,13 @@ export interface PurgeScheduleOptions {
 }
 
 export interface PurgeOutcome {
-  challenges: number;
+  /** Partitions of the history tables created ahead (a day of challenges, a week of events). */
+  partitionsCreated: number;
+  /**
+   * Days of challenges dropped (a partition of otp_challenges with its delivery_attempts and
+   * delivery_outbox partitions), once the day ended and its last challenge expired before the retention.
+   */
+  challengeDays: number;
   recipientWindows: number;
   /** Refresh tokens whose idle or absolute lifetime ended before the retention. */
   refreshTokens: number;
@@ -49,8 +55,8 @@ export interface PurgeOutcome {
   notifications: number;
   /** SMS counters of windows (hours, days) that ended over a day ago. */
   smsCounters: number;
-  /** Audit events (security_events) older than their retention. */
-  securityEvents: number;
+  /** Weeks of audit events (security_events partitions) that ended before their retention. */
+  securityEventWeeks: number;
   /**
    * Webhook events (event_outbox): relayed ones older than the retention, and ones never relayed
    * older than a week.
@@ -59,7 +65,8 @@ export interface PurgeOutcome {
 }
 
 export interface PurgeSchedule {
-  runOnce(): Promise<PurgeOutcome>;
+  /** One run now, or as if the clock read `at` (tests: the retention of partitions is days long). */
+  runOnce(at?: Date): Promise<PurgeOutcome>;
   stop(): void;
 }
 
@@ -67,6 +74,13 @@ export interface PurgeSchedule {
 const USER_DELETED_WEBHOOK = EVENT_TYPES['user.deleted'].webhook[0].type;
 
 const SESSION_MEMORY_SECONDS = 365 * 86_400;
+
+/**
+ * How many days ahead the history tables' partitions exist: a week of gateways down (or of a
+ * maintenance failing) before an insert finds no partition, and the horizon metric falls for days
+ * before that (otp_history_partition_horizon_seconds, alert OtpHistoryPartitionsRunningOut).
+ */
+export const PARTITION_DAYS_AHEAD = 7;
 
 /**
  * How long a webhook event waits for a relay before it goes unsent. A week covers a webhook
@@ -77,12 +91,14 @@ const SESSION_MEMORY_SECONDS = 365 * 86_400;
 const UNRELAYED_EVENT_SECONDS = 7 * 86_400;
 
 /**
- * Deletes expired data on a timer: challenges past their expiry plus the retention (their outbox
- * rows and delivery attempts go with them), refresh and MFA tokens ended before the retention,
+ * Keeps the history tables' partitions a week ahead, and deletes expired data on a timer: the
+ * partitions of challenges (with their outbox rows and delivery attempts) whose day has ended and
+ * whose every challenge expired before the retention, the weeks of audit events older than theirs
+ * (whole partitions, never row by row), refresh and MFA tokens ended before the retention,
  * sessions a year after they ended, per-recipient windows nobody used within the window unless
  * their failure window is still running (the row is then the recipient's count of wrong codes, or
  * its lock), accounts whose email nobody verified, security notices older than the retention
- * (with their outbox rows), the SMS counters of ended windows, audit events older than theirs, and webhook events (relayed
+ * (with their outbox rows), the SMS counters of ended windows, and webhook events (relayed
  * ones after the retention, unrelayed ones after a week). Every replica runs it; the deletes are idempotent, so replicas racing
  * do no harm.
  */
@@ -90,9 +106,17 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
   const { db, log } = options;
   const now = () => options.clock?.() ?? new Date();
 
-  async function runOnce(): Promise<PurgeOutcome> {
-    const at = now().getTime();
-    const challenges = await purgeExpiredChallenges(db, new Date(at - options.retentionSeconds * 1000));
+  async function runOnce(when?: Date): Promise<PurgeOutcome> {
+    const at = (when ?? now()).getTime();
+    // Each its own transaction (one function call of the database's): the next days first, so a
+    // failing drop never keeps the inserts of tomorrow from finding their partition.
+    const partitionsCreated = await createHistoryPartitions(db, new Date(at), PARTITION_DAYS_AHEAD);
+    const dropped = await dropExpiredHistoryPartitions(
+      db,
+      new Date(at),
+      new Date(at - options.retentionSeconds * 1000),
+      new Date(at - options.securityEventSeconds * 1000),
+    );
     const recipientWindows = await purgeRecipientWindows(
       db,
       new Date(at - options.recipientWindowSeconds * 1000),
@@ -115,22 +139,22 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
     const notifications = await purgeOldNotifications(db, retainedSince);
     // A day's window starts at most a day before it ends: two days back, every window has ended.
     const smsCounters = await purgeSmsCounters(db, new Date(at - 2 * 86_400_000));
-    const securityEvents = await deleteSecurityEventsBefore(db, new Date(at - options.securityEventSeconds * 1000));
     // A relayed event's jobs carry it from there: its row is kept only as long as a challenge's.
     const webhookEvents = await purgeEventOutbox(db, {
       dispatchedBefore: retainedSince,
       pendingBefore: new Date(at - UNRELAYED_EVENT_SECONDS * 1000),
     });
     const outcome = {
+      partitionsCreated,
+      challengeDays: dropped.challengeDays,
       smsCounters,
-      challenges,
       recipientWindows,
       refreshTokens,
       sessions,
       mfaTokens,
       unverifiedAccounts,
       notifications,
-      securityEvents,
+      securityEventWeeks: dropped.securityEventWeeks,
       webhookEvents,
     };
     if (Object.values(outcome).some((count) => count > 0)) log.info(outcome, 'purged expired data');

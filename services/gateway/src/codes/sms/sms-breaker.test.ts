@@ -1,3 +1,4 @@
+import { createHistoryPartitions } from '@otp/db';
 import { parseExposition, sampleValue } from '@otp/testkit';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { deliveredCode } from '../../testing/delivered-code.ts';
@@ -28,6 +29,8 @@ describe('the conversion breaker', () => {
   beforeEach(async () => {
     at = new Date(Date.now() + 10 * 86_400_000);
     setClock(replicas, at);
+    // Ten days on, past the partitions a fresh database has: the history's days for that clock.
+    await createHistoryPartitions(database.db, at, 2);
   });
 
   /** Moves both replicas' clocks on; returns the new time. */

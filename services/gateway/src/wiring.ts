@@ -113,6 +113,7 @@ export async function createGatewayDeps(
       config.SIGN_IN_FAILURE_WINDOW_SECONDS,
     ),
   });
+  await purge.ready;
   const passwords = createPasswordHasher(config);
   const killSwitches = await startKillSwitches({
     db,

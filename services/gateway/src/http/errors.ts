@@ -1,6 +1,6 @@
 import { type ErrorCode, PublicError } from '@otp/domain';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { isDatabaseUnavailable } from './unavailable.ts';
+import { isDatabaseUnavailable, isHistoryPartitionMissing } from './unavailable.ts';
 
 /** Sends a PublicError as application/problem+json (RFC 9457), with Retry-After when it has one. */
 export function sendProblem(reply: FastifyReply, error: PublicError): FastifyReply {
@@ -64,6 +64,7 @@ export function toPublicError(error: FastifyError): PublicError {
   if (byCode !== undefined) return new PublicError(byCode);
   if (error instanceof SyntaxError && error.statusCode === 400) return new PublicError('malformed_body');
   if (isDatabaseUnavailable(error)) return new PublicError('service_unavailable', { retryAfterSeconds: 5 });
+  if (isHistoryPartitionMissing(error)) return new PublicError('service_unavailable', { retryAfterSeconds: 60 });
   if (isAccountGone(error)) return new PublicError('unauthorized', { detail: 'the account no longer exists' });
   if (isTransactionConflict(error)) return new PublicError('service_unavailable', { retryAfterSeconds: 1 });
   const status = error.statusCode ?? 500;

@@ -35,3 +35,15 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   }
   return isDatabaseUnavailable(nested.cause, depth + 1);
 }
+
+/**
+ * An insert into a history table found no partition for its time (SQLSTATE 23514, "no partition
+ * of relation ... found for row"): the partitions ahead ran out (docs/scaling-postgres.md,
+ * "Partitioned history"). Nothing was written; the next maintenance run, or a gateway's start,
+ * makes them, so it is an outage to retry, not a bad request.
+ */
+export function isHistoryPartitionMissing(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === '23514' && typeof message === 'string' && message.startsWith('no partition of relation');
+}

@@ -65,6 +65,11 @@ export interface PurgeOutcome {
 }
 
 export interface PurgeSchedule {
+  /**
+   * Settles once the partitions ahead were made at start (or that try failed and was logged): a
+   * gateway started after days down must not wait PURGE_INTERVAL_MS for the partitions of today.
+   */
+  ready: Promise<void>;
   /** One run now, or as if the clock read `at` (tests: the retention of partitions is days long). */
   runOnce(at?: Date): Promise<PurgeOutcome>;
   stop(): void;
@@ -161,9 +166,16 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
     return outcome;
   }
 
+  // The partitions ahead at once; the rest of the purge waits for the timer.
+  const ready = createHistoryPartitions(db, now(), PARTITION_DAYS_AHEAD).then(
+    (created) => {
+      if (created > 0) log.info({ partitionsCreated: created }, 'history partitions made ahead at start');
+    },
+    (error: Error) => log.warn({ err: { message: error.message } }, 'could not make the history partitions at start'),
+  );
   const timer = setInterval(() => {
     runOnce().catch((error: Error) => log.warn({ err: { message: error.message } }, 'purge failed'));
   }, options.intervalMs);
   timer.unref();
-  return { runOnce, stop: () => clearInterval(timer) };
+  return { ready, runOnce, stop: () => clearInterval(timer) };
 }

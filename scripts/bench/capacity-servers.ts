@@ -9,8 +9,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import pg from 'pg';
+import { startRedisServer } from '../../packages/testkit/src/redis-server.ts';
 import { freePort } from '../../packages/testkit/src/service-process.ts';
 import { postgresCpuMs, processCpuMs } from './bench-processes.ts';
 
@@ -102,43 +102,7 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
 
 /** A Redis of its own (no persistence, `noeviction` as the services require). */
 export async function startPrivateRedis(): Promise<PrivateServer> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--maxmemory-policy',
-      'noeviction',
-    ],
-    { stdio: 'ignore' },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  await until(async () => {
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    redis.on('error', () => undefined);
-    try {
-      await redis.connect();
-      return (await redis.ping()) === 'PONG';
-    } finally {
-      redis.disconnect();
-    }
-  }, 'the private Redis');
-  const pid = child.pid as number;
-  return {
-    url,
-    pid,
-    cpuMs: () => processCpuMs(pid),
-    async stop() {
-      const exit = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exit;
-    },
-  };
+  const server = await startRedisServer(['--maxmemory-policy', 'noeviction']);
+  const pid = server.pid as number;
+  return { url: server.url, pid, cpuMs: () => processCpuMs(pid), stop: () => server.stop() };
 }

@@ -7,6 +7,8 @@ import { freePort } from './service-process.ts';
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
+  /** The running server's process id (for a bench reading its CPU); undefined while stopped. */
+  readonly pid: number | undefined;
   /** Stops the server (its data is gone: nothing is persisted, as on the CI machines). */
   stop(): Promise<void>;
   /** Starts it again on the same port. */
@@ -32,6 +34,9 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
   const server: RedisServer = {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return child?.exitCode === null ? child.pid : undefined;
+    },
     async start() {
       child = spawn(
         'redis-server',

@@ -38,6 +38,27 @@ export interface DroppedPartitions {
 }
 
 /**
+ * Deletes the audit events older than `before` from `security_events_legacy` (the table as it was
+ * before partitioning), row by row as the purge did then, and returns how many. That partition's
+ * range runs from the start of time to the migration's week, so it goes whole only once its newest
+ * event is out of retention, up to the retention after the migration; until then its older rows
+ * must not outlive their retention. Nothing once it is gone (dropped, or by another replica now).
+ */
+export async function purgeLegacySecurityEvents(db: Db, before: Date): Promise<number> {
+  const legacy = await sql<{ present: boolean }>`
+    SELECT to_regclass('security_events_legacy') IS NOT NULL AS present`.execute(db);
+  if (legacy.rows[0]?.present !== true) return 0;
+  try {
+    const result = await sql`DELETE FROM security_events_legacy WHERE created_at < ${before}`.execute(db);
+    return Number(result.numAffectedRows ?? 0);
+  } catch (error) {
+    // 42P01: dropped between the check and the delete, by another replica's run.
+    if ((error as { code?: unknown }).code === '42P01') return 0;
+    throw error;
+  }
+}
+
+/**
  * Drops the partitions wholly out of retention, in one transaction: a day of challenges once its
  * day has ended and its latest `expires_at` is before `challengesExpiredBefore` (its children's
  * partitions first), a week of security events once it ended before `eventsBefore`. Never a row

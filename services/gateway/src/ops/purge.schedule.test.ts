@@ -40,6 +40,7 @@ describe('the purge of expired data', () => {
       notifications: 0,
       smsCounters: 0,
       securityEventWeeks: 0,
+      legacySecurityEvents: 0,
       webhookEvents: 0,
     });
     // Retention drops whole days of challenges (history-partitions.test.ts): today's day has not
@@ -88,15 +89,27 @@ describe('the purge of expired data', () => {
     expect((await post(gateway.app, '/v1/auth/refresh', { refreshToken: ended.refreshToken })).status).toBe(401);
   });
 
-  it('drops a week of audit events once it ended SECURITY_EVENTS_RETENTION_DAYS ago, and keeps it before', async () => {
+  it('deletes the audit events from before partitioning one by one once out of retention, until their partition goes', async () => {
+    // Backdated rows land in the legacy partition: the table as it was before partitioning.
     await insertEvents(database.db, ['91 days', '89 days', '1 minute']);
-    // Every row above is in the week the migration found (its legacy partition); the week ends
-    // on a Monday, and the week's rows go together 90 days after it.
-    const weekEnds = await firstWeekEnd(database.db);
+    const outcome = await gateway.deps.purge.runOnce();
+    expect([outcome.legacySecurityEvents, outcome.securityEventWeeks]).toEqual([1, 0]);
+    expect(await eventAges(database.db)).toEqual(['1 minute', '89 days']);
+    expect((await gateway.deps.purge.runOnce(new Date(Date.now() + 2 * DAY))).legacySecurityEvents).toBe(1);
+    expect(await eventAges(database.db)).toEqual(['1 minute']);
+  });
 
-    expect((await gateway.deps.purge.runOnce(new Date(weekEnds + 89 * DAY))).securityEventWeeks).toBe(0);
-    expect(await eventAges(database.db)).toEqual(['1 minute', '89 days', '91 days']);
-    expect((await gateway.deps.purge.runOnce(new Date(weekEnds + 90 * DAY + 60_000))).securityEventWeeks).toBe(1);
+  it('drops a week of audit events once it ended SECURITY_EVENTS_RETENTION_DAYS ago, and keeps it before', async () => {
+    // The first week partition after the legacy one (the migration's week), whatever day it is.
+    const week = await firstWeek(database.db);
+    await insertEventsAt(database.db, { start: week.from + HOUR, middle: week.from + 3 * DAY, end: week.to - 60_000 });
+
+    // 91 days after the legacy partition ended, it goes (empty here); the week is kept.
+    expect((await gateway.deps.purge.runOnce(new Date(week.from + 91 * DAY))).securityEventWeeks).toBe(1);
+    expect((await gateway.deps.purge.runOnce(new Date(week.to + 89 * DAY))).securityEventWeeks).toBe(0);
+    expect(await eventAges(database.db)).toEqual(['end', 'middle', 'start']);
+    // Its rows go together once the whole week is out of retention, never one at a time.
+    expect((await gateway.deps.purge.runOnce(new Date(week.to + 90 * DAY + 60_000))).securityEventWeeks).toBe(1);
     expect(await eventAges(database.db)).toEqual([]);
   });
 
@@ -130,24 +143,40 @@ describe('the purge of audit events under a short retention', () => {
   });
 
   it('never drops events the failed sign-in window still counts', async () => {
+    // From before partitioning (the legacy partition): past the day's retention, within the window.
     await insertEvents(database.db, ['3 days', '36 hours', '1 minute']);
-    const weekEnds = await firstWeekEnd(database.db);
+    expect((await gateway.deps.purge.runOnce()).legacySecurityEvents).toBe(1);
+    expect(await eventAges(database.db)).toEqual(['1 minute', '36 hours']);
 
-    // A day of retention has passed since the week ended, not the two-day window: kept.
-    expect((await gateway.deps.purge.runOnce(new Date(weekEnds + 36 * HOUR))).securityEventWeeks).toBe(0);
-    expect(await eventAges(database.db)).toEqual(['1 minute', '36 hours', '3 days']);
-    expect((await gateway.deps.purge.runOnce(new Date(weekEnds + 49 * HOUR))).securityEventWeeks).toBe(1);
+    // The partitions: a day of retention has passed since each ended, not the two-day window. The
+    // legacy partition ends where the first week starts.
+    const week = await firstWeek(database.db);
+    await insertEventsAt(database.db, { inWeek: week.from + HOUR });
+    expect((await gateway.deps.purge.runOnce(new Date(week.from + 36 * HOUR))).securityEventWeeks).toBe(0);
+    expect((await gateway.deps.purge.runOnce(new Date(week.from + 49 * HOUR))).securityEventWeeks).toBe(1);
+    expect((await gateway.deps.purge.runOnce(new Date(week.to + 36 * HOUR))).securityEventWeeks).toBe(0);
+    expect(await eventAges(database.db)).toContain('inWeek');
+    expect((await gateway.deps.purge.runOnce(new Date(week.to + 49 * HOUR))).securityEventWeeks).toBe(1);
+    expect(await eventAges(database.db)).not.toContain('inWeek');
   });
 });
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** The end of the first partition of security_events (the legacy one, in a fresh database). */
-async function firstWeekEnd(db: Kysely<Database>): Promise<number> {
-  const [first] = await listHistoryPartitions(db, 'security_events');
-  if (first === undefined) throw new Error('security_events has no partition');
-  return first.to.getTime();
+/** The first week partition of security_events after the legacy one (the migration's week). */
+async function firstWeek(db: Kysely<Database>): Promise<{ from: number; to: number }> {
+  const week = (await listHistoryPartitions(db, 'security_events')).find((partition) => partition.from !== null);
+  if (week?.from == null) throw new Error('security_events has no week partition');
+  return { from: week.from.getTime(), to: week.to.getTime() };
+}
+
+/** Audit rows of a marker type at the given times, named by their keys (kept in their details). */
+async function insertEventsAt(db: Kysely<Database>, at: Record<string, number>): Promise<void> {
+  for (const [age, time] of Object.entries(at)) {
+    await sql`INSERT INTO security_events (type, details, created_at)
+      VALUES ('test.purge', ${JSON.stringify({ age })}, ${new Date(time)})`.execute(db);
+  }
 }
 
 /** Audit rows of a marker type, backdated by each interval (kept in their details). */

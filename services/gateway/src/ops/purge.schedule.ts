@@ -8,6 +8,7 @@ import {
   type Kysely,
   purgeEventOutbox,
   purgeExpiredMfaTokens,
+  purgeLegacySecurityEvents,
   purgeOldNotifications,
   purgeRecipientWindows,
   purgeSmsCounters,
@@ -57,6 +58,11 @@ export interface PurgeOutcome {
   smsCounters: number;
   /** Weeks of audit events (security_events partitions) that ended before their retention. */
   securityEventWeeks: number;
+  /**
+   * Audit events from before partitioning (the legacy partition) older than their retention,
+   * deleted row by row until that partition goes whole.
+   */
+  legacySecurityEvents: number;
   /**
    * Webhook events (event_outbox): relayed ones older than the retention, and ones never relayed
    * older than a week.
@@ -122,6 +128,11 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
       new Date(at - options.retentionSeconds * 1000),
       new Date(at - options.securityEventSeconds * 1000),
     );
+    // The audit events from before partitioning, until their partition goes whole.
+    const legacySecurityEvents = await purgeLegacySecurityEvents(
+      db,
+      new Date(at - options.securityEventSeconds * 1000),
+    );
     const recipientWindows = await purgeRecipientWindows(
       db,
       new Date(at - options.recipientWindowSeconds * 1000),
@@ -160,6 +171,7 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
       unverifiedAccounts,
       notifications,
       securityEventWeeks: dropped.securityEventWeeks,
+      legacySecurityEvents,
       webhookEvents,
     };
     if (Object.values(outcome).some((count) => count > 0)) log.info(outcome, 'purged expired data');

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { findEmailIdentityGroups, insertChallenge, keepEmailIdentity } from '@otp/db';
 import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { challengeRow } from './challenge-row.ts';
 
 // Accounts that share an address once addresses have one normal form: the migration keeps them
 // in their old forms, `pnpm db:migrate` counts them, `pnpm accounts:conflicts` lists them (masked)
@@ -95,31 +96,10 @@ describe('pnpm accounts:conflicts', () => {
   });
 
   async function challengeFor(userId: string) {
-    const id = randomUUID();
-    await insertChallenge(database.db, {
-      id,
-      channel: 'email',
-      purpose: 'login',
-      recipient_hash: randomBytes(32),
-      recipient_sealed: 'sealed',
-      recipient_masked: 'a***@example.org',
-      locale: 'en',
-      user_id: userId,
-      code_hashes: [randomBytes(32)],
-      status: 'pending',
-      attempt_count: 0,
-      send_count: 1,
-      max_attempts: 5,
-      max_sends: 5,
-      expires_at: new Date(Date.now() + 600_000),
-      resend_available_at: new Date(),
-      verified_at: null,
-      client_ip: null,
-      delivery_status: 'queued',
-      delivery_provider_message_id: null,
-      delivery_last_error: null,
-      delivery_updated_at: new Date(),
-    });
+    await insertChallenge(
+      database.db,
+      challengeRow({ recipient_hash: randomBytes(32), user_id: userId, code_hashes: [randomBytes(32)] }),
+    );
   }
 
   it('pnpm db:migrate applies the migration and says how many accounts wait', () => {

@@ -12,6 +12,7 @@ import {
 import { sendRefusal } from '@otp/domain';
 import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { challengeRow } from './challenge-row.ts';
 
 // moveDelivery is the one writer of a challenge's delivery status: its UPDATE enforces the
 // domain's transition table, so these are the table's rules as Postgres applies them.
@@ -37,32 +38,18 @@ describe('moving a delivery', () => {
   }
 
   async function challenge(seed: Seed = {}): Promise<string> {
-    const id = randomUUID();
-    await insertChallenge(database.db, {
-      id,
-      channel: 'email',
-      purpose: 'login',
-      recipient_hash: Buffer.from(id),
-      recipient_sealed: 'sealed',
+    const row = challengeRow({
       recipient_masked: 'a***@example.com',
-      locale: 'en',
-      user_id: null,
-      code_hashes: [Buffer.from('hash')],
       status: seed.status ?? 'pending',
       attempt_count: seed.attempts ?? 0,
       send_count: seed.sendCount ?? 1,
-      max_attempts: 5,
-      max_sends: 5,
       expires_at: seed.expiresAt ?? new Date(Date.now() + (seed.expiresInMs ?? 600_000)),
-      resend_available_at: new Date(),
-      verified_at: null,
-      client_ip: null,
       delivery_status: seed.delivery ?? 'queued',
       delivery_provider_message_id: seed.messageId ?? null,
-      delivery_last_error: null,
       delivery_updated_at: new Date(Date.now() - 60_000),
     });
-    return id;
+    await insertChallenge(database.db, row);
+    return row.id;
   }
 
   const read = async (id: string) => (await findChallenge(database.db, id)) as OtpChallenge;

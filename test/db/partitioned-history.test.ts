@@ -12,6 +12,7 @@ import {
 import { deliveryJobId } from '@otp/domain';
 import { useTestDatabase } from '@otp/testkit';
 import { describe, expect, it } from 'vitest';
+import { challengeRow } from './challenge-row.ts';
 
 // What replaces each table-wide guarantee once the history tables are partitioned
 // (docs/scaling-postgres.md, "Partitioned history"): per-partition foreign keys on
@@ -29,28 +30,15 @@ describe('partitioned history: the guarantees', () => {
   }
 
   async function challengeAt(createdAt: Date): Promise<string> {
-    const id = randomUUID();
-    await insertChallenge(database.db, {
-      id,
-      channel: 'email',
-      purpose: 'login',
-      recipient_hash: Buffer.from(id),
-      recipient_sealed: 'sealed',
-      recipient_masked: 'a***@example.org',
-      locale: 'en',
-      code_hashes: [Buffer.from('h')],
-      status: 'pending',
-      send_count: 1,
-      attempt_count: 0,
-      max_attempts: 5,
+    const row = challengeRow({
       max_sends: 3,
       expires_at: new Date(createdAt.getTime() + 600_000),
       resend_available_at: createdAt,
-      delivery_status: 'queued',
       delivery_updated_at: createdAt,
       created_at: createdAt,
     });
-    return id;
+    await insertChallenge(database.db, row);
+    return row.id;
   }
 
   const outbox = (challengeId: string, sendNumber: number, jobId = deliveryJobId(challengeId, sendNumber)) =>

@@ -30,9 +30,16 @@ describe(`migration ${MIGRATION} on a million rows`, () => {
   beforeAll(async () => {
     database = await createTestDatabase({ migrateBefore: MIGRATION });
     const seeding = performance.now();
-    await seedHistory(database.db, COUNTS);
-    await sql`ANALYZE`.execute(database.db);
-    before = await countHistory(database.db);
+    // Seeding is a few statements of hundreds of thousands of rows each: past the services' 5 s
+    // statement bound on a busy machine, so it has a connection of its own with a ten-minute one.
+    const seeder = createDb({ url: database.url, poolSize: 1, statementTimeoutMs: 600_000 });
+    try {
+      await seedHistory(seeder, COUNTS);
+      await sql`ANALYZE`.execute(seeder);
+      before = await countHistory(seeder);
+    } finally {
+      await seeder.destroy();
+    }
     const total = Object.values(before).reduce((sum, n) => sum + n, 0);
     print(`seeded ${total} rows in ${seconds(performance.now() - seeding)}: ${JSON.stringify(before)}`);
     expect(total).toBeGreaterThanOrEqual(1_000_000);

@@ -107,12 +107,20 @@ async function convert(db: Kysely<any>, table: string, key: string, bound: strin
 // The partitions' template and the maintenance, as functions: the migration and the gateway's
 // schedule make partitions the same way, and each call is one statement (one transaction).
 const FUNCTIONS = `
+-- The partitions of a table with the end of each one's range, oldest first.
+CREATE FUNCTION otp_history_partitions(p_table regclass) RETURNS TABLE (name text, hi timestamptz)
+LANGUAGE sql STABLE AS $$
+  SELECT c.relname::text,
+    (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+  WHERE i.inhparent = p_table
+  ORDER BY 2
+$$;
+
 -- The end of the newest partition of a table (NULL when it has none).
 CREATE FUNCTION otp_history_partitions_end(p_table regclass) RETURNS timestamptz
 LANGUAGE sql STABLE AS $$
-  SELECT max((regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz)
-  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-  WHERE i.inhparent = p_table
+  SELECT max(hi) FROM otp_history_partitions(p_table)
 $$;
 
 -- One day of otp_challenges, delivery_attempts and delivery_outbox, from p_lo (a UTC midnight).
@@ -208,12 +216,7 @@ BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('otp_history_partitions'));
   challenge_days := 0;
   event_weeks := 0;
-  FOR part IN
-    SELECT c.relname AS name,
-      (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz AS hi
-    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = 'otp_challenges'::regclass ORDER BY 2
-  LOOP
+  FOR part IN SELECT * FROM otp_history_partitions('otp_challenges') LOOP
     EXIT WHEN part.hi > p_at;
     EXECUTE format('SELECT max(expires_at) FROM %I', part.name) INTO latest;
     EXIT WHEN coalesce(latest, part.hi) >= p_challenges_before;
@@ -222,12 +225,7 @@ BEGIN
     EXECUTE format('DROP TABLE %I', part.name);
     challenge_days := challenge_days + 1;
   END LOOP;
-  FOR part IN
-    SELECT c.relname AS name,
-      (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz AS hi
-    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = 'security_events'::regclass ORDER BY 2
-  LOOP
+  FOR part IN SELECT * FROM otp_history_partitions('security_events') LOOP
     EXIT WHEN part.hi > p_events_before;
     EXECUTE format('DROP TABLE %I', part.name);
     event_weeks := event_weeks + 1;
@@ -289,6 +287,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     DROP FUNCTION otp_history_create_partitions(timestamptz, integer);
     DROP FUNCTION otp_history_create_week(timestamptz);
     DROP FUNCTION otp_history_create_day(timestamptz);
-    DROP FUNCTION otp_history_partitions_end(regclass)`;
+    DROP FUNCTION otp_history_partitions_end(regclass);
+    DROP FUNCTION otp_history_partitions(regclass)`;
   for (const statement of statements.split(';')) await sql.raw(statement).execute(db);
 }

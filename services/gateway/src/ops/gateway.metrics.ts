@@ -96,35 +96,35 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     },
   });
 
-  new Gauge({
-    name: 'otp_outbox_oldest_pending_seconds',
-    help: 'Relay lag: age of the oldest outbox row not yet handed to a queue (0 when none is pending)',
-    registers: [registry],
-    async collect() {
-      this.reset();
-      try {
-        this.set(await withinTimeout(oldestPendingOutboxAgeSeconds(options.db), collectTimeoutMs, 'outbox lag'));
-      } catch (error) {
-        log.warn({ err: { message: (error as Error).message } }, 'metrics: outbox lag unavailable');
-      }
-    },
-  });
+  /** A gauge read from Postgres when scraped, within the collect bound; left out (and logged) when it fails. */
+  const databaseGauge = (name: string, help: string, what: string, read: (db: Kysely<Database>) => Promise<number>) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        try {
+          this.set(await withinTimeout(read(options.db), collectTimeoutMs, what));
+        } catch (error) {
+          log.warn({ err: { message: (error as Error).message } }, `metrics: ${what} unavailable`);
+        }
+      },
+    });
 
-  new Gauge({
-    name: 'otp_history_partition_horizon_seconds',
-    help: 'Seconds until the newest partition of otp_challenges or security_events ends: at 0, codes and audit events can no longer be written (the maintenance keeps a week ahead)',
-    registers: [registry],
-    async collect() {
-      this.reset();
-      try {
-        this.set(
-          await withinTimeout(historyPartitionHorizonSeconds(options.db), collectTimeoutMs, 'partition horizon'),
-        );
-      } catch (error) {
-        log.warn({ err: { message: (error as Error).message } }, 'metrics: partition horizon unavailable');
-      }
-    },
-  });
+  databaseGauge(
+    'otp_outbox_oldest_pending_seconds',
+    'Relay lag: age of the oldest outbox row not yet handed to a queue (0 when none is pending)',
+    'outbox lag',
+    oldestPendingOutboxAgeSeconds,
+  );
+
+  databaseGauge(
+    'otp_history_partition_horizon_seconds',
+    'Seconds until the newest partition of otp_challenges or security_events ends: at 0, codes and audit events can no longer be written (the maintenance keeps a week ahead)',
+    'partition horizon',
+    historyPartitionHorizonSeconds,
+  );
 
   const { passwordHashLoad } = options;
   if (passwordHashLoad !== undefined) {

@@ -13,7 +13,7 @@
 //   BENCH_CPU_PROF=<dir>: the gateway and the bare server write V8 CPU profiles to <dir>/gateway
 //     and <dir>/bare (read them with profile-summary.ts)
 import { createHash, createHmac, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
-import { createDb, sql } from '@otp/db';
+import { createDb, newChallengeId, sql } from '@otp/db';
 import { hashCode, INITIAL_DELIVERY_STATUS, maskEmail, parseKeyRing, recipientHash, seal } from '@otp/domain';
 import { createPasswordHasher } from '@otp/gateway';
 import autocannon from 'autocannon';
@@ -162,7 +162,8 @@ async function gatewayChallengePool(count: number): Promise<string[]> {
   const at = new Date();
   const expires = new Date(at.getTime() + 3_600_000);
   const row = () => {
-    const id = randomUUID();
+    // Each challenge made at `at`, as the gateway makes them: its id says so (newChallengeId).
+    const id = newChallengeId(at);
     const to = recipient('email');
     ids.push(id);
     return {
@@ -188,6 +189,7 @@ async function gatewayChallengePool(count: number): Promise<string[]> {
       delivery_last_error: null,
       delivery_provider_message_id: null,
       delivery_updated_at: at,
+      created_at: at,
     };
   };
   await inBatches(count, 2000, row, (rows) => db.insertInto('otp_challenges').values(rows).execute());

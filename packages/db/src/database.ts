@@ -133,8 +133,12 @@ export interface DeliveryAttemptTable {
   /** The catalogue locale the message was written in; null on attempts before it was recorded. */
   locale: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
-  /** The partition key: the challenge's created_at, set by the repositories from the challenge's row. */
-  challenge_created_at: ColumnType<Date, Date | undefined, never>;
+  /**
+   * The partition key: the challenge's created_at. A writer that read the challenge passes it as
+   * Postgres printed it (text, exact to the microsecond, which a Date is not); otherwise the
+   * repositories read it from the challenge's row.
+   */
+  challenge_created_at: ColumnType<Date, string | undefined, never>;
 }
 
 export type NotificationStatus = 'queued' | 'sent' | 'failed';

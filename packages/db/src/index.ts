@@ -1,6 +1,7 @@
 export { Kysely, sql } from 'kysely';
 export * from './account-admin.repository.ts';
 export * from './account-deletion.repository.ts';
+export * from './challenge-id.ts';
 export * from './connection.ts';
 export type * from './database.ts';
 export * from './delivery-attempt.repository.ts';

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { challengeCreatedWithin, inChallengePartition } from './challenge-id.ts';
 import type { Database, NewOtpChallenge, OtpChallenge } from './database.ts';
 import { failureBudgetLeft, type RecipientLimits } from './recipient-window.sql.ts';
 
@@ -9,7 +10,10 @@ export async function insertChallenge(db: Db, row: NewOtpChallenge): Promise<voi
 }
 
 export async function findChallenge(db: Db, id: string): Promise<OtpChallenge | undefined> {
-  return db.selectFrom('otp_challenges').selectAll().where('id', '=', id).executeTakeFirst();
+  const within = challengeCreatedWithin(id);
+  let query = db.selectFrom('otp_challenges').selectAll().where('id', '=', id);
+  if (within !== undefined) query = query.where('created_at', '>=', within.from).where('created_at', '<', within.to);
+  return query.executeTakeFirst();
 }
 
 /** What counting a verification attempt came to. */
@@ -93,8 +97,8 @@ export async function countVerificationAttempt(
   const result = await sql<CountedRow>`
     WITH target AS (
       SELECT id, recipient_hash FROM otp_challenges
-      WHERE id = ${id}::uuid AND status = 'pending' AND expires_at > now() AND attempt_count < max_attempts
-        AND purpose = ANY(${[...purposes]}::text[])
+      WHERE id = ${id}::uuid${inChallengePartition(id)} AND status = 'pending' AND expires_at > now()
+        AND attempt_count < max_attempts AND purpose = ANY(${[...purposes]}::text[])
       FOR UPDATE
     ), unit AS (
       INSERT INTO otp_recipient_windows AS w (recipient_hash, recent, updated_at, failure_count, failure_window_ends_at)
@@ -109,7 +113,7 @@ export async function countVerificationAttempt(
     ), attempt AS (
       UPDATE otp_challenges AS c SET attempt_count = c.attempt_count + 1
       FROM target, unit
-      WHERE c.id = target.id
+      WHERE c.id = target.id${inChallengePartition(id, 'c.created_at')}
       RETURNING ${countedReturning}
     )
     SELECT attempt.*, target.recipient_hash AS target_recipient_hash,
@@ -144,7 +148,7 @@ export async function consumeChallenge(db: Db, id: string, recipientHash: Buffer
       WHERE recipient_hash = ${recipientHash}::bytea AND failure_count > 0
     )
     UPDATE otp_challenges SET status = 'verified', verified_at = now()
-    WHERE id = ${id}::uuid AND status = 'pending' AND expires_at > now()
+    WHERE id = ${id}::uuid${inChallengePartition(id)} AND status = 'pending' AND expires_at > now()
   `.execute(db);
   return result.numAffectedRows === 1n;
 }

@@ -8,6 +8,11 @@ export interface AttemptIdentity {
   provider: string;
   /** How many times this job has started, this run included. */
   attempt: number;
+  /**
+   * The challenge's created_at as Postgres printed it (`ChallengeToSend.created_at_key`), once the
+   * challenge was read: the attempt rows' partition key. Without it, each insert looks it up.
+   */
+  challengeCreatedAt?: string;
 }
 
 export interface AttemptFields {
@@ -49,5 +54,6 @@ export function attemptRow(
     provider_message_id: fields.providerMessageId ?? null,
     duration_ms: Math.round(fields.durationMs ?? 0),
     locale: fields.locale ?? null,
+    ...(identity.challengeCreatedAt === undefined ? {} : { challenge_created_at: identity.challengeCreatedAt }),
   };
 }

@@ -9,7 +9,7 @@ import {
 } from '@otp/domain';
 import type { Logger } from '@otp/runtime';
 import type { Job } from 'bullmq';
-import { attemptRecorder, attemptRow } from './attempt.recorder.ts';
+import { type AttemptIdentity, attemptRecorder, attemptRow } from './attempt.recorder.ts';
 import { asDeliveryError, handleFailure, jobFailureContext, refuse } from './delivery.failures.ts';
 import { messageComposer, openEnvelope } from './delivery.message.ts';
 import type { DeliveryMetrics } from './delivery.metrics.ts';
@@ -71,15 +71,6 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       template: data.template,
       attempt: job.attemptsMade + 1,
     });
-    const attempt = {
-      challengeId,
-      sendNumber,
-      channel,
-      provider: deps.sender.provider,
-      attempt: Math.max(job.attemptsStarted, job.attemptsMade + 1),
-    };
-    const record = attemptRecorder(deps.db, attempt);
-
     // With no kill switch off (as last read) no hold can follow, so the read also moves the send
     // to `sending` in the same statement, and only when the domain's refusal rule at `now` lets
     // it go (takeChallengeToSend): one round trip instead of two. Otherwise the read alone, and
@@ -88,6 +79,15 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     const now = deps.now();
     const take = deps.killSwitches.off().size === 0;
     const { challenge, taken } = await takeChallengeToSend(deps.db, challengeId, sendNumber, { now, take });
+    const attempt: AttemptIdentity = {
+      challengeId,
+      sendNumber,
+      channel,
+      provider: deps.sender.provider,
+      attempt: Math.max(job.attemptsStarted, job.attemptsMade + 1),
+      ...(challenge === undefined ? {} : { challengeCreatedAt: challenge.created_at_key }),
+    };
+    const record = attemptRecorder(deps.db, attempt);
     // Expired, used, locked, failed, superseded by a resend, or handed to the provider already.
     const skipped = sendRefusal(challenge, sendNumber, now);
     if (challenge === undefined || skipped !== undefined) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { findChallenge, listDeliveryAttempts } from '@otp/db';
+import { findChallenge, listDeliveryAttempts, newChallengeId } from '@otp/db';
 import { JOB_NAMES } from '@otp/domain';
 import { describe, expect, it } from 'vitest';
 import { DeliveryError } from './delivery.error.ts';
@@ -35,6 +35,16 @@ describe('delivery pipeline: a send goes out once and is recorded', () => {
     expect(await attempts(challenge.id)).toMatchObject([
       { outcome: 'sent', provider: 'fake', attempt: 1, send_number: 1, error_code: null, channel: 'email' },
     ]);
+  });
+
+  it('delivers and records a challenge whose id does not say when it was made (written before), by id alone', async () => {
+    const challenge = await bed.fixture.seedChallenge({ to: 'legacy-id@example.com', legacyId: true });
+    const outcome = await bed.fixture.finished(await bed.fixture.enqueue(challenge));
+
+    expect(outcome.state).toBe('completed');
+    expect(bed.sender.sent.filter((sent) => sent.challengeId === challenge.id)).toHaveLength(1);
+    expect(await findChallenge(bed.database.db, challenge.id)).toMatchObject({ delivery_status: 'sent' });
+    expect(await attempts(challenge.id)).toMatchObject([{ outcome: 'sent', attempt: 1 }]);
   });
 
   it('retries a temporary failure with backoff, then records both attempts', async () => {
@@ -158,6 +168,16 @@ describe('delivery pipeline: sends that must not go out are skipped', () => {
 
   it('skips a send whose challenge no longer exists', async () => {
     const ghost = { ...(await bed.fixture.seedChallenge({ to: 'ghost@example.com' })), id: randomUUID() };
+    const callsBefore = bed.sender.calls;
+    const outcome = await bed.fixture.finished(await bed.fixture.enqueue(ghost));
+
+    expect(outcome).toEqual({ state: 'completed', value: { skipped: 'challenge_missing' } });
+    expect(bed.sender.calls).toBe(callsBefore);
+  });
+
+  it('skips a send whose id names a time no partition holds', async () => {
+    const seeded = await bed.fixture.seedChallenge({ to: 'far-future@example.com' });
+    const ghost = { ...seeded, id: newChallengeId(new Date('2100-01-01T00:00:00Z')) };
     const callsBefore = bed.sender.calls;
     const outcome = await bed.fixture.finished(await bed.fixture.enqueue(ghost));
 

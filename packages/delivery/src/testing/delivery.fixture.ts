@@ -1,5 +1,5 @@
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
-import { type Database, insertChallenge, type Kysely, sql } from '@otp/db';
+import { type Database, insertChallenge, type Kysely, newChallengeId, sql } from '@otp/db';
 import {
   type Channel,
   type DeliveryStatus,
@@ -47,6 +47,11 @@ export interface SeedOptions {
   deliveryStatus?: DeliveryStatus;
   /** Negative for an already expired challenge. */
   expiresInMs?: number;
+  /**
+   * An id that does not say when the challenge was made (a version 4 UUID, as written before ids
+   * carried their time): the worker then looks it up by id alone. Default: the gateway's kind.
+   */
+  legacyId?: boolean;
 }
 
 export interface SeededChallenge {
@@ -80,8 +85,8 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
   const codeKey = createSecretKey(randomBytes(32));
 
   async function seedChallenge(seed: SeedOptions): Promise<SeededChallenge> {
-    const id = randomUUID();
     const now = Date.now();
+    const id = seed.legacyId === true ? randomUUID() : newChallengeId(new Date(now));
     const challenge: SeededChallenge = {
       id,
       to: seed.to,
@@ -113,6 +118,8 @@ export async function createDeliveryFixture(options: DeliveryFixtureOptions) {
       client_ip: null,
       delivery_status: seed.deliveryStatus ?? 'queued',
       delivery_updated_at: new Date(now),
+      // As the gateway writes it: the time its id says.
+      created_at: new Date(now),
     });
     return challenge;
   }

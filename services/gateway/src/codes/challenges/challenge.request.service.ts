@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import {
   type ChallengeTemplate,
   createChallengeWithinRecipientLimit,
   type Database,
   type Kysely,
   type NewDeliveryOutboxRow,
+  newChallengeId,
 } from '@otp/db';
 import {
   type Channel,
@@ -79,7 +79,9 @@ export async function requestChallenge(
   let destination: SmsDestination | undefined;
   if (request.channel === 'sms') destination = await admitSms(deps, to, at);
   else assertEmailSwitchedOn(deps);
-  const id = randomUUID();
+  // The id says when the challenge was made (its created_at is `at`, below): a lookup by id then
+  // names the one partition that holds it.
+  const id = newChallengeId(at);
   const template = request.template ?? 'otp-code';
   const hash = recipientHash(keys.codeHmacKey, request.channel, to);
   const toMasked = maskRecipient(request.channel, to);

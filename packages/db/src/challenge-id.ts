@@ -42,3 +42,8 @@ export function inChallengePartition(
   const ref = sql.ref(column);
   return sql` AND ${ref} >= ${within.from}::timestamptz AND ${ref} < ${within.to}::timestamptz`;
 }
+
+/** `id = <id>`, and the partition condition when the id names one: a lookup of one challenge. */
+export function isChallenge(id: string): RawBuilder<boolean> {
+  return sql<boolean>`id = ${id}::uuid${inChallengePartition(id)}`;
+}

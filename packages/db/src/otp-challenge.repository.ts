@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { challengeCreatedWithin, inChallengePartition } from './challenge-id.ts';
+import { inChallengePartition, isChallenge } from './challenge-id.ts';
 import type { Database, NewOtpChallenge, OtpChallenge } from './database.ts';
 import { failureBudgetLeft, type RecipientLimits } from './recipient-window.sql.ts';
 
@@ -10,10 +10,7 @@ export async function insertChallenge(db: Db, row: NewOtpChallenge): Promise<voi
 }
 
 export async function findChallenge(db: Db, id: string): Promise<OtpChallenge | undefined> {
-  const within = challengeCreatedWithin(id);
-  let query = db.selectFrom('otp_challenges').selectAll().where('id', '=', id);
-  if (within !== undefined) query = query.where('created_at', '>=', within.from).where('created_at', '<', within.to);
-  return query.executeTakeFirst();
+  return db.selectFrom('otp_challenges').selectAll().where(isChallenge(id)).executeTakeFirst();
 }
 
 /** What counting a verification attempt came to. */
@@ -97,7 +94,7 @@ export async function countVerificationAttempt(
   const result = await sql<CountedRow>`
     WITH target AS (
       SELECT id, recipient_hash FROM otp_challenges
-      WHERE id = ${id}::uuid${inChallengePartition(id)} AND status = 'pending' AND expires_at > now()
+      WHERE ${isChallenge(id)} AND status = 'pending' AND expires_at > now()
         AND attempt_count < max_attempts AND purpose = ANY(${[...purposes]}::text[])
       FOR UPDATE
     ), unit AS (
@@ -148,7 +145,7 @@ export async function consumeChallenge(db: Db, id: string, recipientHash: Buffer
       WHERE recipient_hash = ${recipientHash}::bytea AND failure_count > 0
     )
     UPDATE otp_challenges SET status = 'verified', verified_at = now()
-    WHERE id = ${id}::uuid${inChallengePartition(id)} AND status = 'pending' AND expires_at > now()
+    WHERE ${isChallenge(id)} AND status = 'pending' AND expires_at > now()
   `.execute(db);
   return result.numAffectedRows === 1n;
 }
@@ -158,7 +155,7 @@ export async function lockExhaustedChallenge(db: Db, id: string): Promise<void> 
   await db
     .updateTable('otp_challenges')
     .set({ status: 'locked' })
-    .where('id', '=', id)
+    .where(isChallenge(id))
     .where('status', '=', 'pending')
     .where((eb) => eb('attempt_count', '>=', eb.ref('max_attempts')))
     .execute();
@@ -166,7 +163,7 @@ export async function lockExhaustedChallenge(db: Db, id: string): Promise<void> 
 
 /** Reads a challenge and holds its row lock until the transaction ends (resend). */
 export async function lockChallengeForUpdate(trx: Db, id: string): Promise<OtpChallenge | undefined> {
-  return trx.selectFrom('otp_challenges').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  return trx.selectFrom('otp_challenges').selectAll().where(isChallenge(id)).forUpdate().executeTakeFirst();
 }
 
 export interface ResendUpdate {
@@ -184,6 +181,6 @@ export async function recordResend(trx: Db, id: string, update: ResendUpdate): P
       send_count: update.sendCount,
       resend_available_at: update.resendAvailableAt,
     })
-    .where('id', '=', id)
+    .where(isChallenge(id))
     .execute();
 }

@@ -1,10 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '@otp/testkit';
+import { freePort, redisTlsArgs, type TestCertificates } from '@otp/testkit';
 import { Redis } from 'ioredis';
 
 const run = promisify(execFile);
@@ -17,6 +17,13 @@ export interface RedisClusterUnderTest {
   /** SIGKILLs the node on `port` (a master dies: its replica takes over after the node timeout). */
   kill(port: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface RedisClusterOptions {
+  /** TLS only (`--port 0`), the cluster bus too (`tls-cluster yes`), with these certificates. */
+  tls?: TestCertificates;
+  /** Every node's `requirepass` and `masterauth` (replicas sync from their masters with it). */
+  password?: string;
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -32,8 +39,11 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
  * them with `redis-cli --cluster create --cluster-replicas 1`, and resolves once every node says
  * `cluster_state:ok`. The bus ports are chosen too (`cluster-port`), since port + 10000 of a free
  * port need not be free. `stop` kills every node and removes the dirs, also after a failed start.
+ * With `tls` every node listens for TLS only and the bus speaks TLS; with `password` every node
+ * requires it (this helper's own clients and `redis-cli` are given both).
  */
-export async function startRedisCluster(): Promise<RedisClusterUnderTest> {
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterUnderTest> {
+  const { tls, password } = options;
   const dir = mkdtempSync(join(tmpdir(), 'otp-redis-cluster-'));
   const children: ChildProcess[] = [];
   const ports: number[] = [];
@@ -52,7 +62,9 @@ export async function startRedisCluster(): Promise<RedisClusterUnderTest> {
       const [port, bus] = [await freePort(), await freePort()];
       ports.push(port);
       const args = [
-        ...['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1'],
+        ...(tls === undefined ? ['--port', String(port)] : [...redisTlsArgs(tls, port), '--tls-cluster', 'yes']),
+        ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password]),
+        ...['--cluster-port', String(bus), '--bind', '127.0.0.1'],
         ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`)],
         // Short enough for a replica to take over quickly when a master is made to fail over.
         ...['--cluster-node-timeout', '2000', '--dir', dir, '--dbfilename', `dump-${port}.rdb`],
@@ -61,7 +73,15 @@ export async function startRedisCluster(): Promise<RedisClusterUnderTest> {
       children.push(spawn('redis-server', args, { stdio: 'ignore' }));
     }
     const clients = ports.map(
-      (port) => new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 100 }),
+      (port) =>
+        new Redis({
+          port,
+          host: '127.0.0.1',
+          lazyConnect: true,
+          retryStrategy: () => 100,
+          password,
+          ...(tls === undefined ? {} : { tls: { ca: readFileSync(tls.ca) } }),
+        }),
     );
     for (const client of clients) client.on('error', () => {}); // refused until the node is up
     try {
@@ -75,6 +95,8 @@ export async function startRedisCluster(): Promise<RedisClusterUnderTest> {
         '--cluster-replicas',
         '1',
         '--cluster-yes',
+        ...(password === undefined ? [] : ['-a', password, '--no-auth-warning']),
+        ...(tls === undefined ? [] : ['--tls', '--cacert', tls.ca]),
       ]);
       await Promise.all(
         clients.map((client) =>

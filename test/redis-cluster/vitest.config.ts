@@ -7,7 +7,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/redis-cluster/**/*.test.ts'],
-    globalSetup: ['packages/testkit/src/global-setup.ts'],
+    // The second trusts a throwaway CA in the test workers (NODE_EXTRA_CA_CERTS) for the TLS tests.
+    globalSetup: ['packages/testkit/src/global-setup.ts', 'packages/testkit/src/trusted-test-ca.global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     maxWorkers: 1,

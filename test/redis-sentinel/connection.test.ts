@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { redisTarget } from '@otp/domain';
 import {
   createLogger,
@@ -8,10 +9,10 @@ import {
   pingRedis,
   type RedisClient,
 } from '@otp/runtime';
-import { uniqueQueuePrefix } from '@otp/testkit';
+import { trustedTestCertificates, uniqueQueuePrefix } from '@otp/testkit';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type SentinelTopology, startSentinelTopology } from './sentinel.ts';
 
 // REDIS_SENTINELS: the services' connection factories find the master through real Sentinels
@@ -107,5 +108,74 @@ describe('Sentinels that require a password', () => {
     } finally {
       await guarded.stop();
     }
+  });
+});
+
+describe('Sentinels and servers that speak only TLS and require passwords', () => {
+  it('are reached with REDIS_TLS and both passwords: the master found, a BullMQ job run, and nothing without TLS', async () => {
+    // The workers trust this CA through NODE_EXTRA_CA_CERTS (trusted-test-ca.global-setup.ts).
+    const certificates = trustedTestCertificates();
+    const secured = await startSentinelTopology({
+      tls: certificates,
+      password: 'server-secret',
+      sentinelPassword: 'sentinel-secret',
+    });
+    // Also when the test fails or times out (a `finally` would wait on the hung step).
+    onTestFinished(() => secured.stop());
+    const prefix = uniqueQueuePrefix();
+    const config = {
+      REDIS_SENTINELS: secured.sentinels,
+      REDIS_SENTINEL_NAME: secured.name,
+      REDIS_PASSWORD: 'server-secret',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+      QUEUE_PREFIX: prefix,
+    };
+    const target = redisTarget({ ...config, REDIS_TLS: true });
+    const producer = createProducerRedis(target, log, 'sentinel-tls-producer');
+    const consumer = createWorkerRedis(target, log, 'sentinel-tls-worker');
+    // Every port listens for TLS only (`port 0`): without REDIS_TLS no Sentinel ever answers.
+    const plain = createProducerRedis(redisTarget({ ...config, REDIS_TLS: false }), log, 'sentinel-no-tls');
+    clients.push(producer, consumer, plain);
+    const refused = new Promise<Error>((resolve) => {
+      plain.on('error', (error: Error) => {
+        if (error.message.startsWith('All sentinels are unreachable')) resolve(error);
+      });
+    });
+    if (producer.status !== 'ready') await once(producer, 'ready');
+    expect(await pingRedis(producer)).toBe(true);
+
+    const queue = new Queue('email', { connection: producer, prefix });
+    const worker = new Worker('email', async (job) => ({ doubled: (job.data as { n: number }).n * 2 }), {
+      connection: consumer,
+      prefix,
+    });
+    try {
+      // The worker's own event: a QueueEvents stream read may start after a fast job finished.
+      const completed = once(worker, 'completed');
+      await queue.add('send', { n: 21 }, { jobId: 'sentinel-tls.1' });
+      expect(((await completed) as [unknown, unknown])[1]).toEqual({ doubled: 42 });
+      await producer.set(`${prefix}:probe`, 'over tls');
+      // Written to the master the Sentinels name, which takes TLS and the servers' password.
+      const direct = new Redis({
+        host: '127.0.0.1',
+        port: await secured.masterPort(),
+        password: 'server-secret',
+        tls: { ca: readFileSync(certificates.ca) },
+      });
+      try {
+        expect(await direct.exists(queue.toKey('sentinel-tls.1'))).toBe(1);
+        expect(await direct.get(`${prefix}:probe`)).toBe('over tls');
+      } finally {
+        direct.disconnect();
+      }
+    } finally {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+    // The plain client tried every Sentinel and was named no master.
+    await refused;
+    expect(plain.status).not.toBe('ready');
+    expect(await pingRedis(plain)).toBe(false);
   });
 });

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@otp/testkit';
-import { Redis } from 'ioredis';
+import { freePort, redisTlsArgs, type TestCertificates } from '@otp/testkit';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /**
  * A Sentinel-managed Redis of the test's own: one master, one replica and three sentinels, all
@@ -28,10 +28,22 @@ export interface SentinelTopologyOptions {
   name?: string;
   /** The Sentinels' own password (`requirepass`, and `sentinel sentinel-pass` between them). */
   sentinelPassword?: string;
+  /** The master's and replica's password (`requirepass`, `masterauth`; `sentinel auth-pass`). */
+  password?: string;
+  /**
+   * TLS only, with these certificates: the servers (`--port 0`, `tls-replication yes`) and the
+   * Sentinels (`port 0`, and TLS to the servers and to each other).
+   */
+  tls?: TestCertificates;
 }
 
 export async function startSentinelTopology(options: SentinelTopologyOptions = {}): Promise<SentinelTopology> {
-  const { name = 'otp', sentinelPassword } = options;
+  const { name = 'otp', sentinelPassword, password, tls } = options;
+  // How this helper's own clients reach a server or a sentinel: over TLS when they listen on it.
+  const reach: RedisOptions = {
+    host: '127.0.0.1',
+    ...(tls === undefined ? {} : { tls: { ca: readFileSync(tls.ca) } }),
+  };
   const dir = mkdtempSync(join(tmpdir(), 'otp-sentinel-'));
   const processes = new Map<number, ChildProcess>();
   const run = (port: number, args: string[]) => {
@@ -40,7 +52,7 @@ export async function startSentinelTopology(options: SentinelTopologyOptions = {
   };
   const ready = async (port: number, password?: string) => {
     for (let i = 0; i < 200; i++) {
-      const client = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 0 });
+      const client = new Redis({ ...reach, port, password, lazyConnect: true, maxRetriesPerRequest: 0 });
       client.on('error', () => {});
       try {
         await client.connect();
@@ -54,11 +66,16 @@ export async function startSentinelTopology(options: SentinelTopologyOptions = {
     }
     throw new Error(`redis-server on port ${port} did not start`);
   };
-  const data = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
+  const data = [
+    ...['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'],
+    ...(tls === undefined ? [] : ['--tls-replication', 'yes']),
+    ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password]),
+  ];
+  const listen = (port: number) => (tls === undefined ? ['--port', String(port)] : redisTlsArgs(tls, port));
   const [master, replica] = [await freePort(), await freePort()];
-  run(master, ['--port', String(master), ...data]);
-  run(replica, ['--port', String(replica), ...data, '--replicaof', '127.0.0.1', String(master)]);
-  await Promise.all([ready(master), ready(replica)]);
+  run(master, [...listen(master), ...data]);
+  run(replica, [...listen(replica), ...data, '--replicaof', '127.0.0.1', String(master)]);
+  await Promise.all([ready(master, password), ready(replica, password)]);
 
   const sentinelPorts = [await freePort(), await freePort(), await freePort()];
   for (const port of sentinelPorts) {
@@ -67,9 +84,16 @@ export async function startSentinelTopology(options: SentinelTopologyOptions = {
     writeFileSync(
       file,
       [
-        `port ${port}`,
+        ...(tls === undefined
+          ? [`port ${port}`]
+          : [
+              ...['port 0', `tls-port ${port}`, `tls-cert-file ${tls.cert}`, `tls-key-file ${tls.key}`],
+              // tls-replication: the Sentinels reach the servers (and each other) over TLS too.
+              ...[`tls-ca-cert-file ${tls.ca}`, 'tls-auth-clients no', 'tls-replication yes'],
+            ]),
         'bind 127.0.0.1',
         `sentinel monitor ${name} 127.0.0.1 ${master} 2`,
+        ...(password === undefined ? [] : [`sentinel auth-pass ${name} ${password}`]),
         `sentinel down-after-milliseconds ${name} 1000`,
         `sentinel failover-timeout ${name} 5000`,
         `sentinel parallel-syncs ${name} 1`,
@@ -83,7 +107,7 @@ export async function startSentinelTopology(options: SentinelTopologyOptions = {
   }
   await Promise.all(sentinelPorts.map((port) => ready(port, sentinelPassword)));
   const sentinelClient = (port: number) => {
-    const client = new Redis({ port, host: '127.0.0.1', password: sentinelPassword, maxRetriesPerRequest: 1 });
+    const client = new Redis({ ...reach, port, password: sentinelPassword, maxRetriesPerRequest: 1 });
     client.on('error', () => {});
     return client;
   };

@@ -15,6 +15,7 @@ export * from './service-process.ts';
 export * from './siteverify-fake.ts';
 export * from './smtp-sink.ts';
 export * from './tcp-proxy.ts';
+export * from './test-certificates.ts';
 export * from './test-env.ts';
 export * from './twilio-fake.ts';
 export * from './twilio-status-callback.ts';

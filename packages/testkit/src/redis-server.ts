@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { freePort } from './service-process.ts';
+import { redisTlsArgs, type TestCertificates } from './test-certificates.ts';
 
 /** A Redis server of a test's own (the machine's `redis-server`), to stop and start at will. */
 export interface RedisServer {
@@ -15,11 +18,13 @@ export interface RedisServer {
   start(): Promise<void>;
 }
 
-async function answers(port: number): Promise<boolean> {
+async function answers(port: number, tls: TestCertificates | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port }, () => {
-      socket.write('PING\r\n');
-    });
+    const ping = () => socket.write('PING\r\n');
+    const socket =
+      tls === undefined
+        ? createConnection({ host: '127.0.0.1', port }, ping)
+        : connectTls({ host: '127.0.0.1', port, ca: readFileSync(tls.ca) }, ping);
     socket.once('data', (data) => {
       socket.destroy();
       resolve(data.toString().startsWith('+PONG'));
@@ -28,11 +33,21 @@ async function answers(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
+export interface RedisServerOptions {
+  /** TLS only (`--port 0`, a rediss:// URL) with these certificates; clients need none of their own. */
+  tls?: TestCertificates;
+}
+
+export async function startRedisServer(
+  extraArgs: string[] = [],
+  options: RedisServerOptions = {},
+): Promise<RedisServer> {
   const port = await freePort();
+  const { tls } = options;
+  const listen = tls === undefined ? ['--port', String(port)] : redisTlsArgs(tls, port);
   let child: ChildProcess | undefined;
   const server: RedisServer = {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
     port,
     get pid() {
       return child?.exitCode === null ? child.pid : undefined;
@@ -40,11 +55,11 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
     async start() {
       child = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
+        [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
         { stdio: 'ignore' },
       );
       for (let i = 0; i < 100; i++) {
-        if (await answers(port)) return;
+        if (await answers(port, tls)) return;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       throw new Error(`redis-server on port ${port} did not start`);

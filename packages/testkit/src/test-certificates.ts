@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { inject } from 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    trustedCertificates: TestCertificates;
+  }
+}
+
+const run = promisify(execFile);
+
+/** Paths of a throwaway CA and of a server certificate it signed, for 127.0.0.1 and localhost. */
+export interface TestCertificates {
+  /** The CA's certificate: what a client trusts (NODE_EXTRA_CA_CERTS) and a server checks peers with. */
+  ca: string;
+  /** The server's certificate (SAN IP:127.0.0.1, DNS:localhost), usable as a client certificate too. */
+  cert: string;
+  key: string;
+  dir: string;
+}
+
+/**
+ * Makes a CA and a server certificate with `openssl` in a new temp dir, valid for a day: nothing
+ * secret is committed, and each run has its own. Redis servers use the one certificate for their
+ * listeners and, as clients, for replication and the cluster bus, hence clientAuth as well.
+ */
+export async function createTestCertificates(name = 'otp-test'): Promise<TestCertificates> {
+  const dir = mkdtempSync(join(tmpdir(), `${name}-certs-`));
+  const path = (file: string) => join(dir, file);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  try {
+    await run('openssl', [
+      ...['req', '-x509', ...ec, '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '1'],
+      ...['-subj', `/CN=${name} CA`, '-addext', 'basicConstraints=critical,CA:TRUE'],
+      ...['-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    ]);
+    await run('openssl', [
+      'req',
+      ...ec,
+      '-keyout',
+      path('server.key'),
+      '-out',
+      path('server.csr'),
+      '-subj',
+      '/CN=localhost',
+    ]);
+    writeFileSync(
+      path('server.ext'),
+      [
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        'basicConstraints=CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth,clientAuth',
+        '',
+      ].join('\n'),
+    );
+    await run('openssl', [
+      ...['x509', '-req', '-in', path('server.csr'), '-CA', path('ca.crt'), '-CAkey', path('ca.key')],
+      ...['-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '1', '-extfile', path('server.ext')],
+      ...['-out', path('server.crt')],
+    ]);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return { ca: path('ca.crt'), cert: path('server.crt'), key: path('server.key'), dir };
+}
+
+/** The redis-server arguments of a TLS-only listener with these certificates (clients need none). */
+export function redisTlsArgs(certificates: TestCertificates, port: number): string[] {
+  return [
+    ...['--port', '0', '--tls-port', String(port)],
+    ...['--tls-cert-file', certificates.cert, '--tls-key-file', certificates.key],
+    ...['--tls-ca-cert-file', certificates.ca, '--tls-auth-clients', 'no'],
+  ];
+}
+
+/**
+ * The run's CA that the test workers trust (NODE_EXTRA_CA_CERTS) and a server certificate it
+ * signed: made by trusted-test-ca.global-setup.ts, which the suite's vitest config must name.
+ */
+export function trustedTestCertificates(): TestCertificates {
+  const certificates = inject('trustedCertificates');
+  if (certificates === undefined) {
+    throw new Error('no trusted test CA: add packages/testkit/src/trusted-test-ca.global-setup.ts to globalSetup');
+  }
+  return certificates;
+}

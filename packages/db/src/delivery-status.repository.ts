@@ -7,7 +7,6 @@ import {
 } from '@otp/domain';
 import { type Kysely, type QueryCreator, sql } from 'kysely';
 import pg from 'pg';
-import { challengeCreatedWithin } from './challenge-id.ts';
 import { compiledOnce } from './compiled-once.ts';
 import type { Database, NewDeliveryAttempt, OtpChallenge } from './database.ts';
 import { challengeCreatedAt } from './delivery-attempt.repository.ts';
@@ -39,28 +38,17 @@ export async function moveDelivery(
   name: DeliveryTransitionName,
   fields: DeliveryFields = {},
 ): Promise<boolean> {
-  const within = challengeCreatedWithin(challengeId);
-  const result = await deliveryMove(db, challengeId, sendNumber, name, fields, within).executeTakeFirst();
+  const result = await deliveryMove(db, challengeId, sendNumber, name, fields).executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
 
-/** When the challenge was made, as its id says (challengeCreatedWithin): the one partition to look in. */
-interface Within {
-  from: unknown;
-  to: unknown;
-}
-
-/**
- * moveDelivery's UPDATE, unexecuted, so a statement can carry it as a CTE (`recordAttemptAndMove`).
- * With `within`, it looks only in the challenge's own partition.
- */
+/** moveDelivery's UPDATE, unexecuted, so a statement can carry it as a CTE (`recordAttemptAndMove`). */
 function deliveryMove(
   db: QueryCreator<Database>,
   challengeId: string,
   sendNumber: number,
   name: DeliveryTransitionName,
   fields: DeliveryFields,
-  within: Within | undefined,
 ) {
   const transition: DeliveryTransition = DELIVERY_TRANSITIONS[name];
   let update = db
@@ -81,9 +69,6 @@ function deliveryMove(
     .where('id', '=', challengeId)
     .where('send_count', '=', sendNumber)
     .where('delivery_status', 'in', transition.from);
-  if (within !== undefined) {
-    update = update.where('created_at', '>=', within.from as Date).where('created_at', '<', within.to as Date);
-  }
   if (transition.reopensChallenge === true) {
     update = update.where('status', 'in', ['pending', 'failed']).where('expires_at', '>', sql<Date>`now()`);
   }
@@ -102,8 +87,6 @@ function recordAndMoveValues(attempt: NewDeliveryAttempt, fields: DeliveryFields
   const values: unknown[] = [];
   for (const value of Object.values(attempt)) if (value !== undefined) values.push(value);
   for (const key of FIELD_KEYS) if (fields[key] !== undefined) values.push(fields[key]);
-  const within = challengeCreatedWithin(attempt.challenge_id);
-  if (within !== undefined) values.push(within.from, within.to);
   return values;
 }
 
@@ -114,19 +97,14 @@ function recordAndMoveValues(attempt: NewDeliveryAttempt, fields: DeliveryFields
 function recordAndMoveStatement(attempt: NewDeliveryAttempt, name: DeliveryTransitionName, fields: DeliveryFields) {
   const columns = Object.keys(attempt).filter((key) => attempt[key as keyof NewDeliveryAttempt] !== undefined);
   const given = FIELD_KEYS.filter((key) => fields[key] !== undefined);
-  const dated = challengeCreatedWithin(attempt.challenge_id) !== undefined;
-  const shape = `${name}|${columns.join(',')}|${given.join(',')}|${dated}`;
+  const shape = `${name}|${columns.join(',')}|${given.join(',')}`;
   let statement = recordAndMoveStatements.get(shape);
   if (statement === undefined) {
-    const arity = columns.length + given.length + (dated ? 2 : 0);
-    statement = compiledOnce(arity, (db, ...values: unknown[]) => {
+    statement = compiledOnce(columns.length + given.length, (db, ...values: unknown[]) => {
       const row = Object.fromEntries(columns.map((column, i) => [column, values[i]])) as unknown as NewDeliveryAttempt;
       const slotFields = Object.fromEntries(given.map((key, i) => [key, values[columns.length + i]])) as DeliveryFields;
-      const within = dated ? { from: values[arity - 2], to: values[arity - 1] } : undefined;
       return db
-        .with('moved', (qc) =>
-          deliveryMove(qc, row.challenge_id, row.send_number, name, slotFields, within).returning('id'),
-        )
+        .with('moved', (qc) => deliveryMove(qc, row.challenge_id, row.send_number, name, slotFields).returning('id'))
         .insertInto('delivery_attempts')
         .values({ ...row, challenge_created_at: row.challenge_created_at ?? challengeCreatedAt(row.challenge_id) })
         .returning(sql<boolean>`(SELECT count(*) FROM moved) = 1`.as('moved'));
@@ -209,46 +187,33 @@ export interface ChallengeTake {
   taken: boolean;
 }
 
-// The worker's statements before a send, built once (compiledOnce): they run once per job. Each
-// in two shapes: for an id that says when its challenge was made (the one partition to look in,
-// its `from` and `to` the last two values), and for one that does not.
-function readToSendStatement(dated: boolean) {
-  return compiledOnce(dated ? 3 : 1, (db, challengeId: string, from?: Date, to?: Date) => {
-    const query = db
-      .selectFrom('otp_challenges')
-      .select([...CHALLENGE_TO_SEND_COLUMNS, CREATED_AT_KEY])
-      .where('id', '=', challengeId);
-    return dated ? query.where('created_at', '>=', from as Date).where('created_at', '<', to as Date) : query;
-  });
-}
-function takeToSendStatement(dated: boolean) {
-  return compiledOnce(
-    dated ? 5 : 3,
-    (db, challengeId: string, sendNumber: number, now: Date, from?: Date, to?: Date) => {
-      const within = dated ? { from, to } : undefined;
-      let read = db
+// The worker's statements before a send, built once (compiledOnce): they run once per job.
+const readToSend = compiledOnce(1, (db, challengeId: string) =>
+  db
+    .selectFrom('otp_challenges')
+    .select([...CHALLENGE_TO_SEND_COLUMNS, CREATED_AT_KEY])
+    .where('id', '=', challengeId),
+);
+const takeToSend = compiledOnce(3, (db, challengeId: string, sendNumber: number, now: Date) =>
+  db
+    .with('taken', (qc) =>
+      deliveryMove(qc, challengeId, sendNumber, 'taken', {})
+        .where('status', '=', 'pending')
+        .where('expires_at', '>', sql<Date>`${now}::timestamptz + interval '1 millisecond'`)
+        .where((eb) => eb('attempt_count', '<', eb.ref('max_attempts')))
+        .where('delivery_status', 'not in', HANDED_OVER)
+        .returning([...CHALLENGE_TO_SEND_COLUMNS, CREATED_AT_KEY]),
+    )
+    .selectFrom('taken')
+    .select([...CHALLENGE_TO_SEND_COLUMNS, 'created_at_key', sql<boolean>`true`.as('taken')])
+    .unionAll((eb) =>
+      eb
         .selectFrom('otp_challenges')
         .select([...CHALLENGE_TO_SEND_COLUMNS, CREATED_AT_KEY, sql<boolean>`false`.as('taken')])
         .where('id', '=', challengeId)
-        .where(sql<boolean>`NOT EXISTS (SELECT 1 FROM taken)`);
-      if (dated) read = read.where('created_at', '>=', from as Date).where('created_at', '<', to as Date);
-      return db
-        .with('taken', (qc) =>
-          deliveryMove(qc, challengeId, sendNumber, 'taken', {}, within)
-            .where('status', '=', 'pending')
-            .where('expires_at', '>', sql<Date>`${now}::timestamptz + interval '1 millisecond'`)
-            .where((eb) => eb('attempt_count', '<', eb.ref('max_attempts')))
-            .where('delivery_status', 'not in', HANDED_OVER)
-            .returning([...CHALLENGE_TO_SEND_COLUMNS, CREATED_AT_KEY]),
-        )
-        .selectFrom('taken')
-        .select([...CHALLENGE_TO_SEND_COLUMNS, 'created_at_key', sql<boolean>`true`.as('taken')])
-        .unionAll(read);
-    },
-  );
-}
-const readToSend = { dated: readToSendStatement(true), undated: readToSendStatement(false) };
-const takeToSend = { dated: takeToSendStatement(true), undated: takeToSendStatement(false) };
+        .where(sql<boolean>`NOT EXISTS (SELECT 1 FROM taken)`),
+    ),
+);
 
 /**
  * The delivery worker's read of a challenge before a send, in one round trip. With `take`, the
@@ -268,21 +233,11 @@ export async function takeChallengeToSend(
   sendNumber: number,
   options: { now: Date; take: boolean },
 ): Promise<ChallengeTake> {
-  const within = challengeCreatedWithin(challengeId);
   if (!options.take) {
-    const read =
-      within === undefined
-        ? readToSend.undated(db, challengeId)
-        : readToSend.dated(db, challengeId, within.from, within.to);
-    const [challenge] = (await read).rows;
+    const [challenge] = (await readToSend(db, challengeId)).rows;
     return { challenge, taken: false };
   }
-  const { now } = options;
-  const take =
-    within === undefined
-      ? takeToSend.undated(db, challengeId, sendNumber, now)
-      : takeToSend.dated(db, challengeId, sendNumber, now, within.from, within.to);
-  const [row] = (await take).rows;
+  const [row] = (await takeToSend(db, challengeId, sendNumber, options.now)).rows;
   if (row === undefined) return { challenge: undefined, taken: false };
   const { taken, ...challenge } = row;
   return { challenge, taken };

@@ -1,5 +1,4 @@
 import { type Kysely, sql } from 'kysely';
-import { inChallengePartition, isChallenge } from './challenge-id.ts';
 import type { Database, NewOtpChallenge, OtpChallenge } from './database.ts';
 import { failureBudgetLeft, type RecipientLimits } from './recipient-window.sql.ts';
 
@@ -10,7 +9,7 @@ export async function insertChallenge(db: Db, row: NewOtpChallenge): Promise<voi
 }
 
 export async function findChallenge(db: Db, id: string): Promise<OtpChallenge | undefined> {
-  return db.selectFrom('otp_challenges').selectAll().where(isChallenge(id)).executeTakeFirst();
+  return db.selectFrom('otp_challenges').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 /** What counting a verification attempt came to. */
@@ -94,8 +93,8 @@ export async function countVerificationAttempt(
   const result = await sql<CountedRow>`
     WITH target AS (
       SELECT id, recipient_hash FROM otp_challenges
-      WHERE ${isChallenge(id)} AND status = 'pending' AND expires_at > now()
-        AND attempt_count < max_attempts AND purpose = ANY(${[...purposes]}::text[])
+      WHERE id = ${id}::uuid AND status = 'pending' AND expires_at > now() AND attempt_count < max_attempts
+        AND purpose = ANY(${[...purposes]}::text[])
       FOR UPDATE
     ), unit AS (
       INSERT INTO otp_recipient_windows AS w (recipient_hash, recent, updated_at, failure_count, failure_window_ends_at)
@@ -110,7 +109,7 @@ export async function countVerificationAttempt(
     ), attempt AS (
       UPDATE otp_challenges AS c SET attempt_count = c.attempt_count + 1
       FROM target, unit
-      WHERE c.id = target.id${inChallengePartition(id, 'c.created_at')}
+      WHERE c.id = target.id
       RETURNING ${countedReturning}
     )
     SELECT attempt.*, target.recipient_hash AS target_recipient_hash,
@@ -145,7 +144,7 @@ export async function consumeChallenge(db: Db, id: string, recipientHash: Buffer
       WHERE recipient_hash = ${recipientHash}::bytea AND failure_count > 0
     )
     UPDATE otp_challenges SET status = 'verified', verified_at = now()
-    WHERE ${isChallenge(id)} AND status = 'pending' AND expires_at > now()
+    WHERE id = ${id}::uuid AND status = 'pending' AND expires_at > now()
   `.execute(db);
   return result.numAffectedRows === 1n;
 }
@@ -155,7 +154,7 @@ export async function lockExhaustedChallenge(db: Db, id: string): Promise<void> 
   await db
     .updateTable('otp_challenges')
     .set({ status: 'locked' })
-    .where(isChallenge(id))
+    .where('id', '=', id)
     .where('status', '=', 'pending')
     .where((eb) => eb('attempt_count', '>=', eb.ref('max_attempts')))
     .execute();
@@ -163,7 +162,7 @@ export async function lockExhaustedChallenge(db: Db, id: string): Promise<void> 
 
 /** Reads a challenge and holds its row lock until the transaction ends (resend). */
 export async function lockChallengeForUpdate(trx: Db, id: string): Promise<OtpChallenge | undefined> {
-  return trx.selectFrom('otp_challenges').selectAll().where(isChallenge(id)).forUpdate().executeTakeFirst();
+  return trx.selectFrom('otp_challenges').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
 export interface ResendUpdate {
@@ -181,6 +180,6 @@ export async function recordResend(trx: Db, id: string, update: ResendUpdate): P
       send_count: update.sendCount,
       resend_available_at: update.resendAvailableAt,
     })
-    .where(isChallenge(id))
+    .where('id', '=', id)
     .execute();
 }

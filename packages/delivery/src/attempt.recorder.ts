@@ -10,7 +10,7 @@ export interface AttemptIdentity {
   attempt: number;
   /**
    * The challenge's created_at as Postgres printed it (`ChallengeToSend.created_at_key`), once the
-   * challenge was read: the attempt rows' partition key. Without it, each insert looks it up.
+   * challenge was read: the attempt rows' partition key. Without it, each insert looks it up by id.
    */
   challengeCreatedAt?: string;
 }

@@ -47,10 +47,7 @@ export interface SeedOptions {
   deliveryStatus?: DeliveryStatus;
   /** Negative for an already expired challenge. */
   expiresInMs?: number;
-  /**
-   * An id that does not say when the challenge was made (a version 4 UUID, as written before ids
-   * carried their time): the worker then looks it up by id alone. Default: the gateway's kind.
-   */
+  /** A version 4 id, as the previous release wrote them (default: the gateway's UUIDv7, `newChallengeId`). */
   legacyId?: boolean;
 }
 

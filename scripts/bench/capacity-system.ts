@@ -194,7 +194,8 @@ export async function sample(system: CapacitySystem, processes: Record<string, C
        (SELECT coalesce(sum(calls), 0) FROM s WHERE query ~* '^\\s*(begin|start transaction)')::text AS begins,
        (SELECT coalesce(sum(calls), 0) FROM s WHERE query ILIKE '%delivery_outbox%'
          AND (query ILIKE '%skip locked%' OR query ILIKE 'update "delivery_outbox"%'))::text AS relay,
-       pg_total_relation_size('security_events')::text AS events,
+       -- Every partition's size: a partitioned table's own size is 0.
+       (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('security_events'))::text AS events,
        pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS wal,
        pg_database_size(current_database())::text AS bytes`,
     [OBSERVER],

@@ -13,10 +13,10 @@ import {
   trustedTestCertificates,
   uniqueQueuePrefix,
 } from '@otp/testkit';
-import { Queue, Worker } from 'bullmq';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { jobRoundTrip } from '../e2e/job-round-trip.ts';
 import { api, type RunningSystem, startSystem } from '../e2e/system.ts';
 import { type RedisClusterUnderTest, startRedisCluster } from './cluster.ts';
 
@@ -83,22 +83,8 @@ describe('a Redis Cluster that speaks only TLS and requires a password', () => {
     if (producer.status !== 'ready') await once(producer, 'ready');
     expect(await pingRedis(producer)).toBe(true);
 
-    const queue = new Queue('tls', { connection: producer, prefix });
-    const worker = new Worker('tls', async (job) => ({ doubled: (job.data as { n: number }).n * 2 }), {
-      connection: consumer,
-      prefix,
-    });
-    try {
-      // The worker's own event: a QueueEvents stream read may start after a fast job finished.
-      const completed = once(worker, 'completed');
-      await queue.add('double', { n: 21 });
-      const [, result] = (await completed) as [unknown, unknown];
-      expect(result).toEqual({ doubled: 42 });
-    } finally {
-      await worker.close();
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
+    const trip = await jobRoundTrip({ producer, consumer }, { prefix, queue: 'tls', jobId: 'tls.1' });
+    expect(trip.result).toEqual({ doubled: 42 });
     // One key per master (none with the queues' hash tag): each is routed over its own TLS connection.
     const masters = producer.nodes('master');
     expect(masters).toHaveLength(3);

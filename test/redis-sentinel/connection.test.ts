@@ -10,9 +10,9 @@ import {
   type RedisClient,
 } from '@otp/runtime';
 import { trustedTestCertificates, uniqueQueuePrefix } from '@otp/testkit';
-import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { jobRoundTrip } from '../e2e/job-round-trip.ts';
 import { type SentinelTopology, startSentinelTopology } from './sentinel.ts';
 
 // REDIS_SENTINELS: the services' connection factories find the master through real Sentinels
@@ -43,35 +43,25 @@ describe('Redis through Sentinel', () => {
     });
     const producer = createProducerRedis(target, log, 'sentinel-producer');
     const consumer = createWorkerRedis(target, log, 'sentinel-worker');
-    const events = createWorkerRedis(target, log, 'sentinel-events');
-    clients.push(producer, consumer, events);
+    clients.push(producer, consumer);
     if (producer.status !== 'ready') await once(producer, 'ready');
     expect(await pingRedis(producer)).toBe(true);
     expect(await evictionPolicy(producer)).toBe('noeviction');
 
-    const queue = new Queue('email', { connection: producer, prefix });
-    const queueEvents = new QueueEvents('email', { connection: events, prefix });
-    const worker = new Worker('email', async (job) => ({ doubled: (job.data as { n: number }).n * 2 }), {
-      connection: consumer,
-      prefix,
-    });
-    try {
-      await queueEvents.waitUntilReady();
-      const job = await queue.add('send', { n: 21 }, { jobId: 'sentinel.1' });
-      expect(await job.waitUntilFinished(queueEvents, 10_000)).toEqual({ doubled: 42 });
-      // The job is in the master Sentinel named.
-      const direct = new Redis({ host: '127.0.0.1', port: await topology.masterPort() });
-      try {
-        expect(await direct.exists(queue.toKey('sentinel.1'))).toBe(1);
-      } finally {
-        direct.disconnect();
-      }
-    } finally {
-      await worker.close();
-      await queueEvents.close();
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
+    const trip = await jobRoundTrip(
+      { producer, consumer },
+      { prefix, queue: 'email', jobId: 'sentinel.1' },
+      async (queue) => {
+        // The job is in the master Sentinel named.
+        const direct = new Redis({ host: '127.0.0.1', port: await topology.masterPort() });
+        try {
+          expect(await direct.exists(queue.toKey('sentinel.1'))).toBe(1);
+        } finally {
+          direct.disconnect();
+        }
+      },
+    );
+    expect(trip.result).toEqual({ doubled: 42 });
   });
 });
 
@@ -144,35 +134,27 @@ describe('Sentinels and servers that speak only TLS and require passwords', () =
     if (producer.status !== 'ready') await once(producer, 'ready');
     expect(await pingRedis(producer)).toBe(true);
 
-    const queue = new Queue('email', { connection: producer, prefix });
-    const worker = new Worker('email', async (job) => ({ doubled: (job.data as { n: number }).n * 2 }), {
-      connection: consumer,
-      prefix,
-    });
-    try {
-      // The worker's own event: a QueueEvents stream read may start after a fast job finished.
-      const completed = once(worker, 'completed');
-      await queue.add('send', { n: 21 }, { jobId: 'sentinel-tls.1' });
-      expect(((await completed) as [unknown, unknown])[1]).toEqual({ doubled: 42 });
-      await producer.set(`${prefix}:probe`, 'over tls');
-      // Written to the master the Sentinels name, which takes TLS and the servers' password.
-      const direct = new Redis({
-        host: '127.0.0.1',
-        port: await secured.masterPort(),
-        password: 'server-secret',
-        tls: { ca: readFileSync(certificates.ca) },
-      });
-      try {
-        expect(await direct.exists(queue.toKey('sentinel-tls.1'))).toBe(1);
-        expect(await direct.get(`${prefix}:probe`)).toBe('over tls');
-      } finally {
-        direct.disconnect();
-      }
-    } finally {
-      await worker.close();
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
+    const trip = await jobRoundTrip(
+      { producer, consumer },
+      { prefix, queue: 'email', jobId: 'sentinel-tls.1' },
+      async (queue) => {
+        await producer.set(`${prefix}:probe`, 'over tls');
+        // Written to the master the Sentinels name, which takes TLS and the servers' password.
+        const direct = new Redis({
+          host: '127.0.0.1',
+          port: await secured.masterPort(),
+          password: 'server-secret',
+          tls: { ca: readFileSync(certificates.ca) },
+        });
+        try {
+          expect(await direct.exists(queue.toKey('sentinel-tls.1'))).toBe(1);
+          expect(await direct.get(`${prefix}:probe`)).toBe('over tls');
+        } finally {
+          direct.disconnect();
+        }
+      },
+    );
+    expect(trip.result).toEqual({ doubled: 42 });
     // The plain client tried every Sentinel and was named no master.
     await refused;
     expect(plain.status).not.toBe('ready');

@@ -1,10 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, redisTlsArgs, type TestCertificates } from '@otp/testkit';
+import { freePort, redisTlsArgs, type TestCertificates, trustingTls } from '@otp/testkit';
 import { Redis } from 'ioredis';
 
 const run = promisify(execFile);
@@ -72,6 +72,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       ];
       children.push(spawn('redis-server', args, { stdio: 'ignore' }));
     }
+    const trusting = trustingTls(tls);
     const clients = ports.map(
       (port) =>
         new Redis({
@@ -80,7 +81,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           lazyConnect: true,
           retryStrategy: () => 100,
           password,
-          ...(tls === undefined ? {} : { tls: { ca: readFileSync(tls.ca) } }),
+          ...trusting,
         }),
     );
     for (const client of clients) client.on('error', () => {}); // refused until the node is up

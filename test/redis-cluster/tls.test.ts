@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { redisTarget } from '@otp/domain';
@@ -11,6 +11,7 @@ import {
   type RedisServer,
   startRedisServer,
   trustedTestCertificates,
+  trustingTls,
   uniqueQueuePrefix,
 } from '@otp/testkit';
 import calculateSlot from 'cluster-key-slot';
@@ -134,8 +135,8 @@ describe('TLS certificate verification', () => {
       { tls: untrusted },
     );
     const nodes = [{ host: '127.0.0.1', port: server.port }];
-    const ca = readFileSync(untrusted.ca);
-    const direct = new Redis({ ...nodes[0], tls: { ca } });
+    const trusting = trustingTls(untrusted);
+    const direct = new Redis({ ...nodes[0], ...trusting });
     try {
       await direct.cluster('ADDSLOTSRANGE', 0, 16383);
       await vi.waitFor(async () => expect(await direct.cluster('INFO')).toContain('cluster_state:ok'), {
@@ -146,12 +147,12 @@ describe('TLS certificate verification', () => {
       direct.disconnect();
     }
     // The cluster works for a client told to trust that CA...
-    const trusting = new Cluster(nodes, { redisOptions: { tls: { ca } } });
+    const trustingClient = new Cluster(nodes, { redisOptions: trusting });
     try {
-      await trusting.set(`${prefix}:trusted`, '1');
-      expect(await trusting.get(`${prefix}:trusted`)).toBe('1');
+      await trustingClient.set(`${prefix}:trusted`, '1');
+      expect(await trustingClient.get(`${prefix}:trusted`)).toBe('1');
     } finally {
-      trusting.disconnect();
+      trustingClient.disconnect();
     }
     // ...and not for the services' client, which checks certificates against the CAs the process
     // trusts (the system's and NODE_EXTRA_CA_CERTS): the handshake fails, no slots are known.

@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { redisTarget } from '@otp/domain';
 import {
   createLogger,
@@ -9,7 +8,7 @@ import {
   pingRedis,
   type RedisClient,
 } from '@otp/runtime';
-import { trustedTestCertificates, uniqueQueuePrefix } from '@otp/testkit';
+import { trustedTestCertificates, trustingTls, uniqueQueuePrefix } from '@otp/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { jobRoundTrip } from '../e2e/job-round-trip.ts';
@@ -144,7 +143,7 @@ describe('Sentinels and servers that speak only TLS and require passwords', () =
           host: '127.0.0.1',
           port: await secured.masterPort(),
           password: 'server-secret',
-          tls: { ca: readFileSync(certificates.ca) },
+          ...trustingTls(certificates),
         });
         try {
           expect(await direct.exists(queue.toKey('sentinel-tls.1'))).toBe(1);

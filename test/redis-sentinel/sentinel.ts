@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, redisTlsArgs, type TestCertificates } from '@otp/testkit';
+import { freePort, redisTlsArgs, type TestCertificates, trustingTls } from '@otp/testkit';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
@@ -37,13 +37,17 @@ export interface SentinelTopologyOptions {
   tls?: TestCertificates;
 }
 
+/** `--name value` command-line pairs as a config file's `name value` lines. */
+function configLines(args: string[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < args.length; i += 2) lines.push(`${args[i]?.slice(2)} ${args[i + 1]}`);
+  return lines;
+}
+
 export async function startSentinelTopology(options: SentinelTopologyOptions = {}): Promise<SentinelTopology> {
   const { name = 'otp', sentinelPassword, password, tls } = options;
   // How this helper's own clients reach a server or a sentinel: over TLS when they listen on it.
-  const reach: RedisOptions = {
-    host: '127.0.0.1',
-    ...(tls === undefined ? {} : { tls: { ca: readFileSync(tls.ca) } }),
-  };
+  const reach: RedisOptions = { host: '127.0.0.1', ...trustingTls(tls) };
   const dir = mkdtempSync(join(tmpdir(), 'otp-sentinel-'));
   const processes = new Map<number, ChildProcess>();
   const run = (port: number, args: string[]) => {
@@ -84,13 +88,9 @@ export async function startSentinelTopology(options: SentinelTopologyOptions = {
     writeFileSync(
       file,
       [
-        ...(tls === undefined
-          ? [`port ${port}`]
-          : [
-              ...['port 0', `tls-port ${port}`, `tls-cert-file ${tls.cert}`, `tls-key-file ${tls.key}`],
-              // tls-replication: the Sentinels reach the servers (and each other) over TLS too.
-              ...[`tls-ca-cert-file ${tls.ca}`, 'tls-auth-clients no', 'tls-replication yes'],
-            ]),
+        // A server's TLS arguments as config lines; tls-replication: the Sentinels reach the
+        // servers (and each other) over TLS too.
+        ...(tls === undefined ? [`port ${port}`] : [...configLines(redisTlsArgs(tls, port)), 'tls-replication yes']),
         'bind 127.0.0.1',
         `sentinel monitor ${name} 127.0.0.1 ${master} 2`,
         ...(password === undefined ? [] : [`sentinel auth-pass ${name} ${password}`]),

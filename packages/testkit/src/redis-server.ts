@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { freePort } from './service-process.ts';
-import { redisTlsArgs, type TestCertificates } from './test-certificates.ts';
+import { redisTlsArgs, type TestCertificates, trustingTls } from './test-certificates.ts';
 
 /** A Redis server of a test's own (the machine's `redis-server`), to stop and start at will. */
 export interface RedisServer {
@@ -18,13 +17,13 @@ export interface RedisServer {
   start(): Promise<void>;
 }
 
-async function answers(port: number, tls: TestCertificates | undefined): Promise<boolean> {
+async function answers(port: number, tls: { ca: Buffer } | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const ping = () => socket.write('PING\r\n');
     const socket =
       tls === undefined
         ? createConnection({ host: '127.0.0.1', port }, ping)
-        : connectTls({ host: '127.0.0.1', port, ca: readFileSync(tls.ca) }, ping);
+        : connectTls({ host: '127.0.0.1', port, ca: tls.ca }, ping);
     socket.once('data', (data) => {
       socket.destroy();
       resolve(data.toString().startsWith('+PONG'));
@@ -45,6 +44,7 @@ export async function startRedisServer(
   const port = await freePort();
   const { tls } = options;
   const listen = tls === undefined ? ['--port', String(port)] : redisTlsArgs(tls, port);
+  const trusting = trustingTls(tls).tls;
   let child: ChildProcess | undefined;
   const server: RedisServer = {
     url: `${tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
@@ -59,7 +59,7 @@ export async function startRedisServer(
         { stdio: 'ignore' },
       );
       for (let i = 0; i < 100; i++) {
-        if (await answers(port, tls)) return;
+        if (await answers(port, trusting)) return;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       throw new Error(`redis-server on port ${port} did not start`);

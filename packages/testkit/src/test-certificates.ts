@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -69,6 +69,14 @@ export async function createTestCertificates(name = 'otp-test'): Promise<TestCer
     throw error;
   }
   return { ca: path('ca.crt'), cert: path('server.crt'), key: path('server.key'), dir };
+}
+
+/**
+ * A client's TLS options that trust these certificates' CA (ioredis `tls`, or `node:tls`'s `ca`),
+ * read once; none without certificates, for a plaintext client.
+ */
+export function trustingTls(certificates: TestCertificates | undefined): { tls?: { ca: Buffer } } {
+  return certificates === undefined ? {} : { tls: { ca: readFileSync(certificates.ca) } };
 }
 
 /** The redis-server arguments of a TLS-only listener with these certificates (clients need none). */

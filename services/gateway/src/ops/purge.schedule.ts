@@ -122,17 +122,15 @@ export function startPurgeSchedule(options: PurgeScheduleOptions): PurgeSchedule
     // Each its own transaction (one function call of the database's): the next days first, so a
     // failing drop never keeps the inserts of tomorrow from finding their partition.
     const partitionsCreated = await createHistoryPartitions(db, new Date(at), PARTITION_DAYS_AHEAD);
+    const eventsBefore = new Date(at - options.securityEventSeconds * 1000);
     const dropped = await dropExpiredHistoryPartitions(
       db,
       new Date(at),
       new Date(at - options.retentionSeconds * 1000),
-      new Date(at - options.securityEventSeconds * 1000),
+      eventsBefore,
     );
     // The audit events from before partitioning, until their partition goes whole.
-    const legacySecurityEvents = await purgeLegacySecurityEvents(
-      db,
-      new Date(at - options.securityEventSeconds * 1000),
-    );
+    const legacySecurityEvents = await purgeLegacySecurityEvents(db, eventsBefore);
     const recipientWindows = await purgeRecipientWindows(
       db,
       new Date(at - options.recipientWindowSeconds * 1000),

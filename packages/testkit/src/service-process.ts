@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -27,21 +28,32 @@ export interface StartServiceOptions {
 
 const handedOut = new Set<number>();
 
-/** A free TCP port on the loopback interface. */
+/**
+ * Ports are chosen below Linux's ephemeral range (`ip_local_port_range`, 32768-60999 by default;
+ * macOS's starts at 49152). The kernel takes the source port of every outgoing connection from that
+ * range, so a port handed out from it (as `listen(0)` did) could be taken by any process's
+ * connection before the service binds it: a gateway once failed to start on EADDRINUSE that way.
+ */
+const PORTS_FROM = 20_000;
+const PORTS_TO = 32_767;
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A free TCP port on the loopback interface, from the range above. */
 export async function freePort(): Promise<number> {
   // The port is free only until someone binds it: a port this process handed out already, and
   // whose service may not have bound it yet, is never handed out again (a gateway now takes two).
   for (;;) {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const address = server.address();
-    server.close();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    if (!handedOut.has(address.port)) {
-      handedOut.add(address.port);
-      return address.port;
-    }
+    const port = PORTS_FROM + randomInt(PORTS_TO - PORTS_FROM + 1);
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
   }
 }
 

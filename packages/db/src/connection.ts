@@ -48,6 +48,9 @@ export function createDb(options: DbOptions): Kysely<Database> {
     query_timeout: (options.statementTimeoutMs ?? 5000) + 1000,
     idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 10_000,
     application_name: options.applicationName ?? 'otp',
+    // A transaction's BEGIN and its write-behind statements are written with the statement after
+    // them instead of on their own (prepared-pool.ts); every other query still waits its turn.
+    pipeline: true,
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener that
   // would crash the process. The next query gets a fresh connection.

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, EventOutboxRow } from './database.ts';
+import { WRITE_BEHIND } from './prepared-pool.ts';
 import type { SecurityEventRow } from './security-event.repository.ts';
 
 type Db = Kysely<Database>;
@@ -57,6 +58,11 @@ export async function insertAuditAndEvents(
   db: Db,
   audits: readonly SecurityEventRow[],
   events: readonly NewEvent[],
+  /**
+   * `writeBehind`: in a transaction, the rows are written with its next statement (its COMMIT),
+   * not in a round trip of their own; an error then fails that statement (prepared-pool.ts).
+   */
+  options: { writeBehind?: boolean } = {},
 ): Promise<void> {
   if (audits.length === 0 && events.length === 0) return;
   const auditRows = JSON.stringify(
@@ -70,7 +76,7 @@ export async function insertAuditAndEvents(
     })),
   );
   const eventRows = eventRowsJson(events);
-  await sql`
+  await sql`${sql.raw(options.writeBehind === true ? WRITE_BEHIND : '')}
     WITH audit AS (
       INSERT INTO security_events (type, user_id, ip, user_agent, request_id, details)
       SELECT a.type, a.user_id, a.ip, a.user_agent, a.request_id, a.details

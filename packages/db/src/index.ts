@@ -1,4 +1,4 @@
-export { Kysely, sql } from 'kysely';
+export { Kysely, PostgresDialect, sql } from 'kysely';
 export * from './account-admin.repository.ts';
 export * from './account-deletion.repository.ts';
 export * from './challenge-id.ts';
@@ -15,6 +15,7 @@ export * from './mfa-token.repository.ts';
 export * from './notification.repository.ts';
 export * from './otp-challenge.repository.ts';
 export * from './otp-recipient-window.repository.ts';
+export { preparedStatementPool, WRITE_BEHIND } from './prepared-pool.ts';
 export * from './recovery-code.repository.ts';
 export * from './refresh-token.repository.ts';
 export * from './registration.repository.ts';

@@ -1,10 +1,18 @@
 import { createHash } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 
 const { DatabaseError } = pg;
 
 const MAX_NAMED_TEXTS = 10_000;
+
+/**
+ * Marks a statement as *write-behind*: its caller needs no result from it, only that it commits
+ * with its transaction or not at all. Put first in the statement's text (it is a comment, so any
+ * other pool runs the statement as it is). See `guardedPool` for what the prepared pool does with it.
+ */
+export const WRITE_BEHIND = '/* write-behind */ ';
 
 /**
  * Wraps a pg pool so that every parameterised query runs as a named prepared statement (named
@@ -15,6 +23,9 @@ const MAX_NAMED_TEXTS = 10_000;
  * connections out of the pool (see below).
  */
 export function preparedStatementPool(pool: pg.Pool): PostgresPool {
+  // Without pg's pipeline mode a second query waits for the first's answer before it is written:
+  // the statements below would still be right, only not sent together.
+  const pipelined = (pool.options as { pipeline?: boolean }).pipeline === true;
   const names = new Map<string, string>();
   const nameOf = (text: string): string => {
     const known = names.get(text);
@@ -23,7 +34,7 @@ export function preparedStatementPool(pool: pg.Pool): PostgresPool {
     if (names.size < MAX_NAMED_TEXTS) names.set(text, name);
     return name;
   };
-  return guardedPool(pool, nameOf);
+  return guardedPool(pool, nameOf, pipelined);
 }
 
 /**
@@ -34,10 +45,34 @@ export function preparedStatementPool(pool: pg.Pool): PostgresPool {
  * a pooler passes as a unit.
  */
 export function unnamedStatementPool(pool: pg.Pool): PostgresPool {
-  return guardedPool(pool, undefined);
+  return guardedPool(pool, undefined, false);
 }
 
-function guardedPool(pool: pg.Pool, nameOf: ((text: string) => string) | undefined): PostgresPool {
+type Values = readonly unknown[] | undefined;
+type Settled = { ok: true; value: pg.QueryResult } | { ok: false; error: unknown };
+
+/**
+ * `pipelined` (pg's pipeline mode on the pool's clients): a transaction's `BEGIN` and its
+ * write-behind statements are not sent on their own but held, and written in one go with the
+ * next statement whose answer is awaited, so they cost no round trip of their own:
+ *
+ * - `BEGIN` travels with the transaction's first statement. Postgres runs the messages in order,
+ *   so that statement runs inside the transaction. A `BEGIN` can fail only when the session can
+ *   run nothing (its connection lost, or inside a transaction that failed), and then the statement
+ *   behind it fails as well; should `BEGIN` ever fail alone, the statement's error is not what
+ *   the caller sees: the `BEGIN`'s is, and the connection is dropped.
+ * - A write-behind statement (`WRITE_BEHIND`) travels with the next statement, usually the
+ *   `COMMIT`. Its answer is awaited with that statement's, and its error is thrown instead of that
+ *   statement's result: a failed write-behind aborts the transaction, whose `COMMIT` then rolls it
+ *   back (Postgres answers it `ROLLBACK`), so the change is kept whole or not at all, as when it
+ *   was awaited on its own. Its caller gets an empty result at once.
+ * - A `ROLLBACK` drops what is held: a held `BEGIN` was never sent (there is nothing to roll back),
+ *   a held write-behind would be rolled back anyway.
+ *
+ * Outside a transaction a write-behind statement runs as any other (there is nothing to hold it
+ * for). Through a transaction pooler nothing is held (`unnamedStatementPool`).
+ */
+function guardedPool(pool: pg.Pool, nameOf: ((text: string) => string) | undefined, pipelined: boolean): PostgresPool {
   const guarded = new WeakSet<pg.PoolClient>();
   return {
     options: pool.options,
@@ -59,17 +94,77 @@ function guardedPool(pool: pg.Pool, nameOf: ((text: string) => string) | undefin
         if (!(error instanceof DatabaseError)) broken = error as Error;
         throw error;
       };
-      const query = (text: unknown, values?: readonly unknown[]) => {
-        const result =
-          nameOf !== undefined && typeof text === 'string' && values !== undefined && values.length > 0
-            ? client.query({ name: nameOf(text), text, values: [...values] })
-            : client.query(text as string, values === undefined ? undefined : [...values]);
+      const send = (text: string, values: Values): Promise<pg.QueryResult> =>
+        nameOf !== undefined && values !== undefined && values.length > 0
+          ? client.query({ name: nameOf(text), text, values: [...values] })
+          : client.query(text, values === undefined ? undefined : [...values]);
+      const direct = (text: unknown, values?: Values) => {
+        const result = send(text as string, values);
         return result instanceof Promise ? result.catch(noteBroken) : result;
+      };
+      // What is held for the next statement (pipelined only), and whether a transaction is open.
+      const held: Array<{ text: string; values: Values }> = [];
+      let inTransaction = false;
+      const answered = (command: string): pg.QueryResult =>
+        ({ command, rowCount: null, rows: [], fields: [], oid: 0 }) as unknown as pg.QueryResult;
+      const withHeld = async (text: string, values: Values): Promise<pg.QueryResult> => {
+        // One write for all of them: pg corks the socket around each query's messages; this cork
+        // holds them until the last is queued.
+        const { stream } = (client as unknown as { connection: { stream: Writable } }).connection;
+        const statements = [...held.splice(0), { text, values }];
+        const sent: Array<Promise<Settled>> = [];
+        stream.cork();
+        try {
+          for (const statement of statements) {
+            sent.push(
+              send(statement.text, statement.values).then(
+                (value): Settled => ({ ok: true, value }),
+                (error: unknown): Settled => ({ ok: false, error }),
+              ),
+            );
+          }
+        } finally {
+          stream.uncork();
+        }
+        const settled = await Promise.all(sent);
+        const failed = settled.findIndex((outcome) => !outcome.ok);
+        const last = settled[settled.length - 1] as Settled;
+        if (failed === -1 && last.ok) return last.value;
+        const first = settled[failed] as { ok: false; error: unknown };
+        // A BEGIN that failed while what followed it ran: the connection is not what its error
+        // says (that statement ran outside a transaction); it is not used again.
+        if (statements[failed]?.text === 'begin' && last.ok) broken = first.error as Error;
+        return noteBroken(first.error);
+      };
+      const query = (text: unknown, values?: Values) => {
+        if (!pipelined || typeof text !== 'string') return direct(text, values);
+        if (text === 'begin') {
+          inTransaction = true;
+          held.push({ text, values });
+          return Promise.resolve(answered('BEGIN'));
+        }
+        if (inTransaction && text.startsWith(WRITE_BEHIND)) {
+          held.push({ text, values });
+          return Promise.resolve(answered('WRITE_BEHIND'));
+        }
+        if (text === 'commit' || text === 'rollback') inTransaction = false;
+        if (text === 'rollback' && held.length > 0) {
+          const begunHere = held[0]?.text === 'begin';
+          held.length = 0;
+          if (begunHere) return Promise.resolve(answered('ROLLBACK'));
+        }
+        return held.length > 0 ? withHeld(text, values) : direct(text, values);
       };
       return {
         processID: (client as unknown as { processID?: number }).processID,
         query: query as unknown as PostgresPoolClient['query'],
-        release: () => client.release(broken),
+        release: () => {
+          // Something held and never sent: the work ended without its COMMIT or ROLLBACK.
+          if (held.length > 0) broken ??= new Error('statements held for a transaction were never sent');
+          held.length = 0;
+          inTransaction = false;
+          client.release(broken);
+        },
       };
     },
     end: () => pool.end(),

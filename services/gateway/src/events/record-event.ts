@@ -76,7 +76,8 @@ export async function inTransaction<T>(
     heldRows.set(trx, held);
     const done = await work(trx);
     heldRows.delete(trx);
-    await insertAuditAndEvents(trx, held.audits, held.events);
+    // Written with the COMMIT, in one round trip (its error fails the commit).
+    await insertAuditAndEvents(trx, held.audits, held.events, { writeBehind: true });
     return done;
   });
   for (const report of reports) await report();

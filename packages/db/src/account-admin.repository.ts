@@ -41,6 +41,29 @@ export async function lockUserForSignInSettingLocale(
 }
 
 /**
+ * The first statement of a sign-in that has proved its first factor: as
+ * `lockUserForSignInSettingLocale`, but the locale is made the account's language only when the
+ * account has no enabled second factor (the sign-in then completes in this transaction), and the
+ * row says whether it has one (`has_factors`, read in the same statement). Both kinds of account
+ * are locked `FOR NO KEY UPDATE` to the commit, so a disable is ordered with the sign-in either
+ * way (see `lockUserForSignIn`). One statement instead of reading the factors, then locking.
+ */
+export async function lockUserForFirstFactor(
+  trx: Db,
+  userId: string,
+  locale: string,
+): Promise<(User & { has_factors: boolean }) | undefined> {
+  const { rows } = await sql<User & { has_factors: boolean }>`
+    UPDATE users AS u
+    SET locale = CASE WHEN u.disabled_at IS NULL AND NOT f.has_factors THEN ${locale}::text ELSE u.locale END
+    FROM (SELECT EXISTS (SELECT 1 FROM user_factors
+                         WHERE user_id = ${userId}::uuid AND enabled_at IS NOT NULL) AS has_factors) AS f
+    WHERE u.id = ${userId}::uuid
+    RETURNING u.*, f.has_factors`.execute(trx);
+  return rows[0];
+}
+
+/**
  * Disables the account (`disabledAt` a time; one already disabled keeps its first time) or enables
  * it (null). Returns whether it was disabled before, or undefined when there is no such account.
  * The UPDATE holds the row's lock to the end of the transaction (see `lockUserForSignIn`).

@@ -20,6 +20,12 @@ export interface FactorVerifier {
    * throw a PublicError (factor_locked); failures are security events of `context`.
    */
   verify(db: Kysely<Database>, userId: string, proof: FactorProof, context: RequestContext): Promise<boolean>;
+  /**
+   * True when an account has a method exactly when it has an enabled `user_factors` row: the
+   * first factor's sign-in then reads whether it has one in the statement that locks the account
+   * (`lockUserForFirstFactor`), and asks `methods` only when it has.
+   */
+  keptInUserFactors?: boolean;
 }
 
 /** No factor exists yet: no account requires the MFA step. */

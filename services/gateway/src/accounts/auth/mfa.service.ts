@@ -4,8 +4,10 @@ import {
   type Database,
   insertMfaToken,
   type Kysely,
+  lockUserForFirstFactor,
   lockUserForSignIn,
   lockUserForSignInSettingLocale,
+  type User,
 } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
@@ -56,15 +58,29 @@ export async function completeFirstFactor(
   first: FirstFactor,
 ): Promise<SignedIn | MfaRequired> {
   const { method, at, locale } = first;
-  // The factors before the lock: a sign-in that completes here writes its locale in the statement
-  // that locks the account (lockUserForSignInSettingLocale says why one statement).
-  const methods = await (deps.factors ?? NO_FACTORS).methods(trx, user.id);
+  const factors = deps.factors ?? NO_FACTORS;
   // Locked to the commit, so a disable either waits for this sign-in (and then revokes its
-  // session) or has committed before it (and is seen here): no session outlives a disable.
-  const account =
-    methods.length === 0
-      ? await lockUserForSignInSettingLocale(trx, user.id, locale)
-      : await lockUserForSignIn(trx, user.id);
+  // session) or has committed before it (and is seen here): no session outlives a disable. A
+  // sign-in that completes here makes its locale the account's language in the statement that
+  // locks the account (lockUserForSignInSettingLocale says why one statement).
+  let account: User | undefined;
+  let methods: FactorMethod[];
+  if (factors.keptInUserFactors === true) {
+    // One statement locks the account and says whether it has a factor (and sets the locale when
+    // it has none); the methods are read only for an account that has one.
+    const locked = await lockUserForFirstFactor(trx, user.id, locale);
+    account = locked;
+    methods = locked?.has_factors === true ? await factors.methods(trx, user.id) : [];
+    // Its last factor removed between the two statements: the sign-in completes here after all.
+    if (locked?.has_factors === true && methods.length === 0)
+      await lockUserForSignInSettingLocale(trx, user.id, locale);
+  } else {
+    methods = await factors.methods(trx, user.id);
+    account =
+      methods.length === 0
+        ? await lockUserForSignInSettingLocale(trx, user.id, locale)
+        : await lockUserForSignIn(trx, user.id);
+  }
   // Deleted since it was read (a deletion racing a password sign-in): as an unknown account.
   if (account === undefined) throw new PublicError('invalid_credentials');
   if (account.disabled_at !== null) throw new PublicError('account_disabled');

@@ -6,6 +6,8 @@ import { checkFactorProof, factorMethods } from './factor.check.service.ts';
 export function authenticatorFactors(deps: Pick<GatewayDeps, 'keys' | 'config' | 'clock'>): FactorVerifier {
   return {
     methods: factorMethods,
+    // Its methods are the enabled factors' kinds, and recovery codes only beside one of them.
+    keptInUserFactors: true,
     verify: async (db, userId, proof, context) =>
       (await checkFactorProof({ ...deps, db }, context, userId, proof)) !== undefined,
   };

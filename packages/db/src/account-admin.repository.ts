@@ -40,6 +40,12 @@ export async function lockUserForSignInSettingLocale(
   return rows[0];
 }
 
+/** What a sign-in reads of the account it locks after the first factor: no more than it uses. */
+export type FirstFactorLock = Pick<
+  User,
+  'id' | 'email' | 'email_verified_at' | 'phone' | 'phone_verified_at' | 'disabled_at'
+> & { has_factors: boolean };
+
 /**
  * The first statement of a sign-in that has proved its first factor: as
  * `lockUserForSignInSettingLocale`, but the locale is made the account's language only when the
@@ -52,14 +58,16 @@ export async function lockUserForFirstFactor(
   trx: Db,
   userId: string,
   locale: string,
-): Promise<(User & { has_factors: boolean }) | undefined> {
-  const { rows } = await sql<User & { has_factors: boolean }>`
+): Promise<FirstFactorLock | undefined> {
+  const { rows } = await sql<FirstFactorLock>`
     UPDATE users AS u
     SET locale = CASE WHEN u.disabled_at IS NULL AND NOT f.has_factors THEN ${locale}::text ELSE u.locale END
     FROM (SELECT EXISTS (SELECT 1 FROM user_factors
                          WHERE user_id = ${userId}::uuid AND enabled_at IS NOT NULL) AS has_factors) AS f
     WHERE u.id = ${userId}::uuid
-    RETURNING u.*, f.has_factors`.execute(trx);
+    RETURNING u.id, u.email, u.email_verified_at, u.phone, u.phone_verified_at, u.disabled_at, f.has_factors`.execute(
+    trx,
+  );
   return rows[0];
 }
 

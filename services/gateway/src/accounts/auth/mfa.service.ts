@@ -2,12 +2,12 @@ import {
   consumeMfaToken,
   countMfaAttempt,
   type Database,
+  type FirstFactorLock,
   insertMfaToken,
   type Kysely,
   lockUserForFirstFactor,
   lockUserForSignIn,
   lockUserForSignInSettingLocale,
-  type User,
 } from '@otp/db';
 import { PublicError } from '@otp/domain';
 import { type GatewayDeps, now } from '../../deps.ts';
@@ -63,7 +63,7 @@ export async function completeFirstFactor(
   // session) or has committed before it (and is seen here): no session outlives a disable. A
   // sign-in that completes here makes its locale the account's language in the statement that
   // locks the account (lockUserForSignInSettingLocale says why one statement).
-  let account: User | undefined;
+  let account: Omit<FirstFactorLock, 'has_factors'> | undefined;
   let methods: FactorMethod[];
   if (factors.keptInUserFactors === true) {
     // One statement locks the account and says whether it has a factor (and sets the locale when

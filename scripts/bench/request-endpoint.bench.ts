@@ -12,6 +12,8 @@
 //   BENCH_ONLY=full,sms,bare,verify,bareVerify,signIn: only those series (to profile one)
 //   BENCH_CPU_PROF=<dir>: the gateway and the bare server write V8 CPU profiles to <dir>/gateway
 //     and <dir>/bare (read them with profile-summary.ts)
+//   BENCH_DATABASE_POOLER=transaction: the gateway runs as behind a transaction pooler (unnamed
+//     statements, timeouts set in each transaction), against Postgres itself: what that mode costs
 import { createHash, createHmac, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { createDb, newChallengeId, sql } from '@otp/db';
 import { hashCode, INITIAL_DELIVERY_STATUS, maskEmail, parseKeyRing, recipientHash, seal } from '@otp/domain';
@@ -332,10 +334,12 @@ const gatewayPort = 3900;
 const barePort = 3901;
 const keys = benchKeys();
 const common = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' };
+const pooler = process.env.BENCH_DATABASE_POOLER;
 const gateway = await startProcess(
   ['services/gateway/src/main.ts'],
   {
     ...common,
+    ...(pooler === undefined ? {} : { DATABASE_POOLER: pooler }),
     HOST: '127.0.0.1',
     PORT: String(gatewayPort),
     ADMIN_PORT: '3902',

@@ -111,10 +111,7 @@ function guardedPool(pool: pg.Pool, nameOf: ((text: string) => string) | undefin
           client.query(query);
         });
       };
-      const direct = (text: unknown, values?: Values) => {
-        const result = send(text as string, values);
-        return result instanceof Promise ? result.catch(noteBroken) : result;
-      };
+      const direct = (text: unknown, values?: Values) => send(text as string, values).catch(noteBroken);
       // What is held for the next statement (pipelined only), and whether a transaction is open.
       const held: Array<{ text: string; values: Values }> = [];
       let inTransaction = false;

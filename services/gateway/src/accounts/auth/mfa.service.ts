@@ -16,7 +16,7 @@ import type { RequestContext } from '../../events/request-context.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import type { Tokens, UserView } from '../users/user.schemas.ts';
 import { combineAmr, type FirstFactorMethod, firstFactorAmr, secondFactorMethod } from './amr.ts';
-import { type FactorMethod, type FactorProof, NO_FACTORS } from './factor.port.ts';
+import { type FactorMethod, type FactorProof, type FactorVerifier, NO_FACTORS } from './factor.port.ts';
 import { startSession } from './session.service.ts';
 import { hashOpaqueToken, newOpaqueToken, verifiedContact } from './tokens.service.ts';
 
@@ -45,6 +45,37 @@ export interface FirstFactor {
 }
 
 /**
+ * Locks the account for a sign-in whose first factor is proved, and reads its second factors'
+ * methods. Locked to the commit, so a disable either waits for this sign-in (and then revokes its
+ * session) or has committed before it (and is seen here): no session outlives a disable. A
+ * sign-in that completes here (no methods) makes its locale the account's language in the
+ * statement that locks the account (lockUserForSignInSettingLocale says why one statement).
+ */
+async function lockForFirstFactor(
+  trx: Kysely<Database>,
+  factors: FactorVerifier,
+  userId: string,
+  locale: string,
+): Promise<{ account: Omit<FirstFactorLock, 'has_factors'> | undefined; methods: FactorMethod[] }> {
+  if (factors.keptInUserFactors !== true) {
+    const methods = await factors.methods(trx, userId);
+    const account =
+      methods.length === 0
+        ? await lockUserForSignInSettingLocale(trx, userId, locale)
+        : await lockUserForSignIn(trx, userId);
+    return { account, methods };
+  }
+  // One statement locks the account and says whether it has a factor (and sets the locale when it
+  // has none); the methods are read only for an account that has one.
+  const account = await lockUserForFirstFactor(trx, userId, locale);
+  if (account?.has_factors !== true) return { account, methods: [] };
+  const methods = await factors.methods(trx, userId);
+  // Its last factor removed between the two statements: the sign-in completes here after all.
+  if (methods.length === 0) await lockUserForSignInSettingLocale(trx, userId, locale);
+  return { account, methods };
+}
+
+/**
  * After a first factor (a password or an email/SMS code) proved who the user is: tokens, or,
  * when the account has a factor, a short-lived single-use mfaToken bound to the user (stored
  * only as a hash) to redeem at POST /v1/auth/mfa. Runs in the caller's transaction, which also
@@ -58,29 +89,7 @@ export async function completeFirstFactor(
   first: FirstFactor,
 ): Promise<SignedIn | MfaRequired> {
   const { method, at, locale } = first;
-  const factors = deps.factors ?? NO_FACTORS;
-  // Locked to the commit, so a disable either waits for this sign-in (and then revokes its
-  // session) or has committed before it (and is seen here): no session outlives a disable. A
-  // sign-in that completes here makes its locale the account's language in the statement that
-  // locks the account (lockUserForSignInSettingLocale says why one statement).
-  let account: Omit<FirstFactorLock, 'has_factors'> | undefined;
-  let methods: FactorMethod[];
-  if (factors.keptInUserFactors === true) {
-    // One statement locks the account and says whether it has a factor (and sets the locale when
-    // it has none); the methods are read only for an account that has one.
-    const locked = await lockUserForFirstFactor(trx, user.id, locale);
-    account = locked;
-    methods = locked?.has_factors === true ? await factors.methods(trx, user.id) : [];
-    // Its last factor removed between the two statements: the sign-in completes here after all.
-    if (locked?.has_factors === true && methods.length === 0)
-      await lockUserForSignInSettingLocale(trx, user.id, locale);
-  } else {
-    methods = await factors.methods(trx, user.id);
-    account =
-      methods.length === 0
-        ? await lockUserForSignInSettingLocale(trx, user.id, locale)
-        : await lockUserForSignIn(trx, user.id);
-  }
+  const { account, methods } = await lockForFirstFactor(trx, deps.factors ?? NO_FACTORS, user.id, locale);
   // Deleted since it was read (a deletion racing a password sign-in): as an unknown account.
   if (account === undefined) throw new PublicError('invalid_credentials');
   if (account.disabled_at !== null) throw new PublicError('account_disabled');

@@ -1,4 +1,4 @@
-import { lockUserForFirstFactor, sql } from '@otp/db';
+import { lockUserForFirstFactor, sql, upsertUserForEmailSignIn } from '@otp/db';
 import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -20,7 +20,7 @@ describe('the first factor lock', () => {
     count += 1;
     const { rows } = await sql<{ id: string }>`
       INSERT INTO users (email, email_verified_at, locale, disabled_at)
-      VALUES (${`lock-${count}@example.com`}, now(), 'en', ${disabled ? new Date() : null}::timestamptz)
+      VALUES (${emailOf(count)}, now(), 'en', ${disabled ? new Date() : null}::timestamptz)
       RETURNING id`.execute(database.db);
     const id = (rows[0] as { id: string }).id;
     if (factor !== 'none') {
@@ -31,6 +31,7 @@ describe('the first factor lock', () => {
     }
     return id;
   }
+  const emailOf = (n: number) => `lock-${n}@example.com`;
   const localeOf = async (id: string) =>
     (await sql<{ locale: string }>`SELECT locale FROM users WHERE id = ${id}::uuid`.execute(database.db)).rows[0]
       ?.locale;
@@ -102,5 +103,93 @@ describe('the first factor lock', () => {
     releaseSignIn();
     await Promise.all([signIn, disable]);
     expect(disabledAt).toBeDefined();
+  });
+  describe("an email sign-in's upsert, which takes the same lock", () => {
+    const challengeId = '01a24ac2-0000-7000-8000-000000000001';
+
+    it('creates the account with the locale, and says it created it and that it has no factor', async () => {
+      count += 1;
+      const upserted = await upsertUserForEmailSignIn(database.db, emailOf(count), challengeId, 'fr');
+      expect(upserted).toMatchObject({ created: true, hasFactors: false, user: { email: emailOf(count) } });
+      expect(upserted?.user.email_verified_at).toBeInstanceOf(Date);
+      expect(await localeOf(upserted?.user.id as string)).toBe('fr');
+    });
+
+    it('sets the locale of an existing account without a factor', async () => {
+      const id = await account('none');
+      const upserted = await upsertUserForEmailSignIn(database.db, emailOf(count), challengeId, 'de');
+      expect(upserted).toMatchObject({ created: false, hasFactors: false, user: { id, disabled_at: null } });
+      expect(await localeOf(id)).toBe('de');
+    });
+
+    it('leaves the locale of an account with an enabled factor, and says it has one', async () => {
+      const id = await account('enabled');
+      const upserted = await upsertUserForEmailSignIn(database.db, emailOf(count), challengeId, 'de');
+      expect(upserted).toMatchObject({ created: false, hasFactors: true, user: { id } });
+      expect(await localeOf(id)).toBe('en');
+    });
+
+    it('counts a factor whose enrolment is not finished as none', async () => {
+      const id = await account('pending');
+      expect(await upsertUserForEmailSignIn(database.db, emailOf(count), challengeId, 'fr')).toMatchObject({
+        hasFactors: false,
+      });
+      expect(await localeOf(id)).toBe('fr');
+    });
+
+    it("leaves a disabled account's locale and answers its disable", async () => {
+      const id = await account('none', true);
+      const upserted = await upsertUserForEmailSignIn(database.db, emailOf(count), challengeId, 'de');
+      expect(upserted?.user.disabled_at).toBeInstanceOf(Date);
+      expect(await localeOf(id)).toBe('en');
+    });
+
+    it('changes nothing and answers undefined for a registration another challenge must prove', async () => {
+      count += 1;
+      await sql`
+        INSERT INTO users (email, locale, registration_challenge_id)
+        VALUES (${emailOf(count)}, 'en', ${'01a24ac2-0000-7000-8000-0000000000ff'}::uuid)`.execute(database.db);
+      expect(await upsertUserForEmailSignIn(database.db, emailOf(count), challengeId, 'de')).toBeUndefined();
+      const { rows } = await sql<{ locale: string; email_verified_at: Date | null }>`
+        SELECT locale, email_verified_at FROM users WHERE email = ${emailOf(count)}`.execute(database.db);
+      expect(rows[0]).toEqual({ locale: 'en', email_verified_at: null });
+    });
+
+    it('holds the row to the commit: a disable waits for the sign-in that upserted first', async () => {
+      const id = await account('none');
+      let releaseSignIn: () => void = () => {};
+      const signInHolds = new Promise<void>((resolve) => {
+        releaseSignIn = resolve;
+      });
+      let locked: () => void = () => {};
+      const lockTaken = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const signIn = database.db.transaction().execute(async (trx) => {
+        await upsertUserForEmailSignIn(trx, emailOf(count), challengeId, 'de');
+        locked();
+        await signInHolds;
+      });
+      await lockTaken;
+      let disabled = false;
+      const disable = sql`UPDATE users SET disabled_at = now() WHERE id = ${id}::uuid`.execute(database.db).then(() => {
+        disabled = true;
+      });
+      await expect
+        .poll(
+          async () =>
+            (
+              await sql<{ n: number }>`
+                SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE users SET disabled_at%'`.execute(database.db)
+            ).rows[0]?.n,
+          { timeout: 5000 },
+        )
+        .toBe(1);
+      expect(disabled).toBe(false);
+      releaseSignIn();
+      await Promise.all([signIn, disable]);
+      expect(disabled).toBe(true);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import {
   type Database,
+  type FirstFactorLock,
   findUserByEmail,
   findUserById,
   findUserByPhone,
@@ -9,6 +10,7 @@ import {
   removeUnverifiedSettings,
   setVerifiedPhone,
   type UpsertedUser,
+  upsertUserForEmailSignIn,
   upsertUserWithVerifiedEmail,
   upsertUserWithVerifiedEmailUnlessClaimable,
   upsertUserWithVerifiedPhone,
@@ -75,11 +77,19 @@ async function claimUnverifiedEmail(
   });
 }
 
+/** A sign-in's account, and, when its upsert also locked it, what that statement read (mfa.service.ts). */
+interface SignInAccount {
+  user: UserView;
+  locked?: FirstFactorLock;
+}
+
 /**
  * login: the account of the proven address, created on first sign-in unless sign-up is off. A
  * creation is recorded (`user.created`, a webhook's user.created) in the sign-in's transaction.
  * An email sign-in with sign-up on first tries the upsert that leaves a registration to claim
  * alone (one statement for the usual case); only when there is one does it claim it, then upsert.
+ * With the factor port that keeps its factors in `user_factors`, that upsert also does the
+ * first factor's lock (`upsertUserForEmailSignIn`): one statement fewer.
  */
 async function accountOf(
   trx: Kysely<Database>,
@@ -87,12 +97,20 @@ async function accountOf(
   challenge: VerifiedChallenge,
   context: RequestContext,
   at: Date,
-): Promise<UserView> {
+  locale: string,
+): Promise<SignInAccount> {
   const to = provenAddress(challenge);
   const byEmail = challenge.channel === 'email';
   let upserted: UpsertedUser | undefined;
+  let locked: FirstFactorLock | undefined;
   if (byEmail && deps.config.SIGNUP_ENABLED) {
-    upserted = await upsertUserWithVerifiedEmailUnlessClaimable(trx, to, challenge.id);
+    if (deps.factors?.keptInUserFactors === true) {
+      const signIn = await upsertUserForEmailSignIn(trx, to, challenge.id, locale);
+      upserted = signIn;
+      if (signIn !== undefined) locked = { ...signIn.user, has_factors: signIn.hasFactors };
+    } else {
+      upserted = await upsertUserWithVerifiedEmailUnlessClaimable(trx, to, challenge.id);
+    }
   }
   if (upserted === undefined) {
     await claimUnverifiedEmail(trx, challenge, context, at);
@@ -110,7 +128,7 @@ async function accountOf(
       at,
     });
   }
-  return presentUser(user);
+  return { user: presentUser(user), ...(locked === undefined ? {} : { locked }) };
 }
 
 /** verify_email / verify_phone: marks the address verified on the account it belongs to. */
@@ -183,12 +201,13 @@ export function challengePurposes(deps: GatewayDeps): ChallengePurposes {
         await markVerified(trx, challenge, context);
         return { answer: { outcome: 'verified' as const, verified: true as const }, userId: challenge.userId };
       }
-      // The same account as a password sign-in to this address, and the same MFA step when it has a factor.
-      const user = await accountOf(trx, deps, challenge, context, at);
       // The code's language is the sign-in's (resolved again: a challenge of an earlier release may
       // hold a tag the catalogue lacks).
       const locale = deps.catalogue.localeOf(challenge.locale);
-      const answer = await completeFirstFactor(trx, deps, context, user, { method: challenge.channel, at, locale });
+      // The same account as a password sign-in to this address, and the same MFA step when it has a factor.
+      const { user, locked } = await accountOf(trx, deps, challenge, context, at, locale);
+      const first = { method: challenge.channel, at, locale };
+      const answer = await completeFirstFactor(trx, deps, context, user, first, locked);
       return { answer, userId: user.id };
     },
   };

@@ -56,6 +56,7 @@ async function lockForFirstFactor(
   factors: FactorVerifier,
   userId: string,
   locale: string,
+  locked: FirstFactorLock | undefined,
 ): Promise<{ account: Omit<FirstFactorLock, 'has_factors'> | undefined; methods: FactorMethod[] }> {
   if (factors.keptInUserFactors !== true) {
     const methods = await factors.methods(trx, userId);
@@ -66,8 +67,9 @@ async function lockForFirstFactor(
     return { account, methods };
   }
   // One statement locks the account and says whether it has a factor (and sets the locale when it
-  // has none); the methods are read only for an account that has one.
-  const account = await lockUserForFirstFactor(trx, userId, locale);
+  // has none), unless the caller's own statement did that already; the methods are read only for
+  // an account that has one.
+  const account = locked ?? (await lockUserForFirstFactor(trx, userId, locale));
   if (account?.has_factors !== true) return { account, methods: [] };
   const methods = await factors.methods(trx, userId);
   // Its last factor removed between the two statements: the sign-in completes here after all.
@@ -87,9 +89,16 @@ export async function completeFirstFactor(
   context: RequestContext,
   user: UserView,
   first: FirstFactor,
+  /**
+   * The account as the caller's statement locked it, as `lockUserForFirstFactor` does (an email
+   * sign-in's upsert, `upsertUserForEmailSignIn`): then no statement of its own locks it. Used
+   * only with a factor port whose factors are `user_factors` rows.
+   */
+  locked?: FirstFactorLock,
 ): Promise<SignedIn | MfaRequired> {
   const { method, at, locale } = first;
-  const { account, methods } = await lockForFirstFactor(trx, deps.factors ?? NO_FACTORS, user.id, locale);
+  const factors = deps.factors ?? NO_FACTORS;
+  const { account, methods } = await lockForFirstFactor(trx, factors, user.id, locale, locked);
   // Deleted since it was read (a deletion racing a password sign-in): as an unknown account.
   if (account === undefined) throw new PublicError('invalid_credentials');
   if (account.disabled_at !== null) throw new PublicError('account_disabled');

@@ -45,6 +45,15 @@ describe('seal and open', () => {
     expect(seal(ring, 'x', 'c')).not.toBe(seal(ring, 'x', 'c'));
   });
 
+  it('cuts distinct IVs from its random pool, across refills, and every envelope still opens', () => {
+    // 1,000 envelopes use three pools of 341 IVs: an IV repeated under one key would break GCM.
+    const envelopes = Array.from({ length: 1000 }, (_, index) => seal(ring, index, 'c'));
+    const ivs = envelopes.map((envelope) => envelope.split('.')[2]);
+    expect(new Set(ivs).size).toBe(1000);
+    expect(ivs.every((iv) => Buffer.from(iv as string, 'base64url').length === 12)).toBe(true);
+    expect(envelopes.map((envelope) => open(ring, envelope, 'c'))).toEqual(envelopes.map((_, index) => index));
+  });
+
   it('refuses another context (an envelope moved to another job)', () => {
     const envelope = seal(ring, 'x', 'job-a');
     expect(() => open(ring, envelope, 'job-b')).toThrow(EnvelopeError);

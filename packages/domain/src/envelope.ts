@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomFillSync } from 'node:crypto';
 
 /**
  * AES-256-GCM envelopes for data that must travel or rest encrypted (the code and the address in
@@ -31,10 +31,30 @@ export function parseKeyRing(value: string): KeyRing {
   return { currentId, keys };
 }
 
+const IV_BYTES = 12;
+const IV_POOL_BYTES = IV_BYTES * 341;
+let ivPool = Buffer.alloc(0);
+let ivOffset = 0;
+
+/**
+ * A fresh random 96-bit IV, cut from a pool of random bytes drawn 4 kB at a time (as Node draws
+ * its random UUIDs): one call into the random generator per 341 envelopes instead of one each,
+ * which was half the cost of a seal. A used pool is left to the IVs cut from it, never refilled.
+ */
+function nextIv(): Buffer {
+  if (ivOffset + IV_BYTES > ivPool.length) {
+    ivPool = randomFillSync(Buffer.allocUnsafe(IV_POOL_BYTES));
+    ivOffset = 0;
+  }
+  const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES);
+  ivOffset += IV_BYTES;
+  return iv;
+}
+
 /** Encrypts `value` (JSON) bound to `context` (authenticated, not stored), e.g. a job id. */
 export function seal(ring: KeyRing, value: unknown, context: string): string {
   const key = ring.keys.get(ring.currentId) as KeyObject;
-  const iv = randomBytes(12);
+  const iv = nextIv();
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(context));
   const ciphertext = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);

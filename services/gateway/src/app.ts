@@ -1,8 +1,8 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { instrumentHttp } from '@otp/runtime';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from 'helmet';
 import { authRoutes } from './accounts/auth/auth.routes.ts';
 import { challengePurposes } from './accounts/auth/challenge-purposes.ts';
 import { jwksRoutes } from './accounts/auth/jwks.routes.ts';
@@ -45,7 +45,10 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   if (deps.drain !== undefined) registerDrain(app, deps.drain);
   registerErrorHandling(app);
   // Security headers on every answer; browsers may call the API only from the configured origins.
-  await app.register(helmet);
+  // helmet's middleware is made once, here: @fastify/helmet made it again on every request (its
+  // Content-Security-Policy parsed each time), 2% of a code request's CPU.
+  const securityHeaders = helmet();
+  app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, done));
   await app.register(cors, {
     origin: corsOrigins(config.CORS_ORIGINS),
     methods: ['GET', 'POST', 'DELETE'],

@@ -110,29 +110,39 @@ describe('the first factor lock', () => {
     it('creates the account with the locale, and says it created it and that it has no factor', async () => {
       count += 1;
       const upserted = await upsertUserForEmailSignIn(database.db, emailOf(count), challengeId, 'fr');
-      expect(upserted).toMatchObject({ created: true, hasFactors: false, user: { email: emailOf(count) } });
-      expect(upserted?.user.email_verified_at).toBeInstanceOf(Date);
-      expect(await localeOf(upserted?.user.id as string)).toBe('fr');
+      expect(upserted).toMatchObject({ created: true, account: { email: emailOf(count), has_factors: false } });
+      expect(upserted?.account.email_verified_at).toBeInstanceOf(Date);
+      expect(await localeOf(upserted?.account.id as string)).toBe('fr');
+      // Only what the sign-in reads: no password hash, no other column.
+      expect(Object.keys(upserted?.account ?? {}).sort()).toEqual([
+        'disabled_at',
+        'email',
+        'email_verified_at',
+        'has_factors',
+        'id',
+        'phone',
+        'phone_verified_at',
+      ]);
     });
 
     it('sets the locale of an existing account without a factor', async () => {
       const id = await account('none');
       const upserted = await upsertUserForEmailSignIn(database.db, emailOf(count), challengeId, 'de');
-      expect(upserted).toMatchObject({ created: false, hasFactors: false, user: { id, disabled_at: null } });
+      expect(upserted).toMatchObject({ created: false, account: { id, has_factors: false, disabled_at: null } });
       expect(await localeOf(id)).toBe('de');
     });
 
     it('leaves the locale of an account with an enabled factor, and says it has one', async () => {
       const id = await account('enabled');
       const upserted = await upsertUserForEmailSignIn(database.db, emailOf(count), challengeId, 'de');
-      expect(upserted).toMatchObject({ created: false, hasFactors: true, user: { id } });
+      expect(upserted).toMatchObject({ created: false, account: { id, has_factors: true } });
       expect(await localeOf(id)).toBe('en');
     });
 
     it('counts a factor whose enrolment is not finished as none', async () => {
       const id = await account('pending');
       expect(await upsertUserForEmailSignIn(database.db, emailOf(count), challengeId, 'fr')).toMatchObject({
-        hasFactors: false,
+        account: { has_factors: false },
       });
       expect(await localeOf(id)).toBe('fr');
     });
@@ -140,7 +150,7 @@ describe('the first factor lock', () => {
     it("leaves a disabled account's locale and answers its disable", async () => {
       const id = await account('none', true);
       const upserted = await upsertUserForEmailSignIn(database.db, emailOf(count), challengeId, 'de');
-      expect(upserted?.user.disabled_at).toBeInstanceOf(Date);
+      expect(upserted?.account.disabled_at).toBeInstanceOf(Date);
       expect(await localeOf(id)).toBe('en');
     });
 

@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { FirstFactorLock } from './account-admin.repository.ts';
 import type { Database, User } from './database.ts';
 
 type Db = Kysely<Database>;
@@ -68,9 +69,10 @@ export async function upsertUserWithVerifiedEmailUnlessClaimable(
 }
 
 /** An email sign-in's account, as its upsert locked it (`upsertUserForEmailSignIn`). */
-export interface SignInUpsertedUser extends UpsertedUser {
-  /** Whether the account has an enabled second factor (a `user_factors` row), read in the upsert. */
-  hasFactors: boolean;
+export interface SignInUpsert {
+  /** The columns the sign-in reads, and whether the account has an enabled second factor. */
+  account: FirstFactorLock;
+  created: boolean;
 }
 
 /**
@@ -79,27 +81,29 @@ export interface SignInUpsertedUser extends UpsertedUser {
  * factor, and makes `locale` the account's language when it has none and is not disabled (the
  * sign-in then completes in this transaction). The row it returns is locked to the commit: the
  * ON CONFLICT branch locks the row it updates, and a row it inserts is seen by no other
- * transaction before the commit, so a disable is ordered with the sign-in either way. For the
- * factor port that keeps its factors in `user_factors` only.
+ * transaction before the commit, so a disable is ordered with the sign-in either way. It returns
+ * only the columns the sign-in reads (no password hash). For the factor port that keeps its
+ * factors in `user_factors` only.
  */
 export async function upsertUserForEmailSignIn(
   db: Db,
   email: string,
   challengeId: string,
   locale: string,
-): Promise<SignInUpsertedUser | undefined> {
+): Promise<SignInUpsert | undefined> {
   const enabledFactor = sql`EXISTS (SELECT 1 FROM user_factors AS f WHERE f.user_id = users.id AND f.enabled_at IS NOT NULL)`;
-  const { rows } = await sql<User & { created: boolean; has_factors: boolean }>`
+  const { rows } = await sql<FirstFactorLock & { created: boolean }>`
     INSERT INTO users (email, email_verified_at, locale) VALUES (${email}::text, now(), ${locale}::text)
     ON CONFLICT (email) DO UPDATE
       SET email_verified_at = coalesce(users.email_verified_at, now()), updated_at = now(),
         locale = CASE WHEN users.disabled_at IS NULL AND NOT ${enabledFactor} THEN excluded.locale ELSE users.locale END
       WHERE users.email_verified_at IS NOT NULL OR users.registration_challenge_id = ${challengeId}::uuid
-    RETURNING *, (xmax = 0) AS created, ${enabledFactor} AS has_factors`.execute(db);
+    RETURNING id, email, email_verified_at, phone, phone_verified_at, disabled_at, (xmax = 0) AS created,
+      ${enabledFactor} AS has_factors`.execute(db);
   const row = rows[0];
   if (row === undefined) return undefined;
-  const { has_factors: hasFactors, ...rest } = row;
-  return { ...upserted(rest), hasFactors };
+  const { created, ...account } = row;
+  return { account, created };
 }
 
 /**

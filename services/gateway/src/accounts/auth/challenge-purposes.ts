@@ -9,7 +9,6 @@ import {
   moveUserEmail,
   removeUnverifiedSettings,
   setVerifiedPhone,
-  type UpsertedUser,
   upsertUserForEmailSignIn,
   upsertUserWithVerifiedEmail,
   upsertUserWithVerifiedEmailUnlessClaimable,
@@ -22,7 +21,7 @@ import { VerificationToken } from '../../codes/challenges/challenge.schemas.ts';
 import type { GatewayDeps } from '../../deps.ts';
 import { recordEvent } from '../../events/record-event.ts';
 import type { RequestContext } from '../../events/request-context.ts';
-import { presentUser } from '../users/user.presenter.ts';
+import { presentUser, type UserViewColumns } from '../users/user.presenter.ts';
 import { TokensAndUser, type UserView } from '../users/user.schemas.ts';
 import { MfaRequired } from './auth.schemas.ts';
 import { completeFirstFactor } from './mfa.service.ts';
@@ -101,13 +100,13 @@ async function accountOf(
 ): Promise<SignInAccount> {
   const to = provenAddress(challenge);
   const byEmail = challenge.channel === 'email';
-  let upserted: UpsertedUser | undefined;
+  let upserted: { user: UserViewColumns; created: boolean } | undefined;
   let locked: FirstFactorLock | undefined;
   if (byEmail && deps.config.SIGNUP_ENABLED) {
     if (deps.factors?.keptInUserFactors === true) {
       const signIn = await upsertUserForEmailSignIn(trx, to, challenge.id, locale);
-      upserted = signIn;
-      if (signIn !== undefined) locked = { ...signIn.user, has_factors: signIn.hasFactors };
+      locked = signIn?.account;
+      upserted = signIn === undefined ? undefined : { user: signIn.account, created: signIn.created };
     } else {
       upserted = await upsertUserWithVerifiedEmailUnlessClaimable(trx, to, challenge.id);
     }

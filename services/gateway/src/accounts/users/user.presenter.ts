@@ -1,7 +1,10 @@
 import type { User } from '@otp/db';
 import type { MeView, UserView } from './user.schemas.ts';
 
-export function presentUser(user: User): UserView {
+/** The columns an account's view reads (a sign-in's statements return no more). */
+export type UserViewColumns = Pick<User, 'id' | 'email' | 'phone' | 'email_verified_at' | 'phone_verified_at'>;
+
+export function presentUser(user: UserViewColumns): UserView {
   return {
     id: user.id,
     email: user.email,

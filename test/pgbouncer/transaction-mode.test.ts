@@ -80,16 +80,21 @@ describe('DATABASE_POOLER=transaction through PgBouncer in transaction mode', ()
     );
   });
 
-  it('sets the timeouts inside each transaction, and they do not outlive it on the shared connection', async () => {
+  it('sets the timeouts (and JIT off) inside each transaction, and they do not outlive it on the shared connection', async () => {
     const db = through({ statementTimeoutMs: 1234, idleInTransactionTimeoutMs: 4321 });
     const inside = await db.transaction().execute(async (trx) => {
       const statement = await sql<{ statement_timeout: string }>`show statement_timeout`.execute(trx);
       const idle = await sql<{
         idle_in_transaction_session_timeout: string;
       }>`show idle_in_transaction_session_timeout`.execute(trx);
-      return [statement.rows[0]?.statement_timeout, idle.rows[0]?.idle_in_transaction_session_timeout];
+      const jit = await sql<{ jit: string }>`show jit`.execute(trx);
+      return [
+        statement.rows[0]?.statement_timeout,
+        idle.rows[0]?.idle_in_transaction_session_timeout,
+        jit.rows[0]?.jit,
+      ];
     });
-    expect(inside).toEqual(['1234ms', '4321ms']);
+    expect(inside).toEqual(['1234ms', '4321ms', 'off']);
     // Outside a transaction the same (only) server connection no longer has them.
     const after = await sql<{ statement_timeout: string }>`show statement_timeout`.execute(db);
     expect(after.rows[0]?.statement_timeout).not.toBe('1234ms');

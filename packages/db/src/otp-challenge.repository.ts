@@ -76,8 +76,14 @@ type CountedRow = { [K in keyof CountedChallenge]: CountedChallenge[K] | null } 
  *   snapshot), so submissions for one recipient, over any of its challenges, take turns on that
  *   row and at most `maxFailures` units are handed out per failure window. The window is fixed:
  *   it begins at the first counted failure and a new one begins once it has ended.
- * - `attempt` counts the challenge's attempt only when a unit was taken; the row is the one
- *   `target` holds locked. One statement is one transaction: a refusal changes nothing.
+ * - `attempt` counts the challenge's attempt only when a unit was taken (`unit` has a row only
+ *   when `target` has); the row, found by its id, is the one `target` holds locked. One
+ *   statement is one transaction: a refusal changes nothing.
+ * - `attempt` names the row by its id rather than joining `target`: the planner, which counts one
+ *   possible row per partition in `target` and in the table, estimated the join at a cost that
+ *   grows with the number of partitions and the history's size, and past Postgres'
+ *   `jit_above_cost` (100,000) compiled the statement on every call: about 300 ms of CPU per
+ *   attempt. By id, its estimate stays a few hundred at any size.
  * Locks are always taken challenge first, then window (new challenges take only the window, a
  * resend the same order), so two statements never wait for each other in a circle.
  */
@@ -108,8 +114,7 @@ export async function countVerificationAttempt(
       RETURNING failure_count, failure_window_ends_at
     ), attempt AS (
       UPDATE otp_challenges AS c SET attempt_count = c.attempt_count + 1
-      FROM target, unit
-      WHERE c.id = target.id
+      WHERE c.id = ${id}::uuid AND EXISTS (SELECT FROM unit)
       RETURNING ${countedReturning}
     )
     SELECT attempt.*, target.recipient_hash AS target_recipient_hash,

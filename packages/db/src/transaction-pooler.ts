@@ -22,12 +22,13 @@ export interface TransactionTimeouts {
  * Kysely's Postgres dialect for a transaction-mode pooler (PgBouncer pool_mode=transaction, RDS
  * Proxy, Supavisor), where each transaction may run on a different server connection, shared
  * with other clients. Session settings cannot be relied on there, so:
- * - every transaction starts with `SET LOCAL statement_timeout` and
- *   `SET LOCAL idle_in_transaction_session_timeout`, sent in the same simple-protocol message as
- *   BEGIN (no extra round trip), and gone at COMMIT, so they never leak to another client;
+ * - every transaction starts with `SET LOCAL statement_timeout`,
+ *   `SET LOCAL idle_in_transaction_session_timeout` and `SET LOCAL jit = off` (createDb says why),
+ *   sent in the same simple-protocol message as BEGIN (no extra round trip), and gone at COMMIT,
+ *   so they never leak to another client;
  * - the migration lock is transaction-scoped (see TransactionPoolerAdapter).
  * Statements outside a transaction are bounded by pg's client-side query_timeout (createDb), and
- * server-side by the role's settings (docs/scaling-postgres.md).
+ * server-side by the role's settings (docs/scaling-postgres.md), which should also turn JIT off.
  */
 export class TransactionPoolerDialect extends PostgresDialect {
   readonly #config: PostgresDialectConfig;
@@ -59,7 +60,8 @@ class TransactionPoolerDriver extends PostgresDriver {
     super(config);
     this.#setLocal =
       `set local statement_timeout = ${timeouts.statementTimeoutMs}; ` +
-      `set local idle_in_transaction_session_timeout = ${timeouts.idleInTransactionTimeoutMs}`;
+      `set local idle_in_transaction_session_timeout = ${timeouts.idleInTransactionTimeoutMs}; ` +
+      'set local jit = off';
   }
 
   // Kysely's own BEGIN (or START TRANSACTION with the settings), followed by the bounds.

@@ -1,4 +1,4 @@
-import { lockUserForFirstFactor, sql, upsertUserForEmailSignIn } from '@otp/db';
+import { type Database, type Kysely, lockUserForFirstFactor, sql, upsertUserForEmailSignIn } from '@otp/db';
 import { createTestDatabase, type TestDatabase } from '@otp/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -36,6 +36,46 @@ describe('the first factor lock', () => {
     (await sql<{ locale: string }>`SELECT locale FROM users WHERE id = ${id}::uuid`.execute(database.db)).rows[0]
       ?.locale;
 
+  /**
+   * Takes the sign-in's lock with `lock` in a transaction held open, then disables the account from
+   * another session: the disable's backend must wait on the row's lock until the sign-in commits.
+   */
+  async function expectDisableToWait(id: string, lock: (trx: Kysely<Database>) => Promise<unknown>): Promise<void> {
+    let releaseSignIn: () => void = () => {};
+    const signInHolds = new Promise<void>((resolve) => {
+      releaseSignIn = resolve;
+    });
+    let locked: () => void = () => {};
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const signIn = database.db.transaction().execute(async (trx) => {
+      await lock(trx);
+      locked();
+      await signInHolds;
+    });
+    await lockTaken;
+    let disabled = false;
+    const disable = sql`UPDATE users SET disabled_at = now() WHERE id = ${id}::uuid`.execute(database.db).then(() => {
+      disabled = true;
+    });
+    await expect
+      .poll(
+        async () =>
+          (
+            await sql<{ n: number }>`
+              SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE users SET disabled_at%'`.execute(database.db)
+          ).rows[0]?.n,
+        { timeout: 5000 },
+      )
+      .toBe(1);
+    expect(disabled).toBe(false);
+    releaseSignIn();
+    await Promise.all([signIn, disable]);
+    expect(disabled).toBe(true);
+  }
+
   it('sets the locale of an account without a factor, and says it has none', async () => {
     const id = await account('none');
     const locked = await lockUserForFirstFactor(database.db, id, 'de');
@@ -69,40 +109,7 @@ describe('the first factor lock', () => {
 
   it('holds the row to the commit: a disable waits for the sign-in that locked first', async () => {
     const id = await account('enabled');
-    let releaseSignIn: () => void = () => {};
-    const signInHolds = new Promise<void>((resolve) => {
-      releaseSignIn = resolve;
-    });
-    let locked: () => void = () => {};
-    const lockTaken = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const signIn = database.db.transaction().execute(async (trx) => {
-      await lockUserForFirstFactor(trx, id, 'de');
-      locked();
-      await signInHolds;
-    });
-    await lockTaken;
-    let disabledAt: number | undefined;
-    const disable = sql`UPDATE users SET disabled_at = now() WHERE id = ${id}::uuid`.execute(database.db).then(() => {
-      disabledAt = Date.now();
-    });
-    // The disable's backend waits on the row's lock, held by the sign-in's transaction.
-    await expect
-      .poll(
-        async () =>
-          (
-            await sql<{ n: number }>`
-              SELECT count(*)::int AS n FROM pg_stat_activity
-              WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE users SET disabled_at%'`.execute(database.db)
-          ).rows[0]?.n,
-        { timeout: 5000 },
-      )
-      .toBe(1);
-    expect(disabledAt).toBeUndefined();
-    releaseSignIn();
-    await Promise.all([signIn, disable]);
-    expect(disabledAt).toBeDefined();
+    await expectDisableToWait(id, (trx) => lockUserForFirstFactor(trx, id, 'de'));
   });
   describe("an email sign-in's upsert, which takes the same lock", () => {
     const challengeId = '01a24ac2-0000-7000-8000-000000000001';
@@ -167,39 +174,8 @@ describe('the first factor lock', () => {
 
     it('holds the row to the commit: a disable waits for the sign-in that upserted first', async () => {
       const id = await account('none');
-      let releaseSignIn: () => void = () => {};
-      const signInHolds = new Promise<void>((resolve) => {
-        releaseSignIn = resolve;
-      });
-      let locked: () => void = () => {};
-      const lockTaken = new Promise<void>((resolve) => {
-        locked = resolve;
-      });
-      const signIn = database.db.transaction().execute(async (trx) => {
-        await upsertUserForEmailSignIn(trx, emailOf(count), challengeId, 'de');
-        locked();
-        await signInHolds;
-      });
-      await lockTaken;
-      let disabled = false;
-      const disable = sql`UPDATE users SET disabled_at = now() WHERE id = ${id}::uuid`.execute(database.db).then(() => {
-        disabled = true;
-      });
-      await expect
-        .poll(
-          async () =>
-            (
-              await sql<{ n: number }>`
-                SELECT count(*)::int AS n FROM pg_stat_activity
-                WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE users SET disabled_at%'`.execute(database.db)
-            ).rows[0]?.n,
-          { timeout: 5000 },
-        )
-        .toBe(1);
-      expect(disabled).toBe(false);
-      releaseSignIn();
-      await Promise.all([signIn, disable]);
-      expect(disabled).toBe(true);
+      const email = emailOf(count);
+      await expectDisableToWait(id, (trx) => upsertUserForEmailSignIn(trx, email, challengeId, 'de'));
     });
   });
 });

@@ -39,7 +39,7 @@ export interface DbOptions {
 }
 
 /** The services' sessions never JIT-compile a statement (sent as the connection's `options`). */
-export const NO_JIT = '-c jit=off';
+const NO_JIT = '-c jit=off';
 
 export function createDb(options: DbOptions): Kysely<Database> {
   if (options.pooler === 'transaction') return createPooledDb(options);

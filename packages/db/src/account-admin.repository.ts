@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, User } from './database.ts';
+import { hasEnabledFactor } from './user-factor.sql.ts';
 
 // What the operators' admin API changes on an account (services/gateway/src/admin/), and the one
 // check every sign-in makes against it. Each change runs in the caller's transaction, beside the
@@ -62,8 +63,7 @@ export async function lockUserForFirstFactor(
   const { rows } = await sql<FirstFactorLock>`
     UPDATE users AS u
     SET locale = CASE WHEN u.disabled_at IS NULL AND NOT f.has_factors THEN ${locale}::text ELSE u.locale END
-    FROM (SELECT EXISTS (SELECT 1 FROM user_factors
-                         WHERE user_id = ${userId}::uuid AND enabled_at IS NOT NULL) AS has_factors) AS f
+    FROM (SELECT ${hasEnabledFactor(sql`${userId}::uuid`)} AS has_factors) AS f
     WHERE u.id = ${userId}::uuid
     RETURNING u.id, u.email, u.email_verified_at, u.phone, u.phone_verified_at, u.disabled_at, f.has_factors`.execute(
     trx,

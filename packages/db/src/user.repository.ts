@@ -1,6 +1,7 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FirstFactorLock } from './account-admin.repository.ts';
 import type { Database, User } from './database.ts';
+import { hasEnabledFactor } from './user-factor.sql.ts';
 
 type Db = Kysely<Database>;
 
@@ -62,10 +63,18 @@ export async function upsertUserWithVerifiedEmailUnlessClaimable(
   email: string,
   challengeId: string,
 ): Promise<UpsertedUser | undefined> {
-  const updateWhen = sql`users.email_verified_at IS NOT NULL OR users.registration_challenge_id = ${challengeId}::uuid`;
-  const { rows } = await verifiedEmailUpsert(email, updateWhen).execute(db);
+  const { rows } = await verifiedEmailUpsert(email, unlessClaimable(challengeId)).execute(db);
   const row = rows[0];
   return row === undefined ? undefined : upserted(row);
+}
+
+/**
+ * The condition on an existing account under which an email sign-in's upsert updates it: its
+ * address is proven already, or `challengeId` is its registration's own. Otherwise it is a
+ * registration another challenge must claim first, and the upsert leaves it alone.
+ */
+function unlessClaimable(challengeId: string): RawBuilder<boolean> {
+  return sql<boolean>`users.email_verified_at IS NOT NULL OR users.registration_challenge_id = ${challengeId}::uuid`;
 }
 
 /** An email sign-in's account, as its upsert locked it (`upsertUserForEmailSignIn`). */
@@ -91,13 +100,13 @@ export async function upsertUserForEmailSignIn(
   challengeId: string,
   locale: string,
 ): Promise<SignInUpsert | undefined> {
-  const enabledFactor = sql`EXISTS (SELECT 1 FROM user_factors AS f WHERE f.user_id = users.id AND f.enabled_at IS NOT NULL)`;
+  const enabledFactor = hasEnabledFactor(sql.ref('users.id'));
   const { rows } = await sql<FirstFactorLock & { created: boolean }>`
     INSERT INTO users (email, email_verified_at, locale) VALUES (${email}::text, now(), ${locale}::text)
     ON CONFLICT (email) DO UPDATE
       SET email_verified_at = coalesce(users.email_verified_at, now()), updated_at = now(),
         locale = CASE WHEN users.disabled_at IS NULL AND NOT ${enabledFactor} THEN excluded.locale ELSE users.locale END
-      WHERE users.email_verified_at IS NOT NULL OR users.registration_challenge_id = ${challengeId}::uuid
+      WHERE ${unlessClaimable(challengeId)}
     RETURNING id, email, email_verified_at, phone, phone_verified_at, disabled_at, (xmax = 0) AS created,
       ${enabledFactor} AS has_factors`.execute(db);
   const row = rows[0];

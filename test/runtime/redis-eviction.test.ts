@@ -82,7 +82,8 @@ describe('the Redis eviction guard', () => {
         name,
         env,
         readyUrl: `http://127.0.0.1:${port}/health/live`,
-        readyTimeoutMs: 10_000,
+        // The testkit's bound (45 s), not 10 s: the gateway, the slowest to start, once took longer
+        // to start and stop beside the other test files on two cores.
       });
       expect(failure.code).toBe(78);
       expect(failure.logs).toContain('maxmemory-policy allkeys-lru');

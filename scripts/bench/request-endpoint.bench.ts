@@ -12,9 +12,12 @@
 //   BENCH_ONLY=full,sms,bare,verify,bareVerify,signIn: only those series (to profile one)
 //   BENCH_CPU_PROF=<dir>: the gateway and the bare server write V8 CPU profiles to <dir>/gateway
 //     and <dir>/bare (read them with profile-summary.ts)
+//   BENCH_TRACE=<prefix>: every response of the request and verify series, written to
+//     <prefix>-<n>-<series>.txt (ms since the run's start, latency ms, status)
 //   BENCH_DATABASE_POOLER=transaction: the gateway runs as behind a transaction pooler (unnamed
 //     statements, timeouts set in each transaction), against Postgres itself: what that mode costs
 import { createHash, createHmac, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createDb, newChallengeId, sql } from '@otp/db';
 import { hashCode, INITIAL_DELIVERY_STATUS, maskEmail, parseKeyRing, recipientHash, seal } from '@otp/domain';
 import { createPasswordHasher } from '@otp/gateway';
@@ -115,19 +118,48 @@ async function inBatches<T>(count: number, size: number, make: () => T, write: (
   }
 }
 
-async function load(url: string, channel: 'email' | 'sms' = 'email'): Promise<Figures & { total: number }> {
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    connections,
-    duration,
-    headers: { 'content-type': 'application/json' },
-    requests: [
-      {
-        setupRequest: (request) => ({ ...request, body: JSON.stringify({ channel, to: recipient(channel) }) }),
-      },
-    ],
+const tracePrefix = process.env.BENCH_TRACE;
+let traces = 0;
+/**
+ * Runs autocannon; with BENCH_TRACE=<prefix>, also writes every response of the run to
+ * <prefix>-<n>-<series>.txt, a line each: milliseconds since the run's start, latency in ms,
+ * status. What a p99 is made of: a slow first second, or a stall of the whole machine.
+ */
+function run(options: autocannon.Options, series: string): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const lines: string[] = [];
+    const start = performance.now();
+    const instance = autocannon(options, (error, result) => {
+      if (error) return reject(error);
+      if (tracePrefix !== undefined) {
+        traces += 1;
+        writeFileSync(`${tracePrefix}-${traces}-${series}.txt`, `${lines.join('\n')}\n`);
+      }
+      resolve(result);
+    });
+    if (tracePrefix === undefined) return;
+    instance.on('response', (_client, status, _bytes, ms) => {
+      lines.push(`${(performance.now() - start).toFixed(1)} ${ms.toFixed(1)} ${status}`);
+    });
   });
+}
+
+async function load(url: string, channel: 'email' | 'sms' = 'email'): Promise<Figures & { total: number }> {
+  const result = await run(
+    {
+      url,
+      method: 'POST',
+      connections,
+      duration,
+      headers: { 'content-type': 'application/json' },
+      requests: [
+        {
+          setupRequest: (request) => ({ ...request, body: JSON.stringify({ channel, to: recipient(channel) }) }),
+        },
+      ],
+    },
+    url.endsWith('/bare') ? 'bare' : channel,
+  );
   return figuresOf(result);
 }
 
@@ -137,15 +169,18 @@ async function load(url: string, channel: 'email' | 'sms' = 'email'): Promise<Fi
  * show as non-2xx.
  */
 async function loadVerify(url: string, ids: string[]): Promise<Figures & { total: number }> {
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    connections,
-    duration,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code: CODE }),
-    requests: [{ setupRequest: (request) => ({ ...request, path: `${new URL(url).pathname}/${ids.pop()}/verify` }) }],
-  });
+  const result = await run(
+    {
+      url,
+      method: 'POST',
+      connections,
+      duration,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: CODE }),
+      requests: [{ setupRequest: (request) => ({ ...request, path: `${new URL(url).pathname}/${ids.pop()}/verify` }) }],
+    },
+    url.includes('/bare') ? 'bareVerify' : 'verify',
+  );
   return figuresOf(result);
 }
 

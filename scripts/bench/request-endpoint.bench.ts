@@ -9,6 +9,7 @@
 //   BENCH_DATABASE_URL (default TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres)
 //   BENCH_REDIS_URL    (default TEST_REDIS_URL or redis://127.0.0.1:6379)
 //   BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3)
+//   BENCH_WARMUP_S (3): each series' load for that long before the first round, not counted (0: none)
 //   BENCH_ONLY=full,sms,bare,verify,bareVerify,signIn: only those series (to profile one)
 //   BENCH_CPU_PROF=<dir>: the gateway and the bare server write V8 CPU profiles to <dir>/gateway
 //     and <dir>/bare (read them with profile-summary.ts)
@@ -39,6 +40,7 @@ import {
 } from './bench-processes.ts';
 
 const duration = Number(process.env.BENCH_DURATION_S ?? 10);
+const warmup = Number(process.env.BENCH_WARMUP_S ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const prefix = benchPrefix('request');
 
@@ -144,13 +146,17 @@ function run(options: autocannon.Options, series: string): Promise<autocannon.Re
   });
 }
 
-async function load(url: string, channel: 'email' | 'sms' = 'email'): Promise<Figures & { total: number }> {
+async function load(
+  url: string,
+  channel: 'email' | 'sms' = 'email',
+  seconds = duration,
+): Promise<Figures & { total: number }> {
   const result = await run(
     {
       url,
       method: 'POST',
       connections,
-      duration,
+      duration: seconds,
       headers: { 'content-type': 'application/json' },
       requests: [
         {
@@ -168,13 +174,13 @@ async function load(url: string, channel: 'email' | 'sms' = 'email'): Promise<Fi
  * (written beforehand, as a code request would have), at `path(id)`. A pool that ran dry would
  * show as non-2xx.
  */
-async function loadVerify(url: string, ids: string[]): Promise<Figures & { total: number }> {
+async function loadVerify(url: string, ids: string[], seconds = duration): Promise<Figures & { total: number }> {
   const result = await run(
     {
       url,
       method: 'POST',
       connections,
-      duration,
+      duration: seconds,
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ code: CODE }),
       requests: [{ setupRequest: (request) => ({ ...request, path: `${new URL(url).pathname}/${ids.pop()}/verify` }) }],
@@ -429,30 +435,46 @@ try {
       `  round ${round} ${name.padEnd(11)} ${figures.rps.toFixed(0).padStart(6)} req/s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  non-2xx ${figures.non2xx}` +
         `  CPU/req: server ${figures.serverCpu?.toFixed(2)} ms, Postgres ${figures.postgresCpu?.toFixed(2)} ms  WAL/req ${figures.walBytes?.toFixed(0)} B`,
     );
+  const requestSeries = [
+    ['full', `http://127.0.0.1:${gatewayPort}/v1/otp/challenges`, 'email', gatewayPid],
+    ['sms', `http://127.0.0.1:${gatewayPort}/v1/otp/challenges`, 'sms', gatewayPid],
+    ['bare', `http://127.0.0.1:${barePort}/bare`, 'email', barePid],
+  ] as const;
+  const verifySeries = [
+    ['verify', 'verify', `http://127.0.0.1:${gatewayPort}/v1/otp/challenges`, gatewayChallengePool, gatewayPid],
+    ['bareVerify', 'bare verify', `http://127.0.0.1:${barePort}/bare`, bareChallengePool, barePid],
+  ] as const;
+  // Each series' own load for `warmup` seconds before the first round, counted nowhere: the
+  // rounds measure processes in their steady state, not their first second (V8 compiling the
+  // route's code, a new pool's first statements), which falls into one round and, at 50
+  // connections for 10 s, makes its p99 by itself.
+  if (warmup > 0) {
+    const done: string[] = [];
+    for (const [name, url, channel] of requestSeries) {
+      if (!wanted(name)) continue;
+      const { rps } = await load(url, channel, warmup);
+      done.push(`${name} ${rps.toFixed(0)} req/s`);
+    }
+    for (const [series, name, url, pool] of verifySeries) {
+      if (!wanted(series)) continue;
+      const { rps } = await loadVerify(url, await pool(warmup * 4000), warmup);
+      done.push(`${name} ${rps.toFixed(0)} req/s`);
+    }
+    console.log(`  warm-up, ${warmup} s each, not counted: ${done.join(', ')}`);
+  }
   for (let round = 1; round <= rounds; round++) {
-    for (const [name, url, channel, pid] of [
-      ['full', `http://127.0.0.1:${gatewayPort}/v1/otp/challenges`, 'email', gatewayPid],
-      ['sms', `http://127.0.0.1:${gatewayPort}/v1/otp/challenges`, 'sms', gatewayPid],
-      ['bare', `http://127.0.0.1:${barePort}/bare`, 'email', barePid],
-    ] as const) {
+    for (const [name, url, channel, pid] of requestSeries) {
       if (!wanted(name)) continue;
       const figures = await withCpu(pid, () => load(url, channel));
       runs[name].push(figures);
       line(round, name, figures);
     }
-    if (wanted('verify')) {
-      const ids = await gatewayChallengePool(verifyPool);
-      const figures = await withCpu(gatewayPid, () =>
-        loadVerify(`http://127.0.0.1:${gatewayPort}/v1/otp/challenges`, ids),
-      );
-      runs.verify.push(figures);
-      line(round, 'verify', figures);
-    }
-    if (wanted('bareVerify')) {
-      const ids = await bareChallengePool(verifyPool);
-      const figures = await withCpu(barePid, () => loadVerify(`http://127.0.0.1:${barePort}/bare`, ids));
-      runs.bareVerify.push(figures);
-      line(round, 'bare verify', figures);
+    for (const [series, name, url, pool, pid] of verifySeries) {
+      if (!wanted(series)) continue;
+      const ids = await pool(verifyPool);
+      const figures = await withCpu(pid, () => loadVerify(url, ids));
+      runs[series].push(figures);
+      line(round, name, figures);
     }
   }
   // Peak resident memory of each server over the request and verify loads (before password

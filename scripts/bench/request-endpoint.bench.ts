@@ -123,21 +123,28 @@ async function inBatches<T>(count: number, size: number, make: () => T, write: (
 const tracePrefix = process.env.BENCH_TRACE;
 let traces = 0;
 /**
- * Runs autocannon; with BENCH_TRACE=<prefix>, also writes every response of the run to
+ * `seconds` of JSON POSTs to `url` from `connections` connections, as `requests` shapes them.
+ * With BENCH_TRACE=<prefix>, also writes every response of the run to
  * <prefix>-<n>-<series>.txt, a line each: milliseconds since the run's start, latency in ms,
  * status. What a p99 is made of: a slow first second, or a stall of the whole machine.
  */
-function run(options: autocannon.Options, series: string): Promise<autocannon.Result> {
+function run(
+  url: string,
+  seconds: number,
+  series: string,
+  load: Pick<autocannon.Options, 'body' | 'requests'>,
+): Promise<Figures & { total: number }> {
   return new Promise((resolve, reject) => {
     const lines: string[] = [];
     const start = performance.now();
-    const instance = autocannon(options, (error, result) => {
+    const options = { url, method: 'POST' as const, connections, duration: seconds, ...load };
+    const instance = autocannon({ ...options, headers: { 'content-type': 'application/json' } }, (error, result) => {
       if (error) return reject(error);
       if (tracePrefix !== undefined) {
         traces += 1;
         writeFileSync(`${tracePrefix}-${traces}-${series}.txt`, `${lines.join('\n')}\n`);
       }
-      resolve(result);
+      resolve(figuresOf(result));
     });
     if (tracePrefix === undefined) return;
     instance.on('response', (_client, status, _bytes, ms) => {
@@ -146,48 +153,25 @@ function run(options: autocannon.Options, series: string): Promise<autocannon.Re
   });
 }
 
-async function load(
-  url: string,
-  channel: 'email' | 'sms' = 'email',
-  seconds = duration,
-): Promise<Figures & { total: number }> {
-  const result = await run(
-    {
-      url,
-      method: 'POST',
-      connections,
-      duration: seconds,
-      headers: { 'content-type': 'application/json' },
-      requests: [
-        {
-          setupRequest: (request) => ({ ...request, body: JSON.stringify({ channel, to: recipient(channel) }) }),
-        },
-      ],
-    },
-    url.endsWith('/bare') ? 'bare' : channel,
-  );
-  return figuresOf(result);
+/** Code requests to `url` by `channel`, each to a new recipient. */
+function load(url: string, channel: 'email' | 'sms' = 'email', seconds = duration) {
+  return run(url, seconds, url.endsWith('/bare') ? 'bare' : channel, {
+    requests: [
+      { setupRequest: (request) => ({ ...request, body: JSON.stringify({ channel, to: recipient(channel) }) }) },
+    ],
+  });
 }
 
 /**
  * Code sign-ins: each request submits the right code of a fresh login challenge from `ids`
- * (written beforehand, as a code request would have), at `path(id)`. A pool that ran dry would
- * show as non-2xx.
+ * (written beforehand, as a code request would have), at `<url>/<id>/verify`. A pool that ran dry
+ * would show as non-2xx.
  */
-async function loadVerify(url: string, ids: string[], seconds = duration): Promise<Figures & { total: number }> {
-  const result = await run(
-    {
-      url,
-      method: 'POST',
-      connections,
-      duration: seconds,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code: CODE }),
-      requests: [{ setupRequest: (request) => ({ ...request, path: `${new URL(url).pathname}/${ids.pop()}/verify` }) }],
-    },
-    url.includes('/bare') ? 'bareVerify' : 'verify',
-  );
-  return figuresOf(result);
+function loadVerify(url: string, ids: string[], seconds = duration) {
+  return run(url, seconds, url.includes('/bare') ? 'bareVerify' : 'verify', {
+    body: JSON.stringify({ code: CODE }),
+    requests: [{ setupRequest: (request) => ({ ...request, path: `${new URL(url).pathname}/${ids.pop()}/verify` }) }],
+  });
 }
 
 /** Every seeded challenge's code: the bench knows the keys, so it writes the hashes itself. */

@@ -153,9 +153,9 @@ function run(
   });
 }
 
-/** Code requests to `url` by `channel`, each to a new recipient. */
-function load(url: string, channel: 'email' | 'sms' = 'email', seconds = duration) {
-  return run(url, seconds, url.endsWith('/bare') ? 'bare' : channel, {
+/** Code requests to `url` by `channel`, each to a new recipient; `series` names its trace. */
+function load(url: string, channel: 'email' | 'sms', seconds: number, series: string) {
+  return run(url, seconds, series, {
     requests: [
       { setupRequest: (request) => ({ ...request, body: JSON.stringify({ channel, to: recipient(channel) }) }) },
     ],
@@ -167,8 +167,8 @@ function load(url: string, channel: 'email' | 'sms' = 'email', seconds = duratio
  * (written beforehand, as a code request would have), at `<url>/<id>/verify`. A pool that ran dry
  * would show as non-2xx.
  */
-function loadVerify(url: string, ids: string[], seconds = duration) {
-  return run(url, seconds, url.includes('/bare') ? 'bareVerify' : 'verify', {
+function loadVerify(url: string, ids: string[], seconds: number, series: string) {
+  return run(url, seconds, series, {
     body: JSON.stringify({ code: CODE }),
     requests: [{ setupRequest: (request) => ({ ...request, path: `${new URL(url).pathname}/${ids.pop()}/verify` }) }],
   });
@@ -406,8 +406,8 @@ const runs: Record<Series, Figures[]> = {
 };
 const argon2Runs: number[] = [];
 let rss = { gateway: 0, bare: 0 };
-// Enough challenges for any rate this machine reaches in `duration` seconds.
-const verifyPool = duration * 4000;
+// Enough challenges for any rate this machine reaches, per second of a sign-in series' load.
+const CHALLENGES_PER_SECOND = 4000;
 const only = process.env.BENCH_ONLY?.split(',');
 const wanted = (series: Series) => only === undefined || only.includes(series);
 try {
@@ -419,46 +419,52 @@ try {
       `  round ${round} ${name.padEnd(11)} ${figures.rps.toFixed(0).padStart(6)} req/s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  non-2xx ${figures.non2xx}` +
         `  CPU/req: server ${figures.serverCpu?.toFixed(2)} ms, Postgres ${figures.postgresCpu?.toFixed(2)} ms  WAL/req ${figures.walBytes?.toFixed(0)} B`,
     );
-  const requestSeries = [
-    ['full', `http://127.0.0.1:${gatewayPort}/v1/otp/challenges`, 'email', gatewayPid],
-    ['sms', `http://127.0.0.1:${gatewayPort}/v1/otp/challenges`, 'sms', gatewayPid],
-    ['bare', `http://127.0.0.1:${barePort}/bare`, 'email', barePid],
-  ] as const;
-  const verifySeries = [
-    ['verify', 'verify', `http://127.0.0.1:${gatewayPort}/v1/otp/challenges`, gatewayChallengePool, gatewayPid],
-    ['bareVerify', 'bare verify', `http://127.0.0.1:${barePort}/bare`, bareChallengePool, barePid],
-  ] as const;
+  // Each series, in the order of a round: `prepare(seconds)` writes what its load needs (a sign-in
+  // series' challenges, outside the measured window) and returns the load.
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}/v1/otp/challenges`;
+  const bareUrl = `http://127.0.0.1:${barePort}/bare`;
+  type Load = () => Promise<Figures & { total: number }>;
+  const series: Array<{ key: Series; label: string; pid: number; prepare: (seconds: number) => Promise<Load> }> = [
+    { key: 'full', label: 'full', pid: gatewayPid, prepare: async (s) => () => load(gatewayUrl, 'email', s, 'full') },
+    { key: 'sms', label: 'sms', pid: gatewayPid, prepare: async (s) => () => load(gatewayUrl, 'sms', s, 'sms') },
+    { key: 'bare', label: 'bare', pid: barePid, prepare: async (s) => () => load(bareUrl, 'email', s, 'bare') },
+    {
+      key: 'verify',
+      label: 'verify',
+      pid: gatewayPid,
+      prepare: async (s) => {
+        const ids = await gatewayChallengePool(s * CHALLENGES_PER_SECOND);
+        return () => loadVerify(gatewayUrl, ids, s, 'verify');
+      },
+    },
+    {
+      key: 'bareVerify',
+      label: 'bare verify',
+      pid: barePid,
+      prepare: async (s) => {
+        const ids = await bareChallengePool(s * CHALLENGES_PER_SECOND);
+        return () => loadVerify(bareUrl, ids, s, 'bareVerify');
+      },
+    },
+  ];
+  const chosen = series.filter(({ key }) => wanted(key));
   // Each series' own load for `warmup` seconds before the first round, counted nowhere: the
   // rounds measure processes in their steady state, not their first second (V8 compiling the
   // route's code, a new pool's first statements), which falls into one round and, at 50
   // connections for 10 s, makes its p99 by itself.
   if (warmup > 0) {
     const done: string[] = [];
-    for (const [name, url, channel] of requestSeries) {
-      if (!wanted(name)) continue;
-      const { rps } = await load(url, channel, warmup);
-      done.push(`${name} ${rps.toFixed(0)} req/s`);
-    }
-    for (const [series, name, url, pool] of verifySeries) {
-      if (!wanted(series)) continue;
-      const { rps } = await loadVerify(url, await pool(warmup * 4000), warmup);
-      done.push(`${name} ${rps.toFixed(0)} req/s`);
+    for (const { label, prepare } of chosen) {
+      const { rps } = await (await prepare(warmup))();
+      done.push(`${label} ${rps.toFixed(0)} req/s`);
     }
     console.log(`  warm-up, ${warmup} s each, not counted: ${done.join(', ')}`);
   }
   for (let round = 1; round <= rounds; round++) {
-    for (const [name, url, channel, pid] of requestSeries) {
-      if (!wanted(name)) continue;
-      const figures = await withCpu(pid, () => load(url, channel));
-      runs[name].push(figures);
-      line(round, name, figures);
-    }
-    for (const [series, name, url, pool, pid] of verifySeries) {
-      if (!wanted(series)) continue;
-      const ids = await pool(verifyPool);
-      const figures = await withCpu(pid, () => loadVerify(url, ids));
-      runs[series].push(figures);
-      line(round, name, figures);
+    for (const { key, label, pid, prepare } of chosen) {
+      const figures = await withCpu(pid, await prepare(duration));
+      runs[key].push(figures);
+      line(round, label, figures);
     }
   }
   // Peak resident memory of each server over the request and verify loads (before password

@@ -54,15 +54,11 @@ const NO_JIT = '-c jit=off';
 
 export function createDb(options: DbOptions): Kysely<Database> {
   if (options.pooler === 'transaction') return createPooledDb(options);
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.poolSize ?? 10,
-    connectionTimeoutMillis: options.connectionTimeoutMs ?? 2000,
-    idleTimeoutMillis: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
-    statement_timeout: options.statementTimeoutMs ?? 5000,
-    query_timeout: (options.statementTimeoutMs ?? 5000) + 1000,
+  const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
+  const pool = newPool(options, {
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + 1000,
     idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 10_000,
-    application_name: options.applicationName ?? 'otp',
     // No JIT compilation: it pays off for long analytical queries, never for statements that take
     // a millisecond, and a planner's overestimate past jit_above_cost turns one into 300 ms of CPU.
     options: NO_JIT,
@@ -70,9 +66,6 @@ export function createDb(options: DbOptions): Kysely<Database> {
     // them instead of on their own (prepared-pool.ts); every other query still waits its turn.
     pipeline: true,
   });
-  // An idle client that loses its connection emits 'error' on the pool; without a listener that
-  // would crash the process. The next query gets a fresh connection.
-  pool.on('error', () => {});
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparedStatementPool(pool) }) });
 }
 
@@ -81,21 +74,31 @@ function createPooledDb(options: DbOptions): Kysely<Database> {
   // No statement_timeout or idle_in_transaction_session_timeout at start-up: PgBouncer refuses
   // start-up parameters it does not track, and would not carry them to the server connection that
   // runs the next transaction anyway. application_name it tracks and sets per client.
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.poolSize ?? 10,
-    connectionTimeoutMillis: options.connectionTimeoutMs ?? 2000,
-    idleTimeoutMillis: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+  const pool = newPool(options, {
     // The one bound on statements outside a transaction that needs nothing from the server.
     query_timeout: statementTimeoutMs + 1000,
-    application_name: options.applicationName ?? 'otp',
   });
-  pool.on('error', () => {});
   const dialect = new TransactionPoolerDialect(
     { pool: unnamedStatementPool(pool) },
     { statementTimeoutMs, idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs ?? 10_000 },
   );
   return new Kysely<Database>({ dialect });
+}
+
+/** The pool of either mode: what both set from `options`, plus the mode's own `settings`. */
+function newPool(options: DbOptions, settings: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 2000,
+    idleTimeoutMillis: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+    application_name: options.applicationName ?? 'otp',
+    ...settings,
+  });
+  // An idle client that loses its connection emits 'error' on the pool; without a listener that
+  // would crash the process. The next query gets a fresh connection.
+  pool.on('error', () => {});
+  return pool;
 }
 
 export interface MigrationOutcome {

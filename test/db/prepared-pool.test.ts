@@ -31,6 +31,29 @@ describe('prepared statement pool', () => {
     const result = await sql<{ one: number }>`SELECT 1 AS one`.execute(database.db);
     expect(result.rows).toEqual([{ one: 1 }]);
   });
+
+  it('sends a Date as the instant it names, to the millisecond, whatever the session time zone', async () => {
+    const instant = new Date('2026-12-06T23:59:59.987Z');
+    await database.db.connection().execute(async (connection) => {
+      await sql`SET TIME ZONE 'Pacific/Kiritimati'`.execute(connection);
+      const { rows } = await sql<{ at: Date; epoch: string }>`
+        SELECT ${instant}::timestamptz AS at, extract(epoch FROM ${instant}::timestamptz)::text AS epoch`.execute(
+        connection,
+      );
+      await sql`RESET TIME ZONE`.execute(connection);
+      expect(rows[0]?.at.getTime()).toBe(instant.getTime());
+      expect(rows[0]?.epoch).toBe('1796601599.987000');
+    });
+  });
+
+  it('fails the statement, and only it, for an invalid Date', async () => {
+    const invalid = new Date(Number.NaN);
+    await expect(sql`SELECT ${invalid}::timestamptz AS at`.execute(database.db)).rejects.toBeInstanceOf(
+      pg.DatabaseError,
+    );
+    const result = await sql<{ one: number }>`SELECT 1 AS one`.execute(database.db);
+    expect(result.rows).toEqual([{ one: 1 }]);
+  });
 });
 
 /**

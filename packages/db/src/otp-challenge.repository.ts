@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { compiledOnce } from './compiled-once.ts';
 import type { Database, NewOtpChallenge, OtpChallenge } from './database.ts';
 import { failureBudgetLeft, type RecipientLimits } from './recipient-window.sql.ts';
 
@@ -57,6 +58,45 @@ type CountedRow = { [K in keyof CountedChallenge]: CountedChallenge[K] | null } 
   recipient_failure_window_ends_at: Date | null;
 };
 
+// The verification's statements, built once (compiledOnce): they run on every verification.
+const countAttempt = compiledOnce(
+  3,
+  (
+    _db,
+    id: string,
+    limits: Pick<RecipientLimits, 'maxFailures' | 'failureWindowEndsAt' | 'at'>,
+    purposes: readonly OtpChallenge['purpose'][],
+  ) => {
+    const at = sql`${limits.at}::timestamptz`;
+    const running = sql`w.failure_window_ends_at > ${at}`;
+    return sql<CountedRow>`
+    WITH target AS (
+      SELECT id, recipient_hash FROM otp_challenges
+      WHERE id = ${id}::uuid AND status = 'pending' AND expires_at > now() AND attempt_count < max_attempts
+        AND purpose = ANY(${purposes}::text[])
+      FOR UPDATE
+    ), unit AS (
+      INSERT INTO otp_recipient_windows AS w (recipient_hash, recent, updated_at, failure_count, failure_window_ends_at)
+      SELECT recipient_hash, '{}'::timestamptz[], ${at}, 1, ${limits.failureWindowEndsAt}::timestamptz FROM target
+      ON CONFLICT (recipient_hash) DO UPDATE
+        SET failure_count = CASE WHEN ${running} THEN w.failure_count + 1 ELSE 1 END,
+            failure_window_ends_at = CASE WHEN ${running} THEN w.failure_window_ends_at
+              ELSE ${limits.failureWindowEndsAt}::timestamptz END,
+            updated_at = ${at}
+        WHERE ${failureBudgetLeft(limits)}
+      RETURNING failure_count, failure_window_ends_at
+    ), attempt AS (
+      UPDATE otp_challenges AS c SET attempt_count = c.attempt_count + 1
+      WHERE c.id = ${id}::uuid AND EXISTS (SELECT FROM unit)
+      RETURNING ${countedReturning}
+    )
+    SELECT attempt.*, target.recipient_hash AS target_recipient_hash,
+      unit.failure_count AS recipient_failures, unit.failure_window_ends_at AS recipient_failure_window_ends_at
+    FROM target LEFT JOIN unit ON true LEFT JOIN attempt ON true
+  `;
+  },
+);
+
 /**
  * Counts one verification attempt before any comparison, the way Kratos does, and in the same
  * statement takes one unit of the failure budget of the challenge's recipient (every challenge
@@ -94,33 +134,7 @@ export async function countVerificationAttempt(
   /** The purposes the caller verifies: a challenge of another is refused, nothing counted. */
   purposes: readonly OtpChallenge['purpose'][],
 ): Promise<CountedAttempt> {
-  const at = sql`${limits.at}::timestamptz`;
-  const running = sql`w.failure_window_ends_at > ${at}`;
-  const result = await sql<CountedRow>`
-    WITH target AS (
-      SELECT id, recipient_hash FROM otp_challenges
-      WHERE id = ${id}::uuid AND status = 'pending' AND expires_at > now() AND attempt_count < max_attempts
-        AND purpose = ANY(${[...purposes]}::text[])
-      FOR UPDATE
-    ), unit AS (
-      INSERT INTO otp_recipient_windows AS w (recipient_hash, recent, updated_at, failure_count, failure_window_ends_at)
-      SELECT recipient_hash, '{}'::timestamptz[], ${at}, 1, ${limits.failureWindowEndsAt}::timestamptz FROM target
-      ON CONFLICT (recipient_hash) DO UPDATE
-        SET failure_count = CASE WHEN ${running} THEN w.failure_count + 1 ELSE 1 END,
-            failure_window_ends_at = CASE WHEN ${running} THEN w.failure_window_ends_at
-              ELSE ${limits.failureWindowEndsAt}::timestamptz END,
-            updated_at = ${at}
-        WHERE ${failureBudgetLeft(limits)}
-      RETURNING failure_count, failure_window_ends_at
-    ), attempt AS (
-      UPDATE otp_challenges AS c SET attempt_count = c.attempt_count + 1
-      WHERE c.id = ${id}::uuid AND EXISTS (SELECT FROM unit)
-      RETURNING ${countedReturning}
-    )
-    SELECT attempt.*, target.recipient_hash AS target_recipient_hash,
-      unit.failure_count AS recipient_failures, unit.failure_window_ends_at AS recipient_failure_window_ends_at
-    FROM target LEFT JOIN unit ON true LEFT JOIN attempt ON true
-  `.execute(db);
+  const result = await countAttempt(db, id, limits, purposes);
   const row = result.rows[0];
   if (row === undefined) return { outcome: 'challenge_refused' };
   const { target_recipient_hash, recipient_failures, recipient_failure_window_ends_at, ...challenge } = row;
@@ -142,17 +156,21 @@ export async function countVerificationAttempt(
  * challenge was still there to consume: the code was right.
  */
 export async function consumeChallenge(db: Db, id: string, recipientHash: Buffer): Promise<boolean> {
-  // Raw SQL of constant text: a prepared statement, and no query builder on the verify path.
-  const result = await sql`
+  const result = await consume(db, id, recipientHash);
+  return result.numAffectedRows === 1n;
+}
+
+const consume = compiledOnce(
+  2,
+  (_db, id: string, recipientHash: Buffer) => sql`
     WITH reset AS (
       UPDATE otp_recipient_windows SET failure_count = 0, failure_window_ends_at = NULL
       WHERE recipient_hash = ${recipientHash}::bytea AND failure_count > 0
     )
     UPDATE otp_challenges SET status = 'verified', verified_at = now()
     WHERE id = ${id}::uuid AND status = 'pending' AND expires_at > now()
-  `.execute(db);
-  return result.numAffectedRows === 1n;
-}
+  `,
+);
 
 /** Locks a pending challenge whose attempt budget is used up. */
 export async function lockExhaustedChallenge(db: Db, id: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { compiledOnce } from './compiled-once.ts';
 import type { Database, NewDeliveryOutboxRow, NewOtpChallenge, OtpRecipientWindow } from './database.ts';
 import { eventRowsJson, type NewEvent } from './event-outbox.repository.ts';
 import { type RecipientLimits, takeMessageSlot } from './recipient-window.sql.ts';
@@ -6,6 +7,46 @@ import { type RecipientLimits, takeMessageSlot } from './recipient-window.sql.ts
 type Db = Kysely<Database>;
 
 export type { RecipientLimits } from './recipient-window.sql.ts';
+
+type ChallengeRow = NewOtpChallenge & { code_hashes: Buffer[] };
+
+// Built once (compiledOnce): it runs on every code request.
+const challengeWithinLimit = compiledOnce(
+  4,
+  (_db, c: ChallengeRow, outbox: NewDeliveryOutboxRow, limits: RecipientLimits, eventRows: string) => sql<{
+    id: string;
+  }>`
+    WITH slot AS (
+      ${takeMessageSlot(c.recipient_hash, limits)}
+    ), challenge AS (
+      INSERT INTO otp_challenges (
+        id, channel, purpose, recipient_hash, recipient_sealed, recipient_masked, locale, user_id,
+        code_hashes, template, status, send_count, attempt_count, max_attempts, max_sends, expires_at,
+        resend_available_at, client_ip, delivery_status, delivery_updated_at, created_at, sms_country, sms_range,
+        api_key_name
+      )
+      SELECT ${c.id}::uuid, ${c.channel}::text, ${c.purpose}::text, ${c.recipient_hash}::bytea,
+        ${c.recipient_sealed}::text, ${c.recipient_masked}::text, ${c.locale}::text, ${c.user_id}::uuid,
+        ${c.code_hashes}::bytea[], ${c.template}::text, ${c.status}::text, ${c.send_count}::int, ${c.attempt_count}::int,
+        ${c.max_attempts}::int, ${c.max_sends}::int, ${c.expires_at}::timestamptz,
+        ${c.resend_available_at}::timestamptz, ${c.client_ip}::text, ${c.delivery_status}::text,
+        ${c.delivery_updated_at}::timestamptz, ${limits.at}::timestamptz, ${c.sms_country}::text,
+        ${c.sms_range}::text, ${c.api_key_name}::text
+      FROM slot
+      RETURNING id, created_at
+    ), event AS (
+      INSERT INTO event_outbox (id, type, occurred_at, data)
+      SELECT e.id, e.type, e.occurred_at, e.data
+      FROM challenge,
+        jsonb_to_recordset(${eventRows}::jsonb) AS e(id uuid, type text, occurred_at timestamptz, data jsonb)
+    )
+    INSERT INTO delivery_outbox (challenge_id, owner_created_at, send_number, channel, job_id, job_data)
+    SELECT challenge.id, challenge.created_at, ${outbox.send_number}::int, ${outbox.channel}::text,
+      ${outbox.job_id}::text, ${outbox.job_data}::jsonb
+    FROM challenge
+    RETURNING challenge_id AS id
+  `,
+);
 
 /**
  * Creates a challenge and its first delivery request in ONE statement, provided the recipient
@@ -29,40 +70,20 @@ export async function createChallengeWithinRecipientLimit(
   limits: RecipientLimits,
   events: readonly NewEvent[] = [],
 ): Promise<boolean> {
-  const c = challenge;
   // One jsonb array of the events, read back as rows: any number of them in one parameter.
   const eventRows = eventRowsJson(events);
-  const result = await sql<{ id: string }>`
-    WITH slot AS (
-      ${takeMessageSlot(c.recipient_hash, limits)}
-    ), challenge AS (
-      INSERT INTO otp_challenges (
-        id, channel, purpose, recipient_hash, recipient_sealed, recipient_masked, locale, user_id,
-        code_hashes, template, status, send_count, attempt_count, max_attempts, max_sends, expires_at,
-        resend_available_at, client_ip, delivery_status, delivery_updated_at, created_at, sms_country, sms_range,
-        api_key_name
-      )
-      SELECT ${c.id}::uuid, ${c.channel}::text, ${c.purpose}::text, ${c.recipient_hash}::bytea,
-        ${c.recipient_sealed}::text, ${c.recipient_masked}::text, ${c.locale}::text, ${c.user_id ?? null}::uuid,
-        ${c.code_hashes}::bytea[], ${c.template ?? 'otp-code'}::text, ${c.status}::text, ${c.send_count}::int, ${c.attempt_count ?? 0}::int,
-        ${c.max_attempts}::int, ${c.max_sends}::int, ${c.expires_at}::timestamptz,
-        ${c.resend_available_at}::timestamptz, ${c.client_ip ?? null}::text, ${c.delivery_status}::text,
-        ${c.delivery_updated_at}::timestamptz, ${limits.at}::timestamptz, ${c.sms_country ?? null}::text,
-        ${c.sms_range ?? null}::text, ${c.api_key_name ?? null}::text
-      FROM slot
-      RETURNING id, created_at
-    ), event AS (
-      INSERT INTO event_outbox (id, type, occurred_at, data)
-      SELECT e.id, e.type, e.occurred_at, e.data
-      FROM challenge,
-        jsonb_to_recordset(${eventRows}::jsonb) AS e(id uuid, type text, occurred_at timestamptz, data jsonb)
-    )
-    INSERT INTO delivery_outbox (challenge_id, owner_created_at, send_number, channel, job_id, job_data)
-    SELECT challenge.id, challenge.created_at, ${outbox.send_number}::int, ${outbox.channel}::text,
-      ${outbox.job_id}::text, ${outbox.job_data}::jsonb
-    FROM challenge
-    RETURNING challenge_id AS id
-  `.execute(db);
+  // The statement's defaults, given as values (compiledOnce: none in the statement's build).
+  const row: ChallengeRow = {
+    ...challenge,
+    user_id: challenge.user_id ?? null,
+    template: challenge.template ?? 'otp-code',
+    attempt_count: challenge.attempt_count ?? 0,
+    client_ip: challenge.client_ip ?? null,
+    sms_country: challenge.sms_country ?? null,
+    sms_range: challenge.sms_range ?? null,
+    api_key_name: challenge.api_key_name ?? null,
+  };
+  const result = await challengeWithinLimit(db, row, outbox, limits, eventRows);
   return result.rows.length === 1;
 }
 

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { compiledOnce } from './compiled-once.ts';
 import type { Database, NewRefreshToken, NewSession, RefreshToken, Session } from './database.ts';
 
 type Db = Kysely<Database>;
@@ -137,19 +138,16 @@ export interface DeviceHistory {
   signedInBefore: boolean;
 }
 
-/**
- * A sign-in's rows in ONE statement: the session, its first refresh token, and what the account's
- * sessions said about the device before it (the new-device check). Every part of a statement
- * reads the same snapshot, taken before its writes, so the history never counts the new session.
- * Raw SQL of constant text: one round trip on the sign-in path, and no query builder.
- */
-export async function insertSessionWithToken(
-  db: Db,
-  session: NewSession & { amr: string[] | null; user_agent: string | null; client_network: string | null },
-  token: NewRefreshToken,
-  since: Date,
-): Promise<DeviceHistory> {
-  const { rows } = await sql<{ seen_recently: boolean; unknown_recently: boolean; signed_in_before: boolean }>`
+type SignInSession = NewSession & { amr: string[] | null; user_agent: string | null; client_network: string | null };
+
+// Built once (compiledOnce): it runs on every sign-in.
+const sessionWithToken = compiledOnce(
+  3,
+  (_db, session: SignInSession, token: NewRefreshToken, since: Date) => sql<{
+    seen_recently: boolean;
+    unknown_recently: boolean;
+    signed_in_before: boolean;
+  }>`
     WITH history AS (
       SELECT
         coalesce(bool_or(last_used_at > ${since}::timestamptz AND user_agent IS NOT DISTINCT FROM ${session.user_agent}::text
@@ -167,7 +165,22 @@ export async function insertSessionWithToken(
       VALUES (${token.id}::uuid, ${token.user_id}::uuid, ${token.family_id}::uuid, ${token.token_hash}::bytea,
         ${token.expires_at}::timestamptz, ${token.family_expires_at}::timestamptz, NULL, NULL)
     )
-    SELECT * FROM history`.execute(db);
+    SELECT * FROM history`,
+);
+
+/**
+ * A sign-in's rows in ONE statement: the session, its first refresh token, and what the account's
+ * sessions said about the device before it (the new-device check). Every part of a statement
+ * reads the same snapshot, taken before its writes, so the history never counts the new session.
+ * One round trip on the sign-in path, built once (compiledOnce).
+ */
+export async function insertSessionWithToken(
+  db: Db,
+  session: SignInSession,
+  token: NewRefreshToken,
+  since: Date,
+): Promise<DeviceHistory> {
+  const { rows } = await sessionWithToken(db, session, token, since);
   const row = rows[0] as { seen_recently: boolean; unknown_recently: boolean; signed_in_before: boolean };
   return {
     seenRecently: row.seen_recently,

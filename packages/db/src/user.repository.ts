@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { FirstFactorLock } from './account-admin.repository.ts';
+import { compiledOnce } from './compiled-once.ts';
 import type { Database, User } from './database.ts';
 import { hasEnabledFactor } from './user-factor.sql.ts';
 
@@ -100,20 +101,25 @@ export async function upsertUserForEmailSignIn(
   challengeId: string,
   locale: string,
 ): Promise<SignInUpsert | undefined> {
+  const { rows } = await signInUpsert(db, email, challengeId, locale);
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  const { created, ...account } = row;
+  return { account, created };
+}
+
+// Built once (compiledOnce): it runs on every email sign-in.
+const signInUpsert = compiledOnce(3, (_db, email: string, challengeId: string, locale: string) => {
   const enabledFactor = hasEnabledFactor(sql.ref('users.id'));
-  const { rows } = await sql<FirstFactorLock & { created: boolean }>`
+  return sql<FirstFactorLock & { created: boolean }>`
     INSERT INTO users (email, email_verified_at, locale) VALUES (${email}::text, now(), ${locale}::text)
     ON CONFLICT (email) DO UPDATE
       SET email_verified_at = coalesce(users.email_verified_at, now()), updated_at = now(),
         locale = CASE WHEN users.disabled_at IS NULL AND NOT ${enabledFactor} THEN excluded.locale ELSE users.locale END
       WHERE ${unlessClaimable(challengeId)}
     RETURNING id, email, email_verified_at, phone, phone_verified_at, disabled_at, (xmax = 0) AS created,
-      ${enabledFactor} AS has_factors`.execute(db);
-  const row = rows[0];
-  if (row === undefined) return undefined;
-  const { created, ...account } = row;
-  return { account, created };
-}
+      ${enabledFactor} AS has_factors`;
+});
 
 /**
  * The upsert, its update made only `when` holds. Raw SQL of constant text: a prepared statement,

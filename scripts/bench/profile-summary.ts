@@ -2,7 +2,9 @@
 // time by stage (socket writes and GC by their leaf, the rest by the first known frame up the
 // stack: Postgres, Redis, HTTP, crypto, templates...), self time by package or file, the heaviest
 // functions, and our own functions with what they call. Idle time is left out. Not a test.
-//   node --experimental-strip-types scripts/bench/profile-summary.ts <file.cpuprofile> [top=25]
+// Given an allocation profile (`.heapprofile`, `pnpm bench` with BENCH_ALLOC_PROF=<dir>), the same
+// tables in bytes allocated instead of milliseconds.
+//   node --experimental-strip-types scripts/bench/profile-summary.ts <file.cpuprofile|.heapprofile> [top=25]
 //   CALLERS_OF=writev,… also lists who calls those functions.
 import { readFileSync } from 'node:fs';
 
@@ -16,16 +18,40 @@ interface Profile {
   samples: number[];
   timeDeltas: number[];
 }
+/** An allocation profile's tree: each node's bytes allocated in it (sampled), its callees nested. */
+interface HeapNode {
+  id: number;
+  callFrame: ProfileNode['callFrame'];
+  selfSize: number;
+  children: HeapNode[];
+}
 
 const [file, topArgument] = process.argv.slice(2);
-if (file === undefined) throw new Error('usage: profile-summary.ts <file.cpuprofile> [top]');
+if (file === undefined) throw new Error('usage: profile-summary.ts <file.cpuprofile|file.heapprofile> [top]');
 const top = Number(topArgument ?? 25);
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const read = JSON.parse(readFileSync(file, 'utf8')) as Profile | { head: HeapNode };
+// Each node's own weight: milliseconds of samples (CPU), or bytes allocated (heap).
 const selfMs = new Map<number, number>();
-profile.samples.forEach((id, index) => {
-  selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000);
-});
+const allocations = 'head' in read;
+const nodes: ProfileNode[] = [];
+if ('head' in read) {
+  const flatten = (node: HeapNode) => {
+    nodes.push({ id: node.id, callFrame: node.callFrame, children: node.children.map((child) => child.id) });
+    if (node.selfSize > 0) selfMs.set(node.id, node.selfSize);
+    node.children.forEach(flatten);
+  };
+  flatten(read.head);
+} else {
+  nodes.push(...read.nodes);
+  read.samples.forEach((id, index) => {
+    selfMs.set(id, (selfMs.get(id) ?? 0) + (read.timeDeltas[index] ?? 0) / 1000);
+  });
+}
+const profile = { nodes };
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+/** A weight as printed: milliseconds, or megabytes allocated. */
+const amount = (weight: number) =>
+  allocations ? `${(weight / 1e6).toFixed(1).padStart(7)} MB` : `${weight.toFixed(0).padStart(7)} ms`;
 // Idle time is the process waiting, not working: left out of every share.
 for (const [id] of selfMs) if (byId.get(id)?.callFrame.functionName === '(idle)') selfMs.delete(id);
 const total = [...selfMs.values()].reduce((sum, ms) => sum + ms, 0);
@@ -95,7 +121,7 @@ function table(title: string, key: (node: ProfileNode) => string): void {
   }
   console.log(`\n${title}`);
   for (const [name, ms] of [...sums].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${ms.toFixed(0).padStart(7)} ms  ${name}`);
+    console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${amount(ms)}  ${name}`);
   }
 }
 
@@ -115,7 +141,7 @@ function inclusive(): void {
   }
   console.log('\nour functions, with what they call');
   for (const [name, ms] of [...sums].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${ms.toFixed(0).padStart(7)} ms  ${name}`);
+    console.log(`  ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${amount(ms)}  ${name}`);
   }
 }
 
@@ -138,10 +164,16 @@ function callers(name: string): void {
   }
 }
 
-console.log(`${file}: ${total.toFixed(0)} ms working (idle left out)`);
+console.log(
+  allocations
+    ? `${file}: ${(total / 1e6).toFixed(1)} MB allocated`
+    : `${file}: ${total.toFixed(0)} ms working (idle left out)`,
+);
 table('by stage', (node) => stageOf(node.id));
-table('self time by package or file', (node) => owner(node.callFrame.url));
-table('self time by function', (node) => {
+table(allocations ? 'allocated by package or file' : 'self time by package or file', (node) =>
+  owner(node.callFrame.url),
+);
+table(allocations ? 'allocated by function' : 'self time by function', (node) => {
   const { functionName, url, lineNumber } = node.callFrame;
   return `${functionName || '(anonymous)'} ${owner(url)}:${lineNumber + 1}`;
 });

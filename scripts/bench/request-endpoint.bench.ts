@@ -13,12 +13,16 @@
 //   BENCH_ONLY=full,sms,bare,verify,bareVerify,signIn: only those series (to profile one)
 //   BENCH_CPU_PROF=<dir>: the gateway and the bare server write V8 CPU profiles to <dir>/gateway
 //     and <dir>/bare (read them with profile-summary.ts)
+//   BENCH_ALLOC_PROF=<dir>: the gateway and the bare server record what they allocate
+//     (allocation-profile.ts): <dir>/gateway-startup.heapprofile, <dir>/gateway-load.heapprofile,
+//     and the same for bare (read them with profile-summary.ts)
 //   BENCH_TRACE=<prefix>: every response of the request and verify series, written to
 //     <prefix>-<n>-<series>.txt (ms since the run's start, latency ms, status)
 //   BENCH_DATABASE_POOLER=transaction: the gateway runs as behind a transaction pooler (unnamed
 //     statements, timeouts set in each transaction), against Postgres itself: what that mode costs
 import { createHash, createHmac, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createDb, newChallengeId, sql } from '@otp/db';
 import { hashCode, INITIAL_DELIVERY_STATUS, maskEmail, parseKeyRing, recipientHash, seal } from '@otp/domain';
 import { createPasswordHasher } from '@otp/gateway';
@@ -348,12 +352,22 @@ async function argon2Loop(stored: string, password: string): Promise<number> {
   return count / duration;
 }
 
-/** With BENCH_CPU_PROF=<dir>, the servers write CPU profiles there (<dir>/gateway, <dir>/bare). */
+/**
+ * With BENCH_CPU_PROF=<dir>, the servers write CPU profiles there (<dir>/gateway, <dir>/bare);
+ * with BENCH_ALLOC_PROF=<dir>, allocation profiles (<dir>/gateway-load.heapprofile, ...).
+ */
 function profiled(name: string): string[] {
-  const dir = process.env.BENCH_CPU_PROF;
-  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}/${name}`];
+  const cpu = process.env.BENCH_CPU_PROF;
+  const allocations = process.env.BENCH_ALLOC_PROF;
+  const profiler = new URL('allocation-profile.ts', import.meta.url);
+  if (allocations !== undefined) profiler.searchParams.set('out', resolve(allocations, name));
+  return [
+    ...(cpu === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpu}/${name}`]),
+    ...(allocations === undefined ? [] : ['--import', profiler.href]),
+  ];
 }
 
+if (process.env.BENCH_ALLOC_PROF !== undefined) mkdirSync(process.env.BENCH_ALLOC_PROF, { recursive: true });
 const databaseUrl = await resetDatabase();
 const gatewayPort = 3900;
 const barePort = 3901;
@@ -393,6 +407,8 @@ const bare = await startProcess(
 );
 const gatewayPid = gateway.pid as number;
 const barePid = bare.pid as number;
+// What start-up allocated goes to its own profile: the load's is what the requests allocate.
+if (process.env.BENCH_ALLOC_PROF !== undefined) for (const server of [gateway, bare]) server.kill('SIGUSR2');
 
 type Series = 'full' | 'sms' | 'bare' | 'verify' | 'bareVerify' | 'signIn' | 'refresh';
 const runs: Record<Series, Figures[]> = {

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { instrumentHttp } from '@otp/runtime';
@@ -45,12 +46,15 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   if (deps.drain !== undefined) registerDrain(app, deps.drain);
   registerErrorHandling(app);
   // Security headers on every answer; browsers may call the API only from the configured origins.
-  // helmet's middleware is made once, here: @fastify/helmet made it again on every request (its
-  // Content-Security-Policy parsed each time), 2% of a code request's CPU.
-  const securityHeaders = helmet();
-  app.addHook('onRequest', (request, reply, done) => {
-    // Its one failure, a CSP directive computed per request, cannot happen: every directive is fixed.
-    securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined));
+  // helmet's headers are computed once, here: every directive of its policy is fixed, so every
+  // answer carries the same ones. Set with Fastify's reply headers rather than by helmet's
+  // middleware on each request (one setHeader a header, which also made Node write Fastify's own
+  // headers one by one): together 2% of a code request's CPU when @fastify/helmet rebuilt its
+  // policy on every request, then 7 kB of its allocations.
+  const securityHeaders = fixedSecurityHeaders();
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(securityHeaders);
+    done();
   });
   await app.register(cors, {
     origin: corsOrigins(config.CORS_ORIGINS),
@@ -93,4 +97,19 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   await app.register(twilioStatusRoutes, { prefix: '/v1', deps });
   await app.ready();
   return app;
+}
+
+/** The headers helmet's middleware sets on a response with its default policy, read off once. */
+function fixedSecurityHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: string) => {
+      headers[name.toLowerCase()] = value;
+    },
+    removeHeader: () => {},
+  };
+  helmet()({} as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
+    if (error !== undefined && error !== null) throw error;
+  });
+  return headers;
 }

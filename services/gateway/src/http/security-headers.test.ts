@@ -12,7 +12,31 @@ describe('security headers and CORS', () => {
       expect(response.headers['strict-transport-security'], url).toBeDefined();
       expect(response.headers['content-security-policy'], url).toContain("default-src 'self'");
       expect(response.headers['x-frame-options'], url).toBe('SAMEORIGIN');
+      // The rest of helmet's default policy, which the gateway reads off helmet once at start.
+      expect(response.headers['cross-origin-opener-policy'], url).toBe('same-origin');
+      expect(response.headers['cross-origin-resource-policy'], url).toBe('same-origin');
+      expect(response.headers['origin-agent-cluster'], url).toBe('?1');
+      expect(response.headers['referrer-policy'], url).toBe('no-referrer');
+      expect(response.headers['x-dns-prefetch-control'], url).toBe('off');
+      expect(response.headers['x-download-options'], url).toBe('noopen');
+      expect(response.headers['x-permitted-cross-domain-policies'], url).toBe('none');
+      expect(response.headers['x-xss-protection'], url).toBe('0');
+      expect(response.headers['x-powered-by'], url).toBeUndefined();
     }
+  });
+
+  it('sends them on answers its own code writes: a validation error, a refusal', async () => {
+    const invalid = await gateway.app.inject({
+      method: 'POST',
+      url: '/v1/otp/challenges',
+      payload: { channel: 'fax' },
+    });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(invalid.headers['strict-transport-security']).toBeDefined();
+    const unauthenticated = await gateway.app.inject({ method: 'GET', url: '/v1/me' });
+    expect(unauthenticated.statusCode).toBe(401);
+    expect(unauthenticated.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('allows the configured origins and no other', async () => {

@@ -49,16 +49,6 @@ export function unnamedStatementPool(pool: pg.Pool): PostgresPool {
 }
 
 type Values = readonly unknown[] | undefined;
-
-/**
- * A parameter as it is sent. pg writes a Date as local time and its offset, assembled from a
- * dozen small strings on every call (the code request passes eleven); its ISO form is one native
- * call and names the same instant. Every time column of the schema is `timestamptz`, and Postgres
- * reads both forms to the same value. An invalid Date is left to pg, which fails the statement.
- */
-function parameter(value: unknown): unknown {
-  return value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString() : value;
-}
 type Settled = { ok: true; value: pg.QueryResult } | { ok: false; error: unknown };
 
 /**
@@ -106,13 +96,13 @@ function guardedPool(pool: pg.Pool, nameOf: ((text: string) => string) | undefin
       };
       const send = (text: string, values: Values): Promise<pg.QueryResult> => {
         if (nameOf === undefined || values === undefined || values.length === 0) {
-          return client.query(text, values === undefined ? undefined : values.map(parameter));
+          return client.query(text, values === undefined ? undefined : [...values]);
         }
         // A Query made from the text and named after it, not `{ name, text, values }`: pg copies
         // a config object property by property on every call, a cost `pnpm bench` profiles showed
         // on every statement.
         return new Promise((resolve, reject) => {
-          const query = new pg.Query(text, values.map(parameter)) as pg.Query & {
+          const query = new pg.Query(text, [...values]) as pg.Query & {
             name: string;
             callback: (error: Error | null, result: pg.QueryResult) => void;
           };

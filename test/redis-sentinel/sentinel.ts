@@ -76,36 +76,8 @@ export async function startSentinelTopology(options: SentinelTopologyOptions = {
     ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password]),
   ];
   const listen = (port: number) => (tls === undefined ? ['--port', String(port)] : redisTlsArgs(tls, port));
-  const [master, replica] = [await freePort(), await freePort()];
-  run(master, [...listen(master), ...data]);
-  run(replica, [...listen(replica), ...data, '--replicaof', '127.0.0.1', String(master)]);
-  await Promise.all([ready(master, password), ready(replica, password)]);
-
-  const sentinelPorts = [await freePort(), await freePort(), await freePort()];
-  for (const port of sentinelPorts) {
-    // Sentinel rewrites its configuration file as it learns the topology: one writable file each.
-    const file = join(dir, `sentinel-${port}.conf`);
-    writeFileSync(
-      file,
-      [
-        // A server's TLS arguments as config lines; tls-replication: the Sentinels reach the
-        // servers (and each other) over TLS too.
-        ...(tls === undefined ? [`port ${port}`] : [...configLines(redisTlsArgs(tls, port)), 'tls-replication yes']),
-        'bind 127.0.0.1',
-        `sentinel monitor ${name} 127.0.0.1 ${master} 2`,
-        ...(password === undefined ? [] : [`sentinel auth-pass ${name} ${password}`]),
-        `sentinel down-after-milliseconds ${name} 1000`,
-        `sentinel failover-timeout ${name} 5000`,
-        `sentinel parallel-syncs ${name} 1`,
-        ...(sentinelPassword === undefined
-          ? []
-          : [`requirepass ${sentinelPassword}`, `sentinel sentinel-pass ${sentinelPassword}`]),
-        '',
-      ].join('\n'),
-    );
-    run(port, [file, '--sentinel']);
-  }
-  await Promise.all(sentinelPorts.map((port) => ready(port, sentinelPassword)));
+  // Chosen once the servers listen, so that no free port found for one is a server's.
+  let sentinelPorts: number[] = [];
   const sentinelClient = (port: number) => {
     const client = new Redis({ ...reach, port, password: sentinelPassword, maxRetriesPerRequest: 1 });
     client.on('error', () => {});
@@ -124,23 +96,72 @@ export async function startSentinelTopology(options: SentinelTopologyOptions = {
     Number(
       ((await ask((s) => s.call('SENTINEL', 'get-master-addr-by-name', name))) as [string, string] | null)?.[1] ?? 0,
     );
-  // Each sentinel must know the replica and the other two before a failover can be agreed.
-  for (let i = 0; ; i++) {
-    const known = await Promise.all(
-      sentinelPorts.map(async (port) => {
-        const sentinel = sentinelClient(port);
-        try {
-          const replicas = (await sentinel.call('SENTINEL', 'replicas', name)) as unknown[];
-          const others = (await sentinel.call('SENTINEL', 'sentinels', name)) as unknown[];
-          return replicas.length >= 1 && others.length >= 2;
-        } finally {
-          sentinel.disconnect();
-        }
-      }),
+  // Every process started so far, and the directory: by stop(), or when the start fails half way.
+  const stopAll = async () => {
+    await Promise.all(
+      [...processes.values()]
+        .filter((child) => child.exitCode === null && child.signalCode === null)
+        .map((child) => {
+          const exited = once(child, 'exit');
+          child.kill('SIGKILL');
+          return exited;
+        }),
     );
-    if (known.every(Boolean)) break;
-    if (i > 300) throw new Error('the sentinels did not discover the replica and each other within 30 s');
-    await pause(100);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const [master, replica] = [await freePort(), await freePort()];
+    run(master, [...listen(master), ...data]);
+    run(replica, [...listen(replica), ...data, '--replicaof', '127.0.0.1', String(master)]);
+    await Promise.all([ready(master, password), ready(replica, password)]);
+
+    sentinelPorts = [await freePort(), await freePort(), await freePort()];
+    for (const port of sentinelPorts) {
+      // Sentinel rewrites its configuration file as it learns the topology: one writable file each.
+      const file = join(dir, `sentinel-${port}.conf`);
+      writeFileSync(
+        file,
+        [
+          // A server's TLS arguments as config lines; tls-replication: the Sentinels reach the
+          // servers (and each other) over TLS too.
+          ...(tls === undefined ? [`port ${port}`] : [...configLines(redisTlsArgs(tls, port)), 'tls-replication yes']),
+          'bind 127.0.0.1',
+          `sentinel monitor ${name} 127.0.0.1 ${master} 2`,
+          ...(password === undefined ? [] : [`sentinel auth-pass ${name} ${password}`]),
+          `sentinel down-after-milliseconds ${name} 1000`,
+          `sentinel failover-timeout ${name} 5000`,
+          `sentinel parallel-syncs ${name} 1`,
+          ...(sentinelPassword === undefined
+            ? []
+            : [`requirepass ${sentinelPassword}`, `sentinel sentinel-pass ${sentinelPassword}`]),
+          '',
+        ].join('\n'),
+      );
+      run(port, [file, '--sentinel']);
+    }
+    await Promise.all(sentinelPorts.map((port) => ready(port, sentinelPassword)));
+
+    // Each sentinel must know the replica and the other two before a failover can be agreed.
+    for (let i = 0; ; i++) {
+      const known = await Promise.all(
+        sentinelPorts.map(async (port) => {
+          const sentinel = sentinelClient(port);
+          try {
+            const replicas = (await sentinel.call('SENTINEL', 'replicas', name)) as unknown[];
+            const others = (await sentinel.call('SENTINEL', 'sentinels', name)) as unknown[];
+            return replicas.length >= 1 && others.length >= 2;
+          } finally {
+            sentinel.disconnect();
+          }
+        }),
+      );
+      if (known.every(Boolean)) break;
+      if (i > 300) throw new Error('the sentinels did not discover the replica and each other within 30 s');
+      await pause(100);
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
   }
 
   return {
@@ -161,17 +182,6 @@ export async function startSentinelTopology(options: SentinelTopologyOptions = {
       }
       throw new Error('the sentinels named no new master within 30 s');
     },
-    async stop() {
-      await Promise.all(
-        [...processes.values()]
-          .filter((child) => child.exitCode === null && child.signalCode === null)
-          .map((child) => {
-            const exited = once(child, 'exit');
-            child.kill('SIGKILL');
-            return exited;
-          }),
-      );
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: stopAll,
   };
 }

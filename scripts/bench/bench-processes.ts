@@ -3,7 +3,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createDb, migrateToLatest, sql } from '@otp/db';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -74,6 +75,24 @@ export async function startProcess(
   }
   child.kill('SIGKILL');
   throw new Error(`${args.join(' ')} did not become ready`);
+}
+
+/**
+ * With BENCH_ALLOC_PROF=<dir>: the Node options that load allocation-profile.ts into a server,
+ * writing `<dir>/<name>-startup.heapprofile` and `<dir>/<name>-load.heapprofile`. None without it.
+ */
+export function allocationProfiled(name: string): string[] {
+  const dir = process.env.BENCH_ALLOC_PROF;
+  if (dir === undefined) return [];
+  mkdirSync(dir, { recursive: true });
+  const profiler = new URL('allocation-profile.ts', import.meta.url);
+  profiler.searchParams.set('out', resolve(dir, name));
+  return ['--import', profiler.href];
+}
+
+/** Once profiled servers are ready: what each allocated until then goes to its start-up profile. */
+export function profileLoadFrom(...children: ChildProcess[]): void {
+  if (process.env.BENCH_ALLOC_PROF !== undefined) for (const child of children) child.kill('SIGUSR2');
 }
 
 /** SIGTERM to each started process, resolved once all have exited. */

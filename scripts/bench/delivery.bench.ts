@@ -16,13 +16,12 @@
 //     (allocation-profile.ts): <dir>/worker-<n>-load.heapprofile, <dir>/bare-<n>-load.heapprofile
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createDb } from '@otp/db';
 import { type SmtpSink, startSmtpSink } from '../../packages/testkit/src/smtp-sink.ts';
 import {
+  allocationProfiled,
   benchKeys,
   benchPrefix,
   freshDatabase,
@@ -30,6 +29,7 @@ import {
   peakRssMb,
   postgresCpuMs,
   processCpuMs,
+  profileLoadFrom,
   quantile,
   redisUrl,
   removeQueueKeys,
@@ -44,23 +44,12 @@ const concurrency = Number(process.env.BENCH_EMAIL_CONCURRENCY ?? 10);
 const rate = Number(process.env.BENCH_LATENCY_RATE ?? 100);
 const latencySeconds = Number(process.env.BENCH_LATENCY_S ?? 10);
 const cpuProfileDir = process.env.BENCH_CPU_PROF;
-const allocationDir = process.env.BENCH_ALLOC_PROF;
-if (allocationDir !== undefined) mkdirSync(allocationDir, { recursive: true });
+// Each profiled worker or bare pool is numbered in the order it starts (BENCH_ALLOC_PROF).
 let profiles = 0;
-
-/** With BENCH_ALLOC_PROF, Node's options that load the allocation profiler, writing to `<dir>/<name>-<n>`. */
-function allocationProfiled(name: string): string[] {
-  if (allocationDir === undefined) return [];
-  const profiler = new URL('allocation-profile.ts', import.meta.url);
+const numbered = (name: string) => {
   profiles += 1;
-  profiler.searchParams.set('out', resolve(allocationDir, `${name}-${profiles}`));
-  return ['--import', profiler.href];
-}
-
-/** Once a profiled process is ready: what it allocated until then goes to its start-up profile. */
-function profileFromHere(child: ChildProcess): void {
-  if (allocationDir !== undefined) child.kill('SIGUSR2');
-}
+  return `${name}-${profiles}`;
+};
 const gatewayPort = 3910;
 const workerPort = 3911;
 const barePort = 3914;
@@ -158,7 +147,7 @@ function startWorker(): Promise<ChildProcess> {
   return startProcess(
     [
       ...(cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`]),
-      ...allocationProfiled('worker'),
+      ...allocationProfiled(numbered('worker')),
       'services/email-worker/src/main.ts',
     ],
     {
@@ -240,7 +229,7 @@ async function costsSince(
 async function workerThroughput(addresses: string[], accepted: number): Promise<Throughput> {
   const started = performance.now();
   const worker = await startWorker();
-  profileFromHere(worker);
+  profileLoadFrom(worker);
   const pid = worker.pid as number;
   const received = () => addresses.filter((address) => arrivals.times.has(address)).length;
   // The window starts once the worker is ready: CPU from then on, over the messages that came after.
@@ -259,11 +248,11 @@ async function bareThroughput(round: number): Promise<Throughput> {
   const addresses = Array.from({ length: jobs }, (_, i) => `bare${round}-${i}@bench.example.com`);
   const started = performance.now();
   const bare = await startProcess(
-    [...allocationProfiled('bare'), 'scripts/bench/bare-mail-pool.ts'],
+    [...allocationProfiled(numbered('bare')), 'scripts/bench/bare-mail-pool.ts'],
     { SMTP_URL: sink.url, BARE_MAIL_PORT: String(barePort), CONCURRENCY: String(concurrency) },
     `http://127.0.0.1:${barePort}/health/ready`,
   );
-  profileFromHere(bare);
+  profileLoadFrom(bare);
   const pid = bare.pid as number;
   const before = await sampleCosts(pid);
   const response = await fetch(`http://127.0.0.1:${barePort}/send?count=${jobs}&tag=bare${round}`, { method: 'POST' });

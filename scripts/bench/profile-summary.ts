@@ -47,8 +47,7 @@ if ('head' in read) {
     selfMs.set(id, (selfMs.get(id) ?? 0) + (read.timeDeltas[index] ?? 0) / 1000);
   });
 }
-const profile = { nodes };
-const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const byId = new Map(nodes.map((node) => [node.id, node]));
 /** A weight as printed: milliseconds, or megabytes allocated. */
 const amount = (weight: number) =>
   allocations ? `${(weight / 1e6).toFixed(1).padStart(7)} MB` : `${weight.toFixed(0).padStart(7)} ms`;
@@ -56,7 +55,7 @@ const amount = (weight: number) =>
 for (const [id] of selfMs) if (byId.get(id)?.callFrame.functionName === '(idle)') selfMs.delete(id);
 const total = [...selfMs.values()].reduce((sum, ms) => sum + ms, 0);
 const parentOf = new Map<number, number>();
-for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+for (const node of nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
 
 /** The package a file belongs to (`fastify`, `@otp/gateway`), or Node's own, or the engine's. */
 function owner(url: string): string {

@@ -21,13 +21,13 @@
 //   BENCH_DATABASE_POOLER=transaction: the gateway runs as behind a transaction pooler (unnamed
 //     statements, timeouts set in each transaction), against Postgres itself: what that mode costs
 import { createHash, createHmac, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { createDb, newChallengeId, sql } from '@otp/db';
 import { hashCode, INITIAL_DELIVERY_STATUS, maskEmail, parseKeyRing, recipientHash, seal } from '@otp/domain';
 import { createPasswordHasher } from '@otp/gateway';
 import autocannon from 'autocannon';
 import {
+  allocationProfiled,
   benchKeys,
   benchPrefix,
   freshDatabase,
@@ -35,6 +35,7 @@ import {
   peakRssMb,
   postgresCpuMs,
   processCpuMs,
+  profileLoadFrom,
   redisUrl,
   removeQueueKeys,
   rounds,
@@ -358,16 +359,9 @@ async function argon2Loop(stored: string, password: string): Promise<number> {
  */
 function profiled(name: string): string[] {
   const cpu = process.env.BENCH_CPU_PROF;
-  const allocations = process.env.BENCH_ALLOC_PROF;
-  const profiler = new URL('allocation-profile.ts', import.meta.url);
-  if (allocations !== undefined) profiler.searchParams.set('out', resolve(allocations, name));
-  return [
-    ...(cpu === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpu}/${name}`]),
-    ...(allocations === undefined ? [] : ['--import', profiler.href]),
-  ];
+  return [...(cpu === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpu}/${name}`]), ...allocationProfiled(name)];
 }
 
-if (process.env.BENCH_ALLOC_PROF !== undefined) mkdirSync(process.env.BENCH_ALLOC_PROF, { recursive: true });
 const databaseUrl = await resetDatabase();
 const gatewayPort = 3900;
 const barePort = 3901;
@@ -408,7 +402,7 @@ const bare = await startProcess(
 const gatewayPid = gateway.pid as number;
 const barePid = bare.pid as number;
 // What start-up allocated goes to its own profile: the load's is what the requests allocate.
-if (process.env.BENCH_ALLOC_PROF !== undefined) for (const server of [gateway, bare]) server.kill('SIGUSR2');
+profileLoadFrom(gateway, bare);
 
 type Series = 'full' | 'sms' | 'bare' | 'verify' | 'bareVerify' | 'signIn' | 'refresh';
 const runs: Record<Series, Figures[]> = {
@@ -440,28 +434,29 @@ try {
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}/v1/otp/challenges`;
   const bareUrl = `http://127.0.0.1:${barePort}/bare`;
   type Load = () => Promise<Figures & { total: number }>;
-  const series: Array<{ key: Series; label: string; pid: number; prepare: (seconds: number) => Promise<Load> }> = [
+  type Entry = { key: Series; label: string; pid: number; prepare: (seconds: number) => Promise<Load> };
+  // A sign-in series: its challenges written before each load, enough for any rate reached.
+  const signIns = (
+    key: Series,
+    label: string,
+    pid: number,
+    url: string,
+    pool: (count: number) => Promise<string[]>,
+  ): Entry => ({
+    key,
+    label,
+    pid,
+    prepare: async (s) => {
+      const ids = await pool(s * CHALLENGES_PER_SECOND);
+      return () => loadVerify(url, ids, s, key);
+    },
+  });
+  const series: Entry[] = [
     { key: 'full', label: 'full', pid: gatewayPid, prepare: async (s) => () => load(gatewayUrl, 'email', s, 'full') },
     { key: 'sms', label: 'sms', pid: gatewayPid, prepare: async (s) => () => load(gatewayUrl, 'sms', s, 'sms') },
     { key: 'bare', label: 'bare', pid: barePid, prepare: async (s) => () => load(bareUrl, 'email', s, 'bare') },
-    {
-      key: 'verify',
-      label: 'verify',
-      pid: gatewayPid,
-      prepare: async (s) => {
-        const ids = await gatewayChallengePool(s * CHALLENGES_PER_SECOND);
-        return () => loadVerify(gatewayUrl, ids, s, 'verify');
-      },
-    },
-    {
-      key: 'bareVerify',
-      label: 'bare verify',
-      pid: barePid,
-      prepare: async (s) => {
-        const ids = await bareChallengePool(s * CHALLENGES_PER_SECOND);
-        return () => loadVerify(bareUrl, ids, s, 'bareVerify');
-      },
-    },
+    signIns('verify', 'verify', gatewayPid, gatewayUrl, gatewayChallengePool),
+    signIns('bareVerify', 'bare verify', barePid, bareUrl, bareChallengePool),
   ];
   const chosen = series.filter(({ key }) => wanted(key));
   // Each series' own load for `warmup` seconds before the first round, counted nowhere: the

@@ -65,7 +65,7 @@ const challengeWithinLimit = compiledOnce(
  */
 export async function createChallengeWithinRecipientLimit(
   db: Db,
-  challenge: NewOtpChallenge & { code_hashes: Buffer[] },
+  challenge: ChallengeRow,
   outbox: NewDeliveryOutboxRow,
   limits: RecipientLimits,
   events: readonly NewEvent[] = [],

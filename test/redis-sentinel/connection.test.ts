@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
+import { connect as connectTls } from 'node:tls';
 import { redisTarget } from '@otp/domain';
 import {
   createLogger,
@@ -8,7 +10,7 @@ import {
   pingRedis,
   type RedisClient,
 } from '@otp/runtime';
-import { trustedTestCertificates, trustingTls, uniqueQueuePrefix } from '@otp/testkit';
+import { createTestCertificates, trustedTestCertificates, trustingTls, uniqueQueuePrefix } from '@otp/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { jobRoundTrip } from '../e2e/job-round-trip.ts';
@@ -158,5 +160,52 @@ describe('Sentinels and servers that speak only TLS and require passwords', () =
     await refused;
     expect(plain.status).not.toBe('ready');
     expect(await pingRedis(plain)).toBe(false);
+  });
+});
+
+describe('TLS certificate verification through Sentinel', () => {
+  it('refuses Sentinels whose certificate comes from a CA the process does not trust, and reaches no master', async () => {
+    const untrusted = await createTestCertificates('otp-untrusted-sentinel');
+    const secured = await startSentinelTopology({ tls: untrusted });
+    // Also when the test fails or times out (a `finally` would wait on the hung step).
+    onTestFinished(async () => {
+      await secured.stop();
+      rmSync(untrusted.dir, { recursive: true, force: true });
+    });
+    const prefix = uniqueQueuePrefix();
+    // The services' client checks certificates against the CAs the process trusts (the system's
+    // and NODE_EXTRA_CA_CERTS, which holds the suite's trusted CA, not this one).
+    const refusing = createProducerRedis(
+      redisTarget({
+        REDIS_SENTINELS: secured.sentinels,
+        REDIS_SENTINEL_NAME: secured.name,
+        REDIS_TLS: true,
+        QUEUE_PREFIX: prefix,
+      }),
+      log,
+      'sentinel-untrusted-ca',
+    );
+    clients.push(refusing);
+    const [error] = (await once(refusing, 'error')) as [Error];
+    expect(error.message).toMatch(/^All sentinels are unreachable/);
+    expect(refusing.status).not.toBe('ready');
+    expect(await pingRedis(refusing)).toBe(false);
+    await expect(refusing.set(`${prefix}:written`, '1')).rejects.toThrow();
+
+    // The topology itself works: a client told to trust that CA reaches the master the Sentinels
+    // name, and finds nothing the refused client wrote.
+    const direct = new Redis({ host: '127.0.0.1', port: await secured.masterPort(), ...trustingTls(untrusted) });
+    try {
+      expect(await direct.ping()).toBe('PONG');
+      expect(await direct.exists(`${prefix}:written`)).toBe(0);
+    } finally {
+      direct.disconnect();
+    }
+    // Why, in Node's words: the client's TLS defaults refuse a Sentinel's chain.
+    const [host, port] = (secured.sentinels.split(',')[0] as string).split(':') as [string, string];
+    const handshake = connectTls({ host, port: Number(port) });
+    const [refused] = (await once(handshake, 'error')) as [Error & { code?: string }];
+    handshake.destroy();
+    expect(refused.code).toBe('SELF_SIGNED_CERT_IN_CHAIN');
   });
 });

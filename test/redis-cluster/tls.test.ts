@@ -8,6 +8,7 @@ import {
   createTestCertificates,
   extractCode,
   freePort,
+  issueTestCertificate,
   type RedisServer,
   startRedisServer,
   trustedTestCertificates,
@@ -172,5 +173,54 @@ describe('TLS certificate verification', () => {
     const [refused] = (await once(handshake, 'error')) as [Error & { code?: string }];
     handshake.destroy();
     expect(refused.code).toBe('SELF_SIGNED_CERT_IN_CHAIN');
+  });
+
+  it('reaches nodes by the host names they announce, when their certificates name no address', async () => {
+    // As managed clusters with TLS do: each node announces a host name (Redis's
+    // cluster-preferred-endpoint-type hostname) and its certificate names that host only.
+    const named = await issueTestCertificate(certificates, 'DNS:localhost');
+    let server: RedisServer | undefined;
+    onTestFinished(async () => {
+      await server?.stop();
+      rmSync(named.dir, { recursive: true, force: true });
+    });
+    server = await startRedisServer(
+      [
+        ...['--cluster-enabled', 'yes', '--tls-cluster', 'yes', '--cluster-port', String(await freePort())],
+        ...['--cluster-announce-ip', '127.0.0.1', '--cluster-announce-hostname', 'localhost'],
+        ...['--cluster-preferred-endpoint-type', 'hostname', '--cluster-config-file', join(named.dir, 'nodes.conf')],
+        ...['--maxmemory-policy', 'noeviction'],
+      ],
+      { tls: named },
+    );
+    const port = server.port;
+    const direct = new Redis({ host: 'localhost', port, ...trustingTls(named) });
+    try {
+      await direct.cluster('ADDSLOTSRANGE', 0, 16383);
+      await vi.waitFor(async () => expect(await direct.cluster('INFO')).toContain('cluster_state:ok'), {
+        timeout: 10_000,
+        interval: 100,
+      });
+    } finally {
+      direct.disconnect();
+    }
+    // The services' client keeps the names it is given and is given: the certificate check passes
+    // against the name, where the address it resolves to would fail it.
+    const reaching = createProducerRedis(
+      redisTarget({ REDIS_CLUSTER_NODES: `localhost:${port}`, REDIS_TLS: true, QUEUE_PREFIX: prefix }),
+      log,
+      'host-names',
+    );
+    clients.push(reaching);
+    if (reaching.status !== 'ready') await once(reaching, 'ready');
+    await reaching.set(`${prefix}:named`, 'by name');
+    expect(await reaching.get(`${prefix}:named`)).toBe('by name');
+    expect(await pingRedis(reaching)).toBe(true);
+    expect((reaching as Cluster).nodes('master').map((node) => node.options.host)).toEqual(['localhost']);
+    // By its address, the node's certificate is refused.
+    const byAddress = connectTls({ host: '127.0.0.1', port });
+    const [refused] = (await once(byAddress, 'error')) as [Error & { code?: string }];
+    byAddress.destroy();
+    expect(refused.code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
   });
 });

@@ -41,6 +41,10 @@ function connect(where: RedisWhere, profile: Profile): RedisClient {
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining, autoPipeliningIgnoredCommands }),
     clusterRetryStrategy: retryStrategy,
+    // With TLS, nodes are reached by the names given and announced, not by the addresses those
+    // resolve to: a managed cluster's certificates name its hosts (ioredis would check them
+    // against the address, and fail). Node still resolves each name when it connects.
+    ...(where.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
     redisOptions: { ...perNode, ...auth },
   } satisfies ClusterOptions);
 }

@@ -23,7 +23,8 @@ async function answers(port: number, tls: { ca: Buffer } | undefined): Promise<b
     const socket =
       tls === undefined
         ? createConnection({ host: '127.0.0.1', port }, ping)
-        : connectTls({ host: '127.0.0.1', port, ca: tls.ca }, ping);
+        : // Checked as `localhost`, which every test certificate names (some name no address).
+          connectTls({ host: '127.0.0.1', servername: 'localhost', port, ca: tls.ca }, ping);
     socket.once('data', (data) => {
       socket.destroy();
       resolve(data.toString().startsWith('+PONG'));

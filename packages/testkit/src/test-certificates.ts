@@ -32,43 +32,69 @@ export interface TestCertificates {
 export async function createTestCertificates(name = 'otp-test'): Promise<TestCertificates> {
   const dir = mkdtempSync(join(tmpdir(), `${name}-certs-`));
   const path = (file: string) => join(dir, file);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   try {
     await run('openssl', [
-      ...['req', '-x509', ...ec, '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '1'],
+      ...['req', '-x509', ...ecKey, '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '1'],
       ...['-subj', `/CN=${name} CA`, '-addext', 'basicConstraints=critical,CA:TRUE'],
       ...['-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
     ]);
-    await run('openssl', [
-      'req',
-      ...ec,
-      '-keyout',
-      path('server.key'),
-      '-out',
-      path('server.csr'),
-      '-subj',
-      '/CN=localhost',
-    ]);
-    writeFileSync(
-      path('server.ext'),
-      [
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        'basicConstraints=CA:FALSE',
-        'keyUsage=critical,digitalSignature,keyEncipherment',
-        'extendedKeyUsage=serverAuth,clientAuth',
-        '',
-      ].join('\n'),
-    );
-    await run('openssl', [
-      ...['x509', '-req', '-in', path('server.csr'), '-CA', path('ca.crt'), '-CAkey', path('ca.key')],
-      ...['-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '1', '-extfile', path('server.ext')],
-      ...['-out', path('server.crt')],
-    ]);
+    await signServerCertificate(path('ca.crt'), path('ca.key'), dir, 'IP:127.0.0.1,DNS:localhost');
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   return { ca: path('ca.crt'), cert: path('server.crt'), key: path('server.key'), dir };
+}
+
+/**
+ * Another server certificate from the CA of `certificates`, for other names (`altNames` in
+ * openssl's subjectAltName form, such as `DNS:localhost`), in a new temp dir: a server that
+ * clients trusting that CA reach by those names only.
+ */
+export async function issueTestCertificate(
+  certificates: TestCertificates,
+  altNames: string,
+): Promise<TestCertificates> {
+  const dir = mkdtempSync(join(tmpdir(), 'otp-issued-certs-'));
+  try {
+    await signServerCertificate(certificates.ca, join(certificates.dir, 'ca.key'), dir, altNames);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return { ca: certificates.ca, cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), dir };
+}
+
+const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+/** server.key and server.crt in `dir`, for `altNames`, signed by the CA's certificate and key. */
+async function signServerCertificate(caCert: string, caKey: string, dir: string, altNames: string): Promise<void> {
+  const path = (file: string) => join(dir, file);
+  await run('openssl', [
+    'req',
+    ...ecKey,
+    '-keyout',
+    path('server.key'),
+    '-out',
+    path('server.csr'),
+    '-subj',
+    '/CN=localhost',
+  ]);
+  writeFileSync(
+    path('server.ext'),
+    [
+      `subjectAltName=${altNames}`,
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth,clientAuth',
+      '',
+    ].join('\n'),
+  );
+  await run('openssl', [
+    ...['x509', '-req', '-in', path('server.csr'), '-CA', caCert, '-CAkey', caKey],
+    ...['-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '1', '-extfile', path('server.ext')],
+    ...['-out', path('server.crt')],
+  ]);
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   issueTestCertificate,
   type RedisServer,
   startRedisServer,
+  type TestCertificates,
   trustedTestCertificates,
   trustingTls,
   uniqueQueuePrefix,
@@ -116,37 +117,46 @@ describe('a Redis Cluster that speaks only TLS and requires a password', () => {
   });
 });
 
+/**
+ * A cluster of one node holding every slot, speaking TLS only with these certificates, reached as
+ * `host` to set it up; stopped, and the certificates' directory removed, when the test finishes
+ * (also when it fails or times out: a `finally` would wait on the hung step).
+ */
+async function oneNodeCluster(certs: TestCertificates, host: string, extraArgs: string[] = []): Promise<RedisServer> {
+  let server: RedisServer | undefined;
+  onTestFinished(async () => {
+    await server?.stop();
+    rmSync(certs.dir, { recursive: true, force: true });
+  });
+  server = await startRedisServer(
+    [
+      ...['--cluster-enabled', 'yes', '--tls-cluster', 'yes', '--cluster-port', String(await freePort())],
+      // Alone, a node knows no address of its own to announce in CLUSTER SLOTS.
+      ...['--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(certs.dir, 'nodes.conf')],
+      ...['--maxmemory-policy', 'noeviction', ...extraArgs],
+    ],
+    { tls: certs },
+  );
+  const direct = new Redis({ host, port: server.port, ...trustingTls(certs) });
+  try {
+    await direct.cluster('ADDSLOTSRANGE', 0, 16383);
+    await vi.waitFor(async () => expect(await direct.cluster('INFO')).toContain('cluster_state:ok'), {
+      timeout: 10_000,
+      interval: 100,
+    });
+  } finally {
+    direct.disconnect();
+  }
+  return server;
+}
+
 describe('TLS certificate verification', () => {
   it('refuses a cluster whose certificate comes from a CA the process does not trust', async () => {
-    const untrusted = await createTestCertificates('otp-untrusted');
-    let server: RedisServer | undefined;
-    // Also when the test fails or times out (a `finally` would wait on the hung step).
-    onTestFinished(async () => {
-      await server?.stop();
-      rmSync(untrusted.dir, { recursive: true, force: true });
-    });
     // A one-node cluster holding every slot, its certificate signed by a CA nobody trusts.
-    server = await startRedisServer(
-      [
-        ...['--cluster-enabled', 'yes', '--tls-cluster', 'yes', '--cluster-port', String(await freePort())],
-        // Alone, a node knows no address of its own to announce in CLUSTER SLOTS.
-        ...['--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(untrusted.dir, 'nodes.conf')],
-        ...['--maxmemory-policy', 'noeviction'],
-      ],
-      { tls: untrusted },
-    );
+    const untrusted = await createTestCertificates('otp-untrusted');
+    const server = await oneNodeCluster(untrusted, '127.0.0.1');
     const nodes = [{ host: '127.0.0.1', port: server.port }];
     const trusting = trustingTls(untrusted);
-    const direct = new Redis({ ...nodes[0], ...trusting });
-    try {
-      await direct.cluster('ADDSLOTSRANGE', 0, 16383);
-      await vi.waitFor(async () => expect(await direct.cluster('INFO')).toContain('cluster_state:ok'), {
-        timeout: 10_000,
-        interval: 100,
-      });
-    } finally {
-      direct.disconnect();
-    }
     // The cluster works for a client told to trust that CA...
     const trustingClient = new Cluster(nodes, { redisOptions: trusting });
     try {
@@ -179,33 +189,11 @@ describe('TLS certificate verification', () => {
     // As managed clusters with TLS do: each node announces a host name (Redis's
     // cluster-preferred-endpoint-type hostname) and its certificate names that host only.
     const named = await issueTestCertificate(certificates, 'DNS:localhost');
-    let server: RedisServer | undefined;
-    onTestFinished(async () => {
-      await server?.stop();
-      rmSync(named.dir, { recursive: true, force: true });
-    });
-    server = await startRedisServer(
-      [
-        ...['--cluster-enabled', 'yes', '--tls-cluster', 'yes', '--cluster-port', String(await freePort())],
-        ...['--cluster-announce-ip', '127.0.0.1', '--cluster-announce-hostname', 'localhost'],
-        ...['--cluster-preferred-endpoint-type', 'hostname', '--cluster-config-file', join(named.dir, 'nodes.conf')],
-        ...['--maxmemory-policy', 'noeviction'],
-      ],
-      { tls: named },
-    );
-    const port = server.port;
-    const direct = new Redis({ host: 'localhost', port, ...trustingTls(named) });
-    try {
-      await direct.cluster('ADDSLOTSRANGE', 0, 16383);
-      await vi.waitFor(async () => expect(await direct.cluster('INFO')).toContain('cluster_state:ok'), {
-        timeout: 10_000,
-        interval: 100,
-      });
-    } finally {
-      direct.disconnect();
-    }
-    // The services' client keeps the names it is given and is given: the certificate check passes
-    // against the name, where the address it resolves to would fail it.
+    const { port } = await oneNodeCluster(named, 'localhost', [
+      ...['--cluster-announce-hostname', 'localhost', '--cluster-preferred-endpoint-type', 'hostname'],
+    ]);
+    // The services' client keeps the names it is given and the one the node announces: the check passes
+    // against that name, where the address it resolves to would fail it.
     const reaching = createProducerRedis(
       redisTarget({ REDIS_CLUSTER_NODES: `localhost:${port}`, REDIS_TLS: true, QUEUE_PREFIX: prefix }),
       log,

@@ -1,5 +1,6 @@
+import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import { testRedisUrl } from '@otp/testkit';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { rateLimitNamespace } from '../../http/rate-limit.plugin.ts';
 import { login, PASSWORD, registerUser } from '../../testing/accounts.ts';
@@ -25,27 +26,24 @@ describe('the sign-in throttle touches one key per Redis command', () => {
     const { email } = await registerUser(gateway, 'monitored');
     const namespace = `${rateLimitNamespace(gateway.config.QUEUE_PREFIX)}sign-in:`;
     const marker = `${namespace}end-of-test`;
-    const client = new Redis(testRedisUrl());
-    const monitor = await client.monitor();
     const commands: string[][] = [];
     // Keys named between MULTI and EXEC, per client connection: one transaction is one slot too.
     const transactions = new Map<string, Set<string>>();
     const transactionKeys: string[][] = [];
-    const seenMarker = new Promise<void>((resolve) => {
-      monitor.on('monitor', (_time: string, args: string[], source: string) => {
-        const name = args[0]?.toLowerCase();
-        const ours = args.filter((arg) => arg.startsWith(namespace));
-        if (name === 'multi') transactions.set(source, new Set());
-        if (name === 'exec' || name === 'discard') {
-          const named = transactions.get(source);
-          if (named !== undefined && named.size > 0) transactionKeys.push([...named]);
-          transactions.delete(source);
-        }
-        if (ours.length === 0) return;
-        for (const key of ours) transactions.get(source)?.add(key);
-        commands.push(args);
-        if (args.includes(marker)) resolve();
-      });
+    const seenMarker = Promise.withResolvers<void>();
+    const monitor = await monitorRedis(testRedisUrl(), (args, source) => {
+      const name = args[0]?.toLowerCase();
+      const ours = args.filter((arg) => arg.startsWith(namespace));
+      if (name === 'multi') transactions.set(source, new Set());
+      if (name === 'exec' || name === 'discard') {
+        const named = transactions.get(source);
+        if (named !== undefined && named.size > 0) transactionKeys.push([...named]);
+        transactions.delete(source);
+      }
+      if (ours.length === 0) return;
+      for (const key of ours) transactions.get(source)?.add(key);
+      commands.push(args);
+      if (args.includes(marker)) seenMarker.resolve();
     });
     try {
       // Reserve and keep (wrong password), reserve then clear and give back (right password),
@@ -56,10 +54,9 @@ describe('the sign-in throttle touches one key per Redis command', () => {
       for (let i = 0; i < 2; i++) await login(gateway, email, 'wrong', { remoteAddress: '10.43.0.3' });
       expect((await login(gateway, email, PASSWORD, { remoteAddress: '10.43.0.3' })).status).toBe(429);
       await gateway.deps.redis.get(marker);
-      await seenMarker;
+      await seenMarker.promise;
     } finally {
-      await monitor.disconnect();
-      client.disconnect();
+      monitor.stop();
     }
     const throttleCommands = commands.filter((args) => !args.includes(marker));
     // evalsha/eval from the gateway, and the GET/INCR/EXPIRE/DEL... run inside the scripts.
@@ -73,3 +70,51 @@ describe('the sign-in throttle touches one key per Redis command', () => {
     for (const keys of transactionKeys) expect(keys, 'one MULTI').toHaveLength(1);
   });
 });
+
+const ESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b' };
+
+/**
+ * Calls `onCommand` with each command Redis runs (its arguments, and the connection or `lua` that
+ * ran it), as MONITOR reports them, until stopped. A socket of its own, not ioredis's `monitor()`:
+ * ioredis counts itself in monitoring mode only a tick after MONITOR's +OK, so a line that arrives
+ * in the same packet, when another client runs a command at that moment, is taken for a reply
+ * nobody asked for and throws "Command queue state error" (it failed a CI run).
+ */
+async function monitorRedis(
+  url: string,
+  onCommand: (args: string[], source: string) => void,
+): Promise<{ stop(): void }> {
+  const { hostname, port, password } = new URL(url);
+  const socket = createConnection({ host: hostname, port: Number(port || 6379) });
+  await once(socket, 'connect');
+  socket.setEncoding('utf8');
+  const started = Promise.withResolvers<void>();
+  socket.once('error', started.reject);
+  let buffered = '';
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    for (let end = buffered.indexOf('\r\n'); end !== -1; end = buffered.indexOf('\r\n')) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      if (line === '+OK') started.resolve();
+      else if (line.startsWith('-')) started.reject(new Error(`MONITOR refused: ${line.slice(1)}`));
+      else {
+        // +<time> [<db> <source>] "<argument>" "<argument>" ...
+        const match = /^\+\S+ \[\d+ (\S+)\] (.*)$/.exec(line);
+        if (match === null) continue;
+        const args = [...(match[2] as string).matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((quoted) =>
+          (quoted[1] as string).replace(/\\(x[0-9a-f]{2}|.)/g, (_, sequence: string) =>
+            sequence.length === 3
+              ? String.fromCharCode(Number.parseInt(sequence.slice(1), 16))
+              : (ESCAPES[sequence] ?? sequence),
+          ),
+        );
+        onCommand(args, match[1] as string);
+      }
+    }
+  });
+  if (password !== '') socket.write(`AUTH ${decodeURIComponent(password)}\r\n`);
+  socket.write('MONITOR\r\n');
+  await started.promise;
+  return { stop: () => socket.destroy() };
+}

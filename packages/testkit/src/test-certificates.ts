@@ -14,11 +14,14 @@ declare module 'vitest' {
 
 const run = promisify(execFile);
 
-/** Paths of a throwaway CA and of a server certificate it signed, for 127.0.0.1 and localhost. */
+/** Paths of a throwaway CA and of a server certificate it signed. */
 export interface TestCertificates {
   /** The CA's certificate: what a client trusts (NODE_EXTRA_CA_CERTS) and a server checks peers with. */
   ca: string;
-  /** The server's certificate (SAN IP:127.0.0.1, DNS:localhost), usable as a client certificate too. */
+  /**
+   * The server's certificate (for IP:127.0.0.1 and DNS:localhost, or the names given to
+   * issueTestCertificate), usable as a client certificate too.
+   */
   cert: string;
   key: string;
   dir: string;

@@ -30,7 +30,10 @@ describe('the sign-in throttle touches one key per Redis command', () => {
     // Keys named between MULTI and EXEC, per client connection: one transaction is one slot too.
     const transactions = new Map<string, Set<string>>();
     const transactionKeys: string[][] = [];
-    const seenMarker = Promise.withResolvers<void>();
+    let markerSeen: () => void = () => {};
+    const seenMarker = new Promise<void>((resolve) => {
+      markerSeen = resolve;
+    });
     const monitor = await monitorRedis(testRedisUrl(), (args, source) => {
       const name = args[0]?.toLowerCase();
       const ours = args.filter((arg) => arg.startsWith(namespace));
@@ -43,7 +46,7 @@ describe('the sign-in throttle touches one key per Redis command', () => {
       if (ours.length === 0) return;
       for (const key of ours) transactions.get(source)?.add(key);
       commands.push(args);
-      if (args.includes(marker)) seenMarker.resolve();
+      if (args.includes(marker)) markerSeen();
     });
     try {
       // Reserve and keep (wrong password), reserve then clear and give back (right password),
@@ -54,7 +57,7 @@ describe('the sign-in throttle touches one key per Redis command', () => {
       for (let i = 0; i < 2; i++) await login(gateway, email, 'wrong', { remoteAddress: '10.43.0.3' });
       expect((await login(gateway, email, PASSWORD, { remoteAddress: '10.43.0.3' })).status).toBe(429);
       await gateway.deps.redis.get(marker);
-      await seenMarker.promise;
+      await seenMarker;
     } finally {
       monitor.stop();
     }
@@ -88,16 +91,21 @@ async function monitorRedis(
   const socket = createConnection({ host: hostname, port: Number(port || 6379) });
   await once(socket, 'connect');
   socket.setEncoding('utf8');
-  const started = Promise.withResolvers<void>();
-  socket.once('error', started.reject);
+  let ok: () => void = () => {};
+  let fail: (error: Error) => void = () => {};
+  const started = new Promise<void>((resolve, reject) => {
+    ok = resolve;
+    fail = reject;
+  });
+  socket.once('error', fail);
   let buffered = '';
   socket.on('data', (chunk: string) => {
     buffered += chunk;
     for (let end = buffered.indexOf('\r\n'); end !== -1; end = buffered.indexOf('\r\n')) {
       const line = buffered.slice(0, end);
       buffered = buffered.slice(end + 2);
-      if (line === '+OK') started.resolve();
-      else if (line.startsWith('-')) started.reject(new Error(`MONITOR refused: ${line.slice(1)}`));
+      if (line === '+OK') ok();
+      else if (line.startsWith('-')) fail(new Error(`MONITOR refused: ${line.slice(1)}`));
       else {
         // +<time> [<db> <source>] "<argument>" "<argument>" ...
         const match = /^\+\S+ \[\d+ (\S+)\] (.*)$/.exec(line);
@@ -115,6 +123,6 @@ async function monitorRedis(
   });
   if (password !== '') socket.write(`AUTH ${decodeURIComponent(password)}\r\n`);
   socket.write('MONITOR\r\n');
-  await started.promise;
+  await started;
   return { stop: () => socket.destroy() };
 }

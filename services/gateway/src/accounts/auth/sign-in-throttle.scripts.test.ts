@@ -97,7 +97,7 @@ async function monitorRedis(
     ok = resolve;
     fail = reject;
   });
-  socket.once('error', fail);
+  socket.on('error', fail);
   let buffered = '';
   socket.on('data', (chunk: string) => {
     buffered += chunk;

@@ -530,15 +530,15 @@ const row = (label: string, name: Series) => {
   );
   return figures;
 };
-const percent = (part: number, whole: number) => `${((part / whole) * 100).toFixed(0)}%`;
+const asPercent = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
+const asTimes = (ratio: number) => `${ratio.toFixed(2)}×`;
+const percent = (part: number, whole: number) => asPercent(part / whole);
 /**
  * The same ratio round by round (each round's two series ran minutes apart, so a machine that
  * speeds up or slows down during the run moves both): the spread behind the medians' ratio.
  */
 const byRound = (part: Series, whole: Series, figure: (run: Figures) => number, format: (ratio: number) => string) =>
   `rounds: ${runs[part].map((run, i) => format(figure(run) / figure(runs[whole][i] as Figures))).join(', ')}`;
-const asPercent = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
-const asTimes = (ratio: number) => `${ratio.toFixed(2)}×`;
 console.log(`\nmedians of ${rounds} rounds`);
 const full = row('POST /v1/otp/challenges (email)', 'full');
 const sms = row('the same, SMS (one number range)', 'sms');
@@ -553,7 +553,7 @@ console.log(`  request, SMS: ${percent(sms.rps, full.rps)} of email's (the SMS d
 console.log(
   `  verify: ${percent(verify.rps, bareVerify.rps)} of the bare route's req/s (target ≥ 60%; ` +
     `${byRound('verify', 'bareVerify', (run) => run.rps, asPercent)}); gateway CPU per verify ` +
-    `${(verify.serverCpu / bareVerify.serverCpu).toFixed(2)}× the bare route's (target ≤ 2×; ` +
+    `${asTimes(verify.serverCpu / bareVerify.serverCpu)} the bare route's (target ≤ 2×; ` +
     `${byRound('verify', 'bareVerify', (run) => run.serverCpu ?? Number.NaN, asTimes)})`,
 );
 console.log(

@@ -1,17 +1,11 @@
 // A statement built once runs every later call with that call's values (compiled-once.ts): the
 // hot statements of the code request, the sign-in and the delivery workers rely on it.
 import { sql } from '@otp/db';
-import { createTestDatabase, type TestDatabase } from '@otp/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '@otp/testkit';
+import { describe, expect, it } from 'vitest';
 import { compiledOnce } from '../../packages/db/src/compiled-once.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.drop();
-});
+const database = useTestDatabase();
 
 interface Pair {
   name: string;

@@ -77,11 +77,11 @@ export async function insertAuditAndEvents(
     })),
   );
   const eventRows = eventRowsJson(events);
-  await auditAndEvents[options.writeBehind === true ? 1 : 0](db, auditRows, eventRows);
+  await auditAndEvents[options.writeBehind === true ? 'writeBehind' : 'plain'](db, auditRows, eventRows);
 }
 
-/** The statement, built once (compiledOnce) in each of its two shapes: as it is, and write-behind. */
-const auditAndEvents = ['', WRITE_BEHIND].map((prefix) =>
+/** The statement, built once (compiledOnce) with its prefix: none, or WRITE_BEHIND. */
+const auditAndEventsStatement = (prefix: string) =>
   compiledOnce(
     2,
     (_db, auditRows: string, eventRows: string) => sql`${sql.raw(prefix)}
@@ -95,9 +95,8 @@ const auditAndEvents = ['', WRITE_BEHIND].map((prefix) =>
     SELECT e.id, e.type, e.occurred_at, e.data
     FROM jsonb_to_recordset(${eventRows}::jsonb) AS e(id uuid, type text, occurred_at timestamptz, data jsonb)
   `,
-  ),
-) as [AuditAndEvents, AuditAndEvents];
-type AuditAndEvents = (db: Db, auditRows: string, eventRows: string) => Promise<unknown>;
+  );
+const auditAndEvents = { plain: auditAndEventsStatement(''), writeBehind: auditAndEventsStatement(WRITE_BEHIND) };
 
 /**
  * Claims due pending events for this transaction, oldest first. SKIP LOCKED lets the relays of

@@ -139,15 +139,12 @@ export interface DeviceHistory {
 }
 
 type SignInSession = NewSession & { amr: string[] | null; user_agent: string | null; client_network: string | null };
+type HistoryRow = { seen_recently: boolean; unknown_recently: boolean; signed_in_before: boolean };
 
 // Built once (compiledOnce): it runs on every sign-in.
 const sessionWithToken = compiledOnce(
   3,
-  (_db, session: SignInSession, token: NewRefreshToken, since: Date) => sql<{
-    seen_recently: boolean;
-    unknown_recently: boolean;
-    signed_in_before: boolean;
-  }>`
+  (_db, session: SignInSession, token: NewRefreshToken, since: Date) => sql<HistoryRow>`
     WITH history AS (
       SELECT
         coalesce(bool_or(last_used_at > ${since}::timestamptz AND user_agent IS NOT DISTINCT FROM ${session.user_agent}::text
@@ -181,7 +178,7 @@ export async function insertSessionWithToken(
   since: Date,
 ): Promise<DeviceHistory> {
   const { rows } = await sessionWithToken(db, session, token, since);
-  const row = rows[0] as { seen_recently: boolean; unknown_recently: boolean; signed_in_before: boolean };
+  const row = rows[0] as HistoryRow;
   return {
     seenRecently: row.seen_recently,
     unknownRecently: row.unknown_recently,

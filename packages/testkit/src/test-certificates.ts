@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as connectTls } from 'node:tls';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
 
@@ -127,4 +129,19 @@ export function trustedTestCertificates(): TestCertificates {
     throw new Error('no trusted test CA: add packages/testkit/src/trusted-test-ca.global-setup.ts to globalSetup');
   }
   return certificates;
+}
+
+/**
+ * The code of the error a TLS handshake with `host:port` fails with, with Node's default checks
+ * (the CAs the process trusts, the host's name or address): why a client with `tls: {}` refuses
+ * that server (`SELF_SIGNED_CERT_IN_CHAIN`, `ERR_TLS_CERT_ALTNAME_INVALID`...).
+ */
+export async function tlsHandshakeError(host: string, port: number): Promise<string | undefined> {
+  const handshake = connectTls({ host, port });
+  try {
+    const [error] = (await once(handshake, 'error')) as [Error & { code?: string }];
+    return error.code;
+  } finally {
+    handshake.destroy();
+  }
 }

@@ -10,7 +10,7 @@
 //   BENCH_REDIS_URL    (default TEST_REDIS_URL or redis://127.0.0.1:6379)
 //   BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3)
 //   BENCH_WARMUP_S (3): each series' load for that long before the first round, not counted (0: none)
-//   BENCH_ONLY=full,sms,bare,verify,bareVerify,signIn: only those series (to profile one)
+//   BENCH_ONLY=full,sms,floor,bare,verify,bareVerify,signIn: only those series (to profile one)
 //   BENCH_CPU_PROF=<dir>: the gateway and the bare server write V8 CPU profiles to <dir>/gateway
 //     and <dir>/bare (read them with profile-summary.ts)
 //   BENCH_ALLOC_PROF=<dir>: the gateway and the bare server record what they allocate
@@ -365,31 +365,33 @@ function profiled(name: string): string[] {
 const databaseUrl = await resetDatabase();
 const gatewayPort = 3900;
 const barePort = 3901;
+const floorPort = 3904;
 const keys = benchKeys();
 const common = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' };
 const pooler = process.env.BENCH_DATABASE_POOLER;
+const gatewayEnv = {
+  ...common,
+  ...(pooler === undefined ? {} : { DATABASE_POOLER: pooler }),
+  HOST: '127.0.0.1',
+  PORT: String(gatewayPort),
+  ADMIN_PORT: '3902',
+  GATEWAY_OPS_PORT: '3903',
+  ...keys,
+  SMS_ALLOWED_COUNTRIES: '*',
+  // The SMS limits out of the way: their counters still run, which is what the SMS series measures.
+  SMS_RANGE_LIMIT_PER_HOUR: '1000000000',
+  SMS_COUNTRY_LIMIT_PER_HOUR: '1000000000',
+  SMS_DAILY_BUDGET: '1000000000',
+  // Load from one address: lift the per-IP limits out of the way (they still run).
+  RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '100000000',
+  RATE_LIMIT_VERIFICATIONS_PER_MINUTE: '100000000',
+  // Every connection's sign-in waits for Argon2 rather than being turned away (503) by the
+  // bound on waiting password checks: the bench measures the hashing, not the refusals.
+  PASSWORD_HASH_QUEUE: String(connections),
+};
 const gateway = await startProcess(
   ['services/gateway/src/main.ts'],
-  {
-    ...common,
-    ...(pooler === undefined ? {} : { DATABASE_POOLER: pooler }),
-    HOST: '127.0.0.1',
-    PORT: String(gatewayPort),
-    ADMIN_PORT: '3902',
-    GATEWAY_OPS_PORT: '3903',
-    ...keys,
-    SMS_ALLOWED_COUNTRIES: '*',
-    // The SMS limits out of the way: their counters still run, which is what the SMS series measures.
-    SMS_RANGE_LIMIT_PER_HOUR: '1000000000',
-    SMS_COUNTRY_LIMIT_PER_HOUR: '1000000000',
-    SMS_DAILY_BUDGET: '1000000000',
-    // Load from one address: lift the per-IP limits out of the way (they still run).
-    RATE_LIMIT_CODE_REQUESTS_PER_MINUTE: '100000000',
-    RATE_LIMIT_VERIFICATIONS_PER_MINUTE: '100000000',
-    // Every connection's sign-in waits for Argon2 rather than being turned away (503) by the
-    // bound on waiting password checks: the bench measures the hashing, not the refusals.
-    PASSWORD_HASH_QUEUE: String(connections),
-  },
+  gatewayEnv,
   `http://127.0.0.1:${gatewayPort}/health/ready`,
   profiled('gateway'),
 );
@@ -399,15 +401,23 @@ const bare = await startProcess(
   `http://127.0.0.1:${barePort}/health/ready`,
   profiled('bare'),
 );
+// The gateway's code-request service behind a bare route (service-floor-server.ts), with the
+// gateway's settings: the request's floor while the service keeps its guarantees.
+const floor = await startProcess(
+  ['scripts/bench/service-floor-server.ts'],
+  { ...gatewayEnv, PORT: String(floorPort) },
+  `http://127.0.0.1:${floorPort}/health/ready`,
+);
 const gatewayPid = gateway.pid as number;
 const barePid = bare.pid as number;
 // What start-up allocated goes to its own profile: the load's is what the requests allocate.
 profileLoadFrom(gateway, bare);
 
-type Series = 'full' | 'sms' | 'bare' | 'verify' | 'bareVerify' | 'signIn' | 'refresh';
+type Series = 'full' | 'sms' | 'floor' | 'bare' | 'verify' | 'bareVerify' | 'signIn' | 'refresh';
 const runs: Record<Series, Figures[]> = {
   full: [],
   sms: [],
+  floor: [],
   bare: [],
   verify: [],
   bareVerify: [],
@@ -422,7 +432,7 @@ const only = process.env.BENCH_ONLY?.split(',');
 const wanted = (series: Series) => only === undefined || only.includes(series);
 try {
   console.log(
-    `bench: ${rounds} rounds × (request: full, sms, bare; verify: full, bare), ${connections} connections × ${duration} s each, interleaved`,
+    `bench: ${rounds} rounds × (request: full, sms, floor, bare; verify: full, bare), ${connections} connections × ${duration} s each, interleaved`,
   );
   const line = (round: number, name: string, figures: Figures) =>
     console.log(
@@ -433,6 +443,7 @@ try {
   // series' challenges, outside the measured window) and returns the load.
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}/v1/otp/challenges`;
   const bareUrl = `http://127.0.0.1:${barePort}/bare`;
+  const floorUrl = `http://127.0.0.1:${floorPort}/floor`;
   type Load = () => Promise<Figures & { total: number }>;
   type Entry = { key: Series; label: string; pid: number; prepare: (seconds: number) => Promise<Load> };
   // A sign-in series: its challenges written before each load, enough for any rate reached.
@@ -454,6 +465,12 @@ try {
   const series: Entry[] = [
     { key: 'full', label: 'full', pid: gatewayPid, prepare: async (s) => () => load(gatewayUrl, 'email', s, 'full') },
     { key: 'sms', label: 'sms', pid: gatewayPid, prepare: async (s) => () => load(gatewayUrl, 'sms', s, 'sms') },
+    {
+      key: 'floor',
+      label: 'floor',
+      pid: floor.pid as number,
+      prepare: async (s) => () => load(floorUrl, 'email', s, 'floor'),
+    },
     { key: 'bare', label: 'bare', pid: barePid, prepare: async (s) => () => load(bareUrl, 'email', s, 'bare') },
     signIns('verify', 'verify', gatewayPid, gatewayUrl, gatewayChallengePool),
     signIns('bareVerify', 'bare verify', barePid, bareUrl, bareChallengePool),
@@ -506,7 +523,7 @@ try {
     );
   }
 } finally {
-  await stopProcesses([gateway, bare]);
+  await stopProcesses([gateway, floor, bare]);
   await removeQueueKeys(prefix);
 }
 
@@ -542,12 +559,18 @@ const byRound = (part: Series, whole: Series, figure: (run: Figures) => number, 
 console.log(`\nmedians of ${rounds} rounds`);
 const full = row('POST /v1/otp/challenges (email)', 'full');
 const sms = row('the same, SMS (one number range)', 'sms');
+const floorRow = row('the service behind a bare route', 'floor');
 const base = row('bare request route', 'bare');
 const verify = row('POST /v1/otp/challenges/:id/verify', 'verify');
 const bareVerify = row('bare verify route', 'bareVerify');
 console.log('ratios and targets');
 console.log(
   `  request: ${percent(full.rps, base.rps)} of the bare route's req/s (target ≥ 75%; ${byRound('full', 'bare', (run) => run.rps, asPercent)})`,
+);
+console.log(
+  `  request's floor: the gateway's service behind a bare route, ${percent(floorRow.rps, base.rps)} of the bare route's req/s ` +
+    `(${byRound('floor', 'bare', (run) => run.rps, asPercent)}); the gateway ${percent(full.rps, floorRow.rps)} of it ` +
+    `(${byRound('full', 'floor', (run) => run.rps, asPercent)})`,
 );
 console.log(`  request, SMS: ${percent(sms.rps, full.rps)} of email's (the SMS defences' counters; no target)`);
 console.log(

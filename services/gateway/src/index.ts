@@ -11,6 +11,7 @@ export { createSignInThrottle, type SignInThrottle } from './accounts/auth/sign-
 export { JWT_ALGORITHMS, type JwtAlgorithm } from './accounts/auth/signing-key.ts';
 export { buildAdminApp } from './admin/admin.app.ts';
 export { buildApp } from './app.ts';
+export { requestChallenge } from './codes/challenges/challenge.request.service.ts';
 export {
   type OutboxReconciler,
   type OutboxReconcilerOptions,
@@ -19,6 +20,7 @@ export {
 export { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './codes/outbox/outbox.relay.ts';
 export { type GatewayConfig, GatewayConfigSchema, parseGatewayConfig } from './config.ts';
 export type { GatewayDeps } from './deps.ts';
+export { requestContext } from './events/request-context.ts';
 export { generateAdminKey, generateServerKey, hashKey } from './http/bearer-keys.ts';
 export { rateLimitNamespace } from './http/rate-limit.plugin.ts';
 export { closeGatewayDeps, createDeliveryQueues, createGatewayDeps, type RunningGatewayDeps } from './wiring.ts';

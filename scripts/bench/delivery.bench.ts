@@ -4,9 +4,10 @@
 //    messages per second from its first delivery to its last. In the same round (the order
 //    alternating round by round), its bare equivalent (bare-mail-pool.ts: the same number of
 //    code emails through a nodemailer pool set up as the worker's, at the worker's concurrency)
-//    to the same SMTP server; the ratio worker/bare, and each process's CPU per message and peak
-//    RSS (from /proc), with every Postgres process's CPU and the WAL written per message over the
-//    same window.
+//    to the same SMTP server, and the worker's floor (floor-mail-worker.ts: its statements, its
+//    envelope opened and the bare pool's send, nothing else) emptying a queue as full; the ratios
+//    worker/bare and floor/bare, and each process's CPU per message and peak RSS (from /proc),
+//    with every Postgres process's CPU and the WAL written per message over the same window.
 // 2. End-to-end latency: gateway and one worker running, code requests at a fixed rate; for each,
 //    the time from sending the request to the message reaching the SMTP server.
 //   BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_ROUNDS (3): as for the request bench
@@ -53,6 +54,7 @@ const numbered = (name: string) => {
 const gatewayPort = 3910;
 const workerPort = 3911;
 const barePort = 3914;
+const floorPort = 3915;
 const prefix = benchPrefix('delivery');
 
 /** When each recipient's message reached the sink (ms, performance clock), fed by the sink's own array. */
@@ -163,6 +165,25 @@ function startWorker(): Promise<ChildProcess> {
   );
 }
 
+/**
+ * The floor of one worker (floor-mail-worker.ts): the delivery's statements, envelope and send,
+ * nothing else, with the worker's settings.
+ */
+function startFloor(): Promise<ChildProcess> {
+  return startProcess(
+    ['scripts/bench/floor-mail-worker.ts'],
+    {
+      ...common,
+      ENVELOPE_KEYS: keys.ENVELOPE_KEYS,
+      EMAIL_WORKER_PORT: String(floorPort),
+      SMTP_URL: sink.url,
+      EMAIL_CONCURRENCY: String(concurrency),
+      EMAIL_RATE_LIMIT_MAX: '100000000',
+    },
+    `http://127.0.0.1:${floorPort}/health/ready`,
+  );
+}
+
 interface Throughput {
   perSecond: number;
   fromStart: number;
@@ -225,10 +246,14 @@ async function costsSince(
   };
 }
 
-/** Time one worker emptying the queue (`accepted` jobs for `addresses`) into the sink. */
-async function workerThroughput(addresses: string[], accepted: number): Promise<Throughput> {
+/** Time one worker (or its floor) emptying the queue (`accepted` jobs for `addresses`) into the sink. */
+async function workerThroughput(
+  addresses: string[],
+  accepted: number,
+  start: () => Promise<ChildProcess> = startWorker,
+): Promise<Throughput> {
   const started = performance.now();
-  const worker = await startWorker();
+  const worker = await start();
   profileLoadFrom(worker);
   const pid = worker.pid as number;
   const received = () => addresses.filter((address) => arrivals.times.has(address)).length;
@@ -267,31 +292,33 @@ async function bareThroughput(round: number): Promise<Throughput> {
   return { ...figures, ...costs(figures), peakRssMb: rss, expected: jobs };
 }
 
+type Contender = 'worker' | 'floor' | 'bare';
+
 /**
- * One round of part 1: fill the queue, then time one worker emptying it into the sink and the
- * bare pool sending as many, the order alternating round by round so drift favours neither.
+ * One round of part 1: time one worker emptying a full queue into the sink, its floor emptying
+ * another, and the bare pool sending as many, the order reversed every other round so drift
+ * favours none. Each queue is filled (and the outbox drained) just before its process starts.
  */
-async function throughputRound(round: number): Promise<{ worker: Throughput; bare: Throughput }> {
-  const addresses = Array.from({ length: jobs }, (_, i) => `tp${round}-${i}@bench.example.com`);
-  const accepted = await requestAll(addresses);
-  if (!(await outboxDrained())) console.log('  (outbox not drained within 60 s)');
-  const clear = () => {
+async function throughputRound(round: number): Promise<Record<Contender, Throughput>> {
+  const drain = async (tag: string, start: () => Promise<ChildProcess>) => {
+    const addresses = Array.from({ length: jobs }, (_, i) => `${tag}${round}-${i}@bench.example.com`);
+    const accepted = await requestAll(addresses);
+    if (!(await outboxDrained())) console.log('  (outbox not drained within 60 s)');
+    return workerThroughput(addresses, accepted, start);
+  };
+  const contenders: Record<Contender, () => Promise<Throughput>> = {
+    worker: () => drain('tp', startWorker),
+    floor: () => drain('fl', startFloor),
+    bare: () => bareThroughput(round),
+  };
+  const order: Contender[] = round % 2 === 1 ? ['worker', 'floor', 'bare'] : ['bare', 'floor', 'worker'];
+  const figures: Partial<Record<Contender, Throughput>> = {};
+  for (const name of order) {
+    figures[name] = await contenders[name]();
     arrivals.times.clear();
     sink.messages.length = 0;
-  };
-  let worker: Throughput;
-  let bare: Throughput;
-  if (round % 2 === 1) {
-    worker = await workerThroughput(addresses, accepted);
-    clear();
-    bare = await bareThroughput(round);
-  } else {
-    bare = await bareThroughput(round);
-    clear();
-    worker = await workerThroughput(addresses, accepted);
   }
-  clear();
-  return { worker, bare };
+  return figures as Record<Contender, Throughput>;
 }
 
 interface Latency {
@@ -360,6 +387,7 @@ const gateway = await startProcess(
   `http://127.0.0.1:${gatewayPort}/health/ready`,
 );
 const throughputRuns: Throughput[] = [];
+const floorRuns: Throughput[] = [];
 const bareRuns: Throughput[] = [];
 const latencyRuns: Latency[] = [];
 let worker: ChildProcess | undefined;
@@ -368,16 +396,22 @@ try {
     `\ndelivery bench: ${rounds} rounds × ${jobs} queued emails, one email worker (concurrency ${concurrency})`,
   );
   for (let round = 1; round <= rounds; round++) {
-    const { worker: figures, bare } = await throughputRound(round);
+    const { worker: figures, floor, bare } = await throughputRound(round);
     throughputRuns.push(figures);
+    floorRuns.push(floor);
     bareRuns.push(bare);
     console.log(
       `  round ${round} worker ${figures.perSecond.toFixed(0).padStart(5)} msg/s (first to last)  ${figures.fromStart.toFixed(0)} msg/s (from process start)  delivered ${figures.delivered}/${figures.expected}  ${describeProcess(figures)}`,
     );
     console.log(
+      `          floor  ${floor.perSecond.toFixed(0).padStart(5)} msg/s (first to last)  ${floor.fromStart.toFixed(0)} msg/s (from process start)  delivered ${floor.delivered}/${floor.expected}  ${describeProcess(floor)}`,
+    );
+    console.log(
       `          bare   ${bare.perSecond.toFixed(0).padStart(5)} msg/s (first to last)  ${bare.fromStart.toFixed(0)} msg/s (from process start)  delivered ${bare.delivered}/${bare.expected}  ${describeProcess(bare)}`,
     );
-    console.log(`          worker/bare ${percent(figures.perSecond / bare.perSecond)} (target ≥ 80%)`);
+    console.log(
+      `          worker/bare ${percent(figures.perSecond / bare.perSecond)} (target ≥ 80%)  floor/bare ${percent(floor.perSecond / bare.perSecond)}  worker/floor ${percent(figures.perSecond / floor.perSecond)}`,
+    );
   }
   console.log(`end-to-end: ${rounds} rounds × ${rate} requests/s for ${latencySeconds} s, gateway + one email worker`);
   worker = await startWorker();
@@ -406,6 +440,13 @@ console.log(
   `  bare nodemailer pool → SMTP      ${pick(bareRuns, (r) => r.perSecond).toFixed(0)} msg/s  (${pick(bareRuns, (r) => r.fromStart).toFixed(0)} msg/s counting process start)`,
 );
 console.log(`  worker/bare                      ${percent(median(ratios))} (target ≥ 80%)`);
+const floorRatios = floorRuns.map((run, i) => run.perSecond / (bareRuns[i] as Throughput).perSecond);
+const workerToFloor = throughputRuns.map((run, i) => run.perSecond / (floorRuns[i] as Throughput).perSecond);
+console.log(
+  `  the worker's floor (its statements, envelope and send; floor-mail-worker.ts)  ${pick(floorRuns, (r) => r.perSecond).toFixed(0)} msg/s, ` +
+    `${percent(median(floorRatios))} of the bare pool; the worker ${percent(median(workerToFloor))} of it; ` +
+    `CPU ${pick(floorRuns, (r) => r.cpuMsPerMessage).toFixed(3)} ms/msg, Postgres ${pick(floorRuns, (r) => r.postgresCpuMsPerMessage).toFixed(3)} ms/msg`,
+);
 console.log(
   `  CPU per message                  worker ${pick(throughputRuns, (r) => r.cpuMsPerMessage).toFixed(3)} ms  bare ${pick(bareRuns, (r) => r.cpuMsPerMessage).toFixed(3)} ms`,
 );

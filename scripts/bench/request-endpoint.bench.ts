@@ -10,7 +10,7 @@
 //   BENCH_REDIS_URL    (default TEST_REDIS_URL or redis://127.0.0.1:6379)
 //   BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3)
 //   BENCH_WARMUP_S (3): each series' load for that long before the first round, not counted (0: none)
-//   BENCH_ONLY=full,sms,floor,bare,verify,bareVerify,signIn: only those series (to profile one)
+//   BENCH_ONLY=full,sms,floor,bare,verify,floorVerify,bareVerify,signIn: only those series (to profile one)
 //   BENCH_CPU_PROF=<dir>: the gateway and the bare server write V8 CPU profiles to <dir>/gateway
 //     and <dir>/bare (read them with profile-summary.ts)
 //   BENCH_ALLOC_PROF=<dir>: the gateway and the bare server record what they allocate
@@ -401,8 +401,8 @@ const bare = await startProcess(
   `http://127.0.0.1:${barePort}/health/ready`,
   profiled('bare'),
 );
-// The gateway's code-request service behind a bare route (service-floor-server.ts), with the
-// gateway's settings: the request's floor while the service keeps its guarantees.
+// The gateway's code-request and sign-in services behind bare routes (service-floor-server.ts),
+// with the gateway's settings: what each costs while the service keeps its guarantees.
 const floor = await startProcess(
   ['scripts/bench/service-floor-server.ts'],
   { ...gatewayEnv, PORT: String(floorPort) },
@@ -413,26 +413,27 @@ const barePid = bare.pid as number;
 // What start-up allocated goes to its own profile: the load's is what the requests allocate.
 profileLoadFrom(gateway, bare);
 
-type Series = 'full' | 'sms' | 'floor' | 'bare' | 'verify' | 'bareVerify' | 'signIn' | 'refresh';
+type Series = 'full' | 'sms' | 'floor' | 'bare' | 'verify' | 'floorVerify' | 'bareVerify' | 'signIn' | 'refresh';
 const runs: Record<Series, Figures[]> = {
   full: [],
   sms: [],
   floor: [],
   bare: [],
   verify: [],
+  floorVerify: [],
   bareVerify: [],
   signIn: [],
   refresh: [],
 };
 const argon2Runs: number[] = [];
-let rss = { gateway: 0, bare: 0 };
+let rss = { gateway: 0, floor: 0, bare: 0 };
 // Enough challenges for any rate this machine reaches, per second of a sign-in series' load.
 const CHALLENGES_PER_SECOND = 4000;
 const only = process.env.BENCH_ONLY?.split(',');
 const wanted = (series: Series) => only === undefined || only.includes(series);
 try {
   console.log(
-    `bench: ${rounds} rounds × (request: full, sms, floor, bare; verify: full, bare), ${connections} connections × ${duration} s each, interleaved`,
+    `bench: ${rounds} rounds × (request: full, sms, floor, bare; verify: full, floor, bare), ${connections} connections × ${duration} s each, interleaved`,
   );
   const line = (round: number, name: string, figures: Figures) =>
     console.log(
@@ -473,6 +474,7 @@ try {
     },
     { key: 'bare', label: 'bare', pid: barePid, prepare: async (s) => () => load(bareUrl, 'email', s, 'bare') },
     signIns('verify', 'verify', gatewayPid, gatewayUrl, gatewayChallengePool),
+    signIns('floorVerify', 'floor verify', floor.pid as number, floorUrl, gatewayChallengePool),
     signIns('bareVerify', 'bare verify', barePid, bareUrl, bareChallengePool),
   ];
   const chosen = series.filter(({ key }) => wanted(key));
@@ -497,7 +499,7 @@ try {
   }
   // Peak resident memory of each server over the request and verify loads (before password
   // sign-in, whose Argon2 memory the bare server has no part of).
-  rss = { gateway: peakRssMb(gatewayPid), bare: peakRssMb(barePid) };
+  rss = { gateway: peakRssMb(gatewayPid), floor: peakRssMb(floor.pid as number), bare: peakRssMb(barePid) };
 
   const base = `http://127.0.0.1:${gatewayPort}/v1/auth`;
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
@@ -562,6 +564,7 @@ const sms = row('the same, SMS (one number range)', 'sms');
 const floorRow = row('the service behind a bare route', 'floor');
 const base = row('bare request route', 'bare');
 const verify = row('POST /v1/otp/challenges/:id/verify', 'verify');
+const floorVerify = row('the sign-in service behind a bare route', 'floorVerify');
 const bareVerify = row('bare verify route', 'bareVerify');
 console.log('ratios and targets');
 console.log(
@@ -580,7 +583,14 @@ console.log(
     `${byRound('verify', 'bareVerify', (run) => run.serverCpu ?? Number.NaN, asTimes)})`,
 );
 console.log(
-  `  peak RSS: gateway ${rss.gateway.toFixed(0)} MB, bare server ${rss.bare.toFixed(0)} MB, ${(rss.gateway / rss.bare).toFixed(2)}× (target ≤ 1.2×)`,
+  `  verify's floor: the gateway's service behind a bare route, ${percent(floorVerify.rps, bareVerify.rps)} of the bare route's req/s ` +
+    `(${byRound('floorVerify', 'bareVerify', (run) => run.rps, asPercent)}), its CPU per verify ` +
+    `${asTimes(floorVerify.serverCpu / bareVerify.serverCpu)} the bare route's; the gateway ${percent(verify.rps, floorVerify.rps)} of it ` +
+    `(${byRound('verify', 'floorVerify', (run) => run.rps, asPercent)})`,
+);
+console.log(
+  `  peak RSS: gateway ${rss.gateway.toFixed(0)} MB, bare server ${rss.bare.toFixed(0)} MB, ${(rss.gateway / rss.bare).toFixed(2)}× (target ≤ 1.2×); ` +
+    `the floors' server (the gateway's modules and services, bare routes) ${rss.floor.toFixed(0)} MB`,
 );
 console.log(
   `  p99 at ${connections} connections: request ${full.p99} ms (target ≤ 100 ms), verify ${verify.p99} ms (target ≤ 150 ms)`,

@@ -1,19 +1,24 @@
-// A floor for the code request in `pnpm bench`: the gateway's own code-request service
-// (requestChallenge, with the gateway's deps: its pool, relay, keys and limits) behind the bare
-// server's Fastify route (the same per-IP limit and body schema), and nothing else of the
-// gateway's HTTP layer (no security headers, CORS, metrics hooks, request logging, callers'
-// keys, captcha, locale negotiation or presenters).
-//   POST /floor   {channel, to}: a login code, as the gateway's POST /v1/otp/challenges makes it
-// Between the bare route and this one lies what the service does for its guarantees (the
-// per-recipient limit, the outbox and its relay, the webhook event, the sealed address and
-// job); between this one and the gateway, its HTTP layer. Its environment is the gateway's.
+// Floors for `pnpm bench`: the gateway's own services for a code request and a code sign-in
+// (requestChallenge, verifyChallenge with the login purpose, on the gateway's deps: its pool,
+// relay, keys and limits) behind the bare server's Fastify routes (the same per-IP limits and
+// schemas), and nothing else of the gateway's HTTP layer (no security headers, CORS, metrics
+// hooks, request logging, callers' keys, captcha, locale negotiation, presenters or response
+// schemas).
+//   POST /floor             {channel, to}: a login code, as POST /v1/otp/challenges makes it
+//   POST /floor/:id/verify  {code}: signs in, as POST /v1/otp/challenges/:id/verify does
+// Between a bare route and its floor lies what the service does for its guarantees (for a
+// request: the per-recipient limit, the outbox and its relay, the webhook event, the sealed
+// address and job); between the floor and the gateway, the gateway's HTTP layer. Its
+// environment is the gateway's.
 import rateLimit from '@fastify/rate-limit';
 import {
+  challengePurposes,
   closeGatewayDeps,
   createGatewayDeps,
   parseGatewayConfig,
   requestChallenge,
   requestContext,
+  verifyChallenge,
 } from '@otp/gateway';
 import { createLogger, readEnvironment } from '@otp/runtime';
 import Fastify from 'fastify';
@@ -23,6 +28,8 @@ const deps = await createGatewayDeps(config, createLogger({ service: 'bench-floo
 
 const app = Fastify();
 await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: 'floor-rate-limit:', skipOnError: true });
+const perIp = (group: string) =>
+  app.rateLimit({ max: 100_000_000, timeWindow: 60_000, keyGenerator: (request) => `${group}:${request.ip}` });
 
 app.post(
   '/floor',
@@ -49,6 +56,28 @@ app.post(
       requestContext(request, deps),
     );
     return reply.code(202).send({ challengeId: requested.id });
+  },
+);
+
+const login = challengePurposes(deps);
+app.post(
+  '/floor/:id/verify',
+  {
+    onRequest: perIp('verify'),
+    schema: {
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+      body: {
+        type: 'object',
+        required: ['code'],
+        additionalProperties: false,
+        properties: { code: { type: 'string', pattern: '^[0-9]{6}$' } },
+      },
+    },
+  },
+  async (request) => {
+    const { id } = request.params as { id: string };
+    const { code } = request.body as { code: string };
+    return verifyChallenge(deps, login, id, code, requestContext(request, deps));
   },
 );
 

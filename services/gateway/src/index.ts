@@ -6,12 +6,14 @@ export {
   SECOND_FACTOR_AMR,
   type SecondFactorMethod,
 } from './accounts/auth/amr.ts';
+export { challengePurposes } from './accounts/auth/challenge-purposes.ts';
 export { createPasswordHasher, type PasswordHasher } from './accounts/auth/password.service.ts';
 export { createSignInThrottle, type SignInThrottle } from './accounts/auth/sign-in-throttle.ts';
 export { JWT_ALGORITHMS, type JwtAlgorithm } from './accounts/auth/signing-key.ts';
 export { buildAdminApp } from './admin/admin.app.ts';
 export { buildApp } from './app.ts';
 export { requestChallenge } from './codes/challenges/challenge.request.service.ts';
+export { verifyChallenge } from './codes/challenges/challenge.verify.service.ts';
 export {
   type OutboxReconciler,
   type OutboxReconcilerOptions,

@@ -11,8 +11,8 @@
 //   BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3)
 //   BENCH_WARMUP_S (3): each series' load for that long before the first round, not counted (0: none)
 //   BENCH_ONLY=full,sms,floor,bare,verify,floorVerify,bareVerify,signIn: only those series (to profile one)
-//   BENCH_CPU_PROF=<dir>: the gateway and the bare server write V8 CPU profiles to <dir>/gateway
-//     and <dir>/bare (read them with profile-summary.ts)
+//   BENCH_CPU_PROF=<dir>: the gateway, the floors' server and the bare server write V8 CPU
+//     profiles to <dir>/gateway, <dir>/floor and <dir>/bare (read them with profile-summary.ts)
 //   BENCH_ALLOC_PROF=<dir>: the gateway and the bare server record what they allocate
 //     (allocation-profile.ts): <dir>/gateway-startup.heapprofile, <dir>/gateway-load.heapprofile,
 //     and the same for bare (read them with profile-summary.ts)
@@ -407,11 +407,12 @@ const floor = await startProcess(
   ['scripts/bench/service-floor-server.ts'],
   { ...gatewayEnv, PORT: String(floorPort) },
   `http://127.0.0.1:${floorPort}/health/ready`,
+  profiled('floor'),
 );
 const gatewayPid = gateway.pid as number;
 const barePid = bare.pid as number;
 // What start-up allocated goes to its own profile: the load's is what the requests allocate.
-profileLoadFrom(gateway, bare);
+profileLoadFrom(gateway, floor, bare);
 
 type Series = 'full' | 'sms' | 'floor' | 'bare' | 'verify' | 'floorVerify' | 'bareVerify' | 'signIn' | 'refresh';
 const runs: Record<Series, Figures[]> = {
@@ -557,7 +558,13 @@ const percent = (part: number, whole: number) => asPercent(part / whole);
  * speeds up or slows down during the run moves both): the spread behind the medians' ratio.
  */
 const byRound = (part: Series, whole: Series, figure: (run: Figures) => number, format: (ratio: number) => string) =>
-  `rounds: ${runs[part].map((run, i) => format(figure(run) / figure(runs[whole][i] as Figures))).join(', ')}`;
+  `rounds: ${runs[part]
+    .map((run, i) => {
+      // A series left out by BENCH_ONLY has no rounds to divide by.
+      const other = runs[whole][i];
+      return format(other === undefined ? Number.NaN : figure(run) / figure(other));
+    })
+    .join(', ')}`;
 console.log(`\nmedians of ${rounds} rounds`);
 const full = row('POST /v1/otp/challenges (email)', 'full');
 const sms = row('the same, SMS (one number range)', 'sms');

@@ -17,12 +17,12 @@ import {
   randomUUID,
   timingSafeEqual,
 } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
 import { Queue } from 'bullmq';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import pg from 'pg';
+import { codeRequestSchema, perIpLimits, verifySchema } from './bare-routes.ts';
 
 const port = Number(process.env.PORT);
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
@@ -37,22 +37,13 @@ function bareCodeHash(id: string, code: string): Buffer {
 }
 
 const app = Fastify();
-await app.register(rateLimit, { global: false, redis: connection, nameSpace: 'bare-rate-limit:', skipOnError: true });
-const perIp = (group: string) =>
-  app.rateLimit({ max: 100_000_000, timeWindow: 60_000, keyGenerator: (request) => `${group}:${request.ip}` });
+const perIp = await perIpLimits(app, connection, 'bare-rate-limit:');
 
 app.post(
   '/bare',
   {
     onRequest: perIp('codes'),
-    schema: {
-      body: {
-        type: 'object',
-        required: ['channel', 'to'],
-        additionalProperties: false,
-        properties: { channel: { type: 'string', enum: ['email', 'sms'] }, to: { type: 'string', maxLength: 254 } },
-      },
-    },
+    schema: codeRequestSchema,
   },
   async (request, reply) => {
     const body = request.body as { channel: string; to: string };
@@ -71,15 +62,7 @@ app.post(
   '/bare/:id/verify',
   {
     onRequest: perIp('verify'),
-    schema: {
-      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
-      body: {
-        type: 'object',
-        required: ['code'],
-        additionalProperties: false,
-        properties: { code: { type: 'string', pattern: '^[0-9]{6}$' } },
-      },
-    },
+    schema: verifySchema,
   },
   async (request, reply) => {
     const { id } = request.params as { id: string };

@@ -10,7 +10,6 @@
 // request: the per-recipient limit, the outbox and its relay, the webhook event, the sealed
 // address and job); between the floor and the gateway, the gateway's HTTP layer. Its
 // environment is the gateway's.
-import rateLimit from '@fastify/rate-limit';
 import {
   challengePurposes,
   closeGatewayDeps,
@@ -22,64 +21,30 @@ import {
 } from '@otp/gateway';
 import { createLogger, readEnvironment } from '@otp/runtime';
 import Fastify from 'fastify';
+import { codeRequestSchema, perIpLimits, verifySchema } from './bare-routes.ts';
 
 const config = parseGatewayConfig(readEnvironment());
 const deps = await createGatewayDeps(config, createLogger({ service: 'bench-floor', level: config.LOG_LEVEL }));
 
 const app = Fastify();
-await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: 'floor-rate-limit:', skipOnError: true });
-const perIp = (group: string) =>
-  app.rateLimit({ max: 100_000_000, timeWindow: 60_000, keyGenerator: (request) => `${group}:${request.ip}` });
+const perIp = await perIpLimits(app, deps.redis, 'floor-rate-limit:');
 
-app.post(
-  '/floor',
-  {
-    onRequest: app.rateLimit({
-      max: 100_000_000,
-      timeWindow: 60_000,
-      keyGenerator: (request) => `codes:${request.ip}`,
-    }),
-    schema: {
-      body: {
-        type: 'object',
-        required: ['channel', 'to'],
-        additionalProperties: false,
-        properties: { channel: { type: 'string', enum: ['email', 'sms'] }, to: { type: 'string', maxLength: 254 } },
-      },
-    },
-  },
-  async (request, reply) => {
-    const { channel, to } = request.body as { channel: 'email' | 'sms'; to: string };
-    const requested = await requestChallenge(
-      deps,
-      { channel, to, purpose: 'login', locale: config.DEFAULT_LOCALE },
-      requestContext(request, deps),
-    );
-    return reply.code(202).send({ challengeId: requested.id });
-  },
-);
+app.post('/floor', { onRequest: perIp('codes'), schema: codeRequestSchema }, async (request, reply) => {
+  const { channel, to } = request.body as { channel: 'email' | 'sms'; to: string };
+  const requested = await requestChallenge(
+    deps,
+    { channel, to, purpose: 'login', locale: config.DEFAULT_LOCALE },
+    requestContext(request, deps),
+  );
+  return reply.code(202).send({ challengeId: requested.id });
+});
 
 const login = challengePurposes(deps);
-app.post(
-  '/floor/:id/verify',
-  {
-    onRequest: perIp('verify'),
-    schema: {
-      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
-      body: {
-        type: 'object',
-        required: ['code'],
-        additionalProperties: false,
-        properties: { code: { type: 'string', pattern: '^[0-9]{6}$' } },
-      },
-    },
-  },
-  async (request) => {
-    const { id } = request.params as { id: string };
-    const { code } = request.body as { code: string };
-    return verifyChallenge(deps, login, id, code, requestContext(request, deps));
-  },
-);
+app.post('/floor/:id/verify', { onRequest: perIp('verify'), schema: verifySchema }, async (request) => {
+  const { id } = request.params as { id: string };
+  const { code } = request.body as { code: string };
+  return verifyChallenge(deps, login, id, code, requestContext(request, deps));
+});
 
 app.get('/health/ready', async () => ({ status: 'ok' }));
 await app.listen({ host: '127.0.0.1', port: config.PORT });

@@ -12,9 +12,11 @@
 //    the time from sending the request to the message reaching the SMTP server.
 //   BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_ROUNDS (3): as for the request bench
 //   BENCH_DELIVERY_JOBS (3000), BENCH_EMAIL_CONCURRENCY (10), BENCH_LATENCY_RATE (100/s), BENCH_LATENCY_S (10)
-//   BENCH_CPU_PROF=<dir>: the email worker runs under `node --cpu-prof` and writes its profiles there
-//   BENCH_ALLOC_PROF=<dir>: the email worker and the bare pool record what they allocate
-//     (allocation-profile.ts): <dir>/worker-<n>-load.heapprofile, <dir>/bare-<n>-load.heapprofile
+//   BENCH_CPU_PROF=<dir>: the email worker runs under `node --cpu-prof` and writes its profiles
+//     there, its floor to <dir>/floor
+//   BENCH_ALLOC_PROF=<dir>: the email worker, its floor and the bare pool record what they allocate
+//     (allocation-profile.ts): <dir>/worker-<n>-load.heapprofile, <dir>/floor-<n>-load.heapprofile,
+//     <dir>/bare-<n>-load.heapprofile
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -171,7 +173,11 @@ function startWorker(): Promise<ChildProcess> {
  */
 function startFloor(): Promise<ChildProcess> {
   return startProcess(
-    ['scripts/bench/floor-mail-worker.ts'],
+    [
+      ...(cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}/floor`]),
+      ...allocationProfiled(numbered('floor')),
+      'scripts/bench/floor-mail-worker.ts',
+    ],
     {
       ...common,
       ENVELOPE_KEYS: keys.ENVELOPE_KEYS,

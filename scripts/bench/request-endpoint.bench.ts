@@ -492,7 +492,10 @@ try {
     console.log(`  warm-up, ${warmup} s each, not counted: ${done.join(', ')}`);
   }
   for (let round = 1; round <= rounds; round++) {
-    for (const { key, label, pid, prepare } of chosen) {
+    // The order reversed every other round, so that what a series leaves behind (the rows and
+    // WAL of its writes, a checkpoint it set off) weighs on the one after it in turn, not always
+    // on the same one: a floor and its system write the same tables.
+    for (const { key, label, pid, prepare } of round % 2 === 1 ? chosen : [...chosen].reverse()) {
       const figures = await withCpu(pid, await prepare(duration));
       runs[key].push(figures);
       line(round, label, figures);

@@ -24,6 +24,12 @@ export interface StartServiceOptions {
   /** URL that answers 200 once the service is ready. */
   readyUrl: string;
   readyTimeoutMs?: number;
+  /**
+   * The service is expected to stop by itself. Otherwise a service that exits with an error code
+   * once ready, without being told to stop, prints its last lines to the test's stderr: a crash in
+   * the middle of a test then says why, instead of showing only as refused connections.
+   */
+  expectExit?: boolean;
 }
 
 const handedOut = new Set<number>();
@@ -36,6 +42,22 @@ const handedOut = new Set<number>();
  */
 const PORTS_FROM = 20_000;
 const PORTS_TO = 32_767;
+const SLICES = 8;
+
+/**
+ * The ports a process draws from. Test files run side by side, each in a process of its own with
+ * its own `handedOut`, so two of them could draw the same port and both find it free before either
+ * service binds it. Each vitest worker (`VITEST_POOL_ID`: 1 to maxWorkers, never the same for two
+ * files running at once) therefore draws from its own slice of the range; outside vitest, the
+ * whole range.
+ */
+export function portRange(poolId: string | undefined = process.env.VITEST_POOL_ID): { from: number; to: number } {
+  const pool = Number(poolId);
+  if (!Number.isInteger(pool) || pool < 1) return { from: PORTS_FROM, to: PORTS_TO };
+  const size = Math.floor((PORTS_TO - PORTS_FROM + 1) / SLICES);
+  const from = PORTS_FROM + ((pool - 1) % SLICES) * size;
+  return { from, to: from + size - 1 };
+}
 
 function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -45,12 +67,13 @@ function bindable(port: number): Promise<boolean> {
   });
 }
 
-/** A free TCP port on the loopback interface, from the range above. */
+/** A free TCP port on the loopback interface, from this process's range (portRange). */
 export async function freePort(): Promise<number> {
+  const { from, to } = portRange();
   // The port is free only until someone binds it: a port this process handed out already, and
   // whose service may not have bound it yet, is never handed out again (a gateway now takes two).
   for (;;) {
-    const port = PORTS_FROM + randomInt(PORTS_TO - PORTS_FROM + 1);
+    const port = from + randomInt(to - from + 1);
     if (handedOut.has(port) || !(await bindable(port))) continue;
     handedOut.add(port);
     return port;
@@ -82,6 +105,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = once(child, 'exit');
+  let stopping = false;
 
   const service: ServiceProcess = {
     name: options.name,
@@ -89,6 +113,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     logs: () => (pending === '' ? [...lines] : [...lines, pending]),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      stopping = true;
       child.kill(signal);
       const [code] = (await exited) as [number | null];
       return code;
@@ -106,7 +131,17 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     }
     try {
       const response = await fetch(options.readyUrl, { signal: AbortSignal.timeout(1000) });
-      if (response.status === 200) return service;
+      if (response.status === 200) {
+        if (options.expectExit !== true) {
+          child.once('exit', (code) => {
+            if (stopping || code === null || code === 0) return;
+            process.stderr.write(
+              `${options.name} exited with ${code} while in use; its last lines:\n${service.logs().slice(-30).join('\n')}\n`,
+            );
+          });
+        }
+        return service;
+      }
     } catch {
       // not listening yet
     }
@@ -124,7 +159,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
 export async function startServiceExpectingExit(
   options: StartServiceOptions,
 ): Promise<{ code: number | null; logs: string }> {
-  return startService(options).then(
+  return startService({ ...options, expectExit: true }).then(
     async (service) => {
       const code = await new Promise<number | null>((resolve) => service.process.once('exit', resolve));
       return { code, logs: service.logs().join('\n') };

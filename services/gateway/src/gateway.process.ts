@@ -10,6 +10,7 @@ import {
   readEnvironment,
   type Tracing,
 } from '@otp/runtime';
+import type { FastifyInstance } from 'fastify';
 import { buildAdminApp } from './admin/admin.app.ts';
 import { buildApp } from './app.ts';
 import { type GatewayConfig, parseGatewayConfig } from './config.ts';
@@ -61,7 +62,18 @@ export async function runGateway(tracing: Tracing): Promise<void> {
     { log, deadlineMs: config.SHUTDOWN_TIMEOUT_MS },
   );
 
-  await app.listen({ host: config.HOST, port: config.PORT });
-  await admin.listen({ host: config.ADMIN_HOST ?? config.HOST, port: config.ADMIN_PORT });
-  await ops.listen({ host: config.GATEWAY_OPS_HOST ?? config.HOST, port: config.GATEWAY_OPS_PORT });
+  // The admin API and /metrics first, the public port last: a replica whose other port is taken
+  // stops before its readiness check ever answers, instead of answering ready and then exiting.
+  const listen = async (server: FastifyInstance, variable: string, host: string, port: number) => {
+    try {
+      await server.listen({ host, port });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      log.fatal({ port }, `${variable}: port ${port} on ${host} is in use`);
+      process.exit(1);
+    }
+  };
+  await listen(admin, 'ADMIN_PORT', config.ADMIN_HOST ?? config.HOST, config.ADMIN_PORT);
+  await listen(ops, 'GATEWAY_OPS_PORT', config.GATEWAY_OPS_HOST ?? config.HOST, config.GATEWAY_OPS_PORT);
+  await listen(app, 'PORT', config.HOST, config.PORT);
 }

@@ -12,15 +12,8 @@
 // EMAIL_CONCURRENCY, EMAIL_RATE_LIMIT_MAX, ...); EMAIL_WORKER_PORT for the readiness answer.
 import { createServer } from 'node:http';
 import { createDb, recordAttemptAndMove, takeChallengeToSend } from '@otp/db';
-import {
-  type DeliveryJobData,
-  envelopeContext,
-  isDeliverySecret,
-  open,
-  QUEUE_NAMES,
-  redisTarget,
-  sendRefusal,
-} from '@otp/domain';
+import { attemptRow, openEnvelope } from '@otp/delivery';
+import { type DeliveryJobData, isDeliverySecret, QUEUE_NAMES, redisTarget, sendRefusal } from '@otp/domain';
 import { parseEmailWorkerConfig } from '@otp/email-worker';
 import { createLogger, createWorkerRedis, readEnvironment } from '@otp/runtime';
 import { Worker } from 'bullmq';
@@ -39,26 +32,25 @@ const worker = new Worker(
     const { challenge } = await takeChallengeToSend(db, challengeId, sendNumber, { now, take: true });
     const refusal = sendRefusal(challenge, sendNumber, now);
     if (challenge === undefined || refusal !== undefined) throw new Error(`refused: ${refusal ?? 'challenge_missing'}`);
-    const secret = open(config.keyRing, data.envelope, envelopeContext(challengeId, sendNumber));
+    const secret = openEnvelope(config.keyRing, data);
     if (!isDeliverySecret('otp-code', secret)) throw new Error('envelope_unreadable');
     const started = performance.now();
     const sent = await transport.sendMail(codeEmail(secret.to, secret.code, challengeId, sendNumber));
+    const attempt = {
+      challengeId,
+      sendNumber,
+      channel: 'email' as const,
+      provider: 'smtp',
+      attempt: job.attemptsMade + 1,
+      challengeCreatedAt: challenge.created_at_key,
+    };
     await recordAttemptAndMove(
       db,
-      {
-        challenge_id: challengeId,
-        send_number: sendNumber,
-        channel: 'email',
-        provider: 'smtp',
-        attempt: job.attemptsMade + 1,
-        outcome: 'sent',
-        error_code: null,
-        error_message: null,
-        provider_message_id: sent.messageId,
-        duration_ms: Math.round(performance.now() - started),
+      attemptRow(attempt, 'sent', {
+        providerMessageId: sent.messageId,
+        durationMs: performance.now() - started,
         locale: data.locale,
-        challenge_created_at: challenge.created_at_key,
-      },
+      }),
       'sent',
       { providerMessageId: sent.messageId, lastError: null },
     );

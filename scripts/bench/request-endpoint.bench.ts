@@ -411,6 +411,7 @@ const floor = await startProcess(
 );
 const gatewayPid = gateway.pid as number;
 const barePid = bare.pid as number;
+const floorPid = floor.pid as number;
 // What start-up allocated goes to its own profile: the load's is what the requests allocate.
 profileLoadFrom(gateway, floor, bare);
 
@@ -470,12 +471,12 @@ try {
     {
       key: 'floor',
       label: 'floor',
-      pid: floor.pid as number,
+      pid: floorPid,
       prepare: async (s) => () => load(floorUrl, 'email', s, 'floor'),
     },
     { key: 'bare', label: 'bare', pid: barePid, prepare: async (s) => () => load(bareUrl, 'email', s, 'bare') },
     signIns('verify', 'verify', gatewayPid, gatewayUrl, gatewayChallengePool),
-    signIns('floorVerify', 'floor verify', floor.pid as number, floorUrl, gatewayChallengePool),
+    signIns('floorVerify', 'floor verify', floorPid, floorUrl, gatewayChallengePool),
     signIns('bareVerify', 'bare verify', barePid, bareUrl, bareChallengePool),
   ];
   const chosen = series.filter(({ key }) => wanted(key));
@@ -503,7 +504,7 @@ try {
   }
   // Peak resident memory of each server over the request and verify loads (before password
   // sign-in, whose Argon2 memory the bare server has no part of).
-  rss = { gateway: peakRssMb(gatewayPid), floor: peakRssMb(floor.pid as number), bare: peakRssMb(barePid) };
+  rss = { gateway: peakRssMb(gatewayPid), floor: peakRssMb(floorPid), bare: peakRssMb(barePid) };
 
   const base = `http://127.0.0.1:${gatewayPort}/v1/auth`;
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;

@@ -1,4 +1,6 @@
+export { type AttemptIdentity, attemptRow } from './attempt.recorder.ts';
 export * from './delivery.error.ts';
+export { openEnvelope } from './delivery.message.ts';
 export { createBreakerGauge, type SendOutcome } from './delivery.metrics.ts';
 export type { DeliveryJobResult } from './delivery.processor.ts';
 export * from './delivery.worker.ts';
